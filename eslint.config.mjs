@@ -19,7 +19,7 @@ export default tseslint.config(
       // A focused or skipped test hides the rest of the suite or a broken case.
       'vitest/no-focused-tests': 'error',
       'vitest/no-disabled-tests': 'error',
-      'vitest/expect-expect': ['error', { assertFunctionNames: ['expect', 'expect*', 'assert*'] }],
+      'vitest/expect-expect': ['error', { assertFunctionNames: ['expect', 'expect*', 'assert*', '*.hasResourceProperties', '*.hasResource', '*.resourceCountIs', 'fc.assert'] }],
     },
   },
 );

@@ -1,0 +1,185 @@
+import { z } from 'zod';
+import { InstanceId, SystemRole, Vendor, roleOf } from './systems';
+import { Workflow } from './workflows';
+
+/**
+ * The typed deployment configuration: which regions run a stack, which legal entity is served by
+ * which region and which vendor instances, and which flows are switched on where. `bin/` reads it
+ * from JSON and passes it down; handlers receive the slice they need. It names secrets, never holds
+ * them.
+ */
+
+const AwsRegion = z.string().regex(/^[a-z]{2}(-gov)?-[a-z]+-\d$/, 'an AWS region such as eu-west-1');
+const Identifier = z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'lower-case letters, digits and dashes');
+
+/** Settings of one regional stack. */
+export const RegionConfig = z.strictObject({
+  region: AwsRegion,
+  /** The account to deploy to; omitted means the CLI's current account (and an offline synth). */
+  account: z.string().regex(/^\d{12}$/).optional(),
+  /** Who hears alarms: e-mail addresses subscribed to the region's alarm topic. */
+  alarmEmails: z.array(z.email()).default([]),
+  /** How long our bus archive keeps events for replay. */
+  eventArchiveRetentionDays: z.int().min(1).max(3650).default(90),
+  /** How long idempotency records live (Powertools expiry, and the table's TTL). */
+  idempotencyTtlSeconds: z.int().min(60).max(31 * 24 * 3600).default(7 * 24 * 3600),
+  webhooks: z
+    .strictObject({
+      /** Bodies larger than this are refused with 413 by the webhook handler (API Gateway's own cap is 10 MB). */
+      maxBodyBytes: z.int().min(1024).max(10 * 1024 * 1024).default(1024 * 1024),
+      /** Steady-state requests per second the stage accepts before answering 429. */
+      throttleRateLimit: z.number().positive().max(10_000).default(50),
+      throttleBurstLimit: z.int().positive().max(5_000).default(100),
+      /** Put AWS WAF (rate limit and AWS managed common rules) in front of the webhook API. */
+      waf: z.boolean().default(true),
+    })
+    .prefault({}),
+});
+/** Settings of one regional stack. */
+export type RegionConfig = z.infer<typeof RegionConfig>;
+
+/** One tenant of a vendor: its credentials live in Secrets Manager under `secretName`. */
+export const VendorInstanceConfig = z.strictObject({
+  id: InstanceId,
+  vendor: Vendor,
+  /** Secrets Manager secret name (not ARN, not value) holding this instance's credentials. */
+  secretName: z.string().regex(/^[A-Za-z0-9/_+=.@-]{1,512}$/, 'a Secrets Manager secret name'),
+  /** Upper bound on concurrent calls we make to this tenant from one region (NetSuite concurrency, say). */
+  maxConcurrency: z.int().min(1).max(100).default(5),
+});
+/** One tenant of a vendor. */
+export type VendorInstanceConfig = z.infer<typeof VendorInstanceConfig>;
+
+/** A Salesforce Event Relay partner event source to associate with a region's stack. */
+export const EventRelayConfig = z.strictObject({
+  /** The Salesforce (or Certinia) vendor instance whose events arrive through this relay. */
+  instance: InstanceId,
+  region: AwsRegion,
+  /** `aws.partner/salesforce.com/<orgId>/<channelId>`, as Event Relay names it. */
+  eventSourceName: z.string().regex(/^aws\.partner\/salesforce\.com\/[A-Za-z0-9]+\/[A-Za-z0-9]+$/, 'aws.partner/salesforce.com/<orgId>/<channelId>'),
+});
+/** A Salesforce Event Relay partner event source. */
+export type EventRelayConfig = z.infer<typeof EventRelayConfig>;
+
+/** A legal entity: the region that serves it and the vendor instance that plays each role for it. */
+export const LegalEntityConfig = z.strictObject({
+  id: Identifier,
+  name: z.string().min(1),
+  region: AwsRegion,
+  /** Business units operating within the entity; flow switches can name them. */
+  businessUnits: z.array(Identifier).min(1),
+  instances: z.strictObject({
+    crm: InstanceId,
+    psa: InstanceId,
+    erp: InstanceId,
+    hcm: InstanceId.optional(),
+  }),
+});
+/** A legal entity and the instances that serve it. */
+export type LegalEntityConfig = z.infer<typeof LegalEntityConfig>;
+
+/**
+ * A flow switch. Selectors left out match everything; when several switches match a request, the
+ * one naming more selectors wins (a legal entity beats a region), so "on everywhere except the
+ * German business unit" is two switches. Two matching switches of equal specificity that disagree
+ * are a configuration error, caught when the configuration is read.
+ */
+export const FlowSwitch = z.strictObject({
+  flow: Workflow,
+  on: z.boolean(),
+  region: AwsRegion.optional(),
+  legalEntity: Identifier.optional(),
+  businessUnit: Identifier.optional(),
+});
+/** A flow switch. */
+export type FlowSwitch = z.infer<typeof FlowSwitch>;
+
+/** The whole deployment configuration, validated across its parts. */
+export const DeploymentConfig = z
+  .strictObject({
+    /** Prefix for stack names; one deployment per stage (prod, staging) can share an account. */
+    name: Identifier,
+    stage: Identifier,
+    regions: z.array(RegionConfig).min(1),
+    vendorInstances: z.array(VendorInstanceConfig).min(1),
+    legalEntities: z.array(LegalEntityConfig).min(1),
+    eventRelays: z.array(EventRelayConfig).default([]),
+    flowSwitches: z.array(FlowSwitch).default([]),
+  })
+  .superRefine((config, ctx) => {
+    const issue = (path: (string | number)[], message: string) => ctx.addIssue({ code: 'custom', path, message });
+    const regions = new Set<string>();
+    config.regions.forEach((r, i) => {
+      if (regions.has(r.region)) issue(['regions', i, 'region'], `region ${r.region} is configured twice`);
+      regions.add(r.region);
+    });
+    const instances = new Map<string, Vendor>();
+    config.vendorInstances.forEach((v, i) => {
+      if (instances.has(v.id)) issue(['vendorInstances', i, 'id'], `vendor instance ${v.id} is configured twice`);
+      instances.set(v.id, v.vendor);
+    });
+    const entities = new Set<string>();
+    config.legalEntities.forEach((e, i) => {
+      if (entities.has(e.id)) issue(['legalEntities', i, 'id'], `legal entity ${e.id} is configured twice`);
+      entities.add(e.id);
+      if (!regions.has(e.region)) issue(['legalEntities', i, 'region'], `legal entity ${e.id} is served by region ${e.region}, which has no entry in regions`);
+      for (const [role, instance] of Object.entries(e.instances) as [SystemRole, string | undefined][]) {
+        if (instance === undefined) continue;
+        const vendor = instances.get(instance);
+        if (vendor === undefined) issue(['legalEntities', i, 'instances', role], `legal entity ${e.id} names ${role} instance ${instance}, which is not in vendorInstances`);
+        else if (roleOf(vendor) !== role) issue(['legalEntities', i, 'instances', role], `legal entity ${e.id} uses ${instance} (${vendor}, a ${roleOf(vendor)}) as its ${role}`);
+      }
+    });
+    config.eventRelays.forEach((relay, i) => {
+      const vendor = instances.get(relay.instance);
+      if (vendor !== 'salesforce' && vendor !== 'certinia') issue(['eventRelays', i, 'instance'], `event relay names ${relay.instance}, which is not a Salesforce or Certinia instance in vendorInstances`);
+      if (!regions.has(relay.region)) issue(['eventRelays', i, 'region'], `event relay for ${relay.instance} targets region ${relay.region}, which has no entry in regions`);
+    });
+    config.flowSwitches.forEach((s, i) => {
+      if (s.region !== undefined && !regions.has(s.region)) issue(['flowSwitches', i, 'region'], `flow switch names region ${s.region}, which has no entry in regions`);
+      if (s.legalEntity !== undefined && !entities.has(s.legalEntity)) issue(['flowSwitches', i, 'legalEntity'], `flow switch names legal entity ${s.legalEntity}, which is not configured`);
+      if (s.businessUnit !== undefined && !config.legalEntities.some((e) => e.businessUnits.includes(s.businessUnit!))) {
+        issue(['flowSwitches', i, 'businessUnit'], `flow switch names business unit ${s.businessUnit}, which no legal entity has`);
+      }
+    });
+    for (const [a, b] of conflictingSwitches(config.flowSwitches)) {
+      issue(['flowSwitches', b], `flow switches ${a} and ${b} for ${config.flowSwitches[a]!.flow} can match the same request with equal specificity but disagree`);
+    }
+  });
+/** The whole deployment configuration. */
+export type DeploymentConfig = z.infer<typeof DeploymentConfig>;
+/** The deployment configuration as written in JSON, before defaults are applied. */
+export type DeploymentConfigInput = z.input<typeof DeploymentConfig>;
+
+/** Pairs of switch indexes that could match one request at equal specificity with opposite answers. */
+function conflictingSwitches(switches: readonly FlowSwitch[]): [number, number][] {
+  const selectors = ['region', 'legalEntity', 'businessUnit'] as const;
+  const conflicts: [number, number][] = [];
+  switches.forEach((a, i) => {
+    switches.slice(i + 1).forEach((b, offset) => {
+      if (a.flow !== b.flow || a.on === b.on || specificity(a) !== specificity(b)) return;
+      // Two switches can both match unless some selector is set on both to different values.
+      const disjoint = selectors.some((k) => a[k] !== undefined && b[k] !== undefined && a[k] !== b[k]);
+      if (!disjoint) conflicts.push([i, i + 1 + offset]);
+    });
+  });
+  return conflicts;
+}
+
+/** How many selectors a switch names; the most specific matching switch decides. */
+export function specificity(s: FlowSwitch): number {
+  return [s.region, s.legalEntity, s.businessUnit].filter((v) => v !== undefined).length;
+}
+
+/**
+ * Reads and validates a deployment configuration, failing with every problem listed by path.
+ * @throws Error naming each invalid field and why.
+ */
+export function parseDeploymentConfig(input: unknown): DeploymentConfig {
+  const result = DeploymentConfig.safeParse(input);
+  if (!result.success) {
+    const problems = result.error.issues.map((i) => `  - ${i.path.join('.') || '(root)'}: ${i.message}`).join('\n');
+    throw new Error(`Invalid deployment configuration:\n${problems}`);
+  }
+  return result.data;
+}

@@ -1,0 +1,14 @@
+import { z } from 'zod';
+
+/** The workflows of PRODUCT.md, one state machine each. Flow switches and routing use these ids. */
+export const Workflow = z.enum([
+  'opportunity-to-project',
+  'time-to-invoice',
+  'milestone-billing',
+  'invoice-payment-status',
+  'contract-change-order',
+  'worker-rate-sync',
+  'reconciliation',
+]);
+/** A workflow id such as `opportunity-to-project`. */
+export type Workflow = z.infer<typeof Workflow>;

@@ -1,0 +1,47 @@
+import { RemovalPolicy } from 'aws-cdk-lib';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import type * as iam from 'aws-cdk-lib/aws-iam';
+import type * as kms from 'aws-cdk-lib/aws-kms';
+import { Construct } from 'constructs';
+
+/** Properties of {@link IdempotencyTable}. */
+export interface IdempotencyTableProps {
+  /** Encrypts idempotency records, which hold vendor responses. */
+  readonly encryptionKey: kms.IKey;
+  /** @default RemovalPolicy.RETAIN */
+  readonly removalPolicy?: RemovalPolicy;
+}
+
+/**
+ * The Powertools idempotency store shared by every vendor write in a region.
+ *
+ * Key layout (Powertools' defaults, so `DynamoDBPersistenceLayer` needs no key options):
+ * - `id` (S, partition key): `<function name>#<hash of the idempotency key>`
+ * - `expiration` (N): epoch seconds after which DynamoDB's TTL deletes the record; Powertools also
+ *   treats an expired record as absent, so a late TTL sweep never blocks a new operation.
+ * - `status`, `data`, `validation`, `in_progress_expiration`: written by Powertools.
+ */
+export class IdempotencyTable extends Construct {
+  /** The attribute Powertools writes expiry to, and the table's TTL attribute. */
+  public static readonly TTL_ATTRIBUTE = 'expiration';
+  /** The table. */
+  public readonly table: dynamodb.TableV2;
+
+  constructor(scope: Construct, id: string, props: IdempotencyTableProps) {
+    super(scope, id);
+    this.table = new dynamodb.TableV2(this, 'Table', {
+      partitionKey: { name: 'id', type: dynamodb.AttributeType.STRING },
+      billing: dynamodb.Billing.onDemand(),
+      timeToLiveAttribute: IdempotencyTable.TTL_ATTRIBUTE,
+      encryption: dynamodb.TableEncryptionV2.customerManagedKey(props.encryptionKey),
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      deletionProtection: true,
+      removalPolicy: props.removalPolicy ?? RemovalPolicy.RETAIN,
+    });
+  }
+
+  /** Lets a function record and read idempotency records. */
+  public grantReadWrite(grantee: iam.IGrantable): iam.Grant {
+    return this.table.grantReadWriteData(grantee);
+  }
+}

@@ -1,0 +1,22 @@
+import { type App, Validations } from 'aws-cdk-lib';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import type { DeploymentConfig } from '../canonical/deployment-config';
+import { SyncRegionStack, regionStackId } from './sync-region-stack';
+
+/**
+ * Adds a deployment to a CDK app: one {@link SyncRegionStack} per configured region, with the
+ * AwsSolutions checks of cdk-nag applied to all of them, so a finding fails `cdk synth`.
+ */
+export function addSyncStacks(app: App, config: DeploymentConfig): SyncRegionStack[] {
+  const stacks = config.regions.map(
+    (regionConfig) =>
+      new SyncRegionStack(app, regionStackId(config, regionConfig.region), {
+        config,
+        regionConfig,
+        env: { region: regionConfig.region, ...(regionConfig.account === undefined ? {} : { account: regionConfig.account }) },
+        description: `${config.name} ${config.stage}: integration core for ${regionConfig.region}`,
+      }),
+  );
+  Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+  return stacks;
+}

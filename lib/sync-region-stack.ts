@@ -1,0 +1,80 @@
+import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
+import { Construct } from 'constructs';
+import type { DeploymentConfig, RegionConfig } from '../canonical/deployment-config';
+import { AlarmTopic } from './alarm-topic';
+import { CrossReferenceTable } from './cross-reference-table';
+import { EventRelaySources } from './event-relay-sources';
+import { IdempotencyTable } from './idempotency-table';
+import { SyncEncryptionKey } from './sync-encryption-key';
+import { SyncEventBus } from './sync-event-bus';
+import { WebhookApi } from './webhook-api';
+
+/** Properties of {@link SyncRegionStack}. */
+export interface SyncRegionStackProps extends StackProps {
+  /** The validated deployment configuration; the stack takes what concerns its region. */
+  readonly config: DeploymentConfig;
+  /** The region this stack serves, one of `config.regions`. */
+  readonly regionConfig: RegionConfig;
+}
+
+/**
+ * One region's shared core: the canonical event bus and its archive, the Salesforce Event Relay
+ * associations, the cross-reference and idempotency tables, the webhook API, the region's KMS key
+ * and the alarm topic. Workflows add their state machines, handlers and queues on top.
+ */
+export class SyncRegionStack extends Stack {
+  /** The region's customer-managed key. */
+  public readonly encryptionKey: SyncEncryptionKey;
+  /** Our canonical event bus with its archive. */
+  public readonly eventBus: SyncEventBus;
+  /** Partner event buses of the Salesforce Event Relays configured for this region. */
+  public readonly eventRelays: EventRelaySources;
+  /** Global id ↔ system ids, with the version last applied per source. */
+  public readonly crossReferences: CrossReferenceTable;
+  /** Powertools idempotency records for every vendor write. */
+  public readonly idempotency: IdempotencyTable;
+  /** The webhook REST API. */
+  public readonly webhookApi: WebhookApi;
+  /** Where every alarm of the region goes. */
+  public readonly alarms: AlarmTopic;
+
+  constructor(scope: Construct, id: string, props: SyncRegionStackProps) {
+    super(scope, id, props);
+    const { config, regionConfig } = props;
+    if (props.env?.region !== undefined && props.env.region !== regionConfig.region) {
+      throw new Error(`Stack ${id} is deployed to ${props.env.region} but configured for ${regionConfig.region}`);
+    }
+
+    this.encryptionKey = new SyncEncryptionKey(this, 'EncryptionKey', { alias: `alias/${config.name}-${config.stage}` });
+    const key = this.encryptionKey.key;
+    this.eventBus = new SyncEventBus(this, 'EventBus', {
+      encryptionKey: key,
+      archiveRetention: Duration.days(regionConfig.eventArchiveRetentionDays),
+    });
+    this.eventRelays = new EventRelaySources(this, 'EventRelays', {
+      relays: config.eventRelays.filter((r) => r.region === regionConfig.region),
+    });
+    this.crossReferences = new CrossReferenceTable(this, 'CrossReferences', { encryptionKey: key });
+    this.idempotency = new IdempotencyTable(this, 'Idempotency', { encryptionKey: key });
+    this.webhookApi = new WebhookApi(this, 'WebhookApi', {
+      stageName: config.stage,
+      encryptionKey: key,
+      maxBodyBytes: regionConfig.webhooks.maxBodyBytes,
+      throttleRateLimit: regionConfig.webhooks.throttleRateLimit,
+      throttleBurstLimit: regionConfig.webhooks.throttleBurstLimit,
+      waf: regionConfig.webhooks.waf,
+    });
+    this.alarms = new AlarmTopic(this, 'Alarms', { encryptionKey: key, emails: regionConfig.alarmEmails });
+
+    new CfnOutput(this, 'EventBusName', { value: this.eventBus.bus.eventBusName });
+    new CfnOutput(this, 'WebhookBaseUrl', { value: this.webhookApi.api.url });
+    new CfnOutput(this, 'CrossReferenceTableName', { value: this.crossReferences.table.tableName });
+    new CfnOutput(this, 'AlarmTopicArn', { value: this.alarms.topic.topicArn });
+  }
+}
+
+/** The stack id of a region: stable, derived from the deployment name, stage and region. */
+export function regionStackId(config: DeploymentConfig, region: string): string {
+  const pascal = (s: string) => s.split('-').map((w) => w.charAt(0).toUpperCase() + w.slice(1)).join('');
+  return `${pascal(config.name)}-${pascal(config.stage)}-${region}`;
+}

@@ -1,0 +1,76 @@
+import { describe, expect, it } from 'vitest';
+import { parseDeploymentConfig } from '../../canonical/deployment-config';
+import { exampleConfigInput } from '../support/example-config';
+
+describe('parseDeploymentConfig', () => {
+  it('accepts the example configuration with two regions and several ERP instances, applying defaults', () => {
+    const config = parseDeploymentConfig(exampleConfigInput());
+
+    expect(config.regions.map((r) => r.region)).toEqual(['us-east-1', 'eu-west-1']);
+    expect(new Set(config.legalEntities.map((e) => e.instances.erp)).size).toBeGreaterThanOrEqual(2);
+    expect(config.regions[0]?.webhooks.maxBodyBytes).toBe(1024 * 1024);
+    expect(config.regions[1]?.webhooks.maxBodyBytes).toBe(524288);
+    expect(config.regions[0]?.webhooks.waf).toBe(true);
+  });
+
+  it('names a legal entity whose ERP instance does not exist', () => {
+    const input = exampleConfigInput();
+    input.legalEntities[0]!.instances.erp = 'netsuite-apac';
+
+    expect(() => parseDeploymentConfig(input)).toThrow(/legalEntities\.0\.instances\.erp: .*netsuite-apac, which is not in vendorInstances/);
+  });
+
+  it('refuses a CRM instance in the ERP slot', () => {
+    const input = exampleConfigInput();
+    input.legalEntities[1]!.instances.erp = 'hubspot-main';
+
+    expect(() => parseDeploymentConfig(input)).toThrow(/uses hubspot-main \(hubspot, a crm\) as its erp/);
+  });
+
+  it('refuses a legal entity in a region without a stack', () => {
+    const input = exampleConfigInput();
+    input.legalEntities[0]!.region = 'ap-southeast-2';
+
+    expect(() => parseDeploymentConfig(input)).toThrow(/served by region ap-southeast-2, which has no entry in regions/);
+  });
+
+  it('refuses an event relay for an instance that is not Salesforce', () => {
+    const input = exampleConfigInput();
+    input.eventRelays![0]!.instance = 'hubspot-main';
+
+    expect(() => parseDeploymentConfig(input)).toThrow(/eventRelays\.0\.instance/);
+  });
+
+  it('refuses two switches of equal specificity that disagree for the same request', () => {
+    const input = exampleConfigInput();
+    input.flowSwitches = [
+      { flow: 'time-to-invoice', on: true, region: 'eu-west-1' },
+      { flow: 'time-to-invoice', on: false, businessUnit: 'delivery' },
+    ];
+
+    expect(() => parseDeploymentConfig(input)).toThrow(/flow switches 0 and 1 for time-to-invoice .* disagree/);
+  });
+
+  it('accepts disagreeing switches of equal specificity that can never match the same request', () => {
+    const input = exampleConfigInput();
+    input.flowSwitches = [
+      { flow: 'time-to-invoice', on: true, region: 'eu-west-1' },
+      { flow: 'time-to-invoice', on: false, region: 'us-east-1' },
+    ];
+
+    expect(parseDeploymentConfig(input).flowSwitches).toHaveLength(2);
+  });
+
+  it('refuses unknown keys rather than ignoring a misspelt setting', () => {
+    const input = { ...exampleConfigInput(), flowSwiches: [] };
+
+    expect(() => parseDeploymentConfig(input)).toThrow(/flowSwiches/);
+  });
+
+  it('refuses a secret value where a secret name belongs', () => {
+    const input = exampleConfigInput();
+    input.vendorInstances[0]!.secretName = 'pat-na1-1234 5678';
+
+    expect(() => parseDeploymentConfig(input)).toThrow(/vendorInstances\.0\.secretName/);
+  });
+});

@@ -1,0 +1,117 @@
+import { Match, type Template } from 'aws-cdk-lib/assertions';
+import { describe, expect, it } from 'vitest';
+import { parseDeploymentConfig } from '../../canonical/deployment-config';
+import { exampleConfig, exampleConfigInput } from '../support/example-config';
+import { synthesizeDeployment } from '../support/synth';
+
+describe('SyncRegionStack', () => {
+  const { stacks, templates } = synthesizeDeployment(exampleConfig());
+  const template = (region: string): Template => {
+    const found = templates.get(region);
+    if (found === undefined) throw new Error(`no stack for ${region}`);
+    return found;
+  };
+
+  it('creates one stack per configured region, deployed to that region', () => {
+    expect(stacks.map((s) => [s.stackName, s.region])).toEqual([
+      ['PsSync-Demo-us-east-1', 'us-east-1'],
+      ['PsSync-Demo-eu-west-1', 'eu-west-1'],
+    ]);
+  });
+
+  it('archives every event on our bus, encrypted with the region key, for the configured retention', () => {
+    template('us-east-1').hasResourceProperties('AWS::Events::Archive', {
+      RetentionDays: 90,
+      KmsKeyIdentifier: Match.anyValue(),
+      EventPattern: { account: [{ Ref: 'AWS::AccountId' }] },
+    });
+    template('us-east-1').hasResourceProperties('AWS::Events::EventBus', {
+      Name: 'PsSync-Demo-us-east-1-canonical',
+      KmsKeyIdentifier: Match.anyValue(),
+    });
+  });
+
+  it('associates the Salesforce Event Relay partner source only in the region it is configured for', () => {
+    const partnerBus = { EventSourceName: 'aws.partner/salesforce.com/00D5g000000DemoEAA/0YLDemoChannel01' };
+    template('eu-west-1').hasResourceProperties('AWS::Events::EventBus', partnerBus);
+    expect(template('us-east-1').findResources('AWS::Events::EventBus', { Properties: partnerBus })).toEqual({});
+  });
+
+  it('keeps idempotency records encrypted, recoverable and expiring through TTL', () => {
+    template('eu-west-1').hasResourceProperties('AWS::DynamoDB::GlobalTable', {
+      KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }],
+      TimeToLiveSpecification: { AttributeName: 'expiration', Enabled: true },
+      SSESpecification: { SSEEnabled: true, SSEType: 'KMS' },
+      Replicas: [Match.objectLike({ PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true }, DeletionProtectionEnabled: true })],
+    });
+  });
+
+  it('throttles the webhook stage as configured, with JSON access logs and no body in execution logs', () => {
+    template('us-east-1').hasResourceProperties('AWS::ApiGateway::Stage', {
+      StageName: 'demo',
+      AccessLogSetting: { DestinationArn: Match.anyValue(), Format: Match.stringLikeRegexp('"requestId"') },
+      MethodSettings: [
+        Match.objectLike({ ThrottlingRateLimit: 50, ThrottlingBurstLimit: 100, LoggingLevel: 'ERROR', DataTraceEnabled: false }),
+      ],
+      TracingEnabled: true,
+    });
+  });
+
+  it('puts WAF with a per-IP rate limit in front of the webhook stage, without the body-size rules that drop webhooks', () => {
+    const t = template('us-east-1');
+    t.hasResourceProperties('AWS::WAFv2::WebACL', {
+      Scope: 'REGIONAL',
+      Rules: Match.arrayWith([Match.objectLike({ Statement: { RateBasedStatement: { Limit: 3000, AggregateKeyType: 'IP' } } })]),
+    });
+    expect(JSON.stringify(t.findResources('AWS::WAFv2::WebACL'))).not.toContain('AWSManagedRulesCommonRuleSet');
+    t.hasResourceProperties('AWS::WAFv2::WebACLAssociation', { ResourceArn: Match.anyValue() });
+  });
+
+  it('leaves WAF out where the configuration switches it off', () => {
+    const input = exampleConfigInput();
+    input.regions[0]!.webhooks = { waf: false };
+    const { templates: withoutWaf } = synthesizeDeployment(parseDeploymentConfig(input));
+
+    expect(withoutWaf.get('us-east-1')?.findResources('AWS::WAFv2::WebACL')).toEqual({});
+    expect(Object.keys(withoutWaf.get('eu-west-1')?.findResources('AWS::WAFv2::WebACL') ?? {})).toHaveLength(1);
+  });
+
+  it('sends alarms to an encrypted topic that refuses publishes without TLS', () => {
+    const t = template('eu-west-1');
+    t.hasResourceProperties('AWS::SNS::Topic', { KmsMasterKeyId: Match.anyValue() });
+    t.hasResourceProperties('AWS::SNS::TopicPolicy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })]),
+      },
+    });
+    t.hasResourceProperties('AWS::SNS::Subscription', { Protocol: 'email', Endpoint: 'integration-ops@example.com' });
+  });
+
+  it('rotates the region key and lets CloudWatch Logs use it only for this account and region', () => {
+    template('eu-west-1').hasResourceProperties('AWS::KMS::Key', {
+      EnableKeyRotation: true,
+      KeyPolicy: {
+        Statement: Match.arrayWith([
+          Match.objectLike({
+            Principal: { Service: 'logs.eu-west-1.amazonaws.com' },
+            Condition: { ArnLike: { 'kms:EncryptionContext:aws:logs:arn': Match.anyValue() } },
+          }),
+        ]),
+      },
+    });
+  });
+
+  it('synthesizes the same templates twice (no timestamps or random values)', () => {
+    const again = synthesizeDeployment(exampleConfig()).templates;
+
+    for (const region of ['us-east-1', 'eu-west-1']) {
+      expect(again.get(region)?.toJSON()).toEqual(template(region).toJSON());
+    }
+  });
+
+  it('puts no secret name or value into a template other than as a reference', () => {
+    const all = JSON.stringify([...templates.values()].map((t) => t.toJSON()));
+
+    expect(all).not.toMatch(/SecretString|pat-na1-|BEGIN PRIVATE KEY/);
+  });
+});
