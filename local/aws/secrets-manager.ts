@@ -1,0 +1,43 @@
+import { randomUUID } from 'node:crypto';
+import { type AwsJsonServer, AwsServiceError, startAwsJsonServer } from './aws-json-server';
+
+/**
+ * Secrets Manager stand-in: `GetSecretValue` and `PutSecretValue` by name or ARN, as Powertools
+ * parameters calls them. Values live in memory and are never logged.
+ */
+export async function startSecretsManager(options: { readonly region: string; readonly secrets: Readonly<Record<string, unknown>>; readonly port?: number }): Promise<AwsJsonServer & { put(name: string, value: unknown): void }> {
+  const store = new Map<string, { arn: string; value: string; versionId: string; createdDate: number }>();
+  const put = (name: string, value: unknown) => {
+    const existing = store.get(name);
+    store.set(name, {
+      arn: existing?.arn ?? `arn:aws:secretsmanager:${options.region}:000000000000:secret:${name}-${randomUUID().slice(0, 6)}`,
+      value: typeof value === 'string' ? value : JSON.stringify(value),
+      versionId: randomUUID(),
+      createdDate: Date.now() / 1000,
+    });
+  };
+  for (const [name, value] of Object.entries(options.secrets)) put(name, value);
+  const find = (id: unknown) => {
+    const entry = [...store.entries()].find(([name, s]) => name === id || s.arn === id);
+    if (entry === undefined) throw new AwsServiceError('ResourceNotFoundException', "Secrets Manager can't find the specified secret.");
+    return entry;
+  };
+  const server = await startAwsJsonServer({
+    targetPrefix: 'secretsmanager',
+    contentType: 'application/x-amz-json-1.1',
+    port: options.port,
+    operations: {
+      GetSecretValue: ({ SecretId }) => {
+        const [name, s] = find(SecretId);
+        return { ARN: s.arn, Name: name, SecretString: s.value, VersionId: s.versionId, VersionStages: ['AWSCURRENT'], CreatedDate: s.createdDate };
+      },
+      PutSecretValue: ({ SecretId, SecretString }) => {
+        const [name] = find(SecretId);
+        put(name, String(SecretString));
+        const s = store.get(name)!;
+        return { ARN: s.arn, Name: name, VersionId: s.versionId, VersionStages: ['AWSCURRENT'] };
+      },
+    },
+  });
+  return { ...server, put };
+}

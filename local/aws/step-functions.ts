@@ -1,0 +1,172 @@
+import { StateMachine } from 'aws-local-stepfunctions';
+import { type AwsJsonServer, AwsServiceError, startAwsJsonServer } from './aws-json-server';
+
+/**
+ * Step Functions stand-in: the ASL files run in aws-local-stepfunctions, reached through the
+ * `StartExecution`, `DescribeExecution` and `ListExecutions` API, with the service's execution-name
+ * rules: a Standard workflow started again with the same name and input while running returns the
+ * same execution; with a closed execution or other input it is `ExecutionAlreadyExists`.
+ */
+
+// aws-local-stepfunctions 3 uses Promise.withResolvers (Node 22); on Node 20 every Task would fail
+// with a misleading SyncFailed without it.
+const promiseWithResolvers = Promise as unknown as { withResolvers?: unknown };
+if (typeof promiseWithResolvers.withResolvers !== 'function') {
+  promiseWithResolvers.withResolvers = function withResolvers<T>() {
+    let resolve!: (value: T) => void;
+    let reject!: (reason: unknown) => void;
+    const promise = new Promise<T>((res, rej) => {
+      resolve = res;
+      reject = rej;
+    });
+    return { promise, resolve, reject };
+  };
+}
+
+type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
+
+/** A state machine as the stand-in runs it. */
+export interface LocalStateMachineSpec {
+  readonly name: string;
+  /** The ASL definition after `${Placeholder}` substitution, exactly as deployed. */
+  readonly definition: string;
+  /** Runs the function a Task's `Resource` names; `undefined` means no local counterpart (an error). */
+  readonly invokeResource: (resourceArn: string) => ((input: Json) => Promise<Json>) | undefined;
+  /** Per-state retry pauses in ms, for test runs that cannot wait for real backoff. @default real intervals */
+  readonly retryIntervalOverrides?: Readonly<Record<string, number | number[]>>;
+}
+
+/** A recorded execution. */
+export interface LocalExecution {
+  readonly executionArn: string;
+  readonly stateMachineArn: string;
+  readonly name: string;
+  readonly input: string;
+  status: 'RUNNING' | 'SUCCEEDED' | 'FAILED';
+  readonly startDate: number;
+  stopDate?: number;
+  output?: string;
+  error?: string;
+  cause?: string;
+  readonly done: Promise<void>;
+}
+
+interface TaskState {
+  name: string;
+  resource: string;
+}
+
+/** Every Task state, in nested Parallel branches and Map processors too, with its Resource. */
+export function taskStates(definition: unknown): TaskState[] {
+  const found: TaskState[] = [];
+  const visit = (machine: unknown) => {
+    const states = (machine as { States?: Record<string, Record<string, unknown>> }).States ?? {};
+    for (const [name, state] of Object.entries(states)) {
+      if (state.Type === 'Task') found.push({ name, resource: String(state.Resource) });
+      for (const branch of (state.Branches as unknown[] | undefined) ?? []) visit(branch);
+      if (state.ItemProcessor) visit(state.ItemProcessor);
+      if (state.Iterator) visit(state.Iterator);
+    }
+  };
+  visit(definition);
+  return found;
+}
+
+/** Starts the stand-in. */
+export async function startStepFunctions(options: {
+  readonly region: string;
+  readonly stateMachines: readonly LocalStateMachineSpec[];
+  readonly port?: number;
+}): Promise<AwsJsonServer & { readonly executions: readonly LocalExecution[]; arnOf(name: string): string }> {
+  const arnOf = (name: string) => `arn:aws:states:${options.region}:000000000000:stateMachine:${name}`;
+  const machines = new Map(
+    options.stateMachines.map((spec) => {
+      const definition = JSON.parse(spec.definition) as unknown;
+      const handlers: Record<string, (input: Json) => Promise<Json>> = {};
+      for (const task of taskStates(definition)) {
+        const invoke = spec.invokeResource(task.resource);
+        if (invoke === undefined) throw new Error(`State ${task.name} of ${spec.name} calls ${task.resource}, which has no local counterpart`);
+        handlers[task.name] = invoke;
+      }
+      return [arnOf(spec.name), { spec, machine: new StateMachine(definition as never, { validationOptions: { checkArn: false } }), handlers }] as const;
+    }),
+  );
+  const executions: LocalExecution[] = [];
+
+  const start = (stateMachineArn: string, name: string, input: string): LocalExecution => {
+    const found = machines.get(stateMachineArn);
+    if (found === undefined) throw new AwsServiceError('StateMachineDoesNotExist', `State Machine Does Not Exist: '${stateMachineArn}'`);
+    const executionArn = stateMachineArn.replace(':stateMachine:', ':execution:') + `:${name}`;
+    const startDate = Date.now() / 1000;
+    let finish!: () => void;
+    const execution: LocalExecution = { executionArn, stateMachineArn, name, input, status: 'RUNNING', startDate, done: new Promise((r) => (finish = r)) };
+    executions.push(execution);
+    const run = found.machine.run(JSON.parse(input) as Json, {
+      overrides: { taskResourceLocalHandlers: found.handlers, retryIntervalOverrides: { ...found.spec.retryIntervalOverrides } },
+      context: {
+        Execution: { Id: executionArn, Name: name, Input: JSON.parse(input), StartTime: new Date(startDate * 1000).toISOString() },
+        StateMachine: { Id: stateMachineArn, Name: found.spec.name },
+      } as never,
+    });
+    run.result.then(
+      (output) => {
+        Object.assign(execution, { status: 'SUCCEEDED', output: JSON.stringify(output), stopDate: Date.now() / 1000 });
+        finish();
+      },
+      (error: unknown) => {
+        const failure = error as { name?: string; message?: string; cause?: { name?: string; message?: string } };
+        Object.assign(execution, {
+          status: 'FAILED',
+          error: failure.cause?.name ?? failure.name ?? 'States.Runtime',
+          cause: failure.cause?.message ?? failure.message ?? '',
+          stopDate: Date.now() / 1000,
+        });
+        finish();
+      },
+    );
+    return execution;
+  };
+
+  const describe = (e: LocalExecution) => ({
+    executionArn: e.executionArn,
+    stateMachineArn: e.stateMachineArn,
+    name: e.name,
+    status: e.status,
+    startDate: e.startDate,
+    ...(e.stopDate === undefined ? {} : { stopDate: e.stopDate }),
+    input: e.input,
+    ...(e.output === undefined ? {} : { output: e.output }),
+    ...(e.error === undefined ? {} : { error: e.error, cause: e.cause }),
+  });
+
+  const server = await startAwsJsonServer({
+    targetPrefix: 'AWSStepFunctions',
+    contentType: 'application/x-amz-json-1.0',
+    port: options.port,
+    operations: {
+      StartExecution: ({ stateMachineArn, name, input }) => {
+        const executionName = typeof name === 'string' && name !== '' ? name : crypto.randomUUID();
+        if (!/^[A-Za-z0-9_-]{1,80}$/.test(executionName)) throw new AwsServiceError('InvalidName', `Invalid Name: '${executionName}'`);
+        const executionInput = typeof input === 'string' ? input : '{}';
+        const existing = executions.find((e) => e.stateMachineArn === stateMachineArn && e.name === executionName);
+        if (existing !== undefined) {
+          if (existing.status === 'RUNNING' && existing.input === executionInput) return { executionArn: existing.executionArn, startDate: existing.startDate };
+          throw new AwsServiceError('ExecutionAlreadyExists', `Execution Already Exists: '${existing.executionArn}'`);
+        }
+        const execution = start(String(stateMachineArn), executionName, executionInput);
+        return { executionArn: execution.executionArn, startDate: execution.startDate };
+      },
+      DescribeExecution: ({ executionArn }) => {
+        const execution = executions.find((e) => e.executionArn === executionArn);
+        if (execution === undefined) throw new AwsServiceError('ExecutionDoesNotExist', `Execution Does Not Exist: '${String(executionArn)}'`);
+        return describe(execution);
+      },
+      ListExecutions: ({ stateMachineArn, statusFilter }) => ({
+        executions: executions
+          .filter((e) => e.stateMachineArn === stateMachineArn && (statusFilter === undefined || e.status === statusFilter))
+          .map((e) => ({ executionArn: e.executionArn, stateMachineArn: e.stateMachineArn, name: e.name, status: e.status, startDate: e.startDate })),
+      }),
+    },
+  });
+  return { ...server, executions, arnOf };
+}
