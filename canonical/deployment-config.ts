@@ -38,10 +38,46 @@ export const RegionConfig = z.strictObject({
 /** Settings of one regional stack. */
 export type RegionConfig = z.infer<typeof RegionConfig>;
 
+/**
+ * The CRM fields the integration reads from and writes to a deal, by their API names in that CRM
+ * instance. Defaults are the names the README asks a CRM admin to create.
+ */
+export const CrmFieldNames = z.strictObject({
+  legalEntity: z.string().min(1).default('ps_legal_entity'),
+  businessUnit: z.string().min(1).default('ps_business_unit'),
+  taxProfile: z.string().min(1).default('ps_tax_profile'),
+  billingTerms: z.string().min(1).default('ps_billing_terms'),
+  paymentTerms: z.string().min(1).default('ps_payment_terms'),
+  /** Bumped by a person to re-run a deal after fixing its data: it becomes the execution revision. */
+  syncRevision: z.string().min(1).default('ps_sync_revision'),
+  erpCustomerId: z.string().min(1).default('ps_erp_customer_id'),
+  erpProjectId: z.string().min(1).default('ps_erp_project_id'),
+  psaProjectId: z.string().min(1).default('ps_psa_project_id'),
+  syncStatus: z.string().min(1).default('ps_sync_status'),
+  syncMessage: z.string().min(1).default('ps_sync_message'),
+});
+/** CRM field names. */
+export type CrmFieldNames = z.infer<typeof CrmFieldNames>;
+
+/** Settings of a CRM instance: which stages mean won (stage ids differ per portal or org), and its field names. */
+export const CrmSettings = z.strictObject({
+  wonStages: z.array(z.string().min(1)).min(1),
+  fields: CrmFieldNames.prefault({}),
+});
+/** Settings of a CRM instance. */
+export type CrmSettings = z.infer<typeof CrmSettings>;
+
 /** One tenant of a vendor: its credentials live in Secrets Manager under `secretName`. */
 export const VendorInstanceConfig = z.strictObject({
   id: InstanceId,
   vendor: Vendor,
+  /**
+   * API base URL. Omitted means the vendor's public API (for NetSuite, derived from the account id
+   * in the secret); the local stack points it at a sandbox.
+   */
+  baseUrl: z.url({ protocol: /^https?$/ }).optional(),
+  /** Required for CRM instances. */
+  crm: CrmSettings.optional(),
   /** Secrets Manager secret name (not ARN, not value) holding this instance's credentials. */
   secretName: z.string().regex(/^[A-Za-z0-9/_+=.@-]{1,512}$/, 'a Secrets Manager secret name'),
   /** Upper bound on concurrent calls we make to this tenant from one region (NetSuite concurrency, say). */
@@ -117,6 +153,8 @@ export const DeploymentConfig = z
     config.vendorInstances.forEach((v, i) => {
       if (instances.has(v.id)) issue(['vendorInstances', i, 'id'], `vendor instance ${v.id} is configured twice`);
       instances.set(v.id, v.vendor);
+      if (roleOf(v.vendor) === 'crm' && v.crm === undefined) issue(['vendorInstances', i, 'crm'], `CRM instance ${v.id} needs crm.wonStages: which deal stages mean won`);
+      if (roleOf(v.vendor) !== 'crm' && v.crm !== undefined) issue(['vendorInstances', i, 'crm'], `${v.id} is not a CRM instance but has crm settings`);
     });
     const entities = new Set<string>();
     config.legalEntities.forEach((e, i) => {

@@ -3,6 +3,7 @@ import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
+import { TABLE_KEYS } from './topology/tables';
 
 /** Properties of {@link IdempotencyTable}. */
 export interface IdempotencyTableProps {
@@ -23,14 +24,14 @@ export interface IdempotencyTableProps {
  */
 export class IdempotencyTable extends Construct {
   /** The attribute Powertools writes expiry to, and the table's TTL attribute. */
-  public static readonly TTL_ATTRIBUTE = 'expiration';
+  public static readonly TTL_ATTRIBUTE = TABLE_KEYS.idempotency.timeToLiveAttribute!;
   /** The table. */
   public readonly table: dynamodb.TableV2;
 
   constructor(scope: Construct, id: string, props: IdempotencyTableProps) {
     super(scope, id);
     this.table = new dynamodb.TableV2(this, 'Table', {
-      partitionKey: { name: 'id', type: dynamodb.AttributeType.STRING },
+      partitionKey: { name: TABLE_KEYS.idempotency.partitionKey, type: dynamodb.AttributeType.STRING },
       billing: dynamodb.Billing.onDemand(),
       timeToLiveAttribute: IdempotencyTable.TTL_ATTRIBUTE,
       encryption: dynamodb.TableEncryptionV2.customerManagedKey(props.encryptionKey),

@@ -23,7 +23,9 @@ if (typeof promiseWithResolvers.withResolvers !== 'function') {
   };
 }
 
-type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
+/** A JSON value, as states pass them. */
+export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
+type Json = JsonValue;
 
 /** A state machine as the stand-in runs it. */
 export interface LocalStateMachineSpec {

@@ -74,3 +74,17 @@ describe('parseDeploymentConfig', () => {
     expect(() => parseDeploymentConfig(input)).toThrow(/vendorInstances\.0\.secretName/);
   });
 });
+
+describe('CRM settings', () => {
+  it('requires won stages on a CRM instance and fills documented field-name defaults', () => {
+    const config = parseDeploymentConfig(exampleConfigInput());
+    const hubspot = config.vendorInstances.find((v) => v.id === 'hubspot-main');
+
+    expect(hubspot?.crm?.wonStages).toEqual(['closedwon', '1067934']);
+    expect(hubspot?.crm?.fields).toMatchObject({ erpCustomerId: 'ps_erp_customer_id', syncStatus: 'ps_sync_status' });
+
+    const input = exampleConfigInput();
+    delete input.vendorInstances[0]!.crm;
+    expect(() => parseDeploymentConfig(input)).toThrow(/CRM instance hubspot-main needs crm.wonStages/);
+  });
+});

@@ -1,0 +1,72 @@
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as cloudwatchActions from 'aws-cdk-lib/aws-cloudwatch-actions';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import type * as kms from 'aws-cdk-lib/aws-kms';
+import type * as sns from 'aws-cdk-lib/aws-sns';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import { TABLE_KEYS } from './topology/tables';
+
+/** Properties of {@link ExceptionStore}. */
+export interface ExceptionStoreProps {
+  readonly encryptionKey: kms.IKey;
+  readonly alarmTopic: sns.ITopic;
+  /**
+   * Age of the oldest unacknowledged announcement after which ops are paged.
+   * @default Duration.hours(4)
+   */
+  readonly maxExceptionAge?: Duration;
+  /** @default RemovalPolicy.RETAIN */
+  readonly removalPolicy?: RemovalPolicy;
+}
+
+/**
+ * Where business exceptions live: a table that keeps them until resolved (a queue forgets after 14
+ * days at most) and a queue that announces each one to whoever watches (a chat or ticket bridge).
+ *
+ * Key layout of the table:
+ * - `pk` (S): `EXCEPTION#<workflow>#<entity type>#<entity id>`: one open exception per workflow and
+ *   record, so a retried failure updates it instead of piling up duplicates.
+ * - `sk` (S): `OPEN` while unresolved, `RESOLVED#<iso time>` once resolved (history kept).
+ * - attributes: `workflow`, `entityType`, `entityId`, `reason`, `remediation`, `execution`,
+ *   `correlationId`, `firstSeenAt`, `lastSeenAt`, `occurrences`, `legalEntityId`.
+ */
+export class ExceptionStore extends Construct {
+  /** The durable exceptions table. */
+  public readonly table: dynamodb.TableV2;
+  /** Announcements of new exceptions. */
+  public readonly queue: sqs.Queue;
+  /** Fires when an announcement has waited longer than the configured age. */
+  public readonly ageAlarm: cloudwatch.Alarm;
+
+  constructor(scope: Construct, id: string, props: ExceptionStoreProps) {
+    super(scope, id);
+    this.table = new dynamodb.TableV2(this, 'Table', {
+      partitionKey: { name: TABLE_KEYS.exceptions.partitionKey, type: dynamodb.AttributeType.STRING },
+      sortKey: { name: TABLE_KEYS.exceptions.sortKey!, type: dynamodb.AttributeType.STRING },
+      billing: dynamodb.Billing.onDemand(),
+      encryption: dynamodb.TableEncryptionV2.customerManagedKey(props.encryptionKey),
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      deletionProtection: true,
+      removalPolicy: props.removalPolicy ?? RemovalPolicy.RETAIN,
+    });
+    this.queue = new sqs.Queue(this, 'Announcements', {
+      encryption: sqs.QueueEncryption.KMS,
+      encryptionMasterKey: props.encryptionKey,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    this.ageAlarm = this.queue
+      .metricApproximateAgeOfOldestMessage({ period: Duration.minutes(5), statistic: 'Maximum' })
+      .createAlarm(this, 'AgeAlarm', {
+        alarmDescription: 'A business exception has waited unacknowledged too long; read the exceptions table for reason and remediation.',
+        threshold: (props.maxExceptionAge ?? Duration.hours(4)).toSeconds(),
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+        evaluationPeriods: 1,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      });
+    this.ageAlarm.addAlarmAction(new cloudwatchActions.SnsAction(props.alarmTopic));
+  }
+}

@@ -1,0 +1,30 @@
+import type { DeploymentConfig } from '../../canonical/deployment-config';
+
+/**
+ * How every function is bundled, in AWS (NodejsFunction) and in the local stack (esbuild directly):
+ * one definition, so the local stack runs the bundle the deployed function runs. The deployment
+ * configuration is compiled into the bundle (it holds names, never secrets), so a handler reads the
+ * same configuration the stack was synthesized from, with no extra call at cold start.
+ */
+export const BUNDLE_TARGET = 'node22';
+
+/** The expression handlers read the configuration from; esbuild replaces it at bundle time. */
+export const DEPLOYMENT_CONFIG_DEFINE = 'process.env.DEPLOYMENT_CONFIG_JSON';
+
+/** esbuild `define` entries for a deployment. */
+export function bundleDefines(config: DeploymentConfig): Record<string, string> {
+  return { [DEPLOYMENT_CONFIG_DEFINE]: JSON.stringify(JSON.stringify(config)) };
+}
+
+/** The runtime environment every function gets besides what its uses add. */
+export function baseEnvironment(workflow: string, config: DeploymentConfig, region: string): Record<string, string> {
+  const regionConfig = config.regions.find((r) => r.region === region);
+  return {
+    POWERTOOLS_SERVICE_NAME: workflow,
+    POWERTOOLS_METRICS_NAMESPACE: `${config.name}-${config.stage}`,
+    POWERTOOLS_LOG_LEVEL: 'INFO',
+    IDEMPOTENCY_TTL_SECONDS: String(regionConfig?.idempotencyTtlSeconds ?? 7 * 24 * 3600),
+    WEBHOOK_MAX_BODY_BYTES: String(regionConfig?.webhooks.maxBodyBytes ?? 1024 * 1024),
+    NODE_OPTIONS: '--enable-source-maps',
+  };
+}

@@ -1,0 +1,137 @@
+import type { Workflow } from '../../canonical/workflows';
+
+/**
+ * Declarations of a workflow's moving parts: functions, queues, webhook routes, bus rules and state
+ * machines. They are plain data (no CDK imports) because two builders read them: the CDK stacks
+ * (`WorkflowResources`) and the local stack (`local/stack`). A test compares the synthesized
+ * templates with the local topology, so neither can grow a part the other lacks.
+ */
+
+/** The shared tables of a region that functions may use. */
+export type SharedTable = 'crossReferences' | 'idempotency' | 'exceptions' | 'audit';
+
+/** What a function may touch. Each use is both an IAM grant and an environment variable. */
+export type FunctionUse =
+  | { readonly kind: 'table'; readonly table: SharedTable; readonly access: 'read' | 'readWrite' | 'append' }
+  | { readonly kind: 'queue'; readonly queue: string; readonly access: 'send' }
+  | { readonly kind: 'exceptionQueue' }
+  | { readonly kind: 'eventBus' }
+  | { readonly kind: 'stateMachine'; readonly stateMachine: string }
+  | { readonly kind: 'vendorSecrets' };
+
+/** A Lambda function: the handler file and what it may touch. */
+export interface FunctionDeclaration {
+  /** PascalCase id, also the construct id and the local function name. */
+  readonly id: string;
+  /** Handler file from the repository root, exporting `handler`. */
+  readonly entry: string;
+  readonly description: string;
+  readonly timeoutSeconds: number;
+  /** @default 512 */
+  readonly memoryMb?: number;
+  readonly uses: readonly FunctionUse[];
+}
+
+/** A work queue with its dead-letter queue; its consumer is one of the workflow's functions. */
+export interface QueueDeclaration {
+  readonly id: string;
+  readonly description: string;
+  /** The function that consumes the queue (reports partial batch failures). */
+  readonly consumer: string;
+  /** @default 10 */
+  readonly batchSize?: number;
+  /** Receives before a message moves to the DLQ. @default 5 */
+  readonly maxReceiveCount?: number;
+  /** @default 4 days */
+  readonly retentionDays?: number;
+}
+
+/** A webhook route on the region's REST API. */
+export interface RouteDeclaration {
+  readonly method: 'POST' | 'GET';
+  /** Path below the API root, with `{param}` segments: `webhooks/hubspot/{instance}`. */
+  readonly path: string;
+  readonly function: string;
+}
+
+/** A rule on our canonical bus delivering matched events into one of the workflow's queues. */
+export interface RuleDeclaration {
+  readonly id: string;
+  readonly description: string;
+  readonly eventPattern: Readonly<Record<string, unknown>>;
+  readonly targetQueue: string;
+  /** @default 8 */
+  readonly retryAttempts?: number;
+  /** @default 24 */
+  readonly maxEventAgeHours?: number;
+}
+
+/** A Standard state machine defined by an ASL file whose `${Placeholder}`s name functions. */
+export interface StateMachineDeclaration {
+  readonly id: string;
+  /** ASL (JSONPath) file from the repository root. */
+  readonly definitionFile: string;
+  /** Placeholder → function id: `${ValidateOpportunityArn}` is substituted with that function's ARN. */
+  readonly tasks: Readonly<Record<string, string>>;
+  readonly timeoutSeconds: number;
+}
+
+/** Everything one workflow adds to a regional stack. */
+export interface WorkflowDeclaration {
+  readonly workflow: Workflow;
+  readonly functions: readonly FunctionDeclaration[];
+  readonly queues: readonly QueueDeclaration[];
+  readonly routes: readonly RouteDeclaration[];
+  readonly rules: readonly RuleDeclaration[];
+  readonly stateMachines: readonly StateMachineDeclaration[];
+}
+
+/** `crossReferences` → `CROSS_REFERENCES`. */
+export function constantCase(id: string): string {
+  return id
+    .replace(/([a-z0-9])([A-Z])/g, '$1_$2')
+    .replace(/[-\s]+/g, '_')
+    .toUpperCase();
+}
+
+/** The environment variable through which a function learns where a used resource is. */
+export function environmentVariableFor(use: FunctionUse): string | undefined {
+  switch (use.kind) {
+    case 'table':
+      return `${constantCase(use.table)}_TABLE_NAME`;
+    case 'queue':
+      return `${constantCase(use.queue)}_QUEUE_URL`;
+    case 'exceptionQueue':
+      return 'EXCEPTION_QUEUE_URL';
+    case 'eventBus':
+      return 'EVENT_BUS_NAME';
+    case 'stateMachine':
+      return `${constantCase(use.stateMachine)}_STATE_MACHINE_ARN`;
+    case 'vendorSecrets':
+      return undefined;
+  }
+}
+
+/**
+ * Checks a declaration for references to parts it does not declare, so a typo fails at synth and
+ * in the local stack alike.
+ */
+export function assertConsistent(declaration: WorkflowDeclaration): void {
+  const functions = new Set(declaration.functions.map((f) => f.id));
+  const queues = new Set(declaration.queues.map((q) => q.id));
+  const stateMachines = new Set(declaration.stateMachines.map((s) => s.id));
+  const problems: string[] = [];
+  for (const q of declaration.queues) if (!functions.has(q.consumer)) problems.push(`queue ${q.id} is consumed by unknown function ${q.consumer}`);
+  for (const r of declaration.routes) if (!functions.has(r.function)) problems.push(`route ${r.method} ${r.path} calls unknown function ${r.function}`);
+  for (const r of declaration.rules) if (!queues.has(r.targetQueue)) problems.push(`rule ${r.id} targets unknown queue ${r.targetQueue}`);
+  for (const s of declaration.stateMachines) {
+    for (const [placeholder, fn] of Object.entries(s.tasks)) if (!functions.has(fn)) problems.push(`state machine ${s.id} maps ${placeholder} to unknown function ${fn}`);
+  }
+  for (const f of declaration.functions) {
+    for (const use of f.uses) {
+      if (use.kind === 'queue' && !queues.has(use.queue)) problems.push(`function ${f.id} sends to unknown queue ${use.queue}`);
+      if (use.kind === 'stateMachine' && !stateMachines.has(use.stateMachine)) problems.push(`function ${f.id} starts unknown state machine ${use.stateMachine}`);
+    }
+  }
+  if (problems.length > 0) throw new Error(`Workflow ${declaration.workflow} is inconsistent:\n  - ${problems.join('\n  - ')}`);
+}

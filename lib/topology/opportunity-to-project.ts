@@ -1,0 +1,108 @@
+import type { WorkflowDeclaration } from './declarations';
+
+const VENDOR_CALL_TIMEOUT = 60;
+
+/**
+ * Opportunity to project (PRODUCT.md workflow 1): a HubSpot webhook (or, later, a Salesforce relay
+ * event) becomes a canonical `opportunity.won` event; a rule delivers it to the start queue; the
+ * starter runs the state machine under a deterministic execution name; the state machine creates the
+ * ERP customer, the PSA project and the ERP project, writes the ids back to the CRM and announces
+ * `project.activated`.
+ */
+export const opportunityToProject: WorkflowDeclaration = {
+  workflow: 'opportunity-to-project',
+  functions: [
+    {
+      id: 'ReceiveHubSpotWebhook',
+      entry: 'lambdas/hubspot/receive-webhook.ts',
+      description: 'Verifies HubSpot v3 signatures and enqueues each deal event of a batch',
+      timeoutSeconds: 10,
+      uses: [
+        { kind: 'queue', queue: 'HubSpotDealEvents', access: 'send' },
+        { kind: 'table', table: 'exceptions', access: 'readWrite' },
+        { kind: 'exceptionQueue' },
+        { kind: 'vendorSecrets' },
+      ],
+    },
+    {
+      id: 'HandleHubSpotDealEvent',
+      entry: 'lambdas/hubspot/handle-deal-event.ts',
+      description: 'Deduplicates deal events, re-reads won deals and publishes opportunity.won',
+      timeoutSeconds: VENDOR_CALL_TIMEOUT,
+      uses: [
+        { kind: 'table', table: 'idempotency', access: 'readWrite' },
+        { kind: 'table', table: 'crossReferences', access: 'readWrite' },
+        { kind: 'table', table: 'exceptions', access: 'readWrite' },
+        { kind: 'exceptionQueue' },
+        { kind: 'eventBus' },
+        { kind: 'vendorSecrets' },
+      ],
+    },
+    {
+      id: 'StartOpportunityToProject',
+      entry: 'lambdas/opportunity-to-project/start-execution.ts',
+      description: 'Starts one execution per opportunity revision under a deterministic name',
+      timeoutSeconds: 10,
+      uses: [{ kind: 'stateMachine', stateMachine: 'OpportunityToProject' }],
+    },
+    ...(
+      [
+        ['ValidateOpportunity', 'validate-opportunity', 'Checks routing, flow switches, currency, tax profile and billing terms', [{ kind: 'table', table: 'crossReferences', access: 'read' }]],
+        ['FindOrCreateErpCustomer', 'find-or-create-erp-customer', 'Upserts the ERP customer by external id', 'vendor'],
+        ['CreatePsaProject', 'create-psa-project', 'Creates the PSA project shell, claimed in the registry before the call', 'vendor'],
+        ['CreateErpProject', 'create-erp-project', 'Upserts the ERP project under its customer', 'vendor'],
+        ['WriteBackToCrm', 'write-back-to-crm', 'Writes ERP and PSA ids and the sync status to the CRM record', 'vendor'],
+        ['PublishProjectActivated', 'publish-project-activated', 'Publishes project.activated on the canonical bus', [{ kind: 'eventBus' }]],
+        [
+          'RecordException',
+          'record-exception',
+          'Records a business exception durably, announces it and marks the CRM record as needing attention',
+          [{ kind: 'table', table: 'exceptions', access: 'readWrite' }, { kind: 'exceptionQueue' }, { kind: 'vendorSecrets' }, { kind: 'table', table: 'audit', access: 'append' }, { kind: 'table', table: 'idempotency', access: 'readWrite' }],
+        ],
+      ] as const
+    ).map(([id, file, description, uses]) => ({
+      id,
+      entry: `lambdas/opportunity-to-project/${file}.ts`,
+      description,
+      timeoutSeconds: VENDOR_CALL_TIMEOUT,
+      uses:
+        uses === 'vendor'
+          ? [
+              { kind: 'vendorSecrets' as const },
+              { kind: 'table' as const, table: 'idempotency' as const, access: 'readWrite' as const },
+              { kind: 'table' as const, table: 'crossReferences' as const, access: 'readWrite' as const },
+              { kind: 'table' as const, table: 'audit' as const, access: 'append' as const },
+            ]
+          : uses,
+    })),
+  ],
+  queues: [
+    { id: 'HubSpotDealEvents', description: 'Verified HubSpot deal events awaiting dedup and re-read', consumer: 'HandleHubSpotDealEvent', batchSize: 10 },
+    { id: 'OpportunityWonStarts', description: 'opportunity.won events awaiting an execution', consumer: 'StartOpportunityToProject', batchSize: 10 },
+  ],
+  routes: [{ method: 'POST', path: 'webhooks/hubspot/{instance}', function: 'ReceiveHubSpotWebhook' }],
+  rules: [
+    {
+      id: 'OpportunityWonToStarts',
+      description: 'Every canonical opportunity.won event starts (or re-finds) its execution',
+      eventPattern: { 'detail-type': ['opportunity.won'] },
+      targetQueue: 'OpportunityWonStarts',
+    },
+  ],
+  stateMachines: [
+    {
+      id: 'OpportunityToProject',
+      definitionFile: 'state-machines/opportunity-to-project.asl.json',
+      tasks: {
+        ValidateOpportunityArn: 'ValidateOpportunity',
+        FindOrCreateErpCustomerArn: 'FindOrCreateErpCustomer',
+        CreatePsaProjectArn: 'CreatePsaProject',
+        CreateErpProjectArn: 'CreateErpProject',
+        WriteBackToCrmArn: 'WriteBackToCrm',
+        PublishProjectActivatedArn: 'PublishProjectActivated',
+        RecordExceptionArn: 'RecordException',
+      },
+      timeoutSeconds: 3600,
+    },
+  ],
+};

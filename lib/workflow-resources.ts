@@ -1,0 +1,226 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ArnFormat, Duration, RemovalPolicy, Stack, Tags, Validations } from 'aws-cdk-lib';
+import * as apigateway from 'aws-cdk-lib/aws-apigateway';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as cloudwatchActions from 'aws-cdk-lib/aws-cloudwatch-actions';
+import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as targets from 'aws-cdk-lib/aws-events-targets';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as kms from 'aws-cdk-lib/aws-kms';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
+import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import type * as sns from 'aws-cdk-lib/aws-sns';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
+import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import { Construct } from 'constructs';
+import type { DeploymentConfig, RegionConfig } from '../canonical/deployment-config';
+import type { AuditTrailTable } from './audit-trail-table';
+import { BUNDLE_TARGET, baseEnvironment, bundleDefines } from './topology/bundling';
+import { type FunctionUse, type SharedTable, type WorkflowDeclaration, assertConsistent, environmentVariableFor } from './topology/declarations';
+import type { WebhookApi } from './webhook-api';
+import { WorkQueue } from './work-queue';
+
+const REPOSITORY_ROOT = join(__dirname, '..');
+
+/** The tag that names the declaration a resource was built from; the local-parity test reads it. */
+export const DECLARATION_TAG = 'ps-sync:declaration';
+
+/** Properties of {@link WorkflowResources}. */
+export interface WorkflowResourcesProps {
+  readonly declaration: WorkflowDeclaration;
+  readonly config: DeploymentConfig;
+  readonly regionConfig: RegionConfig;
+  readonly encryptionKey: kms.IKey;
+  readonly tables: Readonly<Record<Exclude<SharedTable, 'audit'>, dynamodb.ITable>>;
+  readonly auditTrail: AuditTrailTable;
+  readonly eventBus: events.IEventBus;
+  readonly exceptionQueue: sqs.IQueue;
+  readonly webhookApi: WebhookApi;
+  readonly alarmTopic: sns.ITopic;
+}
+
+/**
+ * Builds one workflow's functions, queues, routes, rules and state machines from its declaration,
+ * with least-privilege grants derived from each function's declared uses.
+ */
+export class WorkflowResources extends Construct {
+  /** Functions by declaration id. */
+  public readonly functions = new Map<string, nodejs.NodejsFunction>();
+  /** Work queues by declaration id. */
+  public readonly queues = new Map<string, WorkQueue>();
+  /** State machines by declaration id. */
+  public readonly stateMachines = new Map<string, sfn.StateMachine>();
+
+  constructor(scope: Construct, id: string, props: WorkflowResourcesProps) {
+    super(scope, id);
+    const { declaration, config, regionConfig } = props;
+    assertConsistent(declaration);
+    const stack = Stack.of(this);
+
+    // State machines need their functions' ARNs, and starters need the state machines' ARNs: create
+    // functions first, then state machines, then grant.
+    for (const fn of declaration.functions) {
+      const logGroup = new logs.LogGroup(this, `${fn.id}Logs`, {
+        encryptionKey: props.encryptionKey,
+        retention: logs.RetentionDays.THREE_MONTHS,
+        removalPolicy: RemovalPolicy.RETAIN,
+      });
+      const handler = new nodejs.NodejsFunction(this, fn.id, {
+        entry: join(REPOSITORY_ROOT, fn.entry),
+        handler: 'handler',
+        description: fn.description,
+        runtime: lambda.Runtime.NODEJS_24_X,
+        architecture: lambda.Architecture.ARM_64,
+        timeout: Duration.seconds(fn.timeoutSeconds),
+        memorySize: fn.memoryMb ?? 512,
+        tracing: lambda.Tracing.ACTIVE,
+        logGroup,
+        loggingFormat: lambda.LoggingFormat.JSON,
+        environment: baseEnvironment(declaration.workflow, config, regionConfig.region),
+        bundling: {
+          minify: true,
+          sourceMap: true,
+          target: BUNDLE_TARGET,
+          format: nodejs.OutputFormat.CJS,
+          define: bundleDefines(config),
+          externalModules: [],
+        },
+      });
+      Tags.of(handler).add(DECLARATION_TAG, `function/${fn.id}`);
+      this.functions.set(fn.id, handler);
+    }
+
+    for (const q of declaration.queues) {
+      const consumer = this.functions.get(q.consumer)!;
+      const consumerTimeout = declaration.functions.find((f) => f.id === q.consumer)!.timeoutSeconds;
+      const workQueue = new WorkQueue(this, q.id, {
+        encryptionKey: props.encryptionKey,
+        visibilityTimeout: Duration.seconds(consumerTimeout * 6),
+        retentionPeriod: Duration.days(q.retentionDays ?? 4),
+        maxReceiveCount: q.maxReceiveCount ?? 5,
+        alarmTopic: props.alarmTopic,
+        description: q.description,
+      });
+      Tags.of(workQueue.queue).add(DECLARATION_TAG, `queue/${q.id}`);
+      Tags.of(workQueue.deadLetterQueue).add(DECLARATION_TAG, `dead-letter-queue/${q.id}`);
+      consumer.addEventSource(new SqsEventSource(workQueue.queue, { batchSize: q.batchSize ?? 10, reportBatchItemFailures: true }));
+      this.queues.set(q.id, workQueue);
+    }
+
+    for (const s of declaration.stateMachines) {
+      const functionArns = Object.fromEntries(Object.entries(s.tasks).map(([placeholder, fnId]) => [placeholder, this.functions.get(fnId)!.functionArn]));
+      const logGroup = new logs.LogGroup(this, `${s.id}Logs`, {
+        encryptionKey: props.encryptionKey,
+        retention: logs.RetentionDays.THREE_MONTHS,
+        removalPolicy: RemovalPolicy.RETAIN,
+      });
+      const machine = new sfn.StateMachine(this, s.id, {
+        definitionBody: sfn.DefinitionBody.fromString(readFileSync(join(REPOSITORY_ROOT, s.definitionFile), 'utf8')),
+        definitionSubstitutions: functionArns,
+        stateMachineType: sfn.StateMachineType.STANDARD,
+        timeout: Duration.seconds(s.timeoutSeconds),
+        tracingEnabled: true,
+        // Execution data can carry customer names and amounts: log events, not payloads.
+        logs: { destination: logGroup, level: sfn.LogLevel.ALL, includeExecutionData: false },
+      });
+      for (const fnId of new Set(Object.values(s.tasks))) this.functions.get(fnId)!.grantInvoke(machine);
+      Tags.of(machine).add(DECLARATION_TAG, `state-machine/${s.id}`);
+      const failed = machine.metricFailed({ period: Duration.minutes(5), statistic: 'Sum' }).createAlarm(this, `${s.id}FailedAlarm`, {
+        alarmDescription: `${s.id} executions failed: each failure is also a recorded exception with its reason.`,
+        threshold: 0,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+        evaluationPeriods: 1,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      });
+      failed.addAlarmAction(new cloudwatchActions.SnsAction(props.alarmTopic));
+      this.stateMachines.set(s.id, machine);
+    }
+
+    for (const r of declaration.routes) {
+      const resource = r.path.split('/').reduce<apigateway.IResource>((parent, part) => parent.getResource(part) ?? parent.addResource(part), props.webhookApi.api.root);
+      resource.addMethod(r.method, new apigateway.LambdaIntegration(this.functions.get(r.function)!), {
+        requestValidator: props.webhookApi.requestValidator,
+        requestParameters: Object.fromEntries([...r.path.matchAll(/\{(\w+)\}/g)].map(([, name]) => [`method.request.path.${name}`, true])),
+      });
+    }
+
+    for (const r of declaration.rules) {
+      const targetDeadLetters = new WorkQueue(this, `${r.id}TargetFailures`, {
+        encryptionKey: props.encryptionKey,
+        visibilityTimeout: Duration.seconds(30),
+        alarmTopic: props.alarmTopic,
+        description: `events rule ${r.id} could not deliver to its queue`,
+      });
+      const rule = new events.Rule(this, r.id, {
+        eventBus: props.eventBus,
+        description: r.description,
+        eventPattern: r.eventPattern as events.EventPattern,
+      });
+      rule.addTarget(
+        new targets.SqsQueue(this.queues.get(r.targetQueue)!.queue, {
+          retryAttempts: r.retryAttempts ?? 8,
+          maxEventAge: Duration.hours(r.maxEventAgeHours ?? 24),
+          deadLetterQueue: targetDeadLetters.queue,
+        }),
+      );
+      Tags.of(rule).add(DECLARATION_TAG, `rule/${r.id}`);
+    }
+
+    for (const fn of declaration.functions) {
+      const handler = this.functions.get(fn.id)!;
+      for (const use of fn.uses) this.grantUse(handler, use, props);
+    }
+
+    const secretArns = config.vendorInstances.map((v) =>
+      stack.formatArn({ service: 'secretsmanager', resource: 'secret', resourceName: `${v.secretName}-??????`, arnFormat: ArnFormat.COLON_RESOURCE_NAME }),
+    );
+    for (const fn of declaration.functions.filter((f) => f.uses.some((u) => u.kind === 'vendorSecrets'))) {
+      const handler = this.functions.get(fn.id)!;
+      handler.addToRolePolicy(new iam.PolicyStatement({ actions: ['secretsmanager:GetSecretValue'], resources: secretArns }));
+      Validations.of(handler).acknowledge({
+        id: 'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:secretsmanager:' + regionConfig.region + ':<AWS::AccountId>:secret:*]',
+        reason: 'Scoped to the configured vendor secret names; the trailing ?????? matches the six random characters Secrets Manager appends to every secret ARN.',
+      });
+    }
+  }
+
+  private grantUse(handler: nodejs.NodejsFunction, use: FunctionUse, props: WorkflowResourcesProps): void {
+    const variable = environmentVariableFor(use);
+    switch (use.kind) {
+      case 'table': {
+        if (use.table === 'audit') {
+          props.auditTrail.grantAppend(handler);
+          handler.addEnvironment(variable!, props.auditTrail.table.tableName);
+          return;
+        }
+        const table = props.tables[use.table];
+        if (use.access === 'read') table.grantReadData(handler);
+        else table.grantReadWriteData(handler);
+        handler.addEnvironment(variable!, table.tableName);
+        return;
+      }
+      case 'queue':
+        this.queues.get(use.queue)!.queue.grantSendMessages(handler);
+        handler.addEnvironment(variable!, this.queues.get(use.queue)!.queue.queueUrl);
+        return;
+      case 'exceptionQueue':
+        props.exceptionQueue.grantSendMessages(handler);
+        handler.addEnvironment(variable!, props.exceptionQueue.queueUrl);
+        return;
+      case 'eventBus':
+        props.eventBus.grantPutEventsTo(handler);
+        handler.addEnvironment(variable!, props.eventBus.eventBusName);
+        return;
+      case 'stateMachine':
+        this.stateMachines.get(use.stateMachine)!.grantStartExecution(handler);
+        handler.addEnvironment(variable!, this.stateMachines.get(use.stateMachine)!.stateMachineArn);
+        return;
+      case 'vendorSecrets':
+        return;
+    }
+  }
+}

@@ -1,0 +1,299 @@
+import { readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { CreateTableCommand, DynamoDBClient, type KeySchemaElement } from '@aws-sdk/client-dynamodb';
+import { GetQueueAttributesCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import type { APIGatewayProxyEvent, SQSEvent } from 'aws-lambda';
+import dynalite from 'dynalite';
+import { build } from 'esbuild';
+import { createSqsServer } from 'local-aws-sqs';
+import type { DeploymentConfig } from '../../canonical/deployment-config';
+import { BUNDLE_TARGET, baseEnvironment, bundleDefines } from '../../lib/topology/bundling';
+import { type FunctionUse, type SharedTable, type WorkflowDeclaration, assertConsistent, environmentVariableFor } from '../../lib/topology/declarations';
+import { TABLE_KEYS } from '../../lib/topology/tables';
+import { startApiGateway } from './api-gateway';
+import { type BusEvent, type LocalRule, startEventBus } from '../aws/event-bus';
+import { type LocalFunction, startLocalFunction } from '../aws/lambda-runtime';
+import { startSecretsManager } from '../aws/secrets-manager';
+import { type JsonValue, startStepFunctions } from '../aws/step-functions';
+import { startSqsEventSource } from './sqs-event-source';
+
+const REPOSITORY_ROOT = join(__dirname, '..', '..');
+const ACCOUNT = '000000000000';
+const CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' };
+const EVENT_BUS_NAME = 'canonical';
+
+/** Options of {@link startLocalStack}. */
+export interface LocalStackOptions {
+  /** The deployment configuration, with vendor base URLs pointing at sandboxes. */
+  readonly config: DeploymentConfig;
+  /** The region whose stack this is (one of `config.regions`). */
+  readonly region: string;
+  readonly workflows: readonly WorkflowDeclaration[];
+  /** Secret values by secret name, as they would be in Secrets Manager. */
+  readonly secrets: Readonly<Record<string, unknown>>;
+  /** Per-state retry pauses for test runs (see aws-local-stepfunctions). @default real intervals */
+  readonly retryIntervalOverrides?: Readonly<Record<string, number | number[]>>;
+  /** Called with stand-in failures (poll errors), which are otherwise silent. */
+  readonly onError?: (error: unknown) => void;
+}
+
+/** A running local stack. */
+export interface LocalStack {
+  /** Base URL of the webhook API, with the stage: `http://127.0.0.1:PORT/<stage>/`. */
+  readonly apiUrl: string;
+  /** Service endpoints, for clients in tests and the demo. */
+  readonly endpoints: { readonly dynamodb: string; readonly sqs: string; readonly eventbridge: string; readonly sfn: string; readonly secretsManager: string };
+  readonly tableNames: Readonly<Record<SharedTable, string>>;
+  readonly queueUrls: ReadonlyMap<string, string>;
+  readonly stepFunctions: Awaited<ReturnType<typeof startStepFunctions>>;
+  readonly eventBus: Awaited<ReturnType<typeof startEventBus>>;
+  /** Names of what runs locally, by kind, for the parity test with the synthesized templates. */
+  readonly topology: { readonly functions: string[]; readonly queues: string[]; readonly routes: string[]; readonly rules: string[]; readonly stateMachines: string[] };
+  /** Waits until every queue is drained, every bus delivery done and every execution finished. */
+  settled(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const probe = createServer();
+    probe.listen(0, '127.0.0.1', () => {
+      const { port } = probe.address() as AddressInfo;
+      probe.close(() => resolve(port));
+    });
+  });
+}
+
+/**
+ * Starts one region's stack on loopback from the same declarations, handler files, bundling and
+ * state machine files the CDK stack uses, on dynalite, local-aws-sqs and the stand-ins in local/aws.
+ */
+export async function startLocalStack(options: LocalStackOptions): Promise<LocalStack> {
+  const { config, region } = options;
+  options.workflows.forEach(assertConsistent);
+  const closers: (() => Promise<unknown>)[] = [];
+
+  // DynamoDB
+  const dynamo = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
+  await new Promise<void>((resolve) => dynamo.listen(0, '127.0.0.1', () => resolve()));
+  closers.push(() => new Promise<void>((resolve) => dynamo.close(() => resolve())));
+  const dynamodbUrl = `http://127.0.0.1:${(dynamo.address() as AddressInfo).port}`;
+  const ddb = new DynamoDBClient({ endpoint: dynamodbUrl, region, credentials: CREDENTIALS });
+  const tableNames = Object.fromEntries(Object.keys(TABLE_KEYS).map((t) => [t, `local-${t}`])) as Record<SharedTable, string>;
+  for (const [table, keys] of Object.entries(TABLE_KEYS)) {
+    const keySchema: KeySchemaElement[] = [{ AttributeName: keys.partitionKey, KeyType: 'HASH' }];
+    if (keys.sortKey) keySchema.push({ AttributeName: keys.sortKey, KeyType: 'RANGE' });
+    await ddb.send(
+      new CreateTableCommand({
+        TableName: tableNames[table as SharedTable],
+        KeySchema: keySchema,
+        AttributeDefinitions: keySchema.map((k) => ({ AttributeName: k.AttributeName!, AttributeType: 'S' })),
+        BillingMode: 'PAY_PER_REQUEST',
+      }),
+    );
+  }
+
+  // SQS: queue names follow the declarations; each work queue has its DLQ and redrive policy.
+  const sqsPort = await freePort();
+  const queueDefinitions: { QueueName: string; Attributes?: Record<string, string> }[] = [{ QueueName: 'exception-announcements', Attributes: { MessageRetentionPeriod: String(14 * 86400) } }];
+  const queueArn = (name: string) => `arn:aws:sqs:${region}:${ACCOUNT}:${name}`;
+  for (const wf of options.workflows) {
+    for (const q of wf.queues) {
+      const timeout = wf.functions.find((f) => f.id === q.consumer)!.timeoutSeconds;
+      queueDefinitions.push({ QueueName: `${q.id}-dlq`, Attributes: { MessageRetentionPeriod: String(14 * 86400) } });
+      queueDefinitions.push({
+        QueueName: q.id,
+        Attributes: {
+          VisibilityTimeout: String(timeout * 6),
+          MessageRetentionPeriod: String((q.retentionDays ?? 4) * 86400),
+          RedrivePolicy: JSON.stringify({ deadLetterTargetArn: queueArn(`${q.id}-dlq`), maxReceiveCount: q.maxReceiveCount ?? 5 }),
+        },
+      });
+    }
+    for (const r of wf.rules) queueDefinitions.push({ QueueName: `${r.id}-target-failures`, Attributes: { MessageRetentionPeriod: String(14 * 86400) } });
+  }
+  const sqsServer = await createSqsServer({ port: sqsPort, hostname: '127.0.0.1', region, accountId: ACCOUNT, emulateQueueCreationLifecycle: false, queues: queueDefinitions as never });
+  closers.push(() => new Promise<void>((resolve) => { sqsServer.closeAllConnections(); sqsServer.close(() => resolve()); }));
+  const sqsUrl = `http://127.0.0.1:${sqsPort}`;
+  const sqs = new SQSClient({ endpoint: sqsUrl, region, credentials: CREDENTIALS });
+  const queueUrl = (name: string) => `${sqsUrl}/${ACCOUNT}/${name}`;
+  const queueUrls = new Map(queueDefinitions.map((q) => [q.QueueName, queueUrl(q.QueueName)]));
+
+  // Secrets Manager
+  const secretsManager = await startSecretsManager({ region, secrets: options.secrets });
+  closers.push(() => secretsManager.close());
+
+  // Functions are started lazily below, once the bus and Step Functions endpoints exist.
+  const functions = new Map<string, LocalFunction>();
+  const invoke = (id: string) => (event: unknown) => {
+    const fn = functions.get(id);
+    if (fn === undefined) throw new Error(`No local function ${id}`);
+    return fn.invoke(event);
+  };
+
+  // EventBridge: rules deliver into the declared queues, failures into the rule's failure queue.
+  const rules: LocalRule[] = options.workflows.flatMap((wf) =>
+    wf.rules.map((r) => ({
+      name: r.id,
+      eventBusName: EVENT_BUS_NAME,
+      eventPattern: r.eventPattern as Record<string, unknown>,
+      targets: [
+        {
+          id: r.targetQueue,
+          retryAttempts: r.retryAttempts ?? 8,
+          deliver: async (event: BusEvent) => void (await sqs.send(new SendMessageCommand({ QueueUrl: queueUrl(r.targetQueue), MessageBody: JSON.stringify(event) }))),
+          deadLetter: async (event: BusEvent, reason: string) =>
+            void (await sqs.send(
+              new SendMessageCommand({ QueueUrl: queueUrl(`${r.id}-target-failures`), MessageBody: JSON.stringify(event), MessageAttributes: { ERROR_MESSAGE: { DataType: 'String', StringValue: reason } } }),
+            )),
+        },
+      ],
+    })),
+  );
+  const eventBus = await startEventBus({
+    region,
+    account: ACCOUNT,
+    eventBusNames: [EVENT_BUS_NAME],
+    rules,
+    archives: [{ name: 'canonical-archive', eventBusName: EVENT_BUS_NAME, eventPattern: { account: [ACCOUNT] } }],
+  });
+  closers.push(() => eventBus.close());
+
+  // Step Functions: the ASL files with each placeholder replaced by its function's (local) ARN.
+  const functionArn = (id: string) => `arn:aws:lambda:${region}:${ACCOUNT}:function:${id}`;
+  const stepFunctions = await startStepFunctions({
+    region,
+    stateMachines: options.workflows.flatMap((wf) =>
+      wf.stateMachines.map((s) => ({
+        name: s.id,
+        definition: readFileSync(join(REPOSITORY_ROOT, s.definitionFile), 'utf8').replace(/\$\{(\w+)\}/g, (_, placeholder: string) => {
+          const fnId = s.tasks[placeholder];
+          if (fnId === undefined) throw new Error(`${s.definitionFile} uses \${${placeholder}}, which the declaration does not map`);
+          return functionArn(fnId);
+        }),
+        invokeResource: (arn: string) => {
+          const fnId = arn.startsWith(functionArn('')) ? arn.slice(functionArn('').length) : undefined;
+          return fnId !== undefined && wf.functions.some((f) => f.id === fnId) ? (input: JsonValue) => invoke(fnId)(input) as Promise<JsonValue> : undefined;
+        },
+        retryIntervalOverrides: options.retryIntervalOverrides ?? {},
+      })),
+    ),
+  });
+  closers.push(() => stepFunctions.close());
+
+  // API Gateway, started before the functions so they learn its public URL.
+  const routes = options.workflows.flatMap((wf) => wf.routes.map((r) => ({ method: r.method, path: r.path, invoke: (event: APIGatewayProxyEvent) => invoke(r.function)(event) })));
+  const api = await startApiGateway({ stage: config.stage, routes });
+  closers.push(() => api.close());
+
+  const endpoints = { dynamodb: dynamodbUrl, sqs: sqsUrl, eventbridge: eventBus.url, sfn: stepFunctions.url, secretsManager: secretsManager.url };
+  const environmentFor = (use: FunctionUse): string | undefined => {
+    switch (use.kind) {
+      case 'table':
+        return tableNames[use.table];
+      case 'queue':
+        return queueUrl(use.queue);
+      case 'exceptionQueue':
+        return queueUrl('exception-announcements');
+      case 'eventBus':
+        return EVENT_BUS_NAME;
+      case 'stateMachine':
+        return stepFunctions.arnOf(use.stateMachine);
+      case 'vendorSecrets':
+        return undefined;
+    }
+  };
+
+  for (const wf of options.workflows) {
+    for (const fn of wf.functions) {
+      const bundle = await build({
+        entryPoints: [join(REPOSITORY_ROOT, fn.entry)],
+        bundle: true,
+        platform: 'node',
+        format: 'cjs',
+        target: BUNDLE_TARGET,
+        minify: true,
+        sourcemap: 'inline',
+        define: bundleDefines(config),
+        write: false,
+        logLevel: 'silent',
+      });
+      const environment: Record<string, string> = {
+        ...baseEnvironment(wf.workflow, config, region),
+        AWS_REGION: region,
+        AWS_ACCESS_KEY_ID: CREDENTIALS.accessKeyId,
+        AWS_SECRET_ACCESS_KEY: CREDENTIALS.secretAccessKey,
+        AWS_ENDPOINT_URL_DYNAMODB: endpoints.dynamodb,
+        AWS_ENDPOINT_URL_SQS: endpoints.sqs,
+        AWS_ENDPOINT_URL_EVENTBRIDGE: endpoints.eventbridge,
+        AWS_ENDPOINT_URL_SFN: endpoints.sfn,
+        AWS_ENDPOINT_URL_SECRETS_MANAGER: endpoints.secretsManager,
+        WEBHOOK_PUBLIC_BASE_URL: api.url,
+      };
+      for (const use of fn.uses) {
+        const variable = environmentVariableFor(use);
+        const value = environmentFor(use);
+        if (variable !== undefined && value !== undefined) environment[variable] = value;
+      }
+      functions.set(fn.id, startLocalFunction({ name: fn.id, code: bundle.outputFiles[0]!.text, environment, timeoutMs: fn.timeoutSeconds * 1000, maxInstances: 4 }));
+    }
+  }
+  closers.push(() => Promise.all([...functions.values()].map((f) => f.close())));
+
+  // Event source mappings, last, so no message is consumed before its function exists.
+  const sources = options.workflows.flatMap((wf) =>
+    wf.queues.map((q) =>
+      startSqsEventSource({
+        sqs,
+        queueUrl: queueUrl(q.id),
+        queueArn: queueArn(q.id),
+        region,
+        batchSize: q.batchSize ?? 10,
+        invoke: (event: SQSEvent) => invoke(q.consumer)(event),
+        ...(options.onError ? { onError: options.onError } : {}),
+      }),
+    ),
+  );
+  closers.push(() => Promise.all(sources.map((s) => s.stop())));
+
+  const queueDepth = async (name: string): Promise<number> => {
+    const { Attributes } = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: queueUrl(name), AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'] }));
+    return Number(Attributes?.ApproximateNumberOfMessages ?? 0) + Number(Attributes?.ApproximateNumberOfMessagesNotVisible ?? 0);
+  };
+
+  return {
+    apiUrl: api.url,
+    endpoints,
+    tableNames,
+    queueUrls,
+    stepFunctions,
+    eventBus,
+    topology: {
+      functions: options.workflows.flatMap((wf) => wf.functions.map((f) => f.id)),
+      queues: options.workflows.flatMap((wf) => wf.queues.map((q) => q.id)),
+      routes: routes.map((r) => `${r.method} /${r.path}`),
+      rules: rules.map((r) => r.name),
+      stateMachines: options.workflows.flatMap((wf) => wf.stateMachines.map((s) => s.id)),
+    },
+    async settled() {
+      // Work can cascade (queue → function → bus → queue → execution), so loop until a pass finds nothing.
+      for (let pass = 0; pass < 100; pass++) {
+        await eventBus.settled();
+        await Promise.all(stepFunctions.executions.map((e) => e.done));
+        const depths = await Promise.all(options.workflows.flatMap((wf) => wf.queues.map((q) => queueDepth(q.id))));
+        const running = stepFunctions.executions.some((e) => e.status === 'RUNNING');
+        if (depths.every((d) => d === 0) && !running) {
+          await eventBus.settled();
+          if (!stepFunctions.executions.some((e) => e.status === 'RUNNING')) return;
+        }
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      throw new Error('The local stack did not settle');
+    },
+    async stop() {
+      for (const close of closers.reverse()) await close();
+    },
+  };
+}
