@@ -18,7 +18,7 @@ export const opportunityToProject: WorkflowDeclaration = {
       description: 'Verifies HubSpot v3 signatures and enqueues each deal event of a batch',
       timeoutSeconds: 10,
       uses: [
-        { kind: 'queue', queue: 'HubSpotDealEvents', access: 'send' },
+        { kind: 'queue', queue: 'HubspotDealEvents', access: 'send' },
         { kind: 'table', table: 'exceptions', access: 'readWrite' },
         { kind: 'exceptionQueue' },
         { kind: 'vendorSecrets' },
@@ -77,7 +77,7 @@ export const opportunityToProject: WorkflowDeclaration = {
     })),
   ],
   queues: [
-    { id: 'HubSpotDealEvents', description: 'Verified HubSpot deal events awaiting dedup and re-read', consumer: 'HandleHubSpotDealEvent', batchSize: 10 },
+    { id: 'HubspotDealEvents', description: 'Verified HubSpot deal events awaiting dedup and re-read', consumer: 'HandleHubSpotDealEvent', batchSize: 10 },
     { id: 'OpportunityWonStarts', description: 'opportunity.won events awaiting an execution', consumer: 'StartOpportunityToProject', batchSize: 10 },
   ],
   routes: [{ method: 'POST', path: 'webhooks/hubspot/{instance}', function: 'ReceiveHubSpotWebhook' }],

@@ -1,0 +1,60 @@
+import { z } from 'zod';
+
+/**
+ * One event of a HubSpot webhook batch, as HubSpot documents it. Property values are always strings.
+ * https://developers.hubspot.com/docs/api/webhooks
+ */
+export const HubSpotWebhookEvent = z.object({
+  eventId: z.number().int().nonnegative(),
+  subscriptionId: z.number().int().nonnegative(),
+  portalId: z.number().int().nonnegative(),
+  appId: z.number().int().nonnegative().optional(),
+  occurredAt: z.number().int().positive(),
+  subscriptionType: z.string().min(1),
+  attemptNumber: z.number().int().nonnegative(),
+  objectId: z.number().int().nonnegative(),
+  propertyName: z.string().optional(),
+  propertyValue: z.string().optional(),
+  changeSource: z.string().optional(),
+  sourceId: z.string().optional(),
+});
+/** One HubSpot webhook event. */
+export type HubSpotWebhookEvent = z.infer<typeof HubSpotWebhookEvent>;
+
+/** The subscription types this integration acts on; any other type in a batch is refused. */
+export const HANDLED_SUBSCRIPTIONS = ['deal.creation', 'deal.propertyChange'] as const;
+
+/**
+ * HubSpot's eventId is not guaranteed unique, so the dedup key is the documented combination.
+ * Retries of the same delivery and replays carry the same key; `attemptNumber` is left out on purpose.
+ */
+export function dedupKey(instance: string, e: HubSpotWebhookEvent): string {
+  return [instance, e.portalId, e.subscriptionId, e.eventId, e.objectId, e.occurredAt].join(':');
+}
+
+/** A verified event as it travels on the intake queue. */
+export interface QueuedDealEvent {
+  readonly instance: string;
+  readonly dedupKey: string;
+  readonly correlationId: string;
+  readonly receivedAt: string;
+  readonly event: HubSpotWebhookEvent;
+}
+
+/** The outcome of checking one event of a batch. */
+export type EventCheck = { ok: true; event: HubSpotWebhookEvent } | { ok: false; index: number; objectId?: unknown; reason: string };
+
+/** Checks each event of a parsed batch against the schema and the handled subscription types. */
+export function checkBatch(batch: readonly unknown[]): EventCheck[] {
+  return batch.map((raw, index) => {
+    const parsed = HubSpotWebhookEvent.safeParse(raw);
+    const objectId = raw !== null && typeof raw === 'object' ? (raw as { objectId?: unknown }).objectId : undefined;
+    if (!parsed.success) {
+      return { ok: false, index, objectId, reason: `event ${index} violates the HubSpot event schema: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(event)'} ${i.message}`).join('; ')}` };
+    }
+    if (!(HANDLED_SUBSCRIPTIONS as readonly string[]).includes(parsed.data.subscriptionType)) {
+      return { ok: false, index, objectId, reason: `event ${index} has subscription type ${parsed.data.subscriptionType}, which this integration does not handle (${HANDLED_SUBSCRIPTIONS.join(', ')})` };
+    }
+    return { ok: true, event: parsed.data };
+  });
+}

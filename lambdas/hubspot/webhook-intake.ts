@@ -1,0 +1,107 @@
+import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+import { refuseOversizedBody } from '../shared/http/body-limit';
+import { type EventCheck, type QueuedDealEvent, checkBatch, dedupKey } from './webhook-events';
+import { verifyHubSpotSignature } from './webhook-signature';
+
+/** What the intake needs from the outside world, so it is tested with plain fakes. */
+export interface WebhookIntakeDependencies {
+  readonly nowMs: () => number;
+  readonly maxBodyBytes: number;
+  /**
+   * The public base URL HubSpot calls, including stage or custom-domain path. Behind a custom domain
+   * the URL HubSpot signed cannot be rebuilt from the request, so it is configured.
+   */
+  readonly publicBaseUrl: string;
+  /** Whether the path's instance is a configured HubSpot instance. */
+  readonly isHubSpotInstance: (instance: string) => boolean;
+  /** The app client secrets currently valid for the instance (two during rotation). */
+  readonly clientSecrets: (instance: string) => Promise<string[]>;
+  /** Durably enqueues the events; resolves only when every one is stored. */
+  readonly enqueue: (events: readonly QueuedDealEvent[]) => Promise<void>;
+  /** Records a bad event of an otherwise valid batch as a business exception. */
+  readonly recordRejectedEvent: (instance: string, rejected: Extract<EventCheck, { ok: false }>, correlationId: string) => Promise<void>;
+  readonly newCorrelationId: () => string;
+}
+
+/** HubSpot sends at most 100 events a request. */
+const MAX_EVENTS = 100;
+
+function problem(status: number, title: string, detail: string, correlationId: string): APIGatewayProxyResult {
+  return {
+    statusCode: status,
+    headers: { 'content-type': 'application/problem+json', 'x-correlation-id': correlationId },
+    body: JSON.stringify({ type: 'about:blank', title, status, detail, correlationId }),
+  };
+}
+
+/**
+ * Receives one HubSpot webhook request. A fault of the request (size, signature, timestamp, JSON,
+ * shape) is a 4xx that changes nothing. Inside a valid batch, a bad event is recorded as an
+ * exception and the rest proceed. The 2xx comes only after every accepted event is durably enqueued;
+ * if enqueueing fails the answer is 503, which HubSpot retries, and the dedup key absorbs repeats.
+ */
+export async function receiveHubSpotWebhook(request: APIGatewayProxyEvent, deps: WebhookIntakeDependencies): Promise<APIGatewayProxyResult> {
+  const correlationId = deps.newCorrelationId();
+  const oversized = refuseOversizedBody(request, deps.maxBodyBytes);
+  if (oversized !== undefined) return { ...oversized, headers: { ...oversized.headers, 'x-correlation-id': correlationId } };
+
+  const instance = request.pathParameters?.instance ?? '';
+  if (!deps.isHubSpotInstance(instance)) return problem(404, 'Not Found', `No HubSpot instance named ${JSON.stringify(instance)} is configured`, correlationId);
+
+  const rawBody = Buffer.from(request.body ?? '', request.isBase64Encoded ? 'base64' : 'utf8');
+  const header = (name: string) => Object.entries(request.headers ?? {}).find(([k]) => k.toLowerCase() === name.toLowerCase())?.[1];
+  const query = request.multiValueQueryStringParameters
+    ? '?' + Object.entries(request.multiValueQueryStringParameters).flatMap(([k, vs]) => (vs ?? []).map((v) => `${k}=${v}`)).join('&')
+    : '';
+  const verdict = verifyHubSpotSignature(
+    {
+      method: request.httpMethod,
+      publicUrl: deps.publicBaseUrl.replace(/\/+$/, '') + request.path + query,
+      rawBody,
+      signature: header('X-HubSpot-Signature-v3'),
+      timestamp: header('X-HubSpot-Request-Timestamp'),
+    },
+    await deps.clientSecrets(instance),
+    deps.nowMs(),
+  );
+  if (!verdict.ok) {
+    const reasons = {
+      'missing-signature': 'The X-HubSpot-Signature-v3 header is missing',
+      'missing-timestamp': 'The X-HubSpot-Request-Timestamp header is missing or not a millisecond timestamp',
+      'stale-timestamp': 'The request timestamp is more than 5 minutes from now',
+      'bad-signature': 'The v3 signature does not match this body, URL and timestamp',
+    } as const;
+    return problem(401, 'Unauthorized', reasons[verdict.reason], correlationId);
+  }
+
+  let batch: unknown;
+  try {
+    batch = JSON.parse(rawBody.toString('utf8'));
+  } catch {
+    return problem(400, 'Bad Request', 'The body is not valid JSON', correlationId);
+  }
+  if (!Array.isArray(batch) || batch.length === 0 || batch.length > MAX_EVENTS) {
+    return problem(400, 'Bad Request', `The body must be a JSON array of 1 to ${MAX_EVENTS} HubSpot events`, correlationId);
+  }
+
+  const checks = checkBatch(batch);
+  const accepted = checks.flatMap((c) => (c.ok ? [c.event] : []));
+  const rejected = checks.flatMap((c) => (c.ok ? [] : [c]));
+  if (accepted.length === 0) {
+    return problem(422, 'Unprocessable Content', rejected.map((r) => r.reason).join(' | '), correlationId);
+  }
+
+  const receivedAt = new Date(deps.nowMs()).toISOString();
+  try {
+    await deps.enqueue(accepted.map((event) => ({ instance, dedupKey: dedupKey(instance, event), correlationId, receivedAt, event })));
+  } catch {
+    return problem(503, 'Service Unavailable', 'The events could not be stored; HubSpot will retry', correlationId);
+  }
+  // After the good events are safe: a failure to record a bad one must not cost the good ones.
+  await Promise.all(rejected.map((r) => deps.recordRejectedEvent(instance, r, correlationId)));
+  return {
+    statusCode: 200,
+    headers: { 'content-type': 'application/json', 'x-correlation-id': correlationId },
+    body: JSON.stringify({ accepted: accepted.length, rejected: rejected.map((r) => ({ index: r.index, reason: r.reason })), correlationId }),
+  };
+}

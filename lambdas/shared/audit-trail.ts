@@ -1,0 +1,70 @@
+import { createHash } from 'node:crypto';
+import { type DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
+
+/** One vendor write, as the audit trail keeps it: what, when, which execution, payload hash, result. */
+export interface AuditEntry {
+  readonly vendor: string;
+  readonly instance: string;
+  /** The vendor record type: `customer`, `job`, `workspace`, `deal`. */
+  readonly recordType: string;
+  /** Our key for the record: external id or global id. */
+  readonly recordKey: string;
+  readonly operation: string;
+  readonly execution: string;
+  readonly correlationId: string;
+  /** The payload sent; only its SHA-256 is stored. */
+  readonly payload: unknown;
+  readonly result: 'ok' | 'rejected' | 'failed';
+  /** HTTP status or vendor code. */
+  readonly status: string;
+  readonly at: Date;
+}
+
+/** Where vendor writes are recorded. */
+export interface AuditTrail {
+  record(entry: AuditEntry): Promise<void>;
+}
+
+/** Stable SHA-256 of a JSON payload (keys sorted), so the same write always hashes the same. */
+export function payloadHash(payload: unknown): string {
+  const canonical = JSON.stringify(payload, (_key, value: unknown) =>
+    value !== null && typeof value === 'object' && !Array.isArray(value)
+      ? Object.fromEntries(Object.entries(value as Record<string, unknown>).sort(([a], [b]) => a.localeCompare(b)))
+      : value,
+  );
+  return createHash('sha256').update(canonical ?? 'undefined').digest('hex');
+}
+
+/**
+ * The audit trail on DynamoDB. Entries are only ever put, guarded by `attribute_not_exists`, and the
+ * writer's IAM policy allows PutItem alone, so an entry cannot be changed once written.
+ */
+export class DynamoDbAuditTrail implements AuditTrail {
+  constructor(
+    private readonly client: DynamoDBDocumentClient,
+    private readonly tableName: string,
+    private readonly retentionDays: number,
+  ) {}
+
+  async record(entry: AuditEntry): Promise<void> {
+    const at = entry.at.toISOString();
+    await this.client.send(
+      new PutCommand({
+        TableName: this.tableName,
+        Item: {
+          pk: `${entry.vendor}#${entry.instance}#${entry.recordType}#${entry.recordKey}`,
+          sk: `${at}#${entry.execution}#${entry.operation}`,
+          operation: entry.operation,
+          execution: entry.execution,
+          correlationId: entry.correlationId,
+          payloadSha256: payloadHash(entry.payload),
+          result: entry.result,
+          status: entry.status,
+          at,
+          expiresAt: Math.floor(entry.at.getTime() / 1000) + this.retentionDays * 86400,
+        },
+        ConditionExpression: 'attribute_not_exists(pk)',
+      }),
+    );
+  }
+}

@@ -1,0 +1,81 @@
+import { type DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
+
+/**
+ * A business exception: something a person must look at, with the reason in words they can act on
+ * and a hint how to fix it. Never holds payloads or personal data beyond record ids.
+ */
+export interface BusinessException {
+  readonly workflow: string;
+  readonly entityType: string;
+  /** The record's id in its source system, or our global id. */
+  readonly entityId: string;
+  readonly reason: string;
+  readonly remediation: string;
+  readonly correlationId: string;
+  readonly source: { readonly vendor: string; readonly instance: string };
+  readonly execution?: string;
+  readonly legalEntityId?: string;
+}
+
+/** Where exceptions are recorded. */
+export interface ExceptionRecorder {
+  /** Records (or refreshes) the open exception for the record; `firstSeen` is false for a repeat. */
+  record(exception: BusinessException, at: Date): Promise<{ firstSeen: boolean }>;
+}
+
+/** The DynamoDB key of the open exception of a workflow and record (see ExceptionStore in lib/). */
+export function openExceptionKey(e: Pick<BusinessException, 'workflow' | 'entityType' | 'entityId'>): { pk: string; sk: string } {
+  return { pk: `EXCEPTION#${e.workflow}#${e.entityType}#${e.entityId}`, sk: 'OPEN' };
+}
+
+/**
+ * Records exceptions in the exceptions table, one open item per workflow and record (a repeated
+ * failure raises its count instead of piling up), and announces each new one on the exception queue.
+ * The table is written first: an announcement without a record would point at nothing; a send that
+ * fails is retried on the next occurrence, because `announced` is set only after it succeeds.
+ */
+export class DurableExceptionRecorder implements ExceptionRecorder {
+  constructor(
+    private readonly documents: DynamoDBDocumentClient,
+    private readonly tableName: string,
+    private readonly sqs: SQSClient,
+    private readonly announcementQueueUrl: string,
+  ) {}
+
+  async record(exception: BusinessException, at: Date): Promise<{ firstSeen: boolean }> {
+    const now = at.toISOString();
+    const { Attributes } = await this.documents.send(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: openExceptionKey(exception),
+        UpdateExpression:
+          'SET workflow = :workflow, entityType = :entityType, entityId = :entityId, reason = :reason, remediation = :remediation, ' +
+          'correlationId = :correlationId, sourceVendor = :vendor, sourceInstance = :instance, lastSeenAt = :now, ' +
+          'firstSeenAt = if_not_exists(firstSeenAt, :now), execution = :execution, legalEntityId = :legalEntityId ADD occurrences :one',
+        ExpressionAttributeValues: {
+          ':workflow': exception.workflow,
+          ':entityType': exception.entityType,
+          ':entityId': exception.entityId,
+          ':reason': exception.reason,
+          ':remediation': exception.remediation,
+          ':correlationId': exception.correlationId,
+          ':vendor': exception.source.vendor,
+          ':instance': exception.source.instance,
+          ':now': now,
+          ':execution': exception.execution ?? null,
+          ':legalEntityId': exception.legalEntityId ?? null,
+          ':one': 1,
+        },
+        ReturnValues: 'ALL_OLD',
+      }),
+    );
+    const firstSeen = Attributes?.occurrences === undefined;
+    // Announce until an announcement is known to be sent, so a failed send is retried by the next record.
+    if (Attributes?.announced !== true) {
+      await this.sqs.send(new SendMessageCommand({ QueueUrl: this.announcementQueueUrl, MessageBody: JSON.stringify({ ...exception, firstSeenAt: Attributes?.firstSeenAt ?? now }) }));
+      await this.documents.send(new UpdateCommand({ TableName: this.tableName, Key: openExceptionKey(exception), UpdateExpression: 'SET announced = :yes', ExpressionAttributeValues: { ':yes': true } }));
+    }
+    return { firstSeen };
+  }
+}
