@@ -1,0 +1,9 @@
+import { readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { eventJsonSchemas } from '../json-schemas';
+
+// Regenerates canonical/json-schema/ from the zod schemas (npm run schemas).
+const folder = join(__dirname, '..', 'json-schema');
+for (const file of readdirSync(folder).filter((f) => f.endsWith('.schema.json'))) rmSync(join(folder, file));
+for (const [file, text] of eventJsonSchemas()) writeFileSync(join(folder, file), text);
+console.log(`wrote ${eventJsonSchemas().size} schemas to ${folder}`);
