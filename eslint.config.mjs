@@ -18,6 +18,8 @@ export default tseslint.config(
       ...vitest.configs.recommended.rules,
       // A focused or skipped test hides the rest of the suite or a broken case.
       'vitest/no-focused-tests': 'error',
+      // vitest's expect takes a message as its second argument.
+      'vitest/valid-expect': ['error', { maxArgs: 2 }],
       'vitest/no-disabled-tests': 'error',
       'vitest/expect-expect': ['error', { assertFunctionNames: ['expect', 'expect*', 'assert*', '*.hasResourceProperties', '*.hasResource', '*.resourceCountIs', 'fc.assert'] }],
     },
