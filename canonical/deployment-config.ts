@@ -1,5 +1,7 @@
 import { z } from 'zod';
 import { InstanceId, SystemRole, Vendor, roleOf } from './systems';
+import { DEFAULT_OWNERSHIP } from './ownership/defaults';
+import { OwnershipOverrides, type OwnershipPolicy, withOverrides } from './ownership/policy';
 import { Workflow } from './workflows';
 
 /**
@@ -141,6 +143,8 @@ export const DeploymentConfig = z
     legalEntities: z.array(LegalEntityConfig).min(1),
     eventRelays: z.array(EventRelayConfig).default([]),
     flowSwitches: z.array(FlowSwitch).default([]),
+    /** Changes to the default system-of-record policy (canonical/ownership/defaults.ts). */
+    ownership: OwnershipOverrides.default({}),
   })
   .superRefine((config, ctx) => {
     const issue = (path: (string | number)[], message: string) => ctx.addIssue({ code: 'custom', path, message });
@@ -180,6 +184,11 @@ export const DeploymentConfig = z
         issue(['flowSwitches', i, 'businessUnit'], `flow switch names business unit ${s.businessUnit}, which no legal entity has`);
       }
     });
+    try {
+      withOverrides(DEFAULT_OWNERSHIP, config.ownership);
+    } catch (error) {
+      issue(['ownership'], (error as Error).message);
+    }
     for (const [a, b] of conflictingSwitches(config.flowSwitches)) {
       issue(['flowSwitches', b], `flow switches ${a} and ${b} for ${config.flowSwitches[a]!.flow} can match the same request with equal specificity but disagree`);
     }
@@ -220,4 +229,9 @@ export function parseDeploymentConfig(input: unknown): DeploymentConfig {
     throw new Error(`Invalid deployment configuration:\n${problems}`);
   }
   return result.data;
+}
+
+/** The ownership policy of a deployment: the defaults with its overrides applied. */
+export function ownershipPolicy(config: DeploymentConfig): OwnershipPolicy {
+  return withOverrides(DEFAULT_OWNERSHIP, config.ownership);
 }

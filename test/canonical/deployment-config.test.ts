@@ -88,3 +88,16 @@ describe('CRM settings', () => {
     expect(() => parseDeploymentConfig(input)).toThrow(/CRM instance hubspot-main needs crm.wonStages/);
   });
 });
+
+describe('ownership overrides', () => {
+  it('are applied on top of the defaults, and a bad one is refused when the configuration is read', async () => {
+    const { ownershipPolicy } = await import('../../canonical/deployment-config');
+    const input = exampleConfigInput();
+    input.ownership = { customer: { attributes: { billingAddress: 'erp' } } };
+
+    expect(ownershipPolicy(parseDeploymentConfig(input)).customer?.attributes.billingAddress).toBe('erp');
+
+    input.ownership = { customer: { attributes: { shoeSize: 'erp' } } };
+    expect(() => parseDeploymentConfig(input)).toThrow(/ownership: .*customer\.shoeSize/);
+  });
+});
