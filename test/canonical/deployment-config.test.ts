@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseDeploymentConfig } from '../../canonical/deployment-config';
+import { ownershipPolicy, parseDeploymentConfig } from '../../canonical/deployment-config';
 import { exampleConfigInput } from '../support/example-config';
 
 describe('parseDeploymentConfig', () => {
@@ -90,8 +90,7 @@ describe('CRM settings', () => {
 });
 
 describe('ownership overrides', () => {
-  it('are applied on top of the defaults, and a bad one is refused when the configuration is read', async () => {
-    const { ownershipPolicy } = await import('../../canonical/deployment-config');
+  it('are applied on top of the defaults, and a bad one is refused when the configuration is read', () => {
     const input = exampleConfigInput();
     input.ownership = { customer: { attributes: { billingAddress: 'erp' } } };
 
