@@ -4,9 +4,10 @@ import * as cloudwatchActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as sns from 'aws-cdk-lib/aws-sns';
-import * as sqs from 'aws-cdk-lib/aws-sqs';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { TABLE_KEYS } from './topology/tables';
+import { WorkQueue } from './work-queue';
 
 /** Properties of {@link ExceptionStore}. */
 export interface ExceptionStoreProps {
@@ -51,13 +52,16 @@ export class ExceptionStore extends Construct {
       deletionProtection: true,
       removalPolicy: props.removalPolicy ?? RemovalPolicy.RETAIN,
     });
-    this.queue = new sqs.Queue(this, 'Announcements', {
-      encryption: sqs.QueueEncryption.KMS,
-      encryptionMasterKey: props.encryptionKey,
-      enforceSSL: true,
-      retentionPeriod: Duration.days(14),
-      removalPolicy: RemovalPolicy.RETAIN,
+    // Its consumer (a chat or ticket bridge) lives outside the stack; a message it keeps failing on
+    // moves to the DLQ like any other, and the exception itself stays in the table regardless.
+    const announcements = new WorkQueue(this, 'Announcements', {
+      encryptionKey: props.encryptionKey,
+      visibilityTimeout: Duration.minutes(5),
+      retentionPeriod: Duration.days(7),
+      alarmTopic: props.alarmTopic,
+      description: 'exception announcements a consumer failed to handle',
     });
+    this.queue = announcements.queue;
     this.ageAlarm = this.queue
       .metricApproximateAgeOfOldestMessage({ period: Duration.minutes(5), statistic: 'Maximum' })
       .createAlarm(this, 'AgeAlarm', {

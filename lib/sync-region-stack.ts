@@ -2,8 +2,10 @@ import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import type { DeploymentConfig, RegionConfig } from '../canonical/deployment-config';
 import { AlarmTopic } from './alarm-topic';
+import { AuditTrailTable } from './audit-trail-table';
 import { CrossReferenceTable } from './cross-reference-table';
 import { EventRelaySources } from './event-relay-sources';
+import { ExceptionStore } from './exception-store';
 import { IdempotencyTable } from './idempotency-table';
 import { SyncEncryptionKey } from './sync-encryption-key';
 import { SyncEventBus } from './sync-event-bus';
@@ -37,6 +39,10 @@ export class SyncRegionStack extends Stack {
   public readonly webhookApi: WebhookApi;
   /** Where every alarm of the region goes. */
   public readonly alarms: AlarmTopic;
+  /** Business exceptions, kept until resolved, and their announcements. */
+  public readonly exceptions: ExceptionStore;
+  /** The append-only record of every vendor write. */
+  public readonly auditTrail: AuditTrailTable;
 
   constructor(scope: Construct, id: string, props: SyncRegionStackProps) {
     super(scope, id, props);
@@ -65,11 +71,14 @@ export class SyncRegionStack extends Stack {
       waf: regionConfig.webhooks.waf,
     });
     this.alarms = new AlarmTopic(this, 'Alarms', { encryptionKey: key, emails: regionConfig.alarmEmails });
+    this.exceptions = new ExceptionStore(this, 'Exceptions', { encryptionKey: key, alarmTopic: this.alarms.topic });
+    this.auditTrail = new AuditTrailTable(this, 'AuditTrail', { encryptionKey: key });
 
     new CfnOutput(this, 'EventBusName', { value: this.eventBus.bus.eventBusName });
     new CfnOutput(this, 'WebhookBaseUrl', { value: this.webhookApi.api.url });
     new CfnOutput(this, 'CrossReferenceTableName', { value: this.crossReferences.table.tableName });
     new CfnOutput(this, 'AlarmTopicArn', { value: this.alarms.topic.topicArn });
+    new CfnOutput(this, 'ExceptionsTableName', { value: this.exceptions.table.tableName });
   }
 }
 

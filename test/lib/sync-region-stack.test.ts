@@ -115,3 +115,28 @@ describe('SyncRegionStack', () => {
     expect(all).not.toMatch(/SecretString|pat-na1-|BEGIN PRIVATE KEY/);
   });
 });
+
+describe('SyncRegionStack tables and exception store', () => {
+  const { templates } = synthesizeDeployment(exampleConfig());
+  const t = templates.get('eu-west-1')!;
+
+  it('keeps cross-references in an encrypted, recoverable pk/sk table that refuses deletion', () => {
+    t.hasResourceProperties('AWS::DynamoDB::GlobalTable', {
+      KeySchema: [
+        { AttributeName: 'pk', KeyType: 'HASH' },
+        { AttributeName: 'sk', KeyType: 'RANGE' },
+      ],
+      SSESpecification: { SSEEnabled: true, SSEType: 'KMS' },
+      Replicas: [Match.objectLike({ PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true }, DeletionProtectionEnabled: true })],
+    });
+  });
+
+  it('keeps exceptions durably and alarms when an announcement waits more than four hours', () => {
+    t.hasResourceProperties('AWS::SQS::Queue', { MessageRetentionPeriod: 7 * 86400, KmsMasterKeyId: Match.anyValue(), RedrivePolicy: Match.objectLike({ maxReceiveCount: 5 }) });
+    t.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'ApproximateAgeOfOldestMessage', Threshold: 4 * 3600, AlarmActions: [Match.anyValue()] });
+  });
+
+  it('expires audit entries through TTL only, as the retention setting says', () => {
+    t.hasResourceProperties('AWS::DynamoDB::GlobalTable', { TimeToLiveSpecification: { AttributeName: 'expiresAt', Enabled: true } });
+  });
+});
