@@ -1,0 +1,145 @@
+import type { OpportunityWonEvent, ProjectActivatedEvent, SystemRef, Vendor } from '../../../canonical';
+import type { CrossReferenceRegistry } from '../../shared/cross-reference/registry';
+import { CrossReferenceConflictError } from '../../shared/cross-reference/registry';
+import { deterministicUuid } from '../../shared/deterministic-id';
+import type { CrmPort, CrmWriteBack, ErpPort, PsaPort } from '../ports';
+import type { ValidOpportunity } from './validate-opportunity';
+
+/**
+ * The steps of opportunity to project, as plain functions over the ports and the registry. Each is
+ * safe to run again after a crash or a retry: ERP writes are upserts by external id, the PSA create
+ * is reserved in the registry before the call and looked up by external reference on recovery, and
+ * every id is derived deterministically from the deal.
+ */
+
+/** What every step receives from the state machine. */
+export interface StepContext {
+  readonly execution: string;
+  readonly event: OpportunityWonEvent;
+  readonly validation: ValidOpportunity;
+}
+
+/** The vendor of a configured instance. */
+export type VendorOf = (instanceId: string) => Vendor;
+
+function system(instance: string, vendorOf: VendorOf): SystemRef {
+  return { vendor: vendorOf(instance), instance };
+}
+
+/** Finds or creates the ERP customer for the deal's account; the account's global id is claimed first. */
+export async function findOrCreateErpCustomer(
+  ctx: StepContext,
+  deps: { erp: ErpPort; registry: CrossReferenceRegistry; vendorOf: VendorOf },
+): Promise<{ customerGlobalId: string; erpCustomerId: string }> {
+  const { event, validation } = ctx;
+  const account = event.payload.account;
+  // The CRM account decides which customer this is: concurrent deals of one account share it.
+  const claim = await deps.registry.claimNativeRecord(
+    { entityType: 'customer', system: event.source, nativeId: account.crmId },
+    deterministicUuid('customer', `${event.source.vendor}:${event.source.instance}:${account.crmId}`),
+  );
+  const customerGlobalId = claim.globalId;
+  const { id } = await deps.erp.upsertCustomer({
+    externalId: customerGlobalId,
+    name: account.name,
+    ...(account.billingAddress ? { billingAddress: account.billingAddress } : {}),
+    currency: validation.currency,
+    paymentTermsCode: validation.billingTerms.paymentTermsCode,
+    taxProfileCode: validation.taxProfileCode,
+    legalEntityId: validation.legalEntityId,
+  });
+  const erpClaim = await deps.registry.claimNativeRecord({ entityType: 'customer', system: system(validation.instances.erp, deps.vendorOf), nativeId: id }, customerGlobalId);
+  if (erpClaim.outcome === 'already-claimed') {
+    throw new CrossReferenceConflictError(`ERP customer ${id} already belongs to ${erpClaim.globalId}; merge the two customers before re-running`);
+  }
+  return { customerGlobalId, erpCustomerId: id };
+}
+
+/** Creates the PSA project shell once: reserved before the call, found by external reference after a crash. */
+export async function createPsaProject(
+  ctx: StepContext,
+  deps: { psa: PsaPort; registry: CrossReferenceRegistry; vendorOf: VendorOf },
+): Promise<{ psaProjectId: string; recovered: boolean }> {
+  const { event, validation, execution } = ctx;
+  const target = system(validation.instances.psa, deps.vendorOf);
+  const reservation = await deps.registry.reserveCreate(validation.projectGlobalId, 'project', target, execution);
+  if (reservation.outcome === 'existing') {
+    if (reservation.link.state === 'completed' && reservation.link.nativeId) return { psaProjectId: reservation.link.nativeId, recovered: true };
+    // Reserved earlier but not completed: the POST may or may not have happened. Look before creating.
+    const found = await deps.psa.findProjectByExternalReference(validation.projectGlobalId);
+    if (found) {
+      await deps.registry.completeCreate(validation.projectGlobalId, 'project', target, found.id);
+      return { psaProjectId: found.id, recovered: true };
+    }
+  }
+  const p = event.payload;
+  const created = await deps.psa.createProject({
+    externalReference: validation.projectGlobalId,
+    name: p.opportunity.name,
+    customerName: p.account.name,
+    currency: validation.currency,
+    ...(p.contract.startDate ? { startDate: p.contract.startDate } : {}),
+    ...(p.contract.endDate ? { endDate: p.contract.endDate } : {}),
+    billingModel: validation.billingTerms.model,
+    ...(p.opportunity.amount ? { budget: p.opportunity.amount } : {}),
+    tasks: p.contract.tasks,
+    milestones: p.contract.milestones,
+    rateCard: p.contract.rateCard,
+  });
+  await deps.registry.completeCreate(validation.projectGlobalId, 'project', target, created.id);
+  return { psaProjectId: created.id, recovered: false };
+}
+
+/** Upserts the ERP project under the customer, keyed by the project's global id. */
+export async function createErpProject(
+  ctx: StepContext,
+  erpCustomerId: string,
+  deps: { erp: ErpPort; registry: CrossReferenceRegistry; vendorOf: VendorOf },
+): Promise<{ erpProjectId: string }> {
+  const { event, validation } = ctx;
+  const { id } = await deps.erp.upsertProject({
+    externalId: validation.projectGlobalId,
+    name: event.payload.opportunity.name,
+    customerId: erpCustomerId,
+    currency: validation.currency,
+    ...(event.payload.contract.startDate ? { startDate: event.payload.contract.startDate } : {}),
+    ...(event.payload.contract.endDate ? { endDate: event.payload.contract.endDate } : {}),
+  });
+  const claim = await deps.registry.claimNativeRecord({ entityType: 'project', system: system(validation.instances.erp, deps.vendorOf), nativeId: id }, validation.projectGlobalId);
+  if (claim.outcome === 'already-claimed') throw new CrossReferenceConflictError(`ERP project ${id} already belongs to ${claim.globalId}`);
+  return { erpProjectId: id };
+}
+
+/** Writes the ids and the sync status back to the CRM deal. */
+export async function writeBackToCrm(ctx: StepContext, ids: { erpCustomerId: string; erpProjectId: string; psaProjectId: string }, deps: { crm: CrmPort }): Promise<CrmWriteBack> {
+  const fields: CrmWriteBack = { ...ids, syncStatus: 'synced', syncMessage: `Synced by ${ctx.execution}` };
+  await deps.crm.writeBack(ctx.event.payload.opportunity.crmId, fields);
+  return fields;
+}
+
+/** The `project.activated` event; its id is derived from the deal revision so a retry publishes the same event. */
+export function projectActivated(
+  ctx: StepContext,
+  ids: { customerGlobalId: string; erpCustomerId: string; erpProjectId: string; psaProjectId: string },
+  occurredAt: Date,
+): ProjectActivatedEvent {
+  const { event, validation } = ctx;
+  return {
+    id: deterministicUuid('project.activated', ctx.execution),
+    type: 'project.activated',
+    schemaVersion: 1,
+    source: event.source,
+    occurredAt: occurredAt.toISOString(),
+    correlationId: event.correlationId,
+    legalEntityId: validation.legalEntityId,
+    payload: {
+      projectGlobalId: validation.projectGlobalId,
+      customerGlobalId: ids.customerGlobalId,
+      opportunity: { instance: event.source.instance, id: event.payload.opportunity.crmId },
+      erp: { instance: validation.instances.erp, customerId: ids.erpCustomerId, projectId: ids.erpProjectId },
+      psa: { instance: validation.instances.psa, projectId: ids.psaProjectId },
+      legalEntityId: validation.legalEntityId,
+      businessUnit: validation.businessUnit,
+    },
+  };
+}

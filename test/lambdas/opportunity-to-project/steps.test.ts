@@ -1,0 +1,120 @@
+import { describe, expect, it } from 'vitest';
+import { type Vendor, parseCanonicalEvent } from '../../../canonical';
+import { type StepContext, createErpProject, createPsaProject, findOrCreateErpCustomer, projectActivated, writeBackToCrm } from '../../../lambdas/opportunity-to-project/domain/steps';
+import { type ValidOpportunity, validateOpportunity } from '../../../lambdas/opportunity-to-project/domain/validate-opportunity';
+import type { CrmPort, CrmWriteBack, ErpCustomerDraft, ErpPort, ErpProjectDraft, PsaPort, PsaProjectDraft } from '../../../lambdas/opportunity-to-project/ports';
+import { exampleConfig } from '../../support/example-config';
+import { InMemoryRegistry } from '../../support/in-memory-registry';
+import { wonDeal } from '../../support/opportunity-fixture';
+
+const config = exampleConfig();
+const vendorOf = (id: string) => config.vendorInstances.find((v) => v.id === id)!.vendor as Vendor;
+
+/** An ERP that upserts by external id, as NetSuite's PUT eid: does. */
+class FakeErp implements ErpPort {
+  readonly customers = new Map<string, ErpCustomerDraft & { id: string }>();
+  readonly projects = new Map<string, ErpProjectDraft & { id: string }>();
+  private next = 1000;
+  async upsertCustomer(c: ErpCustomerDraft) {
+    const id = this.customers.get(c.externalId)?.id ?? String(this.next++);
+    this.customers.set(c.externalId, { ...c, id });
+    return { id };
+  }
+  async upsertProject(p: ErpProjectDraft) {
+    const id = this.projects.get(p.externalId)?.id ?? String(this.next++);
+    this.projects.set(p.externalId, { ...p, id });
+    return { id };
+  }
+}
+
+/** A PSA whose create is not idempotent, as Kantata's POST is not. */
+class FakePsa implements PsaPort {
+  readonly projects: (PsaProjectDraft & { id: string })[] = [];
+  failAfterCreate = false;
+  async findProjectByExternalReference(ref: string) {
+    const found = this.projects.find((p) => p.externalReference === ref);
+    return found ? { id: found.id } : undefined;
+  }
+  async createProject(p: PsaProjectDraft) {
+    this.projects.push({ ...p, id: String(39000 + this.projects.length) });
+    if (this.failAfterCreate) throw new Error('connection reset after the POST was accepted');
+    return { id: this.projects[this.projects.length - 1]!.id };
+  }
+}
+
+class FakeCrm implements CrmPort {
+  readonly writes: [string, CrmWriteBack][] = [];
+  async writeBack(id: string, fields: CrmWriteBack) {
+    this.writes.push([id, fields]);
+  }
+}
+
+function context(execution = 'hubspot-main-18274650231-r1'): StepContext {
+  const event = wonDeal();
+  return { execution, event, validation: validateOpportunity(event, config, 'us-east-1') as ValidOpportunity };
+}
+
+async function runAll(ctx: StepContext, deps: { erp: FakeErp; psa: FakePsa; crm: FakeCrm; registry: InMemoryRegistry }) {
+  const customer = await findOrCreateErpCustomer(ctx, { ...deps, vendorOf });
+  const psa = await createPsaProject(ctx, { ...deps, vendorOf });
+  const erp = await createErpProject(ctx, customer.erpCustomerId, { ...deps, vendorOf });
+  await writeBackToCrm(ctx, { erpCustomerId: customer.erpCustomerId, erpProjectId: erp.erpProjectId, psaProjectId: psa.psaProjectId }, deps);
+  return { ...customer, ...psa, ...erp };
+}
+
+describe('opportunity to project steps', () => {
+  it('make one customer, one PSA project with tasks and rate card, one ERP project under the customer, and write the ids back', async () => {
+    const deps = { erp: new FakeErp(), psa: new FakePsa(), crm: new FakeCrm(), registry: new InMemoryRegistry() };
+
+    const ids = await runAll(context(), deps);
+
+    expect(deps.erp.customers.size).toBe(1);
+    expect([...deps.erp.projects.values()]).toEqual([expect.objectContaining({ customerId: ids.erpCustomerId, currency: 'USD' })]);
+    expect(deps.psa.projects).toHaveLength(1);
+    expect(deps.psa.projects[0]).toMatchObject({ tasks: [{ name: 'Discovery' }, { name: 'Internal QA' }], rateCard: [{ role: 'Principal' }, { role: 'Consultant' }, { role: 'Consultant' }] });
+    expect(deps.crm.writes).toEqual([['18274650231', { erpCustomerId: ids.erpCustomerId, erpProjectId: ids.erpProjectId, psaProjectId: ids.psaProjectId, syncStatus: 'synced', syncMessage: expect.any(String) }]]);
+  });
+
+  it('create nothing more when run again, as after a retry or a replayed event', async () => {
+    const deps = { erp: new FakeErp(), psa: new FakePsa(), crm: new FakeCrm(), registry: new InMemoryRegistry() };
+
+    const first = await runAll(context(), deps);
+    const second = await runAll(context('hubspot-main-18274650231-r2'), deps);
+
+    expect(second).toMatchObject({ customerGlobalId: first.customerGlobalId, erpCustomerId: first.erpCustomerId, psaProjectId: first.psaProjectId, erpProjectId: first.erpProjectId, recovered: true });
+    expect([deps.erp.customers.size, deps.erp.projects.size, deps.psa.projects.length]).toEqual([1, 1, 1]);
+  });
+
+  it('find the PSA project by its external reference after a crash between the POST and the registry update', async () => {
+    const deps = { erp: new FakeErp(), psa: new FakePsa(), crm: new FakeCrm(), registry: new InMemoryRegistry() };
+    deps.psa.failAfterCreate = true;
+    await expect(createPsaProject(context(), { ...deps, vendorOf })).rejects.toThrow(/connection reset/);
+    deps.psa.failAfterCreate = false;
+
+    const retried = await createPsaProject(context(), { ...deps, vendorOf });
+
+    expect(retried).toEqual({ psaProjectId: deps.psa.projects[0]!.id, recovered: true });
+    expect(deps.psa.projects).toHaveLength(1);
+  });
+
+  it('give two deals of the same account one ERP customer', async () => {
+    const deps = { erp: new FakeErp(), psa: new FakePsa(), crm: new FakeCrm(), registry: new InMemoryRegistry() };
+    const other = wonDeal((p) => (p.opportunity.crmId = '99999'));
+
+    const a = await findOrCreateErpCustomer(context(), { ...deps, vendorOf });
+    const b = await findOrCreateErpCustomer({ execution: 'x', event: other, validation: validateOpportunity(other, config, 'us-east-1') as ValidOpportunity }, { ...deps, vendorOf });
+
+    expect(b.erpCustomerId).toBe(a.erpCustomerId);
+    expect(deps.erp.customers.size).toBe(1);
+  });
+
+  it('describe the activated project in a valid project.activated event with a stable id', async () => {
+    const ctx = context();
+    const ids = { customerGlobalId: '7f9e8d7c-6b5a-4c3d-9e2f-1a0b9c8d7e6f', erpCustomerId: '1000', erpProjectId: '1001', psaProjectId: '39000' };
+
+    const event = projectActivated(ctx, ids, new Date('2026-11-24T10:00:00Z'));
+
+    expect(parseCanonicalEvent(event)).toMatchObject({ type: 'project.activated', payload: { erp: { instance: 'netsuite-us', projectId: '1001' }, psa: { projectId: '39000' } } });
+    expect(projectActivated(ctx, ids, new Date()).id).toBe(event.id);
+  });
+});
