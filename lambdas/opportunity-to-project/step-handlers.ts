@@ -1,0 +1,136 @@
+import type { DeploymentConfig, OpportunityWonEvent, ProjectActivatedEvent, Vendor } from '../../canonical';
+import type { CrossReferenceRegistry } from '../shared/cross-reference/registry';
+import type { BusinessException } from '../shared/exceptions';
+import { type StepContext, createErpProject, createPsaProject, findOrCreateErpCustomer, projectActivated, writeBackToCrm } from './domain/steps';
+import { type SwitchedOff, type ValidOpportunity, validateOpportunity } from './domain/validate-opportunity';
+import type { CrmPort, ErpPort, PsaPort } from './ports';
+
+/**
+ * What each Task state of `opportunity-to-project.asl.json` does with its input, given its
+ * dependencies. The Lambda handlers bind these to the real adapters; the state machine tests bind
+ * them to fakes. Input is always `{ execution, state }`, state being the execution's accumulated
+ * JSON (`event`, then each step's result at its ResultPath).
+ */
+
+/** The accumulated execution state. */
+export interface ExecutionState {
+  readonly event: OpportunityWonEvent;
+  readonly validation?: ValidOpportunity | SwitchedOff;
+  readonly erpCustomer?: { customerGlobalId: string; erpCustomerId: string };
+  readonly psaProject?: { psaProjectId: string; recovered: boolean };
+  readonly erpProject?: { erpProjectId: string };
+  /** Set by Catch: Step Functions' `{ Error, Cause }`. */
+  readonly failure?: { readonly Error: string; readonly Cause?: string };
+}
+
+/** A Task state's input. */
+export interface TaskInput {
+  readonly execution: string;
+  readonly state: ExecutionState;
+}
+
+/** Everything the steps need, resolved per legal entity by the caller. */
+export interface StepDependencies {
+  readonly config: DeploymentConfig;
+  readonly region: string;
+  readonly registry: CrossReferenceRegistry;
+  readonly erpFor: (instanceId: string) => ErpPort;
+  readonly psaFor: (instanceId: string) => PsaPort;
+  readonly crmFor: (instanceId: string) => CrmPort;
+  readonly publish: (event: ProjectActivatedEvent) => Promise<void>;
+  readonly recordException: (exception: BusinessException) => Promise<void>;
+  readonly now: () => Date;
+}
+
+function contextOf(input: TaskInput): StepContext {
+  const validation = input.state.validation;
+  if (validation?.outcome !== 'valid') throw new Error(`Step ran without a valid validation result (${validation?.outcome ?? 'none'})`);
+  return { execution: input.execution, event: input.state.event, validation };
+}
+
+/** The step implementations, by Task state name. */
+export function stepHandlers(deps: StepDependencies) {
+  const vendorOf = (id: string): Vendor => {
+    const instance = deps.config.vendorInstances.find((v) => v.id === id);
+    if (instance === undefined) throw new Error(`Vendor instance ${id} is not configured`);
+    return instance.vendor;
+  };
+  return {
+    ValidateOpportunity: async (input: TaskInput) => validateOpportunity(input.state.event, deps.config, deps.region),
+    FindOrCreateErpCustomer: async (input: TaskInput) => {
+      const ctx = contextOf(input);
+      return findOrCreateErpCustomer(ctx, { erp: deps.erpFor(ctx.validation.instances.erp), registry: deps.registry, vendorOf });
+    },
+    CreatePsaProject: async (input: TaskInput) => {
+      const ctx = contextOf(input);
+      return createPsaProject(ctx, { psa: deps.psaFor(ctx.validation.instances.psa), registry: deps.registry, vendorOf });
+    },
+    CreateErpProject: async (input: TaskInput) => {
+      const ctx = contextOf(input);
+      return createErpProject(ctx, input.state.erpCustomer!.erpCustomerId, { erp: deps.erpFor(ctx.validation.instances.erp), registry: deps.registry, vendorOf });
+    },
+    WriteBackToCrm: async (input: TaskInput) => {
+      const ctx = contextOf(input);
+      return writeBackToCrm(
+        ctx,
+        { erpCustomerId: input.state.erpCustomer!.erpCustomerId, erpProjectId: input.state.erpProject!.erpProjectId, psaProjectId: input.state.psaProject!.psaProjectId },
+        { crm: deps.crmFor(ctx.validation.instances.crm) },
+      );
+    },
+    PublishProjectActivated: async (input: TaskInput) => {
+      const ctx = contextOf(input);
+      const event = projectActivated(
+        ctx,
+        { ...input.state.erpCustomer!, erpProjectId: input.state.erpProject!.erpProjectId, psaProjectId: input.state.psaProject!.psaProjectId },
+        deps.now(),
+      );
+      await deps.publish(event);
+      return { eventId: event.id };
+    },
+    RecordException: async (input: TaskInput) => {
+      const exception = exceptionFor(input);
+      await deps.recordException(exception);
+      // Tell the person who owns the deal, where they work. The exception is already recorded if this fails.
+      await deps.crmFor(input.state.event.source.instance).writeBack(input.state.event.payload.opportunity.crmId, {
+        syncStatus: 'needs-attention',
+        syncMessage: `${exception.reason} ${exception.remediation}`.slice(0, 1000),
+      });
+      return { recorded: true, reason: exception.reason };
+    },
+  };
+}
+
+const REMEDIATION: Readonly<Record<string, string>> = {
+  OpportunityInvalid: 'Fix the fields named above on the deal, then increase its sync revision to run it again.',
+  VendorThrottled: 'The vendor kept throttling after every retry; check its concurrency use, then increase the sync revision to run again.',
+  VendorUnavailable: "The vendor kept failing after every retry; check the vendor's status, then increase the sync revision to run again.",
+  VendorRejected: 'The vendor refused the data for the reason above; correct it in the source system, then increase the sync revision.',
+  VendorAuthenticationFailed: "Renew the vendor instance's credentials in Secrets Manager, then increase the sync revision.",
+  CrossReferenceConflict: 'Two records claim the same vendor id; merge them in the CRM, then increase the sync revision.',
+};
+
+/** Turns Step Functions' `{ Error, Cause }` into a business exception a person can act on. */
+export function exceptionFor(input: TaskInput): BusinessException {
+  const { event } = input.state;
+  const failure = input.state.failure ?? { Error: 'Unknown' };
+  let reason = failure.Cause ?? failure.Error;
+  // In AWS, a Lambda failure's Cause is the runtime's JSON error document.
+  try {
+    const parsed = JSON.parse(reason) as { errorMessage?: string };
+    if (typeof parsed.errorMessage === 'string') reason = parsed.errorMessage;
+  } catch {
+    // a plain message
+  }
+  const validation = input.state.validation;
+  return {
+    workflow: 'opportunity-to-project',
+    entityType: 'opportunity',
+    entityId: `${event.source.instance}:${event.payload.opportunity.crmId}`,
+    reason: `${failure.Error}: ${reason}`,
+    remediation: REMEDIATION[failure.Error] ?? 'See the execution history for the failed step; increase the sync revision to run again once fixed.',
+    correlationId: event.correlationId,
+    source: event.source,
+    execution: input.execution,
+    ...(validation?.outcome === 'valid' ? { legalEntityId: validation.legalEntityId } : event.payload.legalEntityId ? { legalEntityId: event.payload.legalEntityId } : {}),
+  };
+}

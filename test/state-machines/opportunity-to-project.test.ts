@@ -1,0 +1,136 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { DescribeExecutionCommand, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { ProjectActivatedEvent } from '../../canonical';
+import { type StepDependencies, stepHandlers } from '../../lambdas/opportunity-to-project/step-handlers';
+import type { CrmWriteBack, ErpCustomerDraft, ErpPort, ErpProjectDraft, PsaPort, PsaProjectDraft } from '../../lambdas/opportunity-to-project/ports';
+import type { BusinessException } from '../../lambdas/shared/exceptions';
+import { VendorThrottledError, VendorUnavailableError } from '../../lambdas/shared/vendor-errors';
+import { type JsonValue, startStepFunctions } from '../../local/aws/step-functions';
+import { opportunityToProject } from '../../lib/topology/opportunity-to-project';
+import { exampleConfig } from '../support/example-config';
+import { InMemoryRegistry } from '../support/in-memory-registry';
+import { wonDeal } from '../support/opportunity-fixture';
+
+const declaration = opportunityToProject.stateMachines[0]!;
+const definition = readFileSync(join(__dirname, '..', '..', declaration.definitionFile), 'utf8').replace(/\$\{(\w+)\}/g, (_, p: string) => `arn:aws:lambda:us-east-1:000000000000:function:${declaration.tasks[p]}`);
+const call = { vendor: 'netsuite', instance: 'netsuite-us', operation: 'upsertCustomer' };
+
+function world() {
+  const erpCustomers = new Map<string, ErpCustomerDraft>();
+  const erpProjects = new Map<string, ErpProjectDraft>();
+  const psaProjects: PsaProjectDraft[] = [];
+  const crmWrites: [string, CrmWriteBack][] = [];
+  const exceptions: BusinessException[] = [];
+  const published: ProjectActivatedEvent[] = [];
+  const erpFailures: Error[] = [];
+  let erpCalls = 0;
+  const erp: ErpPort = {
+    upsertCustomer: async (c) => {
+      erpCalls += 1;
+      const failure = erpFailures.shift();
+      if (failure) throw failure;
+      erpCustomers.set(c.externalId, c);
+      return { id: `C${erpCustomers.size}` };
+    },
+    upsertProject: async (p) => (erpProjects.set(p.externalId, p), { id: `J${erpProjects.size}` }),
+  };
+  const psa: PsaPort = {
+    findProjectByExternalReference: async (ref) => (psaProjects.some((p) => p.externalReference === ref) ? { id: 'W1' } : undefined),
+    createProject: async (p) => (psaProjects.push(p), { id: `W${psaProjects.length}` }),
+  };
+  const deps: StepDependencies = {
+    config: exampleConfig(),
+    region: 'us-east-1',
+    registry: new InMemoryRegistry(),
+    erpFor: () => erp,
+    psaFor: () => psa,
+    crmFor: () => ({ writeBack: async (id, fields) => void crmWrites.push([id, fields]) }),
+    publish: async (e) => void published.push(e),
+    recordException: async (e) => void exceptions.push(e),
+    now: () => new Date('2026-11-24T12:00:00Z'),
+  };
+  return { deps, erpCustomers, erpProjects, psaProjects, crmWrites, exceptions, published, erpFailures, erpCalls: () => erpCalls };
+}
+
+const running: { close(): Promise<void> }[] = [];
+afterEach(async () => Promise.all(running.splice(0).map((s) => s.close())));
+
+async function execute(w: ReturnType<typeof world>, event: unknown) {
+  const handlers = stepHandlers(w.deps) as unknown as Record<string, (input: JsonValue) => Promise<JsonValue>>;
+  const sfn = await startStepFunctions({
+    region: 'us-east-1',
+    stateMachines: [
+      {
+        name: declaration.id,
+        definition,
+        invokeResource: (arn) => handlers[arn.split(':').pop()!],
+        // Real backoff is seconds; the paths are what is under test here.
+        retryIntervalOverrides: Object.fromEntries(Object.values(declaration.tasks).map((t) => [t, 1])),
+      },
+    ],
+  });
+  running.push(sfn);
+  const client = new SFNClient({ endpoint: sfn.url, region: 'us-east-1', credentials: { accessKeyId: 'l', secretAccessKey: 'l' } });
+  const { executionArn } = await client.send(new StartExecutionCommand({ stateMachineArn: sfn.arnOf(declaration.id), name: 'hubspot-main-18274650231-r1', input: JSON.stringify({ event }) }));
+  await sfn.executions[0]!.done;
+  return client.send(new DescribeExecutionCommand({ executionArn }));
+}
+
+describe('opportunity-to-project.asl.json', () => {
+  it('happy path: one customer, one PSA project, one ERP project, ids in the CRM, project.activated published', async () => {
+    const w = world();
+
+    const result = await execute(w, wonDeal());
+
+    expect(result.status).toBe('SUCCEEDED');
+    expect([w.erpCustomers.size, w.psaProjects.length, w.erpProjects.size]).toEqual([1, 1, 1]);
+    expect(w.crmWrites).toEqual([['18274650231', expect.objectContaining({ erpCustomerId: 'C1', erpProjectId: 'J1', psaProjectId: 'W1', syncStatus: 'synced' })]]);
+    expect(w.published.map((e) => e.type)).toEqual(['project.activated']);
+    expect(w.exceptions).toEqual([]);
+  });
+
+  it('validation failure: an exception with the reasons, the CRM told it needs attention, nothing created', async () => {
+    const w = world();
+
+    const result = await execute(w, wonDeal((p) => delete p.taxProfileCode));
+
+    expect(result).toMatchObject({ status: 'FAILED', error: 'OpportunityNeedsAttention' });
+    expect(w.exceptions).toEqual([expect.objectContaining({ entityId: 'hubspot-main:18274650231', reason: expect.stringContaining('ps_tax_profile: the deal names no tax profile'), remediation: expect.stringContaining('sync revision') })]);
+    expect(w.crmWrites).toEqual([['18274650231', expect.objectContaining({ syncStatus: 'needs-attention', syncMessage: expect.stringContaining('tax profile') })]]);
+    expect(w.erpCustomers.size + w.psaProjects.length).toBe(0);
+  });
+
+  it('throttled twice, then success: the state machine retries, the adapter does not', async () => {
+    const w = world();
+    w.erpFailures.push(new VendorThrottledError(call), new VendorThrottledError(call));
+
+    const result = await execute(w, wonDeal());
+
+    expect(result.status).toBe('SUCCEEDED');
+    expect(w.erpCalls()).toBe(3);
+    expect(w.erpCustomers.size).toBe(1);
+  });
+
+  it('5xx until retries are exhausted: an exception with the vendor reason', async () => {
+    const w = world();
+    w.erpFailures.push(...Array.from({ length: 10 }, () => new VendorUnavailableError(call, 'HTTP 503')));
+
+    const result = await execute(w, wonDeal());
+
+    expect(result).toMatchObject({ status: 'FAILED', error: 'OpportunityNeedsAttention' });
+    expect(w.erpCalls()).toBe(5);
+    expect(w.exceptions).toEqual([expect.objectContaining({ reason: expect.stringMatching(/^VendorUnavailable: .*HTTP 503/), legalEntityId: 'acme-us' })]);
+  });
+
+  it('flow switched off for the business unit: nothing happens, and the reason is in the output', async () => {
+    const w = world();
+
+    const result = await execute(w, wonDeal((p) => ((p.legalEntityId = 'acme-de'), (p.currency = 'EUR'))));
+
+    expect(result.status).toBe('SUCCEEDED');
+    expect(JSON.parse(result.output ?? '{}').validation).toEqual({ outcome: 'switched-off', reason: expect.stringContaining('switched off') });
+    expect(w.erpCalls() + w.psaProjects.length + w.crmWrites.length + w.exceptions.length).toBe(0);
+  });
+});
