@@ -47,12 +47,12 @@ export const opportunityToProject: WorkflowDeclaration = {
     },
     ...(
       [
-        ['ValidateOpportunity', 'validate-opportunity', 'Checks routing, flow switches, currency, tax profile and billing terms', [{ kind: 'table', table: 'crossReferences', access: 'read' }]],
+        ['ValidateOpportunity', 'validate-opportunity', 'Checks routing, flow switches, currency, tax profile and billing terms', []],
         ['FindOrCreateErpCustomer', 'find-or-create-erp-customer', 'Upserts the ERP customer by external id', 'vendor'],
         ['CreatePsaProject', 'create-psa-project', 'Creates the PSA project shell, claimed in the registry before the call', 'vendor'],
         ['CreateErpProject', 'create-erp-project', 'Upserts the ERP project under its customer', 'vendor'],
         ['WriteBackToCrm', 'write-back-to-crm', 'Writes ERP and PSA ids and the sync status to the CRM record', 'vendor'],
-        ['PublishProjectActivated', 'publish-project-activated', 'Publishes project.activated on the canonical bus', [{ kind: 'eventBus' }]],
+        ['PublishProjectActivated', 'publish-project-activated', 'Publishes project.activated on the canonical bus', [{ kind: 'eventBus' }, { kind: 'table', table: 'idempotency', access: 'readWrite' }]],
         [
           'RecordException',
           'record-exception',

@@ -1,0 +1,52 @@
+import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
+import { makeIdempotent } from '@aws-lambda-powertools/idempotency';
+import { PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import type { Context, SQSEvent, SQSRecord } from 'aws-lambda';
+import { hubSpotFor } from '../shared/adapters';
+import { idempotencyConfig, idempotencyStore } from '../shared/idempotency';
+import { deploymentConfig, events, logger, metrics, requiredEnvironment, vendorSecret } from '../shared/runtime';
+import { handleDealEvent } from './deal-events';
+
+import type { QueuedDealEvent } from './webhook-events';
+
+const config = idempotencyConfig('dedupKey');
+const processor = new BatchProcessor(EventType.SQS);
+
+// Deduplication on HubSpot's documented key: a retried or replayed delivery returns the first result.
+const handleOnce = makeIdempotent(
+  (queued: QueuedDealEvent) =>
+    handleDealEvent(queued, {
+      settingsOf: (instance) => {
+        const crm = deploymentConfig().vendorInstances.find((v) => v.id === instance)?.crm;
+        if (crm === undefined) throw new Error(`${instance} is not a configured CRM instance`);
+        return crm;
+      },
+      readDeal: (instance, dealId) => hubSpotFor(deploymentConfig(), instance, vendorSecret).readDeal(dealId),
+      publish: async (event) => {
+        const result = await events().send(
+          new PutEventsCommand({ Entries: [{ EventBusName: requiredEnvironment('EVENT_BUS_NAME'), Source: 'ps-sync.hubspot', DetailType: event.type, Detail: JSON.stringify(event) }] }),
+        );
+        if (result.FailedEntryCount) throw new Error(`EventBridge refused the event: ${result.Entries?.[0]?.ErrorCode ?? 'unknown'}`);
+      },
+      now: () => new Date(),
+    }),
+  { persistenceStore: idempotencyStore(), config },
+);
+
+async function processRecord(record: SQSRecord): Promise<void> {
+  const queued = JSON.parse(record.body) as QueuedDealEvent;
+  logger.appendKeys({ correlationId: queued.correlationId });
+  const outcome = await handleOnce(queued);
+  metrics.addMetric(`DealEvent-${outcome}`, 'Count', 1);
+  logger.info('HubSpot deal event handled', { outcome, objectId: queued.event.objectId });
+}
+
+/** Consumes verified HubSpot deal events; failed records are reported back for redelivery. */
+export const handler = async (event: SQSEvent, context: Context) => {
+  config.registerLambdaContext(context);
+  try {
+    return await processPartialResponse(event, processRecord, processor, { context });
+  } finally {
+    metrics.publishStoredMetrics();
+  }
+};

@@ -1,0 +1,155 @@
+import type { ErpCustomerDraft, ErpPort, ErpProjectDraft } from '../opportunity-to-project/ports';
+import type { AuditTrail } from '../shared/audit-trail';
+import { vendorRequest, type VendorResponse } from '../shared/http/vendor-http';
+import { VendorAuthenticationError, type VendorCall, VendorRejectedError, VendorThrottledError, VendorUnavailableError } from '../shared/vendor-errors';
+import { type TokenBasedAuth, tokenBasedAuthorization } from './oauth1';
+
+/** NetSuite credentials as stored in the instance's secret: token-based auth or OAuth 2.0. */
+export type NetSuiteCredentials =
+  | ({ readonly auth: 'tba' } & TokenBasedAuth)
+  | { readonly auth: 'oauth2'; readonly accountId: string; readonly clientId: string; readonly clientSecret: string };
+
+/** Where and as whom the adapter writes. */
+export interface NetSuiteOptions {
+  readonly instance: string;
+  /** @default https://<account>.suitetalk.api.netsuite.com */
+  readonly baseUrl?: string;
+  readonly credentials: () => Promise<NetSuiteCredentials>;
+  /** Re-reads the secret after a 401, in case it was rotated. */
+  readonly refreshCredentials: () => Promise<NetSuiteCredentials>;
+  readonly audit: AuditTrail;
+  readonly execution: string;
+  readonly correlationId: string;
+}
+
+/** NetSuite's REST error document. */
+interface NetSuiteError {
+  readonly title?: string;
+  readonly 'o:errorDetails'?: readonly { detail?: string; 'o:errorCode'?: string }[];
+}
+
+/** The account's REST host: account ids use `_` where hosts use `-`. */
+export function netSuiteBaseUrl(accountId: string): string {
+  return `https://${accountId.toLowerCase().replace(/_/g, '-')}.suitetalk.api.netsuite.com`;
+}
+
+/**
+ * The ERP port on NetSuite's SuiteTalk REST record service. Writes are upserts by external id
+ * (`PUT /record/v1/<type>/eid:<externalId>`), safe to repeat, so this adapter never retries: the
+ * state machine owns retries, on the typed errors thrown here from NetSuite's status and error codes.
+ */
+export class NetSuiteErp implements ErpPort {
+  private token: { value: string; expiresAt: number } | undefined;
+
+  constructor(private readonly options: NetSuiteOptions) {}
+
+  async upsertCustomer(customer: ErpCustomerDraft): Promise<{ id: string }> {
+    return this.upsert('customer', customer.externalId, {
+      externalId: customer.externalId,
+      companyName: customer.name,
+      currency: { refName: customer.currency },
+      terms: { refName: customer.paymentTermsCode },
+      taxItem: { refName: customer.taxProfileCode },
+      ...(customer.billingAddress
+        ? {
+            addressBook: {
+              items: [
+                {
+                  defaultBilling: true,
+                  addressBookAddress: {
+                    addr1: customer.billingAddress.street,
+                    city: customer.billingAddress.city,
+                    state: customer.billingAddress.region,
+                    zip: customer.billingAddress.postalCode,
+                    country: { id: customer.billingAddress.country },
+                  },
+                },
+              ],
+            },
+          }
+        : {}),
+    });
+  }
+
+  async upsertProject(project: ErpProjectDraft): Promise<{ id: string }> {
+    return this.upsert('job', project.externalId, {
+      externalId: project.externalId,
+      companyName: project.name,
+      // A job belongs to its customer through `parent`.
+      parent: { id: project.customerId },
+      currency: { refName: project.currency },
+      ...(project.startDate ? { startDate: project.startDate } : {}),
+      ...(project.endDate ? { projectedEndDate: project.endDate } : {}),
+    });
+  }
+
+  private async upsert(type: string, externalId: string, body: Record<string, unknown>): Promise<{ id: string }> {
+    const call: VendorCall = { vendor: 'netsuite', instance: this.options.instance, operation: `upsert ${type}` };
+    const path = `/services/rest/record/v1/${type}/eid:${encodeURIComponent(externalId)}`;
+    const response = await this.send(call, 'PUT', path, body);
+    const audit = { vendor: 'netsuite', instance: this.options.instance, recordType: type, recordKey: externalId, operation: 'upsert', execution: this.options.execution, correlationId: this.options.correlationId, payload: body, at: new Date() };
+    if (response.status !== 204 && response.status !== 200) {
+      const error = this.errorFor(call, response);
+      await this.options.audit.record({ ...audit, result: error instanceof VendorRejectedError ? 'rejected' : 'failed', status: String(response.status) });
+      throw error;
+    }
+    await this.options.audit.record({ ...audit, result: 'ok', status: String(response.status) });
+    // Create and upsert answer 204 with the record's address in Location; the internal id is its last segment.
+    const location = response.headers.get('location');
+    const id = location?.split('/').pop();
+    if (id && /^\d+$/.test(id)) return { id };
+    const read = await this.send({ ...call, operation: `read ${type}` }, 'GET', path);
+    const record = read.json<{ id?: string }>();
+    if (read.status !== 200 || !record?.id) throw this.errorFor(call, read);
+    return { id: record.id };
+  }
+
+  private async send(call: VendorCall, method: string, path: string, body?: unknown): Promise<VendorResponse> {
+    const attempt = async (credentials: NetSuiteCredentials) => {
+      const url = `${this.options.baseUrl ?? netSuiteBaseUrl(credentials.accountId)}${path}`;
+      const authorization = credentials.auth === 'tba' ? tokenBasedAuthorization(credentials, method, url) : `Bearer ${await this.bearer(credentials, call)}`;
+      return vendorRequest(call, url, {
+        method,
+        headers: { authorization, 'content-type': 'application/json', accept: 'application/json', prefer: 'transient' },
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      });
+    };
+    const first = await attempt(await this.options.credentials());
+    if (first.status !== 401) return first;
+    // One refresh: the token expired or the secret was rotated. A second 401 is a person's problem.
+    this.token = undefined;
+    const second = await attempt(await this.options.refreshCredentials());
+    if (second.status === 401) throw new VendorAuthenticationError(call);
+    return second;
+  }
+
+  private async bearer(credentials: Extract<NetSuiteCredentials, { auth: 'oauth2' }>, call: VendorCall): Promise<string> {
+    if (this.token && this.token.expiresAt > Date.now() + 30_000) return this.token.value;
+    const url = `${this.options.baseUrl ?? netSuiteBaseUrl(credentials.accountId)}/services/rest/auth/oauth2/v1/token`;
+    const response = await vendorRequest({ ...call, operation: 'token' }, url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: `Basic ${Buffer.from(`${credentials.clientId}:${credentials.clientSecret}`).toString('base64')}` },
+      body: 'grant_type=client_credentials',
+    });
+    const token = response.json<{ access_token?: string; expires_in?: number }>();
+    if (response.status !== 200 || !token?.access_token) {
+      if (response.status === 400 || response.status === 401) throw new VendorAuthenticationError(call);
+      throw this.errorFor(call, response);
+    }
+    this.token = { value: token.access_token, expiresAt: Date.now() + (token.expires_in ?? 3600) * 1000 };
+    return token.access_token;
+  }
+
+  /** Maps NetSuite's status and `o:errorCode` (never its message text) to our error types. */
+  private errorFor(call: VendorCall, response: VendorResponse): Error {
+    const document = response.json<NetSuiteError>();
+    const detail = document?.['o:errorDetails']?.[0];
+    const code = detail?.['o:errorCode'] ?? `HTTP_${response.status}`;
+    if (response.status === 429 || code === 'CONCURRENCY_LIMIT_EXCEEDED') {
+      const retryAfter = Number(response.headers.get('retry-after'));
+      return new VendorThrottledError(call, Number.isFinite(retryAfter) && retryAfter > 0 ? retryAfter : undefined);
+    }
+    if (response.status >= 500) return new VendorUnavailableError(call, `HTTP ${response.status} ${code}`);
+    return new VendorRejectedError(call, response.status, code, detail?.detail ?? document?.title ?? 'no detail');
+  }
+}

@@ -1,0 +1,4 @@
+import { taskHandler } from './runtime-steps';
+
+/** Task state CreateErpProject of opportunity-to-project.asl.json. */
+export const handler = taskHandler('CreateErpProject', { idempotent: true });

@@ -1,0 +1,67 @@
+import { makeIdempotent } from '@aws-lambda-powertools/idempotency';
+import { PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import type { Context } from 'aws-lambda';
+import { adapters } from '../shared/adapters';
+import { DynamoDbAuditTrail } from '../shared/audit-trail';
+import { DynamoDbCrossReferenceRegistry } from '../shared/cross-reference/dynamodb-registry';
+import { DurableExceptionRecorder } from '../shared/exceptions';
+import { idempotencyConfig, idempotencyStore } from '../shared/idempotency';
+import { deploymentConfig, documents, events, logger, metrics, requiredEnvironment, sqs, vendorSecret } from '../shared/runtime';
+import { type StepDependencies, type TaskInput, stepHandlers } from './step-handlers';
+
+type StepName = keyof ReturnType<typeof stepHandlers>;
+
+/** Payload retention for audit entries, in days. */
+const AUDIT_RETENTION_DAYS = 400;
+
+/** The real dependencies of a step, bound to its execution for audit entries. */
+function dependencies(input: TaskInput): StepDependencies {
+  const config = deploymentConfig();
+  const optional = (name: string) => process.env[name];
+  const audit = optional('AUDIT_TABLE_NAME') ? new DynamoDbAuditTrail(documents(), requiredEnvironment('AUDIT_TABLE_NAME'), AUDIT_RETENTION_DAYS) : { record: async () => undefined };
+  const ports = adapters(config, vendorSecret, { audit, execution: input.execution, correlationId: input.state.event.correlationId });
+  return {
+    config,
+    region: requiredEnvironment('AWS_REGION'),
+    registry: new DynamoDbCrossReferenceRegistry(documents(), optional('CROSS_REFERENCES_TABLE_NAME') ?? 'unused'),
+    erpFor: ports.erpFor,
+    psaFor: ports.psaFor,
+    crmFor: ports.crmFor,
+    publish: async (event) => {
+      const result = await events().send(
+        new PutEventsCommand({ Entries: [{ EventBusName: requiredEnvironment('EVENT_BUS_NAME'), Source: 'ps-sync.opportunity-to-project', DetailType: event.type, Detail: JSON.stringify(event) }] }),
+      );
+      if (result.FailedEntryCount) throw new Error(`EventBridge refused project.activated: ${result.Entries?.[0]?.ErrorCode ?? 'unknown'}`);
+    },
+    recordException: async (exception) => {
+      await new DurableExceptionRecorder(documents(), requiredEnvironment('EXCEPTIONS_TABLE_NAME'), sqs(), requiredEnvironment('EXCEPTION_QUEUE_URL')).record(exception, new Date());
+    },
+    now: () => new Date(),
+  };
+}
+
+/**
+ * Runs one Task state. Vendor-writing steps are wrapped in Powertools idempotency keyed by the
+ * execution name, so a duplicate invocation of a step that already succeeded returns its stored
+ * result without calling the vendor again; a failed attempt leaves no record and is retried.
+ */
+export function taskHandler(step: StepName, options: { idempotent: boolean }) {
+  const config = idempotencyConfig('execution');
+  const run = async (input: TaskInput) => {
+    logger.appendKeys({ correlationId: input.state.event.correlationId, execution: input.execution });
+    const result = await stepHandlers(dependencies(input))[step](input);
+    logger.info(`${step} done`, { outcome: (result as { outcome?: string }).outcome ?? 'ok' });
+    if ((result as { outcome?: string }).outcome === 'switched-off') logger.info('Flow switched off; nothing happens', { reason: (result as { reason?: string }).reason });
+    metrics.addMetric(`${step}-succeeded`, 'Count', 1);
+    return result;
+  };
+  const wrapped = options.idempotent ? makeIdempotent(run, { persistenceStore: idempotencyStore(), config }) : run;
+  return async (input: TaskInput, context: Context) => {
+    config.registerLambdaContext(context);
+    try {
+      return await wrapped(input);
+    } finally {
+      metrics.publishStoredMetrics();
+    }
+  };
+}

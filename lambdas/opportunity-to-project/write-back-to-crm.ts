@@ -1,0 +1,4 @@
+import { taskHandler } from './runtime-steps';
+
+/** Task state WriteBackToCrm of opportunity-to-project.asl.json. */
+export const handler = taskHandler('WriteBackToCrm', { idempotent: true });

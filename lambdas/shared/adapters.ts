@@ -1,0 +1,69 @@
+import type { CrmFieldNames, DeploymentConfig } from '../../canonical';
+import { HubSpotCrm } from '../hubspot/hubspot-crm';
+import { KantataPsa } from '../kantata/kantata-psa';
+import { type NetSuiteCredentials, NetSuiteErp } from '../netsuite/netsuite-erp';
+import type { CrmPort, ErpPort, PsaPort } from '../opportunity-to-project/ports';
+import type { AuditTrail } from './audit-trail';
+
+/** Credentials of a vendor instance, read from its secret (cached) or re-read after a 401. */
+export type SecretReader = (instanceId: string, options?: { forceFetch?: boolean }) => Promise<Record<string, unknown>>;
+
+/** Per-call context the adapters stamp on audit entries. */
+export interface CallContext {
+  readonly audit: AuditTrail;
+  readonly execution: string;
+  readonly correlationId: string;
+}
+
+function instanceOf(config: DeploymentConfig, id: string) {
+  const instance = config.vendorInstances.find((v) => v.id === id);
+  if (instance === undefined) throw new Error(`Vendor instance ${id} is not configured`);
+  return instance;
+}
+
+/**
+ * The one place that picks an adapter by vendor. Workflows ask for a port by instance id and never
+ * test which vendor is behind it.
+ */
+export function adapters(config: DeploymentConfig, secrets: SecretReader, context: CallContext) {
+  return {
+    erpFor(id: string): ErpPort {
+      const instance = instanceOf(config, id);
+      if (instance.vendor !== 'netsuite') throw new Error(`No ERP adapter for ${instance.vendor} yet (instance ${id})`);
+      return new NetSuiteErp({
+        instance: id,
+        ...(instance.baseUrl ? { baseUrl: instance.baseUrl } : {}),
+        credentials: async () => (await secrets(id)) as unknown as NetSuiteCredentials,
+        refreshCredentials: async () => (await secrets(id, { forceFetch: true })) as unknown as NetSuiteCredentials,
+        ...context,
+      });
+    },
+    psaFor(id: string): PsaPort {
+      const instance = instanceOf(config, id);
+      if (instance.vendor !== 'kantata') throw new Error(`No PSA adapter for ${instance.vendor} yet (instance ${id})`);
+      const read = async (forceFetch: boolean) => {
+        const secret = await secrets(id, { forceFetch });
+        return { clientId: String(secret.clientId), clientSecret: String(secret.clientSecret) };
+      };
+      return new KantataPsa({ instance: id, ...(instance.baseUrl ? { baseUrl: instance.baseUrl } : {}), credentials: () => read(false), refreshCredentials: () => read(true), ...context });
+    },
+    crmFor(id: string): CrmPort & { readDeal?: HubSpotCrm['readDeal'] } {
+      return hubSpotFor(config, id, secrets, context);
+    },
+  };
+}
+
+/** The HubSpot adapter of an instance (the intake needs its deal reads). */
+export function hubSpotFor(config: DeploymentConfig, id: string, secrets: SecretReader, context?: CallContext): HubSpotCrm {
+  const instance = instanceOf(config, id);
+  if (instance.vendor !== 'hubspot') throw new Error(`No CRM adapter for ${instance.vendor} yet (instance ${id})`);
+  const token = async (forceFetch: boolean) => String((await secrets(id, { forceFetch })).accessToken);
+  return new HubSpotCrm({
+    instance: id,
+    ...(instance.baseUrl ? { baseUrl: instance.baseUrl } : {}),
+    accessToken: () => token(false),
+    refreshAccessToken: () => token(true),
+    fields: instance.crm?.fields as CrmFieldNames,
+    ...(context ?? {}),
+  });
+}
