@@ -32,6 +32,11 @@ export const RegionConfig = z.strictObject({
       /** Steady-state requests per second the stage accepts before answering 429. */
       throttleRateLimit: z.number().positive().max(10_000).default(50),
       throttleBurstLimit: z.int().positive().max(5_000).default(100),
+      /**
+       * The public base URL vendors call (custom domain and base path), used to verify signatures
+       * over the URL they signed. Omitted means the API's own execute-api URL with the stage.
+       */
+      publicBaseUrl: z.url({ protocol: /^https$/ }).optional(),
       /** Put AWS WAF (rate limit and AWS managed common rules) in front of the webhook API. */
       waf: z.boolean().default(true),
     })

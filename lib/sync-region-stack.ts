@@ -9,7 +9,10 @@ import { ExceptionStore } from './exception-store';
 import { IdempotencyTable } from './idempotency-table';
 import { SyncEncryptionKey } from './sync-encryption-key';
 import { SyncEventBus } from './sync-event-bus';
+import { opportunityToProject } from './topology/opportunity-to-project';
+import type { WorkflowDeclaration } from './topology/declarations';
 import { WebhookApi } from './webhook-api';
+import { WorkflowResources } from './workflow-resources';
 
 /** Properties of {@link SyncRegionStack}. */
 export interface SyncRegionStackProps extends StackProps {
@@ -43,6 +46,8 @@ export class SyncRegionStack extends Stack {
   public readonly exceptions: ExceptionStore;
   /** The append-only record of every vendor write. */
   public readonly auditTrail: AuditTrailTable;
+  /** Each workflow's functions, queues, routes, rules and state machines, by workflow. */
+  public readonly workflows = new Map<string, WorkflowResources>();
 
   constructor(scope: Construct, id: string, props: SyncRegionStackProps) {
     super(scope, id, props);
@@ -74,6 +79,24 @@ export class SyncRegionStack extends Stack {
     this.exceptions = new ExceptionStore(this, 'Exceptions', { encryptionKey: key, alarmTopic: this.alarms.topic });
     this.auditTrail = new AuditTrailTable(this, 'AuditTrail', { encryptionKey: key });
 
+    for (const declaration of WORKFLOWS) {
+      this.workflows.set(
+        declaration.workflow,
+        new WorkflowResources(this, declaration.stateMachines[0]?.id ?? declaration.workflow, {
+          declaration,
+          config,
+          regionConfig,
+          encryptionKey: key,
+          tables: { crossReferences: this.crossReferences.table, idempotency: this.idempotency.table, exceptions: this.exceptions.table },
+          auditTrail: this.auditTrail,
+          eventBus: this.eventBus.bus,
+          exceptionQueue: this.exceptions.queue,
+          webhookApi: this.webhookApi,
+          alarmTopic: this.alarms.topic,
+        }),
+      );
+    }
+
     new CfnOutput(this, 'EventBusName', { value: this.eventBus.bus.eventBusName });
     new CfnOutput(this, 'WebhookBaseUrl', { value: this.webhookApi.api.url });
     new CfnOutput(this, 'CrossReferenceTableName', { value: this.crossReferences.table.tableName });
@@ -81,6 +104,9 @@ export class SyncRegionStack extends Stack {
     new CfnOutput(this, 'ExceptionsTableName', { value: this.exceptions.table.tableName });
   }
 }
+
+/** The workflows every regional stack deploys; flow switches decide at run time where each acts. */
+export const WORKFLOWS: readonly WorkflowDeclaration[] = [opportunityToProject];
 
 /** The stack id of a region: stable, derived from the deployment name, stage and region. */
 export function regionStackId(config: DeploymentConfig, region: string): string {

@@ -1,0 +1,80 @@
+import { describe, expect, it } from 'vitest';
+import { exampleConfig } from '../support/example-config';
+import { synthesizeDeployment } from '../support/synth';
+
+type Resource = { Type: string; Properties: Record<string, unknown> };
+const { templates } = synthesizeDeployment(exampleConfig());
+const template = templates.get('us-east-1')!.toJSON() as { Resources: Record<string, Resource> };
+const resources = Object.entries(template.Resources);
+const ofType = (type: string) => resources.filter(([, r]) => r.Type === type);
+const ref = (value: unknown): string | undefined => {
+  const v = value as { Ref?: string; 'Fn::GetAtt'?: [string, string] };
+  return v?.Ref ?? v?.['Fn::GetAtt']?.[0];
+};
+
+describe('opportunity-to-project resources', () => {
+  const queues = new Map(ofType('AWS::SQS::Queue'));
+  const mappings = ofType('AWS::Lambda::EventSourceMapping');
+  const functions = new Map(ofType('AWS::Lambda::Function'));
+
+  it('give every consumed queue a DLQ with longer retention that the console may redrive to its source', () => {
+    expect(mappings.length).toBeGreaterThan(0);
+    for (const [, mapping] of mappings) {
+      const queueId = ref(mapping.Properties.EventSourceArn)!;
+      const queue = queues.get(queueId)!;
+      const redrive = queue.Properties.RedrivePolicy as { deadLetterTargetArn: unknown; maxReceiveCount: number };
+      const dlq = queues.get(ref(redrive.deadLetterTargetArn)!)!;
+      expect(redrive.maxReceiveCount).toBeGreaterThan(0);
+      expect(Number(dlq.Properties.MessageRetentionPeriod)).toBeGreaterThan(Number(queue.Properties.MessageRetentionPeriod));
+      expect(dlq.Properties.RedriveAllowPolicy).toEqual({ redrivePermission: 'allowAll' });
+    }
+  });
+
+  it('set each consumed queue visibility timeout to at least six times its consumer timeout, and report partial batch failures', () => {
+    for (const [, mapping] of mappings) {
+      const queue = queues.get(ref(mapping.Properties.EventSourceArn)!)!;
+      const consumer = functions.get(ref(mapping.Properties.FunctionName)!)!;
+      expect(Number(queue.Properties.VisibilityTimeout)).toBeGreaterThanOrEqual(6 * Number(consumer.Properties.Timeout));
+      expect(mapping.Properties.FunctionResponseTypes).toEqual(['ReportBatchItemFailures']);
+    }
+  });
+
+  it('give every rule target a retry policy and its own dead-letter queue', () => {
+    const rules = ofType('AWS::Events::Rule');
+    expect(rules.length).toBeGreaterThan(0);
+    for (const [, rule] of rules) {
+      for (const target of rule.Properties.Targets as { RetryPolicy?: { MaximumRetryAttempts: number }; DeadLetterConfig?: { Arn: unknown } }[]) {
+        expect(target.RetryPolicy?.MaximumRetryAttempts).toBeGreaterThan(0);
+        expect(queues.has(ref(target.DeadLetterConfig?.Arn)!)).toBe(true);
+      }
+    }
+  });
+
+  it('keep every queue encrypted with the region key and TLS-only', () => {
+    const policies = ofType('AWS::SQS::QueuePolicy').map(([, p]) => JSON.stringify(p.Properties));
+    for (const [id, queue] of queues) {
+      expect(queue.Properties.KmsMasterKeyId, id).toBeDefined();
+      expect(policies.some((p) => p.includes(`"Ref":"${id}"`) && p.includes('aws:SecureTransport')), id).toBe(true);
+    }
+  });
+
+  it('run functions on Node 24 with their own log group and no AWS managed policy', () => {
+    expect(functions.size).toBeGreaterThan(0);
+    for (const [id, fn] of functions) {
+      expect(fn.Properties.Runtime, id).toBe('nodejs24.x');
+      expect(fn.Properties.LoggingConfig, id).toMatchObject({ LogFormat: 'JSON', LogGroup: expect.anything() });
+    }
+    const roles = ofType('AWS::IAM::Role').filter(([, r]) => JSON.stringify(r.Properties.AssumeRolePolicyDocument).includes('lambda.amazonaws.com'));
+    for (const [id, role] of roles) expect(role.Properties.ManagedPolicyArns, id).toBeUndefined();
+  });
+
+  it('substitutes every ASL placeholder with a function ARN, inline, so nothing is left unresolved', () => {
+    const [, machine] = ofType('AWS::StepFunctions::StateMachine')[0]!;
+    const definition = JSON.stringify(machine.Properties.DefinitionString);
+
+    expect(Object.keys(machine.Properties.DefinitionSubstitutions as object).sort()).toEqual([
+      'CreateErpProjectArn', 'CreatePsaProjectArn', 'FindOrCreateErpCustomerArn', 'PublishProjectActivatedArn', 'RecordExceptionArn', 'ValidateOpportunityArn', 'WriteBackToCrmArn',
+    ]);
+    expect(definition).toContain('OpportunityNeedsAttention');
+  });
+});
