@@ -1,0 +1,107 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { type DeploymentConfig, type DeploymentConfigInput, parseDeploymentConfig } from '../canonical/deployment-config';
+import { opportunityToProject } from '../lib/topology/opportunity-to-project';
+import { type HubSpotSandbox, startHubSpotSandbox } from './sandboxes/hubspot/hubspot-sandbox';
+import { type KantataSandbox, startKantataSandbox } from './sandboxes/kantata/kantata-sandbox';
+import { type NetSuiteSandbox, startNetSuiteSandbox } from './sandboxes/netsuite/netsuite-sandbox';
+import { type LocalStack, startLocalStack } from './stack/local-stack';
+
+/** The custom deal properties a HubSpot admin creates for the integration (README: HubSpot setup). */
+export const HUBSPOT_CUSTOM_DEAL_PROPERTIES = [
+  'ps_legal_entity', 'ps_business_unit', 'ps_tax_profile', 'ps_billing_terms', 'ps_payment_terms', 'ps_sync_revision',
+  'ps_erp_customer_id', 'ps_erp_project_id', 'ps_psa_project_id', 'ps_sync_status', 'ps_sync_message',
+  'ps_contract_start', 'ps_contract_end', 'ps_not_to_exceed', 'ps_expense_markup',
+];
+/** Custom line-item properties that carry the contract (rate lines, milestones, tasks). */
+export const HUBSPOT_CUSTOM_LINE_ITEM_PROPERTIES = ['ps_line_type', 'ps_effective_from', 'ps_effective_to', 'ps_due_date', 'ps_billable', 'ps_estimated_hours'];
+
+/** Credentials the sandboxes accept and the local Secrets Manager holds; local only, never real. */
+const LOCAL_CREDENTIALS = {
+  hubspot: { clientSecret: 'local-hubspot-client-secret', accessToken: 'pat-local-0000' },
+  kantata: { clientId: 'local-kantata-client', clientSecret: 'local-kantata-secret' },
+  netsuiteUs: { auth: 'tba', accountId: '1234567_SB1', consumerKey: 'ck-us', consumerSecret: 'cs-us', tokenId: 'tk-us', tokenSecret: 'ts-us' },
+  netsuiteCa: { auth: 'oauth2', accountId: '7654321_SB2', clientId: 'ns-ca-client', clientSecret: 'ns-ca-secret' },
+} as const;
+
+/** Everything the local environment runs. */
+export interface LocalEnvironment {
+  readonly config: DeploymentConfig;
+  readonly stack: LocalStack;
+  readonly hubspot: HubSpotSandbox;
+  readonly kantata: KantataSandbox;
+  readonly netsuite: { readonly us: NetSuiteSandbox; readonly ca: NetSuiteSandbox };
+  /** Waits until webhooks, queues, bus deliveries and executions have all finished. */
+  settled(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/** Options of {@link startLocalEnvironment}. */
+export interface LocalEnvironmentOptions {
+  /** Retry pauses per state, for tests. @default real intervals */
+  readonly retryIntervalOverrides?: Readonly<Record<string, number | number[]>>;
+  readonly netSuiteConcurrency?: number;
+  readonly netSuiteLatencyMs?: number;
+  readonly onError?: (error: unknown) => void;
+}
+
+/**
+ * Starts the vendor sandboxes and the local stack wired to them: the configuration in
+ * `local/deployment.local.json` with each vendor's base URL pointed at its sandbox, credentials in the
+ * local Secrets Manager, and the HubSpot custom properties created as a portal admin would.
+ */
+export async function startLocalEnvironment(options: LocalEnvironmentOptions = {}): Promise<LocalEnvironment> {
+  const hubspot = await startHubSpotSandbox({ portalId: 62515, clientSecret: LOCAL_CREDENTIALS.hubspot.clientSecret, accessTokens: [LOCAL_CREDENTIALS.hubspot.accessToken] });
+  const kantata = await startKantataSandbox({ clientId: LOCAL_CREDENTIALS.kantata.clientId, clientSecret: LOCAL_CREDENTIALS.kantata.clientSecret });
+  const nsOptions = { concurrencyLimit: options.netSuiteConcurrency ?? 5, latencyMs: options.netSuiteLatencyMs ?? 0 };
+  const us = await startNetSuiteSandbox({ accountId: LOCAL_CREDENTIALS.netsuiteUs.accountId, tba: LOCAL_CREDENTIALS.netsuiteUs, ...nsOptions });
+  const ca = await startNetSuiteSandbox({ accountId: LOCAL_CREDENTIALS.netsuiteCa.accountId, oauth2: LOCAL_CREDENTIALS.netsuiteCa, ...nsOptions });
+
+  const input = JSON.parse(readFileSync(join(__dirname, 'deployment.local.json'), 'utf8')) as DeploymentConfigInput;
+  const urls: Record<string, string> = { 'hubspot-main': hubspot.url, 'kantata-global': kantata.url, 'netsuite-us': us.url, 'netsuite-ca': ca.url };
+  for (const instance of input.vendorInstances) {
+    const url = urls[instance.id];
+    if (url !== undefined) instance.baseUrl = url;
+  }
+  const config = parseDeploymentConfig(input);
+  const secretOf = (id: string) => config.vendorInstances.find((v) => v.id === id)!.secretName;
+  const stack = await startLocalStack({
+    config,
+    region: config.regions[0]!.region,
+    workflows: [opportunityToProject],
+    secrets: {
+      [secretOf('hubspot-main')]: LOCAL_CREDENTIALS.hubspot,
+      [secretOf('kantata-global')]: LOCAL_CREDENTIALS.kantata,
+      [secretOf('netsuite-us')]: LOCAL_CREDENTIALS.netsuiteUs,
+      [secretOf('netsuite-ca')]: LOCAL_CREDENTIALS.netsuiteCa,
+    },
+    ...(options.retryIntervalOverrides ? { retryIntervalOverrides: options.retryIntervalOverrides } : {}),
+    ...(options.onError ? { onError: options.onError } : {}),
+  });
+  hubspot.setWebhookTargetUrl(`${stack.apiUrl}webhooks/hubspot/hubspot-main`);
+
+  const admin = { authorization: `Bearer ${LOCAL_CREDENTIALS.hubspot.accessToken}`, 'content-type': 'application/json' };
+  for (const [objectType, names] of [['deals', HUBSPOT_CUSTOM_DEAL_PROPERTIES], ['line_items', HUBSPOT_CUSTOM_LINE_ITEM_PROPERTIES]] as const) {
+    for (const name of names) {
+      await fetch(`${hubspot.url}/crm/v3/properties/${objectType}`, { method: 'POST', headers: admin, body: JSON.stringify({ name, label: name, type: 'string', fieldType: 'text', groupName: 'ps_sync' }) });
+    }
+  }
+
+  return {
+    config,
+    stack,
+    hubspot,
+    kantata,
+    netsuite: { us, ca },
+    async settled() {
+      for (let pass = 0; pass < 3; pass++) {
+        await hubspot.settled();
+        await stack.settled();
+      }
+    },
+    async stop() {
+      await stack.stop();
+      await Promise.all([hubspot.close(), kantata.close(), us.close(), ca.close()]);
+    },
+  };
+}

@@ -1,0 +1,190 @@
+import { createHmac, randomUUID, timingSafeEqual } from 'node:crypto';
+import { type RunningSandbox, type SandboxRequest, type SandboxResponse, readJson, startSandbox } from '../sandbox-kit';
+
+/**
+ * One NetSuite account on loopback: the SuiteTalk REST record service for `customer` and `job`, with
+ * create answering 204 and the id only in `Location`, upsert by `eid:`, NetSuite's error document,
+ * token-based authentication (OAuth 1.0a HMAC-SHA256, verified for real) and OAuth 2.0 bearer tokens,
+ * and the account's concurrency limit answered with 429.
+ */
+
+/** Options of {@link startNetSuiteSandbox}. */
+export interface NetSuiteSandboxOptions {
+  readonly accountId: string;
+  readonly tba?: { consumerKey: string; consumerSecret: string; tokenId: string; tokenSecret: string };
+  readonly oauth2?: { clientId: string; clientSecret: string; tokenTtlSeconds?: number };
+  /** Concurrent requests beyond which NetSuite answers 429. @default 5 */
+  readonly concurrencyLimit?: number;
+  /** Time each request takes, so concurrency builds up. @default 0 */
+  readonly latencyMs?: number;
+  readonly port?: number;
+}
+
+type NetSuiteRecord = Record<string, unknown> & { id: string; externalId?: string };
+
+/** The record types this sandbox serves, and which references each must resolve. */
+const TYPES = { customer: [], job: ['parent'] } as const;
+
+/** A running NetSuite sandbox. */
+export interface NetSuiteSandbox extends RunningSandbox {
+  records(type: keyof typeof TYPES): NetSuiteRecord[];
+}
+
+function enc(value: string): string {
+  return encodeURIComponent(value).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+}
+
+/** Starts the sandbox. */
+export async function startNetSuiteSandbox(options: NetSuiteSandboxOptions): Promise<NetSuiteSandbox> {
+  const store: Record<keyof typeof TYPES, Map<string, NetSuiteRecord>> = { customer: new Map(), job: new Map() };
+  const tokens = new Map<string, number>();
+  const nonces = new Set<string>();
+  let nextId = 1000;
+  let url = '';
+
+  const failure = (status: number, code: string, detail: string, title = status === 401 ? 'Unauthorized' : status === 404 ? 'Record not found' : 'Bad Request'): SandboxResponse => ({
+    status,
+    headers: { 'content-type': 'application/vnd.oracle.resource+json; type=error' },
+    json: { type: `https://www.rfc-editor.org/rfc/rfc9110.html#section-15.5.${status === 401 ? 2 : status === 404 ? 5 : 1}`, title, status, 'o:errorDetails': [{ detail, 'o:errorCode': code }] },
+  });
+  const unauthorized = () => failure(401, 'INVALID_LOGIN', 'Invalid login attempt. For more details, see the Login Audit Trail in the NetSuite UI.');
+
+  const verifyTba = (request: SandboxRequest): boolean => {
+    const header = String(request.headers.authorization ?? '');
+    if (!options.tba || !header.startsWith('OAuth ')) return false;
+    const params = Object.fromEntries([...header.slice(6).matchAll(/(\w+)="([^"]*)"/g)].map(([, k, v]) => [k!, decodeURIComponent(v!)]));
+    if (params.realm !== options.accountId || params.oauth_consumer_key !== options.tba.consumerKey || params.oauth_token !== options.tba.tokenId) return false;
+    if (params.oauth_signature_method !== 'HMAC-SHA256') return false;
+    if (Math.abs(Date.now() / 1000 - Number(params.oauth_timestamp)) > 300) return false;
+    const nonceKey = `${params.oauth_timestamp}:${params.oauth_nonce}`;
+    if (nonces.has(nonceKey)) return false;
+    const oauth = Object.entries(params).filter(([k]) => k.startsWith('oauth_') && k !== 'oauth_signature');
+    const all = [...request.query.entries(), ...oauth].map(([k, v]) => [enc(k), enc(v)] as const).sort(([a, x], [b, y]) => (a === b ? (x < y ? -1 : 1) : a < b ? -1 : 1));
+    const base = [request.method, enc(`${url}${request.path}`), enc(all.map(([k, v]) => `${k}=${v}`).join('&'))].join('&');
+    const expected = createHmac('sha256', `${enc(options.tba.consumerSecret)}&${enc(options.tba.tokenSecret)}`).update(base).digest();
+    const given = Buffer.from(params.oauth_signature ?? '', 'base64');
+    if (given.length !== expected.length || !timingSafeEqual(given, expected)) return false;
+    nonces.add(nonceKey);
+    return true;
+  };
+
+  const find = (type: keyof typeof TYPES, key: string): NetSuiteRecord | undefined =>
+    key.startsWith('eid:') ? [...store[type].values()].find((r) => r.externalId === key.slice(4)) : store[type].get(key);
+  const view = (type: string, r: NetSuiteRecord) => ({ links: [{ rel: 'self', href: `${url}/services/rest/record/v1/${type}/${r.id}` }], ...r });
+  const check = (type: keyof typeof TYPES, body: Record<string, unknown>): SandboxResponse | undefined => {
+    for (const field of TYPES[type] as readonly string[]) {
+      const ref = body[field] as { id?: string } | undefined;
+      if (!ref?.id || !store.customer.has(String(ref.id))) {
+        return failure(400, 'USER_ERROR', `Error while accessing a resource. Invalid reference key ${ref?.id ?? 'null'} for ${field}.`);
+      }
+    }
+    if (type !== 'job' && typeof body.companyName !== 'string') return failure(400, 'USER_ERROR', 'Please enter value(s) for: Company Name');
+    return undefined;
+  };
+  const location = (type: string, id: string) => ({ status: 204, headers: { location: `${url}/services/rest/record/v1/${type}/${id}` } });
+
+  const sandbox = await startSandbox({
+    name: `netsuite-${options.accountId}`,
+    ...(options.port === undefined ? {} : { port: options.port }),
+    ...(options.latencyMs === undefined ? {} : { latencyMs: options.latencyMs }),
+    rateLimit: {
+      maxConcurrent: options.concurrencyLimit ?? 5,
+      response: () => failure(429, 'CONCURRENCY_LIMIT_EXCEEDED', 'Concurrent request limit exceeded. Request blocked.', 'Too Many Requests'),
+    },
+    authenticate: (request) => {
+      if (request.path === '/services/rest/auth/oauth2/v1/token') return undefined;
+      const header = String(request.headers.authorization ?? '');
+      if (header.startsWith('Bearer ')) {
+        const expires = tokens.get(header.slice(7));
+        return expires !== undefined && expires > Date.now() ? undefined : unauthorized();
+      }
+      return verifyTba(request) ? undefined : unauthorized();
+    },
+    notFound: (request) => failure(404, 'NONEXISTENT_ID', `The record path ${request.path} does not exist.`),
+    routes: [
+      {
+        method: 'POST',
+        pattern: '/services/rest/auth/oauth2/v1/token',
+        handle: (request) => {
+          const basic = Buffer.from(String(request.headers.authorization ?? '').replace(/^Basic /, ''), 'base64').toString('utf8');
+          const form = new URLSearchParams(request.rawBody.toString('utf8'));
+          if (!options.oauth2 || basic !== `${options.oauth2.clientId}:${options.oauth2.clientSecret}` || form.get('grant_type') !== 'client_credentials') {
+            return { status: 400, json: { error: 'invalid_client' } };
+          }
+          const token = randomUUID();
+          const ttl = options.oauth2.tokenTtlSeconds ?? 3600;
+          tokens.set(token, Date.now() + ttl * 1000);
+          return { status: 200, json: { access_token: token, token_type: 'bearer', expires_in: ttl } };
+        },
+      },
+      ...(Object.keys(TYPES) as (keyof typeof TYPES)[]).flatMap((type) => [
+        {
+          method: 'POST',
+          pattern: `/services/rest/record/v1/${type}`,
+          handle: (request: SandboxRequest): SandboxResponse => {
+            const body = readJson<Record<string, unknown>>(request);
+            if (!body.ok) return failure(400, 'INVALID_CONTENT', 'The request body is not valid JSON.');
+            const invalid = check(type, body.value);
+            if (invalid) return invalid;
+            if (typeof body.value.externalId === 'string' && find(type, `eid:${body.value.externalId}`)) {
+              return failure(400, 'DUP_RCRD', 'This record already exists.');
+            }
+            const id = String(nextId++);
+            store[type].set(id, { ...body.value, id });
+            return location(type, id);
+          },
+        },
+        {
+          method: 'GET',
+          pattern: `/services/rest/record/v1/${type}/:key`,
+          handle: (request: SandboxRequest): SandboxResponse => {
+            const record = find(type, request.params.key!);
+            return record ? { status: 200, json: view(type, record) } : failure(404, 'NONEXISTENT_ID', `The record instance does not exist. Provide a valid record instance ID.`);
+          },
+        },
+        {
+          method: 'PUT',
+          pattern: `/services/rest/record/v1/${type}/:key`,
+          handle: (request: SandboxRequest): SandboxResponse => {
+            const key = request.params.key!;
+            if (!key.startsWith('eid:')) return failure(400, 'INVALID_REQUEST', 'PUT is supported with an external id (eid:) only.');
+            const body = readJson<Record<string, unknown>>(request);
+            if (!body.ok) return failure(400, 'INVALID_CONTENT', 'The request body is not valid JSON.');
+            const invalid = check(type, body.value);
+            if (invalid) return invalid;
+            const existing = find(type, key);
+            const id = existing?.id ?? String(nextId++);
+            // Upsert: the same external id always lands on the same record.
+            store[type].set(id, { ...body.value, id, externalId: key.slice(4) });
+            return location(type, id);
+          },
+        },
+        {
+          method: 'PATCH',
+          pattern: `/services/rest/record/v1/${type}/:key`,
+          handle: (request: SandboxRequest): SandboxResponse => {
+            const record = find(type, request.params.key!);
+            if (!record) return failure(404, 'NONEXISTENT_ID', 'The record instance does not exist.');
+            const body = readJson<Record<string, unknown>>(request);
+            if (!body.ok) return failure(400, 'INVALID_CONTENT', 'The request body is not valid JSON.');
+            Object.assign(record, body.value, { id: record.id });
+            return { status: 204 };
+          },
+        },
+        {
+          method: 'GET',
+          pattern: `/services/rest/record/v1/${type}`,
+          handle: (request: SandboxRequest): SandboxResponse => {
+            const all = [...store[type].values()];
+            const limit = Number(request.query.get('limit') ?? 1000);
+            const offset = Number(request.query.get('offset') ?? 0);
+            const page = all.slice(offset, offset + limit);
+            return { status: 200, json: { links: [], count: page.length, hasMore: offset + limit < all.length, items: page.map((r) => ({ links: [], id: r.id })), offset, totalResults: all.length } };
+          },
+        },
+      ]),
+    ],
+  });
+  url = sandbox.url;
+  return { ...sandbox, records: (type) => [...store[type].values()] };
+}
