@@ -43,6 +43,8 @@ export interface LocalEnvironmentOptions {
   readonly netSuiteConcurrency?: number;
   readonly netSuiteLatencyMs?: number;
   readonly onError?: (error: unknown) => void;
+  /** @default INFO */
+  readonly logLevel?: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR' | 'SILENT';
 }
 
 /**
@@ -77,6 +79,7 @@ export async function startLocalEnvironment(options: LocalEnvironmentOptions = {
     },
     ...(options.retryIntervalOverrides ? { retryIntervalOverrides: options.retryIntervalOverrides } : {}),
     ...(options.onError ? { onError: options.onError } : {}),
+    ...(options.logLevel ? { logLevel: options.logLevel } : {}),
   });
   hubspot.setWebhookTargetUrl(`${stack.apiUrl}webhooks/hubspot/hubspot-main`);
 

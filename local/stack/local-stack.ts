@@ -37,6 +37,8 @@ export interface LocalStackOptions {
   readonly retryIntervalOverrides?: Readonly<Record<string, number | number[]>>;
   /** Called with stand-in failures (poll errors), which are otherwise silent. */
   readonly onError?: (error: unknown) => void;
+  /** Function log level (POWERTOOLS_LOG_LEVEL); tests quieten it. @default INFO */
+  readonly logLevel?: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR' | 'SILENT';
 }
 
 /** A running local stack. */
@@ -231,6 +233,9 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
         AWS_ENDPOINT_URL_SFN: endpoints.sfn,
         AWS_ENDPOINT_URL_SECRETS_MANAGER: endpoints.secretsManager,
         WEBHOOK_PUBLIC_BASE_URL: api.url,
+        // Lambda runs Node 24; this machine's Node 20 would make every client warn.
+        AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+        ...(options.logLevel ? { POWERTOOLS_LOG_LEVEL: options.logLevel, POWERTOOLS_METRICS_DISABLED: String(options.logLevel === 'SILENT') } : {}),
       };
       for (const use of fn.uses) {
         const variable = environmentVariableFor(use);

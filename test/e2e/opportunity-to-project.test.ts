@@ -1,0 +1,212 @@
+import { createHmac } from 'node:crypto';
+import { EventBridgeClient, StartReplayCommand } from '@aws-sdk/client-eventbridge';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type LocalEnvironment, startLocalEnvironment } from '../../local/local-environment';
+
+// End to end: entering only through the local API (HubSpot webhooks from its sandbox) and the bus.
+let env: LocalEnvironment;
+
+beforeAll(async () => {
+  env = await startLocalEnvironment({
+    logLevel: 'SILENT',
+    // Real backoff is seconds; these tests assert outcomes, not pauses.
+    retryIntervalOverrides: Object.fromEntries(['ValidateOpportunity', 'FindOrCreateErpCustomer', 'CreatePsaProject', 'CreateErpProject', 'WriteBackToCrm', 'PublishProjectActivated', 'RecordException'].map((s) => [s, 20])),
+  });
+}, 120_000);
+afterAll(async () => env?.stop());
+
+const json = { 'content-type': 'application/json' };
+
+async function createDeal(overrides: Record<string, string> = {}, company = 'Globex Corporation'): Promise<string> {
+  const response = await fetch(`${env.hubspot.url}/__sandbox/deals`, {
+    method: 'POST',
+    headers: json,
+    body: JSON.stringify({
+      deal: {
+        dealname: `${company} rollout`,
+        dealstage: 'contractsent',
+        amount: '125000',
+        deal_currency_code: 'USD',
+        closedate: '2026-11-20',
+        ps_legal_entity: 'acme-us',
+        ps_business_unit: 'delivery',
+        ps_tax_profile: 'US-EXEMPT',
+        ps_billing_terms: 'time-and-materials',
+        ps_payment_terms: 'NET30',
+        ps_contract_start: '2026-12-01',
+        ...overrides,
+      },
+      company: { name: company, country: 'US', city: 'Springfield' },
+      lineItems: [
+        { name: 'Consultant', price: '165.50', ps_line_type: 'rate', ps_effective_from: '2026-12-01' },
+        { name: 'Discovery', ps_line_type: 'task', ps_estimated_hours: '40' },
+        { name: 'Design signed off', price: '25000', quantity: '1', ps_line_type: 'milestone' },
+      ],
+    }),
+  });
+  return ((await response.json()) as { id: string }).id;
+}
+
+async function closeWin(dealId: string, stage = 'closedwon'): Promise<void> {
+  await fetch(`${env.hubspot.url}/__sandbox/deals/${dealId}/set`, { method: 'POST', headers: json, body: JSON.stringify({ dealstage: stage }) });
+  await env.settled();
+}
+
+function counts() {
+  return {
+    customers: env.netsuite.us.records('customer').length + env.netsuite.ca.records('customer').length,
+    jobs: env.netsuite.us.records('job').length + env.netsuite.ca.records('job').length,
+    workspaces: env.kantata.objects('workspaces').length,
+    executions: env.stack.stepFunctions.executions.length,
+  };
+}
+
+describe('opportunity to project on the local stack', () => {
+  let dealId: string;
+
+  it('turns one won deal into exactly one customer, one ERP project, one PSA project with its tasks, and the ids in the CRM', async () => {
+    dealId = await createDeal();
+    await closeWin(dealId);
+
+    const [customer] = env.netsuite.us.records('customer');
+    const [job] = env.netsuite.us.records('job');
+    const [workspace] = env.kantata.objects('workspaces');
+    expect(counts()).toEqual({ customers: 1, jobs: 1, workspaces: 1, executions: 1 });
+    expect(customer).toMatchObject({ companyName: 'Globex Corporation', currency: { refName: 'USD' }, terms: { refName: 'NET30' } });
+    expect(job).toMatchObject({ parent: { id: customer!.id }, companyName: 'Globex Corporation rollout' });
+    expect(env.kantata.objects('stories').map((s) => [s.title, s.story_type])).toEqual([
+      ['Discovery', 'task'],
+      ['Design signed off', 'milestone'],
+    ]);
+    expect(env.kantata.objects('external_references')).toEqual([expect.objectContaining({ subject_id: workspace!.id, service_name: 'ps-sync' })]);
+    expect(env.hubspot.object('deals', dealId)?.properties).toMatchObject({
+      ps_erp_customer_id: customer!.id,
+      ps_erp_project_id: job!.id,
+      ps_psa_project_id: workspace!.id,
+      ps_sync_status: 'synced',
+    });
+    expect(env.stack.stepFunctions.executions[0]).toMatchObject({ name: `hubspot-main-${dealId}-r1`, status: 'SUCCEEDED' });
+  });
+
+  it('makes nothing more when the same webhook arrives five times, concurrently and in sequence', async () => {
+    const before = counts();
+    const won = env.hubspot.deliveries.findIndex((d) => d.body.includes('"propertyValue":"closedwon"') && d.body.includes(String(dealId)));
+
+    const concurrent = await Promise.all([1, 2, 3, 4, 5].map(() => env.hubspot.redeliver(won)));
+    const sequential: number[] = [];
+    for (let i = 0; i < 5; i++) sequential.push(await env.hubspot.redeliver(won));
+    await env.settled();
+
+    expect([...concurrent, ...sequential].every((s) => s === 200)).toBe(true);
+    expect(counts()).toEqual(before);
+  });
+
+  it('makes nothing more when the bus archive is replayed', async () => {
+    const before = counts();
+    const client = new EventBridgeClient({ endpoint: env.stack.endpoints.eventbridge, region: 'us-east-1', credentials: { accessKeyId: 'l', secretAccessKey: 'l' } });
+
+    await client.send(
+      new StartReplayCommand({
+        ReplayName: 'after-incident',
+        EventSourceArn: 'arn:aws:events:us-east-1:000000000000:archive/canonical-archive',
+        EventStartTime: new Date(Date.now() - 3_600_000),
+        EventEndTime: new Date(Date.now() + 60_000),
+        Destination: { Arn: 'arn:aws:events:us-east-1:000000000000:event-bus/canonical' },
+      }),
+    );
+    await env.settled();
+
+    expect(env.stack.eventBus.archived.get('canonical-archive')!.length).toBeGreaterThan(0);
+    expect(counts()).toEqual(before);
+  });
+
+  it('routes two legal entities to two NetSuite accounts (token-based auth and OAuth 2)', async () => {
+    const canadian = await createDeal({ ps_legal_entity: 'acme-ca', deal_currency_code: 'CAD', amount: '90000' }, 'Initech Canada');
+
+    await closeWin(canadian);
+
+    expect(env.netsuite.ca.records('customer')).toEqual([expect.objectContaining({ companyName: 'Initech Canada' })]);
+    expect(env.netsuite.us.records('customer').map((c) => c.companyName)).not.toContain('Initech Canada');
+    expect(env.hubspot.object('deals', canadian)?.properties.ps_erp_customer_id).toBe(env.netsuite.ca.records('customer')[0]!.id);
+  });
+
+  it('marks a deal with missing commercial fields as needing attention, with the reason, and creates nothing', async () => {
+    const before = counts();
+    const incomplete = await createDeal({ ps_tax_profile: '', ps_payment_terms: '' }, 'Umbrella Corp');
+
+    await closeWin(incomplete);
+
+    expect(counts()).toEqual({ ...before, executions: before.executions + 1 });
+    expect(env.hubspot.object('deals', incomplete)?.properties).toMatchObject({
+      ps_sync_status: 'needs-attention',
+      ps_sync_message: expect.stringContaining('ps_tax_profile: the deal names no tax profile'),
+    });
+  });
+
+  it('does nothing for a flow switched off for the business unit', async () => {
+    const before = counts();
+    const research = await createDeal({ ps_legal_entity: 'acme-ca', ps_business_unit: 'research', deal_currency_code: 'CAD' }, 'Hooli Research');
+
+    await closeWin(research);
+
+    expect(counts()).toEqual({ ...before, executions: before.executions + 1 });
+    expect(env.hubspot.object('deals', research)?.properties.ps_sync_status).toBeUndefined();
+  });
+
+  it('slows down but loses and duplicates nothing when NetSuite answers 429 above its concurrency limit', async () => {
+    const before = counts();
+    env.netsuite.us.injectFault({
+      method: 'PUT',
+      pathPrefix: '/services/rest/record/v1/customer',
+      times: 2,
+      response: { status: 429, json: { type: 'x', title: 'Too Many Requests', status: 429, 'o:errorDetails': [{ detail: 'Concurrent request limit exceeded.', 'o:errorCode': 'CONCURRENCY_LIMIT_EXCEEDED' }] } },
+    });
+    const throttled = await createDeal({}, 'Stark Industries');
+
+    await closeWin(throttled);
+
+    expect(counts()).toEqual({ customers: before.customers + 1, jobs: before.jobs + 1, workspaces: before.workspaces + 1, executions: before.executions + 1 });
+    expect(env.netsuite.us.requests.filter((r) => r.method === 'PUT' && r.path.includes('/customer/') && r.status === 429)).toHaveLength(2);
+    expect(env.hubspot.object('deals', throttled)?.properties.ps_sync_status).toBe('synced');
+  });
+});
+
+describe('bad input at the local webhook API', () => {
+  const secret = 'local-hubspot-client-secret';
+  const url = () => `${env.stack.apiUrl}webhooks/hubspot/hubspot-main`;
+  const event = (overrides: Record<string, unknown> = {}) => ({
+    eventId: 9,
+    subscriptionId: 1001,
+    portalId: 62515,
+    occurredAt: Date.now(),
+    subscriptionType: 'deal.propertyChange',
+    attemptNumber: 0,
+    objectId: 1,
+    propertyName: 'dealstage',
+    propertyValue: 'closedwon',
+    ...overrides,
+  });
+  const post = (body: string, options: { secret?: string; timestamp?: number } = {}) => {
+    const timestamp = String(options.timestamp ?? Date.now());
+    const signature = createHmac('sha256', options.secret ?? secret).update(`POST${url()}${body}${timestamp}`).digest('base64');
+    return fetch(url(), { method: 'POST', headers: { ...json, 'X-HubSpot-Signature-v3': signature, 'X-HubSpot-Request-Timestamp': timestamp }, body });
+  };
+
+  it.each([
+    ['a wrong signature', () => post(JSON.stringify([event()]), { secret: 'wrong' }), 401],
+    ['a stale timestamp', () => post(JSON.stringify([event()]), { timestamp: Date.now() - 10 * 60_000 }), 401],
+    ['malformed JSON', () => post('[{"eventId":'), 400],
+    ['a body over the limit', () => post(JSON.stringify([event({ propertyValue: 'x'.repeat(300_000) })])), 413],
+    ['an unknown event type', () => post(JSON.stringify([event({ subscriptionType: 'contact.creation' })])), 422],
+    ['a schema violation', () => post(JSON.stringify([event({ objectId: 'one' })])), 422],
+  ])('answers %s with a clear 4xx and changes nothing', async (_name, send, status) => {
+    const before = { ...counts(), hubspotReads: env.hubspot.requests.length };
+
+    const response = await send();
+    await env.settled();
+
+    expect(response.status).toBe(status);
+    expect((await response.json()) as { detail: string }).toMatchObject({ detail: expect.any(String) });
+    expect({ ...counts(), hubspotReads: env.hubspot.requests.length }).toEqual(before);
+  });
+});
