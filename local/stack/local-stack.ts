@@ -235,7 +235,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
         WEBHOOK_PUBLIC_BASE_URL: api.url,
         // Lambda runs Node 24; this machine's Node 20 would make every client warn.
         AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
-        ...(options.logLevel ? { POWERTOOLS_LOG_LEVEL: options.logLevel, POWERTOOLS_METRICS_DISABLED: String(options.logLevel === 'SILENT') } : {}),
+        ...(options.logLevel ? { POWERTOOLS_LOG_LEVEL: options.logLevel, POWERTOOLS_METRICS_DISABLED: String(options.logLevel !== 'INFO' && options.logLevel !== 'DEBUG') } : {}),
       };
       for (const use of fn.uses) {
         const variable = environmentVariableFor(use);

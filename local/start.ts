@@ -1,0 +1,33 @@
+import { startLocalEnvironment } from './local-environment';
+
+// `npm start`: the whole stack on loopback, until Ctrl-C.
+async function main(): Promise<void> {
+  const env = await startLocalEnvironment({ onError: (error) => console.error('local stand-in error:', error) });
+  const webhook = `${env.stack.apiUrl}webhooks/hubspot/hubspot-main`;
+  console.log(`
+ps-sync local stack is running (region ${env.config.regions[0]!.region}, stage ${env.config.stage}).
+
+  Webhook API      ${env.stack.apiUrl}   (POST webhooks/hubspot/hubspot-main, GET health)
+  HubSpot sandbox  ${env.hubspot.url}   (token pat-local-0000; webhooks go to ${webhook})
+  Kantata sandbox  ${env.kantata.url}
+  NetSuite acme-us ${env.netsuite.us.url}   (account 1234567_SB1, token-based auth)
+  NetSuite acme-ca ${env.netsuite.ca.url}   (account 7654321_SB2, OAuth 2)
+  DynamoDB ${env.stack.endpoints.dynamodb}  SQS ${env.stack.endpoints.sqs}  EventBridge ${env.stack.endpoints.eventbridge}  Step Functions ${env.stack.endpoints.sfn}
+
+Win a deal in the HubSpot sandbox (as a person in the HubSpot UI would):
+  curl -s -X POST ${env.hubspot.url}/__sandbox/deals -H 'content-type: application/json' -d @local/examples/deal.json
+  curl -s -X POST ${env.hubspot.url}/__sandbox/deals/<id>/set -H 'content-type: application/json' -d '{"dealstage":"closedwon"}'
+Then read what appeared (see README, "Run it locally"). Ctrl-C stops everything.
+`);
+  const stop = async () => {
+    await env.stop();
+    process.exit(0);
+  };
+  process.on('SIGINT', () => void stop());
+  process.on('SIGTERM', () => void stop());
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});
