@@ -1,0 +1,90 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type DeploymentConfigInput, parseDeploymentConfig } from '../../../canonical/deployment-config';
+import { DECLARATION_TAG } from '../../../lib/workflow-resources';
+import { WORKFLOWS } from '../../../lib/sync-region-stack';
+import { type LocalStack, startLocalStack } from '../../../local/stack/local-stack';
+import { exampleConfig } from '../../support/example-config';
+import { synthesizeDeployment } from '../../support/synth';
+
+type Resource = { Type: string; Properties: Record<string, unknown> };
+const template = synthesizeDeployment(exampleConfig()).templates.get('us-east-1')!.toJSON() as { Resources: Record<string, Resource> };
+const resources = template.Resources;
+
+const TYPES: Record<string, string> = {
+  function: 'AWS::Lambda::Function',
+  queue: 'AWS::SQS::Queue',
+  'dead-letter-queue': 'AWS::SQS::Queue',
+  rule: 'AWS::Events::Rule',
+  'state-machine': 'AWS::StepFunctions::StateMachine',
+};
+
+/** Declared parts of a kind, read from the tags the CDK builder puts on what it creates (children inherit tags, so the type matters). */
+function tagged(kind: string): string[] {
+  return Object.values(resources)
+    .filter((r) => r.Type === TYPES[kind])
+    .flatMap((r) => {
+      const tags = r.Properties?.Tags;
+      const list = Array.isArray(tags) ? (tags as { Key: string; Value: string }[]) : Object.entries((tags ?? {}) as Record<string, string>).map(([Key, Value]) => ({ Key, Value }));
+      return list.filter((t) => t.Key === DECLARATION_TAG && t.Value.startsWith(`${kind}/`)).map((t) => t.Value.slice(kind.length + 1));
+    })
+    .sort();
+}
+
+/** `POST /webhooks/hubspot/{instance}` for every API method in the template. */
+function routes(): string[] {
+  const pathOf = (id: string | undefined): string => {
+    if (id === undefined) return '';
+    const resource = resources[id];
+    if (resource?.Type !== 'AWS::ApiGateway::Resource') return '';
+    const parent = (resource.Properties.ParentId as { Ref?: string } | undefined)?.Ref;
+    return `${pathOf(parent)}/${String(resource.Properties.PathPart)}`;
+  };
+  return Object.values(resources)
+    .filter((r) => r.Type === 'AWS::ApiGateway::Method')
+    .map((r) => `${String(r.Properties.HttpMethod)} ${pathOf((r.Properties.ResourceId as { Ref?: string }).Ref)}`)
+    .sort();
+}
+
+let local: LocalStack;
+beforeAll(async () => {
+  const input = JSON.parse(readFileSync(join(__dirname, '..', '..', '..', 'local', 'deployment.local.json'), 'utf8')) as DeploymentConfigInput;
+  local = await startLocalStack({ config: parseDeploymentConfig(input), region: 'us-east-1', workflows: WORKFLOWS, secrets: {}, logLevel: 'SILENT' });
+}, 60_000);
+afterAll(async () => local?.stop());
+
+describe('the local stack is built from the same declarations as the CDK stack', () => {
+  it('runs every function of the template', () => {
+    expect(tagged('function').length).toBeGreaterThan(0);
+    expect([...local.topology.functions].sort()).toEqual(tagged('function'));
+  });
+
+  it('has every work queue of the template, each with its dead-letter queue', () => {
+    expect([...local.topology.queues].sort()).toEqual(tagged('queue'));
+    expect(tagged('dead-letter-queue')).toEqual(tagged('queue'));
+    for (const queue of tagged('queue')) expect(local.queueUrls.has(`${queue}-dlq`), queue).toBe(true);
+  });
+
+  it('serves every API route of the template', () => {
+    expect(['GET /health', ...local.topology.routes].sort()).toEqual(routes());
+  });
+
+  it('routes with every rule of the template, with the same pattern', () => {
+    expect([...local.topology.rules].sort()).toEqual(tagged('rule'));
+    const patterns = Object.values(resources).filter((r) => r.Type === 'AWS::Events::Rule').map((r) => JSON.stringify(r.Properties.EventPattern));
+    for (const rule of WORKFLOWS.flatMap((w) => w.rules)) expect(patterns).toContain(JSON.stringify(rule.eventPattern));
+  });
+
+  it('runs every state machine of the template from the same definition', () => {
+    expect([...local.topology.stateMachines].sort()).toEqual(tagged('state-machine'));
+    for (const machine of WORKFLOWS.flatMap((w) => w.stateMachines)) {
+      const deployed = Object.values(resources).find((r) => r.Type === 'AWS::StepFunctions::StateMachine' && Object.keys((r.Properties.DefinitionSubstitutions ?? {}) as object).every((k) => k in machine.tasks))!;
+      expect(deployed.Properties.DefinitionString).toBe(readFileSync(join(__dirname, '..', '..', '..', machine.definitionFile), 'utf8'));
+    }
+  });
+
+  it('has no schedule in the template that the local stack lacks (none are declared yet)', () => {
+    expect(Object.values(resources).filter((r) => r.Type === 'AWS::Scheduler::Schedule')).toEqual([]);
+  });
+});
