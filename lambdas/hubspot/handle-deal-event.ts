@@ -4,7 +4,9 @@ import { PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import type { Context, SQSEvent, SQSRecord } from 'aws-lambda';
 import { hubSpotFor } from '../shared/adapters';
 import { idempotencyConfig, idempotencyStore } from '../shared/idempotency';
-import { deploymentConfig, events, logger, metrics, requiredEnvironment, vendorSecret } from '../shared/runtime';
+import { events } from '../shared/clients/eventbridge';
+import { deploymentConfig, logger, metrics, requiredEnvironment } from '../shared/runtime';
+import { vendorSecret } from '../shared/secrets';
 import { handleDealEvent } from './deal-events';
 
 import type { QueuedDealEvent } from './webhook-events';

@@ -2,7 +2,10 @@ import { randomUUID } from 'node:crypto';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { DurableExceptionRecorder } from '../shared/exceptions';
 import { sendAll } from '../shared/queue';
-import { deploymentConfig, documents, logger, requiredEnvironment, sqs, vendorSecret } from '../shared/runtime';
+import { documents } from '../shared/clients/dynamodb';
+import { sqs } from '../shared/clients/sqs';
+import { deploymentConfig, logger, requiredEnvironment } from '../shared/runtime';
+import { vendorSecret } from '../shared/secrets';
 import { receiveHubSpotWebhook } from './webhook-intake';
 
 const exceptions = new DurableExceptionRecorder(documents(), requiredEnvironment('EXCEPTIONS_TABLE_NAME'), sqs(), requiredEnvironment('EXCEPTION_QUEUE_URL'));

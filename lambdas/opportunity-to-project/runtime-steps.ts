@@ -6,7 +6,11 @@ import { DynamoDbAuditTrail } from '../shared/audit-trail';
 import { DynamoDbCrossReferenceRegistry } from '../shared/cross-reference/dynamodb-registry';
 import { DurableExceptionRecorder } from '../shared/exceptions';
 import { idempotencyConfig, idempotencyStore } from '../shared/idempotency';
-import { deploymentConfig, documents, events, logger, metrics, requiredEnvironment, sqs, vendorSecret } from '../shared/runtime';
+import { documents } from '../shared/clients/dynamodb';
+import { events } from '../shared/clients/eventbridge';
+import { sqs } from '../shared/clients/sqs';
+import { deploymentConfig, logger, metrics, requiredEnvironment } from '../shared/runtime';
+import { vendorSecret } from '../shared/secrets';
 import { type StepDependencies, type TaskInput, stepHandlers } from './step-handlers';
 
 type StepName = keyof ReturnType<typeof stepHandlers>;

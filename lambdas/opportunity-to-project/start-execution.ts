@@ -2,7 +2,8 @@ import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-p
 import { ExecutionAlreadyExists, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import type { Context, SQSEvent, SQSRecord } from 'aws-lambda';
 import { type OpportunityWonEvent, parseCanonicalEvent } from '../../canonical';
-import { logger, requiredEnvironment, stepFunctions } from '../shared/runtime';
+import { stepFunctions } from '../shared/clients/step-functions';
+import { logger, requiredEnvironment } from '../shared/runtime';
 import { executionName } from './execution-name';
 
 const processor = new BatchProcessor(EventType.SQS);
