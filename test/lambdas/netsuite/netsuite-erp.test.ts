@@ -1,0 +1,68 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { type NetSuiteCredentials, NetSuiteErp } from '../../../lambdas/netsuite/netsuite-erp';
+import type { AuditEntry } from '../../../lambdas/shared/audit-trail';
+import { VendorAuthenticationError, VendorThrottledError, VendorUnavailableError } from '../../../lambdas/shared/vendor-errors';
+import { type NetSuiteSandbox, startNetSuiteSandbox } from '../../../local/sandboxes/netsuite/netsuite-sandbox';
+
+// The real adapter against the sandbox: error mapping, credential refresh and audit entries.
+const tba = { consumerKey: 'ck', consumerSecret: 'cs', tokenId: 'tk', tokenSecret: 'ts' };
+let netsuite: NetSuiteSandbox | undefined;
+afterEach(async () => {
+  await netsuite?.close();
+  netsuite = undefined;
+});
+
+function erp(credentials: NetSuiteCredentials, audit: AuditEntry[] = [], refreshed: NetSuiteCredentials = credentials) {
+  return new NetSuiteErp({
+    instance: 'netsuite-us',
+    baseUrl: netsuite!.url,
+    credentials: async () => credentials,
+    refreshCredentials: async () => refreshed,
+    audit: { record: async (e) => void audit.push(e) },
+    execution: 'exec-1',
+    correlationId: 'corr-1',
+  });
+}
+const customer = { externalId: 'g-1', name: 'Globex', currency: 'USD', paymentTermsCode: 'NET30', taxProfileCode: 'T', legalEntityId: 'acme-us' };
+
+describe('NetSuiteErp against the NetSuite sandbox', () => {
+  it('upserts a customer with token-based auth, returns the id from Location, and audits the write by payload hash', async () => {
+    netsuite = await startNetSuiteSandbox({ accountId: '123_SB1', tba });
+    const audit: AuditEntry[] = [];
+    const adapter = erp({ auth: 'tba', accountId: '123_SB1', ...tba }, audit);
+
+    const first = await adapter.upsertCustomer(customer);
+    const again = await adapter.upsertCustomer(customer);
+
+    expect(again).toEqual(first);
+    expect(netsuite.records('customer')).toHaveLength(1);
+    expect(audit.map((a) => [a.operation, a.recordType, a.recordKey, a.result, a.status, a.execution])).toEqual([
+      ['upsert', 'customer', 'g-1', 'ok', '204', 'exec-1'],
+      ['upsert', 'customer', 'g-1', 'ok', '204', 'exec-1'],
+    ]);
+  });
+
+  it('maps 429 to throttled, a refused job to rejected with its o:errorCode, and 503 to unavailable', async () => {
+    netsuite = await startNetSuiteSandbox({ accountId: '123_SB1', tba });
+    const adapter = erp({ auth: 'tba', accountId: '123_SB1', ...tba });
+    netsuite.injectFault({ response: { status: 429, json: { 'o:errorDetails': [{ 'o:errorCode': 'CONCURRENCY_LIMIT_EXCEEDED' }] } } });
+    await expect(adapter.upsertCustomer(customer)).rejects.toBeInstanceOf(VendorThrottledError);
+
+    await expect(adapter.upsertProject({ externalId: 'p-1', name: 'P', customerId: '999', currency: 'USD' })).rejects.toMatchObject({ name: 'VendorRejected', code: 'USER_ERROR', status: 400 });
+
+    netsuite.injectFault({ response: { status: 503, text: 'unavailable' } });
+    await expect(adapter.upsertCustomer(customer)).rejects.toBeInstanceOf(VendorUnavailableError);
+  });
+
+  it('gets a new OAuth 2 token after a 401 and succeeds; a second 401 is an authentication failure', async () => {
+    netsuite = await startNetSuiteSandbox({ accountId: '123_SB1', oauth2: { clientId: 'id', clientSecret: 'secret', tokenTtlSeconds: 1 } });
+    const adapter = erp({ auth: 'oauth2', accountId: '123_SB1', clientId: 'id', clientSecret: 'secret' });
+    await adapter.upsertCustomer(customer);
+    // The cached token expires; NetSuite answers 401 and the adapter refreshes once.
+    await new Promise((r) => setTimeout(r, 1100));
+
+    await expect(adapter.upsertCustomer({ ...customer, externalId: 'g-2' })).resolves.toMatchObject({ id: expect.stringMatching(/^\d+$/) });
+    const wrong = erp({ auth: 'tba', accountId: '123_SB1', ...tba, tokenSecret: 'stale' });
+    await expect(wrong.upsertCustomer(customer)).rejects.toBeInstanceOf(VendorAuthenticationError);
+  });
+});
