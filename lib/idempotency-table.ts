@@ -21,6 +21,8 @@ export interface IdempotencyTableProps {
  * - `expiration` (N): epoch seconds after which DynamoDB's TTL deletes the record; Powertools also
  *   treats an expired record as absent, so a late TTL sweep never blocks a new operation.
  * - `status`, `data`, `validation`, `in_progress_expiration`: written by Powertools.
+ * - `lease#<vendor instance>#<slot>`: a concurrency slot of a vendor instance (ConcurrencyLimit),
+ *   with `leaseId` and `leaseExpiresAt`; taken by conditional put, freed by conditional delete.
  */
 export class IdempotencyTable extends Construct {
   /** The attribute Powertools writes expiry to, and the table's TTL attribute. */

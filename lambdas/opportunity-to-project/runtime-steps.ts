@@ -3,6 +3,7 @@ import { PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import type { Context } from 'aws-lambda';
 import { adapters } from '../shared/adapters';
 import { DynamoDbAuditTrail } from '../shared/audit-trail';
+import { ConcurrencyLimit } from '../shared/concurrency-limit';
 import { DynamoDbCrossReferenceRegistry } from '../shared/cross-reference/dynamodb-registry';
 import { DurableExceptionRecorder } from '../shared/exceptions';
 import { idempotencyConfig, idempotencyStore } from '../shared/idempotency';
@@ -23,7 +24,9 @@ function dependencies(input: TaskInput): StepDependencies {
   const config = deploymentConfig();
   const optional = (name: string) => process.env[name];
   const audit = optional('AUDIT_TABLE_NAME') ? new DynamoDbAuditTrail(documents(), requiredEnvironment('AUDIT_TABLE_NAME'), AUDIT_RETENTION_DAYS) : { record: async () => undefined };
-  const ports = adapters(config, vendorSecret, { audit, execution: input.execution, correlationId: input.state.event.correlationId });
+  // Leases outlive the function timeout (60 s), so a slot is never freed under a running call.
+  const limit = optional('IDEMPOTENCY_TABLE_NAME') ? new ConcurrencyLimit(documents(), requiredEnvironment('IDEMPOTENCY_TABLE_NAME')) : undefined;
+  const ports = adapters(config, vendorSecret, { audit, execution: input.execution, correlationId: input.state.event.correlationId }, limit ? (instance, max, call) => limit.run(instance, max, 90, call) : undefined);
   return {
     config,
     region: requiredEnvironment('AWS_REGION'),

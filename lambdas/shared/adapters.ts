@@ -15,6 +15,21 @@ export interface CallContext {
   readonly correlationId: string;
 }
 
+/** Runs a vendor call within the instance's concurrency limit (see ConcurrencyLimit). */
+export type Limiter = <T>(instance: string, maxConcurrency: number, call: () => Promise<T>) => Promise<T>;
+
+/** Wraps every method of a port so each call holds one of the instance's concurrency slots. */
+function limited<T extends object>(port: T, instance: { id: string; maxConcurrency: number }, limiter: Limiter | undefined): T {
+  if (limiter === undefined) return port;
+  return new Proxy(port, {
+    get(target, property, receiver) {
+      const value: unknown = Reflect.get(target, property, receiver);
+      if (typeof value !== 'function') return value;
+      return (...args: unknown[]) => limiter(instance.id, instance.maxConcurrency, () => (value as (...a: unknown[]) => Promise<unknown>).apply(target, args));
+    },
+  });
+}
+
 function instanceOf(config: DeploymentConfig, id: string) {
   const instance = config.vendorInstances.find((v) => v.id === id);
   if (instance === undefined) throw new Error(`Vendor instance ${id} is not configured`);
@@ -25,18 +40,19 @@ function instanceOf(config: DeploymentConfig, id: string) {
  * The one place that picks an adapter by vendor. Workflows ask for a port by instance id and never
  * test which vendor is behind it.
  */
-export function adapters(config: DeploymentConfig, secrets: SecretReader, context: CallContext) {
+export function adapters(config: DeploymentConfig, secrets: SecretReader, context: CallContext, limiter?: Limiter) {
   return {
     erpFor(id: string): ErpPort {
       const instance = instanceOf(config, id);
       if (instance.vendor !== 'netsuite') throw new Error(`No ERP adapter for ${instance.vendor} yet (instance ${id})`);
-      return new NetSuiteErp({
+      const erp = new NetSuiteErp({
         instance: id,
         ...(instance.baseUrl ? { baseUrl: instance.baseUrl } : {}),
         credentials: async () => (await secrets(id)) as unknown as NetSuiteCredentials,
         refreshCredentials: async () => (await secrets(id, { forceFetch: true })) as unknown as NetSuiteCredentials,
         ...context,
       });
+      return limited<ErpPort>(erp, instance, limiter);
     },
     psaFor(id: string): PsaPort {
       const instance = instanceOf(config, id);
@@ -45,10 +61,11 @@ export function adapters(config: DeploymentConfig, secrets: SecretReader, contex
         const secret = await secrets(id, { forceFetch });
         return { clientId: String(secret.clientId), clientSecret: String(secret.clientSecret) };
       };
-      return new KantataPsa({ instance: id, ...(instance.baseUrl ? { baseUrl: instance.baseUrl } : {}), credentials: () => read(false), refreshCredentials: () => read(true), ...context });
+      const psa = new KantataPsa({ instance: id, ...(instance.baseUrl ? { baseUrl: instance.baseUrl } : {}), credentials: () => read(false), refreshCredentials: () => read(true), ...context });
+      return limited<PsaPort>(psa, instance, limiter);
     },
-    crmFor(id: string): CrmPort & { readDeal?: HubSpotCrm['readDeal'] } {
-      return hubSpotFor(config, id, secrets, context);
+    crmFor(id: string): CrmPort {
+      return limited<CrmPort>(hubSpotFor(config, id, secrets, context), instanceOf(config, id), limiter);
     },
   };
 }
