@@ -1,4 +1,5 @@
 import { createHmac } from 'node:crypto';
+import { DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient, StartReplayCommand } from '@aws-sdk/client-eventbridge';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type LocalEnvironment, startLocalEnvironment } from '../../local/local-environment';
@@ -86,6 +87,28 @@ describe('opportunity to project on the local stack', () => {
       ps_sync_status: 'synced',
     });
     expect(env.stack.stepFunctions.executions[0]).toMatchObject({ name: `hubspot-main-${dealId}-r1`, status: 'SUCCEEDED' });
+  });
+
+  it('records every vendor write in the audit trail with its execution and a payload hash, never the payload', async () => {
+    const client = new DynamoDBClient({ endpoint: env.stack.endpoints.dynamodb, region: 'us-east-1', credentials: { accessKeyId: 'l', secretAccessKey: 'l' } });
+
+    const { Items = [] } = await client.send(new ScanCommand({ TableName: env.stack.tableNames.audit }));
+
+    const writes = Items.map((i) => `${i.pk!.S!.split('#').slice(0, 3).join('#')} ${i.operation!.S} ${i.result!.S}`).sort();
+    expect(writes).toEqual([
+      'hubspot#hubspot-main#deal update ok',
+      'kantata#kantata-global#external_reference create ok',
+      'kantata#kantata-global#story create ok',
+      'kantata#kantata-global#story create ok',
+      'kantata#kantata-global#workspace create ok',
+      'netsuite#netsuite-us#customer upsert ok',
+      'netsuite#netsuite-us#job upsert ok',
+    ]);
+    for (const item of Items) {
+      expect(item.payloadSha256?.S).toMatch(/^[0-9a-f]{64}$/);
+      expect(item.execution?.S).toBe(`hubspot-main-${dealId}-r1`);
+      expect(JSON.stringify(item)).not.toContain('Globex');
+    }
   });
 
   it('makes nothing more when the same webhook arrives five times, concurrently and in sequence', async () => {
