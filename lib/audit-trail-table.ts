@@ -3,6 +3,7 @@ import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
+import { secureTableProps } from './secure-table-defaults';
 import { TABLE_KEYS } from './topology/tables';
 
 /** Properties of {@link AuditTrailTable}. */
@@ -28,16 +29,7 @@ export class AuditTrailTable extends Construct {
 
   constructor(scope: Construct, id: string, props: AuditTrailTableProps) {
     super(scope, id);
-    this.table = new dynamodb.TableV2(this, 'Table', {
-      partitionKey: { name: TABLE_KEYS.audit.partitionKey, type: dynamodb.AttributeType.STRING },
-      sortKey: { name: TABLE_KEYS.audit.sortKey!, type: dynamodb.AttributeType.STRING },
-      billing: dynamodb.Billing.onDemand(),
-      timeToLiveAttribute: TABLE_KEYS.audit.timeToLiveAttribute,
-      encryption: dynamodb.TableEncryptionV2.customerManagedKey(props.encryptionKey),
-      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
-      deletionProtection: true,
-      removalPolicy: props.removalPolicy ?? RemovalPolicy.RETAIN,
-    });
+    this.table = new dynamodb.TableV2(this, 'Table', secureTableProps(TABLE_KEYS.audit, props.encryptionKey, props.removalPolicy));
   }
 
   /** Lets a function append entries, and nothing else. */

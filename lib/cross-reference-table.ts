@@ -3,6 +3,7 @@ import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
+import { secureTableProps } from './secure-table-defaults';
 import { TABLE_KEYS } from './topology/tables';
 
 /** Properties of {@link CrossReferenceTable}. */
@@ -33,15 +34,7 @@ export class CrossReferenceTable extends Construct {
 
   constructor(scope: Construct, id: string, props: CrossReferenceTableProps) {
     super(scope, id);
-    this.table = new dynamodb.TableV2(this, 'Table', {
-      partitionKey: { name: TABLE_KEYS.crossReferences.partitionKey, type: dynamodb.AttributeType.STRING },
-      sortKey: { name: TABLE_KEYS.crossReferences.sortKey!, type: dynamodb.AttributeType.STRING },
-      billing: dynamodb.Billing.onDemand(),
-      encryption: dynamodb.TableEncryptionV2.customerManagedKey(props.encryptionKey),
-      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
-      deletionProtection: true,
-      removalPolicy: props.removalPolicy ?? RemovalPolicy.RETAIN,
-    });
+    this.table = new dynamodb.TableV2(this, 'Table', secureTableProps(TABLE_KEYS.crossReferences, props.encryptionKey, props.removalPolicy));
   }
 
   /** Lets a function read and write cross-references. */

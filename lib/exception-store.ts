@@ -6,6 +6,7 @@ import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { secureTableProps } from './secure-table-defaults';
 import { TABLE_KEYS } from './topology/tables';
 import { WorkQueue } from './work-queue';
 
@@ -43,15 +44,7 @@ export class ExceptionStore extends Construct {
 
   constructor(scope: Construct, id: string, props: ExceptionStoreProps) {
     super(scope, id);
-    this.table = new dynamodb.TableV2(this, 'Table', {
-      partitionKey: { name: TABLE_KEYS.exceptions.partitionKey, type: dynamodb.AttributeType.STRING },
-      sortKey: { name: TABLE_KEYS.exceptions.sortKey!, type: dynamodb.AttributeType.STRING },
-      billing: dynamodb.Billing.onDemand(),
-      encryption: dynamodb.TableEncryptionV2.customerManagedKey(props.encryptionKey),
-      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
-      deletionProtection: true,
-      removalPolicy: props.removalPolicy ?? RemovalPolicy.RETAIN,
-    });
+    this.table = new dynamodb.TableV2(this, 'Table', secureTableProps(TABLE_KEYS.exceptions, props.encryptionKey, props.removalPolicy));
     // Its consumer (a chat or ticket bridge) lives outside the stack; a message it keeps failing on
     // moves to the DLQ like any other, and the exception itself stays in the table regardless.
     const announcements = new WorkQueue(this, 'Announcements', {

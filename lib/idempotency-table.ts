@@ -3,6 +3,7 @@ import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
+import { secureTableProps } from './secure-table-defaults';
 import { TABLE_KEYS } from './topology/tables';
 
 /** Properties of {@link IdempotencyTable}. */
@@ -32,15 +33,7 @@ export class IdempotencyTable extends Construct {
 
   constructor(scope: Construct, id: string, props: IdempotencyTableProps) {
     super(scope, id);
-    this.table = new dynamodb.TableV2(this, 'Table', {
-      partitionKey: { name: TABLE_KEYS.idempotency.partitionKey, type: dynamodb.AttributeType.STRING },
-      billing: dynamodb.Billing.onDemand(),
-      timeToLiveAttribute: IdempotencyTable.TTL_ATTRIBUTE,
-      encryption: dynamodb.TableEncryptionV2.customerManagedKey(props.encryptionKey),
-      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
-      deletionProtection: true,
-      removalPolicy: props.removalPolicy ?? RemovalPolicy.RETAIN,
-    });
+    this.table = new dynamodb.TableV2(this, 'Table', secureTableProps(TABLE_KEYS.idempotency, props.encryptionKey, props.removalPolicy));
   }
 
   /** Lets a function record and read idempotency records. */

@@ -1,8 +1,9 @@
 import type { CrmFieldNames } from '../../canonical';
 import type { CrmPort, CrmWriteBack } from '../opportunity-to-project/ports';
 import type { AuditTrail } from '../shared/audit-trail';
+import { sendWithOneRefresh } from '../shared/http/credential-refresh';
 import { vendorRequest, type VendorResponse } from '../shared/http/vendor-http';
-import { VendorAuthenticationError, type VendorCall, VendorRejectedError, VendorThrottledError, VendorUnavailableError } from '../shared/vendor-errors';
+import { type VendorCall, VendorRejectedError, VendorThrottledError, VendorUnavailableError } from '../shared/vendor-errors';
 
 /** A deal as HubSpot's CRM objects API returns it (every property value is a string). */
 export interface HubSpotObject {
@@ -94,17 +95,13 @@ export class HubSpotCrm implements CrmPort {
   }
 
   private async send(call: VendorCall, method: string, path: string, body?: unknown): Promise<VendorResponse> {
-    const attempt = async (token: string) =>
+    return sendWithOneRefresh(call, { current: this.options.accessToken, refreshed: this.options.refreshAccessToken }, (token) =>
       vendorRequest(call, `${this.options.baseUrl ?? 'https://api.hubapi.com'}${path}`, {
         method,
         headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', accept: 'application/json' },
         ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-      });
-    const first = await attempt(await this.options.accessToken());
-    if (first.status !== 401) return first;
-    const second = await attempt(await this.options.refreshAccessToken());
-    if (second.status === 401) throw new VendorAuthenticationError(call);
-    return second;
+      }),
+    );
   }
 
   private errorFor(call: VendorCall, response: VendorResponse): Error {

@@ -1,7 +1,8 @@
 import type { PsaPort, PsaProjectDraft } from '../opportunity-to-project/ports';
 import type { AuditTrail } from '../shared/audit-trail';
+import { ClientCredentialsToken, sendWithOneRefresh } from '../shared/http/credential-refresh';
 import { vendorRequest, type VendorResponse } from '../shared/http/vendor-http';
-import { VendorAuthenticationError, type VendorCall, VendorRejectedError, VendorThrottledError, VendorUnavailableError } from '../shared/vendor-errors';
+import { type VendorCall, VendorRejectedError, VendorThrottledError, VendorUnavailableError } from '../shared/vendor-errors';
 
 /** Kantata OAuth 2.0 client credentials, as stored in the instance's secret. */
 export interface KantataCredentials {
@@ -37,7 +38,7 @@ interface Envelope {
  * a 429 without Retry-After: the state machine's backoff with jitter owns the retry.
  */
 export class KantataPsa implements PsaPort {
-  private token: { value: string; expiresAt: number } | undefined;
+  private readonly token = new ClientCredentialsToken((call, response) => this.errorFor(call, response));
 
   constructor(private readonly options: KantataOptions) {}
 
@@ -110,40 +111,31 @@ export class KantataPsa implements PsaPort {
   }
 
   private async send(call: VendorCall, method: string, path: string, body?: unknown): Promise<VendorResponse> {
-    const attempt = async (credentials: KantataCredentials) =>
-      vendorRequest(call, `${this.baseUrl()}${path}`, {
-        method,
-        headers: { authorization: `Bearer ${await this.bearer(credentials, call)}`, 'content-type': 'application/json', accept: 'application/json' },
-        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-        // Kantata times requests out after three minutes; we give up sooner and let the state machine retry.
-        timeoutMs: 60_000,
-      });
-    const first = await attempt(await this.options.credentials());
-    if (first.status !== 401) return first;
-    this.token = undefined;
-    const second = await attempt(await this.options.refreshCredentials());
-    if (second.status === 401) throw new VendorAuthenticationError(call);
-    return second;
+    return sendWithOneRefresh(
+      call,
+      { current: this.options.credentials, refreshed: this.options.refreshCredentials },
+      async (credentials) =>
+        vendorRequest(call, `${this.baseUrl()}${path}`, {
+          method,
+          headers: { authorization: `Bearer ${await this.bearer(credentials, call)}`, 'content-type': 'application/json', accept: 'application/json' },
+          ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+          // Kantata times requests out after three minutes; we give up sooner and let the state machine retry.
+          timeoutMs: 60_000,
+        }),
+      () => this.token.invalidate(),
+    );
   }
 
   private baseUrl(): string {
     return this.options.baseUrl ?? 'https://api.mavenlink.com';
   }
 
-  private async bearer(credentials: KantataCredentials, call: VendorCall): Promise<string> {
-    if (this.token && this.token.expiresAt > Date.now() + 30_000) return this.token.value;
-    const response = await vendorRequest({ ...call, operation: 'token' }, `${this.baseUrl()}/oauth/token`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+  private bearer(credentials: KantataCredentials, call: VendorCall): Promise<string> {
+    return this.token.bearer(call, {
+      url: `${this.baseUrl()}/oauth/token`,
+      headers: {},
       body: new URLSearchParams({ grant_type: 'client_credentials', client_id: credentials.clientId, client_secret: credentials.clientSecret }).toString(),
     });
-    const token = response.json<{ access_token?: string; expires_in?: number }>();
-    if (response.status !== 200 || !token?.access_token) {
-      if (response.status === 400 || response.status === 401) throw new VendorAuthenticationError(call);
-      throw this.errorFor(call, response);
-    }
-    this.token = { value: token.access_token, expiresAt: Date.now() + (token.expires_in ?? 3600) * 1000 };
-    return token.access_token;
   }
 
   /** Kantata errors are `{ errors: [{ type, message }] }`; the type, never the message, decides. */

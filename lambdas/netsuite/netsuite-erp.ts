@@ -1,7 +1,8 @@
 import type { ErpCustomerDraft, ErpPort, ErpProjectDraft } from '../opportunity-to-project/ports';
 import type { AuditTrail } from '../shared/audit-trail';
+import { ClientCredentialsToken, sendWithOneRefresh } from '../shared/http/credential-refresh';
 import { vendorRequest, type VendorResponse } from '../shared/http/vendor-http';
-import { VendorAuthenticationError, type VendorCall, VendorRejectedError, VendorThrottledError, VendorUnavailableError } from '../shared/vendor-errors';
+import { type VendorCall, VendorRejectedError, VendorThrottledError, VendorUnavailableError } from '../shared/vendor-errors';
 import { type TokenBasedAuth, tokenBasedAuthorization } from './oauth1';
 
 /** NetSuite credentials as stored in the instance's secret: token-based auth or OAuth 2.0. */
@@ -39,7 +40,7 @@ export function netSuiteBaseUrl(accountId: string): string {
  * state machine owns retries, on the typed errors thrown here from NetSuite's status and error codes.
  */
 export class NetSuiteErp implements ErpPort {
-  private token: { value: string; expiresAt: number } | undefined;
+  private readonly token = new ClientCredentialsToken((call, response) => this.errorFor(call, response));
 
   constructor(private readonly options: NetSuiteOptions) {}
 
@@ -105,39 +106,28 @@ export class NetSuiteErp implements ErpPort {
   }
 
   private async send(call: VendorCall, method: string, path: string, body?: unknown): Promise<VendorResponse> {
-    const attempt = async (credentials: NetSuiteCredentials) => {
-      const url = `${this.options.baseUrl ?? netSuiteBaseUrl(credentials.accountId)}${path}`;
-      const authorization = credentials.auth === 'tba' ? tokenBasedAuthorization(credentials, method, url) : `Bearer ${await this.bearer(credentials, call)}`;
-      return vendorRequest(call, url, {
-        method,
-        headers: { authorization, 'content-type': 'application/json', accept: 'application/json', prefer: 'transient' },
-        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-      });
-    };
-    const first = await attempt(await this.options.credentials());
-    if (first.status !== 401) return first;
-    // One refresh: the token expired or the secret was rotated. A second 401 is a person's problem.
-    this.token = undefined;
-    const second = await attempt(await this.options.refreshCredentials());
-    if (second.status === 401) throw new VendorAuthenticationError(call);
-    return second;
-  }
-
-  private async bearer(credentials: Extract<NetSuiteCredentials, { auth: 'oauth2' }>, call: VendorCall): Promise<string> {
-    if (this.token && this.token.expiresAt > Date.now() + 30_000) return this.token.value;
-    const url = `${this.options.baseUrl ?? netSuiteBaseUrl(credentials.accountId)}/services/rest/auth/oauth2/v1/token`;
-    const response = await vendorRequest({ ...call, operation: 'token' }, url, {
-      method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: `Basic ${Buffer.from(`${credentials.clientId}:${credentials.clientSecret}`).toString('base64')}` },
-      body: 'grant_type=client_credentials',
-    });
-    const token = response.json<{ access_token?: string; expires_in?: number }>();
-    if (response.status !== 200 || !token?.access_token) {
-      if (response.status === 400 || response.status === 401) throw new VendorAuthenticationError(call);
-      throw this.errorFor(call, response);
-    }
-    this.token = { value: token.access_token, expiresAt: Date.now() + (token.expires_in ?? 3600) * 1000 };
-    return token.access_token;
+    return sendWithOneRefresh(
+      call,
+      { current: this.options.credentials, refreshed: this.options.refreshCredentials },
+      async (credentials) => {
+        const base = this.options.baseUrl ?? netSuiteBaseUrl(credentials.accountId);
+        const url = `${base}${path}`;
+        const authorization =
+          credentials.auth === 'tba'
+            ? tokenBasedAuthorization(credentials, method, url)
+            : `Bearer ${await this.token.bearer(call, {
+                url: `${base}/services/rest/auth/oauth2/v1/token`,
+                headers: { authorization: `Basic ${Buffer.from(`${credentials.clientId}:${credentials.clientSecret}`).toString('base64')}` },
+                body: 'grant_type=client_credentials',
+              })}`;
+        return vendorRequest(call, url, {
+          method,
+          headers: { authorization, 'content-type': 'application/json', accept: 'application/json', prefer: 'transient' },
+          ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+        });
+      },
+      () => this.token.invalidate(),
+    );
   }
 
   /** Maps NetSuite's status and `o:errorCode` (never its message text) to our error types. */
