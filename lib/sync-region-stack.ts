@@ -7,6 +7,7 @@ import { CrossReferenceTable } from './cross-reference-table';
 import { EventRelaySources } from './event-relay-sources';
 import { ExceptionStore } from './exception-store';
 import { IdempotencyTable } from './idempotency-table';
+import { OperationsDashboard } from './operations-dashboard';
 import { SyncEncryptionKey } from './sync-encryption-key';
 import { SyncEventBus } from './sync-event-bus';
 import { opportunityToProject } from './topology/opportunity-to-project';
@@ -96,6 +97,14 @@ export class SyncRegionStack extends Stack {
         }),
       );
     }
+
+    const workflows = [...this.workflows.values()];
+    new OperationsDashboard(this, 'Operations', {
+      stateMachines: new Map(workflows.flatMap((w) => [...w.stateMachines.entries()])),
+      deadLetterQueues: new Map(workflows.flatMap((w) => [...w.queues.entries()].map(([name, q]) => [name, q.deadLetterQueue] as const))),
+      exceptionQueue: this.exceptions.queue,
+      api: this.webhookApi.api,
+    });
 
     new CfnOutput(this, 'EventBusName', { value: this.eventBus.bus.eventBusName });
     new CfnOutput(this, 'WebhookBaseUrl', { value: this.webhookApi.api.url });

@@ -140,3 +140,14 @@ describe('SyncRegionStack tables and exception store', () => {
     t.hasResourceProperties('AWS::DynamoDB::GlobalTable', { TimeToLiveSpecification: { AttributeName: 'expiresAt', Enabled: true } });
   });
 });
+
+describe('SyncRegionStack operations dashboard', () => {
+  it('shows executions, dead-letter depth, exception age and webhook answers', () => {
+    const { templates } = synthesizeDeployment(exampleConfig());
+    const body = JSON.stringify(templates.get('us-east-1')!.findResources('AWS::CloudWatch::Dashboard'));
+
+    for (const metric of ['ExecutionsFailed', 'ApproximateNumberOfMessagesVisible', 'ApproximateAgeOfOldestMessage', '5XXError', 'OpportunityToProject: executions']) {
+      expect(body).toContain(metric);
+    }
+  });
+});

@@ -1,0 +1,58 @@
+import { Duration } from 'aws-cdk-lib';
+import type * as apigateway from 'aws-cdk-lib/aws-apigateway';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+
+/** Properties of {@link OperationsDashboard}. */
+export interface OperationsDashboardProps {
+  /** Workflow state machines, by workflow id. */
+  readonly stateMachines: ReadonlyMap<string, sfn.IStateMachine>;
+  /** Dead-letter queues, by the name of the queue they serve. */
+  readonly deadLetterQueues: ReadonlyMap<string, sqs.IQueue>;
+  /** The exception announcements queue. */
+  readonly exceptionQueue: sqs.IQueue;
+  readonly api: apigateway.RestApi;
+}
+
+/**
+ * The region's dashboard for ops: workflow outcomes, what waits in DLQs, how old the oldest
+ * unhandled exception is, and how the webhook API answers. One per regional stack.
+ */
+export class OperationsDashboard extends Construct {
+  /** The dashboard. */
+  public readonly dashboard: cloudwatch.Dashboard;
+
+  constructor(scope: Construct, id: string, props: OperationsDashboardProps) {
+    super(scope, id);
+    const period = Duration.minutes(5);
+    this.dashboard = new cloudwatch.Dashboard(this, 'Dashboard', { defaultInterval: Duration.days(1) });
+    this.dashboard.addWidgets(
+      ...[...props.stateMachines.entries()].map(
+        ([name, machine]) =>
+          new cloudwatch.GraphWidget({
+            title: `${name}: executions`,
+            left: [machine.metricStarted({ period }), machine.metricSucceeded({ period }), machine.metricFailed({ period }), machine.metricTimedOut({ period })],
+            width: 12,
+          }),
+      ),
+      new cloudwatch.GraphWidget({
+        title: 'Messages waiting in dead-letter queues (redrive from the SQS console)',
+        left: [...props.deadLetterQueues.entries()].map(([name, dlq]) => dlq.metricApproximateNumberOfMessagesVisible({ period, statistic: 'Maximum', label: name })),
+        width: 12,
+      }),
+      new cloudwatch.SingleValueWidget({
+        title: 'Oldest unacknowledged business exception (seconds)',
+        metrics: [props.exceptionQueue.metricApproximateAgeOfOldestMessage({ period, statistic: 'Maximum' })],
+        width: 6,
+      }),
+      new cloudwatch.GraphWidget({
+        title: 'Webhook API: requests, 4xx, 5xx',
+        left: [props.api.metricCount({ period }), props.api.metricClientError({ period }), props.api.metricServerError({ period })],
+        right: [props.api.metricLatency({ period, statistic: 'p99' })],
+        width: 18,
+      }),
+    );
+  }
+}
