@@ -2,6 +2,9 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startLocalEnvironment } from './local-environment';
 
+// Lambda runs Node 24; the SDK's warning about this machine's Node 20 is noise here.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+
 // `npm run demo`: plays one won deal through the local stack and prints what appeared where.
 async function main(): Promise<void> {
   const env = await startLocalEnvironment({ logLevel: 'WARN' });

@@ -1,5 +1,8 @@
 import { startLocalEnvironment } from './local-environment';
 
+// Lambda runs Node 24; the SDK's warning about this machine's Node 20 is noise here.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+
 // `npm start`: the whole stack on loopback, until Ctrl-C.
 async function main(): Promise<void> {
   const env = await startLocalEnvironment({ onError: (error) => console.error('local stand-in error:', error) });
