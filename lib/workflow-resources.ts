@@ -200,10 +200,15 @@ export class WorkflowResources extends Construct {
       for (const use of fn.uses) this.grantUse(handler, use, props);
     }
 
-    const secretArns = config.vendorInstances.map((v) =>
-      stack.formatArn({ service: 'secretsmanager', resource: 'secret', resourceName: `${v.secretName}-??????`, arnFormat: ArnFormat.COLON_RESOURCE_NAME }),
-    );
-    for (const fn of declaration.functions.filter((f) => f.uses.some((u) => u.kind === 'vendorSecrets'))) {
+    // Only the secrets of instances that serve this region's legal entities (or relay into it).
+    const regional = new Set([
+      ...config.legalEntities.filter((e) => e.region === regionConfig.region).flatMap((e) => Object.values(e.instances).filter((i): i is string => i !== undefined)),
+      ...config.eventRelays.filter((r) => r.region === regionConfig.region).map((r) => r.instance),
+    ]);
+    const secretArns = config.vendorInstances
+      .filter((v) => regional.has(v.id))
+      .map((v) => stack.formatArn({ service: 'secretsmanager', resource: 'secret', resourceName: `${v.secretName}-??????`, arnFormat: ArnFormat.COLON_RESOURCE_NAME }));
+    for (const fn of secretArns.length === 0 ? [] : declaration.functions.filter((f) => f.uses.some((u) => u.kind === 'vendorSecrets'))) {
       const handler = this.functions.get(fn.id)!;
       handler.addToRolePolicy(new iam.PolicyStatement({ actions: ['secretsmanager:GetSecretValue'], resources: secretArns }));
     }

@@ -78,3 +78,17 @@ describe('opportunity-to-project resources', () => {
     expect(definition).toContain('OpportunityNeedsAttention');
   });
 });
+
+describe('vendor secret grants', () => {
+  it("let a region's functions read only the secrets of the instances that serve its legal entities", () => {
+    const policies = JSON.stringify(Object.values(template.Resources).filter((r) => r.Type === 'AWS::IAM::Policy'));
+    const euPolicies = JSON.stringify(Object.values((synthesizeDeployment(exampleConfig()).templates.get('eu-west-1')!.toJSON() as { Resources: Record<string, Resource> }).Resources).filter((r) => r.Type === 'AWS::IAM::Policy'));
+
+    expect(policies).toContain('ps-sync/demo/netsuite-us-??????');
+    expect(policies).not.toContain('ps-sync/demo/netsuite-eu');
+    expect(policies).not.toContain('ps-sync/demo/business-central-de');
+    expect(euPolicies).toContain('ps-sync/demo/netsuite-eu-??????');
+    expect(euPolicies).toContain('ps-sync/demo/salesforce-main-??????');
+    expect(euPolicies).not.toContain('ps-sync/demo/netsuite-us');
+  });
+});
