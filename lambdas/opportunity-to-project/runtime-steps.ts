@@ -19,6 +19,8 @@ type StepName = keyof ReturnType<typeof stepHandlers>;
 /** Payload retention for audit entries, in days. */
 const AUDIT_RETENTION_DAYS = 400;
 
+const exceptions = () => new DurableExceptionRecorder(documents(), requiredEnvironment('EXCEPTIONS_TABLE_NAME'), sqs(), requiredEnvironment('EXCEPTION_QUEUE_URL'));
+
 /** The real dependencies of a step, bound to its execution for audit entries. */
 function dependencies(input: TaskInput): StepDependencies {
   const config = deploymentConfig();
@@ -41,7 +43,11 @@ function dependencies(input: TaskInput): StepDependencies {
       if (result.FailedEntryCount) throw new Error(`EventBridge refused project.activated: ${result.Entries?.[0]?.ErrorCode ?? 'unknown'}`);
     },
     recordException: async (exception) => {
-      await new DurableExceptionRecorder(documents(), requiredEnvironment('EXCEPTIONS_TABLE_NAME'), sqs(), requiredEnvironment('EXCEPTION_QUEUE_URL')).record(exception, new Date());
+      await exceptions().record(exception, new Date());
+    },
+    resolveException: async (key, resolvedBy) => {
+      const { resolved } = await exceptions().resolve(key, resolvedBy, new Date());
+      if (resolved) logger.info('Open exception resolved by a successful run', { entityId: key.entityId });
     },
     now: () => new Date(),
   };

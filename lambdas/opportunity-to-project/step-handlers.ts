@@ -39,6 +39,8 @@ export interface StepDependencies {
   readonly crmFor: (instanceId: string) => CrmPort;
   readonly publish: (event: ProjectActivatedEvent) => Promise<void>;
   readonly recordException: (exception: BusinessException) => Promise<void>;
+  /** Closes the deal's open exception after a successful run (a re-run after a data fix). */
+  readonly resolveException: (key: Pick<BusinessException, 'workflow' | 'entityType' | 'entityId'>, resolvedBy: string) => Promise<void>;
   readonly now: () => Date;
 }
 
@@ -85,6 +87,7 @@ export function stepHandlers(deps: StepDependencies) {
         deps.now(),
       );
       await deps.publish(event);
+      await deps.resolveException(exceptionKey(input), input.execution);
       return { eventId: event.id };
     },
     RecordException: async (input: TaskInput) => {
@@ -109,6 +112,12 @@ const REMEDIATION: Readonly<Record<string, string>> = {
   CrossReferenceConflict: 'Two records claim the same vendor id; merge them in the CRM, then increase the sync revision.',
 };
 
+/** The exception key of the deal an execution works on. */
+function exceptionKey(input: TaskInput): Pick<BusinessException, 'workflow' | 'entityType' | 'entityId'> {
+  const { event } = input.state;
+  return { workflow: 'opportunity-to-project', entityType: 'opportunity', entityId: `${event.source.instance}:${event.payload.opportunity.crmId}` };
+}
+
 /** Turns Step Functions' `{ Error, Cause }` into a business exception a person can act on. */
 export function exceptionFor(input: TaskInput): BusinessException {
   const { event } = input.state;
@@ -123,9 +132,7 @@ export function exceptionFor(input: TaskInput): BusinessException {
   }
   const validation = input.state.validation;
   return {
-    workflow: 'opportunity-to-project',
-    entityType: 'opportunity',
-    entityId: `${event.source.instance}:${event.payload.opportunity.crmId}`,
+    ...exceptionKey(input),
     reason: `${failure.Error}: ${reason}`,
     remediation: REMEDIATION[failure.Error] ?? 'See the execution history for the failed step; increase the sync revision to run again once fixed.',
     correlationId: event.correlationId,

@@ -1,4 +1,4 @@
-import { type DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, type DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 
 /**
@@ -22,6 +22,8 @@ export interface BusinessException {
 export interface ExceptionRecorder {
   /** Records (or refreshes) the open exception for the record; `firstSeen` is false for a repeat. */
   record(exception: BusinessException, at: Date): Promise<{ firstSeen: boolean }>;
+  /** Closes the open exception of a workflow and record, if any, once a run has succeeded. */
+  resolve(key: Pick<BusinessException, 'workflow' | 'entityType' | 'entityId'>, resolvedBy: string, at: Date): Promise<{ resolved: boolean }>;
 }
 
 /** The DynamoDB key of the open exception of a workflow and record (see ExceptionStore in lib/). */
@@ -77,5 +79,21 @@ export class DurableExceptionRecorder implements ExceptionRecorder {
       await this.documents.send(new UpdateCommand({ TableName: this.tableName, Key: openExceptionKey(exception), UpdateExpression: 'SET announced = :yes', ExpressionAttributeValues: { ':yes': true } }));
     }
     return { firstSeen };
+  }
+
+  async resolve(key: Pick<BusinessException, 'workflow' | 'entityType' | 'entityId'>, resolvedBy: string, at: Date): Promise<{ resolved: boolean }> {
+    const open = await this.documents.send(new GetCommand({ TableName: this.tableName, Key: openExceptionKey(key), ConsistentRead: true }));
+    if (open.Item === undefined) return { resolved: false };
+    // History first, then the open item, and only if no newer failure refreshed it in between.
+    await this.documents.send(new PutCommand({ TableName: this.tableName, Item: { ...open.Item, sk: `RESOLVED#${at.toISOString()}`, resolvedBy, resolvedAt: at.toISOString() } }));
+    try {
+      await this.documents.send(
+        new DeleteCommand({ TableName: this.tableName, Key: openExceptionKey(key), ConditionExpression: 'lastSeenAt = :seen', ExpressionAttributeValues: { ':seen': open.Item.lastSeenAt } }),
+      );
+    } catch (error) {
+      if ((error as { name?: string }).name === 'ConditionalCheckFailedException') return { resolved: false };
+      throw error;
+    }
+    return { resolved: true };
   }
 }

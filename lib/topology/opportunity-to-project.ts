@@ -52,7 +52,12 @@ export const opportunityToProject: WorkflowDeclaration = {
         ['CreatePsaProject', 'create-psa-project', 'Creates the PSA project shell, claimed in the registry before the call', 'vendor'],
         ['CreateErpProject', 'create-erp-project', 'Upserts the ERP project under its customer', 'vendor'],
         ['WriteBackToCrm', 'write-back-to-crm', 'Writes ERP and PSA ids and the sync status to the CRM record', 'vendor'],
-        ['PublishProjectActivated', 'publish-project-activated', 'Publishes project.activated on the canonical bus', [{ kind: 'eventBus' }, { kind: 'table', table: 'idempotency', access: 'readWrite' }]],
+        [
+          'PublishProjectActivated',
+          'publish-project-activated',
+          'Publishes project.activated and closes the deal’s open exception',
+          [{ kind: 'eventBus' }, { kind: 'table', table: 'idempotency', access: 'readWrite' }, { kind: 'table', table: 'exceptions', access: 'readWrite' }, { kind: 'exceptionQueue' }],
+        ],
         [
           'RecordException',
           'record-exception',

@@ -166,6 +166,26 @@ describe('opportunity to project on the local stack', () => {
     });
   });
 
+  it('runs the deal again under a new execution name once the data is fixed and the revision bumped, and closes the exception', async () => {
+    const fixing = await createDeal({ ps_tax_profile: '' }, 'Wayne Enterprises');
+    await closeWin(fixing);
+    expect(env.hubspot.object('deals', fixing)?.properties.ps_sync_status).toBe('needs-attention');
+    const client = new DynamoDBClient({ endpoint: env.stack.endpoints.dynamodb, region: 'us-east-1', credentials: { accessKeyId: 'l', secretAccessKey: 'l' } });
+    const exceptionItems = async () =>
+      ((await client.send(new ScanCommand({ TableName: env.stack.tableNames.exceptions }))).Items ?? []).filter((i) => i.pk?.S?.endsWith(`:${fixing}`)).map((i) => i.sk!.S!.split('#')[0]);
+    expect(await exceptionItems()).toEqual(['OPEN']);
+
+    await fetch(`${env.hubspot.url}/__sandbox/deals/${fixing}/set`, { method: 'POST', headers: json, body: JSON.stringify({ ps_tax_profile: 'US-EXEMPT', ps_sync_revision: '2' }) });
+    await env.settled();
+
+    expect(env.stack.stepFunctions.executions.filter((e) => e.name.includes(fixing)).map((e) => [e.name, e.status])).toEqual([
+      [`hubspot-main-${fixing}-r1`, 'FAILED'],
+      [`hubspot-main-${fixing}-r2`, 'SUCCEEDED'],
+    ]);
+    expect(env.hubspot.object('deals', fixing)?.properties.ps_sync_status).toBe('synced');
+    expect(await exceptionItems()).toEqual(['RESOLVED']);
+  });
+
   it('does nothing for a flow switched off for the business unit', async () => {
     const before = counts();
     const research = await createDeal({ ps_legal_entity: 'acme-ca', ps_business_unit: 'research', deal_currency_code: 'CAD' }, 'Hooli Research');

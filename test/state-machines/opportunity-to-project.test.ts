@@ -24,6 +24,7 @@ function world() {
   const crmWrites: [string, CrmWriteBack][] = [];
   const exceptions: BusinessException[] = [];
   const published: ProjectActivatedEvent[] = [];
+  const resolved: string[] = [];
   const erpFailures: Error[] = [];
   let erpCalls = 0;
   const erp: ErpPort = {
@@ -49,9 +50,10 @@ function world() {
     crmFor: () => ({ writeBack: async (id, fields) => void crmWrites.push([id, fields]) }),
     publish: async (e) => void published.push(e),
     recordException: async (e) => void exceptions.push(e),
+    resolveException: async (key) => void resolved.push(key.entityId),
     now: () => new Date('2026-11-24T12:00:00Z'),
   };
-  return { deps, erpCustomers, erpProjects, psaProjects, crmWrites, exceptions, published, erpFailures, erpCalls: () => erpCalls };
+  return { deps, erpCustomers, erpProjects, psaProjects, crmWrites, exceptions, published, resolved, erpFailures, erpCalls: () => erpCalls };
 }
 
 const running: { close(): Promise<void> }[] = [];
@@ -89,6 +91,7 @@ describe('opportunity-to-project.asl.json', () => {
     expect(w.crmWrites).toEqual([['18274650231', expect.objectContaining({ erpCustomerId: 'C1', erpProjectId: 'J1', psaProjectId: 'W1', syncStatus: 'synced' })]]);
     expect(w.published.map((e) => e.type)).toEqual(['project.activated']);
     expect(w.exceptions).toEqual([]);
+    expect(w.resolved).toEqual(['hubspot-main:18274650231']);
   });
 
   it('validation failure: an exception with the reasons, the CRM told it needs attention, nothing created', async () => {
