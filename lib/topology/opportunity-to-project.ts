@@ -55,7 +55,7 @@ export const opportunityToProject: WorkflowDeclaration = {
         [
           'PublishProjectActivated',
           'publish-project-activated',
-          'Publishes project.activated and closes the deal’s open exception',
+          'Publishes project.activated and closes the open exception of the deal',
           [{ kind: 'eventBus' }, { kind: 'table', table: 'idempotency', access: 'readWrite' }, { kind: 'table', table: 'exceptions', access: 'readWrite' }, { kind: 'exceptionQueue' }],
         ],
         [

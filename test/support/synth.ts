@@ -6,7 +6,8 @@ import type { SyncRegionStack } from '../../lib/sync-region-stack';
 
 /** An app for tests: no bundling (one bundled synth runs in CI), cdk-nag applied as in `cdk synth`. */
 export function synthesizeDeployment(config: DeploymentConfig): { app: App; stacks: SyncRegionStack[]; templates: Map<string, Template> } {
-  const app = new App({ postCliContext: { 'aws:cdk:bundling-stacks': [] } });
+  // The same offline CloudFormation rules as `cdk synth` (cdk.json), so a test fails where synth would.
+  const app = new App({ context: { '@aws-cdk/core:validateAgainstDefaultRules': true }, postCliContext: { 'aws:cdk:bundling-stacks': [] } });
   const stacks = addSyncStacks(app, config);
   const templates = new Map(stacks.map((s) => [s.region, Template.fromStack(s)] as const));
   return { app, stacks, templates };
