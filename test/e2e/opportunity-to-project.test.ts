@@ -80,6 +80,8 @@ describe('opportunity to project on the local stack', () => {
       ['Design signed off', 'milestone'],
     ]);
     expect(env.kantata.objects('external_references')).toEqual([expect.objectContaining({ subject_id: workspace!.id, service_name: 'ps-sync' })]);
+    // Kantata carries money as *_in_cents with a currency.
+    expect(workspace).toMatchObject({ currency: 'USD', price_in_cents: 12500000 });
     expect(env.hubspot.object('deals', dealId)?.properties).toMatchObject({
       ps_erp_customer_id: customer!.id,
       ps_erp_project_id: job!.id,

@@ -90,7 +90,14 @@ export async function startKantataSandbox(options: KantataSandboxOptions): Promi
     const items = [...store[collection].values()].filter(
       (o) => filters.every(([f, v]) => String(o[f] ?? '').toLowerCase() === v.toLowerCase()) && (!only || only.includes(o.id)),
     );
-    return envelope(collection, items, Number(request.query.get('page') ?? 1), Number(request.query.get('per_page') ?? 20));
+    const response = envelope(collection, items, Number(request.query.get('page') ?? 1), Number(request.query.get('per_page') ?? 20));
+    // `include=stories` side-loads a workspace's stories under their own top-level key, as Kantata does.
+    if (collection === 'workspaces' && (request.query.get('include') ?? '').split(',').includes('stories')) {
+      const ids = new Set((response.json as { results: { id: string }[] }).results.map((r) => r.id));
+      const stories = [...store.stories.values()].filter((st) => ids.has(String(st.workspace_id)));
+      return { ...response, json: { ...(response.json as object), stories: Object.fromEntries(stories.map((st) => [st.id, st])) } };
+    }
+    return response;
   };
 
   const sandbox = await startSandbox({

@@ -28,6 +28,19 @@ describe('Kantata sandbox', () => {
     expect((created.workspaces as Record<string, unknown>)[id]).toMatchObject({ id, title: 'Globex rollout' });
   });
 
+  it('side-loads related stories with include, keeping results for the order of the primary objects', async () => {
+    sandbox = await startKantataSandbox({ clientId: 'kid', clientSecret: 'ksecret' });
+    const t = await token();
+    const ids: string[] = [];
+    for (const title of ['B', 'A']) ids.push(((await (await api(t, 'POST', 'workspaces.json', { workspace: { title } })).json()) as { results: { id: string }[] }).results[0]!.id);
+    await api(t, 'POST', 'stories.json', { story: { workspace_id: ids[1], title: 'Discovery', story_type: 'task' } });
+
+    const listed = (await (await api(t, 'GET', 'workspaces.json?include=stories')).json()) as { results: { key: string; id: string }[]; stories: Record<string, { title: string }> };
+
+    expect(listed.results.map((r) => r.id)).toEqual(ids);
+    expect(Object.values(listed.stories).map((st) => st.title)).toEqual(['Discovery']);
+  });
+
   it('has no idempotency key: the same POST twice makes two workspaces', async () => {
     sandbox = await startKantataSandbox({ clientId: 'kid', clientSecret: 'ksecret' });
     const t = await token();
