@@ -1,4 +1,6 @@
+import { CurrencyCode, type Money, majorUnits, money } from '../../canonical';
 import type { ErpCustomerDraft, ErpPort, ErpProjectDraft } from '../opportunity-to-project/ports';
+import type { ErpInvoiceDraft, InvoicingPort, PostedInvoice } from '../time-to-invoice/ports';
 import type { AuditTrail } from '../shared/audit-trail';
 import { ClientCredentialsToken, sendWithOneRefresh } from '../shared/http/credential-refresh';
 import { vendorRequest, type VendorResponse } from '../shared/http/vendor-http';
@@ -39,7 +41,7 @@ export function netSuiteBaseUrl(accountId: string): string {
  * (`PUT /record/v1/<type>/eid:<externalId>`), safe to repeat, so this adapter never retries: the
  * state machine owns retries, on the typed errors thrown here from NetSuite's status and error codes.
  */
-export class NetSuiteErp implements ErpPort {
+export class NetSuiteErp implements ErpPort, InvoicingPort {
   private readonly token = new ClientCredentialsToken((call, response) => this.errorFor(call, response));
 
   constructor(private readonly options: NetSuiteOptions) {}
@@ -82,6 +84,37 @@ export class NetSuiteErp implements ErpPort {
       ...(project.startDate ? { startDate: project.startDate } : {}),
       ...(project.endDate ? { projectedEndDate: project.endDate } : {}),
     });
+  }
+
+  /**
+   * Posts an invoice by upsert on its external id (contract and period), so a retry updates the same
+   * invoice, then reads it back: the create answers 204 with no body, and the invoice number and tax
+   * are NetSuite's to assign.
+   */
+  async postInvoice(invoice: ErpInvoiceDraft): Promise<PostedInvoice> {
+    const { id } = await this.upsert('invoice', invoice.externalId, {
+      externalId: invoice.externalId,
+      entity: { id: invoice.customerId },
+      currency: { refName: invoice.currency },
+      tranDate: invoice.tranDate,
+      item: {
+        items: invoice.lines.map((l) => ({
+          item: { id: l.itemId },
+          description: l.description,
+          ...(l.quantity ? { quantity: Number(l.quantity) } : {}),
+          ...(l.rate ? { rate: Number(l.rate) } : {}),
+          // NetSuite takes amounts in major units; minor units convert exactly for two decimals.
+          amount: majorUnits(l.amount).toNumber(),
+        })),
+      },
+    });
+    const call: VendorCall = { vendor: 'netsuite', instance: this.options.instance, operation: 'read invoice' };
+    const read = await this.send(call, 'GET', `/services/rest/record/v1/invoice/${id}`);
+    const record = read.json<{ tranId?: string; subtotal?: number; taxTotal?: number; total?: number }>();
+    if (read.status !== 200 || !record?.tranId) throw this.errorFor(call, read);
+    const currency = CurrencyCode.parse(invoice.currency);
+    const asMoney = (value: number | undefined): Money => money(String(value ?? 0), currency);
+    return { id, invoiceNumber: record.tranId, subtotal: asMoney(record.subtotal), tax: asMoney(record.taxTotal), total: asMoney(record.total) };
   }
 
   private async upsert(type: string, externalId: string, body: Record<string, unknown>): Promise<{ id: string }> {

@@ -17,13 +17,17 @@ export interface NetSuiteSandboxOptions {
   readonly concurrencyLimit?: number;
   /** Time each request takes, so concurrency builds up. @default 0 */
   readonly latencyMs?: number;
+  /** Tax rate NetSuite applies to invoices, in percent. @default 0 */
+  readonly taxRatePercent?: number;
+  /** Internal ids of the service items invoice lines may reference. @default ['101', '102', '103'] */
+  readonly itemIds?: readonly string[];
   readonly port?: number;
 }
 
 type NetSuiteRecord = Record<string, unknown> & { id: string; externalId?: string };
 
 /** The record types this sandbox serves, and which references each must resolve. */
-const TYPES = { customer: [], job: ['parent'] } as const;
+const TYPES = { customer: [], job: ['parent'], invoice: ['entity'] } as const;
 
 /** A running NetSuite sandbox. */
 export interface NetSuiteSandbox extends RunningSandbox {
@@ -36,7 +40,9 @@ function enc(value: string): string {
 
 /** Starts the sandbox. */
 export async function startNetSuiteSandbox(options: NetSuiteSandboxOptions): Promise<NetSuiteSandbox> {
-  const store: Record<keyof typeof TYPES, Map<string, NetSuiteRecord>> = { customer: new Map(), job: new Map() };
+  const store: Record<keyof typeof TYPES, Map<string, NetSuiteRecord>> = { customer: new Map(), job: new Map(), invoice: new Map() };
+  const items = new Set(options.itemIds ?? ['101', '102', '103']);
+  let nextInvoiceNumber = 1;
   const tokens = new Map<string, number>();
   const nonces = new Set<string>();
   let nextId = 1000;
@@ -78,8 +84,22 @@ export async function startNetSuiteSandbox(options: NetSuiteSandboxOptions): Pro
         return failure(400, 'USER_ERROR', `Error while accessing a resource. Invalid reference key ${ref?.id ?? 'null'} for ${field}.`);
       }
     }
-    if (type !== 'job' && typeof body.companyName !== 'string') return failure(400, 'USER_ERROR', 'Please enter value(s) for: Company Name');
+    if (type === 'customer' && typeof body.companyName !== 'string') return failure(400, 'USER_ERROR', 'Please enter value(s) for: Company Name');
+    if (type === 'invoice') {
+      const lines = (body.item as { items?: { item?: { id?: string }; amount?: unknown }[] } | undefined)?.items ?? [];
+      if (lines.length === 0) return failure(400, 'USER_ERROR', 'You must enter at least one line item for this transaction.');
+      const bad = lines.find((l) => !l.item?.id || !items.has(String(l.item.id)));
+      if (bad) return failure(400, 'USER_ERROR', `Error while accessing a resource. Invalid reference key ${bad.item?.id ?? 'null'} for item.`);
+      if (lines.some((l) => typeof l.amount !== 'number' || !Number.isFinite(l.amount))) return failure(400, 'INVALID_FLD_VALUE', 'Invalid amount on a line.');
+    }
     return undefined;
+  };
+  // NetSuite assigns the invoice number and computes tax and totals; the integration only reads them back.
+  const completeInvoice = (body: Record<string, unknown>, existing: NetSuiteRecord | undefined): Record<string, unknown> => {
+    const lines = (body.item as { items: { amount: number }[] }).items;
+    const subtotal = Math.round(lines.reduce((sum, l) => sum + l.amount, 0) * 100) / 100;
+    const taxTotal = Math.round(subtotal * (options.taxRatePercent ?? 0)) / 100;
+    return { ...body, tranId: existing?.tranId ?? `INV${String(nextInvoiceNumber++).padStart(6, '0')}`, subtotal, taxTotal, total: Math.round((subtotal + taxTotal) * 100) / 100, status: { id: 'A', refName: 'Open' } };
   };
   const location = (type: string, id: string) => ({ status: 204, headers: { location: `${url}/services/rest/record/v1/${type}/${id}` } });
 
@@ -130,7 +150,7 @@ export async function startNetSuiteSandbox(options: NetSuiteSandboxOptions): Pro
               return failure(400, 'DUP_RCRD', 'This record already exists.');
             }
             const id = String(nextId++);
-            store[type].set(id, { ...body.value, id });
+            store[type].set(id, { ...(type === 'invoice' ? completeInvoice(body.value, undefined) : body.value), id });
             return location(type, id);
           },
         },
@@ -155,7 +175,7 @@ export async function startNetSuiteSandbox(options: NetSuiteSandboxOptions): Pro
             const existing = find(type, key);
             const id = existing?.id ?? String(nextId++);
             // Upsert: the same external id always lands on the same record.
-            store[type].set(id, { ...body.value, id, externalId: key.slice(4) });
+            store[type].set(id, { ...(type === 'invoice' ? completeInvoice(body.value, existing) : body.value), id, externalId: key.slice(4) });
             return location(type, id);
           },
         },

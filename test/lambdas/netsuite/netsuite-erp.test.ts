@@ -65,4 +65,25 @@ describe('NetSuiteErp against the NetSuite sandbox', () => {
     const wrong = erp({ auth: 'tba', accountId: '123_SB1', ...tba, tokenSecret: 'stale' });
     await expect(wrong.upsertCustomer(customer)).rejects.toBeInstanceOf(VendorAuthenticationError);
   });
+
+  it('posts an invoice once per contract and period, and reads back the number and tax NetSuite assigned', async () => {
+    netsuite = await startNetSuiteSandbox({ accountId: '123_SB1', tba, taxRatePercent: 10 });
+    const adapter = erp({ auth: 'tba', accountId: '123_SB1', ...tba });
+    const { id: customerId } = await adapter.upsertCustomer(customer);
+    const invoice = {
+      externalId: 'c-1:2026-11',
+      customerId,
+      currency: 'USD',
+      tranDate: '2026-11-30',
+      lines: [{ itemId: '101', description: 'Consultant: 7.5 h at 165.5', quantity: '7.5', rate: '165.5', amount: { amountMinor: 124125, currency: 'USD' as const } }],
+    };
+
+    const first = await adapter.postInvoice(invoice);
+    const retried = await adapter.postInvoice(invoice);
+
+    expect(first).toEqual({ id: first.id, invoiceNumber: 'INV000001', subtotal: { amountMinor: 124125, currency: 'USD' }, tax: { amountMinor: 12413, currency: 'USD' }, total: { amountMinor: 136538, currency: 'USD' } });
+    expect(retried).toEqual(first);
+    expect(netsuite.records('invoice')).toHaveLength(1);
+    await expect(adapter.postInvoice({ ...invoice, externalId: 'c-1:2026-12', lines: [{ ...invoice.lines[0]!, itemId: '999' }] })).rejects.toMatchObject({ name: 'VendorRejected', code: 'USER_ERROR' });
+  });
 });

@@ -66,6 +66,22 @@ describe('NetSuite sandbox', () => {
     expect(await orphan.json()).toMatchObject({ status: 400, 'o:errorDetails': [{ 'o:errorCode': 'USER_ERROR', detail: expect.stringContaining('999999') }] });
   });
 
+  it('assigns the invoice number and computes tax and totals, and refuses unknown items and customers', async () => {
+    sandbox = await startNetSuiteSandbox({ accountId: '123_SB1', tba, taxRatePercent: 8.25 });
+    const customer = (await call('PUT', '/services/rest/record/v1/customer/eid:G-3', { companyName: 'Globex' })).headers.get('location')!.split('/').pop();
+    const lines = { items: [{ item: { id: '101' }, amount: 1000 }, { item: { id: '102' }, amount: 241.5 }] };
+
+    const created = await call('PUT', '/services/rest/record/v1/invoice/eid:c-1-2026-11', { entity: { id: customer }, item: lines });
+    const read = (await (await call('GET', new URL(created.headers.get('location')!).pathname)).json()) as Record<string, unknown>;
+    const badItem = await call('PUT', '/services/rest/record/v1/invoice/eid:c-1-2026-12', { entity: { id: customer }, item: { items: [{ item: { id: '999' }, amount: 1 }] } });
+    const badCustomer = await call('PUT', '/services/rest/record/v1/invoice/eid:c-2-2026-12', { entity: { id: '424242' }, item: lines });
+
+    expect(created.status).toBe(204);
+    expect(read).toMatchObject({ tranId: 'INV000001', subtotal: 1241.5, taxTotal: 102.42, total: 1343.92 });
+    expect([badItem.status, badCustomer.status]).toEqual([400, 400]);
+    expect(await badItem.json()).toMatchObject({ 'o:errorDetails': [{ 'o:errorCode': 'USER_ERROR', detail: expect.stringContaining('999') }] });
+  });
+
   it('answers 404 with the error document for an unknown id', async () => {
     sandbox = await startNetSuiteSandbox({ accountId: '123_SB1', tba });
 
