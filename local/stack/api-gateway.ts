@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+import { matchPattern } from '../sandboxes/sandbox-kit';
 
 /**
  * API Gateway stand-in: serves the declared routes under `/<stage>/` and hands each request to its
@@ -19,18 +20,9 @@ export interface LocalRoute {
   readonly invoke: (event: APIGatewayProxyEvent) => Promise<unknown>;
 }
 
+/** API Gateway writes path parameters as `{name}`; the sandbox kit's matcher takes `:name`. */
 function match(pattern: string, path: string): Record<string, string> | undefined {
-  const want = pattern.split('/').filter(Boolean);
-  const got = path.split('/').filter(Boolean);
-  if (want.length !== got.length) return undefined;
-  const params: Record<string, string> = {};
-  for (let i = 0; i < want.length; i++) {
-    const w = want[i]!;
-    const g = decodeURIComponent(got[i]!);
-    if (w.startsWith('{') && w.endsWith('}')) params[w.slice(1, -1)] = g;
-    else if (w !== g) return undefined;
-  }
-  return params;
+  return matchPattern(pattern.replace(/\{(\w+)\}/g, ':$1'), path);
 }
 
 /** Starts the stand-in on loopback. */
