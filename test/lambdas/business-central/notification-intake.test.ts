@@ -1,5 +1,7 @@
+import { createServer } from 'node:http';
 import { describe, expect, it } from 'vitest';
 import { needsRenewal, receiveBusinessCentral } from '../../../lambdas/business-central/notification-intake';
+import { startBusinessCentralSandbox } from '../../../local/sandboxes/business-central/business-central-sandbox';
 
 const note = (clientState: string, changeType = 'updated') => ({
   subscriptionId: 'sub-1',
@@ -45,5 +47,36 @@ describe('needsRenewal', () => {
 
     expect(needsRenewal(new Date('2026-11-26T00:00:00Z'), now)).toBe(false);
     expect(needsRenewal(new Date('2026-11-25T00:00:00Z'), now)).toBe(true);
+  });
+});
+
+describe('receiveBusinessCentral against the Business Central sandbox', () => {
+  it('keeps the subscription alive when it rejects a notification whose clientState is not ours', async () => {
+    const rejected: string[] = [];
+    const server = createServer((req, res) => {
+      let body = '';
+      req.on('data', (c: Buffer) => (body += c.toString('utf8')));
+      req.on('end', () => {
+        const query = Object.fromEntries(new URL(req.url ?? '/', 'http://x').searchParams);
+        const result = receiveBusinessCentral({ query, body }, ['the-secret-we-expect']);
+        if (result.kind === 'notifications') rejected.push(...result.rejected.map((r) => r.reason));
+        res.writeHead(result.response.statusCode, result.response.headers).end(result.response.body);
+      });
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const sandbox = await startBusinessCentralSandbox();
+    try {
+      const url = `http://127.0.0.1:${(server.address() as { port: number }).port}/bc`;
+      await fetch(`${sandbox.url}/api/v2.0/subscriptions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ notificationUrl: url, resource: 'api/v2.0/companies(1)/customers', clientState: 'a-forged-secret' }) });
+
+      const statuses = await sandbox.change('api/v2.0/companies(1)/customers', 1);
+
+      expect(statuses).toEqual([200]);
+      expect(sandbox.subscriptions.size).toBe(1);
+      expect(rejected).toEqual(['notification 0 has a clientState that is not ours']);
+    } finally {
+      await sandbox.close();
+      await new Promise<void>((r) => server.close(() => r()));
+    }
   });
 });
