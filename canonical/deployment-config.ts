@@ -89,6 +89,13 @@ export const VendorInstanceConfig = z.strictObject({
   secretName: z.string().regex(/^[A-Za-z0-9/_+=.@-]{1,512}$/, 'a Secrets Manager secret name'),
   /** Upper bound on concurrent calls we make to this tenant from one region (NetSuite concurrency, say). */
   maxConcurrency: z.int().min(1).max(100).default(5),
+  /**
+   * When one tenant serves several regions, the share of `maxConcurrency` each region may use; the
+   * shares must not add up to more than the tenant's limit. Omitted: every region may use it all.
+   */
+  regionShares: z.record(z.string(), z.int().min(1)).optional(),
+  /** Slots only billing flows may take, so month-end billing is never starved by master-data syncs. @default 1 */
+  reservedForBilling: z.int().min(0).default(1),
 });
 /** One tenant of a vendor. */
 export type VendorInstanceConfig = z.infer<typeof VendorInstanceConfig>;
@@ -162,6 +169,9 @@ export const DeploymentConfig = z
     config.vendorInstances.forEach((v, i) => {
       if (instances.has(v.id)) issue(['vendorInstances', i, 'id'], `vendor instance ${v.id} is configured twice`);
       instances.set(v.id, v.vendor);
+      const shares = Object.values(v.regionShares ?? {}).reduce((a, b) => a + b, 0);
+      if (shares > v.maxConcurrency) issue(['vendorInstances', i, 'regionShares'], `the region shares of ${v.id} add up to ${shares}, more than its maxConcurrency ${v.maxConcurrency}`);
+      if (v.reservedForBilling >= v.maxConcurrency) issue(['vendorInstances', i, 'reservedForBilling'], `${v.id} reserves ${v.reservedForBilling} of ${v.maxConcurrency} slots for billing, leaving none for other flows`);
       if (roleOf(v.vendor) === 'crm' && v.crm === undefined) issue(['vendorInstances', i, 'crm'], `CRM instance ${v.id} needs crm.wonStages: which deal stages mean won`);
       if (roleOf(v.vendor) !== 'crm' && v.crm !== undefined) issue(['vendorInstances', i, 'crm'], `${v.id} is not a CRM instance but has crm settings`);
     });
@@ -239,4 +249,9 @@ export function parseDeploymentConfig(input: unknown): DeploymentConfig {
 /** The ownership policy of a deployment: the defaults with its overrides applied. */
 export function ownershipPolicy(config: DeploymentConfig): OwnershipPolicy {
   return withOverrides(DEFAULT_OWNERSHIP, config.ownership);
+}
+
+/** The concurrency a region may use of a vendor tenant: its share when the tenant is split between regions. */
+export function regionalConcurrency(instance: VendorInstanceConfig, region: string): number {
+  return instance.regionShares?.[region] ?? instance.maxConcurrency;
 }

@@ -1,6 +1,7 @@
 import { makeIdempotent } from '@aws-lambda-powertools/idempotency';
 import { PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import type { Context } from 'aws-lambda';
+import { regionalConcurrency } from '../../canonical/deployment-config';
 import { adapters } from '../shared/adapters';
 import { DynamoDbAuditTrail } from '../shared/audit-trail';
 import { ConcurrencyLimit } from '../shared/concurrency-limit';
@@ -28,7 +29,15 @@ function dependencies(input: TaskInput): StepDependencies {
   const audit = optional('AUDIT_TABLE_NAME') ? new DynamoDbAuditTrail(documents(), requiredEnvironment('AUDIT_TABLE_NAME'), AUDIT_RETENTION_DAYS) : { record: async () => undefined };
   // Leases outlive the function timeout (60 s), so a slot is never freed under a running call.
   const limit = optional('IDEMPOTENCY_TABLE_NAME') ? new ConcurrencyLimit(documents(), requiredEnvironment('IDEMPOTENCY_TABLE_NAME')) : undefined;
-  const ports = adapters(config, vendorSecret, { audit, execution: input.execution, correlationId: input.state.event.correlationId }, limit ? (instance, max, call) => limit.run(instance, max, 90, call) : undefined);
+  const region = requiredEnvironment('AWS_REGION');
+  const limiter = limit
+    ? <T>(instanceId: string, _max: number, call: () => Promise<T>) => {
+        const instance = config.vendorInstances.find((v) => v.id === instanceId)!;
+        // Opportunity to project is a master-data flow: it leaves the reserved slots to billing.
+        return limit.run(instanceId, regionalConcurrency(instance, region), 90, call, { flow: 'other', reservedForBilling: instance.reservedForBilling });
+      }
+    : undefined;
+  const ports = adapters(config, vendorSecret, { audit, execution: input.execution, correlationId: input.state.event.correlationId }, limiter);
   return {
     config,
     region: requiredEnvironment('AWS_REGION'),

@@ -20,6 +20,7 @@ export type Limiter = <T>(instance: string, maxConcurrency: number, call: () => 
 
 /** Wraps every method of a port so each call holds one of the instance's concurrency slots. */
 function limited<T extends object>(port: T, instance: { id: string; maxConcurrency: number }, limiter: Limiter | undefined): T {
+  // The limiter receives the instance's configured limit; the caller's binding applies the region share.
   if (limiter === undefined) return port;
   return new Proxy(port, {
     get(target, property, receiver) {

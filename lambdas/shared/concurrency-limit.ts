@@ -16,9 +16,13 @@ export class ConcurrencyLimit {
     private readonly now: () => number = Date.now,
   ) {}
 
-  /** Runs `call` holding one of the instance's `limit` slots. */
-  async run<T>(instance: string, limit: number, leaseSeconds: number, call: () => Promise<T>): Promise<T> {
-    const lease = await this.acquire(instance, limit, leaseSeconds);
+  /**
+   * Runs `call` holding one of the instance's `limit` slots. Billing may take any slot; other flows
+   * only the first `limit - reservedForBilling`, so billing outranks master-data syncs at month-end.
+   */
+  async run<T>(instance: string, limit: number, leaseSeconds: number, call: () => Promise<T>, priority: { flow: 'billing' | 'other'; reservedForBilling?: number } = { flow: 'other' }): Promise<T> {
+    const usable = priority.flow === 'billing' ? limit : Math.max(1, limit - (priority.reservedForBilling ?? 0));
+    const lease = await this.acquire(instance, usable, leaseSeconds, priority.flow === 'billing' ? limit : usable);
     try {
       return await call();
     } finally {
@@ -28,13 +32,13 @@ export class ConcurrencyLimit {
     }
   }
 
-  private async acquire(instance: string, limit: number, leaseSeconds: number): Promise<{ key: string; id: string }> {
+  private async acquire(instance: string, usable: number, leaseSeconds: number, slots: number): Promise<{ key: string; id: string }> {
     const id = randomUUID();
     const now = this.now();
-    // Start at a random slot so concurrent callers do not all contend for slot 0.
-    const start = Math.floor(Math.random() * limit);
-    for (let i = 0; i < limit; i++) {
-      const key = `lease#${instance}#${(start + i) % limit}`;
+    // Non-billing callers use slots 0..usable-1; billing tries the reserved slots (usable..slots-1) first.
+    const order = slots > usable ? [...Array.from({ length: slots - usable }, (_, i) => usable + i), ...Array.from({ length: usable }, (_, i) => i)] : shuffled(usable);
+    for (const slot of order) {
+      const key = `lease#${instance}#${slot}`;
       try {
         await this.client.send(
           new PutCommand({
@@ -49,6 +53,12 @@ export class ConcurrencyLimit {
         if ((error as { name?: string }).name !== 'ConditionalCheckFailedException') throw error;
       }
     }
-    throw new VendorThrottledError({ vendor: 'local-limit', instance, operation: `acquire one of ${limit} concurrency slots` });
+    throw new VendorThrottledError({ vendor: 'local-limit', instance, operation: `acquire one of ${slots} concurrency slots` });
   }
+}
+
+/** Slot numbers 0..n-1 from a random start, so concurrent callers do not all contend for slot 0. */
+function shuffled(n: number): number[] {
+  const start = Math.floor(Math.random() * n);
+  return Array.from({ length: n }, (_, i) => (start + i) % n);
 }

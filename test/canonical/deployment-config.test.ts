@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ownershipPolicy, parseDeploymentConfig } from '../../canonical/deployment-config';
+import { ownershipPolicy, parseDeploymentConfig, regionalConcurrency } from '../../canonical/deployment-config';
 import { exampleConfigInput } from '../support/example-config';
 
 describe('parseDeploymentConfig', () => {
@@ -98,5 +98,22 @@ describe('ownership overrides', () => {
 
     input.ownership = { customer: { attributes: { shoeSize: 'erp' } } };
     expect(() => parseDeploymentConfig(input)).toThrow(/ownership: .*customer\.shoeSize/);
+  });
+});
+
+describe('vendor tenant budgets', () => {
+  it('split a tenant between regions and refuse shares above its limit, or a reservation that leaves nothing', () => {
+    const input = exampleConfigInput();
+    const kantata = input.vendorInstances.find((v) => v.id === 'kantata-global')!;
+    kantata.regionShares = { 'us-east-1': 3, 'eu-west-1': 1 };
+    const config = parseDeploymentConfig(input);
+    const instance = config.vendorInstances.find((v) => v.id === 'kantata-global')!;
+
+    expect([regionalConcurrency(instance, 'us-east-1'), regionalConcurrency(instance, 'eu-west-1'), regionalConcurrency(instance, 'ap-south-1')]).toEqual([3, 1, 4]);
+    kantata.regionShares = { 'us-east-1': 4, 'eu-west-1': 1 };
+    expect(() => parseDeploymentConfig(input)).toThrow(/region shares of kantata-global add up to 5, more than its maxConcurrency 4/);
+    kantata.regionShares = {};
+    kantata.reservedForBilling = 4;
+    expect(() => parseDeploymentConfig(input)).toThrow(/reserves 4 of 4 slots for billing/);
   });
 });

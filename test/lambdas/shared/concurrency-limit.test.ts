@@ -51,4 +51,18 @@ describe('ConcurrencyLimit', () => {
     release();
     await stuck;
   });
+
+  it('keeps the reserved slots for billing: other flows are refused while billing still gets through', async () => {
+    const limit = new ConcurrencyLimit(db.documents, 'idempotency');
+    const releases: (() => void)[] = [];
+    const hold = () => new Promise<void>((r) => releases.push(r));
+    const other = { flow: 'other' as const, reservedForBilling: 1 };
+    const holding = [limit.run('netsuite-eu', 3, 30, hold, other), limit.run('netsuite-eu', 3, 30, hold, other)];
+    await new Promise((r) => setTimeout(r, 30));
+
+    await expect(limit.run('netsuite-eu', 3, 30, async () => 'master data', other)).rejects.toBeInstanceOf(VendorThrottledError);
+    await expect(limit.run('netsuite-eu', 3, 30, async () => 'invoice', { flow: 'billing' })).resolves.toBe('invoice');
+    releases.forEach((release) => release());
+    await Promise.all(holding);
+  });
 });
