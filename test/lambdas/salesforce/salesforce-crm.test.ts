@@ -1,0 +1,75 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { SalesforceCrm } from '../../../lambdas/salesforce/salesforce-crm';
+import { VendorThrottledError } from '../../../lambdas/shared/vendor-errors';
+import { type SalesforceSandbox, startSalesforceSandbox } from '../../../local/sandboxes/salesforce/salesforce-sandbox';
+import { exampleConfig } from '../../support/example-config';
+
+// The real Salesforce adapter against the sandbox.
+const fields = exampleConfig().vendorInstances.find((v) => v.id === 'salesforce-main')!.crm!.fields;
+let sandbox: SalesforceSandbox | undefined;
+afterEach(async () => {
+  await sandbox?.close();
+  sandbox = undefined;
+});
+const start = (dailyLimit: number, extraFields: string[] = []) =>
+  startSalesforceSandbox({ accessTokens: ['tok'], dailyLimit, fields: { Opportunity: ['Name', fields.syncStatus, fields.syncMessage, fields.erpCustomerId, fields.erpProjectId, fields.psaProjectId, ...extraFields] } });
+const crm = (token = 'tok') => new SalesforceCrm({ instance: 'salesforce-main', baseUrl: sandbox!.url, accessToken: async () => token, refreshAccessToken: async () => 'tok', clientId: 'ps-sync', fields });
+async function opportunity(): Promise<string> {
+  const response = await fetch(`${sandbox!.url}/services/data/v64.0/sobjects/Opportunity`, { method: 'POST', headers: { authorization: 'Bearer tok', 'content-type': 'application/json' }, body: JSON.stringify({ Name: 'Globex' }) });
+  return ((await response.json()) as { id: string }).id;
+}
+
+describe('SalesforceCrm against the Salesforce sandbox', () => {
+  it('writes the ids back with our client id, so the change comes back marked as ours', async () => {
+    sandbox = await start(100);
+    const id = await opportunity();
+
+    await crm().writeBack(id, { erpCustomerId: '1000', syncStatus: 'synced', syncMessage: 'ok' });
+
+    expect(sandbox.record('Opportunity', id)).toMatchObject({ [fields.erpCustomerId]: '1000', [fields.syncStatus]: 'synced' });
+    expect(sandbox.writes.at(-1)?.changeOrigin).toContain('client=ps-sync');
+  });
+
+  it('refreshes the token once after INVALID_SESSION_ID', async () => {
+    sandbox = await start(100);
+    const id = await opportunity();
+
+    await expect(crm('expired').writeBack(id, { syncStatus: 'synced', syncMessage: 'ok' })).resolves.toBeUndefined();
+  });
+
+  it('maps INVALID_FIELD to rejected and REQUEST_LIMIT_EXCEEDED to throttled', async () => {
+    sandbox = await startSalesforceSandbox({ accessTokens: ['tok'], dailyLimit: 3, fields: { Opportunity: ['Name'] } });
+    const id = await opportunity();
+
+    await expect(crm().writeBack(id, { syncStatus: 'synced', syncMessage: 'ok' })).rejects.toMatchObject({ name: 'VendorRejected', code: 'INVALID_FIELD' });
+    await fetch(`${sandbox.url}/services/data/v64.0/sobjects/Opportunity`, { method: 'POST', headers: { authorization: 'Bearer tok', 'content-type': 'application/json' }, body: '{"Name":"x"}' });
+    const fresh = crm();
+    await expect(fresh.writeBack(id, { syncStatus: 'synced', syncMessage: 'ok' })).rejects.toBeInstanceOf(VendorThrottledError);
+  });
+
+  it('slows down before the daily allocation runs out instead of reaching REQUEST_LIMIT_EXCEEDED', async () => {
+    sandbox = await start(10);
+    const id = await opportunity();
+    const adapter = crm();
+    const outcomes: string[] = [];
+
+    for (let i = 0; i < 10; i++) outcomes.push(await adapter.writeBack(id, { syncStatus: 'synced', syncMessage: `run ${i}` }).then(() => 'ok', (e: Error) => e.name));
+
+    expect(outcomes.filter((o) => o === 'ok')).toHaveLength(7);
+    expect(outcomes.slice(7)).toEqual(['VendorThrottled', 'VendorThrottled', 'VendorThrottled']);
+    expect(sandbox.requests.some((r) => r.status === 403)).toBe(false);
+  });
+
+  it('writes 250 opportunities in two collection calls and reports the one that failed', async () => {
+    sandbox = await start(1000);
+    const ids: string[] = [];
+    for (let i = 0; i < 249; i++) ids.push(await opportunity());
+    const before = sandbox.requests.length;
+
+    const results = await crm().writeBackMany([...ids, '006DELETED'].map((opportunityId) => ({ opportunityId, fields: { syncStatus: 'synced' as const, syncMessage: 'ok' } })));
+
+    expect(sandbox.requests.length - before).toBe(2);
+    expect(results.filter((r) => r.success)).toHaveLength(249);
+    expect(results.find((r) => !r.success)).toEqual({ id: '006DELETED', success: false, errorCode: 'ENTITY_IS_DELETED' });
+  });
+});
