@@ -172,6 +172,7 @@ export const DeploymentConfig = z
       const shares = Object.values(v.regionShares ?? {}).reduce((a, b) => a + b, 0);
       if (shares > v.maxConcurrency) issue(['vendorInstances', i, 'regionShares'], `the region shares of ${v.id} add up to ${shares}, more than its maxConcurrency ${v.maxConcurrency}`);
       if (v.reservedForBilling >= v.maxConcurrency) issue(['vendorInstances', i, 'reservedForBilling'], `${v.id} reserves ${v.reservedForBilling} of ${v.maxConcurrency} slots for billing, leaving none for other flows`);
+      if (v.vendor === 'salesforce' && v.baseUrl === undefined) issue(['vendorInstances', i, 'baseUrl'], `Salesforce instance ${v.id} needs baseUrl, its org's instance URL (https://<my-domain>.my.salesforce.com)`);
       if (roleOf(v.vendor) === 'crm' && v.crm === undefined) issue(['vendorInstances', i, 'crm'], `CRM instance ${v.id} needs crm.wonStages: which deal stages mean won`);
       if (roleOf(v.vendor) !== 'crm' && v.crm !== undefined) issue(['vendorInstances', i, 'crm'], `${v.id} is not a CRM instance but has crm settings`);
     });

@@ -1,5 +1,6 @@
 import type { CrmFieldNames, DeploymentConfig } from '../../canonical';
 import { HubSpotCrm } from '../hubspot/hubspot-crm';
+import { SalesforceCrm } from '../salesforce/salesforce-crm';
 import { KantataPsa } from '../kantata/kantata-psa';
 import { type NetSuiteCredentials, NetSuiteErp } from '../netsuite/netsuite-erp';
 import type { CrmPort, ErpPort, PsaPort } from '../opportunity-to-project/ports';
@@ -66,7 +67,9 @@ export function adapters(config: DeploymentConfig, secrets: SecretReader, contex
       return limited<PsaPort>(psa, instance, limiter);
     },
     crmFor(id: string): CrmPort {
-      return limited<CrmPort>(hubSpotFor(config, id, secrets, context), instanceOf(config, id), limiter);
+      const instance = instanceOf(config, id);
+      const crm = instance.vendor === 'salesforce' ? salesforceFor(config, id, secrets) : hubSpotFor(config, id, secrets, context);
+      return limited<CrmPort>(crm, instance, limiter);
     },
   };
 }
@@ -83,5 +86,24 @@ export function hubSpotFor(config: DeploymentConfig, id: string, secrets: Secret
     refreshAccessToken: () => token(true),
     fields: instance.crm?.fields as CrmFieldNames,
     ...(context ?? {}),
+  });
+}
+
+/**
+ * The Salesforce adapter of an instance: the org's URL is the instance's `baseUrl`; the secret holds
+ * the `accessToken`, re-read after an INVALID_SESSION_ID.
+ */
+export function salesforceFor(config: DeploymentConfig, id: string, secrets: SecretReader): SalesforceCrm {
+  const instance = instanceOf(config, id);
+  if (instance.vendor !== 'salesforce' || instance.baseUrl === undefined) throw new Error(`${id} is not a Salesforce instance with its org's baseUrl`);
+  const read = async (forceFetch: boolean) => secrets(id, { forceFetch });
+  return new SalesforceCrm({
+    instance: id,
+    baseUrl: instance.baseUrl,
+    accessToken: async () => String((await read(false)).accessToken),
+    refreshAccessToken: async () => String((await read(true)).accessToken),
+    // The deployment's name: our writes come back with client=<name> in changeOrigin.
+    clientId: config.name,
+    fields: instance.crm?.fields as CrmFieldNames,
   });
 }

@@ -2,7 +2,9 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { SalesforceCrm } from '../../../lambdas/salesforce/salesforce-crm';
 import { VendorThrottledError } from '../../../lambdas/shared/vendor-errors';
 import { type SalesforceSandbox, startSalesforceSandbox } from '../../../local/sandboxes/salesforce/salesforce-sandbox';
-import { exampleConfig } from '../../support/example-config';
+import { parseDeploymentConfig } from '../../../canonical/deployment-config';
+import { adapters } from '../../../lambdas/shared/adapters';
+import { exampleConfig, exampleConfigInput } from '../../support/example-config';
 
 // The real Salesforce adapter against the sandbox.
 const fields = exampleConfig().vendorInstances.find((v) => v.id === 'salesforce-main')!.crm!.fields;
@@ -71,5 +73,21 @@ describe('SalesforceCrm against the Salesforce sandbox', () => {
     expect(sandbox.requests.length - before).toBe(2);
     expect(results.filter((r) => r.success)).toHaveLength(249);
     expect(results.find((r) => !r.success)).toEqual({ id: '006DELETED', success: false, errorCode: 'ENTITY_IS_DELETED' });
+  });
+});
+
+describe('the adapter factory', () => {
+  it('gives a Salesforce CRM instance the Salesforce adapter, marked with the deployment name as client', async () => {
+    sandbox = await start(100);
+    const id = await opportunity();
+    const input = exampleConfigInput();
+    input.vendorInstances.find((v) => v.id === 'salesforce-main')!.baseUrl = sandbox.url;
+    const config = parseDeploymentConfig(input);
+    const ports = adapters(config, async () => ({ accessToken: 'tok' }), { audit: { record: async () => undefined }, execution: 'e', correlationId: 'c' });
+
+    await ports.crmFor('salesforce-main').writeBack(id, { syncStatus: 'needs-attention', syncMessage: 'tax profile missing' });
+
+    expect(sandbox.record('Opportunity', id)?.[fields.syncStatus]).toBe('needs-attention');
+    expect(sandbox.writes.at(-1)?.changeOrigin).toContain('client=ps-sync');
   });
 });
