@@ -1,7 +1,8 @@
 /**
- * A source's comparable version of a record: a non-negative integer written in decimal digits.
- * Salesforce's commitNumber exceeds 2^53, so versions are never JavaScript numbers: they are strings
- * compared as BigInt, and stored as DynamoDB Numbers (38 digits, compared exactly).
+ * A source's comparable version of a record: a non-negative integer written in decimal digits
+ * (Salesforce commitNumber, HubSpot occurredAt millis, Kantata updated_at as epoch millis, converted
+ * by the adapter). Salesforce's commitNumber exceeds 2^53, so versions are never JavaScript numbers:
+ * they are strings compared as BigInt, and stored as DynamoDB Numbers (38 digits, compared exactly).
  */
 
 const VERSION = /^(0|[1-9]\d{0,37})$/;
@@ -27,7 +28,13 @@ export function compareVersions(a: string, b: string): number {
   return x < y ? -1 : x > y ? 1 : 0;
 }
 
-/** True when `candidate` is strictly newer than `stored`; anything is newer than nothing. */
+/**
+ * True when `candidate` is strictly newer than `stored`; any valid version is newer than nothing.
+ * A replay of the stored version is not newer.
+ * @throws RangeError when either is not a source version.
+ */
 export function isNewer(candidate: string, stored: string | undefined): boolean {
-  return stored === undefined || compareVersions(candidate, stored) > 0;
+  if (stored !== undefined) return compareVersions(candidate, stored) > 0;
+  sourceVersion(candidate);
+  return true;
 }

@@ -1,10 +1,15 @@
-import type { EntityType, SystemRef } from '../../canonical';
 import { isNewer } from '../../canonical/source-version';
 import {
+  type ClaimRequest,
   type ClaimResult,
+  type CompleteCreateRequest,
   CrossReferenceConflictError,
   type CrossReferenceRegistry,
+  type MergeRequest,
+  MergeRefusedError,
   type NativeRecord,
+  type RecordVersionRequest,
+  type ReserveCreateRequest,
   type ReserveResult,
   type SystemLink,
   type VersionResult,
@@ -21,50 +26,61 @@ export class InMemoryRegistry implements CrossReferenceRegistry {
     return `${r.system.vendor}#${r.system.instance}#${r.entityType}#${r.nativeId}`;
   }
 
-  async claimNativeRecord(record: NativeRecord, globalId: string): Promise<ClaimResult> {
+  private survivorOf(globalId: string): string {
+    let id = globalId;
+    while (this.mergedInto.has(id)) id = this.mergedInto.get(id)!;
+    return id;
+  }
+
+  async claimNativeRecord(request: ClaimRequest): Promise<ClaimResult> {
+    const { globalId, ...record } = request;
     const winner = this.claims.get(this.claimKey(record));
-    if (winner !== undefined && winner !== globalId) return { outcome: 'already-claimed', globalId: winner };
+    if (winner !== undefined && winner !== globalId) return { outcome: 'already-claimed', globalId: this.survivorOf(winner) };
     this.claims.set(this.claimKey(record), globalId);
     const key = `${globalId}#${record.system.vendor}#${record.system.instance}`;
     const link = this.links.get(key);
     if (link?.nativeId !== undefined && link.nativeId !== record.nativeId) throw new CrossReferenceConflictError('second native id');
-    this.links.set(key, { ...link, entityType: record.entityType, system: record.system, state: 'completed', nativeId: record.nativeId });
-    return { outcome: 'claimed', globalId };
+    this.links.set(key, { ...link, globalId, entityType: record.entityType, system: record.system, state: 'completed', nativeId: record.nativeId });
+    return { outcome: 'claimed', globalId: this.survivorOf(globalId) };
   }
 
-  async reserveCreate(globalId: string, entityType: EntityType, target: SystemRef, execution: string): Promise<ReserveResult> {
+  async reserveCreate(request: ReserveCreateRequest): Promise<ReserveResult> {
+    const { entityType, globalId, target, executionId } = request;
     const key = `${globalId}#${target.vendor}#${target.instance}`;
     const existing = this.links.get(key);
     if (existing) return { outcome: 'existing', link: existing };
-    this.links.set(key, { entityType, system: target, state: 'pending', execution });
+    this.links.set(key, { globalId, entityType, system: target, state: 'pending', executionId });
     return { outcome: 'reserved' };
   }
 
-  async completeCreate(globalId: string, entityType: EntityType, target: SystemRef, nativeId: string): Promise<void> {
-    const claim = await this.claimNativeRecord({ entityType, system: target, nativeId }, globalId);
+  async completeCreate(request: CompleteCreateRequest): Promise<void> {
+    const claim = await this.claimNativeRecord({ entityType: request.entityType, system: request.target, nativeId: request.nativeId, globalId: request.globalId });
     if (claim.outcome === 'already-claimed') throw new CrossReferenceConflictError('claimed by another');
   }
 
   async resolve(record: NativeRecord): Promise<string | undefined> {
-    let id = this.claims.get(this.claimKey(record));
-    while (id !== undefined && this.mergedInto.has(id)) id = this.mergedInto.get(id);
-    return id;
+    const id = this.claims.get(this.claimKey(record));
+    return id === undefined ? undefined : this.survivorOf(id);
   }
 
   async linksOf(globalId: string): Promise<SystemLink[]> {
-    const ids = [globalId, ...[...this.mergedInto.entries()].filter(([, s]) => s === globalId).map(([m]) => m)];
-    return [...this.links.entries()].filter(([k]) => ids.some((id) => k.startsWith(`${id}#`))).map(([, l]) => l);
+    const survivor = this.survivorOf(globalId);
+    return [...this.links.values()].filter((l) => this.survivorOf(l.globalId) === survivor);
   }
 
-  async recordVersion(globalId: string, source: SystemRef, version: string): Promise<VersionResult> {
-    const key = `${globalId}#${source.vendor}#${source.instance}`;
+  async recordVersion(request: RecordVersionRequest): Promise<VersionResult> {
+    const key = `${request.globalId}#${request.source.vendor}#${request.source.instance}`;
     const stored = this.versions.get(key);
-    if (!isNewer(version, stored)) return { outcome: 'stale', storedVersion: stored! };
-    this.versions.set(key, version);
+    if (!isNewer(request.version, stored)) return { outcome: 'stale', storedVersion: stored! };
+    this.versions.set(key, request.version);
     return { outcome: 'applied' };
   }
 
-  async mergeGlobalIds(survivor: string, merged: string): Promise<void> {
+  async mergeGlobalIds({ survivor, merged }: MergeRequest): Promise<void> {
+    if (survivor === merged) throw new MergeRefusedError('into itself');
+    const current = this.mergedInto.get(merged);
+    if (current !== undefined && current !== survivor) throw new MergeRefusedError('already merged elsewhere');
+    if (this.survivorOf(survivor) === merged) throw new MergeRefusedError('cycle');
     this.mergedInto.set(merged, survivor);
   }
 }

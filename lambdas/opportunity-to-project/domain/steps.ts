@@ -34,10 +34,12 @@ export async function findOrCreateErpCustomer(
   const { event, validation } = ctx;
   const account = event.payload.account;
   // The CRM account decides which customer this is: concurrent deals of one account share it.
-  const claim = await deps.registry.claimNativeRecord(
-    { entityType: 'customer', system: event.source, nativeId: account.crmId },
-    deterministicUuid('customer', `${event.source.vendor}:${event.source.instance}:${account.crmId}`),
-  );
+  const claim = await deps.registry.claimNativeRecord({
+    entityType: 'customer',
+    system: event.source,
+    nativeId: account.crmId,
+    globalId: deterministicUuid('customer', `${event.source.vendor}:${event.source.instance}:${account.crmId}`),
+  });
   const customerGlobalId = claim.globalId;
   const { id } = await deps.erp.upsertCustomer({
     externalId: customerGlobalId,
@@ -48,7 +50,7 @@ export async function findOrCreateErpCustomer(
     taxProfileCode: validation.taxProfileCode,
     legalEntityId: validation.legalEntityId,
   });
-  const erpClaim = await deps.registry.claimNativeRecord({ entityType: 'customer', system: system(validation.instances.erp, deps.vendorOf), nativeId: id }, customerGlobalId);
+  const erpClaim = await deps.registry.claimNativeRecord({ entityType: 'customer', system: system(validation.instances.erp, deps.vendorOf), nativeId: id, globalId: customerGlobalId });
   if (erpClaim.outcome === 'already-claimed') {
     throw new CrossReferenceConflictError(`ERP customer ${id} already belongs to ${erpClaim.globalId}; merge the two customers before re-running`);
   }
@@ -62,13 +64,13 @@ export async function createPsaProject(
 ): Promise<{ psaProjectId: string; recovered: boolean }> {
   const { event, validation, execution } = ctx;
   const target = system(validation.instances.psa, deps.vendorOf);
-  const reservation = await deps.registry.reserveCreate(validation.projectGlobalId, 'project', target, execution);
+  const reservation = await deps.registry.reserveCreate({ entityType: 'project', globalId: validation.projectGlobalId, target, executionId: execution });
   if (reservation.outcome === 'existing') {
     if (reservation.link.state === 'completed' && reservation.link.nativeId) return { psaProjectId: reservation.link.nativeId, recovered: true };
     // Reserved earlier but not completed: the POST may or may not have happened. Look before creating.
     const found = await deps.psa.findProjectByExternalReference(validation.projectGlobalId);
     if (found) {
-      await deps.registry.completeCreate(validation.projectGlobalId, 'project', target, found.id);
+      await deps.registry.completeCreate({ entityType: 'project', globalId: validation.projectGlobalId, target, nativeId: found.id });
       return { psaProjectId: found.id, recovered: true };
     }
   }
@@ -86,7 +88,7 @@ export async function createPsaProject(
     milestones: p.contract.milestones,
     rateCard: p.contract.rateCard,
   });
-  await deps.registry.completeCreate(validation.projectGlobalId, 'project', target, created.id);
+  await deps.registry.completeCreate({ entityType: 'project', globalId: validation.projectGlobalId, target, nativeId: created.id });
   return { psaProjectId: created.id, recovered: false };
 }
 
@@ -105,7 +107,7 @@ export async function createErpProject(
     ...(event.payload.contract.startDate ? { startDate: event.payload.contract.startDate } : {}),
     ...(event.payload.contract.endDate ? { endDate: event.payload.contract.endDate } : {}),
   });
-  const claim = await deps.registry.claimNativeRecord({ entityType: 'project', system: system(validation.instances.erp, deps.vendorOf), nativeId: id }, validation.projectGlobalId);
+  const claim = await deps.registry.claimNativeRecord({ entityType: 'project', system: system(validation.instances.erp, deps.vendorOf), nativeId: id, globalId: validation.projectGlobalId });
   if (claim.outcome === 'already-claimed') throw new CrossReferenceConflictError(`ERP project ${id} already belongs to ${claim.globalId}`);
   return { erpProjectId: id };
 }

@@ -1,143 +1,193 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { type DynamoDBDocumentClient, GetCommand, NumberValue, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import type { EntityType } from '../../../canonical/entity-types';
+import { DeleteCommand, type DynamoDBDocumentClient, GetCommand, NumberValue, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { sourceVersion } from '../../../canonical/source-version';
 import type { SystemRef } from '../../../canonical/systems';
 import {
+  type ClaimRequest,
   type ClaimResult,
+  type CompleteCreateRequest,
   CrossReferenceConflictError,
   type CrossReferenceRegistry,
+  type MergeRequest,
+  MergeRefusedError,
   type NativeRecord,
+  type RecordVersionRequest,
+  type ReserveCreateRequest,
   type ReserveResult,
   type SystemLink,
   type VersionResult,
 } from './registry';
-import { crossReferenceKeys as keys } from './table-schema';
+import { SORT_KEY, crossReferenceKeys as keys } from './table-schema';
 
-/** Merges deeper than this are refused as a probable cycle. */
+/** Merge chains longer than this are refused (and reported when read) as a probable cycle. */
 const MAX_MERGE_DEPTH = 16;
 
+type Item = Record<string, unknown>;
+
 function isConditionFailure(error: unknown): boolean {
-  return error instanceof ConditionalCheckFailedException || (error as { name?: string }).name === 'ConditionalCheckFailedException';
+  return error instanceof ConditionalCheckFailedException || (error as { name?: unknown } | null)?.name === 'ConditionalCheckFailedException';
 }
 
-/** A DynamoDB Number as the exact decimal string, whether wrapped (NumberValue) or not. */
+/**
+ * A DynamoDB Number as its exact decimal text. lib-dynamodb reads it as a NumberValue with
+ * `wrapNumbers: true`, otherwise as a BigInt above 2^53 and a number below: all convert exactly.
+ */
 function numberText(value: unknown): string {
   return value instanceof NumberValue ? value.value : String(value);
 }
 
 /**
- * The cross-reference registry on DynamoDB; the key layout is in `table-schema.ts`. Pass a document
- * client created with `unmarshallOptions: { wrapNumbers: true }` or not: versions are written as
- * NumberValue and read back as text either way, so no version passes through a float.
+ * The cross-reference registry on DynamoDB. The key design, with the condition guarding each item,
+ * is in `table-schema.ts`. Single-item conditional writes only (dynalite, our local DynamoDB, has no
+ * transactions); each multi-write operation says why its order survives an interruption.
  */
 export class DynamoDbCrossReferenceRegistry implements CrossReferenceRegistry {
+  /**
+   * @param client a document client; versions are written as NumberValue and read back as text, so
+   *   none passes through a float whatever its `unmarshallOptions`.
+   * @param tableName the cross-reference table.
+   */
   constructor(
     private readonly client: DynamoDBDocumentClient,
     private readonly tableName: string,
     private readonly now: () => Date = () => new Date(),
   ) {}
 
-  async claimNativeRecord(record: NativeRecord, globalId: string): Promise<ClaimResult> {
-    const claimKey = keys.nativeClaim(record.system.vendor, record.system.instance, record.entityType, record.nativeId);
+  async claimNativeRecord(request: ClaimRequest): Promise<ClaimResult> {
+    const { entityType, system, nativeId, globalId } = request;
+    const claimKey = keys.nativeClaim(system.vendor, system.instance, entityType, nativeId);
     try {
       await this.client.send(
         new PutCommand({
           TableName: this.tableName,
-          Item: { ...claimKey, globalId, entityType: record.entityType, claimedAt: this.now().toISOString() },
+          Item: { ...claimKey, globalId, entityType, claimedAt: this.now().toISOString() },
+          // One owner per native record: of concurrent creators, exactly one put succeeds.
           ConditionExpression: 'attribute_not_exists(pk)',
         }),
       );
     } catch (error) {
       if (!isConditionFailure(error)) throw error;
-      const existing = await this.client.send(new GetCommand({ TableName: this.tableName, Key: claimKey, ConsistentRead: true }));
-      const winner = String(existing.Item?.globalId);
-      // The winner repeating its claim (a retry after a crash) still completes its link below.
-      if (winner !== globalId) return { outcome: 'already-claimed', globalId: winner };
+      const winner = await this.claimOwner(claimKey);
+      if (winner !== globalId) return { outcome: 'already-claimed', globalId: await this.survivorOf(winner) };
+      // The winner claiming again (a retry after a crash): fall through and finish its link.
     }
-    await this.putCompletedLink(globalId, record.entityType, record.system, record.nativeId);
-    return { outcome: 'claimed', globalId };
+    // Claim before link: a crash in between leaves a claim whose repeat completes the link.
+    await this.completeLink(globalId, entityType, system, nativeId);
+    return { outcome: 'claimed', globalId: await this.survivorOf(globalId) };
   }
 
-  async reserveCreate(globalId: string, entityType: EntityType, target: SystemRef, execution: string): Promise<ReserveResult> {
+  async reserveCreate(request: ReserveCreateRequest): Promise<ReserveResult> {
+    const { entityType, globalId, target, executionId } = request;
     const linkKey = keys.link(globalId, target.vendor, target.instance);
     try {
       await this.client.send(
         new PutCommand({
           TableName: this.tableName,
-          Item: { ...linkKey, entityType, vendor: target.vendor, instance: target.instance, state: 'pending', execution, reservedAt: this.now().toISOString() },
+          Item: { ...linkKey, entityType, vendor: target.vendor, instance: target.instance, state: 'pending', executionId, reservedAt: this.now().toISOString() },
+          // One reservation per global id and system: a retry finds it instead of creating twice.
           ConditionExpression: 'attribute_not_exists(pk)',
         }),
       );
       return { outcome: 'reserved' };
     } catch (error) {
       if (!isConditionFailure(error)) throw error;
-      const existing = await this.client.send(new GetCommand({ TableName: this.tableName, Key: linkKey, ConsistentRead: true }));
-      return { outcome: 'existing', link: this.toLink(existing.Item ?? {}) };
+      const existing = await this.get(linkKey);
+      if (existing === undefined) throw new Error(`The ${target.vendor}/${target.instance} link of ${globalId} failed its condition but cannot be read`);
+      return { outcome: 'existing', link: toLink(existing) };
     }
   }
 
-  async completeCreate(globalId: string, entityType: EntityType, target: SystemRef, nativeId: string): Promise<void> {
-    // Claim first: if the vendor record already belongs to another global id, the link must not say otherwise.
-    const claim = await this.claimNativeRecord({ entityType, system: target, nativeId }, globalId);
+  async completeCreate(request: CompleteCreateRequest): Promise<void> {
+    const { entityType, globalId, target, nativeId } = request;
+    // Refuse a second native id before claiming it, so the usual conflict leaves no stray claim.
+    const link = await this.get(keys.link(globalId, target.vendor, target.instance));
+    if (link?.nativeId !== undefined && link.nativeId !== nativeId) {
+      throw new CrossReferenceConflictError(`${globalId} is already linked to ${target.vendor}/${target.instance} ${entityType} ${String(link.nativeId)}, not ${nativeId}`);
+    }
+    const claim = await this.claimNativeRecord({ entityType, system: target, nativeId, globalId });
     if (claim.outcome === 'already-claimed') {
       throw new CrossReferenceConflictError(`${target.vendor}/${target.instance} ${entityType} ${nativeId} belongs to ${claim.globalId}, not ${globalId}`);
     }
   }
 
   async resolve(record: NativeRecord): Promise<string | undefined> {
-    const claim = await this.client.send(
-      new GetCommand({ TableName: this.tableName, Key: keys.nativeClaim(record.system.vendor, record.system.instance, record.entityType, record.nativeId), ConsistentRead: true }),
-    );
-    return claim.Item === undefined ? undefined : this.survivorOf(String(claim.Item.globalId));
+    const claim = await this.get(keys.nativeClaim(record.system.vendor, record.system.instance, record.entityType, record.nativeId));
+    return claim === undefined ? undefined : this.survivorOf(String(claim.globalId));
   }
 
   async linksOf(globalId: string): Promise<SystemLink[]> {
-    const survivor = await this.survivorOf(globalId);
     const links: SystemLink[] = [];
-    const visit = async (id: string, depth: number): Promise<void> => {
-      if (depth > MAX_MERGE_DEPTH) throw new Error(`Merges below ${globalId} are deeper than ${MAX_MERGE_DEPTH}`);
-      const items = await this.queryAll(`GLOBAL#${id}`);
+    const visit = async (id: string, parent: string | undefined, depth: number): Promise<void> => {
+      if (depth > MAX_MERGE_DEPTH) throw new Error(`Merges into ${globalId} are nested deeper than ${MAX_MERGE_DEPTH}`);
+      const items = await this.partition(id);
+      // A marker counts only once the merged id's META points back: a marker alone is an unfinished
+      // or refused merge, and the merged id is still a record of its own.
+      if (parent !== undefined && items.find((i) => i.sk === SORT_KEY.meta)?.mergedInto !== parent) return;
       for (const item of items) {
         const sk = String(item.sk);
-        if (sk.startsWith('LINK#')) links.push(this.toLink(item));
-        else if (sk.startsWith('MERGED#')) await visit(sk.slice('MERGED#'.length), depth + 1);
+        if (sk.startsWith(SORT_KEY.link)) links.push(toLink(item));
+        else if (sk.startsWith(SORT_KEY.mergeMarker)) await visit(sk.slice(SORT_KEY.mergeMarker.length), id, depth + 1);
       }
     };
-    await visit(survivor, 0);
+    await visit(await this.survivorOf(globalId), undefined, 0);
     return links;
   }
 
-  async recordVersion(globalId: string, source: SystemRef, version: string): Promise<VersionResult> {
-    const candidate = sourceVersion(version);
+  async recordVersion(request: RecordVersionRequest): Promise<VersionResult> {
+    const { globalId, source } = request;
+    const candidate = sourceVersion(request.version);
     const key = keys.version(globalId, source.vendor, source.instance);
     try {
       await this.client.send(
         new UpdateCommand({
           TableName: this.tableName,
           Key: key,
-          UpdateExpression: 'SET version = :candidate, recordedAt = :now',
-          // A DynamoDB Number compares exactly up to 38 digits, so commit numbers above 2^53 order correctly.
-          ConditionExpression: 'attribute_not_exists(version) OR version < :candidate',
+          UpdateExpression: 'SET #version = :candidate, recordedAt = :now',
+          // A DynamoDB Number holds 38 digits and compares exactly, so Salesforce commit numbers above
+          // 2^53 order correctly in the condition itself (checked against dynalite in the tests).
+          ConditionExpression: 'attribute_not_exists(#version) OR #version < :candidate',
+          ExpressionAttributeNames: { '#version': 'version' },
+          // NumberValue carries the digits as text: no float conversion on the way in.
           ExpressionAttributeValues: { ':candidate': NumberValue.from(candidate), ':now': this.now().toISOString() },
         }),
       );
       return { outcome: 'applied' };
     } catch (error) {
       if (!isConditionFailure(error)) throw error;
-      const stored = await this.client.send(new GetCommand({ TableName: this.tableName, Key: key, ConsistentRead: true }));
-      return { outcome: 'stale', storedVersion: numberText(stored.Item?.version) };
+      // dynalite returns no item with ReturnValuesOnConditionCheckFailure, so read it.
+      const stored = await this.get(key);
+      return { outcome: 'stale', storedVersion: numberText(stored?.version) };
     }
   }
 
-  async mergeGlobalIds(survivor: string, merged: string): Promise<void> {
-    if (survivor === merged) throw new Error(`Cannot merge ${merged} into itself`);
-    const chain = await this.chainOf(survivor);
-    if (chain.includes(merged)) throw new Error(`Merging ${merged} into ${survivor} would create a cycle: ${survivor} already resolves through ${merged}`);
-    // 1. The marker first: from now on linksOf(survivor) reaches every link of the merged id.
-    await this.client.send(new PutCommand({ TableName: this.tableName, Item: { ...keys.mergeMarker(survivor, merged), mergedAt: this.now().toISOString() } }));
-    // 2. Then the pointer, so resolve() of the merged id's native records lands on the survivor. Had
-    //    the pointer gone first, an interruption would leave the merged links unreachable.
+  /**
+   * Two writes, in this order:
+   * 1. the marker `GLOBAL#<survivor>` / `MERGED#<merged>`, unconditional and idempotent;
+   * 2. the commit point: `GLOBAL#<merged>` / `META` `mergedInto = survivor`, conditional.
+   * Readers honour a marker only when the META points back, so after (1) alone the merge has not
+   * happened; after (2) `resolve` and `linksOf` both see it. Interrupted after (1), a re-run redoes
+   * (1) and does (2). The other order would, interrupted, resolve the merged id's native records to
+   * a survivor whose links do not yet reach them.
+   */
+  async mergeGlobalIds(request: MergeRequest): Promise<void> {
+    const { survivor, merged } = request;
+    if (survivor === merged) throw new MergeRefusedError(`Cannot merge ${merged} into itself`);
+    const mergedInto = (await this.get(keys.meta(merged)))?.mergedInto;
+    if (mergedInto !== undefined && mergedInto !== survivor) {
+      throw new MergeRefusedError(`${merged} is already merged into ${String(mergedInto)}; merge into that record instead`);
+    }
+    if ((await this.chainOf(survivor)).includes(merged)) {
+      throw new MergeRefusedError(`Merging ${merged} into ${survivor} would create a cycle: ${survivor} is already merged into ${merged}`);
+    }
+    const mergedAt = this.now().toISOString();
+    await this.client.send(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: keys.mergeMarker(survivor, merged),
+        UpdateExpression: 'SET mergedAt = if_not_exists(mergedAt, :now)',
+        ExpressionAttributeValues: { ':now': mergedAt },
+      }),
+    );
     try {
       await this.client.send(
         new UpdateCommand({
@@ -145,25 +195,54 @@ export class DynamoDbCrossReferenceRegistry implements CrossReferenceRegistry {
           Key: keys.meta(merged),
           UpdateExpression: 'SET mergedInto = :survivor, mergedAt = if_not_exists(mergedAt, :now)',
           ConditionExpression: 'attribute_not_exists(mergedInto) OR mergedInto = :survivor',
-          ExpressionAttributeValues: { ':survivor': survivor, ':now': this.now().toISOString() },
+          ExpressionAttributeValues: { ':survivor': survivor, ':now': mergedAt },
         }),
       );
     } catch (error) {
       if (!isConditionFailure(error)) throw error;
-      throw new Error(`${merged} is already merged into another record; merge into that survivor instead`);
+      await this.removeMarker(survivor, merged);
+      throw new MergeRefusedError(`${merged} was merged into another record meanwhile; merge into that record instead`);
+    }
+    // A concurrent merge the other way round passes the cycle check too; both commit points are
+    // different items, so look again and undo ours if a cycle closed. Both sides may undo: each
+    // caller sees a refusal and may retry, and no cycle is left behind.
+    if ((await this.chainOf(survivor)).includes(merged)) {
+      await this.client.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: keys.meta(merged),
+          UpdateExpression: 'REMOVE mergedInto, mergedAt',
+          ConditionExpression: 'mergedInto = :survivor',
+          ExpressionAttributeValues: { ':survivor': survivor },
+        }),
+      ).catch((error: unknown) => {
+        if (!isConditionFailure(error)) throw error;
+      });
+      await this.removeMarker(survivor, merged);
+      throw new MergeRefusedError(`Merging ${merged} into ${survivor} raced with a merge the other way round; neither is applied, retry one`);
     }
   }
 
-  private async putCompletedLink(globalId: string, entityType: EntityType, system: SystemRef, nativeId: string): Promise<void> {
+  private async removeMarker(survivor: string, merged: string): Promise<void> {
+    await this.client.send(new DeleteCommand({ TableName: this.tableName, Key: keys.mergeMarker(survivor, merged) }));
+  }
+
+  private async claimOwner(claimKey: { pk: string; sk: string }): Promise<string> {
+    const claim = await this.get(claimKey);
+    if (typeof claim?.globalId !== 'string') throw new Error(`Claim ${claimKey.pk} failed its condition but cannot be read`);
+    return claim.globalId;
+  }
+
+  private async completeLink(globalId: string, entityType: string, system: SystemRef, nativeId: string): Promise<void> {
     try {
       await this.client.send(
         new UpdateCommand({
           TableName: this.tableName,
           Key: keys.link(globalId, system.vendor, system.instance),
-          UpdateExpression: 'SET entityType = :entityType, vendor = :vendor, instance = :instance, #state = :completed, nativeId = :nativeId, linkedAt = :now',
-          // One native id per global id and system: a pending reservation or the same id may complete.
+          UpdateExpression: 'SET entityType = :entityType, vendor = :vendor, #instance = :instance, #state = :completed, nativeId = :nativeId, linkedAt = :now',
+          // One native id per global id and system: a pending reservation, no link, or the same id.
           ConditionExpression: 'attribute_not_exists(nativeId) OR nativeId = :nativeId',
-          ExpressionAttributeNames: { '#state': 'state' },
+          ExpressionAttributeNames: { '#state': 'state', '#instance': 'instance' },
           ExpressionAttributeValues: { ':entityType': entityType, ':vendor': system.vendor, ':instance': system.instance, ':completed': 'completed', ':nativeId': nativeId, ':now': this.now().toISOString() },
         }),
       );
@@ -173,43 +252,59 @@ export class DynamoDbCrossReferenceRegistry implements CrossReferenceRegistry {
     }
   }
 
+  /** The global id followed by each one it is merged into, outermost last; stops at a cycle. */
   private async chainOf(globalId: string): Promise<string[]> {
     const chain = [globalId];
     for (let depth = 0; depth < MAX_MERGE_DEPTH; depth++) {
-      const meta = await this.client.send(new GetCommand({ TableName: this.tableName, Key: keys.meta(chain[chain.length - 1]!), ConsistentRead: true }));
-      const next = meta.Item?.mergedInto as string | undefined;
-      if (next === undefined) return chain;
-      if (chain.includes(next)) throw new Error(`Merge cycle through ${next}`);
+      const next = (await this.get(keys.meta(chain[chain.length - 1]!)))?.mergedInto;
+      if (typeof next !== 'string') return chain;
       chain.push(next);
+      if (chain.indexOf(next) !== chain.length - 1) return chain;
     }
-    throw new Error(`Merge chain of ${globalId} is deeper than ${MAX_MERGE_DEPTH}`);
+    return chain;
   }
 
+  /** The global id a record is known by now: the end of its merge chain. */
   private async survivorOf(globalId: string): Promise<string> {
     const chain = await this.chainOf(globalId);
-    return chain[chain.length - 1]!;
+    const last = chain[chain.length - 1]!;
+    if (chain.indexOf(last) !== chain.length - 1) throw new Error(`Merge cycle through ${last}: ${chain.join(' -> ')}`);
+    if (chain.length > MAX_MERGE_DEPTH) throw new Error(`Merge chain of ${globalId} is deeper than ${MAX_MERGE_DEPTH}`);
+    return last;
   }
 
-  private async queryAll(pk: string): Promise<Record<string, unknown>[]> {
-    const items: Record<string, unknown>[] = [];
-    let start: Record<string, unknown> | undefined;
+  private async get(key: { pk: string; sk: string }): Promise<Item | undefined> {
+    const result = await this.client.send(new GetCommand({ TableName: this.tableName, Key: key, ConsistentRead: true }));
+    return result.Item;
+  }
+
+  private async partition(globalId: string): Promise<Item[]> {
+    const items: Item[] = [];
+    let start: Item | undefined;
     do {
       const page = await this.client.send(
-        new QueryCommand({ TableName: this.tableName, KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': pk }, ExclusiveStartKey: start, ConsistentRead: true }),
+        new QueryCommand({
+          TableName: this.tableName,
+          KeyConditionExpression: 'pk = :pk',
+          ExpressionAttributeValues: { ':pk': keys.globalPartition(globalId) },
+          ExclusiveStartKey: start,
+          ConsistentRead: true,
+        }),
       );
-      items.push(...((page.Items ?? []) as Record<string, unknown>[]));
+      items.push(...(page.Items ?? []));
       start = page.LastEvaluatedKey;
     } while (start !== undefined);
     return items;
   }
+}
 
-  private toLink(item: Record<string, unknown>): SystemLink {
-    return {
-      entityType: item.entityType as EntityType,
-      system: { vendor: item.vendor as SystemLink['system']['vendor'], instance: String(item.instance) },
-      state: item.state === 'completed' ? 'completed' : 'pending',
-      ...(item.nativeId === undefined ? {} : { nativeId: String(item.nativeId) }),
-      ...(item.execution === undefined ? {} : { execution: String(item.execution) }),
-    };
-  }
+function toLink(item: Item): SystemLink {
+  return {
+    globalId: String(item.pk).slice('GLOBAL#'.length),
+    entityType: item.entityType as SystemLink['entityType'],
+    system: { vendor: item.vendor as SystemLink['system']['vendor'], instance: String(item.instance) },
+    state: item.state === 'completed' ? 'completed' : 'pending',
+    ...(item.nativeId === undefined ? {} : { nativeId: String(item.nativeId) }),
+    ...(item.executionId === undefined ? {} : { executionId: String(item.executionId) }),
+  };
 }

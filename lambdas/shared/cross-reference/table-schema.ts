@@ -1,23 +1,46 @@
 /**
- * Key layout of the cross-reference table (single table, generic `pk`/`sk`, no index). Every write
- * is a single-item conditional write: DynamoDB transactions are not used (dynalite lacks them, and
- * every sequence below is ordered so an interruption leaves a state that a re-run completes).
+ * Key design of the cross-reference table: one table, generic string keys `pk`/`sk`, no index.
+ * Every write is a single-item conditional write: DynamoDB transactions are not used (dynalite has
+ * none), so every multi-write sequence is ordered so an interruption leaves a state that a re-run
+ * completes. The CDK construct (`lib/cross-reference-table.ts`) and the dynalite tests both build the
+ * table from this module.
  *
- * | item           | pk                                                   | sk                           | attributes                                   | guarded by                                              |
- * | -------------- | ---------------------------------------------------- | ---------------------------- | -------------------------------------------- | ------------------------------------------------------- |
- * | native claim   | `NATIVE#<vendor>#<instance>#<entityType>#<nativeId>` | `CLAIM`                      | globalId, claimedAt                          | `attribute_not_exists(pk)`: one owner per native id     |
- * | system link    | `GLOBAL#<globalId>`                                  | `LINK#<vendor>#<instance>`   | entityType, state (pending/completed), nativeId, execution | `attribute_not_exists(pk)` to reserve; complete only from pending or with the same nativeId |
- * | source version | `GLOBAL#<globalId>`                                  | `VERSION#<vendor>#<instance>`| version (Number, exact to 38 digits)         | `attribute_not_exists(version) OR version < :candidate` |
- * | merge marker   | `GLOBAL#<survivor>`                                  | `MERGED#<mergedGlobalId>`    | mergedAt                                     | put before the pointer below, so links are never lost   |
- * | metadata       | `GLOBAL#<globalId>`                                  | `META`                       | mergedInto                                   | `attribute_not_exists(mergedInto) OR mergedInto = :s`   |
+ * | item           | pk                                                   | sk                            | attributes                                                  | guarded by                                                                                   |
+ * | -------------- | ---------------------------------------------------- | ----------------------------- | ----------------------------------------------------------- | -------------------------------------------------------------------------------------------- |
+ * | native claim   | `NATIVE#<vendor>#<instance>#<entityType>#<nativeId>` | `CLAIM`                       | globalId, entityType, claimedAt                             | put `attribute_not_exists(pk)`: one owner per native record, of any number of creators       |
+ * | system link    | `GLOBAL#<globalId>`                                  | `LINK#<vendor>#<instance>`    | entityType, vendor, instance, state (pending / completed), nativeId, executionId | reserve: put `attribute_not_exists(pk)`; complete: `attribute_not_exists(nativeId) OR nativeId = :nativeId` |
+ * | source version | `GLOBAL#<globalId>`                                  | `VERSION#<vendor>#<instance>` | version (Number, exact to 38 digits), recordedAt            | `attribute_not_exists(version) OR version < :candidate`                                      |
+ * | merge marker   | `GLOBAL#<survivor>`                                  | `MERGED#<mergedGlobalId>`     | mergedAt                                                    | none: written first, counts only once the merged id's META points back at this survivor     |
+ * | metadata       | `GLOBAL#<globalId>`                                  | `META`                        | mergedInto, mergedAt                                        | `attribute_not_exists(mergedInto) OR mergedInto = :survivor`: the merge's single commit point |
+ *
+ * Reads: `resolve` gets the claim, then follows META.mergedInto; `linksOf` queries the survivor's
+ * partition and descends through its MERGED# markers (each one checked against the merged id's META,
+ * read in the same query), so one query per global id in the merge tree.
  */
-export const CROSS_REFERENCE_KEYS = { partitionKey: 'pk', sortKey: 'sk' } as const;
 
-/** Keys of each item kind. */
+/** A key attribute: its name and DynamoDB scalar type. */
+export interface KeyAttribute {
+  readonly name: string;
+  readonly type: 'S' | 'N' | 'B';
+}
+
+/** The key schema of the cross-reference table: what the construct and the tests create. */
+export const CROSS_REFERENCE_TABLE = {
+  partitionKey: { name: 'pk', type: 'S' },
+  sortKey: { name: 'sk', type: 'S' },
+  /** No global secondary index: every read is by key (see the table above). */
+  globalSecondaryIndexes: [],
+} as const satisfies { partitionKey: KeyAttribute; sortKey: KeyAttribute; globalSecondaryIndexes: readonly unknown[] };
+
+/** Sort key prefixes of the items under a `GLOBAL#` partition. */
+export const SORT_KEY = { claim: 'CLAIM', link: 'LINK#', version: 'VERSION#', mergeMarker: 'MERGED#', meta: 'META' } as const;
+
+/** The key of each item kind. */
 export const crossReferenceKeys = {
-  nativeClaim: (vendor: string, instance: string, entityType: string, nativeId: string) => ({ pk: `NATIVE#${vendor}#${instance}#${entityType}#${nativeId}`, sk: 'CLAIM' }),
-  link: (globalId: string, vendor: string, instance: string) => ({ pk: `GLOBAL#${globalId}`, sk: `LINK#${vendor}#${instance}` }),
-  version: (globalId: string, vendor: string, instance: string) => ({ pk: `GLOBAL#${globalId}`, sk: `VERSION#${vendor}#${instance}` }),
-  mergeMarker: (survivor: string, merged: string) => ({ pk: `GLOBAL#${survivor}`, sk: `MERGED#${merged}` }),
-  meta: (globalId: string) => ({ pk: `GLOBAL#${globalId}`, sk: 'META' }),
+  nativeClaim: (vendor: string, instance: string, entityType: string, nativeId: string) => ({ pk: `NATIVE#${vendor}#${instance}#${entityType}#${nativeId}`, sk: SORT_KEY.claim }),
+  globalPartition: (globalId: string) => `GLOBAL#${globalId}`,
+  link: (globalId: string, vendor: string, instance: string) => ({ pk: `GLOBAL#${globalId}`, sk: `${SORT_KEY.link}${vendor}#${instance}` }),
+  version: (globalId: string, vendor: string, instance: string) => ({ pk: `GLOBAL#${globalId}`, sk: `${SORT_KEY.version}${vendor}#${instance}` }),
+  mergeMarker: (survivor: string, merged: string) => ({ pk: `GLOBAL#${survivor}`, sk: `${SORT_KEY.mergeMarker}${merged}` }),
+  meta: (globalId: string) => ({ pk: `GLOBAL#${globalId}`, sk: SORT_KEY.meta }),
 };
