@@ -1,8 +1,10 @@
+import { CurrencyCode } from '../../canonical';
 import type { PsaPort, PsaProjectDraft } from '../opportunity-to-project/ports';
 import type { AuditTrail } from '../shared/audit-trail';
 import { ClientCredentialsToken, sendWithOneRefresh } from '../shared/http/credential-refresh';
 import { vendorRequest, type VendorResponse } from '../shared/http/vendor-http';
 import { type VendorCall, VendorRejectedError, VendorThrottledError, VendorUnavailableError } from '../shared/vendor-errors';
+import { RateCardNotRepresentableError, type RateCardVersionPlan, planKantataRateCard } from './rate-card-plan';
 
 /** Kantata OAuth 2.0 client credentials, as stored in the instance's secret. */
 export interface KantataCredentials {
@@ -31,10 +33,25 @@ interface Envelope {
   readonly [key: string]: unknown;
 }
 
+/** The objects under one top-level key of an envelope, in `results` order when given, else as listed. */
+function sideLoaded(envelope: Envelope, key: string, order?: readonly { key: string; id: string }[]): (Record<string, unknown> & { id: string })[] {
+  const byId = (envelope[key] ?? {}) as Record<string, Record<string, unknown>>;
+  const ids = order ? order.filter((r) => r.key === key).map((r) => r.id) : Object.keys(byId);
+  return ids.flatMap((id) => (byId[id] ? [{ ...byId[id], id: String(id) }] : []));
+}
+
+/** A rate card ready to write: Kantata versions and the Kantata id of each role named. */
+interface PreparedRateCard {
+  readonly versions: readonly RateCardVersionPlan[];
+  readonly roleIds: ReadonlyMap<string, string>;
+}
+
 /**
  * The PSA port on Kantata OX (REST v1). Kantata's POST has no idempotency key, so this adapter
  * attaches our global id as an external reference to every project it creates and can find it again
- * by that reference; the workflow reserves the create in the registry before calling it. Throttling is
+ * by that reference; the workflow reserves the create in the registry before calling it. Tasks,
+ * milestones and the rate card are filled in by looking first, so a recovered project is completed
+ * rather than duplicated. Rate cards need an account user with Kantata's Administrator access. Throttling is
  * a 429 without Retry-After: the state machine's backoff with jitter owns the retry.
  */
 export class KantataPsa implements PsaPort {
@@ -56,7 +73,9 @@ export class KantataPsa implements PsaPort {
   }
 
   async createProject(project: PsaProjectDraft): Promise<{ id: string }> {
-    const workspaceId = await this.create('workspaces', 'workspace', project.externalReference, {
+    // Everything that could refuse the rate card is checked before the first write.
+    const rateCard = await this.prepareRateCard(project);
+    const workspace = await this.write('POST', 'workspaces', 'workspace', project.externalReference, {
       title: project.name,
       description: `${project.customerName}: ${project.billingModel}`,
       currency: project.currency,
@@ -65,38 +84,110 @@ export class KantataPsa implements PsaPort {
       ...(project.budget ? { budgeted: true, price_in_cents: project.budget.amountMinor } : {}),
     });
     // The reference first: from here on a crash is recoverable by findProjectByExternalReference.
-    await this.create('external_references', 'external_reference', project.externalReference, {
+    await this.write('POST', 'external_references', 'external_reference', project.externalReference, {
       subject_type: 'workspace',
-      subject_id: workspaceId,
+      subject_id: workspace.id,
       service_name: SERVICE_NAME,
       service_model: 'project',
       service_model_ref: project.externalReference,
     });
+    await this.fillInShell(workspace.id, project, rateCard);
+    return { id: workspace.id };
+  }
+
+  async completeProject(projectId: string, project: PsaProjectDraft): Promise<void> {
+    await this.fillInShell(projectId, project, await this.prepareRateCard(project));
+  }
+
+  /** Tasks, milestones and rate card: whatever of them the workspace lacks, so a re-run after a crash completes it. */
+  private async fillInShell(workspaceId: string, project: PsaProjectDraft, rateCard: PreparedRateCard | undefined): Promise<void> {
+    const existing = new Set((await this.list<{ title?: string; story_type?: string }>('stories', { workspace_id: workspaceId })).map((st) => `${st.story_type}:${st.title}`));
     for (const task of project.tasks) {
-      await this.create('stories', 'story', project.externalReference, { workspace_id: workspaceId, title: task.name, story_type: 'task', billable: task.billable });
+      if (existing.has(`task:${task.name}`)) continue;
+      await this.write('POST', 'stories', 'story', project.externalReference, { workspace_id: workspaceId, title: task.name, story_type: 'task', billable: task.billable });
     }
     for (const milestone of project.milestones) {
-      await this.create('stories', 'story', project.externalReference, {
+      if (existing.has(`milestone:${milestone.name}`)) continue;
+      await this.write('POST', 'stories', 'story', project.externalReference, {
         workspace_id: workspaceId,
         title: milestone.name,
         story_type: 'milestone',
         ...(milestone.dueDate ? { due_date: milestone.dueDate } : {}),
       });
     }
-    return { id: workspaceId };
+    if (rateCard) await this.applyRateCard(workspaceId, project, rateCard);
   }
 
-  private async create(collection: string, key: string, recordKey: string, attributes: Record<string, unknown>): Promise<string> {
-    const call: VendorCall = { vendor: 'kantata', instance: this.options.instance, operation: `create ${key}` };
+  /** The contract's rate card cut into Kantata versions, with each role's Kantata id; undefined when the contract has none. */
+  private async prepareRateCard(project: PsaProjectDraft): Promise<PreparedRateCard | undefined> {
+    if (project.rateCard.length === 0) return undefined;
+    const currency = CurrencyCode.safeParse(project.currency);
+    if (!currency.success) throw new RateCardNotRepresentableError(`Kantata rate cards need an ISO currency; the project has "${project.currency}"`);
+    const versions = planKantataRateCard(project.rateCard, currency.data);
+    const roles = new Map((await this.list<{ name?: string }>('roles', {})).map((role) => [role.name ?? '', role.id]));
+    const unknown = [...new Set(project.rateCard.map((line) => line.role))].filter((role) => !roles.has(role));
+    if (unknown.length) throw new RateCardNotRepresentableError(`Kantata has no role named ${unknown.map((r) => `"${r}"`).join(', ')}; add it in Kantata or correct the contract's rate card`);
+    return { versions, roleIds: roles };
+  }
+
+  /**
+   * Builds a Rate Card Set for the contract (a version per effective date, a rate card in the project's
+   * currency, a Rate Card Role per role and version) and points the workspace at it. Pointing the
+   * workspace is the commit: a workspace that has its rate card is skipped, and a crash before it leaves
+   * an unattached set (its title names the project's global id) that the re-run does not reuse.
+   */
+  private async applyRateCard(workspaceId: string, project: PsaProjectDraft, rateCard: PreparedRateCard): Promise<void> {
+    const [workspace] = await this.list<{ rate_card_id?: string | null }>('workspaces', { only: workspaceId });
+    if (workspace?.rate_card_id) return;
+    const ref = project.externalReference;
+    const set = await this.write('POST', 'rate_card_sets', 'rate_card_set', ref, { title: `${project.name} contract rates (${ref})` });
+    let rateCardId: string | undefined;
+    for (const version of rateCard.versions) {
+      const setVersion = await this.write('POST', 'rate_card_set_versions', 'rate_card_set_version', ref, { rate_card_set_id: set.id, effective_date: version.effectiveDate }, 'rate_card_versions');
+      let rateCardVersionId: string | undefined;
+      if (rateCardId === undefined) {
+        // The first set version gets the rate card; Kantata gives it a version there and in every later set version.
+        const card = await this.write('POST', 'rate_cards', 'rate_card', ref, { rate_card_set_version_id: setVersion.id, currency: project.currency }, 'rate_card_versions');
+        rateCardId = card.id;
+        rateCardVersionId = sideLoaded(card.envelope, 'rate_card_versions').find((v) => String(v.rate_card_id) === card.id)?.id;
+      } else {
+        rateCardVersionId = sideLoaded(setVersion.envelope, 'rate_card_versions').find((v) => String(v.rate_card_id) === rateCardId)?.id;
+      }
+      if (!rateCardVersionId) throw new VendorUnavailableError(this.call('create rate card version'), `no rate card version for ${version.effectiveDate} in the response`);
+      for (const [role, rate] of version.ratesInMinorUnits) {
+        await this.write('POST', 'rate_card_roles', 'rate_card_role', ref, { rate_card_version_id: rateCardVersionId, role_id: rateCard.roleIds.get(role), rate });
+      }
+    }
+    await this.write('PUT', `workspaces/${workspaceId}`, 'workspace', ref, { rate_card_id: rateCardId });
+  }
+
+  /** Every object of a collection matching the filters, following Kantata's pages. */
+  private async list<T>(collection: string, filters: Record<string, string>): Promise<(T & { id: string })[]> {
+    const call = this.call(`list ${collection}`);
+    const objects: (T & { id: string })[] = [];
+    for (let page = 1; ; page++) {
+      const query = new URLSearchParams({ ...filters, per_page: '200', page: String(page) });
+      const response = await this.send(call, 'GET', `/api/v1/${collection}.json?${query.toString()}`);
+      if (response.status !== 200) throw this.errorFor(call, response);
+      const envelope = response.json<Envelope>() ?? {};
+      objects.push(...sideLoaded(envelope, collection, envelope.results).map((o) => o as T & { id: string }));
+      const meta = envelope.meta as { page_count?: number } | undefined;
+      if (page >= (meta?.page_count ?? 1)) return objects;
+    }
+  }
+
+  /** One audited write; returns the id of the object written and the response envelope. */
+  private async write(method: 'POST' | 'PUT', path: string, key: string, recordKey: string, attributes: Record<string, unknown>, include?: string): Promise<{ id: string; envelope: Envelope }> {
+    const call = this.call(`${method === 'POST' ? 'create' : 'update'} ${key}`);
     const body = { [key]: attributes };
-    const response = await this.send(call, 'POST', `/api/v1/${collection}.json`, body);
+    const response = await this.send(call, method, `/api/v1/${path}.json${include ? `?include=${include}` : ''}`, body);
     const ok = response.status === 200 || response.status === 201;
     await this.options.audit.record({
       vendor: 'kantata',
       instance: this.options.instance,
       recordType: key,
       recordKey,
-      operation: 'create',
+      operation: method === 'POST' ? 'create' : 'update',
       execution: this.options.execution,
       correlationId: this.options.correlationId,
       payload: body,
@@ -105,9 +196,14 @@ export class KantataPsa implements PsaPort {
       at: new Date(),
     });
     if (!ok) throw this.errorFor(call, response);
-    const id = response.json<Envelope>()?.results?.find((r) => r.key === collection)?.id;
-    if (!id) throw new VendorUnavailableError(call, `HTTP ${response.status} without a ${collection} result`);
-    return String(id);
+    const envelope = response.json<Envelope>() ?? {};
+    const id = envelope.results?.[0]?.id;
+    if (!id) throw new VendorUnavailableError(call, `HTTP ${response.status} without a result`);
+    return { id: String(id), envelope };
+  }
+
+  private call(operation: string): VendorCall {
+    return { vendor: 'kantata', instance: this.options.instance, operation };
   }
 
   private async send(call: VendorCall, method: string, path: string, body?: unknown): Promise<VendorResponse> {

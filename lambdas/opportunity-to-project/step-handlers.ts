@@ -110,6 +110,7 @@ const REMEDIATION: Readonly<Record<string, string>> = {
   VendorRejected: 'The vendor refused the data for the reason above; correct it in the source system, then increase the sync revision.',
   VendorAuthenticationFailed: "Renew the vendor instance's credentials in Secrets Manager, then increase the sync revision.",
   CrossReferenceConflict: 'Two records claim the same vendor id; merge them in the CRM, then increase the sync revision.',
+  RateCardNotRepresentable: "Correct the deal's rate card, or add the missing role in the PSA, then increase the sync revision.",
 };
 
 /** The exception key of the deal an execution works on. */

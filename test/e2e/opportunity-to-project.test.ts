@@ -18,7 +18,7 @@ afterAll(async () => env?.stop());
 
 const json = { 'content-type': 'application/json' };
 
-async function createDeal(overrides: Record<string, string> = {}, company = 'Globex Corporation'): Promise<string> {
+async function createDeal(overrides: Record<string, string> = {}, company = 'Globex Corporation', extraLineItems: Record<string, string>[] = []): Promise<string> {
   const response = await fetch(`${env.hubspot.url}/__sandbox/deals`, {
     method: 'POST',
     headers: json,
@@ -39,9 +39,12 @@ async function createDeal(overrides: Record<string, string> = {}, company = 'Glo
       },
       company: { name: company, country: 'US', city: 'Springfield' },
       lineItems: [
-        { name: 'Consultant', price: '165.50', ps_line_type: 'rate', ps_effective_from: '2026-12-01' },
+        { name: 'Consultant', price: '165.50', ps_line_type: 'rate', ps_effective_from: '2026-12-01', ps_effective_to: '2027-03-31' },
+        { name: 'Consultant', price: '172.00', ps_line_type: 'rate', ps_effective_from: '2027-04-01' },
+        { name: 'Principal', price: '275', ps_line_type: 'rate', ps_effective_from: '2026-12-01' },
         { name: 'Discovery', ps_line_type: 'task', ps_estimated_hours: '40' },
         { name: 'Design signed off', price: '25000', quantity: '1', ps_line_type: 'milestone' },
+        ...extraLineItems,
       ],
     }),
   });
@@ -58,6 +61,7 @@ function counts() {
     customers: env.netsuite.us.records('customer').length + env.netsuite.ca.records('customer').length,
     jobs: env.netsuite.us.records('job').length + env.netsuite.ca.records('job').length,
     workspaces: env.kantata.objects('workspaces').length,
+    rateCardSets: env.kantata.objects('rate_card_sets').length,
     executions: env.stack.stepFunctions.executions.length,
   };
 }
@@ -65,14 +69,14 @@ function counts() {
 describe('opportunity to project on the local stack', () => {
   let dealId: string;
 
-  it('turns one won deal into exactly one customer, one ERP project, one PSA project with its tasks, and the ids in the CRM', async () => {
+  it('turns one won deal into exactly one customer, one ERP project, one PSA project with its tasks and rate card, and the ids in the CRM', async () => {
     dealId = await createDeal();
     await closeWin(dealId);
 
     const [customer] = env.netsuite.us.records('customer');
     const [job] = env.netsuite.us.records('job');
     const [workspace] = env.kantata.objects('workspaces');
-    expect(counts()).toEqual({ customers: 1, jobs: 1, workspaces: 1, executions: 1 });
+    expect(counts()).toEqual({ customers: 1, jobs: 1, workspaces: 1, rateCardSets: 1, executions: 1 });
     expect(customer).toMatchObject({ companyName: 'Globex Corporation', currency: { refName: 'USD' }, terms: { refName: 'NET30' } });
     expect(job).toMatchObject({ parent: { id: customer!.id }, companyName: 'Globex Corporation rollout' });
     expect(env.kantata.objects('stories').map((s) => [s.title, s.story_type])).toEqual([
@@ -82,6 +86,16 @@ describe('opportunity to project on the local stack', () => {
     expect(env.kantata.objects('external_references')).toEqual([expect.objectContaining({ subject_id: workspace!.id, service_name: 'ps-sync' })]);
     // Kantata carries money as *_in_cents with a currency.
     expect(workspace).toMatchObject({ currency: 'USD', price_in_cents: 12500000 });
+    // The rate card, read back through Kantata's own objects: the workspace's rate card, its version per date, cents per hour by role.
+    const roleName = new Map(env.kantata.objects('roles').map((r) => [r.id, r.name]));
+    const rates = env.kantata
+      .objects('rate_card_versions')
+      .filter((v) => v.rate_card_id === workspace!.rate_card_id)
+      .map((v) => [v.effective_date, Object.fromEntries(env.kantata.objects('rate_card_roles').filter((r) => r.rate_card_version_id === v.id).map((r) => [roleName.get(String(r.role_id)), r.rate]))]);
+    expect(rates).toEqual([
+      ['2026-12-01', { Consultant: 16550, Principal: 27500 }],
+      ['2027-04-01', { Consultant: 17200, Principal: 27500 }],
+    ]);
     expect(env.hubspot.object('deals', dealId)?.properties).toMatchObject({
       ps_erp_customer_id: customer!.id,
       ps_erp_project_id: job!.id,
@@ -100,9 +114,18 @@ describe('opportunity to project on the local stack', () => {
     expect(writes).toEqual([
       'hubspot#hubspot-main#deal update ok',
       'kantata#kantata-global#external_reference create ok',
+      'kantata#kantata-global#rate_card create ok',
+      'kantata#kantata-global#rate_card_role create ok',
+      'kantata#kantata-global#rate_card_role create ok',
+      'kantata#kantata-global#rate_card_role create ok',
+      'kantata#kantata-global#rate_card_role create ok',
+      'kantata#kantata-global#rate_card_set create ok',
+      'kantata#kantata-global#rate_card_set_version create ok',
+      'kantata#kantata-global#rate_card_set_version create ok',
       'kantata#kantata-global#story create ok',
       'kantata#kantata-global#story create ok',
       'kantata#kantata-global#workspace create ok',
+      'kantata#kantata-global#workspace update ok',
       'netsuite#netsuite-us#customer upsert ok',
       'netsuite#netsuite-us#job upsert ok',
     ]);
@@ -168,6 +191,19 @@ describe('opportunity to project on the local stack', () => {
     });
   });
 
+  it('marks a deal whose rate card names a role the PSA lacks as needing attention, with the role, and makes no PSA project', async () => {
+    const before = counts();
+    const deal = await createDeal({}, 'Soylent Corp', [{ name: 'Astronaut', price: '990', ps_line_type: 'rate', ps_effective_from: '2026-12-01' }]);
+
+    await closeWin(deal);
+
+    expect({ workspaces: counts().workspaces, rateCardSets: counts().rateCardSets }).toEqual({ workspaces: before.workspaces, rateCardSets: before.rateCardSets });
+    expect(env.hubspot.object('deals', deal)?.properties).toMatchObject({
+      ps_sync_status: 'needs-attention',
+      ps_sync_message: expect.stringContaining('Kantata has no role named "Astronaut"'),
+    });
+  });
+
   it('runs the deal again under a new execution name once the data is fixed and the revision bumped, and closes the exception', async () => {
     const fixing = await createDeal({ ps_tax_profile: '' }, 'Wayne Enterprises');
     await closeWin(fixing);
@@ -210,7 +246,7 @@ describe('opportunity to project on the local stack', () => {
 
     await closeWin(throttled);
 
-    expect(counts()).toEqual({ customers: before.customers + 1, jobs: before.jobs + 1, workspaces: before.workspaces + 1, executions: before.executions + 1 });
+    expect(counts()).toEqual({ customers: before.customers + 1, jobs: before.jobs + 1, workspaces: before.workspaces + 1, rateCardSets: before.rateCardSets + 1, executions: before.executions + 1 });
     expect(env.netsuite.us.requests.filter((r) => r.method === 'PUT' && r.path.includes('/customer/') && r.status === 429)).toHaveLength(2);
     expect(env.hubspot.object('deals', throttled)?.properties.ps_sync_status).toBe('synced');
   });

@@ -40,6 +40,7 @@ function world() {
   const psa: PsaPort = {
     findProjectByExternalReference: async (ref) => (psaProjects.some((p) => p.externalReference === ref) ? { id: 'W1' } : undefined),
     createProject: async (p) => (psaProjects.push(p), { id: `W${psaProjects.length}` }),
+    completeProject: async () => undefined,
   };
   const deps: StepDependencies = {
     config: exampleConfig(),

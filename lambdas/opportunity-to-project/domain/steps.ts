@@ -2,7 +2,7 @@ import type { OpportunityWonEvent, ProjectActivatedEvent, SystemRef, Vendor } fr
 import type { CrossReferenceRegistry } from '../../shared/cross-reference/registry';
 import { CrossReferenceConflictError } from '../../shared/cross-reference/registry';
 import { deterministicUuid } from '../../shared/deterministic-id';
-import type { CrmPort, CrmWriteBack, ErpPort, PsaPort } from '../ports';
+import type { CrmPort, CrmWriteBack, ErpPort, PsaPort, PsaProjectDraft } from '../ports';
 import type { ValidOpportunity } from './validate-opportunity';
 
 /**
@@ -64,18 +64,8 @@ export async function createPsaProject(
 ): Promise<{ psaProjectId: string; recovered: boolean }> {
   const { event, validation, execution } = ctx;
   const target = system(validation.instances.psa, deps.vendorOf);
-  const reservation = await deps.registry.reserveCreate({ entityType: 'project', globalId: validation.projectGlobalId, target, executionId: execution });
-  if (reservation.outcome === 'existing') {
-    if (reservation.link.state === 'completed' && reservation.link.nativeId) return { psaProjectId: reservation.link.nativeId, recovered: true };
-    // Reserved earlier but not completed: the POST may or may not have happened. Look before creating.
-    const found = await deps.psa.findProjectByExternalReference(validation.projectGlobalId);
-    if (found) {
-      await deps.registry.completeCreate({ entityType: 'project', globalId: validation.projectGlobalId, target, nativeId: found.id });
-      return { psaProjectId: found.id, recovered: true };
-    }
-  }
   const p = event.payload;
-  const created = await deps.psa.createProject({
+  const draft: PsaProjectDraft = {
     externalReference: validation.projectGlobalId,
     name: p.opportunity.name,
     customerName: p.account.name,
@@ -87,7 +77,20 @@ export async function createPsaProject(
     tasks: p.contract.tasks,
     milestones: p.contract.milestones,
     rateCard: p.contract.rateCard,
-  });
+  };
+  const reservation = await deps.registry.reserveCreate({ entityType: 'project', globalId: validation.projectGlobalId, target, executionId: execution });
+  if (reservation.outcome === 'existing') {
+    if (reservation.link.state === 'completed' && reservation.link.nativeId) return { psaProjectId: reservation.link.nativeId, recovered: true };
+    // Reserved earlier but not completed: the POST may or may not have happened. Look before creating,
+    // and finish a shell the crash cut short (tasks, milestones, rate card).
+    const found = await deps.psa.findProjectByExternalReference(validation.projectGlobalId);
+    if (found) {
+      await deps.psa.completeProject(found.id, draft);
+      await deps.registry.completeCreate({ entityType: 'project', globalId: validation.projectGlobalId, target, nativeId: found.id });
+      return { psaProjectId: found.id, recovered: true };
+    }
+  }
+  const created = await deps.psa.createProject(draft);
   await deps.registry.completeCreate({ entityType: 'project', globalId: validation.projectGlobalId, target, nativeId: created.id });
   return { psaProjectId: created.id, recovered: false };
 }

@@ -2,10 +2,12 @@ import { randomUUID } from 'node:crypto';
 import { type RunningSandbox, type SandboxRequest, type SandboxResponse, readJson, startSandbox } from '../sandbox-kit';
 
 /**
- * A Kantata OX account on loopback: REST v1 workspaces, stories and external references with
- * Kantata's envelope (`count`, `results`, objects by id, `meta`), string ids, POST without an
- * idempotency key (posting twice makes two), OAuth 2.0 bearer tokens that expire, and 429 without
- * Retry-After, with a stricter limit on workspace creation.
+ * A Kantata OX account on loopback: REST v1 workspaces, stories, external references, account roles
+ * and the rate card model (Rate Card Sets, their Rate Card Set Versions effective by date, Rate Cards
+ * per currency with a Rate Card Version per set version, and Rate Card Roles: the bill rate of one
+ * role, in cents per hour), with Kantata's envelope (`count`, `results`, objects by id, `meta`),
+ * string ids, POST without an idempotency key (posting twice makes two), OAuth 2.0 bearer tokens that
+ * expire, and 429 without Retry-After, with a stricter limit on workspace creation.
  */
 
 /** Options of {@link startKantataSandbox}. */
@@ -21,10 +23,22 @@ export interface KantataSandboxOptions {
   /** @default 10_000 */
   readonly windowMs?: number;
   readonly port?: number;
+  /** The account's roles, by name. @default Principal, Consultant, Project Manager, Analyst */
+  readonly roles?: readonly string[];
 }
 
 type KantataObject = Record<string, unknown> & { id: string };
-const COLLECTIONS = { workspaces: 'workspace', stories: 'story', external_references: 'external_reference' } as const;
+const COLLECTIONS = {
+  workspaces: 'workspace',
+  stories: 'story',
+  external_references: 'external_reference',
+  roles: 'role',
+  rate_card_sets: 'rate_card_set',
+  rate_card_set_versions: 'rate_card_set_version',
+  rate_cards: 'rate_card',
+  rate_card_versions: 'rate_card_version',
+  rate_card_roles: 'rate_card_role',
+} as const;
 type Collection = keyof typeof COLLECTIONS;
 
 /** A running Kantata sandbox. */
@@ -34,7 +48,7 @@ export interface KantataSandbox extends RunningSandbox {
 
 /** Starts the sandbox. */
 export async function startKantataSandbox(options: KantataSandboxOptions): Promise<KantataSandbox> {
-  const store: Record<Collection, Map<string, KantataObject>> = { workspaces: new Map(), stories: new Map(), external_references: new Map() };
+  const store = Object.fromEntries(Object.keys(COLLECTIONS).map((c) => [c, new Map<string, KantataObject>()])) as Record<Collection, Map<string, KantataObject>>;
   const tokens = new Map<string, number>();
   let nextId = 39000;
   let windowStart = Date.now();
@@ -55,7 +69,62 @@ export async function startKantataSandbox(options: KantataSandboxOptions): Promi
       },
     };
   };
-  const required: Record<Collection, string[]> = { workspaces: ['title'], stories: ['title', 'workspace_id'], external_references: ['subject_type', 'subject_id', 'service_name', 'service_model_ref'] };
+  const required: Partial<Record<Collection, string[]>> = {
+    workspaces: ['title'],
+    stories: ['title', 'workspace_id'],
+    external_references: ['subject_type', 'subject_id', 'service_name', 'service_model_ref'],
+    rate_card_sets: ['title'],
+    rate_card_set_versions: ['rate_card_set_id', 'effective_date'],
+    rate_cards: ['rate_card_set_version_id', 'currency'],
+    rate_card_roles: ['rate_card_version_id', 'role_id', 'rate'],
+  };
+  const now = () => new Date().toISOString();
+  const insert = (collection: Collection, attributes: Record<string, unknown>): KantataObject => {
+    const object: KantataObject = { ...attributes, id: String(nextId++), created_at: now(), updated_at: now() };
+    for (const k of Object.keys(object)) if (k.endsWith('_id') && object[k] !== undefined && object[k] !== null) object[k] = String(object[k]);
+    store[collection].set(object.id, object);
+    return object;
+  };
+  for (const name of options.roles ?? ['Principal', 'Consultant', 'Project Manager', 'Analyst']) insert('roles', { name });
+  const invalid = (field: string, message: string) => errors(422, [{ type: 'validation', message, field }]);
+  /** Kantata's own consistency rules for the rate card model, checked before anything is stored. */
+  const rateCardRules = (collection: Collection, a: Record<string, unknown>): SandboxResponse | undefined => {
+    if (collection === 'rate_card_set_versions') {
+      if (!store.rate_card_sets.has(String(a.rate_card_set_id))) return invalid('rate_card_set_id', 'rate card set does not exist');
+      if (!/^\d{4}-\d{2}-\d{2}$/.test(String(a.effective_date))) return invalid('effective_date', 'effective date is not a date');
+      const taken = [...store.rate_card_set_versions.values()].some((v) => v.rate_card_set_id === String(a.rate_card_set_id) && v.effective_date === a.effective_date);
+      if (taken) return invalid('effective_date', 'effective date has already been taken');
+    }
+    if (collection === 'rate_cards') {
+      const version = store.rate_card_set_versions.get(String(a.rate_card_set_version_id));
+      if (!version) return invalid('rate_card_set_version_id', 'rate card set version does not exist');
+      if (!/^[A-Z]{3}$/.test(String(a.currency))) return invalid('currency', 'currency is not a currency code');
+      const setId = version.rate_card_set_id;
+      if ([...store.rate_cards.values()].some((c) => c.rate_card_set_id === setId && c.currency === a.currency)) return invalid('currency', 'currency has already been taken on this rate card set');
+    }
+    if (collection === 'rate_card_roles') {
+      if (!store.rate_card_versions.has(String(a.rate_card_version_id))) return invalid('rate_card_version_id', 'rate card version does not exist');
+      if (!store.roles.has(String(a.role_id))) return invalid('role_id', 'role does not exist');
+      if (!Number.isSafeInteger(a.rate) || (a.rate as number) < 0) return invalid('rate', 'rate must be a whole number of cents, not negative');
+      const taken = [...store.rate_card_roles.values()].some((r) => r.rate_card_version_id === String(a.rate_card_version_id) && r.role_id === String(a.role_id));
+      if (taken) return invalid('role_id', 'role has already been taken on this rate card version');
+    }
+    return undefined;
+  };
+  /** What Kantata does beside storing: a rate card gets a version in its set version, a new set version a version of every rate card. */
+  const sideEffects = (collection: Collection, object: KantataObject): KantataObject[] => {
+    if (collection === 'rate_cards') {
+      const version = store.rate_card_set_versions.get(String(object.rate_card_set_version_id))!;
+      object.rate_card_set_id = version.rate_card_set_id;
+      delete object.rate_card_set_version_id;
+      return [insert('rate_card_versions', { rate_card_id: object.id, rate_card_set_version_id: version.id, effective_date: version.effective_date })];
+    }
+    if (collection === 'rate_card_set_versions') {
+      const cards = [...store.rate_cards.values()].filter((c) => c.rate_card_set_id === object.rate_card_set_id);
+      return cards.map((c) => insert('rate_card_versions', { rate_card_id: c.id, rate_card_set_version_id: object.id, effective_date: object.effective_date }));
+    }
+    return [];
+  };
 
   const create = (collection: Collection) => (request: SandboxRequest): SandboxResponse => {
     if (collection === 'workspaces') {
@@ -69,20 +138,40 @@ export async function startKantataSandbox(options: KantataSandboxOptions): Promi
     const body = readJson<Record<string, Record<string, unknown>>>(request);
     const attributes = body.ok ? body.value[COLLECTIONS[collection]] : undefined;
     if (!attributes) return errors(400, [{ type: 'system', message: `Expected a ${COLLECTIONS[collection]} object` }]);
-    const missing = required[collection].filter((f) => attributes[f] === undefined || attributes[f] === '');
+    const missing = (required[collection] ?? []).filter((f) => attributes[f] === undefined || attributes[f] === '');
     if (missing.length) return errors(422, missing.map((f) => ({ type: 'validation', message: `${f} can't be blank`, field: f })));
     if (collection === 'stories' && !store.workspaces.has(String(attributes.workspace_id))) return errors(422, [{ type: 'validation', message: 'workspace does not exist', field: 'workspace_id' }]);
     if (collection === 'external_references' && String(attributes.subject_type).toLowerCase() === 'workspace' && !store.workspaces.has(String(attributes.subject_id))) {
       return errors(422, [{ type: 'validation', message: 'subject does not exist', field: 'subject_id' }]);
     }
-    const id = String(nextId++);
-    const object: KantataObject = { ...attributes, id, created_at: new Date().toISOString(), updated_at: new Date().toISOString() };
-    if (collection === 'external_references' || collection === 'stories' || collection === 'workspaces') for (const k of ['subject_id', 'workspace_id']) if (object[k] !== undefined) object[k] = String(object[k]);
-    store[collection].set(id, object);
-    return { ...envelope(collection, [object]), status: 200 };
+    const refused = rateCardRules(collection, attributes);
+    if (refused) return refused;
+    const object = insert(collection, attributes);
+    const related = sideEffects(collection, object);
+    const response = envelope(collection, [object]);
+    // Kantata side-loads what `include` names; the rate card versions a create made are what a client needs next.
+    const includes = (request.query.get('include') ?? '').split(',');
+    if (related.length && includes.includes('rate_card_versions')) return { ...response, json: { ...(response.json as object), rate_card_versions: Object.fromEntries(related.map((v) => [v.id, v])) } };
+    return response;
+  };
+  /** PUT /workspaces/{id}.json: the attributes a client may change, among them the workspace's rate card. */
+  const updateWorkspace = (request: SandboxRequest): SandboxResponse => {
+    const workspace = store.workspaces.get(request.params.file!.replace(/\.json$/, ''));
+    if (!workspace) return errors(404, [{ type: 'system', message: 'Not found' }]);
+    const body = readJson<{ workspace?: Record<string, unknown> }>(request);
+    const attributes = body.ok ? body.value.workspace : undefined;
+    if (!attributes) return errors(400, [{ type: 'system', message: 'Expected a workspace object' }]);
+    if (attributes.rate_card_id !== undefined) {
+      const card = store.rate_cards.get(String(attributes.rate_card_id));
+      if (!card) return invalid('rate_card_id', 'rate card does not exist');
+      if (workspace.currency !== undefined && card.currency !== workspace.currency) return invalid('rate_card_id', `rate card currency ${String(card.currency)} does not match the project currency ${String(workspace.currency)}`);
+    }
+    for (const [k, v] of Object.entries(attributes)) if (k !== 'id') workspace[k] = k.endsWith('_id') && v !== null ? String(v) : v;
+    workspace.updated_at = now();
+    return envelope('workspaces', [workspace]);
   };
   const list = (collection: Collection) => (request: SandboxRequest): SandboxResponse => {
-    const filters = ['subject_type', 'subject_id', 'service_name', 'service_model', 'service_model_ref', 'workspace_id'].flatMap((f) => {
+    const filters = ['subject_type', 'subject_id', 'service_name', 'service_model', 'service_model_ref', 'workspace_id', 'rate_card_set_id', 'rate_card_version_id', 'rate_card_id', 'rate_card_set_version_id'].flatMap((f) => {
       const v = request.query.get(f);
       return v === null ? [] : [[f, v] as const];
     });
@@ -125,9 +214,11 @@ export async function startKantataSandbox(options: KantataSandboxOptions): Promi
         },
       },
       ...(Object.keys(COLLECTIONS) as Collection[]).flatMap((collection) => [
-        { method: 'POST', pattern: `/api/v1/${collection}.json`, handle: create(collection) },
+        // Roles and rate card versions are made by the account and by Kantata, not posted by clients.
+        ...(collection === 'roles' || collection === 'rate_card_versions' ? [] : [{ method: 'POST', pattern: `/api/v1/${collection}.json`, handle: create(collection) }]),
         { method: 'GET', pattern: `/api/v1/${collection}.json`, handle: list(collection) },
       ]),
+      { method: 'PUT', pattern: '/api/v1/workspaces/:file', handle: updateWorkspace },
     ],
   });
   return { ...sandbox, objects: (collection) => [...store[collection].values()] };

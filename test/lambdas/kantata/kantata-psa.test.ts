@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { KantataPsa } from '../../../lambdas/kantata/kantata-psa';
+import type { PsaProjectDraft } from '../../../lambdas/opportunity-to-project/ports';
 import type { AuditEntry } from '../../../lambdas/shared/audit-trail';
 import { type KantataSandbox, startKantataSandbox } from '../../../local/sandboxes/kantata/kantata-sandbox';
 
@@ -40,5 +41,70 @@ describe('KantataPsa against the Kantata sandbox', () => {
     await expect(psa().createProject(project)).rejects.toMatchObject({ name: 'VendorThrottled', retryAfterSeconds: undefined });
     kantata.injectFault({ method: 'POST', pathPrefix: '/api/v1/workspaces', response: { status: 422, json: { errors: [{ type: 'validation', message: "title can't be blank" }] } } });
     await expect(psa().createProject(project)).rejects.toMatchObject({ name: 'VendorRejected', code: 'validation' });
+  });
+
+  describe('the rate card', () => {
+    const withRates: PsaProjectDraft = {
+      ...project,
+      currency: 'USD',
+      tasks: [{ name: 'Discovery', billable: true }],
+      milestones: [{ name: 'Design signed off', amount: { amountMinor: 2500000, currency: 'USD' } }],
+      rateCard: [
+        { role: 'Principal', hourlyRate: '275.00', effectiveFrom: '2026-11-01' },
+        { role: 'Consultant', hourlyRate: '165.50', effectiveFrom: '2026-11-01', effectiveTo: '2027-03-31' },
+        { role: 'Consultant', hourlyRate: '172.00', effectiveFrom: '2027-04-01' },
+      ],
+    };
+    /** The rates Kantata holds for the workspace, read back through its own objects: date -> role -> cents. */
+    const ratesOf = (workspaceId: string) => {
+      const workspace = kantata!.objects('workspaces').find((w) => w.id === workspaceId)!;
+      const roleName = new Map(kantata!.objects('roles').map((r) => [r.id, r.name]));
+      const versions = kantata!.objects('rate_card_versions').filter((v) => v.rate_card_id === workspace.rate_card_id);
+      return Object.fromEntries(
+        versions.map((v) => [
+          v.effective_date,
+          Object.fromEntries(kantata!.objects('rate_card_roles').filter((r) => r.rate_card_version_id === v.id).map((r) => [roleName.get(String(r.role_id)), r.rate])),
+        ]),
+      );
+    };
+
+    it('builds a rate card set with a version per effective date and points the workspace at it', async () => {
+      kantata = await startKantataSandbox({ clientId: 'kid', clientSecret: 'ksecret' });
+
+      const created = await psa().createProject(withRates);
+
+      expect(ratesOf(created.id)).toEqual({
+        '2026-11-01': { Principal: 27500, Consultant: 16550 },
+        '2027-04-01': { Principal: 27500, Consultant: 17200 },
+      });
+      expect(kantata.objects('rate_card_sets')).toHaveLength(1);
+    });
+
+    it('refuses a role Kantata does not have before writing anything', async () => {
+      kantata = await startKantataSandbox({ clientId: 'kid', clientSecret: 'ksecret', roles: ['Principal'] });
+
+      await expect(psa().createProject(withRates)).rejects.toMatchObject({ name: 'RateCardNotRepresentable', message: expect.stringContaining('Kantata has no role named "Consultant"') });
+      expect(kantata.objects('workspaces')).toEqual([]);
+    });
+
+    it('completes a shell a failure cut short without duplicating what exists, and leaves a complete one alone', async () => {
+      kantata = await startKantataSandbox({ clientId: 'kid', clientSecret: 'ksecret' });
+      kantata.injectFault({ method: 'POST', pathPrefix: '/api/v1/rate_card_sets', response: { status: 503, json: { errors: [{ type: 'system', message: 'unavailable' }] } } });
+      const audit: AuditEntry[] = [];
+      await expect(psa(audit).createProject(withRates)).rejects.toMatchObject({ name: 'VendorUnavailable' });
+      const found = await psa().findProjectByExternalReference('g-9');
+
+      await psa().completeProject(found!.id, withRates);
+      const writesBefore = kantata.requests.filter((r) => r.method !== 'GET' && r.path.startsWith('/api/')).length;
+      await psa().completeProject(found!.id, withRates);
+
+      expect(kantata.objects('workspaces')).toHaveLength(1);
+      expect(kantata.objects('stories').map((st) => [st.title, st.story_type])).toEqual([
+        ['Discovery', 'task'],
+        ['Design signed off', 'milestone'],
+      ]);
+      expect(ratesOf(found!.id)['2027-04-01']).toEqual({ Principal: 27500, Consultant: 17200 });
+      expect(kantata.requests.filter((r) => r.method !== 'GET' && r.path.startsWith('/api/')).length).toBe(writesBefore);
+    });
   });
 });

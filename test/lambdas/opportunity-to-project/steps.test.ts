@@ -30,6 +30,7 @@ class FakeErp implements ErpPort {
 /** A PSA whose create is not idempotent, as Kantata's POST is not. */
 class FakePsa implements PsaPort {
   readonly projects: (PsaProjectDraft & { id: string })[] = [];
+  readonly completions: string[] = [];
   failAfterCreate = false;
   async findProjectByExternalReference(ref: string) {
     const found = this.projects.find((p) => p.externalReference === ref);
@@ -39,6 +40,9 @@ class FakePsa implements PsaPort {
     this.projects.push({ ...p, id: String(39000 + this.projects.length) });
     if (this.failAfterCreate) throw new Error('connection reset after the POST was accepted');
     return { id: this.projects[this.projects.length - 1]!.id };
+  }
+  async completeProject(id: string) {
+    this.completions.push(id);
   }
 }
 
@@ -95,6 +99,8 @@ describe('opportunity to project steps', () => {
 
     expect(retried).toEqual({ psaProjectId: deps.psa.projects[0]!.id, recovered: true });
     expect(deps.psa.projects).toHaveLength(1);
+    // The crash may have cut the shell short: the recovered project is completed, not recreated.
+    expect(deps.psa.completions).toEqual([deps.psa.projects[0]!.id]);
   });
 
   it('give two deals of the same account one ERP customer', async () => {

@@ -94,4 +94,80 @@ describe('Kantata sandbox', () => {
     expect(creates[2]!.headers.get('retry-after')).toBeNull();
     expect((await api(t, 'GET', 'workspaces.json')).status).toBe(200);
   });
+
+  describe('rate cards (Kantata: Rate Card Sets, Set Versions by date, Rate Cards per currency, Rate Card Roles in cents per hour)', () => {
+    type Envelope = { results: { key: string; id: string }[]; errors?: { type: string; field?: string }[]; [key: string]: unknown };
+    const post = async (t: string, path: string, body: unknown) => {
+      const response = await api(t, 'POST', path, body);
+      return { status: response.status, body: (await response.json()) as Envelope };
+    };
+    const idOf = (e: Envelope) => e.results[0]!.id;
+
+    it('lists the account roles by name', async () => {
+      sandbox = await startKantataSandbox({ clientId: 'kid', clientSecret: 'ksecret', roles: ['Consultant', 'Principal'] });
+      const listed = (await (await api(await token(), 'GET', 'roles.json')).json()) as Envelope & { roles: Record<string, { name: string }> };
+
+      expect(listed.results.map((r) => listed.roles[r.id]!.name)).toEqual(['Consultant', 'Principal']);
+    });
+
+    it('gives a new rate card a version in its set version, and a later set version a version of every rate card', async () => {
+      sandbox = await startKantataSandbox({ clientId: 'kid', clientSecret: 'ksecret' });
+      const t = await token();
+      const set = idOf((await post(t, 'rate_card_sets.json', { rate_card_set: { title: 'Contract rates' } })).body);
+      const first = idOf((await post(t, 'rate_card_set_versions.json', { rate_card_set_version: { rate_card_set_id: set, effective_date: '2026-11-01' } })).body);
+
+      const card = (await post(t, 'rate_cards.json?include=rate_card_versions', { rate_card: { rate_card_set_version_id: first, currency: 'USD' } })).body;
+      const later = (await post(t, 'rate_card_set_versions.json?include=rate_card_versions', { rate_card_set_version: { rate_card_set_id: set, effective_date: '2027-04-01' } })).body;
+
+      const versions = (e: Envelope) => Object.values(e.rate_card_versions as Record<string, { rate_card_id: string; rate_card_set_version_id: string }>);
+      expect(versions(card)).toEqual([expect.objectContaining({ rate_card_id: idOf(card), rate_card_set_version_id: first })]);
+      expect(versions(later)).toEqual([expect.objectContaining({ rate_card_id: idOf(card), rate_card_set_version_id: idOf(later) })]);
+    });
+
+    it('refuses a second set version on the same date, a fractional rate, an unknown role and a role twice in one version, with 422 naming the field', async () => {
+      sandbox = await startKantataSandbox({ clientId: 'kid', clientSecret: 'ksecret' });
+      const t = await token();
+      const set = idOf((await post(t, 'rate_card_sets.json', { rate_card_set: { title: 'R' } })).body);
+      const version = idOf((await post(t, 'rate_card_set_versions.json', { rate_card_set_version: { rate_card_set_id: set, effective_date: '2026-11-01' } })).body);
+      const card = (await post(t, 'rate_cards.json?include=rate_card_versions', { rate_card: { rate_card_set_version_id: version, currency: 'USD' } })).body;
+      const rateCardVersion = Object.keys(card.rate_card_versions as object)[0]!;
+      const roles = (await (await api(t, 'GET', 'roles.json')).json()) as Envelope;
+      const role = roles.results[0]!.id;
+
+      const refusals = [
+        await post(t, 'rate_card_set_versions.json', { rate_card_set_version: { rate_card_set_id: set, effective_date: '2026-11-01' } }),
+        await post(t, 'rate_card_roles.json', { rate_card_role: { rate_card_version_id: rateCardVersion, role_id: role, rate: 165.5 } }),
+        await post(t, 'rate_card_roles.json', { rate_card_role: { rate_card_version_id: rateCardVersion, role_id: '1', rate: 16550 } }),
+      ];
+      const accepted = await post(t, 'rate_card_roles.json', { rate_card_role: { rate_card_version_id: rateCardVersion, role_id: role, rate: 16550 } });
+      const twice = await post(t, 'rate_card_roles.json', { rate_card_role: { rate_card_version_id: rateCardVersion, role_id: role, rate: 17000 } });
+
+      expect(refusals.map((r) => [r.status, r.body.errors?.[0]?.field])).toEqual([
+        [422, 'effective_date'],
+        [422, 'rate'],
+        [422, 'role_id'],
+      ]);
+      expect(accepted.status).toBe(200);
+      expect([twice.status, twice.body.errors?.[0]?.field]).toEqual([422, 'role_id']);
+      expect(sandbox.objects('rate_card_roles')).toEqual([expect.objectContaining({ role_id: role, rate: 16550 })]);
+    });
+
+    it('points a workspace at a rate card of its currency with PUT, and refuses one of another currency', async () => {
+      sandbox = await startKantataSandbox({ clientId: 'kid', clientSecret: 'ksecret' });
+      const t = await token();
+      const workspace = idOf((await post(t, 'workspaces.json', { workspace: { title: 'W', currency: 'USD' } })).body);
+      const set = idOf((await post(t, 'rate_card_sets.json', { rate_card_set: { title: 'R' } })).body);
+      const version = idOf((await post(t, 'rate_card_set_versions.json', { rate_card_set_version: { rate_card_set_id: set, effective_date: '2026-11-01' } })).body);
+      const euro = idOf((await post(t, 'rate_cards.json', { rate_card: { rate_card_set_version_id: version, currency: 'EUR' } })).body);
+      const dollar = idOf((await post(t, 'rate_cards.json', { rate_card: { rate_card_set_version_id: version, currency: 'USD' } })).body);
+
+      const wrong = await api(t, 'PUT', `workspaces/${workspace}.json`, { workspace: { rate_card_id: euro } });
+      const right = await api(t, 'PUT', `workspaces/${workspace}.json`, { workspace: { rate_card_id: dollar } });
+
+      expect(wrong.status).toBe(422);
+      expect(right.status).toBe(200);
+      const read = (await (await api(t, 'GET', `workspaces.json?only=${workspace}`)).json()) as { workspaces: Record<string, { rate_card_id: string }> };
+      expect(read.workspaces[workspace]!.rate_card_id).toBe(dollar);
+    });
+  });
 });
