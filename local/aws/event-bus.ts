@@ -3,9 +3,11 @@ import { type AwsJsonServer, AwsServiceError, startAwsJsonServer } from './aws-j
 import { matchesEventPattern } from './event-pattern';
 
 /**
- * EventBridge stand-in: `PutEvents` onto named buses, rules matched with EventBridge's pattern
- * semantics, targets delivered with a retry policy and a dead-letter queue, archives, and
- * `StartReplay`, which re-sends archived events with `replay-name` set as EventBridge does.
+ * EventBridge stand-in: `PutEvents` onto named buses, `PutPartnerEvents` onto a partner event bus
+ * (named after its partner event source, as Salesforce Event Relay delivers), rules matched with
+ * EventBridge's pattern semantics, targets delivered with a retry policy and a dead-letter queue,
+ * archives, and `StartReplay`, which re-sends archived events with `replay-name` set as EventBridge
+ * does. An event's detail keeps the exact text it was put with (numbers beyond 2^53 included).
  */
 
 /** An event as EventBridge delivers it to targets. */
@@ -48,6 +50,17 @@ export interface LocalArchive {
 }
 
 const MAX_ENTRY_BYTES = 256 * 1024;
+
+/** The detail text each event was put with: JSON.parse would round integers beyond 2^53. */
+const rawDetails = new WeakMap<BusEvent, string>();
+
+/** An event as EventBridge serialises it for a target, its detail exactly as it was put. */
+export function busEventJson(event: BusEvent): string {
+  const raw = rawDetails.get(event);
+  if (raw === undefined) return JSON.stringify(event);
+  const marker = `"__detail_${event.id}__"`;
+  return JSON.stringify({ ...event, detail: marker.slice(1, -1) }).replace(marker, () => raw);
+}
 
 /** Starts the stand-in. */
 export async function startEventBus(options: {
@@ -99,39 +112,9 @@ export async function startEventBus(options: {
     contentType: 'application/x-amz-json-1.1',
     port: options.port,
     operations: {
-      PutEvents: ({ Entries }) => {
-        const entries = (Entries as Record<string, unknown>[] | undefined) ?? [];
-        if (entries.length < 1 || entries.length > 10) throw new AwsServiceError('ValidationException', 'PutEvents takes 1 to 10 entries.');
-        const results = entries.map((entry) => {
-          let detail: unknown;
-          try {
-            detail = JSON.parse(String(entry.Detail ?? ''));
-          } catch {
-            return { ErrorCode: 'MalformedDetail', ErrorMessage: 'Detail is malformed.' };
-          }
-          if (detail === null || typeof detail !== 'object' || Array.isArray(detail)) return { ErrorCode: 'MalformedDetail', ErrorMessage: 'Detail must be a JSON object.' };
-          if (Buffer.byteLength(JSON.stringify(entry), 'utf8') > MAX_ENTRY_BYTES) return { ErrorCode: 'EntryTooLarge', ErrorMessage: 'Entry exceeds 256 KB.' };
-          if (!entry.Source || !entry.DetailType) return { ErrorCode: 'InvalidArgument', ErrorMessage: 'Source and DetailType are required.' };
-          const busName = busNameOf(entry.EventBusName);
-          const event: BusEvent = {
-            version: '0',
-            id: randomUUID(),
-            'detail-type': String(entry.DetailType),
-            source: String(entry.Source),
-            account,
-            time: new Date().toISOString().replace(/\.\d{3}Z$/, 'Z'),
-            region: options.region,
-            resources: (entry.Resources as string[] | undefined) ?? [],
-            detail,
-          };
-          for (const archive of options.archives ?? []) {
-            if (archive.eventBusName === busName && matchesEventPattern(archive.eventPattern, event)) archived.get(archive.name)!.push(event);
-          }
-          route(busName, event);
-          return { EventId: event.id };
-        });
-        return { FailedEntryCount: results.filter((r) => 'ErrorCode' in r).length, Entries: results };
-      },
+      PutEvents: ({ Entries }) => put(Entries, (entry) => busNameOf(entry.EventBusName)),
+      // A partner's events land on the partner event bus, which bears the partner event source's name.
+      PutPartnerEvents: ({ Entries }) => put(Entries, (entry) => busNameOf(entry.Source)),
       StartReplay: ({ ReplayName, EventSourceArn, EventStartTime, EventEndTime, Destination }) => {
         const archive = (options.archives ?? []).find((a) => archiveArn(a.name) === EventSourceArn);
         if (archive === undefined) throw new AwsServiceError('ResourceNotFoundException', `Archive ${String(EventSourceArn)} does not exist.`);
@@ -140,13 +123,53 @@ export async function startEventBus(options: {
         const to = Number(EventEndTime) * 1000;
         for (const event of archived.get(archive.name) ?? []) {
           const at = Date.parse(event.time);
-          if (at >= from && at <= to) route(destination, { ...event, 'replay-name': String(ReplayName) });
+          if (at < from || at > to) continue;
+          const replayed: BusEvent = { ...event, 'replay-name': String(ReplayName) };
+          const raw = rawDetails.get(event);
+          if (raw !== undefined) rawDetails.set(replayed, raw);
+          route(destination, replayed);
         }
         return { ReplayArn: `arn:aws:events:${options.region}:${account}:replay/${String(ReplayName)}`, State: 'COMPLETED' };
       },
       DescribeEventBus: ({ Name }) => ({ Name: busNameOf(Name), Arn: busArn(busNameOf(Name)) }),
     },
   });
+
+  function put(Entries: unknown, busOf: (entry: Record<string, unknown>) => string) {
+    const entries = (Entries as Record<string, unknown>[] | undefined) ?? [];
+    if (entries.length < 1 || entries.length > 10) throw new AwsServiceError('ValidationException', 'PutEvents takes 1 to 10 entries.');
+    const results = entries.map((entry) => {
+      let detail: unknown;
+      try {
+        detail = JSON.parse(String(entry.Detail ?? ''));
+      } catch {
+        return { ErrorCode: 'MalformedDetail', ErrorMessage: 'Detail is malformed.' };
+      }
+      if (detail === null || typeof detail !== 'object' || Array.isArray(detail)) return { ErrorCode: 'MalformedDetail', ErrorMessage: 'Detail must be a JSON object.' };
+      if (Buffer.byteLength(JSON.stringify(entry), 'utf8') > MAX_ENTRY_BYTES) return { ErrorCode: 'EntryTooLarge', ErrorMessage: 'Entry exceeds 256 KB.' };
+      if (!entry.Source || !entry.DetailType) return { ErrorCode: 'InvalidArgument', ErrorMessage: 'Source and DetailType are required.' };
+      const busName = busOf(entry);
+      const event: BusEvent = {
+        version: '0',
+        id: randomUUID(),
+        'detail-type': String(entry.DetailType),
+        source: String(entry.Source),
+        account,
+        time: (entry.Time === undefined ? new Date() : new Date(typeof entry.Time === 'number' ? entry.Time * 1000 : String(entry.Time))).toISOString().replace(/\.\d{3}Z$/, 'Z'),
+        region: options.region,
+        resources: (entry.Resources as string[] | undefined) ?? [],
+        detail,
+      };
+      for (const archive of options.archives ?? []) {
+        if (archive.eventBusName === busName && matchesEventPattern(archive.eventPattern, event)) archived.get(archive.name)!.push(event);
+      }
+      rawDetails.set(event, String(entry.Detail));
+      route(busName, event);
+      return { EventId: event.id };
+    });
+    return { FailedEntryCount: results.filter((r) => 'ErrorCode' in r).length, Entries: results };
+  }
+
   return {
     ...server,
     archived,

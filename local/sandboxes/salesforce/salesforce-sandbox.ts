@@ -1,13 +1,22 @@
 import { randomUUID } from 'node:crypto';
 import { type RunningSandbox, type SandboxRequest, type SandboxResponse, readJson, startSandbox } from '../sandbox-kit';
+import { SoqlError, parseSoql, runSoql } from './soql';
 
 /**
  * A Salesforce org's REST API on loopback (VENDORS.md): sObject PATCH (204, no body), create (201
  * `{id, success, errors}`), upsert by external id (201 created, 200 updated, 300 when ambiguous),
  * sObject Collections of up to 200 with per-item results, error arrays matched by `errorCode`,
  * `INVALID_SESSION_ID` with 401, `REQUEST_LIMIT_EXCEEDED` with 403 once the daily allocation is spent,
- * and `Sforce-Limit-Info: api-usage=used/limit` on every response. Every write records the
- * `Sforce-Call-Options` client, as CDC would put it in `changeOrigin`.
+ * and `Sforce-Limit-Info: api-usage=used/limit` on every response, and the SOQL the integration
+ * sends (`/query`, paged by `nextRecordsUrl`). Every write records the `Sforce-Call-Options` client.
+ *
+ * Change Data Capture through Event Relay: every change (through the API, or by a person through the
+ * `/__sandbox/` back office) becomes a change event as Event Relay puts it on the partner event bus:
+ * `detail-type` the event's API name, the record under `detail.payload` with its `ChangeEventHeader`
+ * (changed fields listed, enriched fields present but unlisted, `changeOrigin` carrying the writer's
+ * client id, `commitNumber` beyond 2^53 written as a bare JSON number). The back office also makes
+ * what Event Relay does on a bad day: a merged multi-record event, GAP events, GAP_OVERFLOW, a lost
+ * event, and a recovery replay of past events.
  */
 
 /** Options of {@link startSalesforceSandbox}. */
@@ -18,7 +27,34 @@ export interface SalesforceSandboxOptions {
   /** Fields each sObject type accepts; others are INVALID_FIELD. */
   readonly fields: Readonly<Record<string, readonly string[]>>;
   readonly port?: number;
+  /** The user API calls commit as (the integration user). @default 005000000000INTEG */
+  readonly integrationUserId?: string;
+  /** The user back-office changes commit as. @default 005000000000ALICE */
+  readonly personUserId?: string;
+  /** Where change events go: Event Relay onto a partner event bus. Without it, none are made. */
+  readonly relay?: {
+    /** `aws.partner/salesforce.com/<orgId>/<channelId>` */
+    readonly eventSourceName: string;
+    /** Puts one event on the partner bus; `detail` is JSON text (its commitNumber may exceed 2^53). */
+    readonly put: (event: { source: string; detailType: string; detail: string; time: Date }) => Promise<void>;
+    /** Objects whose changes are relayed. @default Opportunity */
+    readonly entities?: readonly string[];
+    /** Fields always sent (enrichment), per object, changed or not. */
+    readonly enrichedFields?: Readonly<Record<string, readonly string[]>>;
+  };
+  /** Records a query page holds before `nextRecordsUrl`. @default 2000 */
+  readonly queryPageSize?: number;
 }
+
+/** A change event as the sandbox emitted it, kept for replays. */
+export interface EmittedChange {
+  readonly detailType: string;
+  readonly detail: string;
+  readonly time: Date;
+}
+
+/** Fields every record has, beside those an org defines. */
+const SYSTEM_FIELDS = ['Id', 'CreatedDate', 'LastModifiedDate', 'SystemModstamp', 'LastModifiedById'];
 
 interface SObject {
   Id: string;
@@ -37,6 +73,10 @@ export interface AppliedWrite {
 export interface SalesforceSandbox extends RunningSandbox {
   record(sobject: string, id: string): SObject | undefined;
   readonly writes: readonly AppliedWrite[];
+  /** Change events relayed so far, in order (lost ones excluded). */
+  readonly emitted: readonly EmittedChange[];
+  /** Waits until every change event has been put on the bus. */
+  settled(): Promise<void>;
 }
 
 const API = '/services/data/v64.0';
@@ -46,8 +86,11 @@ const PREFIX: Readonly<Record<string, string>> = { Opportunity: '006', Account: 
 export async function startSalesforceSandbox(options: SalesforceSandboxOptions): Promise<SalesforceSandbox> {
   const store = new Map<string, Map<string, SObject>>();
   const writes: AppliedWrite[] = [];
+  const emitted: EmittedChange[] = [];
   let used = 0;
   const limit = options.dailyLimit ?? 15_000;
+  const integrationUser = options.integrationUserId ?? '005000000000INTEG';
+  const personUser = options.personUserId ?? '005000000000ALICE';
   const headers = () => ({ 'Sforce-Limit-Info': `api-usage=${used}/${limit}` });
   const errors = (status: number, list: { errorCode: string; message: string; fields?: string[] }[]): SandboxResponse => ({ status, headers: headers(), json: list.map((e) => ({ fields: [], ...e })) });
   const table = (sobject: string) => {
@@ -57,20 +100,86 @@ export async function startSalesforceSandbox(options: SalesforceSandboxOptions):
   };
   const newId = (sobject: string) => `${PREFIX[sobject] ?? 'a0X'}${randomUUID().replace(/-/g, '').slice(0, 15).toUpperCase()}`;
   const invalidFields = (sobject: string, values: Record<string, unknown>) => Object.keys(values).filter((k) => k !== 'attributes' && !(options.fields[sobject] ?? []).includes(k));
+  const clientOf = (request: SandboxRequest) => /client=([^,;\s]+)/.exec(String(request.headers['sforce-call-options'] ?? ''))?.[1];
   const origin = (request: SandboxRequest) => {
-    const client = /client=([^,;\s]+)/.exec(String(request.headers['sforce-call-options'] ?? ''))?.[1];
+    const client = clientOf(request);
     return `com/salesforce/api/rest/64.0${client ? `;client=${client}` : ''}`;
   };
-  const apply = (request: SandboxRequest, sobject: string, record: SObject, values: Record<string, unknown>) => {
+
+  // Change Data Capture. Commit numbers start beyond 2^53, as in a busy org, so a float would misorder them.
+  let commitNumber = 2n ** 53n + 1_000_000n;
+  let lostToCome = 0;
+  let relaying: Promise<void> = Promise.resolve();
+  const emit = (detailType: string, header: Record<string, unknown>, fields: Record<string, unknown>) => {
+    if (!options.relay || !(options.relay.entities ?? ['Opportunity']).includes(String(header.entityName))) return;
+    commitNumber += 1n + BigInt(Math.floor(Math.random() * 5));
+    const marker = '"__COMMIT_NUMBER__"';
+    const payload = {
+      ChangeEventHeader: { ...header, transactionKey: randomUUID(), sequenceNumber: 1, commitTimestamp: Date.now(), commitNumber: '__COMMIT_NUMBER__' },
+      ...fields,
+    };
+    const detail = JSON.stringify({ payload, schemaId: 'sandbox-schema-v1', id: randomUUID() }).replace(marker, commitNumber.toString());
+    if (lostToCome > 0) {
+      lostToCome -= 1;
+      return;
+    }
+    const change: EmittedChange = { detailType, detail, time: new Date() };
+    emitted.push(change);
+    const relay = options.relay;
+    relaying = relaying.then(() => relay.put({ source: relay.eventSourceName, detailType, detail, time: change.time }));
+  };
+  /** The change event of one committed write: changed fields listed, enriched fields added unlisted. */
+  const changeEvent = (sobject: string, records: readonly SObject[], changeType: 'CREATE' | 'UPDATE', values: Record<string, unknown>, changeOrigin: string, commitUser: string) => {
+    const changedFields = [...Object.keys(values).filter((k) => k !== 'attributes'), 'LastModifiedDate'];
+    const enriched = options.relay?.enrichedFields?.[sobject] ?? [];
+    const first = records[0]!;
+    const fields = Object.fromEntries([...new Set([...changedFields, ...enriched])].map((f) => [f, f in values ? values[f] : (first[f] ?? null)]));
+    emit(`${sobject}ChangeEvent`, { entityName: sobject, recordIds: records.map((r) => r.Id), changeType, changedFields, changeOrigin, commitUser }, fields);
+  };
+  const stamp = (record: SObject, user: string) => {
+    const now = new Date().toISOString().replace('Z', '+0000');
+    record.CreatedDate ??= now;
+    record.LastModifiedDate = now;
+    record.SystemModstamp = now;
+    record.LastModifiedById = user;
+  };
+  const apply = (request: SandboxRequest, sobject: string, record: SObject, values: Record<string, unknown>, changeType: 'CREATE' | 'UPDATE' = 'UPDATE') => {
     const { attributes: _attributes, ...fields } = values;
     Object.assign(record, fields);
+    stamp(record, integrationUser);
     writes.push({ sobject, id: record.Id, changeOrigin: origin(request), fields });
+    changeEvent(sobject, [record], changeType, fields, origin(request), integrationUser);
   };
+  /** A person's change through the UI: no client id in changeOrigin, committed by that person. */
+  const personChange = (sobject: string, records: SObject[], values: Record<string, unknown>, changeType: 'CREATE' | 'UPDATE') => {
+    for (const record of records) {
+      Object.assign(record, values);
+      stamp(record, personUser);
+    }
+    changeEvent(sobject, records, changeType, values, 'com/salesforce/ui', personUser);
+  };
+
+  // SOQL: a query's later pages are kept under a locator, as Salesforce keeps a query cursor.
+  const pageSize = options.queryPageSize ?? 2000;
+  const cursors = new Map<string, Record<string, unknown>[]>();
+  const page = (sobject: string, rows: Record<string, unknown>[], totalSize: number): SandboxResponse => {
+    const records = rows.slice(0, pageSize).map((r) => ({ attributes: { type: sobject, url: `${API}/sobjects/${sobject}/${String(r.Id ?? '')}` }, ...r }));
+    const rest = rows.slice(pageSize);
+    let nextRecordsUrl: string | undefined;
+    if (rest.length) {
+      const locator = `01g${randomUUID().replace(/-/g, '').slice(0, 15)}-${pageSize}`;
+      cursors.set(locator, rest.map((r) => ({ ...r, __sobject: sobject })));
+      nextRecordsUrl = `${API}/query/${locator}`;
+    }
+    return { status: 200, headers: headers(), json: { totalSize, done: !nextRecordsUrl, ...(nextRecordsUrl ? { nextRecordsUrl } : {}), records } };
+  };
+  const fieldsOf = (sobject: string) => (options.fields[sobject] ? [...SYSTEM_FIELDS, ...options.fields[sobject]] : undefined);
 
   const sandbox = await startSandbox({
     name: 'salesforce',
     ...(options.port === undefined ? {} : { port: options.port }),
     authenticate: (request) => {
+      if (request.path.startsWith('/__sandbox/')) return undefined;
       const token = String(request.headers.authorization ?? '').replace(/^Bearer /, '');
       if (!options.accessTokens.includes(token)) return errors(401, [{ errorCode: 'INVALID_SESSION_ID', message: 'Session expired or invalid' }]);
       used += 1;
@@ -88,7 +197,7 @@ export async function startSalesforceSandbox(options: SalesforceSandboxOptions):
           if (bad.length) return errors(400, bad.map((f) => ({ errorCode: 'INVALID_FIELD', message: `No such column '${f}' on sobject of type ${request.params.sobject}`, fields: [f] })));
           const record: SObject = { Id: newId(request.params.sobject!) };
           table(request.params.sobject!).set(record.Id, record);
-          apply(request, request.params.sobject!, record, body.value);
+          apply(request, request.params.sobject!, record, body.value, 'CREATE');
           return { status: 201, headers: headers(), json: { id: record.Id, success: true, errors: [] } };
         },
       },
@@ -129,8 +238,101 @@ export async function startSalesforceSandbox(options: SalesforceSandboxOptions):
           }
           const record: SObject = { Id: newId(sobject), [field]: value };
           table(sobject).set(record.Id, record);
-          apply(request, sobject, record, body.value);
+          apply(request, sobject, record, { [field]: value, ...body.value }, 'CREATE');
           return { status: 201, headers: headers(), json: { id: record.Id, success: true, errors: [], created: true } };
+        },
+      },
+      {
+        method: 'GET',
+        pattern: `${API}/query`,
+        handle: (request) => {
+          try {
+            const query = parseSoql(request.query.get('q') ?? '', fieldsOf);
+            const rows = runSoql(query, [...table(query.sobject).values()]);
+            return page(query.sobject, rows, rows.length);
+          } catch (error) {
+            if (error instanceof SoqlError) return errors(400, [{ errorCode: error.errorCode, message: error.message }]);
+            throw error;
+          }
+        },
+      },
+      {
+        method: 'GET',
+        pattern: `${API}/query/:locator`,
+        handle: (request) => {
+          const rest = cursors.get(request.params.locator!);
+          if (!rest) return errors(400, [{ errorCode: 'INVALID_QUERY_LOCATOR', message: 'invalid query locator' }]);
+          cursors.delete(request.params.locator!);
+          const sobject = String(rest[0]?.__sobject ?? '');
+          return page(sobject, rest.map(({ __sobject: _s, ...r }) => r), rest.length);
+        },
+      },
+      // The back office: what people and Event Relay do, not part of Salesforce's API.
+      {
+        method: 'POST',
+        pattern: '/__sandbox/sobjects/:sobject',
+        handle: (request) => {
+          const body = readJson<Record<string, unknown>>(request);
+          if (!body.ok) return { status: 400, json: { error: 'JSON body expected' } };
+          const record: SObject = { Id: newId(request.params.sobject!) };
+          table(request.params.sobject!).set(record.Id, record);
+          personChange(request.params.sobject!, [record], body.value, 'CREATE');
+          return { status: 201, json: { id: record.Id } };
+        },
+      },
+      {
+        method: 'PATCH',
+        pattern: '/__sandbox/sobjects/:sobject',
+        handle: (request) => {
+          // One transaction over many records: CDC merges it into one event listing every record id.
+          const body = readJson<{ ids: string[]; values: Record<string, unknown> }>(request);
+          const records = body.ok ? body.value.ids.map((id) => table(request.params.sobject!).get(id)) : [];
+          if (!body.ok || records.length === 0 || records.some((r) => !r)) return { status: 400, json: { error: 'ids of existing records and values expected' } };
+          personChange(request.params.sobject!, records as SObject[], body.value.values, 'UPDATE');
+          return { status: 204 };
+        },
+      },
+      {
+        method: 'PATCH',
+        pattern: '/__sandbox/sobjects/:sobject/:id',
+        handle: (request) => {
+          const record = table(request.params.sobject!).get(request.params.id!);
+          const body = readJson<Record<string, unknown>>(request);
+          if (!record || !body.ok) return { status: 400, json: { error: 'an existing record and a JSON body expected' } };
+          personChange(request.params.sobject!, [record], body.value, 'UPDATE');
+          return { status: 204 };
+        },
+      },
+      {
+        method: 'POST',
+        pattern: '/__sandbox/relay/gap',
+        handle: (request) => {
+          // Salesforce could not read the change itself: the event names the records and no values.
+          const body = readJson<{ sobject: string; ids?: string[]; changeType: string }>(request);
+          if (!body.ok) return { status: 400, json: { error: 'JSON body expected' } };
+          const { sobject, ids = [], changeType } = body.value;
+          emit(`${sobject}ChangeEvent`, { entityName: sobject, recordIds: changeType === 'GAP_OVERFLOW' ? [] : ids, changeType, changedFields: [], changeOrigin: '', commitUser: personUser }, {});
+          return { status: 204 };
+        },
+      },
+      {
+        method: 'POST',
+        pattern: '/__sandbox/relay/lose-next',
+        handle: (request) => {
+          const body = readJson<{ count?: number }>(request);
+          lostToCome += body.ok ? (body.value.count ?? 1) : 1;
+          return { status: 204 };
+        },
+      },
+      {
+        method: 'POST',
+        pattern: '/__sandbox/relay/replay',
+        handle: () => {
+          // A relay recovering replays what it had already delivered (up to 3 days of it).
+          const relay = options.relay;
+          if (!relay) return { status: 409, json: { error: 'no relay configured' } };
+          for (const change of [...emitted]) relaying = relaying.then(() => relay.put({ source: relay.eventSourceName, detailType: change.detailType, detail: change.detail, time: change.time }));
+          return { status: 200, json: { replayed: emitted.length } };
         },
       },
       {
@@ -163,5 +365,17 @@ export async function startSalesforceSandbox(options: SalesforceSandboxOptions):
       },
     ],
   });
-  return { ...sandbox, record: (sobject, id) => store.get(sobject)?.get(id), writes };
+  return {
+    ...sandbox,
+    record: (sobject, id) => store.get(sobject)?.get(id),
+    writes,
+    emitted,
+    settled: async () => {
+      let seen: Promise<void> | undefined;
+      while (seen !== relaying) {
+        seen = relaying;
+        await relaying;
+      }
+    },
+  };
 }

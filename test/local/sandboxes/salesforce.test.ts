@@ -75,4 +75,85 @@ describe('Salesforce sandbox', () => {
     expect(sandbox.record('Opportunity', id)?.StageName).toBe('Closed Won');
     expect(tooMany.status).toBe(400);
   });
+
+  describe('SOQL', () => {
+    it('selects, filters with IN and datetime comparisons, orders and pages by nextRecordsUrl', async () => {
+      sandbox = await startSalesforceSandbox({ accessTokens: ['tok'], fields: { Opportunity: ['Name', 'StageName'] }, queryPageSize: 2 });
+      for (const [name, stage] of [['A', 'Closed Won'], ['B', 'Prospecting'], ['C', 'Closed Won'], ['D', 'Won - Signed']]) await api('/sobjects/Opportunity', 'POST', { Name: name, StageName: stage });
+      const q = encodeURIComponent("SELECT Id, Name FROM Opportunity WHERE StageName IN ('Closed Won', 'Won - Signed') AND LastModifiedDate >= 2020-01-01T00:00:00Z ORDER BY Name DESC");
+
+      const first = (await (await api(`/query?q=${q}`, 'GET')).json()) as { totalSize: number; done: boolean; nextRecordsUrl: string; records: { Name: string; attributes: { type: string } }[] };
+      const rest = (await (await fetch(`${sandbox.url}${first.nextRecordsUrl}`, { headers: { authorization: 'Bearer tok' } })).json()) as { done: boolean; records: { Name: string }[] };
+
+      expect([first.totalSize, first.done, first.records.map((r) => r.Name)]).toEqual([3, false, ['D', 'C']]);
+      expect(first.records[0]!.attributes.type).toBe('Opportunity');
+      expect([rest.done, rest.records.map((r) => r.Name)]).toEqual([true, ['A']]);
+    });
+
+    it('refuses a malformed query and an unknown field with 400 and the error code', async () => {
+      sandbox = await start();
+
+      const malformed = await api(`/query?q=${encodeURIComponent('SELECT Id FROM Opportunity WHERE')}`, 'GET');
+      const unknown = await api(`/query?q=${encodeURIComponent('SELECT Nope__c FROM Opportunity')}`, 'GET');
+
+      expect([malformed.status, ((await malformed.json()) as { errorCode: string }[])[0]!.errorCode]).toEqual([400, 'MALFORMED_QUERY']);
+      expect([unknown.status, ((await unknown.json()) as { errorCode: string }[])[0]!.errorCode]).toEqual([400, 'INVALID_FIELD']);
+    });
+  });
+
+  describe('change events through Event Relay', () => {
+    const relayed: { source: string; detailType: string; detail: string }[] = [];
+    const startRelaying = () =>
+      startSalesforceSandbox({
+        accessTokens: ['tok'],
+        fields: { Opportunity: ['Name', 'StageName', 'Amount'] },
+        relay: { eventSourceName: 'aws.partner/salesforce.com/00D000000000001/0YL000000000001', put: async (e) => void relayed.push(e), enrichedFields: { Opportunity: ['Name'] } },
+      });
+    const header = (i: number) => (JSON.parse(relayed[i]!.detail) as { payload: { ChangeEventHeader: Record<string, unknown> } }).payload.ChangeEventHeader;
+    afterEach(() => void relayed.splice(0));
+
+    it('relays an API write with our client id in changeOrigin, the changed fields listed and enrichment unlisted', async () => {
+      sandbox = await startRelaying();
+      const { id } = (await (await api('/sobjects/Opportunity', 'POST', { Name: 'Globex', StageName: 'Prospecting' })).json()) as { id: string };
+      await api(`/sobjects/Opportunity/${id}`, 'PATCH', { StageName: 'Closed Won' });
+      await sandbox.settled();
+
+      expect(relayed.map((e) => [e.source, e.detailType])).toEqual([
+        ['aws.partner/salesforce.com/00D000000000001/0YL000000000001', 'OpportunityChangeEvent'],
+        ['aws.partner/salesforce.com/00D000000000001/0YL000000000001', 'OpportunityChangeEvent'],
+      ]);
+      expect(header(1)).toMatchObject({ entityName: 'Opportunity', recordIds: [id], changeType: 'UPDATE', changedFields: ['StageName', 'LastModifiedDate'], changeOrigin: 'com/salesforce/api/rest/64.0;client=ps-sync', commitUser: '005000000000INTEG' });
+      expect((JSON.parse(relayed[1]!.detail) as { payload: Record<string, unknown> }).payload).toMatchObject({ StageName: 'Closed Won', Name: 'Globex' });
+    });
+
+    it('writes commitNumber as a bare number beyond 2^53, increasing with each commit', async () => {
+      sandbox = await startRelaying();
+      await api('/sobjects/Opportunity', 'POST', { Name: 'A' });
+      await api('/sobjects/Opportunity', 'POST', { Name: 'B' });
+      await sandbox.settled();
+
+      const numbers = relayed.map((e) => /"commitNumber":(\d+)[,}]/.exec(e.detail)?.[1]);
+      expect(numbers.every((n) => n !== undefined && BigInt(n) > 2n ** 53n)).toBe(true);
+      expect(BigInt(numbers[1]!) > BigInt(numbers[0]!)).toBe(true);
+    });
+
+    it('makes a merged event for one transaction over many records, GAP events without values, a lost event and a replay', async () => {
+      sandbox = await startRelaying();
+      const ids: string[] = [];
+      for (const name of ['A', 'B']) ids.push(((await (await fetch(`${sandbox.url}/__sandbox/sobjects/Opportunity`, { method: 'POST', body: JSON.stringify({ Name: name }) })).json()) as { id: string }).id);
+      await fetch(`${sandbox.url}/__sandbox/sobjects/Opportunity`, { method: 'PATCH', body: JSON.stringify({ ids, values: { StageName: 'Closed Won' } }) });
+      await fetch(`${sandbox.url}/__sandbox/relay/gap`, { method: 'POST', body: JSON.stringify({ sobject: 'Opportunity', ids: [ids[0]], changeType: 'GAP_UPDATE' }) });
+      await fetch(`${sandbox.url}/__sandbox/relay/lose-next`, { method: 'POST', body: '{}' });
+      await fetch(`${sandbox.url}/__sandbox/sobjects/Opportunity/${ids[1]}`, { method: 'PATCH', body: JSON.stringify({ Amount: 5 }) });
+      await sandbox.settled();
+      const before = relayed.length;
+      await fetch(`${sandbox.url}/__sandbox/relay/replay`, { method: 'POST', body: '{}' });
+      await sandbox.settled();
+
+      expect(header(2)).toMatchObject({ recordIds: ids, changeType: 'UPDATE', changeOrigin: 'com/salesforce/ui', commitUser: '005000000000ALICE' });
+      expect(header(3)).toMatchObject({ recordIds: [ids[0]], changeType: 'GAP_UPDATE', changedFields: [] });
+      expect(before).toBe(4);
+      expect(relayed.slice(before).map((e) => e.detail)).toEqual(relayed.slice(0, before).map((e) => e.detail));
+    });
+  });
 });
