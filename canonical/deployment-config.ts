@@ -70,6 +70,11 @@ export type CrmFieldNames = z.infer<typeof CrmFieldNames>;
 export const CrmSettings = z.strictObject({
   wonStages: z.array(z.string().min(1)).min(1),
   fields: CrmFieldNames.prefault({}),
+  /**
+   * Salesforce: the integration user's id. A change it committed is our own write coming back (echo),
+   * even when automation ran it in a later transaction without our client id.
+   */
+  integrationUserId: z.string().regex(/^005[A-Za-z0-9]{12}([A-Za-z0-9]{3})?$/, 'a Salesforce user id (005...)').optional(),
 });
 /** Settings of a CRM instance. */
 export type CrmSettings = z.infer<typeof CrmSettings>;

@@ -91,6 +91,7 @@ export class SyncRegionStack extends Stack {
           tables: { crossReferences: this.crossReferences.table, idempotency: this.idempotency.table, exceptions: this.exceptions.table },
           auditTrail: this.auditTrail,
           eventBus: this.eventBus.bus,
+          partnerBuses: this.eventRelays.partnerBuses,
           exceptionQueue: this.exceptions.queue,
           webhookApi: this.webhookApi,
           alarmTopic: this.alarms.topic,

@@ -13,6 +13,8 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
+import * as scheduler from 'aws-cdk-lib/aws-scheduler';
+import * as schedulerTargets from 'aws-cdk-lib/aws-scheduler-targets';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
@@ -20,7 +22,7 @@ import { Construct } from 'constructs';
 import type { DeploymentConfig, RegionConfig } from '../canonical/deployment-config';
 import type { AuditTrailTable } from './audit-trail-table';
 import { BUNDLE_TARGET, baseEnvironment, bundleDefines } from './topology/bundling';
-import { type FunctionUse, type SharedTable, type WorkflowDeclaration, assertConsistent, environmentVariableFor } from './topology/declarations';
+import { type FunctionUse, type SharedTable, type WorkflowDeclaration, assertConsistent, environmentVariableFor, relayedInstances, scheduleMessage } from './topology/declarations';
 import type { WebhookApi } from './webhook-api';
 import { WorkQueue } from './work-queue';
 
@@ -38,6 +40,8 @@ export interface WorkflowResourcesProps {
   readonly tables: Readonly<Record<Exclude<SharedTable, 'audit'>, dynamodb.ITable>>;
   readonly auditTrail: AuditTrailTable;
   readonly eventBus: events.IEventBus;
+  /** The partner event bus of each relayed instance in the region, by instance id. */
+  readonly partnerBuses: ReadonlyMap<string, events.IEventBus>;
   readonly exceptionQueue: sqs.IQueue;
   readonly webhookApi: WebhookApi;
   readonly alarmTopic: sns.ITopic;
@@ -195,6 +199,58 @@ export class WorkflowResources extends Construct {
       Tags.of(rule).add(DECLARATION_TAG, `rule/${r.id}`);
     }
 
+    for (const r of declaration.relayRules ?? []) {
+      for (const instance of relayedInstances(config, regionConfig.region, r.vendor)) {
+        const id = `${r.id}-${instance}`;
+        const targetDeadLetters = new WorkQueue(this, `${id}TargetFailures`, {
+          encryptionKey: props.encryptionKey,
+          visibilityTimeout: Duration.seconds(30),
+          alarmTopic: props.alarmTopic,
+          description: `relay rule ${id} could not deliver to its queue`,
+        });
+        const rule = new events.Rule(this, id, { eventBus: props.partnerBuses.get(instance)!, description: r.description, eventPattern: r.eventPattern as events.EventPattern });
+        rule.addTarget(
+          new targets.SqsQueue(this.queues.get(r.targetQueue)!.queue, {
+            retryAttempts: r.retryAttempts ?? 8,
+            maxEventAge: Duration.hours(r.maxEventAgeHours ?? 24),
+            deadLetterQueue: targetDeadLetters.queue,
+          }),
+        );
+        Tags.of(rule).add(DECLARATION_TAG, `rule/${id}`);
+      }
+    }
+
+    for (const s of declaration.schedules ?? []) {
+      for (const instance of relayedInstances(config, regionConfig.region, s.vendor)) {
+        const id = `${s.id}-${instance}`;
+        const targetDeadLetters = new WorkQueue(this, `${id}TargetFailures`, {
+          encryptionKey: props.encryptionKey,
+          visibilityTimeout: Duration.seconds(30),
+          alarmTopic: props.alarmTopic,
+          description: `schedule ${id} could not deliver to its queue`,
+        });
+        // Our own role, so its grants (send to one queue, use the region's key for it) are visible here.
+        const role = new iam.Role(this, `${id}Role`, { assumedBy: new iam.ServicePrincipal('scheduler.amazonaws.com'), description: `${id}: ${s.description}` });
+        Validations.of(role).acknowledge(
+          { id: 'AwsSolutions-IAM5[Action::kms:GenerateDataKey*]', reason: "CDK's grant on the region's single customer-managed key, needed to send to the encrypted work queue; GenerateDataKey* is KMS's own action family." },
+          { id: 'AwsSolutions-IAM5[Action::kms:ReEncrypt*]', reason: "CDK's grant on the region's single customer-managed key; ReEncrypt* covers ReEncryptFrom and ReEncryptTo on that key only." },
+        );
+        const schedule = new scheduler.Schedule(this, id, {
+          description: s.description,
+          schedule: scheduler.ScheduleExpression.expression(s.expression),
+          target: new schedulerTargets.SqsSendMessage(this.queues.get(s.targetQueue)!.queue, {
+            role,
+            input: scheduler.ScheduleTargetInput.fromObject(scheduleMessage(instance)),
+            retryAttempts: s.retryAttempts ?? 8,
+            maxEventAge: Duration.hours(s.maxEventAgeHours ?? 24),
+            deadLetterQueue: targetDeadLetters.queue,
+          }),
+        });
+        // Schedules carry no tags in CloudFormation; the parity test reads their names instead.
+        (schedule.node.defaultChild as scheduler.CfnSchedule).name = `${Stack.of(this).stackName}-${id}`.slice(0, 64);
+      }
+    }
+
     for (const fn of declaration.functions) {
       const handler = this.functions.get(fn.id)!;
       for (const use of fn.uses) this.grantUse(handler, use, props);
@@ -219,7 +275,9 @@ export class WorkflowResources extends Construct {
     switch (use.kind) {
       case 'table': {
         if (use.table === 'audit') {
-          props.auditTrail.grantAppend(handler);
+          // Writers may only append; the change intake reads it as the own-write log.
+          if (use.access === 'read') props.auditTrail.table.grantReadData(handler);
+          else props.auditTrail.grantAppend(handler);
           handler.addEnvironment(variable!, props.auditTrail.table.tableName);
           return;
         }

@@ -1,10 +1,13 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { EventBridgeClient, PutPartnerEventsCommand } from '@aws-sdk/client-eventbridge';
 import { type DeploymentConfig, type DeploymentConfigInput, parseDeploymentConfig } from '../canonical/deployment-config';
+import { SALESFORCE_CONTRACT_FIELDS } from '../lambdas/salesforce/opportunity-mapping';
 import { opportunityToProject } from '../lib/topology/opportunity-to-project';
 import { type HubSpotSandbox, startHubSpotSandbox } from './sandboxes/hubspot/hubspot-sandbox';
 import { type KantataSandbox, startKantataSandbox } from './sandboxes/kantata/kantata-sandbox';
 import { type NetSuiteSandbox, startNetSuiteSandbox } from './sandboxes/netsuite/netsuite-sandbox';
+import { type SalesforceSandbox, startSalesforceSandbox } from './sandboxes/salesforce/salesforce-sandbox';
 import { type LocalStack, startLocalStack } from './stack/local-stack';
 
 /** The custom deal properties a HubSpot admin creates for the integration (README: HubSpot setup). */
@@ -16,9 +19,22 @@ export const HUBSPOT_CUSTOM_DEAL_PROPERTIES = [
 /** Custom line-item properties that carry the contract (rate lines, milestones, tasks). */
 export const HUBSPOT_CUSTOM_LINE_ITEM_PROPERTIES = ['ps_line_type', 'ps_effective_from', 'ps_effective_to', 'ps_due_date', 'ps_billable', 'ps_estimated_hours'];
 
+/** The Salesforce fields the integration reads and writes (README: Salesforce setup), as the local org defines them. */
+export const SALESFORCE_LOCAL_FIELDS = {
+  Opportunity: [
+    'Name', 'StageName', 'Amount', 'CurrencyIsoCode', 'CloseDate', 'AccountId',
+    'PS_Legal_Entity__c', 'PS_Business_Unit__c', 'PS_Tax_Profile__c', 'PS_Billing_Terms__c', 'PS_Payment_Terms__c', 'PS_Sync_Revision__c',
+    'PS_ERP_Customer_Id__c', 'PS_ERP_Project_Id__c', 'PS_PSA_Project_Id__c', 'PS_Sync_Status__c', 'PS_Sync_Message__c',
+    ...SALESFORCE_CONTRACT_FIELDS.opportunity,
+  ],
+  Account: [...SALESFORCE_CONTRACT_FIELDS.account],
+  OpportunityLineItem: ['OpportunityId', ...SALESFORCE_CONTRACT_FIELDS.lineItem],
+};
+
 /** Credentials the sandboxes accept and the local Secrets Manager holds; local only, never real. */
 const LOCAL_CREDENTIALS = {
   hubspot: { clientSecret: 'local-hubspot-client-secret', accessToken: 'pat-local-0000' },
+  salesforce: { accessToken: '00DLOCAL!local-session-token' },
   kantata: { clientId: 'local-kantata-client', clientSecret: 'local-kantata-secret' },
   netsuiteUs: { auth: 'tba', accountId: '1234567_SB1', consumerKey: 'ck-us', consumerSecret: 'cs-us', tokenId: 'tk-us', tokenSecret: 'ts-us' },
   netsuiteCa: { auth: 'oauth2', accountId: '7654321_SB2', clientId: 'ns-ca-client', clientSecret: 'ns-ca-secret' },
@@ -29,6 +45,7 @@ export interface LocalEnvironment {
   readonly config: DeploymentConfig;
   readonly stack: LocalStack;
   readonly hubspot: HubSpotSandbox;
+  readonly salesforce: SalesforceSandbox;
   readonly kantata: KantataSandbox;
   readonly netsuite: { readonly us: NetSuiteSandbox; readonly ca: NetSuiteSandbox };
   /** Waits until webhooks, queues, bus deliveries and executions have all finished. */
@@ -54,13 +71,28 @@ export interface LocalEnvironmentOptions {
  */
 export async function startLocalEnvironment(options: LocalEnvironmentOptions = {}): Promise<LocalEnvironment> {
   const hubspot = await startHubSpotSandbox({ portalId: 62515, clientSecret: LOCAL_CREDENTIALS.hubspot.clientSecret, accessTokens: [LOCAL_CREDENTIALS.hubspot.accessToken] });
+  // Event Relay: the org's change events go onto the partner event bus of the local stack, once it runs.
+  const relayTo: { client?: EventBridgeClient } = {};
+  const input = JSON.parse(readFileSync(join(__dirname, 'deployment.local.json'), 'utf8')) as DeploymentConfigInput;
+  const salesforce = await startSalesforceSandbox({
+    accessTokens: [LOCAL_CREDENTIALS.salesforce.accessToken],
+    fields: SALESFORCE_LOCAL_FIELDS,
+    relay: {
+      eventSourceName: input.eventRelays!.find((r) => r.instance === 'salesforce-main')!.eventSourceName,
+      enrichedFields: { Opportunity: ['Name', 'StageName'] },
+      put: async ({ source, detailType, detail, time }) => {
+        if (relayTo.client === undefined) throw new Error('The local stack is not running yet');
+        const result = await relayTo.client.send(new PutPartnerEventsCommand({ Entries: [{ Source: source, DetailType: detailType, Detail: detail, Time: time }] }));
+        if (result.FailedEntryCount) throw new Error(`The partner bus refused the event: ${result.Entries?.[0]?.ErrorCode ?? 'unknown'}`);
+      },
+    },
+  });
   const kantata = await startKantataSandbox({ clientId: LOCAL_CREDENTIALS.kantata.clientId, clientSecret: LOCAL_CREDENTIALS.kantata.clientSecret });
   const nsOptions = { concurrencyLimit: options.netSuiteConcurrency ?? 5, latencyMs: options.netSuiteLatencyMs ?? 0 };
   const us = await startNetSuiteSandbox({ accountId: LOCAL_CREDENTIALS.netsuiteUs.accountId, tba: LOCAL_CREDENTIALS.netsuiteUs, ...nsOptions });
   const ca = await startNetSuiteSandbox({ accountId: LOCAL_CREDENTIALS.netsuiteCa.accountId, oauth2: LOCAL_CREDENTIALS.netsuiteCa, ...nsOptions });
 
-  const input = JSON.parse(readFileSync(join(__dirname, 'deployment.local.json'), 'utf8')) as DeploymentConfigInput;
-  const urls: Record<string, string> = { 'hubspot-main': hubspot.url, 'kantata-global': kantata.url, 'netsuite-us': us.url, 'netsuite-ca': ca.url };
+  const urls: Record<string, string> = { 'hubspot-main': hubspot.url, 'salesforce-main': salesforce.url, 'kantata-global': kantata.url, 'netsuite-us': us.url, 'netsuite-ca': ca.url };
   for (const instance of input.vendorInstances) {
     const url = urls[instance.id];
     if (url !== undefined) instance.baseUrl = url;
@@ -73,6 +105,7 @@ export async function startLocalEnvironment(options: LocalEnvironmentOptions = {
     workflows: [opportunityToProject],
     secrets: {
       [secretOf('hubspot-main')]: LOCAL_CREDENTIALS.hubspot,
+      [secretOf('salesforce-main')]: LOCAL_CREDENTIALS.salesforce,
       [secretOf('kantata-global')]: LOCAL_CREDENTIALS.kantata,
       [secretOf('netsuite-us')]: LOCAL_CREDENTIALS.netsuiteUs,
       [secretOf('netsuite-ca')]: LOCAL_CREDENTIALS.netsuiteCa,
@@ -81,6 +114,7 @@ export async function startLocalEnvironment(options: LocalEnvironmentOptions = {
     ...(options.onError ? { onError: options.onError } : {}),
     ...(options.logLevel ? { logLevel: options.logLevel } : {}),
   });
+  relayTo.client = new EventBridgeClient({ endpoint: stack.endpoints.eventbridge, region: config.regions[0]!.region, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
   hubspot.setWebhookTargetUrl(`${stack.apiUrl}webhooks/hubspot/hubspot-main`);
 
   const admin = { authorization: `Bearer ${LOCAL_CREDENTIALS.hubspot.accessToken}`, 'content-type': 'application/json' };
@@ -94,17 +128,19 @@ export async function startLocalEnvironment(options: LocalEnvironmentOptions = {
     config,
     stack,
     hubspot,
+    salesforce,
     kantata,
     netsuite: { us, ca },
     async settled() {
       for (let pass = 0; pass < 3; pass++) {
         await hubspot.settled();
+        await salesforce.settled();
         await stack.settled();
       }
     },
     async stop() {
       await stack.stop();
-      await Promise.all([hubspot.close(), kantata.close(), us.close(), ca.close()]);
+      await Promise.all([hubspot.close(), salesforce.close(), kantata.close(), us.close(), ca.close()]);
     },
   };
 }

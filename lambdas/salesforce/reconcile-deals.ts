@@ -37,3 +37,37 @@ export async function reconcileDeals(deals: readonly WonDeal[], known: (dealId: 
   const nextCheckpoint = deals.map((d) => d.closedAt).sort().at(-1);
   return { checked: deals.length, missing, byLegalEntity, nextCheckpoint };
 }
+
+/** What a reconciliation run needs. */
+export interface ReconciliationRunDependencies {
+  /** Where the last run stopped; undefined before the first run. */
+  readonly loadCheckpoint: () => Promise<Date | undefined>;
+  readonly saveCheckpoint: (at: Date) => Promise<void>;
+  /** Won deals modified at or after `since`. */
+  readonly wonDealsSince: (since: Date) => Promise<WonDeal[]>;
+  /** Whether the registry knows the deal (its project has a record in some system). */
+  readonly known: (dealId: string) => Promise<boolean>;
+  /** Re-reads the deal and publishes it as won, as a relayed change would have. */
+  readonly republish: (dealId: string) => Promise<'published' | 'not-won'>;
+  readonly now: () => Date;
+}
+
+/** How far the first run looks back: beyond Event Relay's 3-day replay window. */
+export const FIRST_RUN_LOOKBACK_MS = 7 * 24 * 3600 * 1000;
+/** Each run re-reads this much before the checkpoint, for clock skew and in-flight commits. */
+export const CHECKPOINT_OVERLAP_MS = 3600 * 1000;
+
+/**
+ * One reconciliation run: won deals since the checkpoint (with overlap) compared with the registry;
+ * each missing one is re-read and published again. The checkpoint advances only after every missing
+ * deal was published, so a run that fails halfway is repeated, never skipped.
+ */
+export async function runReconciliation(deps: ReconciliationRunDependencies): Promise<ReconciliationReport & { readonly republished: number; readonly since: string }> {
+  const checkpoint = await deps.loadCheckpoint();
+  const since = new Date(checkpoint ? checkpoint.getTime() - CHECKPOINT_OVERLAP_MS : deps.now().getTime() - FIRST_RUN_LOOKBACK_MS);
+  const report = await reconcileDeals(await deps.wonDealsSince(since), deps.known);
+  let republished = 0;
+  for (const deal of report.missing) if ((await deps.republish(deal.id)) === 'published') republished += 1;
+  if (report.nextCheckpoint !== undefined) await deps.saveCheckpoint(new Date(report.nextCheckpoint));
+  return { ...report, republished, since: since.toISOString() };
+}

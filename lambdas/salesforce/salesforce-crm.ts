@@ -1,9 +1,17 @@
 import type { CrmFieldNames } from '../../canonical';
+import type { AuditTrail } from '../shared/audit-trail';
 import type { CrmPort, CrmWriteBack } from '../opportunity-to-project/ports';
 import { sendWithOneRefresh } from '../shared/http/credential-refresh';
 import { type VendorResponse, vendorRequest } from '../shared/http/vendor-http';
 import { type VendorCall, VendorRejectedError, VendorThrottledError, VendorUnavailableError } from '../shared/vendor-errors';
 import { type ApiAllocation, mayCall, parseLimitInfo } from './api-allocation';
+import { SALESFORCE_CONTRACT_FIELDS, type SalesforceOpportunitySnapshot, type SalesforceRecord } from './opportunity-mapping';
+import type { WonDeal } from './reconcile-deals';
+
+/** A SOQL string literal: quotes and backslashes escaped, so a value can never end the literal. */
+function soqlString(value: string): string {
+  return `'${value.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
+}
 
 /** Options of {@link SalesforceCrm}. */
 export interface SalesforceOptions {
@@ -17,6 +25,10 @@ export interface SalesforceOptions {
   readonly clientId: string;
   readonly fields: CrmFieldNames;
   readonly flow?: 'billing' | 'other';
+  /** Where writes are recorded; the change intake also reads it to recognise our own writes coming back. */
+  readonly audit?: AuditTrail;
+  readonly execution?: string;
+  readonly correlationId?: string;
 }
 
 /** One item's outcome in an sObject Collections call. */
@@ -41,7 +53,9 @@ export class SalesforceCrm implements CrmPort {
 
   async writeBack(opportunityId: string, fields: CrmWriteBack): Promise<void> {
     const call: VendorCall = { vendor: 'salesforce', instance: this.options.instance, operation: 'write back opportunity' };
-    const response = await this.send(call, 'PATCH', `/sobjects/Opportunity/${encodeURIComponent(opportunityId)}`, this.values(fields));
+    const body = this.values(fields);
+    const response = await this.send(call, 'PATCH', `/sobjects/Opportunity/${encodeURIComponent(opportunityId)}`, body);
+    await this.audit(opportunityId, body, response, response.status === 204);
     if (response.status !== 204) throw this.errorFor(call, response);
   }
 
@@ -55,12 +69,79 @@ export class SalesforceCrm implements CrmPort {
         allOrNone: false,
         records: chunk.map((u) => ({ attributes: { type: 'Opportunity' }, id: u.opportunityId, ...this.values(u.fields) })),
       });
-      if (response.status !== 200) throw this.errorFor(call, response);
-      for (const item of response.json<{ id: string; success: boolean; errors: { statusCode: string }[] }[]>() ?? []) {
+      if (response.status !== 200) {
+        for (const u of chunk) await this.audit(u.opportunityId, this.values(u.fields), response, false);
+        throw this.errorFor(call, response);
+      }
+      const items = response.json<{ id: string; success: boolean; errors: { statusCode: string }[] }[]>() ?? [];
+      for (const [i, item] of items.entries()) {
+        const u = chunk[i]!;
+        await this.audit(u.opportunityId, this.values(u.fields), response, item.success, item.success ? undefined : item.errors[0]?.statusCode);
         results.push({ id: item.id, success: item.success, ...(item.success ? {} : { errorCode: item.errors[0]?.statusCode ?? 'UNKNOWN' }) });
       }
     }
     return results;
+  }
+
+  /** The opportunity, its account and line items, read in full before acting on a change. */
+  async readOpportunity(opportunityId: string): Promise<SalesforceOpportunitySnapshot> {
+    const opportunity = await this.get<SalesforceRecord>('read opportunity', `/sobjects/Opportunity/${encodeURIComponent(opportunityId)}`);
+    const accountId = typeof opportunity.AccountId === 'string' ? opportunity.AccountId : undefined;
+    const account = accountId ? await this.get<SalesforceRecord>('read account', `/sobjects/Account/${encodeURIComponent(accountId)}`) : undefined;
+    const lineItems = await this.query<SalesforceRecord>(
+      'read opportunity line items',
+      `SELECT Id, ${SALESFORCE_CONTRACT_FIELDS.lineItem.join(', ')} FROM OpportunityLineItem WHERE OpportunityId = ${soqlString(opportunity.Id)}`,
+    );
+    return { opportunity, ...(account ? { account } : {}), lineItems };
+  }
+
+  /** Opportunities in a won stage modified at or after `since`, oldest first: reconciliation's input. */
+  async wonOpportunitiesSince(wonStages: readonly string[], since: Date): Promise<WonDeal[]> {
+    const legalEntity = this.options.fields.legalEntity;
+    const records = await this.query<SalesforceRecord>(
+      'query won opportunities',
+      `SELECT Id, ${legalEntity}, CloseDate, LastModifiedDate FROM Opportunity WHERE StageName IN (${wonStages.map(soqlString).join(', ')}) AND LastModifiedDate >= ${since.toISOString().replace(/\.\d{3}Z$/, 'Z')} ORDER BY LastModifiedDate`,
+    );
+    return records.map((r) => ({ id: r.Id, legalEntityId: typeof r[legalEntity] === 'string' ? (r[legalEntity] as string) : undefined, closedAt: String(r.LastModifiedDate) }));
+  }
+
+  private async get<T>(operation: string, path: string): Promise<T> {
+    const call: VendorCall = { vendor: 'salesforce', instance: this.options.instance, operation };
+    const response = await this.send(call, 'GET', path);
+    if (response.status !== 200) throw this.errorFor(call, response);
+    return response.json<T>() as T;
+  }
+
+  /** Runs a SOQL query and follows `nextRecordsUrl` to the last page. */
+  private async query<T>(operation: string, soql: string): Promise<T[]> {
+    const call: VendorCall = { vendor: 'salesforce', instance: this.options.instance, operation };
+    const records: T[] = [];
+    let path: string | undefined = `/query?q=${encodeURIComponent(soql)}`;
+    while (path !== undefined) {
+      const response = await this.send(call, 'GET', path);
+      if (response.status !== 200) throw this.errorFor(call, response);
+      const page = response.json<{ records: T[]; nextRecordsUrl?: string }>();
+      records.push(...(page?.records ?? []));
+      // nextRecordsUrl is absolute from the host: /services/data/vXX.X/query/<locator>
+      path = page?.nextRecordsUrl?.replace(/^\/services\/data\/v[\d.]+/, '');
+    }
+    return records;
+  }
+
+  private async audit(opportunityId: string, payload: unknown, response: VendorResponse, ok: boolean, code?: string): Promise<void> {
+    await this.options.audit?.record({
+      vendor: 'salesforce',
+      instance: this.options.instance,
+      recordType: 'opportunity',
+      recordKey: opportunityId,
+      operation: 'update',
+      execution: this.options.execution ?? 'none',
+      correlationId: this.options.correlationId ?? 'none',
+      payload,
+      result: ok ? 'ok' : response.status >= 500 || response.status === 429 ? 'failed' : 'rejected',
+      status: code ?? String(response.status),
+      at: new Date(),
+    });
   }
 
   private values(fields: CrmWriteBack): Record<string, string> {
@@ -74,14 +155,14 @@ export class SalesforceCrm implements CrmPort {
     };
   }
 
-  private async send(call: VendorCall, method: string, path: string, body: unknown): Promise<VendorResponse> {
+  private async send(call: VendorCall, method: string, path: string, body?: unknown): Promise<VendorResponse> {
     const decision = mayCall(this.allocation, this.options.flow ?? 'other');
     if (!decision.proceed) throw new VendorThrottledError({ ...call, operation: `${call.operation}: ${decision.reason}` });
     const response = await sendWithOneRefresh(call, { current: this.options.accessToken, refreshed: this.options.refreshAccessToken }, (token) =>
       vendorRequest(call, `${this.options.baseUrl}/services/data/${this.options.apiVersion ?? 'v64.0'}${path}`, {
         method,
         headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', 'Sforce-Call-Options': `client=${this.options.clientId}` },
-        body: JSON.stringify(body),
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
       }),
     );
     this.allocation = parseLimitInfo(response.headers.get('sforce-limit-info')) ?? this.allocation;

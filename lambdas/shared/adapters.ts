@@ -68,7 +68,7 @@ export function adapters(config: DeploymentConfig, secrets: SecretReader, contex
     },
     crmFor(id: string): CrmPort {
       const instance = instanceOf(config, id);
-      const crm = instance.vendor === 'salesforce' ? salesforceFor(config, id, secrets) : hubSpotFor(config, id, secrets, context);
+      const crm = instance.vendor === 'salesforce' ? salesforceFor(config, id, secrets, context) : hubSpotFor(config, id, secrets, context);
       return limited<CrmPort>(crm, instance, limiter);
     },
   };
@@ -93,7 +93,7 @@ export function hubSpotFor(config: DeploymentConfig, id: string, secrets: Secret
  * The Salesforce adapter of an instance: the org's URL is the instance's `baseUrl`; the secret holds
  * the `accessToken`, re-read after an INVALID_SESSION_ID.
  */
-export function salesforceFor(config: DeploymentConfig, id: string, secrets: SecretReader): SalesforceCrm {
+export function salesforceFor(config: DeploymentConfig, id: string, secrets: SecretReader, context?: CallContext): SalesforceCrm {
   const instance = instanceOf(config, id);
   if (instance.vendor !== 'salesforce' || instance.baseUrl === undefined) throw new Error(`${id} is not a Salesforce instance with its org's baseUrl`);
   const read = async (forceFetch: boolean) => secrets(id, { forceFetch });
@@ -105,5 +105,6 @@ export function salesforceFor(config: DeploymentConfig, id: string, secrets: Sec
     // The deployment's name: our writes come back with client=<name> in changeOrigin.
     clientId: config.name,
     fields: instance.crm?.fields as CrmFieldNames,
+    ...(context ?? {}),
   });
 }

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { type DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { type DynamoDBDocumentClient, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 
 /** One vendor write, as the audit trail keeps it: what, when, which execution, payload hash, result. */
 export interface AuditEntry {
@@ -67,4 +67,23 @@ export class DynamoDbAuditTrail implements AuditTrail {
       }),
     );
   }
+}
+
+/**
+ * When we last wrote a record, from the audit trail: the change intake's own-write log, so a change
+ * that automation made in a later transaction (without our client id) is still recognised as ours.
+ */
+export async function lastWriteAt(client: DynamoDBDocumentClient, tableName: string, record: Pick<AuditEntry, 'vendor' | 'instance' | 'recordType' | 'recordKey'>): Promise<Date | undefined> {
+  const { Items = [] } = await client.send(
+    new QueryCommand({
+      TableName: tableName,
+      KeyConditionExpression: 'pk = :pk',
+      ExpressionAttributeValues: { ':pk': `${record.vendor}#${record.instance}#${record.recordType}#${record.recordKey}` },
+      // Sort keys start with the ISO time: the last one is the newest write.
+      ScanIndexForward: false,
+      Limit: 1,
+    }),
+  );
+  const at = Items[0]?.at;
+  return typeof at === 'string' ? new Date(at) : undefined;
 }

@@ -1,3 +1,5 @@
+import type { DeploymentConfig } from '../../canonical/deployment-config';
+import type { Vendor } from '../../canonical/systems';
 import type { Workflow } from '../../canonical/workflows';
 
 /**
@@ -66,6 +68,50 @@ export interface RuleDeclaration {
   readonly maxEventAgeHours?: number;
 }
 
+/**
+ * A rule on the partner event bus of every Event Relay of `vendor` in the region (one rule per relayed
+ * instance, named `<id>-<instance>`), delivering matched events into one of the workflow's queues.
+ */
+export interface RelayRuleDeclaration {
+  readonly id: string;
+  readonly description: string;
+  readonly vendor: Vendor;
+  readonly eventPattern: Readonly<Record<string, unknown>>;
+  readonly targetQueue: string;
+  /** @default 8 */
+  readonly retryAttempts?: number;
+  /** @default 24 */
+  readonly maxEventAgeHours?: number;
+}
+
+/**
+ * An EventBridge Scheduler schedule per relayed instance of `vendor` in the region (named
+ * `<id>-<instance>`), sending `{ "instance": <id>, "reason": "schedule" }` to one of the workflow's queues.
+ */
+export interface ScheduleDeclaration {
+  readonly id: string;
+  readonly description: string;
+  /** `rate(...)` or `cron(...)`, as Scheduler takes it. */
+  readonly expression: string;
+  readonly vendor: Vendor;
+  readonly targetQueue: string;
+  /** @default 8 */
+  readonly retryAttempts?: number;
+  /** @default 24 */
+  readonly maxEventAgeHours?: number;
+}
+
+/** The message a schedule sends for one instance. */
+export function scheduleMessage(instance: string): { instance: string; reason: 'schedule' } {
+  return { instance, reason: 'schedule' };
+}
+
+/** The instances of a vendor whose changes are relayed into a region: the ones relay rules and schedules are made for. */
+export function relayedInstances(config: DeploymentConfig, region: string, vendor: Vendor): string[] {
+  const vendorOf = new Map(config.vendorInstances.map((v) => [v.id, v.vendor]));
+  return config.eventRelays.filter((r) => r.region === region && vendorOf.get(r.instance) === vendor).map((r) => r.instance);
+}
+
 /** A Standard state machine defined by an ASL file whose `${Placeholder}`s name functions. */
 export interface StateMachineDeclaration {
   readonly id: string;
@@ -83,6 +129,8 @@ export interface WorkflowDeclaration {
   readonly queues: readonly QueueDeclaration[];
   readonly routes: readonly RouteDeclaration[];
   readonly rules: readonly RuleDeclaration[];
+  readonly relayRules?: readonly RelayRuleDeclaration[];
+  readonly schedules?: readonly ScheduleDeclaration[];
   readonly stateMachines: readonly StateMachineDeclaration[];
 }
 
@@ -124,6 +172,8 @@ export function assertConsistent(declaration: WorkflowDeclaration): void {
   for (const q of declaration.queues) if (!functions.has(q.consumer)) problems.push(`queue ${q.id} is consumed by unknown function ${q.consumer}`);
   for (const r of declaration.routes) if (!functions.has(r.function)) problems.push(`route ${r.method} ${r.path} calls unknown function ${r.function}`);
   for (const r of declaration.rules) if (!queues.has(r.targetQueue)) problems.push(`rule ${r.id} targets unknown queue ${r.targetQueue}`);
+  for (const r of declaration.relayRules ?? []) if (!queues.has(r.targetQueue)) problems.push(`relay rule ${r.id} targets unknown queue ${r.targetQueue}`);
+  for (const s of declaration.schedules ?? []) if (!queues.has(s.targetQueue)) problems.push(`schedule ${s.id} targets unknown queue ${s.targetQueue}`);
   for (const s of declaration.stateMachines) {
     for (const [placeholder, fn] of Object.entries(s.tasks)) if (!functions.has(fn)) problems.push(`state machine ${s.id} maps ${placeholder} to unknown function ${fn}`);
   }

@@ -3,8 +3,9 @@ import type { WorkflowDeclaration } from './declarations';
 const VENDOR_CALL_TIMEOUT = 60;
 
 /**
- * Opportunity to project (PRODUCT.md workflow 1): a HubSpot webhook (or, later, a Salesforce relay
- * event) becomes a canonical `opportunity.won` event; a rule delivers it to the start queue; the
+ * Opportunity to project (PRODUCT.md workflow 1): a HubSpot webhook, or a Salesforce change relayed
+ * by Event Relay onto a partner bus, becomes a canonical `opportunity.won` event; a reconciliation
+ * job (on a schedule, and on GAP_OVERFLOW) finds won Salesforce deals whose event never arrived; a rule delivers it to the start queue; the
  * starter runs the state machine under a deterministic execution name; the state machine creates the
  * ERP customer, the PSA project and the ERP project, writes the ids back to the CRM and announces
  * `project.activated`.
@@ -34,6 +35,32 @@ export const opportunityToProject: WorkflowDeclaration = {
         { kind: 'table', table: 'crossReferences', access: 'readWrite' },
         { kind: 'table', table: 'exceptions', access: 'readWrite' },
         { kind: 'exceptionQueue' },
+        { kind: 'eventBus' },
+        { kind: 'vendorSecrets' },
+      ],
+    },
+    {
+      id: 'HandleSalesforceOpportunityEvent',
+      entry: 'lambdas/salesforce/handle-opportunity-event.ts',
+      description: 'Judges relayed Salesforce opportunity changes: drops echoes and stale commits, re-reads, publishes opportunity.won',
+      timeoutSeconds: VENDOR_CALL_TIMEOUT,
+      uses: [
+        { kind: 'table', table: 'idempotency', access: 'readWrite' },
+        { kind: 'table', table: 'crossReferences', access: 'readWrite' },
+        { kind: 'table', table: 'audit', access: 'read' },
+        { kind: 'queue', queue: 'DealReconciliationRequests', access: 'send' },
+        { kind: 'eventBus' },
+        { kind: 'vendorSecrets' },
+      ],
+    },
+    {
+      id: 'ReconcileWonDeals',
+      entry: 'lambdas/salesforce/reconcile-won-deals.ts',
+      description: 'Finds won Salesforce deals the registry does not know since the checkpoint and publishes them again',
+      timeoutSeconds: 300,
+      uses: [
+        { kind: 'table', table: 'idempotency', access: 'readWrite' },
+        { kind: 'table', table: 'crossReferences', access: 'read' },
         { kind: 'eventBus' },
         { kind: 'vendorSecrets' },
       ],
@@ -84,6 +111,9 @@ export const opportunityToProject: WorkflowDeclaration = {
   queues: [
     { id: 'HubspotDealEvents', description: 'Verified HubSpot deal events awaiting dedup and re-read', consumer: 'HandleHubSpotDealEvent', batchSize: 10 },
     { id: 'OpportunityWonStarts', description: 'opportunity.won events awaiting an execution', consumer: 'StartOpportunityToProject', batchSize: 10 },
+    { id: 'SalesforceOpportunityEvents', description: 'Salesforce opportunity changes and Deal_Won__e events relayed by Event Relay', consumer: 'HandleSalesforceOpportunityEvent', batchSize: 10 },
+    // One request at a time: a reconciliation pages through a CRM query and must not race its own checkpoint.
+    { id: 'DealReconciliationRequests', description: 'Requests to reconcile won deals of a CRM instance (schedule, GAP_OVERFLOW)', consumer: 'ReconcileWonDeals', batchSize: 1 },
   ],
   routes: [{ method: 'POST', path: 'webhooks/hubspot/{instance}', function: 'ReceiveHubSpotWebhook' }],
   rules: [
@@ -92,6 +122,24 @@ export const opportunityToProject: WorkflowDeclaration = {
       description: 'Every canonical opportunity.won event starts (or re-finds) its execution',
       eventPattern: { 'detail-type': ['opportunity.won'] },
       targetQueue: 'OpportunityWonStarts',
+    },
+  ],
+  relayRules: [
+    {
+      id: 'SalesforceOpportunityChanges',
+      description: 'Opportunity Change Data Capture and the Deal_Won__e platform event, as Event Relay delivers them',
+      vendor: 'salesforce',
+      eventPattern: { 'detail-type': ['OpportunityChangeEvent', 'Deal_Won__e'] },
+      targetQueue: 'SalesforceOpportunityEvents',
+    },
+  ],
+  schedules: [
+    {
+      id: 'ReconcileWonDealsSchedule',
+      description: 'Reconciles won deals of each relayed CRM instance, catching events a relay lost',
+      expression: 'rate(1 hour)',
+      vendor: 'salesforce',
+      targetQueue: 'DealReconciliationRequests',
     },
   ],
   stateMachines: [

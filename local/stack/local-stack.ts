@@ -10,10 +10,11 @@ import { build } from 'esbuild';
 import { createSqsServer } from 'local-aws-sqs';
 import type { DeploymentConfig } from '../../canonical/deployment-config';
 import { BUNDLE_TARGET, baseEnvironment, bundleDefines } from '../../lib/topology/bundling';
-import { type FunctionUse, type SharedTable, type WorkflowDeclaration, assertConsistent, environmentVariableFor } from '../../lib/topology/declarations';
+import { type FunctionUse, type SharedTable, type WorkflowDeclaration, assertConsistent, environmentVariableFor, relayedInstances, scheduleMessage } from '../../lib/topology/declarations';
 import { TABLE_KEYS } from '../../lib/topology/tables';
 import { startApiGateway } from './api-gateway';
-import { type BusEvent, type LocalRule, startEventBus } from '../aws/event-bus';
+import { type BusEvent, type LocalRule, busEventJson, startEventBus } from '../aws/event-bus';
+import { startScheduler } from '../aws/scheduler';
 import { type LocalFunction, startLocalFunction } from '../aws/lambda-runtime';
 import { startSecretsManager } from '../aws/secrets-manager';
 import { type JsonValue, startStepFunctions } from '../aws/step-functions';
@@ -51,8 +52,11 @@ export interface LocalStack {
   readonly queueUrls: ReadonlyMap<string, string>;
   readonly stepFunctions: Awaited<ReturnType<typeof startStepFunctions>>;
   readonly eventBus: Awaited<ReturnType<typeof startEventBus>>;
+  /** The partner event bus of each relayed instance, by instance id (its name is the partner event source's). */
+  readonly partnerBuses: ReadonlyMap<string, string>;
+  readonly scheduler: ReturnType<typeof startScheduler>;
   /** Names of what runs locally, by kind, for the parity test with the synthesized templates. */
-  readonly topology: { readonly functions: string[]; readonly queues: string[]; readonly routes: string[]; readonly rules: string[]; readonly stateMachines: string[] };
+  readonly topology: { readonly functions: string[]; readonly queues: string[]; readonly routes: string[]; readonly rules: string[]; readonly schedules: string[]; readonly stateMachines: string[] };
   /** Waits until every queue is drained, every bus delivery done and every execution finished. */
   settled(): Promise<void>;
   stop(): Promise<void>;
@@ -115,6 +119,8 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       });
     }
     for (const r of wf.rules) queueDefinitions.push({ QueueName: `${r.id}-target-failures`, Attributes: { MessageRetentionPeriod: String(14 * 86400) } });
+    for (const r of wf.relayRules ?? []) for (const i of relayedInstances(config, region, r.vendor)) queueDefinitions.push({ QueueName: `${r.id}-${i}-target-failures`, Attributes: { MessageRetentionPeriod: String(14 * 86400) } });
+    for (const sc of wf.schedules ?? []) for (const i of relayedInstances(config, region, sc.vendor)) queueDefinitions.push({ QueueName: `${sc.id}-${i}-target-failures`, Attributes: { MessageRetentionPeriod: String(14 * 86400) } });
   }
   const sqsServer = await createSqsServer({ port: sqsPort, hostname: '127.0.0.1', region, accountId: ACCOUNT, emulateQueueCreationLifecycle: false, queues: queueDefinitions as never });
   closers.push(() => new Promise<void>((resolve) => { sqsServer.closeAllConnections(); sqsServer.close(() => resolve()); }));
@@ -136,32 +142,58 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   };
 
   // EventBridge: rules deliver into the declared queues, failures into the rule's failure queue.
-  const rules: LocalRule[] = options.workflows.flatMap((wf) =>
-    wf.rules.map((r) => ({
-      name: r.id,
-      eventBusName: EVENT_BUS_NAME,
-      eventPattern: r.eventPattern as Record<string, unknown>,
-      targets: [
-        {
-          id: r.targetQueue,
-          retryAttempts: r.retryAttempts ?? 8,
-          deliver: async (event: BusEvent) => void (await sqs.send(new SendMessageCommand({ QueueUrl: queueUrl(r.targetQueue), MessageBody: JSON.stringify(event) }))),
-          deadLetter: async (event: BusEvent, reason: string) =>
-            void (await sqs.send(
-              new SendMessageCommand({ QueueUrl: queueUrl(`${r.id}-target-failures`), MessageBody: JSON.stringify(event), MessageAttributes: { ERROR_MESSAGE: { DataType: 'String', StringValue: reason } } }),
-            )),
-        },
-      ],
-    })),
-  );
+  // Relay rules sit on the partner event bus of each relayed instance, as in the deployed stack.
+  const partnerBuses = new Map(config.eventRelays.filter((r) => r.region === region).map((r) => [r.instance, r.eventSourceName]));
+  const toQueue = (name: string, targetQueue: string, eventBusName: string, eventPattern: Record<string, unknown>, retryAttempts: number): LocalRule => ({
+    name,
+    eventBusName,
+    eventPattern,
+    targets: [
+      {
+        id: targetQueue,
+        retryAttempts,
+        deliver: async (event: BusEvent) => void (await sqs.send(new SendMessageCommand({ QueueUrl: queueUrl(targetQueue), MessageBody: busEventJson(event) }))),
+        deadLetter: async (event: BusEvent, reason: string) =>
+          void (await sqs.send(
+            new SendMessageCommand({ QueueUrl: queueUrl(`${name}-target-failures`), MessageBody: busEventJson(event), MessageAttributes: { ERROR_MESSAGE: { DataType: 'String', StringValue: reason } } }),
+          )),
+      },
+    ],
+  });
+  const rules: LocalRule[] = options.workflows.flatMap((wf) => [
+    ...wf.rules.map((r) => toQueue(r.id, r.targetQueue, EVENT_BUS_NAME, r.eventPattern as Record<string, unknown>, r.retryAttempts ?? 8)),
+    ...(wf.relayRules ?? []).flatMap((r) =>
+      relayedInstances(config, region, r.vendor).map((instance) => toQueue(`${r.id}-${instance}`, r.targetQueue, partnerBuses.get(instance)!, r.eventPattern as Record<string, unknown>, r.retryAttempts ?? 8)),
+    ),
+  ]);
   const eventBus = await startEventBus({
     region,
     account: ACCOUNT,
-    eventBusNames: [EVENT_BUS_NAME],
+    eventBusNames: [EVENT_BUS_NAME, ...partnerBuses.values()],
     rules,
     archives: [{ name: 'canonical-archive', eventBusName: EVENT_BUS_NAME, eventPattern: { account: [ACCOUNT] } }],
   });
   closers.push(() => eventBus.close());
+
+  // EventBridge Scheduler: each declared schedule per relayed instance, sending its message to its queue.
+  const scheduler = startScheduler({
+    schedules: options.workflows.flatMap((wf) =>
+      (wf.schedules ?? []).flatMap((sc) =>
+        relayedInstances(config, region, sc.vendor).map((instance) => ({
+          name: `${sc.id}-${instance}`,
+          expression: sc.expression,
+          message: scheduleMessage(instance),
+          retryAttempts: sc.retryAttempts ?? 8,
+          deliver: async (message: unknown) => void (await sqs.send(new SendMessageCommand({ QueueUrl: queueUrl(sc.targetQueue), MessageBody: JSON.stringify(message) }))),
+          deadLetter: async (message: unknown, reason: string) =>
+            void (await sqs.send(
+              new SendMessageCommand({ QueueUrl: queueUrl(`${sc.id}-${instance}-target-failures`), MessageBody: JSON.stringify(message), MessageAttributes: { ERROR_MESSAGE: { DataType: 'String', StringValue: reason } } }),
+            )),
+        })),
+      ),
+    ),
+  });
+  closers.push(async () => scheduler.close());
 
   // Step Functions: the ASL files with each placeholder replaced by its function's (local) ARN.
   const functionArn = (id: string) => `arn:aws:lambda:${region}:${ACCOUNT}:function:${id}`;
@@ -275,16 +307,20 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     queueUrls,
     stepFunctions,
     eventBus,
+    partnerBuses,
+    scheduler,
     topology: {
       functions: options.workflows.flatMap((wf) => wf.functions.map((f) => f.id)),
       queues: options.workflows.flatMap((wf) => wf.queues.map((q) => q.id)),
       routes: routes.map((r) => `${r.method} /${r.path}`),
       rules: rules.map((r) => r.name),
+      schedules: scheduler.names,
       stateMachines: options.workflows.flatMap((wf) => wf.stateMachines.map((s) => s.id)),
     },
     async settled() {
       // Work can cascade (queue → function → bus → queue → execution), so loop until a pass finds nothing.
       for (let pass = 0; pass < 100; pass++) {
+        await scheduler.settled();
         await eventBus.settled();
         await Promise.all(stepFunctions.executions.map((e) => e.done));
         const depths = await Promise.all(options.workflows.flatMap((wf) => wf.queues.map((q) => queueDepth(q.id))));

@@ -50,6 +50,27 @@ describe('opportunity-to-project resources', () => {
     }
   });
 
+  it('give every relay rule and schedule target, in every region, a retry policy and its own dead-letter queue', () => {
+    const all = [...templates.values()].flatMap((t) => Object.entries((t.toJSON() as { Resources: Record<string, Resource> }).Resources));
+    const allQueues = new Set(all.filter(([, r]) => r.Type === 'AWS::SQS::Queue').map(([id]) => id));
+    const relayRules = all.filter(([, r]) => r.Type === 'AWS::Events::Rule' && JSON.stringify(r.Properties.EventBusName ?? '').includes('Relay'));
+    const schedules = all.filter(([, r]) => r.Type === 'AWS::Scheduler::Schedule');
+    // The example relays one Salesforce org into eu-west-1: one relay rule and one reconciliation schedule there.
+    expect([relayRules.length, schedules.length]).toEqual([1, 1]);
+    for (const [, rule] of relayRules) {
+      for (const target of rule.Properties.Targets as { RetryPolicy?: { MaximumRetryAttempts: number }; DeadLetterConfig?: { Arn: unknown } }[]) {
+        expect(target.RetryPolicy?.MaximumRetryAttempts).toBeGreaterThan(0);
+        expect(allQueues.has(ref(target.DeadLetterConfig?.Arn)!)).toBe(true);
+      }
+    }
+    for (const [, schedule] of schedules) {
+      const target = schedule.Properties.Target as { RetryPolicy?: { MaximumRetryAttempts: number }; DeadLetterConfig?: { Arn: unknown }; Input: string };
+      expect(target.RetryPolicy?.MaximumRetryAttempts).toBeGreaterThan(0);
+      expect(allQueues.has(ref(target.DeadLetterConfig?.Arn)!)).toBe(true);
+      expect(JSON.parse(target.Input)).toEqual({ instance: 'salesforce-main', reason: 'schedule' });
+    }
+  });
+
   it('keep every queue encrypted with the region key and TLS-only', () => {
     const policies = ofType('AWS::SQS::QueuePolicy').map(([, p]) => JSON.stringify(p.Properties));
     for (const [id, queue] of queues) {

@@ -27,9 +27,9 @@ export interface SalesforceSandboxOptions {
   /** Fields each sObject type accepts; others are INVALID_FIELD. */
   readonly fields: Readonly<Record<string, readonly string[]>>;
   readonly port?: number;
-  /** The user API calls commit as (the integration user). @default 005000000000INTEG */
+  /** The user API calls commit as (the integration user). @default 0050000000INTEG */
   readonly integrationUserId?: string;
-  /** The user back-office changes commit as. @default 005000000000ALICE */
+  /** The user back-office changes commit as. @default 0050000000ALICE */
   readonly personUserId?: string;
   /** Where change events go: Event Relay onto a partner event bus. Without it, none are made. */
   readonly relay?: {
@@ -80,7 +80,7 @@ export interface SalesforceSandbox extends RunningSandbox {
 }
 
 const API = '/services/data/v64.0';
-const PREFIX: Readonly<Record<string, string>> = { Opportunity: '006', Account: '001' };
+const PREFIX: Readonly<Record<string, string>> = { Opportunity: '006', Account: '001', OpportunityLineItem: '00k' };
 
 /** Starts the sandbox. */
 export async function startSalesforceSandbox(options: SalesforceSandboxOptions): Promise<SalesforceSandbox> {
@@ -89,8 +89,8 @@ export async function startSalesforceSandbox(options: SalesforceSandboxOptions):
   const emitted: EmittedChange[] = [];
   let used = 0;
   const limit = options.dailyLimit ?? 15_000;
-  const integrationUser = options.integrationUserId ?? '005000000000INTEG';
-  const personUser = options.personUserId ?? '005000000000ALICE';
+  const integrationUser = options.integrationUserId ?? '0050000000INTEG';
+  const personUser = options.personUserId ?? '0050000000ALICE';
   const headers = () => ({ 'Sforce-Limit-Info': `api-usage=${used}/${limit}` });
   const errors = (status: number, list: { errorCode: string; message: string; fields?: string[] }[]): SandboxResponse => ({ status, headers: headers(), json: list.map((e) => ({ fields: [], ...e })) });
   const table = (sobject: string) => {

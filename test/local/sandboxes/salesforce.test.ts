@@ -122,7 +122,7 @@ describe('Salesforce sandbox', () => {
         ['aws.partner/salesforce.com/00D000000000001/0YL000000000001', 'OpportunityChangeEvent'],
         ['aws.partner/salesforce.com/00D000000000001/0YL000000000001', 'OpportunityChangeEvent'],
       ]);
-      expect(header(1)).toMatchObject({ entityName: 'Opportunity', recordIds: [id], changeType: 'UPDATE', changedFields: ['StageName', 'LastModifiedDate'], changeOrigin: 'com/salesforce/api/rest/64.0;client=ps-sync', commitUser: '005000000000INTEG' });
+      expect(header(1)).toMatchObject({ entityName: 'Opportunity', recordIds: [id], changeType: 'UPDATE', changedFields: ['StageName', 'LastModifiedDate'], changeOrigin: 'com/salesforce/api/rest/64.0;client=ps-sync', commitUser: '0050000000INTEG' });
       expect((JSON.parse(relayed[1]!.detail) as { payload: Record<string, unknown> }).payload).toMatchObject({ StageName: 'Closed Won', Name: 'Globex' });
     });
 
@@ -150,7 +150,7 @@ describe('Salesforce sandbox', () => {
       await fetch(`${sandbox.url}/__sandbox/relay/replay`, { method: 'POST', body: '{}' });
       await sandbox.settled();
 
-      expect(header(2)).toMatchObject({ recordIds: ids, changeType: 'UPDATE', changeOrigin: 'com/salesforce/ui', commitUser: '005000000000ALICE' });
+      expect(header(2)).toMatchObject({ recordIds: ids, changeType: 'UPDATE', changeOrigin: 'com/salesforce/ui', commitUser: '0050000000ALICE' });
       expect(header(3)).toMatchObject({ recordIds: [ids[0]], changeType: 'GAP_UPDATE', changedFields: [] });
       expect(before).toBe(4);
       expect(relayed.slice(before).map((e) => e.detail)).toEqual(relayed.slice(0, before).map((e) => e.detail));

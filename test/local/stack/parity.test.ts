@@ -5,11 +5,12 @@ import { type DeploymentConfigInput, parseDeploymentConfig } from '../../../cano
 import { DECLARATION_TAG } from '../../../lib/workflow-resources';
 import { WORKFLOWS } from '../../../lib/sync-region-stack';
 import { type LocalStack, startLocalStack } from '../../../local/stack/local-stack';
-import { exampleConfig } from '../../support/example-config';
 import { synthesizeDeployment } from '../../support/synth';
 
 type Resource = { Type: string; Properties: Record<string, unknown> };
-const template = synthesizeDeployment(exampleConfig()).templates.get('us-east-1')!.toJSON() as { Resources: Record<string, Resource> };
+// One configuration on both sides: the local one, whose relayed Salesforce org gives the relay rules and schedules names.
+const localConfig = parseDeploymentConfig(JSON.parse(readFileSync(join(__dirname, '..', '..', '..', 'local', 'deployment.local.json'), 'utf8')) as DeploymentConfigInput);
+const template = synthesizeDeployment(localConfig).templates.get('us-east-1')!.toJSON() as { Resources: Record<string, Resource> };
 const resources = template.Resources;
 
 const TYPES: Record<string, string> = {
@@ -49,8 +50,7 @@ function routes(): string[] {
 
 let local: LocalStack;
 beforeAll(async () => {
-  const input = JSON.parse(readFileSync(join(__dirname, '..', '..', '..', 'local', 'deployment.local.json'), 'utf8')) as DeploymentConfigInput;
-  local = await startLocalStack({ config: parseDeploymentConfig(input), region: 'us-east-1', workflows: WORKFLOWS, secrets: {}, logLevel: 'SILENT' });
+  local = await startLocalStack({ config: localConfig, region: 'us-east-1', workflows: WORKFLOWS, secrets: {}, logLevel: 'SILENT' });
 }, 60_000);
 afterAll(async () => local?.stop());
 
@@ -70,10 +70,11 @@ describe('the local stack is built from the same declarations as the CDK stack',
     expect(['GET /health', ...local.topology.routes].sort()).toEqual(routes());
   });
 
-  it('routes with every rule of the template, with the same pattern', () => {
+  it('routes with every rule of the template, relay rules on partner buses included, with the same pattern', () => {
+    expect(local.topology.rules.some((r) => r.startsWith('SalesforceOpportunityChanges-'))).toBe(true);
     expect([...local.topology.rules].sort()).toEqual(tagged('rule'));
     const patterns = Object.values(resources).filter((r) => r.Type === 'AWS::Events::Rule').map((r) => JSON.stringify(r.Properties.EventPattern));
-    for (const rule of WORKFLOWS.flatMap((w) => w.rules)) expect(patterns).toContain(JSON.stringify(rule.eventPattern));
+    for (const rule of WORKFLOWS.flatMap((w) => [...w.rules, ...(w.relayRules ?? [])])) expect(patterns).toContain(JSON.stringify(rule.eventPattern));
   });
 
   it('runs every state machine of the template from the same definition', () => {
@@ -84,7 +85,12 @@ describe('the local stack is built from the same declarations as the CDK stack',
     }
   });
 
-  it('has no schedule in the template that the local stack lacks (none are declared yet)', () => {
-    expect(Object.values(resources).filter((r) => r.Type === 'AWS::Scheduler::Schedule')).toEqual([]);
+  it('fires every schedule of the template, with the same expression', () => {
+    const deployed = Object.values(resources).filter((r) => r.Type === 'AWS::Scheduler::Schedule');
+    expect(local.topology.schedules.length).toBeGreaterThan(0);
+    // Deployed names carry the stack's name before the declared one, so two stages in one account cannot collide.
+    expect(deployed).toHaveLength(local.topology.schedules.length);
+    for (const name of local.topology.schedules) expect(deployed.filter((r) => String(r.Properties.Name).endsWith(`-${name}`)), name).toHaveLength(1);
+    for (const schedule of WORKFLOWS.flatMap((w) => w.schedules ?? [])) expect(deployed.map((r) => r.Properties.ScheduleExpression)).toContain(schedule.expression);
   });
 });

@@ -1,0 +1,96 @@
+import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
+import { makeIdempotent } from '@aws-lambda-powertools/idempotency';
+import { PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import { SendMessageCommand } from '@aws-sdk/client-sqs';
+import type { Context, SQSEvent, SQSRecord } from 'aws-lambda';
+import { deterministicUuid } from '../shared/deterministic-id';
+import { salesforceFor } from '../shared/adapters';
+import { lastWriteAt } from '../shared/audit-trail';
+import { documents } from '../shared/clients/dynamodb';
+import { events } from '../shared/clients/eventbridge';
+import { sqs } from '../shared/clients/sqs';
+import { DynamoDbCrossReferenceRegistry } from '../shared/cross-reference/dynamodb-registry';
+import { idempotencyConfig, idempotencyStore } from '../shared/idempotency';
+import { deploymentConfig, logger, metrics, requiredEnvironment } from '../shared/runtime';
+import { vendorSecret } from '../shared/secrets';
+import { type RelayedWork, judgeOpportunityChange, relayedWork } from './opportunity-changes';
+
+const config = idempotencyConfig('dedupKey');
+const processor = new BatchProcessor(EventType.SQS);
+
+/** The Salesforce instance whose partner event source sent an event. */
+function instanceOf(source: string): string {
+  const relay = deploymentConfig().eventRelays.find((r) => r.eventSourceName === source);
+  if (relay === undefined) throw new Error(`No event relay is configured for source ${source}`);
+  return relay.instance;
+}
+
+type RecordWork = Extract<RelayedWork, { kind: 'record' }> & { instance: string; correlationId: string };
+
+// Deduplicated on VENDORS.md's key (transactionKey + sequenceNumber + record id): relayed duplicates
+// and a 3-day relay replay return the first result.
+const judgeOnce = makeIdempotent(
+  async (work: RecordWork) => {
+    const cfg = deploymentConfig();
+    const settings = cfg.vendorInstances.find((v) => v.id === work.instance)?.crm;
+    if (settings === undefined) throw new Error(`${work.instance} is not a configured CRM instance`);
+    const crm = salesforceFor(cfg, work.instance, vendorSecret);
+    const registry = new DynamoDbCrossReferenceRegistry(documents(), requiredEnvironment('CROSS_REFERENCES_TABLE_NAME'));
+    const source = { vendor: 'salesforce' as const, instance: work.instance };
+    return judgeOpportunityChange(work.instance, work, work.correlationId, {
+      settings,
+      clientId: cfg.name,
+      readOpportunity: (id) => crm.readOpportunity(id),
+      publish: async (event) => {
+        const result = await events().send(
+          new PutEventsCommand({ Entries: [{ EventBusName: requiredEnvironment('EVENT_BUS_NAME'), Source: 'ps-sync.salesforce', DetailType: event.type, Detail: JSON.stringify(event) }] }),
+        );
+        if (result.FailedEntryCount) throw new Error(`EventBridge refused the event: ${result.Entries?.[0]?.ErrorCode ?? 'unknown'}`);
+      },
+      recordCommit: async (opportunityId, commitNumber) => {
+        const globalId = deterministicUuid('project', `salesforce:${work.instance}:${opportunityId}`);
+        const result = await registry.recordVersion({ globalId, source, version: commitNumber });
+        // The same commit again is a retry of this change after a failure, not an older change.
+        return result.outcome === 'stale' && result.storedVersion !== commitNumber ? 'stale' : 'applied';
+      },
+      lastOwnWrite: (recordId) => lastWriteAt(documents(), requiredEnvironment('AUDIT_TABLE_NAME'), { vendor: 'salesforce', instance: work.instance, recordType: 'opportunity', recordKey: recordId }),
+      now: () => new Date(),
+    });
+  },
+  { persistenceStore: idempotencyStore(), config },
+);
+
+async function processRecord(record: SQSRecord): Promise<void> {
+  const envelope = JSON.parse(record.body) as { id?: string; source?: string };
+  const instance = instanceOf(String(envelope.source));
+  // The relayed event's id runs through every log line and the canonical event it leads to.
+  const correlationId = envelope.id ?? record.messageId;
+  logger.appendKeys({ correlationId });
+  for (const work of relayedWork(record.body)) {
+    if (work.kind === 'reconcile') {
+      // GAP_OVERFLOW names no records: the whole entity is reconciled, once per overflow event.
+      await sqs().send(
+        new SendMessageCommand({
+          QueueUrl: requiredEnvironment('DEAL_RECONCILIATION_REQUESTS_QUEUE_URL'),
+          MessageBody: JSON.stringify({ instance, reason: 'gap-overflow', dedupKey: work.dedupKey }),
+        }),
+      );
+      metrics.addMetric('SalesforceChange-reconcile-requested', 'Count', 1);
+      logger.warn('GAP_OVERFLOW: reconciliation requested', { instance, entity: work.entityName });
+      continue;
+    }
+    const { outcome, reason } = await judgeOnce({ ...work, instance, correlationId });
+    metrics.addMetric(`SalesforceChange-${outcome}`, 'Count', 1);
+    logger.info('Salesforce opportunity event judged', { outcome, reason, recordId: work.recordId });
+  }
+}
+
+/** Consumes relayed Salesforce opportunity events; failed records are reported back for redelivery. */
+export const handler = async (event: SQSEvent, context: Context) => {
+  config.registerLambdaContext(context);
+  try {
+    return await processPartialResponse(event, processRecord, processor, { context });
+  } finally {
+    metrics.publishStoredMetrics();
+  }
+};

@@ -1,0 +1,96 @@
+import { type CrmSettings, type OpportunityWonEvent, parseCanonicalEvent } from '../../canonical';
+import { type ChangeEventHeader, type RecordChange, echoReason, fanOut, parseRelayedChange } from './change-events';
+import { type SalesforceOpportunitySnapshot, opportunityWonEvent } from './opportunity-mapping';
+
+/**
+ * What Salesforce relays about opportunities, and what we make of it. Two shapes arrive on the partner
+ * bus: `OpportunityChangeEvent` (Change Data Capture) and the `Deal_Won__e` platform event, whose
+ * `Opportunity_Id__c` names the deal. Either way the opportunity is re-read in full and judged as it is
+ * now; a won stage publishes the same canonical `opportunity.won` the HubSpot intake does.
+ */
+
+/** The platform event a Salesforce flow can publish when a deal is won, and its opportunity field. */
+export const DEAL_WON_EVENT = 'Deal_Won__e';
+const DEAL_WON_OPPORTUNITY_FIELD = 'Opportunity_Id__c';
+
+/** One unit of work from a relayed event: a record to judge (deduplicated by key) or an entity to reconcile. */
+export type RelayedWork =
+  | { readonly kind: 'record'; readonly dedupKey: string; readonly recordId: string; readonly change: RecordChange; readonly header?: ChangeEventHeader }
+  | { readonly kind: 'reconcile'; readonly entityName: string; readonly dedupKey: string };
+
+/** A relayed event that is not one we take, refused with the reason. */
+export class UnknownRelayedEventError extends Error {
+  override readonly name = 'UnknownRelayedEvent';
+}
+
+/** Reads a relayed event (the raw SQS body) into units of work: a multi-record change fans out. */
+export function relayedWork(rawBody: string): RelayedWork[] {
+  const envelope = JSON.parse(rawBody) as { 'detail-type'?: string; detail?: { id?: string; payload?: Record<string, unknown> } };
+  const detailType = envelope['detail-type'] ?? '';
+  if (detailType === DEAL_WON_EVENT) {
+    const payload = envelope.detail?.payload ?? {};
+    const opportunityId = payload[DEAL_WON_OPPORTUNITY_FIELD];
+    if (typeof opportunityId !== 'string' || opportunityId === '') throw new UnknownRelayedEventError(`${DEAL_WON_EVENT} without ${DEAL_WON_OPPORTUNITY_FIELD}`);
+    const eventId = typeof payload.EventUuid === 'string' ? payload.EventUuid : envelope.detail?.id;
+    if (!eventId) throw new UnknownRelayedEventError(`${DEAL_WON_EVENT} without EventUuid or id: it cannot be deduplicated`);
+    return [{ kind: 'record', dedupKey: `${DEAL_WON_EVENT}:${eventId}`, recordId: opportunityId, change: { action: 'reread', recordId: opportunityId, dedupKey: eventId } }];
+  }
+  if (detailType !== 'OpportunityChangeEvent') throw new UnknownRelayedEventError(`detail-type ${detailType || '(none)'} is neither OpportunityChangeEvent nor ${DEAL_WON_EVENT}`);
+  const { header, fields } = parseRelayedChange(rawBody);
+  return fanOut(header, fields).map((change): RelayedWork =>
+    change.action === 'reconcile-entity'
+      ? { kind: 'reconcile', entityName: change.entityName, dedupKey: `GAP_OVERFLOW:${header.transactionKey}` }
+      : { kind: 'record', dedupKey: change.dedupKey, recordId: change.recordId, change, header },
+  );
+}
+
+/** What judging one record needs. */
+export interface OpportunityChangeDependencies {
+  readonly settings: CrmSettings;
+  /** The client id our writes carry (`Sforce-Call-Options: client=<id>`). */
+  readonly clientId: string;
+  readonly readOpportunity: (opportunityId: string) => Promise<SalesforceOpportunitySnapshot>;
+  readonly publish: (event: OpportunityWonEvent) => Promise<void>;
+  /** Records the change's commit number for the opportunity: `stale` when a newer one was already seen. */
+  readonly recordCommit: (opportunityId: string, commitNumber: string) => Promise<'applied' | 'stale'>;
+  /** When we last wrote the record (the own-write log), if we did. */
+  readonly lastOwnWrite: (recordId: string) => Promise<Date | undefined>;
+  readonly now: () => Date;
+}
+
+/** What became of one record's change, for metrics and logs. */
+export type OpportunityChangeOutcome = 'published' | 'not-won' | 'irrelevant' | 'echo' | 'stale' | 'deleted';
+
+/**
+ * Judges one record of a relayed event. Our own writes coming back are dropped first (client id,
+ * integration user, own-write log); a change older than one already seen never acts, so an
+ * out-of-order delivery cannot roll a record back; only a stage change, a bumped sync revision, a
+ * create or an undelete matter; GAP events and the platform event carry no values and are re-read.
+ */
+export async function judgeOpportunityChange(instance: string, work: Extract<RelayedWork, { kind: 'record' }>, correlationId: string, deps: OpportunityChangeDependencies): Promise<{ outcome: OpportunityChangeOutcome; reason?: string }> {
+  const { change, header } = work;
+  if (header) {
+    const lastWrite = await deps.lastOwnWrite(work.recordId);
+    const echo = echoReason(header, work.recordId, {
+      clientId: deps.clientId,
+      integrationUserId: deps.settings.integrationUserId ?? '(none)',
+      recentWrites: lastWrite ? new Map([[work.recordId, lastWrite.getTime()]]) : new Map(),
+    });
+    if (echo) return { outcome: 'echo', reason: echo };
+  }
+  if (change.action === 'apply') {
+    if (change.changeType === 'DELETE') return { outcome: 'deleted', reason: 'a deleted opportunity starts nothing; its project, if any, stays' };
+    const watched = ['StageName', deps.settings.fields.syncRevision];
+    const relevant = change.changeType !== 'UPDATE' || watched.some((f) => f in change.changed);
+    if (!relevant) return { outcome: 'irrelevant' };
+  }
+  if (header && (await deps.recordCommit(work.recordId, header.commitNumber)) === 'stale') {
+    return { outcome: 'stale', reason: `commit ${header.commitNumber} is older than one already applied` };
+  }
+  const snapshot = await deps.readOpportunity(work.recordId);
+  if (!deps.settings.wonStages.includes(String(snapshot.opportunity.StageName ?? ''))) return { outcome: 'not-won' };
+  // Validated before publishing: a mapping bug must fail here, with the opportunity id, not downstream.
+  const event = parseCanonicalEvent(opportunityWonEvent(instance, snapshot, deps.settings.fields, correlationId, deps.now(), header?.commitNumber)) as OpportunityWonEvent;
+  await deps.publish(event);
+  return { outcome: 'published' };
+}

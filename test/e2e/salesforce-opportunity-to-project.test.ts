@@ -1,0 +1,204 @@
+import { randomUUID } from 'node:crypto';
+import { EventBridgeClient, PutPartnerEventsCommand } from '@aws-sdk/client-eventbridge';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type LocalEnvironment, startLocalEnvironment } from '../../local/local-environment';
+
+// End to end with Salesforce as the CRM: entering only through the partner event bus, as Event Relay
+// delivers, from changes made in the Salesforce sandbox.
+let env: LocalEnvironment;
+let relay: EventBridgeClient;
+const SOURCE = 'aws.partner/salesforce.com/00D000000000LOCAL/0YL000000000LOCAL';
+
+beforeAll(async () => {
+  env = await startLocalEnvironment({
+    logLevel: 'SILENT',
+    retryIntervalOverrides: Object.fromEntries(['ValidateOpportunity', 'FindOrCreateErpCustomer', 'CreatePsaProject', 'CreateErpProject', 'WriteBackToCrm', 'PublishProjectActivated', 'RecordException'].map((s) => [s, 20])),
+  });
+  relay = new EventBridgeClient({ endpoint: env.stack.endpoints.eventbridge, region: 'us-east-1', credentials: { accessKeyId: 'l', secretAccessKey: 'l' } });
+}, 120_000);
+afterAll(async () => env?.stop());
+
+/** A person's change in the org, through the sandbox back office. */
+const backOffice = async (method: string, path: string, body: unknown) => {
+  const response = await fetch(`${env.salesforce.url}/__sandbox/${path}`, { method, body: JSON.stringify(body) });
+  return response.status === 204 ? undefined : ((await response.json()) as { id: string });
+};
+
+async function createOpportunity(name: string, overrides: Record<string, unknown> = {}): Promise<string> {
+  const account = await backOffice('POST', 'sobjects/Account', { Name: name, BillingCountryCode: 'US', BillingCity: 'Springfield' });
+  const opportunity = await backOffice('POST', 'sobjects/Opportunity', {
+    Name: `${name} rollout`,
+    StageName: 'Negotiation/Review',
+    Amount: 125000,
+    CurrencyIsoCode: 'USD',
+    CloseDate: '2026-11-30',
+    AccountId: account!.id,
+    PS_Legal_Entity__c: 'acme-enterprise',
+    PS_Business_Unit__c: 'delivery',
+    PS_Tax_Profile__c: 'US-EXEMPT',
+    PS_Billing_Terms__c: 'time-and-materials',
+    PS_Payment_Terms__c: 'NET30',
+    PS_Contract_Start__c: '2026-12-01',
+    ...overrides,
+  });
+  const id = opportunity!.id;
+  for (const line of [
+    { Name: 'Consultant', UnitPrice: 165.5, Quantity: 1, PS_Line_Type__c: 'rate', PS_Effective_From__c: '2026-12-01' },
+    { Name: 'Discovery', PS_Line_Type__c: 'task', PS_Estimated_Hours__c: 40 },
+  ]) {
+    await backOffice('POST', 'sobjects/OpportunityLineItem', { OpportunityId: id, ...line });
+  }
+  await env.settled();
+  return id;
+}
+
+const win = async (id: string) => {
+  await backOffice('PATCH', `sobjects/Opportunity/${id}`, { StageName: 'Closed Won' });
+  await env.settled();
+};
+
+function counts() {
+  return {
+    customers: env.netsuite.us.records('customer').length,
+    jobs: env.netsuite.us.records('job').length,
+    workspaces: env.kantata.objects('workspaces').length,
+    executions: env.stack.stepFunctions.executions.length,
+  };
+}
+const workspaceOf = (opportunityId: string) => env.kantata.objects('workspaces').filter((w) => String(w.title).startsWith(String(env.salesforce.record('Opportunity', opportunityId)?.Name)));
+/** Reads of one opportunity the intake made after a given request count: a judged change re-reads, a dropped one does not. */
+const readsOf = (opportunityId: string, after: number) => env.salesforce.requests.slice(after).filter((r) => r.method === 'GET' && r.path.endsWith(`/sobjects/Opportunity/${opportunityId}`)).length;
+const put = async (detailType: string, detail: string) => {
+  const result = await relay.send(new PutPartnerEventsCommand({ Entries: [{ Source: SOURCE, DetailType: detailType, Detail: detail }] }));
+  expect(result.FailedEntryCount).toBe(0);
+};
+/** The relayed change events that name an opportunity. */
+const changesOf = (opportunityId: string) => env.salesforce.emitted.filter((e) => e.detail.includes(`"${opportunityId}"`));
+
+describe('opportunity to project with Salesforce as the CRM, through Event Relay', () => {
+  let won: string;
+
+  it('turns a won opportunity into exactly one customer, ERP project and PSA project, and writes the ids to the Salesforce record', async () => {
+    const before = counts();
+    won = await createOpportunity('Initech');
+
+    await win(won);
+
+    expect(counts()).toEqual({ customers: before.customers + 1, jobs: before.jobs + 1, workspaces: before.workspaces + 1, executions: before.executions + 1 });
+    const [workspace] = workspaceOf(won);
+    const record = env.salesforce.record('Opportunity', won)!;
+    expect(record).toMatchObject({ PS_Sync_Status__c: 'synced', PS_PSA_Project_Id__c: workspace!.id });
+    expect(env.netsuite.us.records('customer').find((c) => c.id === record.PS_ERP_Customer_Id__c)).toMatchObject({ companyName: 'Initech' });
+    expect(env.stack.stepFunctions.executions.at(-1)).toMatchObject({ name: `salesforce-main-${won}-r1`, status: 'SUCCEEDED' });
+  });
+
+  it('drops our own write-back when it comes back as a change event: no re-read, nothing started', async () => {
+    const write = env.salesforce.writes.filter((w) => w.id === won).at(-1)!;
+    const echo = changesOf(won).at(-1)!;
+
+    expect(write.changeOrigin).toContain('client=ps-sync');
+    expect(echo.detail).toContain('client=ps-sync');
+    // The echo was relayed after the write-back; the intake judged it without reading the record again.
+    const afterWriteBack = env.salesforce.requests.findLastIndex((r) => r.method === 'PATCH' && r.path.endsWith(`/sobjects/Opportunity/${won}`));
+    expect(readsOf(won, afterWriteBack)).toBe(0);
+  });
+
+  it('makes nothing more from the same event relayed five times, concurrently and in sequence, and from a 3-day relay replay', async () => {
+    const before = counts();
+    const winning = changesOf(won).find((e) => e.detail.includes('"StageName":"Closed Won"') && e.detail.includes('com/salesforce/ui'))!;
+
+    await Promise.all([1, 2, 3].map(() => put(winning.detailType, winning.detail)));
+    for (let i = 0; i < 2; i++) await put(winning.detailType, winning.detail);
+    await fetch(`${env.salesforce.url}/__sandbox/relay/replay`, { method: 'POST', body: '{}' });
+    await env.settled();
+
+    expect(counts()).toEqual(before);
+  });
+
+  it('never acts on an older change arriving after a newer one', async () => {
+    const created = changesOf(won)[0]!;
+    // The same old commit under a new transaction key, so deduplication does not hide it: only ordering can.
+    const older = created.detail.replace(/"transactionKey":"[^"]+"/, `"transactionKey":"${randomUUID()}"`);
+    const mark = env.salesforce.requests.length;
+    const before = counts();
+
+    await put(created.detailType, older);
+    await env.settled();
+
+    expect(readsOf(won, mark)).toBe(0);
+    expect(counts()).toEqual(before);
+    expect(env.salesforce.record('Opportunity', won)).toMatchObject({ StageName: 'Closed Won', PS_Sync_Status__c: 'synced' });
+  });
+
+  it('fans out a merged event of one transaction over two opportunities', async () => {
+    const a = await createOpportunity('Hooli');
+    const b = await createOpportunity('Pied Piper');
+    const before = counts();
+
+    await backOffice('PATCH', 'sobjects/Opportunity', { ids: [a, b], values: { StageName: 'Closed Won' } });
+    await env.settled();
+
+    expect(JSON.parse(changesOf(a).at(-2)?.detail ?? changesOf(a).at(-1)!.detail).payload.ChangeEventHeader.recordIds).toEqual([a, b]);
+    expect(counts()).toMatchObject({ workspaces: before.workspaces + 2, executions: before.executions + 2 });
+    expect([workspaceOf(a), workspaceOf(b)].map((w) => w.length)).toEqual([1, 1]);
+  });
+
+  it('re-reads the records of a GAP event and acts on what it finds', async () => {
+    const gap = await createOpportunity('Vandelay');
+    await fetch(`${env.salesforce.url}/__sandbox/relay/lose-next`, { method: 'POST', body: '{}' });
+    await win(gap);
+    expect(workspaceOf(gap)).toHaveLength(0);
+
+    await fetch(`${env.salesforce.url}/__sandbox/relay/gap`, { method: 'POST', body: JSON.stringify({ sobject: 'Opportunity', ids: [gap], changeType: 'GAP_UPDATE' }) });
+    await env.settled();
+
+    expect(workspaceOf(gap)).toHaveLength(1);
+  });
+
+  it('takes the Deal_Won__e platform event as well', async () => {
+    const deal = await createOpportunity('Bluth');
+    await fetch(`${env.salesforce.url}/__sandbox/relay/lose-next`, { method: 'POST', body: '{}' });
+    await win(deal);
+
+    await put('Deal_Won__e', JSON.stringify({ payload: { Opportunity_Id__c: deal, EventUuid: randomUUID(), CreatedById: '0050000000ALICE' }, schemaId: 'x', id: randomUUID() }));
+    await env.settled();
+
+    expect(workspaceOf(deal)).toHaveLength(1);
+  });
+
+  it('finds a deal whose event was lost by scheduled reconciliation, and reconciles on GAP_OVERFLOW', async () => {
+    const lost = await createOpportunity('Wonka');
+    const overflowed = await createOpportunity('Stark');
+    await fetch(`${env.salesforce.url}/__sandbox/relay/lose-next`, { method: 'POST', body: JSON.stringify({ count: 1 }) });
+    await win(lost);
+    expect(workspaceOf(lost)).toHaveLength(0);
+
+    await env.stack.scheduler.fire('ReconcileWonDealsSchedule-salesforce-main');
+    await env.settled();
+    expect(workspaceOf(lost)).toHaveLength(1);
+
+    await fetch(`${env.salesforce.url}/__sandbox/relay/lose-next`, { method: 'POST', body: JSON.stringify({ count: 1 }) });
+    await win(overflowed);
+    await fetch(`${env.salesforce.url}/__sandbox/relay/gap`, { method: 'POST', body: JSON.stringify({ sobject: 'Opportunity', changeType: 'GAP_OVERFLOW' }) });
+    await env.settled();
+    expect(workspaceOf(overflowed)).toHaveLength(1);
+    // Everything reconciliation found was synced once: a second run finds nothing missing and starts nothing.
+    const before = counts();
+    await env.stack.scheduler.fire('ReconcileWonDealsSchedule-salesforce-main');
+    await env.settled();
+    expect(counts()).toEqual(before);
+  });
+
+  it('refreshes the session on INVALID_SESSION_ID while reading, and rides out REQUEST_LIMIT_EXCEEDED on the write-back', async () => {
+    const deal = await createOpportunity('Soylent');
+    const mark = env.salesforce.requests.length;
+    env.salesforce.injectFault({ method: 'GET', pathPrefix: `/services/data/v64.0/sobjects/Opportunity/${deal}`, response: { status: 401, json: [{ errorCode: 'INVALID_SESSION_ID', message: 'Session expired or invalid', fields: [] }] } });
+    env.salesforce.injectFault({ method: 'PATCH', pathPrefix: `/services/data/v64.0/sobjects/Opportunity/${deal}`, times: 2, response: { status: 403, json: [{ errorCode: 'REQUEST_LIMIT_EXCEEDED', message: 'TotalRequests Limit exceeded.', fields: [] }] } });
+
+    await win(deal);
+
+    expect(workspaceOf(deal)).toHaveLength(1);
+    expect(env.salesforce.record('Opportunity', deal)).toMatchObject({ PS_Sync_Status__c: 'synced' });
+    expect(env.salesforce.requests.slice(mark).filter((r) => r.path.endsWith(`/sobjects/Opportunity/${deal}`)).map((r) => `${r.method} ${r.status}`)).toEqual(['GET 401', 'GET 200', 'PATCH 403', 'PATCH 403', 'PATCH 204']);
+  });
+});
