@@ -47,11 +47,9 @@ const judgeOnce = makeIdempotent(
         );
         if (result.FailedEntryCount) throw new Error(`EventBridge refused the event: ${result.Entries?.[0]?.ErrorCode ?? 'unknown'}`);
       },
-      recordCommit: async (opportunityId, commitNumber) => {
+      recordCommit: (opportunityId, commitNumber) => {
         const globalId = deterministicUuid('project', `salesforce:${work.instance}:${opportunityId}`);
-        const result = await registry.recordVersion({ globalId, source, version: commitNumber });
-        // The same commit again is a retry of this change after a failure, not an older change.
-        return result.outcome === 'stale' && result.storedVersion !== commitNumber ? 'stale' : 'applied';
+        return registry.recordVersion({ globalId, source, version: commitNumber });
       },
       lastOwnWrite: (recordId) => lastWriteAt(documents(), requiredEnvironment('AUDIT_TABLE_NAME'), { vendor: 'salesforce', instance: work.instance, recordType: 'opportunity', recordKey: recordId }),
       now: () => new Date(),

@@ -51,8 +51,8 @@ export interface OpportunityChangeDependencies {
   readonly clientId: string;
   readonly readOpportunity: (opportunityId: string) => Promise<SalesforceOpportunitySnapshot>;
   readonly publish: (event: OpportunityWonEvent) => Promise<void>;
-  /** Records the change's commit number for the opportunity: `stale` when a newer one was already seen. */
-  readonly recordCommit: (opportunityId: string, commitNumber: string) => Promise<'applied' | 'stale'>;
+  /** Records the change's commit number for the opportunity unless one at least as new is stored (the registry's recordVersion). */
+  readonly recordCommit: (opportunityId: string, commitNumber: string) => Promise<{ readonly outcome: 'applied' } | { readonly outcome: 'stale'; readonly storedVersion: string }>;
   /** When we last wrote the record (the own-write log), if we did. */
   readonly lastOwnWrite: (recordId: string) => Promise<Date | undefined>;
   readonly now: () => Date;
@@ -84,8 +84,12 @@ export async function judgeOpportunityChange(instance: string, work: Extract<Rel
     const relevant = change.changeType !== 'UPDATE' || watched.some((f) => f in change.changed);
     if (!relevant) return { outcome: 'irrelevant' };
   }
-  if (header && (await deps.recordCommit(work.recordId, header.commitNumber)) === 'stale') {
-    return { outcome: 'stale', reason: `commit ${header.commitNumber} is older than one already applied` };
+  if (header) {
+    const recorded = await deps.recordCommit(work.recordId, header.commitNumber);
+    // The same commit stored already is this change again after a failed attempt: it goes on.
+    if (recorded.outcome === 'stale' && recorded.storedVersion !== header.commitNumber) {
+      return { outcome: 'stale', reason: `commit ${header.commitNumber} is older than ${recorded.storedVersion}, already applied` };
+    }
   }
   const snapshot = await deps.readOpportunity(work.recordId);
   if (!deps.settings.wonStages.includes(String(snapshot.opportunity.StageName ?? ''))) return { outcome: 'not-won' };

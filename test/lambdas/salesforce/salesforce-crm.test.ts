@@ -5,6 +5,8 @@ import { type SalesforceSandbox, startSalesforceSandbox } from '../../../local/s
 import { parseDeploymentConfig } from '../../../canonical/deployment-config';
 import { adapters } from '../../../lambdas/shared/adapters';
 import { exampleConfig, exampleConfigInput } from '../../support/example-config';
+import type { AuditEntry } from '../../../lambdas/shared/audit-trail';
+import { SALESFORCE_LOCAL_FIELDS } from '../../../local/local-environment';
 
 // The real Salesforce adapter against the sandbox.
 const fields = exampleConfig().vendorInstances.find((v) => v.id === 'salesforce-main')!.crm!.fields;
@@ -89,5 +91,36 @@ describe('the adapter factory', () => {
 
     expect(sandbox.record('Opportunity', id)?.[fields.syncStatus]).toBe('needs-attention');
     expect(sandbox.writes.at(-1)?.changeOrigin).toContain('client=ps-sync');
+  });
+
+  describe('reads', () => {
+    const backOffice = (path: string, body: unknown) => fetch(`${sandbox!.url}/__sandbox/sobjects/${path}`, { method: 'POST', body: JSON.stringify(body) }).then(async (r) => ((await r.json()) as { id: string }).id);
+    const full = (audit: AuditEntry[] = []) =>
+      new SalesforceCrm({ instance: 'salesforce-main', baseUrl: sandbox!.url, accessToken: async () => 'tok', refreshAccessToken: async () => 'tok', clientId: 'ps-sync', fields, audit: { record: async (e) => void audit.push(e) }, execution: 'x-1', correlationId: 'c-1' });
+
+    it('reads an opportunity with its account and line items (by SOQL), and finds won ones since a time, paging through the results', async () => {
+      sandbox = await startSalesforceSandbox({ accessTokens: ['tok'], fields: { ...SALESFORCE_LOCAL_FIELDS, Opportunity: [...SALESFORCE_LOCAL_FIELDS.Opportunity, fields.legalEntity] }, queryPageSize: 2 });
+      const account = await backOffice('Account', { Name: "O'Brien & Sons", BillingCountryCode: 'IE' });
+      const won: string[] = [];
+      for (const name of ['A', 'B', 'C']) won.push(await backOffice('Opportunity', { Name: name, StageName: 'Closed Won', AccountId: account, [fields.legalEntity]: 'acme-ie' }));
+      await backOffice('Opportunity', { Name: 'D', StageName: 'Prospecting' });
+      await backOffice('OpportunityLineItem', { OpportunityId: won[0], Name: 'Consultant', UnitPrice: 150, PS_Line_Type__c: 'rate' });
+
+      const snapshot = await full().readOpportunity(won[0]!);
+      const since = await full().wonOpportunitiesSince(['Closed Won', "Won 'Signed'"], new Date(Date.now() - 60_000));
+
+      expect(snapshot).toMatchObject({ opportunity: { Id: won[0], Name: 'A' }, account: { Name: "O'Brien & Sons" }, lineItems: [{ Name: 'Consultant', UnitPrice: 150 }] });
+      expect(since.map((d) => [d.id, d.legalEntityId])).toEqual(won.map((id) => [id, 'acme-ie']));
+    });
+
+    it('records each write-back in the audit trail, which the change intake reads as its own-write log', async () => {
+      sandbox = await start(100);
+      const id = await opportunity();
+      const audit: AuditEntry[] = [];
+
+      await full(audit).writeBack(id, { syncStatus: 'synced', syncMessage: 'ok' });
+
+      expect(audit).toEqual([expect.objectContaining({ vendor: 'salesforce', instance: 'salesforce-main', recordType: 'opportunity', recordKey: id, operation: 'update', execution: 'x-1', result: 'ok', status: '204' })]);
+    });
   });
 });

@@ -1,6 +1,6 @@
-import { EventBridgeClient, PutEventsCommand, StartReplayCommand } from '@aws-sdk/client-eventbridge';
+import { EventBridgeClient, PutEventsCommand, PutPartnerEventsCommand, StartReplayCommand } from '@aws-sdk/client-eventbridge';
 import { afterEach, describe, expect, it } from 'vitest';
-import { type BusEvent, startEventBus } from '../../../local/aws/event-bus';
+import { type BusEvent, busEventJson, startEventBus } from '../../../local/aws/event-bus';
 
 type Stand = Awaited<ReturnType<typeof startEventBus>>;
 const running: Stand[] = [];
@@ -96,5 +96,28 @@ describe('the EventBridge stand-in', () => {
     expect(delivered).toHaveLength(2);
     expect(delivered[1]?.id).toBe(delivered[0]?.id);
     expect(delivered[1]?.['replay-name']).toBe('after-fix');
+  });
+
+  it('puts a partner’s events on the partner event bus named after its source, keeping the detail text exact for targets', async () => {
+    const source = 'aws.partner/salesforce.com/00D000000000001/0YL000000000001';
+    const delivered: string[] = [];
+    const stand = await startEventBus({
+      region: 'eu-west-1',
+      eventBusNames: ['canonical', source],
+      rules: [{ name: 'relay', eventBusName: source, eventPattern: { 'detail-type': ['OpportunityChangeEvent'] }, targets: [{ id: 'q', deliver: async (e) => void delivered.push(busEventJson(e)) }] }],
+    });
+    running.push(stand);
+    const client = new EventBridgeClient({ endpoint: stand.url, region: 'eu-west-1', credentials });
+    const detail = '{"payload":{"ChangeEventHeader":{"commitNumber":10732871200012345678}}}';
+
+    const put = await client.send(new PutPartnerEventsCommand({ Entries: [{ Source: source, DetailType: 'OpportunityChangeEvent', Detail: detail }] }));
+    const unknown = client.send(new PutPartnerEventsCommand({ Entries: [{ Source: 'aws.partner/salesforce.com/00D9/0YL9', DetailType: 'OpportunityChangeEvent', Detail: '{}' }] }));
+    await stand.settled();
+
+    expect(put.FailedEntryCount).toBe(0);
+    await expect(unknown).rejects.toMatchObject({ name: 'ResourceNotFoundException' });
+    expect(delivered).toHaveLength(1);
+    expect(delivered[0]).toContain('"commitNumber":10732871200012345678');
+    expect(JSON.parse(delivered[0]!)).toMatchObject({ source, 'detail-type': 'OpportunityChangeEvent' });
   });
 });

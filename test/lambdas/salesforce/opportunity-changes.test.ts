@@ -1,0 +1,116 @@
+import { describe, expect, it } from 'vitest';
+import type { CrmSettings, OpportunityWonEvent } from '../../../canonical';
+import { CrmFieldNames } from '../../../canonical';
+import { type OpportunityChangeDependencies, type RelayedWork, UnknownRelayedEventError, judgeOpportunityChange, relayedWork } from '../../../lambdas/salesforce/opportunity-changes';
+import type { SalesforceOpportunitySnapshot } from '../../../lambdas/salesforce/opportunity-mapping';
+
+// Domain tests with plain fakes typed by the dependencies; the same paths run end to end in test/e2e.
+const fields = CrmFieldNames.parse({ legalEntity: 'PS_Legal_Entity__c', syncRevision: 'PS_Sync_Revision__c' });
+const settings: CrmSettings = { wonStages: ['Closed Won'], fields, integrationUserId: '0050000000INTEG' };
+
+function relayed(header: Record<string, unknown>, values: Record<string, unknown> = {}, commitNumber = '9007199254741993'): string {
+  const detail = { payload: { ChangeEventHeader: { entityName: 'Opportunity', recordIds: ['006A'], changeType: 'UPDATE', changedFields: ['StageName'], changeOrigin: 'com/salesforce/ui', transactionKey: 'tx-1', sequenceNumber: 1, commitTimestamp: 1_795_000_000_000, commitNumber: 0, commitUser: '0050000000ALICE', ...header }, ...values } };
+  return JSON.stringify({ source: 'aws.partner/salesforce.com/00D/0YL', 'detail-type': 'OpportunityChangeEvent', detail }).replace('"commitNumber":0', `"commitNumber":${commitNumber}`);
+}
+
+const snapshot = (stage: string): SalesforceOpportunitySnapshot => ({
+  opportunity: { Id: '006A', Name: 'Globex rollout', StageName: stage, CurrencyIsoCode: 'USD', Amount: 1000, PS_Legal_Entity__c: 'acme-us', AccountId: '001A' },
+  account: { Id: '001A', Name: 'Globex', BillingCountryCode: 'US' },
+  lineItems: [{ Id: '00kA', Name: 'Consultant', UnitPrice: 150, PS_Line_Type__c: 'rate', PS_Effective_From__c: '2026-12-01' }],
+});
+
+function fakes(stage = 'Closed Won', options: { lastWrite?: Date; storedCommit?: string } = {}) {
+  const published: OpportunityWonEvent[] = [];
+  const reads: string[] = [];
+  // Per opportunity and strictly newer only, as the registry's recordVersion.
+  const stored = new Map<string, string>(options.storedCommit ? [['006A', options.storedCommit]] : []);
+  const deps: OpportunityChangeDependencies = {
+    settings,
+    clientId: 'ps-sync',
+    readOpportunity: async (id) => (reads.push(id), snapshot(stage)),
+    publish: async (e) => void published.push(e),
+    recordCommit: async (id, commit) => {
+      const previous = stored.get(id);
+      if (previous !== undefined && BigInt(commit) <= BigInt(previous)) return { outcome: 'stale' as const, storedVersion: previous };
+      stored.set(id, commit);
+      return { outcome: 'applied' as const };
+    },
+    lastOwnWrite: async () => options.lastWrite,
+    now: () => new Date('2026-12-01T12:00:00Z'),
+  };
+  return { deps, published, reads };
+}
+const records = (raw: string) => relayedWork(raw).filter((w): w is Extract<RelayedWork, { kind: 'record' }> => w.kind === 'record');
+const judge = async (raw: string, f = fakes()) => Promise.all(records(raw).map((w) => judgeOpportunityChange('salesforce-main', w, 'corr-1', f.deps)));
+
+describe('judgeOpportunityChange', () => {
+  it('publishes a won opportunity, re-read in full, as the canonical event with the commit as source version', async () => {
+    const f = fakes();
+
+    expect(await judge(relayed({}, { StageName: 'Closed Won' }), f)).toEqual([{ outcome: 'published' }]);
+    expect(f.reads).toEqual(['006A']);
+    expect(f.published[0]).toMatchObject({ type: 'opportunity.won', source: { vendor: 'salesforce', instance: 'salesforce-main' }, sourceVersion: '9007199254741993', legalEntityId: 'acme-us' });
+    expect(f.published[0]!.payload.contract.rateCard).toEqual([{ role: 'Consultant', hourlyRate: '150', effectiveFrom: '2026-12-01' }]);
+  });
+
+  it.each([
+    ['our client id in changeOrigin', { changeOrigin: 'com/salesforce/api/rest/64.0;client=ps-sync' }, undefined, /changeOrigin names our client/],
+    ['our integration user as committer (automation after our write)', { commitUser: '0050000000INTEG' }, undefined, /integration user/],
+    ['a change within the echo window of our own write', { commitTimestamp: 1_795_000_010_000 }, new Date(1_795_000_000_000), /our own write/],
+  ])('drops an echo recognised by %s, without reading or publishing', async (_case, header, lastWrite, reason) => {
+    const f = fakes('Closed Won', lastWrite ? { lastWrite } : {});
+
+    const [result] = await judge(relayed(header, { StageName: 'Closed Won' }), f);
+
+    expect(result).toEqual({ outcome: 'echo', reason: expect.stringMatching(reason) });
+    expect([f.reads, f.published]).toEqual([[], []]);
+  });
+
+  it('never acts on a commit older than one already applied, and takes the same commit again (a retry)', async () => {
+    const older = fakes('Closed Won', { storedCommit: '9007199254741995' });
+    const retry = fakes('Closed Won', { storedCommit: '9007199254741993' });
+
+    expect(await judge(relayed({}, { StageName: 'Closed Won' }), older)).toEqual([{ outcome: 'stale', reason: expect.stringContaining('older') }]);
+    expect(older.reads).toEqual([]);
+    expect((await judge(relayed({}, { StageName: 'Closed Won' }), retry))[0]!.outcome).toBe('published');
+  });
+
+  it('ignores changes to fields that do not matter, and deletes', async () => {
+    const f = fakes();
+
+    expect(await judge(relayed({ changedFields: ['Description'] }, { Description: 'x' }), f)).toEqual([{ outcome: 'irrelevant' }]);
+    expect((await judge(relayed({ changeType: 'DELETE', changedFields: [] }), f))[0]!.outcome).toBe('deleted');
+    expect(f.reads).toEqual([]);
+  });
+
+  it('treats a bumped sync revision as relevant, and a not-won stage as not won', async () => {
+    const f = fakes('Negotiation/Review');
+
+    expect(await judge(relayed({ changedFields: ['PS_Sync_Revision__c'] }, { PS_Sync_Revision__c: 2 }), f)).toEqual([{ outcome: 'not-won' }]);
+    expect(f.published).toEqual([]);
+  });
+
+  it('re-reads the records of a GAP event, which carries no values', async () => {
+    const f = fakes();
+
+    expect(await judge(relayed({ changeType: 'GAP_UPDATE', changedFields: [], recordIds: ['006A', '006B'] }), f)).toEqual([{ outcome: 'published' }, { outcome: 'published' }]);
+    expect(f.reads).toEqual(['006A', '006B']);
+  });
+});
+
+describe('relayedWork', () => {
+  it('turns GAP_OVERFLOW into one reconciliation of the entity', () => {
+    expect(relayedWork(relayed({ changeType: 'GAP_OVERFLOW', recordIds: [], changedFields: [] }))).toEqual([{ kind: 'reconcile', entityName: 'Opportunity', dedupKey: 'GAP_OVERFLOW:tx-1' }]);
+  });
+
+  it('reads the Deal_Won__e platform event as a re-read of its opportunity, deduplicated by its EventUuid', () => {
+    const raw = JSON.stringify({ 'detail-type': 'Deal_Won__e', detail: { payload: { Opportunity_Id__c: '006A', EventUuid: 'e-1' } } });
+
+    expect(relayedWork(raw)).toEqual([{ kind: 'record', dedupKey: 'Deal_Won__e:e-1', recordId: '006A', change: { action: 'reread', recordId: '006A', dedupKey: 'e-1' } }]);
+  });
+
+  it('refuses an event it does not take, naming it', () => {
+    expect(() => relayedWork(JSON.stringify({ 'detail-type': 'AccountChangeEvent', detail: { payload: {} } }))).toThrow(UnknownRelayedEventError);
+    expect(() => relayedWork(JSON.stringify({ 'detail-type': 'Deal_Won__e', detail: { payload: { EventUuid: 'e' } } }))).toThrow(/without Opportunity_Id__c/);
+  });
+});
