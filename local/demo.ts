@@ -1,31 +1,63 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { startLocalEnvironment } from './local-environment';
+import { type LocalEnvironment, startLocalEnvironment } from './local-environment';
 
 // Lambda runs Node 24; the SDK's warning about this machine's Node 20 is noise here.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
-// `npm run demo`: plays one won deal through the local stack and prints what appeared where.
+const json = { 'content-type': 'application/json' };
+const example = (file: string) => JSON.parse(readFileSync(join(__dirname, 'examples', file), 'utf8')) as Record<string, unknown>;
+
+/** A person wins a deal in the HubSpot sandbox; HubSpot calls our webhook. Returns the deal id. */
+async function winHubSpotDeal(env: LocalEnvironment): Promise<string> {
+  const created = (await (await fetch(`${env.hubspot.url}/__sandbox/deals`, { method: 'POST', headers: json, body: JSON.stringify(example('deal.json')) })).json()) as { id: string };
+  console.log(`HubSpot: deal ${created.id} created; a person moves it to closedwon ...`);
+  await fetch(`${env.hubspot.url}/__sandbox/deals/${created.id}/set`, { method: 'POST', headers: json, body: JSON.stringify({ dealstage: 'closedwon' }) });
+  return created.id;
+}
+
+/** A person wins an opportunity in the Salesforce sandbox; Event Relay puts the change on the partner bus. */
+async function winSalesforceOpportunity(env: LocalEnvironment): Promise<string> {
+  const { account, opportunity, lineItems } = example('salesforce-opportunity.json') as { account: object; opportunity: object; lineItems: object[] };
+  const post = async (type: string, body: object) => ((await (await fetch(`${env.salesforce.url}/__sandbox/sobjects/${type}`, { method: 'POST', body: JSON.stringify(body) })).json()) as { id: string }).id;
+  const accountId = await post('Account', account);
+  const id = await post('Opportunity', { ...opportunity, AccountId: accountId });
+  for (const line of lineItems) await post('OpportunityLineItem', { ...line, OpportunityId: id });
+  await env.settled();
+  console.log(`Salesforce: opportunity ${id} created; a person moves it to Closed Won ...`);
+  await fetch(`${env.salesforce.url}/__sandbox/sobjects/Opportunity/${id}`, { method: 'PATCH', body: JSON.stringify({ StageName: 'Closed Won' }) });
+  return id;
+}
+
+// `npm run demo` (HubSpot) or `npm run demo -- --crm salesforce`: plays one won deal through the local
+// stack and prints what appeared where.
 async function main(): Promise<void> {
+  const crm = process.argv.includes('--crm') ? process.argv[process.argv.indexOf('--crm') + 1] : 'hubspot';
+  if (crm !== 'hubspot' && crm !== 'salesforce') throw new Error(`--crm takes hubspot or salesforce, not ${String(crm)}`);
   const env = await startLocalEnvironment({ logLevel: 'WARN' });
   try {
-    const deal = readFileSync(join(__dirname, 'examples', 'deal.json'), 'utf8');
-    const created = (await (await fetch(`${env.hubspot.url}/__sandbox/deals`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: deal })).json()) as { id: string };
-    console.log(`HubSpot: deal ${created.id} created; a person moves it to closedwon ...`);
     const started = Date.now();
-    await fetch(`${env.hubspot.url}/__sandbox/deals/${created.id}/set`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ dealstage: 'closedwon' }) });
+    const dealId = crm === 'salesforce' ? await winSalesforceOpportunity(env) : await winHubSpotDeal(env);
     await env.settled();
-    const execution = env.stack.stepFunctions.executions.find((e) => e.name.includes(created.id));
+    const execution = env.stack.stepFunctions.executions.find((e) => e.name.includes(dealId));
     const correlationId = execution ? (JSON.parse(execution.input) as { event: { correlationId: string } }).event.correlationId : 'none';
-    const properties = env.hubspot.object('deals', created.id)?.properties ?? {};
+    const syncFields = (record: Record<string, unknown>) => Object.fromEntries(Object.entries(record).filter(([k]) => /^(ps_erp|ps_psa|ps_sync|PS_ERP|PS_PSA|PS_Sync)/.test(k)));
+    const crmRecord = crm === 'salesforce' ? syncFields(env.salesforce.record('Opportunity', dealId) ?? {}) : syncFields(env.hubspot.object('deals', dealId)?.properties ?? {});
+    const workspace = env.kantata.objects('workspaces').find((w) => w.id === crmRecord.ps_psa_project_id || w.id === crmRecord.PS_PSA_Project_Id__c);
+    const roles = new Map(env.kantata.objects('roles').map((r) => [r.id, r.name]));
+    const rates = env.kantata
+      .objects('rate_card_versions')
+      .filter((v) => workspace && v.rate_card_id === workspace.rate_card_id)
+      .map((v) => `${String(v.effective_date)}: ${env.kantata.objects('rate_card_roles').filter((r) => r.rate_card_version_id === v.id).map((r) => `${String(roles.get(String(r.role_id)))} ${Number(r.rate) / 100}/h`).join(', ')}`);
     console.log(`
 Correlation id ${correlationId}, done in ${Date.now() - started} ms
   Step Functions  execution ${execution?.name ?? '(none)'}: ${execution?.status ?? 'not started'}
   NetSuite        customer ${JSON.stringify(env.netsuite.us.records('customer').map((c) => ({ id: c.id, companyName: c.companyName, externalId: c.externalId })))}
                   job      ${JSON.stringify(env.netsuite.us.records('job').map((j) => ({ id: j.id, companyName: j.companyName, parent: j.parent })))}
-  Kantata         workspace ${JSON.stringify(env.kantata.objects('workspaces').map((w) => ({ id: w.id, title: w.title })))}
-                  stories   ${JSON.stringify(env.kantata.objects('stories').map((s) => `${String(s.story_type)}: ${String(s.title)}`))}
-  HubSpot deal    ${JSON.stringify(Object.fromEntries(Object.entries(properties).filter(([k]) => k.startsWith('ps_erp') || k.startsWith('ps_psa') || k.startsWith('ps_sync'))))}
+  Kantata         workspace ${JSON.stringify(workspace ? { id: workspace.id, title: workspace.title, rate_card_id: workspace.rate_card_id } : null)}
+                  stories   ${JSON.stringify(env.kantata.objects('stories').filter((s) => s.workspace_id === workspace?.id).map((s) => `${String(s.story_type)}: ${String(s.title)}`))}
+                  rates     ${JSON.stringify(rates)}
+  ${crm === 'salesforce' ? 'Salesforce opp' : 'HubSpot deal  '}  ${JSON.stringify(crmRecord)}
 `);
   } finally {
     await env.stop();

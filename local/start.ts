@@ -12,6 +12,7 @@ ps-sync local stack is running (region ${env.config.regions[0]!.region}, stage $
 
   Webhook API      ${env.stack.apiUrl}   (POST webhooks/hubspot/hubspot-main, GET health)
   HubSpot sandbox  ${env.hubspot.url}   (token pat-local-0000; webhooks go to ${webhook})
+  Salesforce org   ${env.salesforce.url}   (changes relayed to the partner bus ${[...env.stack.partnerBuses.values()].join(', ')})
   Kantata sandbox  ${env.kantata.url}
   NetSuite acme-us ${env.netsuite.us.url}   (account 1234567_SB1, token-based auth)
   NetSuite acme-ca ${env.netsuite.ca.url}   (account 7654321_SB2, OAuth 2)
@@ -20,6 +21,8 @@ ps-sync local stack is running (region ${env.config.regions[0]!.region}, stage $
 Win a deal in the HubSpot sandbox (as a person in the HubSpot UI would):
   curl -s -X POST ${env.hubspot.url}/__sandbox/deals -H 'content-type: application/json' -d @local/examples/deal.json
   curl -s -X POST ${env.hubspot.url}/__sandbox/deals/<id>/set -H 'content-type: application/json' -d '{"dealstage":"closedwon"}'
+Or win an opportunity in the Salesforce sandbox (Event Relay delivers the change):
+  npm run demo -- --crm salesforce     (a separate run, with its own stack)
 Then read what appeared (see README, "Run it locally"). Ctrl-C stops everything.
 `);
   const stop = async () => {
