@@ -13,7 +13,7 @@ import { DynamoDbCrossReferenceRegistry } from '../shared/cross-reference/dynamo
 import { idempotencyConfig, idempotencyStore } from '../shared/idempotency';
 import { deploymentConfig, logger, metrics, requiredEnvironment } from '../shared/runtime';
 import { vendorSecret } from '../shared/secrets';
-import { type RelayedWork, judgeOpportunityChange, relayedWork } from './opportunity-changes';
+import { type RelayedWork, judgeOpportunityChange, reconciliationNeeded, relayedWork } from './opportunity-changes';
 
 const config = idempotencyConfig('dedupKey');
 const processor = new BatchProcessor(EventType.SQS);
@@ -58,25 +58,30 @@ const judgeOnce = makeIdempotent(
   { persistenceStore: idempotencyStore(), config },
 );
 
+// One reconciliation request per dedup key (an overflow event, an hour of relay recovery).
+const requestReconciliationOnce = makeIdempotent(
+  async (request: { instance: string; reason: string; dedupKey: string }) => {
+    await sqs().send(new SendMessageCommand({ QueueUrl: requiredEnvironment('DEAL_RECONCILIATION_REQUESTS_QUEUE_URL'), MessageBody: JSON.stringify(request) }));
+    return 'requested';
+  },
+  { persistenceStore: idempotencyStore(), config },
+);
+
 async function processRecord(record: SQSRecord): Promise<void> {
   const envelope = JSON.parse(record.body) as { id?: string; source?: string };
   const instance = instanceOf(String(envelope.source));
   // The relayed event's id runs through every log line and the canonical event it leads to.
   const correlationId = envelope.id ?? record.messageId;
   logger.appendKeys({ correlationId });
-  for (const work of relayedWork(record.body)) {
-    if (work.kind === 'reconcile') {
-      // GAP_OVERFLOW names no records: the whole entity is reconciled, once per overflow event.
-      await sqs().send(
-        new SendMessageCommand({
-          QueueUrl: requiredEnvironment('DEAL_RECONCILIATION_REQUESTS_QUEUE_URL'),
-          MessageBody: JSON.stringify({ instance, reason: 'gap-overflow', dedupKey: work.dedupKey }),
-        }),
-      );
-      metrics.addMetric('SalesforceChange-reconcile-requested', 'Count', 1);
-      logger.warn('GAP_OVERFLOW: reconciliation requested', { instance, entity: work.entityName });
-      continue;
-    }
+  const works = relayedWork(record.body);
+  const reconciliation = reconciliationNeeded(instance, works, new Date());
+  if (reconciliation) {
+    await requestReconciliationOnce({ instance, ...reconciliation });
+    metrics.addMetric(`SalesforceChange-reconcile-${reconciliation.reason}`, 'Count', 1);
+    logger.warn('Reconciliation of won deals requested', { instance, reason: reconciliation.reason });
+  }
+  for (const work of works) {
+    if (work.kind === 'reconcile') continue;
     const { outcome, reason } = await judgeOnce({ ...work, instance, correlationId });
     metrics.addMetric(`SalesforceChange-${outcome}`, 'Count', 1);
     logger.info('Salesforce opportunity event judged', { outcome, reason, recordId: work.recordId });

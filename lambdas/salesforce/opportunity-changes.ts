@@ -44,6 +44,25 @@ export function relayedWork(rawBody: string): RelayedWork[] {
   );
 }
 
+/** How late a delivery may be behind its commit before it means the relay stopped and is catching up. */
+export const RELAY_RECOVERY_LAG_MS = 10 * 60 * 1000;
+
+/**
+ * The reconciliation a relayed event calls for, if any: GAP_OVERFLOW names no records, and a delivery
+ * far behind its commit means Event Relay is recovering (it replays from where it stopped, and may have
+ * skipped), so won deals since the checkpoint are compared with the registry. One request per overflow
+ * event, and one per instance and hour of recovery, by their dedup keys.
+ */
+export function reconciliationNeeded(instance: string, work: readonly RelayedWork[], now: Date): { reason: 'gap-overflow' | 'relay-recovery'; dedupKey: string } | undefined {
+  const overflow = work.find((w) => w.kind === 'reconcile');
+  if (overflow) return { reason: 'gap-overflow', dedupKey: overflow.dedupKey };
+  const committed = work.flatMap((w) => (w.kind === 'record' && w.header ? [w.header.commitTimestamp] : []))[0];
+  if (committed !== undefined && now.getTime() - committed > RELAY_RECOVERY_LAG_MS) {
+    return { reason: 'relay-recovery', dedupKey: `relay-recovery:${instance}:${now.toISOString().slice(0, 13)}` };
+  }
+  return undefined;
+}
+
 /** What judging one record needs. */
 export interface OpportunityChangeDependencies {
   readonly settings: CrmSettings;

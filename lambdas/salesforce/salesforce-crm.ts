@@ -59,6 +59,36 @@ export class SalesforceCrm implements CrmPort {
     if (response.status !== 204) throw this.errorFor(call, response);
   }
 
+  /**
+   * Creates or updates a record by an external id field (PATCH .../<ExtIdField>/<value>): 201 created,
+   * 200 updated; 300 means several records carry the value, which is the data's fault, never retried.
+   */
+  async upsertByExternalId(sobject: string, externalIdField: string, externalId: string, values: Readonly<Record<string, unknown>>): Promise<{ id: string; created: boolean }> {
+    const call: VendorCall = { vendor: 'salesforce', instance: this.options.instance, operation: `upsert ${sobject} by ${externalIdField}` };
+    const response = await this.send(call, 'PATCH', `/sobjects/${encodeURIComponent(sobject)}/${encodeURIComponent(externalIdField)}/${encodeURIComponent(externalId)}`, values);
+    const ok = response.status === 200 || response.status === 201;
+    await this.options.audit?.record({
+      vendor: 'salesforce',
+      instance: this.options.instance,
+      recordType: sobject.toLowerCase(),
+      recordKey: externalId,
+      operation: 'upsert',
+      execution: this.options.execution ?? 'none',
+      correlationId: this.options.correlationId ?? 'none',
+      payload: values,
+      result: ok ? 'ok' : response.status >= 500 || response.status === 429 ? 'failed' : 'rejected',
+      status: String(response.status),
+      at: new Date(),
+    });
+    if (response.status === 300) {
+      const matches = response.json<string[]>() ?? [];
+      throw new VendorRejectedError(call, 300, 'MULTIPLE_CHOICES', `${matches.length} ${sobject} records have ${externalIdField} = ${externalId}; make the external id unique`);
+    }
+    if (!ok) throw this.errorFor(call, response);
+    const body = response.json<{ id: string; created: boolean }>();
+    return { id: String(body?.id), created: response.status === 201 };
+  }
+
   /** Writes many opportunities with sObject Collections, 200 a call; each item's outcome is returned. */
   async writeBackMany(updates: readonly { opportunityId: string; fields: CrmWriteBack }[]): Promise<CollectionResult[]> {
     const call: VendorCall = { vendor: 'salesforce', instance: this.options.instance, operation: 'write back opportunities (collections)' };

@@ -189,6 +189,20 @@ describe('opportunity to project with Salesforce as the CRM, through Event Relay
     expect(counts()).toEqual(before);
   });
 
+  it('reconciles when deliveries lag far behind their commits, as when a stopped relay recovers', async () => {
+    const skipped = await createOpportunity('Globex Recovery');
+    await fetch(`${env.salesforce.url}/__sandbox/relay/lose-next`, { method: 'POST', body: '{}' });
+    await win(skipped);
+    expect(workspaceOf(skipped)).toHaveLength(0);
+    // The relay resumes with a change committed three days ago.
+    const old = changesOf(won)[0]!.detail.replace(/"transactionKey":"[^"]+"/, `"transactionKey":"${randomUUID()}"`).replace(/"commitTimestamp":\d+/, `"commitTimestamp":${Date.now() - 3 * 86_400_000}`);
+
+    await put('OpportunityChangeEvent', old);
+    await env.settled();
+
+    expect(workspaceOf(skipped)).toHaveLength(1);
+  });
+
   it('refreshes the session on INVALID_SESSION_ID while reading, and rides out REQUEST_LIMIT_EXCEEDED on the write-back', async () => {
     const deal = await createOpportunity('Soylent');
     const mark = env.salesforce.requests.length;

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { CrmSettings, OpportunityWonEvent } from '../../../canonical';
 import { CrmFieldNames } from '../../../canonical';
-import { type OpportunityChangeDependencies, type RelayedWork, UnknownRelayedEventError, judgeOpportunityChange, relayedWork } from '../../../lambdas/salesforce/opportunity-changes';
+import { type OpportunityChangeDependencies, RELAY_RECOVERY_LAG_MS, type RelayedWork, UnknownRelayedEventError, judgeOpportunityChange, reconciliationNeeded, relayedWork } from '../../../lambdas/salesforce/opportunity-changes';
 import type { SalesforceOpportunitySnapshot } from '../../../lambdas/salesforce/opportunity-mapping';
 
 // Domain tests with plain fakes typed by the dependencies; the same paths run end to end in test/e2e.
@@ -112,5 +112,24 @@ describe('relayedWork', () => {
   it('refuses an event it does not take, naming it', () => {
     expect(() => relayedWork(JSON.stringify({ 'detail-type': 'AccountChangeEvent', detail: { payload: {} } }))).toThrow(UnknownRelayedEventError);
     expect(() => relayedWork(JSON.stringify({ 'detail-type': 'Deal_Won__e', detail: { payload: { EventUuid: 'e' } } }))).toThrow(/without Opportunity_Id__c/);
+  });
+});
+
+describe('reconciliationNeeded', () => {
+  const committed = 1_795_000_000_000;
+  const at = (ms: number) => new Date(committed + ms);
+
+  it('asks once per overflow event on GAP_OVERFLOW', () => {
+    expect(reconciliationNeeded('sf', relayedWork(relayed({ changeType: 'GAP_OVERFLOW', recordIds: [], changedFields: [] })), at(0))).toEqual({ reason: 'gap-overflow', dedupKey: 'GAP_OVERFLOW:tx-1' });
+  });
+
+  it('asks once per instance and hour when deliveries lag their commits: the relay is recovering', () => {
+    const work = relayedWork(relayed({ commitTimestamp: committed }, { StageName: 'Closed Won' }));
+
+    expect(reconciliationNeeded('sf', work, at(RELAY_RECOVERY_LAG_MS - 1))).toBeUndefined();
+    const late = reconciliationNeeded('sf', work, at(3 * 86_400_000));
+    const later = reconciliationNeeded('sf', work, at(3 * 86_400_000 + 60_000));
+    expect(late).toEqual({ reason: 'relay-recovery', dedupKey: expect.stringMatching(/^relay-recovery:sf:\d{4}-\d{2}-\d{2}T\d{2}$/) });
+    expect(later?.dedupKey).toBe(late?.dedupKey);
   });
 });

@@ -123,4 +123,17 @@ describe('the adapter factory', () => {
       expect(audit).toEqual([expect.objectContaining({ vendor: 'salesforce', instance: 'salesforce-main', recordType: 'opportunity', recordKey: id, operation: 'update', execution: 'x-1', result: 'ok', status: '204' })]);
     });
   });
+
+  it('upserts by external id: created, then updated, and refuses an ambiguous value (300) as the data’s fault', async () => {
+    sandbox = await start(100, ['Ext_Id__c']);
+    const adapter = crm();
+
+    const first = await adapter.upsertByExternalId('Opportunity', 'Ext_Id__c', 'X-1', { Name: 'A' });
+    const second = await adapter.upsertByExternalId('Opportunity', 'Ext_Id__c', 'X-1', { Name: 'B' });
+    for (let i = 0; i < 2; i++) await fetch(`${sandbox.url}/services/data/v64.0/sobjects/Opportunity`, { method: 'POST', headers: { authorization: 'Bearer tok', 'content-type': 'application/json' }, body: JSON.stringify({ Ext_Id__c: 'X-2' }) });
+
+    expect([first.created, second.created, second.id]).toEqual([true, false, first.id]);
+    expect(sandbox.record('Opportunity', first.id)?.Name).toBe('B');
+    await expect(adapter.upsertByExternalId('Opportunity', 'Ext_Id__c', 'X-2', { Name: 'C' })).rejects.toMatchObject({ name: 'VendorRejected', code: 'MULTIPLE_CHOICES' });
+  });
 });
