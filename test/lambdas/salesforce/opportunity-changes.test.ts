@@ -83,6 +83,13 @@ describe('judgeOpportunityChange', () => {
     expect(f.reads).toEqual([]);
   });
 
+  it.each(['CREATE', 'UNDELETE'])('re-reads on %s whatever fields it lists: a record created or restored already won counts', async (changeType) => {
+    const f = fakes();
+
+    expect(await judge(relayed({ changeType, changedFields: ['Name'] }, { Name: 'Globex rollout' }), f)).toEqual([{ outcome: 'published' }]);
+    expect(f.reads).toEqual(['006A']);
+  });
+
   it('treats a bumped sync revision as relevant, and a not-won stage as not won', async () => {
     const f = fakes('Negotiation/Review');
 
