@@ -6,6 +6,7 @@ import { AuditTrailTable } from './audit-trail-table';
 import { CrossReferenceTable } from './cross-reference-table';
 import { EventRelaySources } from './event-relay-sources';
 import { ExceptionStore } from './exception-store';
+import { BillingLedgerTable } from './billing-ledger-table';
 import { IdempotencyTable } from './idempotency-table';
 import { OperationsDashboard } from './operations-dashboard';
 import { SyncEncryptionKey } from './sync-encryption-key';
@@ -39,6 +40,8 @@ export class SyncRegionStack extends Stack {
   public readonly crossReferences: CrossReferenceTable;
   /** Powertools idempotency records for every vendor write. */
   public readonly idempotency: IdempotencyTable;
+  /** Contracts, approved work and invoices of time and expenses to invoice. */
+  public readonly billingLedger: BillingLedgerTable;
   /** The webhook REST API. */
   public readonly webhookApi: WebhookApi;
   /** Where every alarm of the region goes. */
@@ -68,6 +71,7 @@ export class SyncRegionStack extends Stack {
     });
     this.crossReferences = new CrossReferenceTable(this, 'CrossReferences', { encryptionKey: key });
     this.idempotency = new IdempotencyTable(this, 'Idempotency', { encryptionKey: key });
+    this.billingLedger = new BillingLedgerTable(this, 'BillingLedger', { encryptionKey: key });
     this.webhookApi = new WebhookApi(this, 'WebhookApi', {
       stageName: config.stage,
       encryptionKey: key,
@@ -88,7 +92,7 @@ export class SyncRegionStack extends Stack {
           config,
           regionConfig,
           encryptionKey: key,
-          tables: { crossReferences: this.crossReferences.table, idempotency: this.idempotency.table, exceptions: this.exceptions.table },
+          tables: { crossReferences: this.crossReferences.table, idempotency: this.idempotency.table, exceptions: this.exceptions.table, billingLedger: this.billingLedger.table },
           auditTrail: this.auditTrail,
           eventBus: this.eventBus.bus,
           partnerBuses: this.eventRelays.partnerBuses,

@@ -1,4 +1,5 @@
 import type { Money } from '../../canonical';
+import type { BillingContract, BillingHistory, ExpenseToBill, InvoiceDraft, TimeEntryToBill } from './domain/billing-engine';
 
 /** An invoice to post, in the ERP's terms: lines in the contract currency, already rated and rounded. */
 export interface ErpInvoiceDraft {
@@ -22,4 +23,62 @@ export interface PostedInvoice {
 /** The ERP's invoicing side. */
 export interface InvoicingPort {
   postInvoice(invoice: ErpInvoiceDraft): Promise<PostedInvoice>;
+}
+
+/** A PSA project: where approved work comes from, and the key billing runs by. */
+export interface PsaProjectRef {
+  readonly instance: string;
+  readonly projectId: string;
+}
+
+/**
+ * The contract a PSA project bills under, as opportunity to project recorded it when the project was
+ * activated: the terms the billing engine applies and the ids an invoice needs.
+ */
+export interface ContractRecord {
+  readonly psa: PsaProjectRef;
+  readonly erp: { readonly instance: string; readonly customerId: string; readonly projectId: string };
+  readonly crm: { readonly instance: string; readonly opportunityId: string };
+  readonly projectGlobalId: string;
+  readonly legalEntityId: string;
+  readonly name: string;
+  readonly terms: BillingContract;
+}
+
+/** Approved work as the ledger keeps it: one time entry or expense, with the version it was approved at. */
+export type ApprovedWork = { readonly kind: 'time'; readonly item: TimeEntryToBill } | { readonly kind: 'expense'; readonly item: ExpenseToBill };
+
+/** What recording approved work did. */
+export type RecordWorkOutcome = 'recorded' | 'unchanged' | 'changed-after-billing';
+
+/** An invoice of a contract and period as the ledger tracks it through the run. */
+export interface LedgerInvoice {
+  readonly key: { readonly psa: PsaProjectRef; readonly periodStart: string };
+  readonly status: 'drafted' | 'posted' | 'marked';
+  /** The draft without its billed ids (kept in pages beside it). */
+  readonly draft: Omit<InvoiceDraft, 'billedIds'>;
+  readonly pages: number;
+  readonly posted?: PostedInvoice & { readonly postingDate: string };
+  /** Time billed by this invoice, in minor units, counted against the not-to-exceed cap. */
+  readonly timeMinor: number;
+}
+
+/** The billing ledger: contracts, approved work, and the invoices made of it. */
+export interface BillingLedger {
+  recordContract(contract: ContractRecord): Promise<void>;
+  contractOf(psa: PsaProjectRef): Promise<ContractRecord | undefined>;
+  /** Records approved work once per version; a change to work already billed is refused, not applied. */
+  recordWork(psa: PsaProjectRef, work: ApprovedWork, version: string): Promise<RecordWorkOutcome>;
+  /** All work of a project with what is billed, and the history the billing engine needs. */
+  workOf(psa: PsaProjectRef): Promise<{ time: TimeEntryToBill[]; expenses: ExpenseToBill[]; history: BillingHistory }>;
+  /** Projects with work dated in a month (`yyyy-mm`). */
+  projectsWithWorkIn(month: string): Promise<PsaProjectRef[]>;
+  invoiceOf(psa: PsaProjectRef, periodStart: string): Promise<LedgerInvoice | undefined>;
+  /** Saves a draft and its billed ids in pages; a draft already saved for the period is kept (the same run retried). */
+  saveDraft(psa: PsaProjectRef, draft: InvoiceDraft, pageSize: number): Promise<LedgerInvoice>;
+  billedIdsPage(psa: PsaProjectRef, periodStart: string, page: number): Promise<string[]>;
+  recordPosted(psa: PsaProjectRef, periodStart: string, posted: PostedInvoice & { postingDate: string }): Promise<void>;
+  /** Marks a page of work billed by the invoice (idempotent). */
+  markBilled(psa: PsaProjectRef, periodStart: string, ids: readonly string[]): Promise<void>;
+  recordMarked(psa: PsaProjectRef, periodStart: string): Promise<void>;
 }

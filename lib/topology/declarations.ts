@@ -10,7 +10,7 @@ import type { Workflow } from '../../canonical/workflows';
  */
 
 /** The shared tables of a region that functions may use. */
-export type SharedTable = 'crossReferences' | 'idempotency' | 'exceptions' | 'audit';
+export type SharedTable = 'crossReferences' | 'idempotency' | 'exceptions' | 'audit' | 'billingLedger';
 
 /** What a function may touch. Each use is both an IAM grant and an environment variable. */
 export type FunctionUse =

@@ -17,4 +17,5 @@ export const TABLE_KEYS: Readonly<Record<SharedTable, TableKeys>> = {
   idempotency: { partitionKey: 'id', timeToLiveAttribute: 'expiration' },
   exceptions: { partitionKey: 'pk', sortKey: 'sk' },
   audit: { partitionKey: 'pk', sortKey: 'sk', timeToLiveAttribute: 'expiresAt' },
+  billingLedger: { partitionKey: 'pk', sortKey: 'sk' },
 };

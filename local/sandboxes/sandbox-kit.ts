@@ -164,7 +164,8 @@ export async function startSandbox(options: SandboxOptions): Promise<RunningSand
       if (fault.delayMs) await new Promise((r) => setTimeout(r, fault.delayMs));
       return fault.response;
     }
-    const limit = options.rateLimit;
+    // The back office (what people do in the vendor's UI) is not API traffic: no limits apply to it.
+    const limit = request.path.startsWith('/__sandbox/') ? undefined : options.rateLimit;
     if (limit?.maxConcurrent !== undefined && inFlight > limit.maxConcurrent) return limit.response();
     if (limit?.maxPerWindow !== undefined) {
       const now = Date.now();

@@ -8,6 +8,15 @@ import { type RunningSandbox, type SandboxRequest, type SandboxResponse, readJso
  * role, in cents per hour), with Kantata's envelope (`count`, `results`, objects by id, `meta`),
  * string ids, POST without an idempotency key (posting twice makes two), OAuth 2.0 bearer tokens that
  * expire, and 429 without Retry-After, with a stricter limit on workspace creation.
+ *
+ * Billing: time entries (`date_performed`, `time_in_minutes`, `billable`, `approved`, `role_id`) and
+ * expenses (`date`, `category`, `amount_in_cents`, `currency`, `billable`, `approved`) are listed with
+ * `approved=true&updated_after=...` (VENDORS.md); people log and approve them through the back office
+ * (`/__sandbox/time_entries`, `/__sandbox/expenses`). An invoice (`POST /invoices.json` with
+ * `workspace_id`, `invoice_date`, `time_entry_ids`, `expense_ids`) marks its work invoiced and refuses
+ * work that is unapproved, of another project, or already invoiced. The ERP's number, tax and status
+ * are kept as `user_invoice_number`, `tax_in_cents`, `total_in_cents`, `payment_status` (field names are
+ * this sandbox's reading of Kantata's invoice, not verified against an account).
  */
 
 /** Options of {@link startKantataSandbox}. */
@@ -38,6 +47,9 @@ const COLLECTIONS = {
   rate_cards: 'rate_card',
   rate_card_versions: 'rate_card_version',
   rate_card_roles: 'rate_card_role',
+  time_entries: 'time_entry',
+  expenses: 'expense',
+  invoices: 'invoice',
 } as const;
 type Collection = keyof typeof COLLECTIONS;
 
@@ -77,6 +89,7 @@ export async function startKantataSandbox(options: KantataSandboxOptions): Promi
     rate_card_set_versions: ['rate_card_set_id', 'effective_date'],
     rate_cards: ['rate_card_set_version_id', 'currency'],
     rate_card_roles: ['rate_card_version_id', 'role_id', 'rate'],
+    invoices: ['workspace_id', 'invoice_date'],
   };
   const now = () => new Date().toISOString();
   const insert = (collection: Collection, attributes: Record<string, unknown>): KantataObject => {
@@ -108,6 +121,22 @@ export async function startKantataSandbox(options: KantataSandboxOptions): Promi
       if (!Number.isSafeInteger(a.rate) || (a.rate as number) < 0) return invalid('rate', 'rate must be a whole number of cents, not negative');
       const taken = [...store.rate_card_roles.values()].some((r) => r.rate_card_version_id === String(a.rate_card_version_id) && r.role_id === String(a.role_id));
       if (taken) return invalid('role_id', 'role has already been taken on this rate card version');
+    }
+    return undefined;
+  };
+  /** An invoice bills approved work of its own project, once. */
+  const invoiceRules = (collection: Collection, a: Record<string, unknown>): SandboxResponse | undefined => {
+    if (collection !== 'invoices') return undefined;
+    if (!store.workspaces.has(String(a.workspace_id))) return invalid('workspace_id', 'workspace does not exist');
+    for (const [c, field] of [['time_entries', 'time_entry_ids'], ['expenses', 'expense_ids']] as const) {
+      const ids = a[field];
+      if (ids !== undefined && !Array.isArray(ids)) return invalid(field, `${field} must be a list`);
+      for (const id of (ids as unknown[] | undefined) ?? []) {
+        const item = store[c].get(String(id));
+        if (!item || String(item.workspace_id) !== String(a.workspace_id)) return invalid(field, `${COLLECTIONS[c]} ${String(id)} does not belong to the workspace`);
+        if (item.approved !== true) return invalid(field, `${COLLECTIONS[c]} ${String(id)} is not approved`);
+        if (item.invoice_id) return invalid(field, `${COLLECTIONS[c]} ${String(id)} is already invoiced`);
+      }
     }
     return undefined;
   };
@@ -144,9 +173,15 @@ export async function startKantataSandbox(options: KantataSandboxOptions): Promi
     if (collection === 'external_references' && String(attributes.subject_type).toLowerCase() === 'workspace' && !store.workspaces.has(String(attributes.subject_id))) {
       return errors(422, [{ type: 'validation', message: 'subject does not exist', field: 'subject_id' }]);
     }
-    const refused = rateCardRules(collection, attributes);
+    const refused = rateCardRules(collection, attributes) ?? invoiceRules(collection, attributes);
     if (refused) return refused;
     const object = insert(collection, attributes);
+    if (collection === 'invoices') {
+      // The invoice takes its work: each entry and expense now says which invoice billed it.
+      for (const [c, field] of [['time_entries', 'time_entry_ids'], ['expenses', 'expense_ids']] as const) {
+        for (const id of (attributes[field] as unknown[] | undefined) ?? []) Object.assign(store[c].get(String(id))!, { invoice_id: object.id, is_invoiced: true, updated_at: now() });
+      }
+    }
     const related = sideEffects(collection, object);
     const response = envelope(collection, [object]);
     // Kantata side-loads what `include` names; the rate card versions a create made are what a client needs next.
@@ -176,8 +211,14 @@ export async function startKantataSandbox(options: KantataSandboxOptions): Promi
       return v === null ? [] : [[f, v] as const];
     });
     const only = request.query.get('only')?.split(',');
+    const approved = request.query.get('approved');
+    const updatedAfter = request.query.get('updated_after');
     const items = [...store[collection].values()].filter(
-      (o) => filters.every(([f, v]) => String(o[f] ?? '').toLowerCase() === v.toLowerCase()) && (!only || only.includes(o.id)),
+      (o) =>
+        filters.every(([f, v]) => String(o[f] ?? '').toLowerCase() === v.toLowerCase()) &&
+        (!only || only.includes(o.id)) &&
+        (approved === null || String(o.approved === true) === approved) &&
+        (updatedAfter === null || Date.parse(String(o.updated_at)) > Date.parse(updatedAfter)),
     );
     const response = envelope(collection, items, Number(request.query.get('page') ?? 1), Number(request.query.get('per_page') ?? 20));
     // `include=stories` side-loads a workspace's stories under their own top-level key, as Kantata does.
@@ -194,7 +235,7 @@ export async function startKantataSandbox(options: KantataSandboxOptions): Promi
     ...(options.port === undefined ? {} : { port: options.port }),
     rateLimit: { maxPerWindow: options.requestsPerWindow ?? 120, windowMs: options.windowMs ?? 10_000, response: throttled },
     authenticate: (request) => {
-      if (request.path === '/oauth/token') return undefined;
+      if (request.path === '/oauth/token' || request.path.startsWith('/__sandbox/')) return undefined;
       const token = String(request.headers.authorization ?? '').replace(/^Bearer /, '');
       const expires = tokens.get(token);
       return expires !== undefined && expires > Date.now() ? undefined : errors(401, [{ type: 'authentication', message: 'Invalid or expired token' }]);
@@ -219,6 +260,42 @@ export async function startKantataSandbox(options: KantataSandboxOptions): Promi
         { method: 'GET', pattern: `/api/v1/${collection}.json`, handle: list(collection) },
       ]),
       { method: 'PUT', pattern: '/api/v1/workspaces/:file', handle: updateWorkspace },
+      {
+        method: 'PUT',
+        pattern: '/api/v1/invoices/:file',
+        handle: (request) => {
+          const invoice = store.invoices.get(request.params.file!.replace(/\.json$/, ''));
+          const body = readJson<{ invoice?: Record<string, unknown> }>(request);
+          if (!invoice) return errors(404, [{ type: 'system', message: 'Not found' }]);
+          if (!body.ok || !body.value.invoice) return errors(400, [{ type: 'system', message: 'Expected an invoice object' }]);
+          const { time_entry_ids: _t, expense_ids: _e, workspace_id: _w, ...changes } = body.value.invoice;
+          Object.assign(invoice, changes, { updated_at: now() });
+          return envelope('invoices', [invoice]);
+        },
+      },
+      // The back office: people logging, changing and approving work in Kantata's UI.
+      ...(['time_entries', 'expenses'] as const).flatMap((collection) => [
+        {
+          method: 'POST',
+          pattern: `/__sandbox/${collection}`,
+          handle: (request: SandboxRequest): SandboxResponse => {
+            const body = readJson<Record<string, unknown>>(request);
+            if (!body.ok || !store.workspaces.has(String(body.value.workspace_id))) return { status: 400, json: { error: 'a JSON body with an existing workspace_id expected' } };
+            return { status: 201, json: insert(collection, { approved: false, billable: true, ...body.value }) };
+          },
+        },
+        {
+          method: 'PATCH',
+          pattern: `/__sandbox/${collection}/:id`,
+          handle: (request: SandboxRequest): SandboxResponse => {
+            const item = store[collection].get(request.params.id!);
+            const body = readJson<Record<string, unknown>>(request);
+            if (!item || !body.ok) return { status: 400, json: { error: 'an existing record and a JSON body expected' } };
+            Object.assign(item, body.value, { updated_at: now() });
+            return { status: 200, json: item };
+          },
+        },
+      ]),
     ],
   });
   return { ...sandbox, objects: (collection) => [...store[collection].values()] };
