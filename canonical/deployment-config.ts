@@ -101,6 +101,8 @@ export const VendorInstanceConfig = z.strictObject({
   regionShares: z.record(z.string(), z.int().min(1)).optional(),
   /** Slots only billing flows may take, so month-end billing is never starved by master-data syncs. @default 1 */
   reservedForBilling: z.int().min(0).default(1),
+  /** ERP instances: the item each kind of invoice line posts to (NetSuite service item internal ids). */
+  invoiceItems: z.strictObject({ time: z.string().min(1), expense: z.string().min(1), milestone: z.string().min(1), retainer: z.string().min(1) }).optional(),
 });
 /** One tenant of a vendor. */
 export type VendorInstanceConfig = z.infer<typeof VendorInstanceConfig>;

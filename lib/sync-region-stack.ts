@@ -11,8 +11,7 @@ import { IdempotencyTable } from './idempotency-table';
 import { OperationsDashboard } from './operations-dashboard';
 import { SyncEncryptionKey } from './sync-encryption-key';
 import { SyncEventBus } from './sync-event-bus';
-import { opportunityToProject } from './topology/opportunity-to-project';
-import type { WorkflowDeclaration } from './topology/declarations';
+import { WORKFLOWS } from './topology/workflows';
 import { WebhookApi } from './webhook-api';
 import { WorkflowResources } from './workflow-resources';
 
@@ -120,7 +119,7 @@ export class SyncRegionStack extends Stack {
 }
 
 /** The workflows every regional stack deploys; flow switches decide at run time where each acts. */
-export const WORKFLOWS: readonly WorkflowDeclaration[] = [opportunityToProject];
+export { WORKFLOWS };
 
 /** The stack id of a region: stable, derived from the deployment name, stage and region. */
 export function regionStackId(config: DeploymentConfig, region: string): string {

@@ -22,7 +22,7 @@ import { Construct } from 'constructs';
 import type { DeploymentConfig, RegionConfig } from '../canonical/deployment-config';
 import type { AuditTrailTable } from './audit-trail-table';
 import { BUNDLE_TARGET, baseEnvironment, bundleDefines } from './topology/bundling';
-import { type FunctionUse, type SharedTable, type WorkflowDeclaration, assertConsistent, environmentVariableFor, relayedInstances, scheduleMessage } from './topology/declarations';
+import { type FunctionUse, type SharedTable, type WorkflowDeclaration, assertConsistent, environmentVariableFor, relayedInstances, scheduleInstances } from './topology/declarations';
 import type { WebhookApi } from './webhook-api';
 import { WorkQueue } from './work-queue';
 
@@ -221,8 +221,7 @@ export class WorkflowResources extends Construct {
     }
 
     for (const s of declaration.schedules ?? []) {
-      for (const instance of relayedInstances(config, regionConfig.region, s.vendor)) {
-        const id = `${s.id}-${instance}`;
+      for (const { name: id, message } of scheduleInstances(config, regionConfig.region, s)) {
         const targetDeadLetters = new WorkQueue(this, `${id}TargetFailures`, {
           encryptionKey: props.encryptionKey,
           visibilityTimeout: Duration.seconds(30),
@@ -240,7 +239,7 @@ export class WorkflowResources extends Construct {
           schedule: scheduler.ScheduleExpression.expression(s.expression),
           target: new schedulerTargets.SqsSendMessage(this.queues.get(s.targetQueue)!.queue, {
             role,
-            input: scheduler.ScheduleTargetInput.fromObject(scheduleMessage(instance)),
+            input: scheduler.ScheduleTargetInput.fromObject(message),
             retryAttempts: s.retryAttempts ?? 8,
             maxEventAge: Duration.hours(s.maxEventAgeHours ?? 24),
             deadLetterQueue: targetDeadLetters.queue,

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { EventBridgeClient, PutPartnerEventsCommand } from '@aws-sdk/client-eventbridge';
 import { type DeploymentConfig, type DeploymentConfigInput, parseDeploymentConfig } from '../canonical/deployment-config';
 import { SALESFORCE_CONTRACT_FIELDS } from '../lambdas/salesforce/opportunity-mapping';
-import { opportunityToProject } from '../lib/topology/opportunity-to-project';
+import { WORKFLOWS } from '../lib/topology/workflows';
 import { type HubSpotSandbox, startHubSpotSandbox } from './sandboxes/hubspot/hubspot-sandbox';
 import { type KantataSandbox, startKantataSandbox } from './sandboxes/kantata/kantata-sandbox';
 import { type NetSuiteSandbox, startNetSuiteSandbox } from './sandboxes/netsuite/netsuite-sandbox';
@@ -102,7 +102,7 @@ export async function startLocalEnvironment(options: LocalEnvironmentOptions = {
   const stack = await startLocalStack({
     config,
     region: config.regions[0]!.region,
-    workflows: [opportunityToProject],
+    workflows: WORKFLOWS,
     secrets: {
       [secretOf('hubspot-main')]: LOCAL_CREDENTIALS.hubspot,
       [secretOf('salesforce-main')]: LOCAL_CREDENTIALS.salesforce,

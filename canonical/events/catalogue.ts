@@ -81,3 +81,9 @@ export function parseCanonicalEvent(input: unknown): CanonicalEvent {
 export type OpportunityWonEvent = CanonicalEvent<'opportunity.won', 1>;
 /** A `project.activated` v1 event. */
 export type ProjectActivatedEvent = CanonicalEvent<'project.activated', 1>;
+/** A `time.approved` v1 event. */
+export type TimeApprovedEvent = CanonicalEvent<'time.approved', 1>;
+/** An `expense.approved` v1 event. */
+export type ExpenseApprovedEvent = CanonicalEvent<'expense.approved', 1>;
+/** An `invoice.posted` v1 event. */
+export type InvoicePostedEvent = CanonicalEvent<'invoice.posted', 1>;

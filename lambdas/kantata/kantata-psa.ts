@@ -1,4 +1,6 @@
-import { CurrencyCode } from '../../canonical';
+import Decimal from 'decimal.js';
+import { CurrencyCode, type Money } from '../../canonical';
+import type { PolledWork, PsaBillingPort, PsaInvoice } from '../time-to-invoice/ports';
 import type { PsaPort, PsaProjectDraft } from '../opportunity-to-project/ports';
 import type { AuditTrail } from '../shared/audit-trail';
 import { ClientCredentialsToken, sendWithOneRefresh } from '../shared/http/credential-refresh';
@@ -40,6 +42,31 @@ function sideLoaded(envelope: Envelope, key: string, order?: readonly { key: str
   return ids.flatMap((id) => (byId[id] ? [{ ...byId[id], id: String(id) }] : []));
 }
 
+/** A Kantata time entry as listed. */
+interface KantataTimeEntry {
+  readonly id: string;
+  readonly workspace_id: string;
+  readonly user_id?: string;
+  readonly role_id?: string;
+  readonly date_performed: string;
+  readonly time_in_minutes: number;
+  readonly billable?: boolean;
+  readonly updated_at: string;
+}
+
+/** A Kantata expense as listed. */
+interface KantataExpense {
+  readonly id: string;
+  readonly workspace_id: string;
+  readonly user_id?: string;
+  readonly date: string;
+  readonly category: string;
+  readonly amount_in_cents: number;
+  readonly currency: string;
+  readonly billable?: boolean;
+  readonly updated_at: string;
+}
+
 /** A rate card ready to write: Kantata versions and the Kantata id of each role named. */
 interface PreparedRateCard {
   readonly versions: readonly RateCardVersionPlan[];
@@ -54,7 +81,7 @@ interface PreparedRateCard {
  * rather than duplicated. Rate cards need an account user with Kantata's Administrator access. Throttling is
  * a 429 without Retry-After: the state machine's backoff with jitter owns the retry.
  */
-export class KantataPsa implements PsaPort {
+export class KantataPsa implements PsaPort, PsaBillingPort {
   private readonly token = new ClientCredentialsToken((call, response) => this.errorFor(call, response));
 
   constructor(private readonly options: KantataOptions) {}
@@ -159,6 +186,75 @@ export class KantataPsa implements PsaPort {
       }
     }
     await this.write('PUT', `workspaces/${workspaceId}`, 'workspace', ref, { rate_card_id: rateCardId });
+  }
+
+  async approvedWorkSince(updatedAfter: string): Promise<PolledWork[]> {
+    const roles = new Map((await this.list<{ name?: string }>('roles', {})).map((role) => [role.id, role.name ?? '']));
+    const filters = { approved: 'true', updated_after: updatedAfter };
+    const time = await this.list<KantataTimeEntry>('time_entries', filters);
+    const expenses = await this.list<KantataExpense>('expenses', filters);
+    return [
+      ...time.map((t): PolledWork => ({
+        work: {
+          kind: 'time',
+          item: {
+            id: t.id,
+            workDate: t.date_performed,
+            role: roles.get(String(t.role_id)) ?? `role ${String(t.role_id)}`,
+            // Minutes to hours: 12 decimal places, far below a cent on any line (`toMinorUnits` rounds lines once).
+            hours: new Decimal(t.time_in_minutes).dividedBy(60).toDecimalPlaces(12).toFixed(),
+            billable: t.billable !== false,
+          },
+        },
+        projectId: String(t.workspace_id),
+        updatedAt: t.updated_at,
+        resourceId: String(t.user_id ?? 'unknown'),
+      })),
+      ...expenses.map((e): PolledWork => ({
+        work: { kind: 'expense', item: { id: e.id, incurredOn: e.date, category: e.category, amount: { amountMinor: e.amount_in_cents, currency: e.currency as Money['currency'] }, billable: e.billable !== false } },
+        projectId: String(e.workspace_id),
+        updatedAt: e.updated_at,
+        resourceId: String(e.user_id ?? 'unknown'),
+      })),
+    ];
+  }
+
+  async recordInvoice(projectId: string, invoice: PsaInvoice): Promise<{ id: string }> {
+    const call = this.call('find invoice by external reference');
+    const query = new URLSearchParams({ subject_type: 'invoice', service_name: SERVICE_NAME, service_model_ref: invoice.externalId });
+    const response = await this.send(call, 'GET', `/api/v1/external_references.json?${query.toString()}`);
+    if (response.status !== 200) throw this.errorFor(call, response);
+    const [reference] = sideLoaded(response.json<Envelope>() ?? {}, 'external_references', response.json<Envelope>()?.results);
+    const fields = {
+      user_invoice_number: invoice.invoiceNumber,
+      invoice_date: invoice.postingDate,
+      tax_in_cents: invoice.tax.amountMinor,
+      total_in_cents: invoice.total.amountMinor,
+      currency: invoice.total.currency,
+      payment_status: 'unpaid',
+    };
+    if (reference?.subject_id) {
+      await this.write('PUT', `invoices/${String(reference.subject_id)}`, 'invoice', invoice.externalId, fields);
+      return { id: String(reference.subject_id) };
+    }
+    // Kantata refuses to invoice work twice: work already on an invoice of ours (a retry after a crash
+    // between the POST and its reference) names that invoice.
+    const first = invoice.timeEntryIds[0] ?? invoice.expenseIds[0];
+    const collection = invoice.timeEntryIds.length ? 'time_entries' : 'expenses';
+    const [already] = first === undefined ? [] : await this.list<{ invoice_id?: string | null }>(collection, { only: first });
+    let id: string;
+    if (already?.invoice_id) {
+      const [existing] = await this.list<{ user_invoice_number?: string | null }>('invoices', { only: String(already.invoice_id) });
+      if (existing?.user_invoice_number && existing.user_invoice_number !== invoice.invoiceNumber) {
+        throw new VendorRejectedError(this.call('create invoice'), 422, 'already_invoiced', `the work is already on Kantata invoice ${String(already.invoice_id)} (${existing.user_invoice_number}), not made by this integration`);
+      }
+      id = String(already.invoice_id);
+      await this.write('PUT', `invoices/${id}`, 'invoice', invoice.externalId, fields);
+    } else {
+      id = (await this.write('POST', 'invoices', 'invoice', invoice.externalId, { workspace_id: projectId, time_entry_ids: invoice.timeEntryIds, expense_ids: invoice.expenseIds, ...fields })).id;
+    }
+    await this.write('POST', 'external_references', 'external_reference', invoice.externalId, { subject_type: 'invoice', subject_id: id, service_name: SERVICE_NAME, service_model: 'invoice', service_model_ref: invoice.externalId });
+    return { id };
   }
 
   /** Every object of a collection matching the filters, following Kantata's pages. */

@@ -13,6 +13,7 @@ import { events } from '../shared/clients/eventbridge';
 import { sqs } from '../shared/clients/sqs';
 import { deploymentConfig, logger, metrics, requiredEnvironment } from '../shared/runtime';
 import { vendorSecret } from '../shared/secrets';
+import { DynamoDbBillingLedger } from '../time-to-invoice/dynamodb-billing-ledger';
 import { type StepDependencies, type TaskInput, stepHandlers } from './step-handlers';
 
 type StepName = keyof ReturnType<typeof stepHandlers>;
@@ -51,6 +52,7 @@ function dependencies(input: TaskInput): StepDependencies {
       );
       if (result.FailedEntryCount) throw new Error(`EventBridge refused project.activated: ${result.Entries?.[0]?.ErrorCode ?? 'unknown'}`);
     },
+    recordContract: (contract) => new DynamoDbBillingLedger(documents(), requiredEnvironment('BILLING_LEDGER_TABLE_NAME')).recordContract(contract),
     recordException: async (exception) => {
       await exceptions().record(exception, new Date());
     },

@@ -1,7 +1,8 @@
 import type { DeploymentConfig, OpportunityWonEvent, ProjectActivatedEvent, Vendor } from '../../canonical';
 import type { CrossReferenceRegistry } from '../shared/cross-reference/registry';
 import type { BusinessException } from '../shared/exceptions';
-import { type StepContext, createErpProject, createPsaProject, findOrCreateErpCustomer, projectActivated, writeBackToCrm } from './domain/steps';
+import type { ContractRecord } from '../time-to-invoice/ports';
+import { type StepContext, contractRecord, createErpProject, createPsaProject, findOrCreateErpCustomer, projectActivated, writeBackToCrm } from './domain/steps';
 import { type SwitchedOff, type ValidOpportunity, validateOpportunity } from './domain/validate-opportunity';
 import type { CrmPort, ErpPort, PsaPort } from './ports';
 
@@ -38,6 +39,8 @@ export interface StepDependencies {
   readonly psaFor: (instanceId: string) => PsaPort;
   readonly crmFor: (instanceId: string) => CrmPort;
   readonly publish: (event: ProjectActivatedEvent) => Promise<void>;
+  /** Records the contract in the billing ledger, where time and expenses to invoice reads it. */
+  readonly recordContract: (contract: ContractRecord) => Promise<void>;
   readonly recordException: (exception: BusinessException) => Promise<void>;
   /** Closes the deal's open exception after a successful run (a re-run after a data fix). */
   readonly resolveException: (key: Pick<BusinessException, 'workflow' | 'entityType' | 'entityId'>, resolvedBy: string) => Promise<void>;
@@ -81,11 +84,10 @@ export function stepHandlers(deps: StepDependencies) {
     },
     PublishProjectActivated: async (input: TaskInput) => {
       const ctx = contextOf(input);
-      const event = projectActivated(
-        ctx,
-        { ...input.state.erpCustomer!, erpProjectId: input.state.erpProject!.erpProjectId, psaProjectId: input.state.psaProject!.psaProjectId },
-        deps.now(),
-      );
+      const ids = { ...input.state.erpCustomer!, erpProjectId: input.state.erpProject!.erpProjectId, psaProjectId: input.state.psaProject!.psaProjectId };
+      const event = projectActivated(ctx, ids, deps.now());
+      // The contract first: once the project is announced, its approved time may be billed.
+      await deps.recordContract(contractRecord(ctx, ids));
       await deps.publish(event);
       await deps.resolveException(exceptionKey(input), input.execution);
       return { eventId: event.id };

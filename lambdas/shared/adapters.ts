@@ -4,6 +4,7 @@ import { SalesforceCrm } from '../salesforce/salesforce-crm';
 import { KantataPsa } from '../kantata/kantata-psa';
 import { type NetSuiteCredentials, NetSuiteErp } from '../netsuite/netsuite-erp';
 import type { CrmPort, ErpPort, PsaPort } from '../opportunity-to-project/ports';
+import type { InvoicingPort, PsaBillingPort } from '../time-to-invoice/ports';
 import type { AuditTrail } from './audit-trail';
 
 /** Credentials of a vendor instance, read from its secret (cached) or re-read after a 401. */
@@ -43,29 +44,34 @@ function instanceOf(config: DeploymentConfig, id: string) {
  * test which vendor is behind it.
  */
 export function adapters(config: DeploymentConfig, secrets: SecretReader, context: CallContext, limiter?: Limiter) {
+  const netSuite = (id: string): NetSuiteErp => {
+    const instance = instanceOf(config, id);
+    if (instance.vendor !== 'netsuite') throw new Error(`No ERP adapter for ${instance.vendor} yet (instance ${id})`);
+    const erp = new NetSuiteErp({
+      instance: id,
+      ...(instance.baseUrl ? { baseUrl: instance.baseUrl } : {}),
+      credentials: async () => (await secrets(id)) as unknown as NetSuiteCredentials,
+      refreshCredentials: async () => (await secrets(id, { forceFetch: true })) as unknown as NetSuiteCredentials,
+      ...context,
+    });
+    return limited(erp, instance, limiter);
+  };
+  const kantata = (id: string): KantataPsa => {
+    const instance = instanceOf(config, id);
+    if (instance.vendor !== 'kantata') throw new Error(`No PSA adapter for ${instance.vendor} yet (instance ${id})`);
+    const read = async (forceFetch: boolean) => {
+      const secret = await secrets(id, { forceFetch });
+      return { clientId: String(secret.clientId), clientSecret: String(secret.clientSecret) };
+    };
+    return limited(new KantataPsa({ instance: id, ...(instance.baseUrl ? { baseUrl: instance.baseUrl } : {}), credentials: () => read(false), refreshCredentials: () => read(true), ...context }), instance, limiter);
+  };
   return {
-    erpFor(id: string): ErpPort {
-      const instance = instanceOf(config, id);
-      if (instance.vendor !== 'netsuite') throw new Error(`No ERP adapter for ${instance.vendor} yet (instance ${id})`);
-      const erp = new NetSuiteErp({
-        instance: id,
-        ...(instance.baseUrl ? { baseUrl: instance.baseUrl } : {}),
-        credentials: async () => (await secrets(id)) as unknown as NetSuiteCredentials,
-        refreshCredentials: async () => (await secrets(id, { forceFetch: true })) as unknown as NetSuiteCredentials,
-        ...context,
-      });
-      return limited<ErpPort>(erp, instance, limiter);
-    },
-    psaFor(id: string): PsaPort {
-      const instance = instanceOf(config, id);
-      if (instance.vendor !== 'kantata') throw new Error(`No PSA adapter for ${instance.vendor} yet (instance ${id})`);
-      const read = async (forceFetch: boolean) => {
-        const secret = await secrets(id, { forceFetch });
-        return { clientId: String(secret.clientId), clientSecret: String(secret.clientSecret) };
-      };
-      const psa = new KantataPsa({ instance: id, ...(instance.baseUrl ? { baseUrl: instance.baseUrl } : {}), credentials: () => read(false), refreshCredentials: () => read(true), ...context });
-      return limited<PsaPort>(psa, instance, limiter);
-    },
+    erpFor: (id: string): ErpPort => netSuite(id),
+    /** The ERP's invoicing side (time and expenses to invoice). */
+    invoicingFor: (id: string): InvoicingPort => netSuite(id),
+    psaFor: (id: string): PsaPort => kantata(id),
+    /** The PSA's billing side: approved work to poll, invoices to record. */
+    psaBillingFor: (id: string): PsaBillingPort => kantata(id),
     crmFor(id: string): CrmPort {
       const instance = instanceOf(config, id);
       const crm = instance.vendor === 'salesforce' ? salesforceFor(config, id, secrets, context) : hubSpotFor(config, id, secrets, context);

@@ -53,7 +53,8 @@ export class DynamoDbBillingLedger implements BillingLedger {
       if (error instanceof ConditionalCheckFailedException) return 'unchanged';
       throw error;
     }
-    await this.client.send(new PutCommand({ TableName: this.tableName, Item: keys.period(date.slice(0, 7), psa) }));
+    // Listed under the month worked and the month approved: a late entry is billed by the next run.
+    for (const month of new Set([date.slice(0, 7), version.slice(0, 7)])) await this.client.send(new PutCommand({ TableName: this.tableName, Item: keys.period(month, psa) }));
     return 'recorded';
   }
 

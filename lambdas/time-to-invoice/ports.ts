@@ -41,6 +41,7 @@ export interface ContractRecord {
   readonly crm: { readonly instance: string; readonly opportunityId: string };
   readonly projectGlobalId: string;
   readonly legalEntityId: string;
+  readonly businessUnit: string;
   readonly name: string;
   readonly terms: BillingContract;
 }
@@ -81,4 +82,33 @@ export interface BillingLedger {
   /** Marks a page of work billed by the invoice (idempotent). */
   markBilled(psa: PsaProjectRef, periodStart: string, ids: readonly string[]): Promise<void>;
   recordMarked(psa: PsaProjectRef, periodStart: string): Promise<void>;
+}
+
+/** Approved work as the PSA lists it when polled. */
+export interface PolledWork {
+  readonly work: ApprovedWork;
+  readonly projectId: string;
+  /** When the PSA last changed the record (ISO): the poll's checkpoint and the ledger's version. */
+  readonly updatedAt: string;
+  readonly resourceId: string;
+}
+
+/** What the PSA records of a posted invoice: which work it billed, and the ERP's number, tax and total. */
+export interface PsaInvoice {
+  /** Our key of the invoice (contract and period), attached as an external reference. */
+  readonly externalId: string;
+  readonly invoiceNumber: string;
+  readonly postingDate: string;
+  readonly tax: Money;
+  readonly total: Money;
+  readonly timeEntryIds: readonly string[];
+  readonly expenseIds: readonly string[];
+}
+
+/** The PSA's billing side. */
+export interface PsaBillingPort {
+  /** Approved time entries and expenses changed after `updatedAfter` (ISO), every page. */
+  approvedWorkSince(updatedAfter: string): Promise<PolledWork[]>;
+  /** Marks the work invoiced and records the ERP's invoice on the project; finds it again if a retry made it already. */
+  recordInvoice(projectId: string, invoice: PsaInvoice): Promise<{ id: string }>;
 }

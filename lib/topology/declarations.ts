@@ -85,15 +85,19 @@ export interface RelayRuleDeclaration {
 }
 
 /**
- * An EventBridge Scheduler schedule per relayed instance of `vendor` in the region (named
- * `<id>-<instance>`), sending `{ "instance": <id>, "reason": "schedule" }` to one of the workflow's queues.
+ * An EventBridge Scheduler schedule sending a fixed message to one of the workflow's queues. With a
+ * `vendor`, one schedule per instance of it (named `<id>-<instance>`, message `{ instance, reason }`):
+ * the orgs relayed into the region, or the instances serving the region's legal entities. Without, one
+ * schedule (named `<id>`, message `{ reason }`).
  */
 export interface ScheduleDeclaration {
   readonly id: string;
   readonly description: string;
   /** `rate(...)` or `cron(...)`, as Scheduler takes it. */
   readonly expression: string;
-  readonly vendor: Vendor;
+  readonly vendor?: Vendor;
+  /** @default 'relayed' */
+  readonly instances?: 'relayed' | 'serving';
   readonly targetQueue: string;
   /** @default 8 */
   readonly retryAttempts?: number;
@@ -101,15 +105,24 @@ export interface ScheduleDeclaration {
   readonly maxEventAgeHours?: number;
 }
 
-/** The message a schedule sends for one instance. */
-export function scheduleMessage(instance: string): { instance: string; reason: 'schedule' } {
-  return { instance, reason: 'schedule' };
-}
-
 /** The instances of a vendor whose changes are relayed into a region: the ones relay rules and schedules are made for. */
 export function relayedInstances(config: DeploymentConfig, region: string, vendor: Vendor): string[] {
   const vendorOf = new Map(config.vendorInstances.map((v) => [v.id, v.vendor]));
   return config.eventRelays.filter((r) => r.region === region && vendorOf.get(r.instance) === vendor).map((r) => r.instance);
+}
+
+/** The instances of a vendor that play a role for a legal entity served by the region. */
+export function servingInstances(config: DeploymentConfig, region: string, vendor: Vendor): string[] {
+  const vendorOf = new Map(config.vendorInstances.map((v) => [v.id, v.vendor]));
+  const ids = config.legalEntities.filter((e) => e.region === region).flatMap((e) => Object.values(e.instances).filter((i): i is string => i !== undefined));
+  return [...new Set(ids)].filter((id) => vendorOf.get(id) === vendor).sort();
+}
+
+/** Each schedule a declaration makes in a region: its name and the message it sends. */
+export function scheduleInstances(config: DeploymentConfig, region: string, schedule: ScheduleDeclaration): { name: string; message: Record<string, string> }[] {
+  if (schedule.vendor === undefined) return [{ name: schedule.id, message: { reason: 'schedule' } }];
+  const instances = (schedule.instances ?? 'relayed') === 'relayed' ? relayedInstances(config, region, schedule.vendor) : servingInstances(config, region, schedule.vendor);
+  return instances.map((instance) => ({ name: `${schedule.id}-${instance}`, message: { instance, reason: 'schedule' } }));
 }
 
 /** A Standard state machine defined by an ASL file whose `${Placeholder}`s name functions. */

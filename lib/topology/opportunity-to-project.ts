@@ -82,8 +82,14 @@ export const opportunityToProject: WorkflowDeclaration = {
         [
           'PublishProjectActivated',
           'publish-project-activated',
-          'Publishes project.activated and closes the open exception of the deal',
-          [{ kind: 'eventBus' }, { kind: 'table', table: 'idempotency', access: 'readWrite' }, { kind: 'table', table: 'exceptions', access: 'readWrite' }, { kind: 'exceptionQueue' }],
+          'Records the contract for billing, publishes project.activated and closes the open exception of the deal',
+          [
+            { kind: 'eventBus' },
+            { kind: 'table', table: 'idempotency', access: 'readWrite' },
+            { kind: 'table', table: 'exceptions', access: 'readWrite' },
+            { kind: 'table', table: 'billingLedger', access: 'readWrite' },
+            { kind: 'exceptionQueue' },
+          ],
         ],
         [
           'RecordException',

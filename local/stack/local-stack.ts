@@ -10,7 +10,7 @@ import { build } from 'esbuild';
 import { createSqsServer } from 'local-aws-sqs';
 import type { DeploymentConfig } from '../../canonical/deployment-config';
 import { BUNDLE_TARGET, baseEnvironment, bundleDefines } from '../../lib/topology/bundling';
-import { type FunctionUse, type SharedTable, type WorkflowDeclaration, assertConsistent, environmentVariableFor, relayedInstances, scheduleMessage } from '../../lib/topology/declarations';
+import { type FunctionUse, type SharedTable, type WorkflowDeclaration, assertConsistent, environmentVariableFor, relayedInstances, scheduleInstances } from '../../lib/topology/declarations';
 import { TABLE_KEYS } from '../../lib/topology/tables';
 import { startApiGateway } from './api-gateway';
 import { type BusEvent, type LocalRule, busEventJson, startEventBus } from '../aws/event-bus';
@@ -120,7 +120,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     }
     for (const r of wf.rules) queueDefinitions.push({ QueueName: `${r.id}-target-failures`, Attributes: { MessageRetentionPeriod: String(14 * 86400) } });
     for (const r of wf.relayRules ?? []) for (const i of relayedInstances(config, region, r.vendor)) queueDefinitions.push({ QueueName: `${r.id}-${i}-target-failures`, Attributes: { MessageRetentionPeriod: String(14 * 86400) } });
-    for (const sc of wf.schedules ?? []) for (const i of relayedInstances(config, region, sc.vendor)) queueDefinitions.push({ QueueName: `${sc.id}-${i}-target-failures`, Attributes: { MessageRetentionPeriod: String(14 * 86400) } });
+    for (const sc of wf.schedules ?? []) for (const { name } of scheduleInstances(config, region, sc)) queueDefinitions.push({ QueueName: `${name}-target-failures`, Attributes: { MessageRetentionPeriod: String(14 * 86400) } });
   }
   const sqsServer = await createSqsServer({ port: sqsPort, hostname: '127.0.0.1', region, accountId: ACCOUNT, emulateQueueCreationLifecycle: false, queues: queueDefinitions as never });
   closers.push(() => new Promise<void>((resolve) => { sqsServer.closeAllConnections(); sqsServer.close(() => resolve()); }));
@@ -179,15 +179,15 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   const scheduler = startScheduler({
     schedules: options.workflows.flatMap((wf) =>
       (wf.schedules ?? []).flatMap((sc) =>
-        relayedInstances(config, region, sc.vendor).map((instance) => ({
-          name: `${sc.id}-${instance}`,
+        scheduleInstances(config, region, sc).map(({ name, message }) => ({
+          name,
           expression: sc.expression,
-          message: scheduleMessage(instance),
+          message,
           retryAttempts: sc.retryAttempts ?? 8,
           deliver: async (message: unknown) => void (await sqs.send(new SendMessageCommand({ QueueUrl: queueUrl(sc.targetQueue), MessageBody: JSON.stringify(message) }))),
           deadLetter: async (message: unknown, reason: string) =>
             void (await sqs.send(
-              new SendMessageCommand({ QueueUrl: queueUrl(`${sc.id}-${instance}-target-failures`), MessageBody: JSON.stringify(message), MessageAttributes: { ERROR_MESSAGE: { DataType: 'String', StringValue: reason } } }),
+              new SendMessageCommand({ QueueUrl: queueUrl(`${name}-target-failures`), MessageBody: JSON.stringify(message), MessageAttributes: { ERROR_MESSAGE: { DataType: 'String', StringValue: reason } } }),
             )),
         })),
       ),

@@ -4,6 +4,7 @@ import { DescribeExecutionCommand, SFNClient, StartExecutionCommand } from '@aws
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ProjectActivatedEvent } from '../../canonical';
 import { type StepDependencies, stepHandlers } from '../../lambdas/opportunity-to-project/step-handlers';
+import type { ContractRecord } from '../../lambdas/time-to-invoice/ports';
 import type { CrmWriteBack, ErpCustomerDraft, ErpPort, ErpProjectDraft, PsaPort, PsaProjectDraft } from '../../lambdas/opportunity-to-project/ports';
 import type { BusinessException } from '../../lambdas/shared/exceptions';
 import { VendorThrottledError, VendorUnavailableError } from '../../lambdas/shared/vendor-errors';
@@ -24,6 +25,7 @@ function world() {
   const crmWrites: [string, CrmWriteBack][] = [];
   const exceptions: BusinessException[] = [];
   const published: ProjectActivatedEvent[] = [];
+  const contracts: ContractRecord[] = [];
   const resolved: string[] = [];
   const erpFailures: Error[] = [];
   let erpCalls = 0;
@@ -50,11 +52,12 @@ function world() {
     psaFor: () => psa,
     crmFor: () => ({ writeBack: async (id, fields) => void crmWrites.push([id, fields]) }),
     publish: async (e) => void published.push(e),
+    recordContract: async (c) => void contracts.push(c),
     recordException: async (e) => void exceptions.push(e),
     resolveException: async (key) => void resolved.push(key.entityId),
     now: () => new Date('2026-11-24T12:00:00Z'),
   };
-  return { deps, erpCustomers, erpProjects, psaProjects, crmWrites, exceptions, published, resolved, erpFailures, erpCalls: () => erpCalls };
+  return { deps, erpCustomers, erpProjects, psaProjects, crmWrites, exceptions, published, contracts, resolved, erpFailures, erpCalls: () => erpCalls };
 }
 
 const running: { close(): Promise<void> }[] = [];
@@ -91,6 +94,9 @@ describe('opportunity-to-project.asl.json', () => {
     expect([w.erpCustomers.size, w.psaProjects.length, w.erpProjects.size]).toEqual([1, 1, 1]);
     expect(w.crmWrites).toEqual([['18274650231', expect.objectContaining({ erpCustomerId: 'C1', erpProjectId: 'J1', psaProjectId: 'W1', syncStatus: 'synced' })]]);
     expect(w.published.map((e) => e.type)).toEqual(['project.activated']);
+    // The contract billing will apply, keyed by the PSA project, with the ids an invoice needs.
+    expect(w.contracts).toEqual([expect.objectContaining({ psa: { instance: 'kantata-global', projectId: 'W1' }, erp: expect.objectContaining({ customerId: 'C1', projectId: 'J1' }), terms: expect.objectContaining({ currency: 'USD', model: 'time-and-materials' }) })]);
+    expect(w.contracts[0]!.terms.rateCard.length).toBeGreaterThan(0);
     expect(w.exceptions).toEqual([]);
     expect(w.resolved).toEqual(['hubspot-main:18274650231']);
   });

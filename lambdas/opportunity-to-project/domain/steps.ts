@@ -2,6 +2,7 @@ import type { OpportunityWonEvent, ProjectActivatedEvent, SystemRef, Vendor } fr
 import type { CrossReferenceRegistry } from '../../shared/cross-reference/registry';
 import { CrossReferenceConflictError } from '../../shared/cross-reference/registry';
 import { deterministicUuid } from '../../shared/deterministic-id';
+import type { ContractRecord } from '../../time-to-invoice/ports';
 import type { CrmPort, CrmWriteBack, ErpPort, PsaPort, PsaProjectDraft } from '../ports';
 import type { ValidOpportunity } from './validate-opportunity';
 
@@ -145,6 +146,34 @@ export function projectActivated(
       psa: { instance: validation.instances.psa, projectId: ids.psaProjectId },
       legalEntityId: validation.legalEntityId,
       businessUnit: validation.businessUnit,
+    },
+  };
+}
+
+/**
+ * The contract the new PSA project bills under (time and expenses to invoice reads it from the billing
+ * ledger): the deal's terms, rate card and milestones, and the ids an invoice needs.
+ */
+export function contractRecord(ctx: StepContext, ids: { erpCustomerId: string; erpProjectId: string; psaProjectId: string }): ContractRecord {
+  const { event, validation } = ctx;
+  const contract = event.payload.contract;
+  return {
+    psa: { instance: validation.instances.psa, projectId: ids.psaProjectId },
+    erp: { instance: validation.instances.erp, customerId: ids.erpCustomerId, projectId: ids.erpProjectId },
+    crm: { instance: event.source.instance, opportunityId: event.payload.opportunity.crmId },
+    projectGlobalId: validation.projectGlobalId,
+    legalEntityId: validation.legalEntityId,
+    businessUnit: validation.businessUnit,
+    name: event.payload.opportunity.name,
+    terms: {
+      contractId: validation.projectGlobalId,
+      currency: validation.currency,
+      model: validation.billingTerms.model,
+      rateCard: contract.rateCard,
+      ...(validation.billingTerms.notToExceed ? { notToExceed: validation.billingTerms.notToExceed } : {}),
+      expenseMarkupPercent: validation.billingTerms.expenseMarkupPercent,
+      // Milestones are keyed by the project and their name: a completion event names them so.
+      milestones: contract.milestones.map((m) => ({ id: `${validation.projectGlobalId}:milestone:${m.name}`, name: m.name, amount: m.amount })),
     },
   };
 }

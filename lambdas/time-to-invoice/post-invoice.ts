@@ -1,0 +1,4 @@
+import { billingTask } from './runtime';
+
+/** Task state PostInvoice of time-to-invoice.asl.json. */
+export const handler = billingTask('PostInvoice', { idempotent: true });

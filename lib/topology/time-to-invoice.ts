@@ -1,0 +1,100 @@
+import type { FunctionUse, WorkflowDeclaration } from './declarations';
+
+const VENDOR_CALL_TIMEOUT = 60;
+
+const vendorUses: readonly FunctionUse[] = [
+  { kind: 'vendorSecrets' },
+  { kind: 'table', table: 'idempotency', access: 'readWrite' },
+  { kind: 'table', table: 'billingLedger', access: 'readWrite' },
+  { kind: 'table', table: 'audit', access: 'append' },
+];
+
+/**
+ * Time and expenses to invoice (PRODUCT.md workflow 2): Kantata is polled on a schedule for approved
+ * time and expenses, which become canonical events; a rule records them in the billing ledger; at month
+ * end one execution per contract and period drafts the invoice with the billing engine, posts it to the
+ * ERP, marks the work billed page by page and records the invoice in the PSA.
+ */
+export const timeToInvoice: WorkflowDeclaration = {
+  workflow: 'time-to-invoice',
+  functions: [
+    {
+      id: 'PollKantataApprovedWork',
+      entry: 'lambdas/kantata/poll-approved-work.ts',
+      description: 'Polls a Kantata instance for approved time and expenses and publishes them; the checkpoint moves only after publishing',
+      timeoutSeconds: 300,
+      uses: [{ kind: 'vendorSecrets' }, { kind: 'table', table: 'idempotency', access: 'readWrite' }, { kind: 'eventBus' }],
+    },
+    {
+      id: 'RecordApprovedWork',
+      entry: 'lambdas/time-to-invoice/record-approved-work.ts',
+      description: 'Records approved time and expenses in the billing ledger, once per version',
+      timeoutSeconds: 30,
+      uses: [{ kind: 'table', table: 'billingLedger', access: 'readWrite' }, { kind: 'table', table: 'exceptions', access: 'readWrite' }, { kind: 'exceptionQueue' }],
+    },
+    {
+      id: 'StartBillingRuns',
+      entry: 'lambdas/time-to-invoice/start-billing-runs.ts',
+      description: 'Starts one billing execution per contract with work in the period, under a deterministic name',
+      timeoutSeconds: 300,
+      uses: [{ kind: 'table', table: 'billingLedger', access: 'read' }, { kind: 'stateMachine', stateMachine: 'TimeToInvoice' }],
+    },
+    {
+      id: 'DraftInvoice',
+      entry: 'lambdas/time-to-invoice/draft-invoice.ts',
+      description: "Rates the period's unbilled work with the contract's rate card and saves the draft once",
+      timeoutSeconds: 120,
+      memoryMb: 1024,
+      uses: [{ kind: 'table', table: 'billingLedger', access: 'readWrite' }],
+    },
+    { id: 'PostInvoice', entry: 'lambdas/time-to-invoice/post-invoice.ts', description: 'Posts the invoice to the ERP by external id and reads back number and tax', timeoutSeconds: VENDOR_CALL_TIMEOUT, uses: vendorUses },
+    { id: 'MarkPageBilled', entry: 'lambdas/time-to-invoice/mark-page-billed.ts', description: "Marks one page of the invoice's work billed in the ledger", timeoutSeconds: 120, uses: [{ kind: 'table', table: 'billingLedger', access: 'readWrite' }] },
+    {
+      id: 'RecordInvoiceInPsa',
+      entry: 'lambdas/time-to-invoice/record-invoice-in-psa.ts',
+      description: 'Marks the work invoiced in the PSA with the ERP number, tax and total, and publishes invoice.posted',
+      timeoutSeconds: VENDOR_CALL_TIMEOUT,
+      uses: [...vendorUses, { kind: 'eventBus' }],
+    },
+    {
+      id: 'RecordBillingException',
+      entry: 'lambdas/time-to-invoice/record-billing-exception.ts',
+      description: 'Records a failed billing run durably and announces it',
+      timeoutSeconds: 30,
+      uses: [{ kind: 'table', table: 'exceptions', access: 'readWrite' }, { kind: 'exceptionQueue' }],
+    },
+  ],
+  queues: [
+    // One poll at a time per request: a poll must not race its own checkpoint.
+    { id: 'PsaPollRequests', description: 'Requests to poll a PSA instance for approved work', consumer: 'PollKantataApprovedWork', batchSize: 1 },
+    { id: 'ApprovedWorkToLedger', description: 'time.approved and expense.approved events awaiting the billing ledger', consumer: 'RecordApprovedWork', batchSize: 10 },
+    { id: 'BillingRunRequests', description: 'Requests to bill a month (the month-end schedule, or by hand)', consumer: 'StartBillingRuns', batchSize: 1 },
+  ],
+  routes: [],
+  rules: [
+    {
+      id: 'ApprovedWorkRule',
+      description: 'Every approved time entry and expense is recorded in the billing ledger',
+      eventPattern: { 'detail-type': ['time.approved', 'expense.approved'] },
+      targetQueue: 'ApprovedWorkToLedger',
+    },
+  ],
+  schedules: [
+    { id: 'KantataPollSchedule', description: 'Polls each Kantata instance serving the region for approved work', expression: 'rate(15 minutes)', vendor: 'kantata', instances: 'serving', targetQueue: 'PsaPollRequests' },
+    { id: 'MonthEndBilling', description: 'Bills the month just ended, on the first of the month', expression: 'cron(0 6 1 * ? *)', targetQueue: 'BillingRunRequests' },
+  ],
+  stateMachines: [
+    {
+      id: 'TimeToInvoice',
+      definitionFile: 'state-machines/time-to-invoice.asl.json',
+      tasks: {
+        DraftInvoiceArn: 'DraftInvoice',
+        PostInvoiceArn: 'PostInvoice',
+        MarkPageBilledArn: 'MarkPageBilled',
+        RecordInvoiceInPsaArn: 'RecordInvoiceInPsa',
+        RecordBillingExceptionArn: 'RecordBillingException',
+      },
+      timeoutSeconds: 21600,
+    },
+  ],
+};

@@ -1,0 +1,134 @@
+import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type LocalEnvironment, startLocalEnvironment } from '../../local/local-environment';
+
+// End to end: a deal won in the CRM sandbox makes the project and its contract (workflow 1); time and
+// expenses approved in the Kantata sandbox are polled on their schedule; a billing run request makes the
+// invoice in the NetSuite sandbox and marks the work invoiced in Kantata.
+let env: LocalEnvironment;
+let sqs: SQSClient;
+const json = { 'content-type': 'application/json' };
+
+beforeAll(async () => {
+  env = await startLocalEnvironment({
+    logLevel: 'SILENT',
+    retryIntervalOverrides: Object.fromEntries(
+      ['ValidateOpportunity', 'FindOrCreateErpCustomer', 'CreatePsaProject', 'CreateErpProject', 'WriteBackToCrm', 'PublishProjectActivated', 'RecordException', 'DraftInvoice', 'PostInvoice', 'MarkPageBilled', 'RecordInvoiceInPsa', 'RecordBillingException'].map((s) => [s, 20]),
+    ),
+  });
+  sqs = new SQSClient({ endpoint: env.stack.endpoints.sqs, region: 'us-east-1', credentials: { accessKeyId: 'l', secretAccessKey: 'l' } });
+}, 120_000);
+afterAll(async () => env?.stop());
+
+async function winDeal(company: string): Promise<string> {
+  const created = (await (
+    await fetch(`${env.hubspot.url}/__sandbox/deals`, {
+      method: 'POST',
+      headers: json,
+      body: JSON.stringify({
+        deal: {
+          dealname: `${company} rollout`, dealstage: 'contractsent', amount: '125000', deal_currency_code: 'USD', closedate: '2026-10-30',
+          ps_legal_entity: 'acme-us', ps_business_unit: 'delivery', ps_tax_profile: 'US-EXEMPT', ps_billing_terms: 'time-and-materials', ps_payment_terms: 'NET30',
+          ps_contract_start: '2026-11-01', ps_expense_markup: '10',
+        },
+        company: { name: company, country: 'US' },
+        lineItems: [
+          { name: 'Consultant', price: '165.50', ps_line_type: 'rate', ps_effective_from: '2026-11-01', ps_effective_to: '2027-03-31' },
+          { name: 'Principal', price: '275', ps_line_type: 'rate', ps_effective_from: '2026-11-01' },
+          { name: 'Delivery', ps_line_type: 'task' },
+        ],
+      }),
+    })
+  ).json()) as { id: string };
+  await fetch(`${env.hubspot.url}/__sandbox/deals/${created.id}/set`, { method: 'POST', headers: json, body: JSON.stringify({ dealstage: 'closedwon' }) });
+  await env.settled();
+  return String(env.hubspot.object('deals', created.id)?.properties.ps_psa_project_id);
+}
+
+const roleId = (name: string) => env.kantata.objects('roles').find((r) => r.name === name)!.id;
+async function logTime(workspace: string, role: string, date: string, minutes: number, billable = true): Promise<string> {
+  const response = await fetch(`${env.kantata.url}/__sandbox/time_entries`, {
+    method: 'POST',
+    body: JSON.stringify({ workspace_id: workspace, user_id: '5521', role_id: roleId(role), date_performed: date, time_in_minutes: minutes, billable, approved: true }),
+  });
+  return ((await response.json()) as { id: string }).id;
+}
+async function logExpense(workspace: string, date: string, cents: number): Promise<string> {
+  const response = await fetch(`${env.kantata.url}/__sandbox/expenses`, {
+    method: 'POST',
+    body: JSON.stringify({ workspace_id: workspace, user_id: '5521', date, category: 'Travel', amount_in_cents: cents, currency: 'USD', billable: true, approved: true }),
+  });
+  return ((await response.json()) as { id: string }).id;
+}
+const poll = async () => {
+  await env.stack.scheduler.fire('KantataPollSchedule-kantata-global');
+  await env.settled();
+};
+const bill = async (period: string, revision = 1) => {
+  await sqs.send(new SendMessageCommand({ QueueUrl: env.stack.queueUrls.get('BillingRunRequests')!, MessageBody: JSON.stringify({ reason: 'manual', period, revision }) }));
+  await env.settled();
+};
+const invoicesOf = (customerId: string) => env.netsuite.us.records('invoice').filter((i) => (i.entity as { id: string }).id === customerId);
+type Line = { description: string; amount: number; item: { id: string } };
+
+describe('time and expenses to invoice on the local stack', () => {
+  let workspace: string;
+  let customerId: string;
+  const billed: string[] = [];
+  let nonBillable: string;
+
+  it('bills a period of billable and non-billable time at several rates and an expense as exactly one invoice, with its number back in Kantata', async () => {
+    workspace = await winDeal('Umbrella');
+    customerId = String(env.netsuite.us.records('customer').find((c) => c.companyName === 'Umbrella')!.id);
+    billed.push(await logTime(workspace, 'Consultant', '2026-11-18', 450));
+    billed.push(await logTime(workspace, 'Consultant', '2026-11-19', 480));
+    billed.push(await logTime(workspace, 'Principal', '2026-11-20', 120));
+    nonBillable = await logTime(workspace, 'Consultant', '2026-11-21', 180, false);
+    billed.push(await logExpense(workspace, '2026-11-19', 12000));
+
+    await poll();
+    await bill('2026-11');
+
+    const [invoice, ...others] = invoicesOf(customerId);
+    expect(others).toEqual([]);
+    expect((invoice!.item as { items: Line[] }).items.map((l) => [l.item.id, l.amount])).toEqual([
+      ['101', 2565.25], // Consultant 15.5 h at 165.50
+      ['101', 550], // Principal 2 h at 275
+      ['102', 132], // Travel 120.00 with 10 % markup
+    ]);
+    expect(invoice).toMatchObject({ externalId: expect.stringMatching(/:2026-11-01$/), tranDate: '2026-11-30', total: 3247.25, currency: { refName: 'USD' } });
+    const [kantataInvoice] = env.kantata.objects('invoices');
+    expect(kantataInvoice).toMatchObject({ workspace_id: workspace, user_invoice_number: invoice!.tranId, total_in_cents: 324725, invoice_date: '2026-11-30' });
+    const invoicedIds = [...env.kantata.objects('time_entries'), ...env.kantata.objects('expenses')].filter((e) => e.invoice_id === kantataInvoice!.id).map((e) => e.id);
+    expect(invoicedIds.sort()).toEqual([...billed].sort());
+    expect(env.kantata.objects('time_entries').find((t) => t.id === nonBillable)?.invoice_id).toBeUndefined();
+    expect(env.stack.stepFunctions.executions.find((e) => e.name === `kantata-global-${workspace}-2026-11-r1`)?.status).toBe('SUCCEEDED');
+  });
+
+  it('changes nothing when the period runs again, the poll repeats, or the same request comes twice', async () => {
+    const before = { netsuite: env.netsuite.us.records('invoice').length, kantata: env.kantata.objects('invoices').length };
+
+    await poll();
+    await bill('2026-11');
+    await bill('2026-11', 2);
+
+    expect({ netsuite: env.netsuite.us.records('invoice').length, kantata: env.kantata.objects('invoices').length }).toEqual(before);
+    expect(env.stack.stepFunctions.executions.find((e) => e.name === `kantata-global-${workspace}-2026-11-r2`)?.status).toBe('SUCCEEDED');
+  });
+
+  it('puts time approved after its period was invoiced on the next invoice, riding out NetSuite 429s', async () => {
+    const late = await logTime(workspace, 'Consultant', '2026-11-28', 60);
+    await poll();
+    env.netsuite.us.injectFault({ method: 'PUT', pathPrefix: '/services/rest/record/v1/invoice', times: 2, response: { status: 429, json: { type: 'https://www.rfc-editor.org/rfc/rfc9110#section-15.5.30', title: 'Too Many Requests', status: 429, 'o:errorDetails': [{ detail: 'Concurrent request limit exceeded. Request blocked.', 'o:errorCode': 'CONCURRENCY_LIMIT_EXCEEDED' }] } } });
+
+    await bill('2026-12');
+
+    const invoices = invoicesOf(customerId);
+    expect(env.netsuite.us.requests.filter((r) => r.method === 'PUT' && r.path.startsWith('/services/rest/record/v1/invoice') && r.status === 429)).toHaveLength(2);
+    expect(invoices).toHaveLength(2);
+    const december = invoices.find((i) => String(i.externalId).endsWith(':2026-12-01'))!;
+    expect((december.item as { items: Line[] }).items.map((l) => [l.item.id, l.amount])).toEqual([['101', 165.5]]);
+    expect(invoices.find((i) => String(i.externalId).endsWith(':2026-11-01'))!.total).toBe(3247.25);
+    expect(env.kantata.objects('time_entries').find((t) => t.id === late)?.invoice_id).toBe(env.kantata.objects('invoices').find((i) => i.user_invoice_number === december.tranId)!.id);
+  });
+});
