@@ -107,4 +107,43 @@ describe('KantataPsa against the Kantata sandbox', () => {
       expect(kantata.requests.filter((r) => r.method !== 'GET' && r.path.startsWith('/api/')).length).toBe(writesBefore);
     });
   });
+
+  describe('billing', () => {
+    const backOffice = async (path: string, body: unknown) => (await (await fetch(`${kantata!.url}/__sandbox/${path}`, { method: 'POST', body: JSON.stringify(body) })).json()) as { id: string };
+
+    it('reads approved time in hours with the role’s name, and expenses in minor units', async () => {
+      kantata = await startKantataSandbox({ clientId: 'kid', clientSecret: 'ksecret' });
+      const { id: workspace } = await psa().createProject(project);
+      const consultant = kantata.objects('roles').find((r) => r.name === 'Consultant')!.id;
+      await backOffice('time_entries', { workspace_id: workspace, user_id: '7', role_id: consultant, date_performed: '2026-11-02', time_in_minutes: 20, approved: true, billable: false });
+      await backOffice('expenses', { workspace_id: workspace, user_id: '7', date: '2026-11-03', category: 'Travel', amount_in_cents: 12345, currency: 'EUR', approved: true });
+      await backOffice('time_entries', { workspace_id: workspace, date_performed: '2026-11-02', time_in_minutes: 60 });
+
+      const work = await psa().approvedWorkSince('2020-01-01T00:00:00Z');
+
+      expect(work.map((w) => w.work)).toEqual([
+        { kind: 'time', item: { id: expect.any(String), workDate: '2026-11-02', role: 'Consultant', hours: '0.333333333333', billable: false } },
+        { kind: 'expense', item: { id: expect.any(String), incurredOn: '2026-11-03', category: 'Travel', amount: { amountMinor: 12345, currency: 'EUR' }, billable: true } },
+      ]);
+      expect(work.map((w) => [w.projectId, w.resourceId])).toEqual([
+        [workspace, '7'],
+        [workspace, '7'],
+      ]);
+    });
+
+    it('records an invoice once: a retry after a crash between the POST and its reference finds the invoice Kantata already made', async () => {
+      kantata = await startKantataSandbox({ clientId: 'kid', clientSecret: 'ksecret' });
+      const { id: workspace } = await psa().createProject(project);
+      const entry = await backOffice('time_entries', { workspace_id: workspace, date_performed: '2026-11-02', time_in_minutes: 60, approved: true });
+      const invoice = { externalId: 'g-9:2026-11-01', invoiceNumber: 'INV000007', postingDate: '2026-11-30', tax: { amountMinor: 0, currency: 'USD' as const }, total: { amountMinor: 15000, currency: 'USD' as const }, timeEntryIds: [entry.id], expenseIds: [] };
+      kantata.injectFault({ method: 'POST', pathPrefix: '/api/v1/external_references', response: { status: 503, json: { errors: [{ type: 'system', message: 'unavailable' }] } } });
+
+      await expect(psa().recordInvoice(workspace, invoice)).rejects.toMatchObject({ name: 'VendorUnavailable' });
+      const first = await psa().recordInvoice(workspace, invoice);
+      const second = await psa().recordInvoice(workspace, invoice);
+
+      expect(kantata.objects('invoices')).toEqual([expect.objectContaining({ id: first.id, user_invoice_number: 'INV000007', total_in_cents: 15000 })]);
+      expect(second).toEqual(first);
+    });
+  });
 });

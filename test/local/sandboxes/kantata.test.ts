@@ -170,4 +170,52 @@ describe('Kantata sandbox', () => {
       expect(read.workspaces[workspace]!.rate_card_id).toBe(dollar);
     });
   });
+
+  describe('time, expenses and invoices', () => {
+    type Envelope = { results: { key: string; id: string }[]; errors?: { type: string; field?: string; message: string }[]; [key: string]: unknown };
+    const backOffice = async (path: string, body: unknown, method = 'POST') => (await (await fetch(`${sandbox.url}/__sandbox/${path}`, { method, body: JSON.stringify(body) })).json()) as { id: string; updated_at: string };
+
+    it('lists approved time changed after a moment, as VENDORS.md polls it', async () => {
+      sandbox = await startKantataSandbox({ clientId: 'kid', clientSecret: 'ksecret' });
+      const t = await token();
+      const w = ((await (await api(t, 'POST', 'workspaces.json', { workspace: { title: 'W' } })).json()) as Envelope).results[0]!.id;
+      const early = await backOffice('time_entries', { workspace_id: w, date_performed: '2026-11-02', time_in_minutes: 60, approved: true });
+      await new Promise((r) => setTimeout(r, 5));
+      const cut = new Date().toISOString();
+      await new Promise((r) => setTimeout(r, 5));
+      const pending = await backOffice('time_entries', { workspace_id: w, date_performed: '2026-11-03', time_in_minutes: 30 });
+      const late = await backOffice('time_entries', { workspace_id: w, date_performed: '2026-11-04', time_in_minutes: 90, approved: true });
+
+      const listed = (await (await api(t, 'GET', `time_entries.json?approved=true&updated_after=${encodeURIComponent(cut)}`)).json()) as Envelope;
+      await backOffice(`time_entries/${pending.id}`, { approved: true }, 'PATCH');
+      const afterApproval = (await (await api(t, 'GET', `time_entries.json?approved=true&updated_after=${encodeURIComponent(cut)}`)).json()) as Envelope;
+
+      expect(listed.results.map((r) => r.id)).toEqual([late.id]);
+      expect(afterApproval.results.map((r) => r.id).sort()).toEqual([pending.id, late.id].sort());
+      expect(listed.results.map((r) => r.id)).not.toContain(early.id);
+    });
+
+    it('invoices approved work of the project once, marking it, and refuses unapproved, foreign or already invoiced work with 422', async () => {
+      sandbox = await startKantataSandbox({ clientId: 'kid', clientSecret: 'ksecret' });
+      const t = await token();
+      const [w, other] = await Promise.all(['W', 'Other'].map(async (title) => ((await (await api(t, 'POST', 'workspaces.json', { workspace: { title } })).json()) as Envelope).results[0]!.id));
+      const approved = await backOffice('time_entries', { workspace_id: w, date_performed: '2026-11-02', time_in_minutes: 60, approved: true });
+      const unapproved = await backOffice('time_entries', { workspace_id: w, date_performed: '2026-11-02', time_in_minutes: 60 });
+      const foreign = await backOffice('time_entries', { workspace_id: other, date_performed: '2026-11-02', time_in_minutes: 60, approved: true });
+      const expense = await backOffice('expenses', { workspace_id: w, date: '2026-11-02', category: 'Travel', amount_in_cents: 1000, currency: 'USD', approved: true });
+      const invoice = (body: Record<string, unknown>) => api(t, 'POST', 'invoices.json', { invoice: { workspace_id: w, invoice_date: '2026-11-30', ...body } });
+
+      const refusals = [await invoice({ time_entry_ids: [unapproved.id] }), await invoice({ time_entry_ids: [foreign.id] })];
+      const created = await invoice({ time_entry_ids: [approved.id], expense_ids: [expense.id], user_invoice_number: 'INV000001' });
+      const twice = await invoice({ time_entry_ids: [approved.id] });
+
+      expect(refusals.map((r) => r.status)).toEqual([422, 422]);
+      expect(created.status).toBe(200);
+      const id = ((await created.json()) as Envelope).results[0]!.id;
+      expect(sandbox.objects('time_entries').find((e) => e.id === approved.id)).toMatchObject({ invoice_id: id, is_invoiced: true });
+      expect(sandbox.objects('expenses')[0]).toMatchObject({ invoice_id: id });
+      expect(twice.status).toBe(422);
+      expect(((await twice.json()) as Envelope).errors![0]).toMatchObject({ field: 'time_entry_ids', message: expect.stringContaining('already invoiced') });
+    });
+  });
 });

@@ -1,0 +1,103 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { InvoicePostedEvent } from '../../../canonical';
+import { BILLED_IDS_PAGE_SIZE, draftPeriodInvoice, markPageBilled, postPeriodInvoice, recordInvoiceInPsa } from '../../../lambdas/time-to-invoice/domain/billing-steps';
+import { DynamoDbBillingLedger } from '../../../lambdas/time-to-invoice/dynamodb-billing-ledger';
+import type { ContractRecord, ErpInvoiceDraft, InvoicingPort, PsaBillingPort, PsaInvoice } from '../../../lambdas/time-to-invoice/ports';
+import { TABLE_KEYS } from '../../../lib/topology/tables';
+import { startDynalite } from '../../support/dynalite';
+import { exampleConfig } from '../../support/example-config';
+
+// The steps with the real ledger on dynalite and plain fakes typed by the vendor ports.
+let db: Awaited<ReturnType<typeof startDynalite>>;
+beforeAll(async () => {
+  db = await startDynalite('ledger', TABLE_KEYS.billingLedger);
+});
+afterAll(async () => db.close());
+
+const config = exampleConfig();
+let n = 0;
+function setup(legalEntityId = 'acme-us') {
+  const psa = { instance: 'kantata-global', projectId: `w${++n}` };
+  const ledger = new DynamoDbBillingLedger(db.documents, 'ledger');
+  const contract: ContractRecord = {
+    psa,
+    erp: { instance: 'netsuite-us', customerId: '1000', projectId: '1001' },
+    crm: { instance: 'salesforce-main', opportunityId: '006A' },
+    projectGlobalId: `g-${psa.projectId}`,
+    legalEntityId,
+    businessUnit: 'delivery',
+    name: 'Rollout',
+    terms: { contractId: `g-${psa.projectId}`, currency: 'USD', model: 'time-and-materials', rateCard: [{ role: 'Consultant', hourlyRate: '150', effectiveFrom: '2026-01-01' }], expenseMarkupPercent: '0', milestones: [] },
+  };
+  const posted: ErpInvoiceDraft[] = [];
+  const erp: InvoicingPort = {
+    postInvoice: async (invoice) => {
+      posted.push(invoice);
+      const total = invoice.lines.reduce((sum, l) => sum + l.amount.amountMinor, 0);
+      return { id: '2001', invoiceNumber: 'INV000042', subtotal: { amountMinor: total, currency: 'USD' }, tax: { amountMinor: 0, currency: 'USD' }, total: { amountMinor: total, currency: 'USD' } };
+    },
+  };
+  const recorded: PsaInvoice[] = [];
+  const psaPort: PsaBillingPort = { approvedWorkSince: async () => [], recordInvoice: async (_p, invoice) => (recorded.push(invoice), { id: 'k-1' }) };
+  const published: InvoicePostedEvent[] = [];
+  const input = { psa, periodStart: '2026-11-01', periodEnd: '2026-11-30', execution: `x-${psa.projectId}`, correlationId: 'c-1' };
+  const items = () => ({ time: '101', expense: '102', milestone: '103', retainer: '103' });
+  return { psa, ledger, contract, erp, posted, psaPort, recorded, published, input, items };
+}
+
+describe('the billing steps', () => {
+  it('bill a period larger than a page once: drafted, posted by external id, marked page by page, recorded in the PSA, announced', async () => {
+    const s = setup();
+    await s.ledger.recordContract(s.contract);
+    const count = BILLED_IDS_PAGE_SIZE * 2 + 10;
+    for (let i = 0; i < count; i++) await s.ledger.recordWork(s.psa, { kind: 'time', item: { id: `t${i}`, workDate: '2026-11-10', role: 'Consultant', hours: '0.25', billable: true } }, '2026-11-12T00:00:00Z');
+
+    const draft = await draftPeriodInvoice(s.input, { ledger: s.ledger, config });
+    const post = await postPeriodInvoice(s.input, { ledger: s.ledger, erp: s.erp, itemsFor: s.items });
+    for (const page of draft.pages) await markPageBilled({ ...s.input, page }, { ledger: s.ledger });
+    const psa = await recordInvoiceInPsa(s.input, { ledger: s.ledger, psa: s.psaPort, publish: async (e) => void s.published.push(e), now: () => new Date('2026-12-01T07:00:00Z') });
+
+    expect(draft).toEqual({ status: 'ready', pages: [0, 1, 2], total: { amountMinor: count * 0.25 * 15000, currency: 'USD' }, lines: 1 });
+    expect(s.posted).toEqual([expect.objectContaining({ externalId: `g-${s.psa.projectId}:2026-11-01`, customerId: '1000', tranDate: '2026-11-30', lines: [expect.objectContaining({ itemId: '101', quantity: String(count * 0.25), rate: '150' })] })]);
+    expect(post.invoiceNumber).toBe('INV000042');
+    expect(s.recorded[0]!.timeEntryIds).toHaveLength(count);
+    expect(psa.invoiceNumber).toBe('INV000042');
+    expect(s.published[0]).toMatchObject({ type: 'invoice.posted', payload: { invoiceNumber: 'INV000042', contractGlobalId: `g-${s.psa.projectId}`, postingDate: '2026-11-30' } });
+    // The period is closed: running it again finds it invoiced and posts nothing.
+    expect(await draftPeriodInvoice({ ...s.input, execution: 'x-r2' }, { ledger: s.ledger, config })).toEqual({ status: 'already-invoiced', pages: [] });
+  });
+
+  it('post once: a retried post step returns the recorded invoice without calling the ERP again', async () => {
+    const s = setup();
+    await s.ledger.recordContract(s.contract);
+    await s.ledger.recordWork(s.psa, { kind: 'time', item: { id: 't1', workDate: '2026-11-10', role: 'Consultant', hours: '1', billable: true } }, '2026-11-12T00:00:00Z');
+    await draftPeriodInvoice(s.input, { ledger: s.ledger, config });
+
+    await postPeriodInvoice(s.input, { ledger: s.ledger, erp: s.erp, itemsFor: s.items });
+    await postPeriodInvoice(s.input, { ledger: s.ledger, erp: s.erp, itemsFor: s.items });
+
+    expect(s.posted).toHaveLength(1);
+  });
+
+  it('bill nothing for a period without unbilled work, or where the flow is switched off, and refuse a project without a contract', async () => {
+    const empty = setup();
+    await empty.ledger.recordContract(empty.contract);
+    const off = setup('acme-de');
+    await off.ledger.recordContract(off.contract);
+    const unknown = setup();
+
+    expect(await draftPeriodInvoice(empty.input, { ledger: empty.ledger, config })).toEqual({ status: 'nothing-to-bill', pages: [] });
+    expect(await draftPeriodInvoice(off.input, { ledger: off.ledger, config })).toMatchObject({ status: 'switched-off', reason: expect.stringContaining('time-to-invoice') });
+    await expect(draftPeriodInvoice(unknown.input, { ledger: unknown.ledger, config })).rejects.toMatchObject({ name: 'ContractUnknown' });
+  });
+
+  it('refuse to post when the ERP instance has no invoice items configured, naming what to add', async () => {
+    const s = setup();
+    await s.ledger.recordContract(s.contract);
+    await s.ledger.recordWork(s.psa, { kind: 'time', item: { id: 't1', workDate: '2026-11-10', role: 'Consultant', hours: '1', billable: true } }, '2026-11-12T00:00:00Z');
+    await draftPeriodInvoice(s.input, { ledger: s.ledger, config });
+
+    await expect(postPeriodInvoice(s.input, { ledger: s.ledger, erp: s.erp, itemsFor: () => undefined })).rejects.toMatchObject({ name: 'InvoiceItemsNotConfigured', message: expect.stringContaining('invoiceItems') });
+    expect(s.posted).toEqual([]);
+  });
+});
