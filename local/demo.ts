@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { type LocalEnvironment, startLocalEnvironment } from './local-environment';
 
 // Lambda runs Node 24; the SDK's warning about this machine's Node 20 is noise here.
@@ -29,8 +30,41 @@ async function winSalesforceOpportunity(env: LocalEnvironment): Promise<string> 
   return id;
 }
 
+/**
+ * A month of work on the new project: people log time at two rates (and some non-billable) and an
+ * expense in the Kantata sandbox and approve it; the poll schedule fires; a billing run for the month
+ * makes the NetSuite invoice and records it in Kantata. Returns what to print.
+ */
+async function billMonth(env: LocalEnvironment, workspace: string, month: string): Promise<string> {
+  const role = (name: string) => env.kantata.objects('roles').find((r) => r.name === name)!.id;
+  const log = (collection: string, body: object) => fetch(`${env.kantata.url}/__sandbox/${collection}`, { method: 'POST', body: JSON.stringify({ workspace_id: workspace, user_id: '5521', approved: true, ...body }) });
+  await log('time_entries', { role_id: role('Consultant'), date_performed: `${month}-02`, time_in_minutes: 450 });
+  await log('time_entries', { role_id: role('Consultant'), date_performed: `${month}-03`, time_in_minutes: 480 });
+  await log('time_entries', { role_id: role('Principal'), date_performed: `${month}-04`, time_in_minutes: 120 });
+  await log('time_entries', { role_id: role('Consultant'), date_performed: `${month}-05`, time_in_minutes: 180, billable: false });
+  await log('expenses', { date: `${month}-03`, category: 'Travel', amount_in_cents: 12000, currency: 'USD', billable: true });
+  console.log(`Kantata: 4 time entries (one non-billable) and an expense approved on workspace ${workspace}; the poll schedule fires, then a billing run for ${month} ...`);
+  const started = Date.now();
+  await env.stack.scheduler.fire(env.stack.topology.schedules.find((n) => n.startsWith('KantataPollSchedule-'))!);
+  await env.settled();
+  await new SQSClient({ endpoint: env.stack.endpoints.sqs, region: env.config.regions[0]!.region, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } }).send(
+    new SendMessageCommand({ QueueUrl: env.stack.queueUrls.get('BillingRunRequests')!, MessageBody: JSON.stringify({ reason: 'manual', period: month }) }),
+  );
+  await env.settled();
+  const execution = env.stack.stepFunctions.executions.find((e) => e.name.includes(`-${workspace}-${month}-`));
+  const invoice = [...env.netsuite.us.records('invoice'), ...env.netsuite.ca.records('invoice')].find((i) => String(i.externalId).endsWith(`:${month}-01`));
+  const lines = ((invoice?.item as { items?: { description: string; amount: number }[] } | undefined)?.items ?? []).map((l) => `${l.description}: ${l.amount}`);
+  const kantataInvoice = env.kantata.objects('invoices').find((i) => i.workspace_id === workspace);
+  return `
+Billing run ${execution?.name ?? '(none)'}: ${execution?.status ?? 'not started'}, ${Date.now() - started} ms
+  NetSuite        invoice ${JSON.stringify(invoice ? { id: invoice.id, tranId: invoice.tranId, tranDate: invoice.tranDate, total: invoice.total, taxTotal: invoice.taxTotal } : null)}
+                  lines   ${JSON.stringify(lines)}
+  Kantata         invoice ${JSON.stringify(kantataInvoice ? { id: kantataInvoice.id, user_invoice_number: kantataInvoice.user_invoice_number, total_in_cents: kantataInvoice.total_in_cents } : null)}, time entries invoiced: ${env.kantata.objects('time_entries').filter((t) => t.invoice_id === kantataInvoice?.id).length} of ${env.kantata.objects('time_entries').length}
+`;
+}
+
 // `npm run demo` (HubSpot) or `npm run demo -- --crm salesforce`: plays one won deal through the local
-// stack and prints what appeared where.
+// stack, then a month of its billing, and prints what appeared where.
 async function main(): Promise<void> {
   const crm = process.argv.includes('--crm') ? process.argv[process.argv.indexOf('--crm') + 1] : 'hubspot';
   if (crm !== 'hubspot' && crm !== 'salesforce') throw new Error(`--crm takes hubspot or salesforce, not ${String(crm)}`);
@@ -59,6 +93,7 @@ Correlation id ${correlationId}, done in ${Date.now() - started} ms
                   rates     ${JSON.stringify(rates)}
   ${crm === 'salesforce' ? 'Salesforce opp' : 'HubSpot deal  '}  ${JSON.stringify(crmRecord)}
 `);
+    if (workspace) console.log(await billMonth(env, workspace.id, '2026-12'));
   } finally {
     await env.stop();
   }
