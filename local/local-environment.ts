@@ -32,7 +32,7 @@ export const SALESFORCE_LOCAL_FIELDS = {
 };
 
 /** Credentials the sandboxes accept and the local Secrets Manager holds; local only, never real. */
-const LOCAL_CREDENTIALS = {
+export const LOCAL_CREDENTIALS = {
   hubspot: { clientSecret: 'local-hubspot-client-secret', accessToken: 'pat-local-0000' },
   salesforce: { accessToken: '00DLOCAL!local-session-token' },
   kantata: { clientId: 'local-kantata-client', clientSecret: 'local-kantata-secret' },
@@ -59,6 +59,8 @@ export interface LocalEnvironmentOptions {
   readonly retryIntervalOverrides?: Readonly<Record<string, number | number[]>>;
   readonly netSuiteConcurrency?: number;
   readonly netSuiteLatencyMs?: number;
+  /** Kantata's limits are not public; the sandbox's defaults are conservative, and benchmarks raise them. */
+  readonly kantataLimits?: { readonly requestsPerWindow: number; readonly workspaceCreatesPerWindow: number };
   readonly onError?: (error: unknown) => void;
   /** @default INFO */
   readonly logLevel?: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR' | 'SILENT';
@@ -87,7 +89,7 @@ export async function startLocalEnvironment(options: LocalEnvironmentOptions = {
       },
     },
   });
-  const kantata = await startKantataSandbox({ clientId: LOCAL_CREDENTIALS.kantata.clientId, clientSecret: LOCAL_CREDENTIALS.kantata.clientSecret });
+  const kantata = await startKantataSandbox({ clientId: LOCAL_CREDENTIALS.kantata.clientId, clientSecret: LOCAL_CREDENTIALS.kantata.clientSecret, ...(options.kantataLimits ?? {}) });
   const nsOptions = { concurrencyLimit: options.netSuiteConcurrency ?? 5, latencyMs: options.netSuiteLatencyMs ?? 0 };
   const us = await startNetSuiteSandbox({ accountId: LOCAL_CREDENTIALS.netsuiteUs.accountId, tba: LOCAL_CREDENTIALS.netsuiteUs, ...nsOptions });
   const ca = await startNetSuiteSandbox({ accountId: LOCAL_CREDENTIALS.netsuiteCa.accountId, oauth2: LOCAL_CREDENTIALS.netsuiteCa, ...nsOptions });

@@ -57,8 +57,8 @@ export interface LocalStack {
   readonly scheduler: ReturnType<typeof startScheduler>;
   /** Names of what runs locally, by kind, for the parity test with the synthesized templates. */
   readonly topology: { readonly functions: string[]; readonly queues: string[]; readonly routes: string[]; readonly rules: string[]; readonly schedules: string[]; readonly stateMachines: string[] };
-  /** Waits until every queue is drained, every bus delivery done and every execution finished. */
-  settled(): Promise<void>;
+  /** Waits until every queue is drained, every bus delivery done and every execution finished. @default 5 minutes at most */
+  settled(timeoutMs?: number): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -317,9 +317,10 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       schedules: scheduler.names,
       stateMachines: options.workflows.flatMap((wf) => wf.stateMachines.map((s) => s.id)),
     },
-    async settled() {
+    async settled(timeoutMs = 300_000) {
       // Work can cascade (queue → function → bus → queue → execution), so loop until a pass finds nothing.
-      for (let pass = 0; pass < 100; pass++) {
+      const deadline = Date.now() + timeoutMs;
+      while (Date.now() < deadline) {
         await scheduler.settled();
         await eventBus.settled();
         await Promise.all(stepFunctions.executions.map((e) => e.done));
@@ -331,7 +332,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
         }
         await new Promise((r) => setTimeout(r, 100));
       }
-      throw new Error('The local stack did not settle');
+      throw new Error(`The local stack did not settle within ${timeoutMs} ms`);
     },
     async stop() {
       for (const close of closers.reverse()) await close();
