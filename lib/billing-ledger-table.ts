@@ -17,8 +17,9 @@ export interface BillingLedgerTableProps {
  * The billing ledger of a region: what time and expenses to invoice bills, and what it has billed.
  * Key layout (string `pk`/`sk`; see `lambdas/time-to-invoice/billing-ledger.ts`):
  * - `CONTRACT#<psa instance>#<psa project>` / `CONTRACT`: the contract terms workflow 1 created.
- * - `WORK#<psa instance>#<psa project>` / `<date>#<time|expense|milestone>#<id>`: approved work, with
- *   `billedBy` (the invoice key) once billed.
+ * - `CONTRACTS` / `<psa instance>#<psa project>`: every contract, the list a month-end run bills.
+ * - `WORK#<psa instance>#<psa project>` / `<time|expense|milestone>#<id>`: approved work and milestone
+ *   completions, with `billedBy` (the invoice key) once billed.
  * - `PERIOD#<yyyy-mm>` / `<psa instance>#<psa project>`: projects with work in a month (the run's list).
  * - `INVOICE#<psa instance>#<psa project>` / `<period start>` and `.../<period start>#PAGE#<n>`: the draft,
  *   then the posted invoice, and its billed ids in pages (a Map state marks them page by page).

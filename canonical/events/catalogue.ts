@@ -87,3 +87,5 @@ export type TimeApprovedEvent = CanonicalEvent<'time.approved', 1>;
 export type ExpenseApprovedEvent = CanonicalEvent<'expense.approved', 1>;
 /** An `invoice.posted` v1 event. */
 export type InvoicePostedEvent = CanonicalEvent<'invoice.posted', 1>;
+/** A `milestone.completed` v1 event. */
+export type MilestoneCompletedEvent = CanonicalEvent<'milestone.completed', 1>;

@@ -1,6 +1,6 @@
 import Decimal from 'decimal.js';
 import { CurrencyCode, type Money } from '../../canonical';
-import type { PolledWork, PsaBillingPort, PsaInvoice } from '../time-to-invoice/ports';
+import type { CompletedMilestone, PolledWork, PsaBillingPort, PsaInvoice } from '../time-to-invoice/ports';
 import type { PsaPort, PsaProjectDraft } from '../opportunity-to-project/ports';
 import type { AuditTrail } from '../shared/audit-trail';
 import { ClientCredentialsToken, sendWithOneRefresh } from '../shared/http/credential-refresh';
@@ -99,7 +99,7 @@ export class KantataPsa implements PsaPort, PsaBillingPort {
     return match?.subject_id ? { id: String(match.subject_id) } : undefined;
   }
 
-  async createProject(project: PsaProjectDraft): Promise<{ id: string }> {
+  async createProject(project: PsaProjectDraft): Promise<{ id: string; milestoneIds: Readonly<Record<string, string>> }> {
     // Everything that could refuse the rate card is checked before the first write.
     const rateCard = await this.prepareRateCard(project);
     const workspace = await this.write('POST', 'workspaces', 'workspace', project.externalReference, {
@@ -118,31 +118,38 @@ export class KantataPsa implements PsaPort, PsaBillingPort {
       service_model: 'project',
       service_model_ref: project.externalReference,
     });
-    await this.fillInShell(workspace.id, project, rateCard);
-    return { id: workspace.id };
+    const milestoneIds = await this.fillInShell(workspace.id, project, rateCard);
+    return { id: workspace.id, milestoneIds };
   }
 
-  async completeProject(projectId: string, project: PsaProjectDraft): Promise<void> {
-    await this.fillInShell(projectId, project, await this.prepareRateCard(project));
+  async completeProject(projectId: string, project: PsaProjectDraft): Promise<{ milestoneIds: Readonly<Record<string, string>> }> {
+    return { milestoneIds: await this.fillInShell(projectId, project, await this.prepareRateCard(project)) };
   }
 
-  /** Tasks, milestones and rate card: whatever of them the workspace lacks, so a re-run after a crash completes it. */
-  private async fillInShell(workspaceId: string, project: PsaProjectDraft, rateCard: PreparedRateCard | undefined): Promise<void> {
-    const existing = new Set((await this.list<{ title?: string; story_type?: string }>('stories', { workspace_id: workspaceId })).map((st) => `${st.story_type}:${st.title}`));
+  /**
+   * Tasks, milestones and rate card: whatever of them the workspace lacks, so a re-run after a crash
+   * completes it. Returns each milestone's story id by name: billing knows milestones by their PSA id.
+   */
+  private async fillInShell(workspaceId: string, project: PsaProjectDraft, rateCard: PreparedRateCard | undefined): Promise<Record<string, string>> {
+    const stories = await this.list<{ title?: string; story_type?: string }>('stories', { workspace_id: workspaceId });
+    const existing = new Set(stories.map((st) => `${st.story_type}:${st.title}`));
+    const milestoneIds: Record<string, string> = Object.fromEntries(stories.filter((st) => st.story_type === 'milestone').map((st) => [st.title ?? '', st.id]));
     for (const task of project.tasks) {
       if (existing.has(`task:${task.name}`)) continue;
       await this.write('POST', 'stories', 'story', project.externalReference, { workspace_id: workspaceId, title: task.name, story_type: 'task', billable: task.billable });
     }
     for (const milestone of project.milestones) {
       if (existing.has(`milestone:${milestone.name}`)) continue;
-      await this.write('POST', 'stories', 'story', project.externalReference, {
+      const story = await this.write('POST', 'stories', 'story', project.externalReference, {
         workspace_id: workspaceId,
         title: milestone.name,
         story_type: 'milestone',
         ...(milestone.dueDate ? { due_date: milestone.dueDate } : {}),
       });
+      milestoneIds[milestone.name] = story.id;
     }
     if (rateCard) await this.applyRateCard(workspaceId, project, rateCard);
+    return milestoneIds;
   }
 
   /** The contract's rate card cut into Kantata versions, with each role's Kantata id; undefined when the contract has none. */
@@ -217,6 +224,11 @@ export class KantataPsa implements PsaPort, PsaBillingPort {
         resourceId: String(e.user_id ?? 'unknown'),
       })),
     ];
+  }
+
+  async completedMilestonesSince(updatedAfter: string): Promise<CompletedMilestone[]> {
+    const stories = await this.list<{ workspace_id: string; updated_at: string; completed_at?: string | null }>('stories', { story_type: 'milestone', state: 'completed', updated_after: updatedAfter });
+    return stories.map((st) => ({ projectId: String(st.workspace_id), milestoneId: st.id, completedOn: (st.completed_at ?? st.updated_at).slice(0, 10), updatedAt: st.updated_at }));
   }
 
   async recordInvoice(projectId: string, invoice: PsaInvoice): Promise<{ id: string }> {

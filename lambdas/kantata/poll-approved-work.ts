@@ -3,14 +3,14 @@ import { PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import type { Context, SQSEvent, SQSRecord } from 'aws-lambda';
 import { z } from 'zod';
-import { type ExpenseApprovedEvent, type TimeApprovedEvent, parseCanonicalEvent } from '../../canonical';
+import { type CanonicalEvent, type ExpenseApprovedEvent, type MilestoneCompletedEvent, type TimeApprovedEvent, parseCanonicalEvent } from '../../canonical';
 import { adapters } from '../shared/adapters';
 import { documents } from '../shared/clients/dynamodb';
 import { events } from '../shared/clients/eventbridge';
 import { deterministicUuid } from '../shared/deterministic-id';
 import { deploymentConfig, logger, metrics, requiredEnvironment } from '../shared/runtime';
 import { vendorSecret } from '../shared/secrets';
-import type { PolledWork } from '../time-to-invoice/ports';
+import type { CompletedMilestone, PolledWork } from '../time-to-invoice/ports';
 import { type PollCheckpoint, newRecords, pollFrom } from './poll-window';
 
 const processor = new BatchProcessor(EventType.SQS);
@@ -45,6 +45,19 @@ export function approvedWorkEvent(instance: string, polled: PolledWork, correlat
   };
 }
 
+/** A milestone's completion; its id is stable per milestone, so completing it again is the same event. */
+export function milestoneCompletedEvent(instance: string, milestone: CompletedMilestone, correlationId: string): MilestoneCompletedEvent {
+  return {
+    id: deterministicUuid('milestone.completed', `${instance}:${milestone.milestoneId}`),
+    type: 'milestone.completed',
+    schemaVersion: 1,
+    source: { vendor: 'kantata', instance },
+    occurredAt: milestone.updatedAt,
+    correlationId,
+    payload: { milestone: { instance, id: milestone.milestoneId }, project: { instance, id: milestone.projectId }, completedOn: milestone.completedOn },
+  };
+}
+
 async function poll(record: SQSRecord): Promise<void> {
   const { instance } = PollRequest.parse(JSON.parse(record.body));
   const correlationId = `poll-${instance}-${record.messageId}`;
@@ -54,11 +67,17 @@ async function poll(record: SQSRecord): Promise<void> {
   const { Item } = await documents().send(new GetCommand({ TableName: table, Key: key, ConsistentRead: true }));
   const checkpoint: PollCheckpoint = typeof Item?.checkpoint === 'string' ? (JSON.parse(Item.checkpoint) as PollCheckpoint) : { updatedAfter: new Date(Date.now() - FIRST_POLL_LOOKBACK_MS).toISOString(), recent: [] };
   const psa = adapters(deploymentConfig(), vendorSecret, { audit: { record: async () => undefined }, execution: correlationId, correlationId }).psaBillingFor(instance);
-  const polled = await psa.approvedWorkSince(pollFrom(checkpoint, OVERLAP_MS));
-  // Time entries and expenses have separate id spaces: the window keys them by kind and id.
-  const byKey = new Map(polled.map((p) => [`${p.work.kind}:${p.work.item.id}`, p]));
-  const { fresh, next } = newRecords(checkpoint, polled.map((p) => ({ id: `${p.work.kind}:${p.work.item.id}`, updated_at: p.updatedAt })), OVERLAP_MS);
-  const toPublish = fresh.map((f) => parseCanonicalEvent(approvedWorkEvent(instance, byKey.get(f.id)!, correlationId)));
+  const from = pollFrom(checkpoint, OVERLAP_MS);
+  const polled = await psa.approvedWorkSince(from);
+  const milestones = await psa.completedMilestonesSince(from);
+  // Time entries, expenses and milestones have separate id spaces: the window keys them by kind and id.
+  type Polled = { readonly updated_at: string; readonly event: () => CanonicalEvent };
+  const byKey = new Map<string, Polled>([
+    ...polled.map((p): [string, Polled] => [`${p.work.kind}:${p.work.item.id}`, { updated_at: p.updatedAt, event: () => approvedWorkEvent(instance, p, correlationId) }]),
+    ...milestones.map((m): [string, Polled] => [`milestone:${m.milestoneId}`, { updated_at: m.updatedAt, event: () => milestoneCompletedEvent(instance, m, correlationId) }]),
+  ]);
+  const { fresh, next } = newRecords(checkpoint, [...byKey].map(([id, e]) => ({ id, updated_at: e.updated_at })), OVERLAP_MS);
+  const toPublish = fresh.map((f) => parseCanonicalEvent(byKey.get(f.id)!.event()));
   for (let i = 0; i < toPublish.length; i += 10) {
     const batch = toPublish.slice(i, i + 10);
     const result = await events().send(

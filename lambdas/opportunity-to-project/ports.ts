@@ -52,10 +52,10 @@ export interface PsaProjectDraft {
 /** The PSA: creates are not idempotent (Kantata), so the workflow looks before it creates. */
 export interface PsaPort {
   findProjectByExternalReference(externalReference: string): Promise<{ id: string } | undefined>;
-  /** Creates the project shell: the project, its tasks, milestones and rate card. */
-  createProject(project: PsaProjectDraft): Promise<{ id: string }>;
-  /** Adds whatever part of the shell a create cut short left out; changes nothing on a complete one. */
-  completeProject(projectId: string, project: PsaProjectDraft): Promise<void>;
+  /** Creates the project shell: the project, its tasks, milestones and rate card; returns the PSA id of each milestone by name. */
+  createProject(project: PsaProjectDraft): Promise<{ id: string; milestoneIds: Readonly<Record<string, string>> }>;
+  /** Adds whatever part of the shell a create cut short left out (changes nothing on a complete one); returns the milestone ids. */
+  completeProject(projectId: string, project: PsaProjectDraft): Promise<{ milestoneIds: Readonly<Record<string, string>> }>;
 }
 
 /** What the workflow writes back to the CRM deal. */

@@ -18,7 +18,7 @@ export interface ExecutionState {
   readonly event: OpportunityWonEvent;
   readonly validation?: ValidOpportunity | SwitchedOff;
   readonly erpCustomer?: { customerGlobalId: string; erpCustomerId: string };
-  readonly psaProject?: { psaProjectId: string; recovered: boolean };
+  readonly psaProject?: { psaProjectId: string; recovered: boolean; milestoneIds?: Readonly<Record<string, string>> };
   readonly erpProject?: { erpProjectId: string };
   /** Set by Catch: Step Functions' `{ Error, Cause }`. */
   readonly failure?: { readonly Error: string; readonly Cause?: string };
@@ -87,7 +87,7 @@ export function stepHandlers(deps: StepDependencies) {
       const ids = { ...input.state.erpCustomer!, erpProjectId: input.state.erpProject!.erpProjectId, psaProjectId: input.state.psaProject!.psaProjectId };
       const event = projectActivated(ctx, ids, deps.now());
       // The contract first: once the project is announced, its approved time may be billed.
-      await deps.recordContract(contractRecord(ctx, ids));
+      await deps.recordContract(contractRecord(ctx, { ...ids, ...(input.state.psaProject!.milestoneIds ? { milestoneIds: input.state.psaProject!.milestoneIds } : {}) }));
       await deps.publish(event);
       await deps.resolveException(exceptionKey(input), input.execution);
       return { eventId: event.id };

@@ -4,7 +4,12 @@ import type { ExpenseToBill, InvoiceDraft, TimeEntryToBill } from './domain/bill
 import type { ApprovedWork, BillingLedger, ContractRecord, LedgerInvoice, PostedInvoice, PsaProjectRef, RecordWorkOutcome } from './ports';
 
 const project = (psa: PsaProjectRef) => `${psa.instance}#${psa.projectId}`;
+const projectOf = (key: string): PsaProjectRef => {
+  const [instance, ...rest] = key.split('#');
+  return { instance: instance!, projectId: rest.join('#') };
+};
 const keys = {
+  contracts: (psa: PsaProjectRef) => ({ pk: 'CONTRACTS', sk: project(psa) }),
   contract: (psa: PsaProjectRef) => ({ pk: `CONTRACT#${project(psa)}`, sk: 'CONTRACT' }),
   work: (psa: PsaProjectRef, work: ApprovedWork) => ({ pk: `WORK#${project(psa)}`, sk: `${work.kind}#${work.item.id}` }),
   period: (month: string, psa: PsaProjectRef) => ({ pk: `PERIOD#${month}`, sk: project(psa) }),
@@ -25,6 +30,11 @@ export class DynamoDbBillingLedger implements BillingLedger {
 
   async recordContract(contract: ContractRecord): Promise<void> {
     await this.client.send(new PutCommand({ TableName: this.tableName, Item: { ...keys.contract(contract.psa), contract: JSON.stringify(contract) } }));
+    await this.client.send(new PutCommand({ TableName: this.tableName, Item: keys.contracts(contract.psa) }));
+  }
+
+  async contracts(): Promise<PsaProjectRef[]> {
+    return (await this.queryAll('CONTRACTS')).map((item) => projectOf(String(item.sk)));
   }
 
   async contractOf(psa: PsaProjectRef): Promise<ContractRecord | undefined> {
@@ -58,11 +68,30 @@ export class DynamoDbBillingLedger implements BillingLedger {
     return 'recorded';
   }
 
-  async workOf(psa: PsaProjectRef): Promise<{ time: TimeEntryToBill[]; expenses: ExpenseToBill[]; history: { billedIds: Set<string>; timeBilledMinor: number } }> {
+  async recordMilestoneCompleted(psa: PsaProjectRef, milestoneKey: string, completedOn: string): Promise<'recorded' | 'unchanged'> {
+    try {
+      await this.client.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: { pk: `WORK#${project(psa)}`, sk: `milestone#${milestoneKey}`, kind: 'milestone', date: completedOn },
+          // The first completion counts: reopening and completing again bills nothing more.
+          ConditionExpression: 'attribute_not_exists(pk)',
+        }),
+      );
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return 'unchanged';
+      throw error;
+    }
+    await this.client.send(new PutCommand({ TableName: this.tableName, Item: keys.period(completedOn.slice(0, 7), psa) }));
+    return 'recorded';
+  }
+
+  async workOf(psa: PsaProjectRef): Promise<{ time: TimeEntryToBill[]; expenses: ExpenseToBill[]; milestonesCompleted: Map<string, string>; history: { billedIds: Set<string>; timeBilledMinor: number } }> {
     const work = await this.queryAll(`WORK#${project(psa)}`);
     return {
       time: work.filter((w) => w.kind === 'time').map((w) => JSON.parse(String(w.item)) as TimeEntryToBill),
       expenses: work.filter((w) => w.kind === 'expense').map((w) => JSON.parse(String(w.item)) as ExpenseToBill),
+      milestonesCompleted: new Map(work.filter((w) => w.kind === 'milestone').map((w) => [String(w.sk).slice('milestone#'.length), String(w.date)])),
       history: await this.history(psa),
     };
   }
@@ -79,10 +108,7 @@ export class DynamoDbBillingLedger implements BillingLedger {
   }
 
   async projectsWithWorkIn(month: string): Promise<PsaProjectRef[]> {
-    return (await this.queryAll(`PERIOD#${month}`)).map((item) => {
-      const [instance, ...rest] = String(item.sk).split('#');
-      return { instance: instance!, projectId: rest.join('#') };
-    });
+    return (await this.queryAll(`PERIOD#${month}`)).map((item) => projectOf(String(item.sk)));
   }
 
   async invoiceOf(psa: PsaProjectRef, periodStart: string): Promise<LedgerInvoice | undefined> {

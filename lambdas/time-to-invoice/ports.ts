@@ -68,10 +68,14 @@ export interface LedgerInvoice {
 export interface BillingLedger {
   recordContract(contract: ContractRecord): Promise<void>;
   contractOf(psa: PsaProjectRef): Promise<ContractRecord | undefined>;
+  /** Every project with a recorded contract: each is billed every month (a run with nothing to bill ends at once). */
+  contracts(): Promise<PsaProjectRef[]>;
   /** Records approved work once per version; a change to work already billed is refused, not applied. */
   recordWork(psa: PsaProjectRef, work: ApprovedWork, version: string): Promise<RecordWorkOutcome>;
+  /** Records a milestone's completion; the first completion counts, later ones change nothing. */
+  recordMilestoneCompleted(psa: PsaProjectRef, milestoneKey: string, completedOn: string): Promise<'recorded' | 'unchanged'>;
   /** All work of a project with what is billed, and the history the billing engine needs. */
-  workOf(psa: PsaProjectRef): Promise<{ time: TimeEntryToBill[]; expenses: ExpenseToBill[]; history: BillingHistory }>;
+  workOf(psa: PsaProjectRef): Promise<{ time: TimeEntryToBill[]; expenses: ExpenseToBill[]; milestonesCompleted: ReadonlyMap<string, string>; history: BillingHistory }>;
   /** Projects with work dated in a month (`yyyy-mm`). */
   projectsWithWorkIn(month: string): Promise<PsaProjectRef[]>;
   invoiceOf(psa: PsaProjectRef, periodStart: string): Promise<LedgerInvoice | undefined>;
@@ -93,6 +97,14 @@ export interface PolledWork {
   readonly resourceId: string;
 }
 
+/** A milestone the PSA marked completed. */
+export interface CompletedMilestone {
+  readonly projectId: string;
+  readonly milestoneId: string;
+  readonly completedOn: string;
+  readonly updatedAt: string;
+}
+
 /** What the PSA records of a posted invoice: which work it billed, and the ERP's number, tax and total. */
 export interface PsaInvoice {
   /** Our key of the invoice (contract and period), attached as an external reference. */
@@ -109,6 +121,8 @@ export interface PsaInvoice {
 export interface PsaBillingPort {
   /** Approved time entries and expenses changed after `updatedAfter` (ISO), every page. */
   approvedWorkSince(updatedAfter: string): Promise<PolledWork[]>;
+  /** Milestones marked completed after `updatedAfter` (ISO), every page. */
+  completedMilestonesSince(updatedAfter: string): Promise<CompletedMilestone[]>;
   /** Marks the work invoiced and records the ERP's invoice on the project; finds it again if a retry made it already. */
   recordInvoice(projectId: string, invoice: PsaInvoice): Promise<{ id: string }>;
 }

@@ -1,6 +1,7 @@
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import type { Context, SQSEvent, SQSRecord } from 'aws-lambda';
-import { type ExpenseApprovedEvent, type TimeApprovedEvent, parseCanonicalEvent } from '../../canonical';
+import { type ExpenseApprovedEvent, type MilestoneCompletedEvent, type TimeApprovedEvent, parseCanonicalEvent } from '../../canonical';
+import { milestoneKey } from './domain/milestone-key';
 import { documents } from '../shared/clients/dynamodb';
 import { sqs } from '../shared/clients/sqs';
 import { DurableExceptionRecorder } from '../shared/exceptions';
@@ -22,8 +23,15 @@ export function approvedWorkOf(event: TimeApprovedEvent | ExpenseApprovedEvent):
 }
 
 async function recordWork(record: SQSRecord): Promise<void> {
-  const event = parseCanonicalEvent((JSON.parse(record.body) as { detail: unknown }).detail) as TimeApprovedEvent | ExpenseApprovedEvent;
+  const event = parseCanonicalEvent((JSON.parse(record.body) as { detail: unknown }).detail) as TimeApprovedEvent | ExpenseApprovedEvent | MilestoneCompletedEvent;
   logger.appendKeys({ correlationId: event.correlationId });
+  if (event.type === 'milestone.completed') {
+    const psa = { instance: event.payload.project.instance, projectId: event.payload.project.id };
+    const outcome = await new DynamoDbBillingLedger(documents(), requiredEnvironment('BILLING_LEDGER_TABLE_NAME')).recordMilestoneCompleted(psa, milestoneKey(event.payload.milestone.instance, event.payload.milestone.id), event.payload.completedOn);
+    metrics.addMetric(`MilestoneCompleted-${outcome}`, 'Count', 1);
+    logger.info('Milestone completion recorded', { outcome, milestone: event.payload.milestone.id });
+    return;
+  }
   const { psa, work, version } = approvedWorkOf(event);
   const outcome = await new DynamoDbBillingLedger(documents(), requiredEnvironment('BILLING_LEDGER_TABLE_NAME')).recordWork(psa, work, version);
   metrics.addMetric(`ApprovedWork-${outcome}`, 'Count', 1);
@@ -45,7 +53,7 @@ async function recordWork(record: SQSRecord): Promise<void> {
   logger.info('Approved work recorded', { outcome, kind: work.kind, id: work.item.id });
 }
 
-/** Records approved time and expenses from the canonical bus in the billing ledger. */
+/** Records approved time and expenses, and milestone completions, from the canonical bus in the billing ledger. */
 export const handler = async (event: SQSEvent, context: Context) => {
   try {
     return await processPartialResponse(event, recordWork, processor, { context });

@@ -23,7 +23,10 @@ async function startRuns(record: SQSRecord): Promise<void> {
   const request = BillingRunRequest.parse(JSON.parse(record.body));
   const period = billingPeriod(request.period, new Date());
   const ledger = new DynamoDbBillingLedger(documents(), requiredEnvironment('BILLING_LEDGER_TABLE_NAME'));
-  const projects = await ledger.projectsWithWorkIn(period.month);
+  // Every contract, since unbilled work of earlier months (a late entry, a milestone) goes on this month's
+  // invoice; and any project with work this month, so work without a contract surfaces as an exception.
+  const keyOf = (p: { instance: string; projectId: string }) => `${p.instance}#${p.projectId}`;
+  const projects = [...new Map([...(await ledger.contracts()), ...(await ledger.projectsWithWorkIn(period.month))].map((p) => [keyOf(p), p])).values()];
   let started = 0;
   for (const psa of projects) {
     const name = billingRunName(psa, period.month, request.revision ?? 1);
@@ -44,5 +47,5 @@ async function startRuns(record: SQSRecord): Promise<void> {
   logger.info('Billing runs started', { period: period.month, projects: projects.length, started, reason: request.reason });
 }
 
-/** Starts one time-to-invoice execution per contract with work in the period. */
+/** Starts one time-to-invoice execution per contract for the period. */
 export const handler = async (event: SQSEvent, context: Context) => processPartialResponse(event, startRuns, processor, { context });

@@ -67,15 +67,15 @@ export const timeToInvoice: WorkflowDeclaration = {
   queues: [
     // One poll at a time per request: a poll must not race its own checkpoint.
     { id: 'PsaPollRequests', description: 'Requests to poll a PSA instance for approved work', consumer: 'PollKantataApprovedWork', batchSize: 1 },
-    { id: 'ApprovedWorkToLedger', description: 'time.approved and expense.approved events awaiting the billing ledger', consumer: 'RecordApprovedWork', batchSize: 10 },
+    { id: 'ApprovedWorkToLedger', description: 'time.approved, expense.approved and milestone.completed events awaiting the billing ledger', consumer: 'RecordApprovedWork', batchSize: 10 },
     { id: 'BillingRunRequests', description: 'Requests to bill a month (the month-end schedule, or by hand)', consumer: 'StartBillingRuns', batchSize: 1 },
   ],
   routes: [],
   rules: [
     {
       id: 'ApprovedWorkRule',
-      description: 'Every approved time entry and expense is recorded in the billing ledger',
-      eventPattern: { 'detail-type': ['time.approved', 'expense.approved'] },
+      description: 'Every approved time entry and expense, and every milestone completion, is recorded in the billing ledger',
+      eventPattern: { 'detail-type': ['time.approved', 'expense.approved', 'milestone.completed'] },
       targetQueue: 'ApprovedWorkToLedger',
     },
   ],

@@ -36,6 +36,7 @@ async function winDeal(company: string): Promise<string> {
           { name: 'Consultant', price: '165.50', ps_line_type: 'rate', ps_effective_from: '2026-11-01', ps_effective_to: '2027-03-31' },
           { name: 'Principal', price: '275', ps_line_type: 'rate', ps_effective_from: '2026-11-01' },
           { name: 'Delivery', ps_line_type: 'task' },
+          { name: 'Design signed off', price: '25000', quantity: '1', ps_line_type: 'milestone' },
         ],
       }),
     })
@@ -68,6 +69,8 @@ const bill = async (period: string, revision = 1) => {
   await sqs.send(new SendMessageCommand({ QueueUrl: env.stack.queueUrls.get('BillingRunRequests')!, MessageBody: JSON.stringify({ reason: 'manual', period, revision }) }));
   await env.settled();
 };
+const milestoneStory = (workspace: string) => env.kantata.objects('stories').find((st) => st.workspace_id === workspace && st.story_type === 'milestone')!;
+const setStory = (id: string, state: string) => fetch(`${env.kantata.url}/__sandbox/stories/${id}`, { method: 'PATCH', body: JSON.stringify({ state }) });
 const invoicesOf = (customerId: string) => env.netsuite.us.records('invoice').filter((i) => (i.entity as { id: string }).id === customerId);
 type Line = { description: string; amount: number; item: { id: string } };
 
@@ -130,5 +133,24 @@ describe('time and expenses to invoice on the local stack', () => {
     expect((december.item as { items: Line[] }).items.map((l) => [l.item.id, l.amount])).toEqual([['101', 165.5]]);
     expect(invoices.find((i) => String(i.externalId).endsWith(':2026-11-01'))!.total).toBe(3247.25);
     expect(env.kantata.objects('time_entries').find((t) => t.id === late)?.invoice_id).toBe(env.kantata.objects('invoices').find((i) => i.user_invoice_number === december.tranId)!.id);
+  });
+
+  it('bills a completed milestone once, however often it is completed, on the invoice of the period it was completed in', async () => {
+    const story = milestoneStory(workspace);
+    await setStory(story.id, 'completed');
+    await poll();
+    await setStory(story.id, 'started');
+    await setStory(story.id, 'completed');
+    await poll();
+
+    await bill('2026-12', 2);
+    await bill('2026-12', 3);
+
+    const december = invoicesOf(customerId).find((i) => String(i.externalId).endsWith(':2026-12-01'))!;
+    // December's invoice was posted and marked before the milestone: it stays as it was.
+    expect((december.item as { items: Line[] }).items.map((l) => l.item.id)).toEqual(['101']);
+    await bill('2027-01');
+    const all = invoicesOf(customerId).flatMap((i) => (i.item as { items: Line[] }).items.filter((l) => l.item.id === '103').map((l) => [String(i.externalId).slice(-10), l.amount, l.description]));
+    expect(all).toEqual([['2027-01-01', 25000, 'Design signed off']]);
   });
 });

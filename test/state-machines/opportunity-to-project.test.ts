@@ -41,8 +41,8 @@ function world() {
   };
   const psa: PsaPort = {
     findProjectByExternalReference: async (ref) => (psaProjects.some((p) => p.externalReference === ref) ? { id: 'W1' } : undefined),
-    createProject: async (p) => (psaProjects.push(p), { id: `W${psaProjects.length}` }),
-    completeProject: async () => undefined,
+    createProject: async (p) => (psaProjects.push(p), { id: `W${psaProjects.length}`, milestoneIds: Object.fromEntries(p.milestones.map((m, i) => [m.name, `M${i}`])) }),
+    completeProject: async () => ({ milestoneIds: {} }),
   };
   const deps: StepDependencies = {
     config: exampleConfig(),
@@ -97,6 +97,8 @@ describe('opportunity-to-project.asl.json', () => {
     // The contract billing will apply, keyed by the PSA project, with the ids an invoice needs.
     expect(w.contracts).toEqual([expect.objectContaining({ psa: { instance: 'kantata-global', projectId: 'W1' }, erp: expect.objectContaining({ customerId: 'C1', projectId: 'J1' }), terms: expect.objectContaining({ currency: 'USD', model: 'time-and-materials' }) })]);
     expect(w.contracts[0]!.terms.rateCard.length).toBeGreaterThan(0);
+    // Milestones are known to billing by their PSA id, which the PSA step returned.
+    expect(w.contracts[0]!.terms.milestones.map((m) => m.id)).toEqual(w.psaProjects[0]!.milestones.map((_, i) => `milestone:kantata-global:M${i}`));
     expect(w.exceptions).toEqual([]);
     expect(w.resolved).toEqual(['hubspot-main:18274650231']);
   });

@@ -2,6 +2,7 @@ import type { OpportunityWonEvent, ProjectActivatedEvent, SystemRef, Vendor } fr
 import type { CrossReferenceRegistry } from '../../shared/cross-reference/registry';
 import { CrossReferenceConflictError } from '../../shared/cross-reference/registry';
 import { deterministicUuid } from '../../shared/deterministic-id';
+import { milestoneKey } from '../../time-to-invoice/domain/milestone-key';
 import type { ContractRecord } from '../../time-to-invoice/ports';
 import type { CrmPort, CrmWriteBack, ErpPort, PsaPort, PsaProjectDraft } from '../ports';
 import type { ValidOpportunity } from './validate-opportunity';
@@ -62,7 +63,7 @@ export async function findOrCreateErpCustomer(
 export async function createPsaProject(
   ctx: StepContext,
   deps: { psa: PsaPort; registry: CrossReferenceRegistry; vendorOf: VendorOf },
-): Promise<{ psaProjectId: string; recovered: boolean }> {
+): Promise<{ psaProjectId: string; recovered: boolean; milestoneIds: Readonly<Record<string, string>> }> {
   const { event, validation, execution } = ctx;
   const target = system(validation.instances.psa, deps.vendorOf);
   const p = event.payload;
@@ -81,19 +82,23 @@ export async function createPsaProject(
   };
   const reservation = await deps.registry.reserveCreate({ entityType: 'project', globalId: validation.projectGlobalId, target, executionId: execution });
   if (reservation.outcome === 'existing') {
-    if (reservation.link.state === 'completed' && reservation.link.nativeId) return { psaProjectId: reservation.link.nativeId, recovered: true };
+    if (reservation.link.state === 'completed' && reservation.link.nativeId) {
+      // Done before: completing a complete shell writes nothing and names its milestones.
+      const { milestoneIds } = await deps.psa.completeProject(reservation.link.nativeId, draft);
+      return { psaProjectId: reservation.link.nativeId, recovered: true, milestoneIds };
+    }
     // Reserved earlier but not completed: the POST may or may not have happened. Look before creating,
     // and finish a shell the crash cut short (tasks, milestones, rate card).
     const found = await deps.psa.findProjectByExternalReference(validation.projectGlobalId);
     if (found) {
-      await deps.psa.completeProject(found.id, draft);
+      const { milestoneIds } = await deps.psa.completeProject(found.id, draft);
       await deps.registry.completeCreate({ entityType: 'project', globalId: validation.projectGlobalId, target, nativeId: found.id });
-      return { psaProjectId: found.id, recovered: true };
+      return { psaProjectId: found.id, recovered: true, milestoneIds };
     }
   }
   const created = await deps.psa.createProject(draft);
   await deps.registry.completeCreate({ entityType: 'project', globalId: validation.projectGlobalId, target, nativeId: created.id });
-  return { psaProjectId: created.id, recovered: false };
+  return { psaProjectId: created.id, recovered: false, milestoneIds: created.milestoneIds };
 }
 
 /** Upserts the ERP project under the customer, keyed by the project's global id. */
@@ -154,7 +159,7 @@ export function projectActivated(
  * The contract the new PSA project bills under (time and expenses to invoice reads it from the billing
  * ledger): the deal's terms, rate card and milestones, and the ids an invoice needs.
  */
-export function contractRecord(ctx: StepContext, ids: { erpCustomerId: string; erpProjectId: string; psaProjectId: string }): ContractRecord {
+export function contractRecord(ctx: StepContext, ids: { erpCustomerId: string; erpProjectId: string; psaProjectId: string; milestoneIds?: Readonly<Record<string, string>> }): ContractRecord {
   const { event, validation } = ctx;
   const contract = event.payload.contract;
   return {
@@ -172,8 +177,8 @@ export function contractRecord(ctx: StepContext, ids: { erpCustomerId: string; e
       rateCard: contract.rateCard,
       ...(validation.billingTerms.notToExceed ? { notToExceed: validation.billingTerms.notToExceed } : {}),
       expenseMarkupPercent: validation.billingTerms.expenseMarkupPercent,
-      // Milestones are keyed by the project and their name: a completion event names them so.
-      milestones: contract.milestones.map((m) => ({ id: `${validation.projectGlobalId}:milestone:${m.name}`, name: m.name, amount: m.amount })),
+      // Milestones are known by their PSA id: the PSA's completion of that milestone makes it billable.
+      milestones: contract.milestones.map((m) => ({ id: milestoneKey(validation.instances.psa, ids.milestoneIds?.[m.name] ?? `${validation.projectGlobalId}:${m.name}`), name: m.name, amount: m.amount })),
     },
   };
 }

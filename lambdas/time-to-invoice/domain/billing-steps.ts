@@ -50,7 +50,15 @@ export async function draftPeriodInvoice(input: BillingRunInput, deps: { ledger:
     existing ??
     (await (async () => {
       const work = await deps.ledger.workOf(input.psa);
-      const draft = draftInvoice(contract.terms, { start: input.periodStart, end: input.periodEnd }, { time: work.time, expenses: work.expenses }, work.history);
+      // The contract's milestones, each with its completion as the PSA reported it, if it did.
+      const terms = {
+        ...contract.terms,
+        milestones: contract.terms.milestones.map((m) => {
+          const completedOn = work.milestonesCompleted.get(m.id);
+          return completedOn ? { ...m, completedOn } : m;
+        }),
+      };
+      const draft = draftInvoice(terms, { start: input.periodStart, end: input.periodEnd }, { time: work.time, expenses: work.expenses }, work.history);
       return draft.lines.length === 0 ? undefined : deps.ledger.saveDraft(input.psa, draft, BILLED_IDS_PAGE_SIZE);
     })());
   if (!saved) return { status: 'nothing-to-bill', pages: [] };

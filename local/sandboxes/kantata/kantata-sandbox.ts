@@ -9,6 +9,8 @@ import { type RunningSandbox, type SandboxRequest, type SandboxResponse, readJso
  * string ids, POST without an idempotency key (posting twice makes two), OAuth 2.0 bearer tokens that
  * expire, and 429 without Retry-After, with a stricter limit on workspace creation.
  *
+ * Milestones are stories (`story_type` milestone) whose `state` becomes `completed` in the back office
+ * (`PATCH /__sandbox/stories/{id}`), listed with `story_type=milestone&state=completed&updated_after=...`.
  * Billing: time entries (`date_performed`, `time_in_minutes`, `billable`, `approved`, `role_id`) and
  * expenses (`date`, `category`, `amount_in_cents`, `currency`, `billable`, `approved`) are listed with
  * `approved=true&updated_after=...` (VENDORS.md); people log and approve them through the back office
@@ -175,7 +177,7 @@ export async function startKantataSandbox(options: KantataSandboxOptions): Promi
     }
     const refused = rateCardRules(collection, attributes) ?? invoiceRules(collection, attributes);
     if (refused) return refused;
-    const object = insert(collection, attributes);
+    const object = insert(collection, collection === 'stories' ? { state: 'not started', ...attributes } : attributes);
     if (collection === 'invoices') {
       // The invoice takes its work: each entry and expense now says which invoice billed it.
       for (const [c, field] of [['time_entries', 'time_entry_ids'], ['expenses', 'expense_ids']] as const) {
@@ -206,7 +208,7 @@ export async function startKantataSandbox(options: KantataSandboxOptions): Promi
     return envelope('workspaces', [workspace]);
   };
   const list = (collection: Collection) => (request: SandboxRequest): SandboxResponse => {
-    const filters = ['subject_type', 'subject_id', 'service_name', 'service_model', 'service_model_ref', 'workspace_id', 'rate_card_set_id', 'rate_card_version_id', 'rate_card_id', 'rate_card_set_version_id'].flatMap((f) => {
+    const filters = ['subject_type', 'subject_id', 'service_name', 'service_model', 'service_model_ref', 'workspace_id', 'rate_card_set_id', 'rate_card_version_id', 'rate_card_id', 'rate_card_set_version_id', 'story_type', 'state'].flatMap((f) => {
       const v = request.query.get(f);
       return v === null ? [] : [[f, v] as const];
     });
@@ -273,7 +275,18 @@ export async function startKantataSandbox(options: KantataSandboxOptions): Promi
           return envelope('invoices', [invoice]);
         },
       },
-      // The back office: people logging, changing and approving work in Kantata's UI.
+      // The back office: people logging, changing and approving work in Kantata's UI, and completing milestones.
+      {
+        method: 'PATCH',
+        pattern: '/__sandbox/stories/:id',
+        handle: (request: SandboxRequest): SandboxResponse => {
+          const story = store.stories.get(request.params.id!);
+          const body = readJson<Record<string, unknown>>(request);
+          if (!story || !body.ok) return { status: 400, json: { error: 'an existing story and a JSON body expected' } };
+          Object.assign(story, body.value, { updated_at: now(), ...(body.value.state === 'completed' ? { completed_at: now() } : {}) });
+          return { status: 200, json: story };
+        },
+      },
       ...(['time_entries', 'expenses'] as const).flatMap((collection) => [
         {
           method: 'POST',

@@ -30,7 +30,7 @@ describe('KantataPsa against the Kantata sandbox', () => {
 
     const created = await adapter.createProject(project);
 
-    expect(await adapter.findProjectByExternalReference('g-9')).toEqual(created);
+    expect(await adapter.findProjectByExternalReference('g-9')).toEqual({ id: created.id });
     expect(await adapter.findProjectByExternalReference('g-unknown')).toBeUndefined();
     expect(kantata.objects('stories')).toEqual([expect.objectContaining({ title: 'Discovery', workspace_id: created.id })]);
   });
@@ -104,6 +104,8 @@ describe('KantataPsa against the Kantata sandbox', () => {
         ['Design signed off', 'milestone'],
       ]);
       expect(ratesOf(found!.id)['2027-04-01']).toEqual({ Principal: 27500, Consultant: 17200 });
+      // The milestone's story id, which billing knows it by, whether the story was made now or before.
+      expect((await psa().completeProject(found!.id, withRates)).milestoneIds).toEqual({ 'Design signed off': kantata.objects('stories').find((st) => st.story_type === 'milestone')!.id });
       expect(kantata.requests.filter((r) => r.method !== 'GET' && r.path.startsWith('/api/')).length).toBe(writesBefore);
     });
   });

@@ -39,10 +39,15 @@ class FakePsa implements PsaPort {
   async createProject(p: PsaProjectDraft) {
     this.projects.push({ ...p, id: String(39000 + this.projects.length) });
     if (this.failAfterCreate) throw new Error('connection reset after the POST was accepted');
-    return { id: this.projects[this.projects.length - 1]!.id };
+    const id = this.projects[this.projects.length - 1]!.id;
+    return { id, milestoneIds: this.milestoneIdsOf(id) };
   }
   async completeProject(id: string) {
     this.completions.push(id);
+    return { milestoneIds: this.milestoneIdsOf(id) };
+  }
+  private milestoneIdsOf(id: string) {
+    return Object.fromEntries((this.projects.find((p) => p.id === id)?.milestones ?? []).map((m, i) => [m.name, `${id}-m${i}`]));
   }
 }
 
@@ -97,7 +102,7 @@ describe('opportunity to project steps', () => {
 
     const retried = await createPsaProject(context(), { ...deps, vendorOf });
 
-    expect(retried).toEqual({ psaProjectId: deps.psa.projects[0]!.id, recovered: true });
+    expect(retried).toEqual({ psaProjectId: deps.psa.projects[0]!.id, recovered: true, milestoneIds: expect.any(Object) });
     expect(deps.psa.projects).toHaveLength(1);
     // The crash may have cut the shell short: the recovered project is completed, not recreated.
     expect(deps.psa.completions).toEqual([deps.psa.projects[0]!.id]);

@@ -87,4 +87,16 @@ describe('DynamoDbBillingLedger', () => {
 
     expect(await ledger.invoiceOf(psa, '2026-11-01')).toMatchObject({ status: 'marked', posted: { invoiceNumber: 'INV000001' } });
   });
+
+  it('counts a milestone’s first completion only, and lists every contract for the month-end run', async () => {
+    const ledger = new DynamoDbBillingLedger(db.documents, 'ledger');
+    const psa = project();
+    await ledger.recordContract(contract(psa));
+
+    const outcomes = [await ledger.recordMilestoneCompleted(psa, 'milestone:kantata-global:77', '2026-11-20'), await ledger.recordMilestoneCompleted(psa, 'milestone:kantata-global:77', '2026-12-02')];
+
+    expect(outcomes).toEqual(['recorded', 'unchanged']);
+    expect((await ledger.workOf(psa)).milestonesCompleted).toEqual(new Map([['milestone:kantata-global:77', '2026-11-20']]));
+    expect(await ledger.contracts()).toContainEqual(psa);
+  });
 });

@@ -38,7 +38,7 @@ function setup(legalEntityId = 'acme-us') {
     },
   };
   const recorded: PsaInvoice[] = [];
-  const psaPort: PsaBillingPort = { approvedWorkSince: async () => [], recordInvoice: async (_p, invoice) => (recorded.push(invoice), { id: 'k-1' }) };
+  const psaPort: PsaBillingPort = { approvedWorkSince: async () => [], completedMilestonesSince: async () => [], recordInvoice: async (_p, invoice) => (recorded.push(invoice), { id: 'k-1' }) };
   const published: InvoicePostedEvent[] = [];
   const input = { psa, periodStart: '2026-11-01', periodEnd: '2026-11-30', execution: `x-${psa.projectId}`, correlationId: 'c-1' };
   const items = () => ({ time: '101', expense: '102', milestone: '103', retainer: '103' });
