@@ -62,6 +62,11 @@ export const CrmFieldNames = z.strictObject({
   psaProjectId: z.string().min(1).default('ps_psa_project_id'),
   syncStatus: z.string().min(1).default('ps_sync_status'),
   syncMessage: z.string().min(1).default('ps_sync_message'),
+  /** On the CRM account (HubSpot company, Salesforce Account): billing health written after each invoice. */
+  billingStatus: z.string().min(1).default('ps_billing_status'),
+  lastInvoiceNumber: z.string().min(1).default('ps_last_invoice_number'),
+  lastInvoiceDate: z.string().min(1).default('ps_last_invoice_date'),
+  lastInvoiceTotal: z.string().min(1).default('ps_last_invoice_total'),
 });
 /** CRM field names. */
 export type CrmFieldNames = z.infer<typeof CrmFieldNames>;

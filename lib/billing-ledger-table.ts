@@ -18,6 +18,7 @@ export interface BillingLedgerTableProps {
  * Key layout (string `pk`/`sk`; see `lambdas/time-to-invoice/billing-ledger.ts`):
  * - `CONTRACT#<psa instance>#<psa project>` / `CONTRACT`: the contract terms workflow 1 created.
  * - `CONTRACTS` / `<psa instance>#<psa project>`: every contract, the list a month-end run bills.
+ * - `CONTRACTID#<contract id>` / `CONTRACT`: which project a contract id (the project's global id) is.
  * - `WORK#<psa instance>#<psa project>` / `<time|expense|milestone>#<id>`: approved work and milestone
  *   completions, with `billedBy` (the invoice key) once billed.
  * - `PERIOD#<yyyy-mm>` / `<psa instance>#<psa project>`: projects with work in a month (the run's list).

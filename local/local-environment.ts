@@ -16,6 +16,8 @@ export const HUBSPOT_CUSTOM_DEAL_PROPERTIES = [
   'ps_erp_customer_id', 'ps_erp_project_id', 'ps_psa_project_id', 'ps_sync_status', 'ps_sync_message',
   'ps_contract_start', 'ps_contract_end', 'ps_not_to_exceed', 'ps_expense_markup',
 ];
+/** Custom company properties that show billing health. */
+export const HUBSPOT_CUSTOM_COMPANY_PROPERTIES = ['ps_billing_status', 'ps_last_invoice_number', 'ps_last_invoice_date', 'ps_last_invoice_total'];
 /** Custom line-item properties that carry the contract (rate lines, milestones, tasks). */
 export const HUBSPOT_CUSTOM_LINE_ITEM_PROPERTIES = ['ps_line_type', 'ps_effective_from', 'ps_effective_to', 'ps_due_date', 'ps_billable', 'ps_estimated_hours'];
 
@@ -27,7 +29,7 @@ export const SALESFORCE_LOCAL_FIELDS = {
     'PS_ERP_Customer_Id__c', 'PS_ERP_Project_Id__c', 'PS_PSA_Project_Id__c', 'PS_Sync_Status__c', 'PS_Sync_Message__c',
     ...SALESFORCE_CONTRACT_FIELDS.opportunity,
   ],
-  Account: [...SALESFORCE_CONTRACT_FIELDS.account],
+  Account: [...SALESFORCE_CONTRACT_FIELDS.account, 'PS_Billing_Status__c', 'PS_Last_Invoice_Number__c', 'PS_Last_Invoice_Date__c', 'PS_Last_Invoice_Total__c'],
   OpportunityLineItem: ['OpportunityId', ...SALESFORCE_CONTRACT_FIELDS.lineItem],
 };
 
@@ -120,7 +122,7 @@ export async function startLocalEnvironment(options: LocalEnvironmentOptions = {
   hubspot.setWebhookTargetUrl(`${stack.apiUrl}webhooks/hubspot/hubspot-main`);
 
   const admin = { authorization: `Bearer ${LOCAL_CREDENTIALS.hubspot.accessToken}`, 'content-type': 'application/json' };
-  for (const [objectType, names] of [['deals', HUBSPOT_CUSTOM_DEAL_PROPERTIES], ['line_items', HUBSPOT_CUSTOM_LINE_ITEM_PROPERTIES]] as const) {
+  for (const [objectType, names] of [['deals', HUBSPOT_CUSTOM_DEAL_PROPERTIES], ['line_items', HUBSPOT_CUSTOM_LINE_ITEM_PROPERTIES], ['companies', HUBSPOT_CUSTOM_COMPANY_PROPERTIES]] as const) {
     for (const name of names) {
       await fetch(`${hubspot.url}/crm/v3/properties/${objectType}`, { method: 'POST', headers: admin, body: JSON.stringify({ name, label: name, type: 'string', fieldType: 'text', groupName: 'ps_sync' }) });
     }

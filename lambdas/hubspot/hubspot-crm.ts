@@ -1,6 +1,7 @@
 import type { CrmFieldNames } from '../../canonical';
 import type { CrmPort, CrmWriteBack } from '../opportunity-to-project/ports';
 import type { AuditTrail } from '../shared/audit-trail';
+import type { BillingHealth, CrmBillingPort } from '../time-to-invoice/ports';
 import { sendWithOneRefresh } from '../shared/http/credential-refresh';
 import { vendorRequest, type VendorResponse } from '../shared/http/vendor-http';
 import { type VendorCall, VendorRejectedError, VendorThrottledError, VendorUnavailableError } from '../shared/vendor-errors';
@@ -42,7 +43,7 @@ const LINE_ITEM_PROPERTIES = ['name', 'price', 'quantity', 'ps_line_type', 'ps_e
  * and writes the sync fields back with one PATCH. HubSpot's errors are objects with a `category`,
  * which decides the mapping; 429 is throttling (the state machine retries).
  */
-export class HubSpotCrm implements CrmPort {
+export class HubSpotCrm implements CrmPort, CrmBillingPort {
   constructor(private readonly options: HubSpotOptions) {}
 
   /** Reads the deal, its first associated company and its line items. */
@@ -75,6 +76,27 @@ export class HubSpotCrm implements CrmPort {
       instance: this.options.instance,
       recordType: 'deal',
       recordKey: opportunityId,
+      operation: 'update',
+      execution: this.options.execution ?? 'none',
+      correlationId: this.options.correlationId ?? 'none',
+      payload: body,
+      result: response.status === 200 ? 'ok' : response.status < 500 && response.status !== 429 ? 'rejected' : 'failed',
+      status: String(response.status),
+      at: new Date(),
+    });
+    if (response.status !== 200) throw this.errorFor(call, response);
+  }
+
+  async writeBillingHealth(companyId: string, health: BillingHealth): Promise<void> {
+    const f = this.options.fields;
+    const body = { properties: { [f.billingStatus]: health.status, [f.lastInvoiceNumber]: health.lastInvoiceNumber, [f.lastInvoiceDate]: health.lastInvoiceDate, [f.lastInvoiceTotal]: health.lastInvoiceTotal } };
+    const call: VendorCall = { vendor: 'hubspot', instance: this.options.instance, operation: 'write billing health to company' };
+    const response = await this.send(call, 'PATCH', `/crm/v3/objects/companies/${encodeURIComponent(companyId)}`, body);
+    await this.options.audit?.record({
+      vendor: 'hubspot',
+      instance: this.options.instance,
+      recordType: 'company',
+      recordKey: companyId,
       operation: 'update',
       execution: this.options.execution ?? 'none',
       correlationId: this.options.correlationId ?? 'none',

@@ -1,5 +1,6 @@
 import type { CrmFieldNames } from '../../canonical';
 import type { AuditTrail } from '../shared/audit-trail';
+import type { BillingHealth, CrmBillingPort } from '../time-to-invoice/ports';
 import type { CrmPort, CrmWriteBack } from '../opportunity-to-project/ports';
 import { sendWithOneRefresh } from '../shared/http/credential-refresh';
 import { type VendorResponse, vendorRequest } from '../shared/http/vendor-http';
@@ -46,7 +47,7 @@ const RETRYABLE = new Set(['UNABLE_TO_LOCK_ROW', 'ENTITY_IS_LOCKED', 'SERVER_UNA
  * `Sforce-Limit-Info` is tracked, and calls stop short of it (master data at 80%, billing at 95%)
  * rather than failing at REQUEST_LIMIT_EXCEEDED. Errors are arrays matched by `errorCode`.
  */
-export class SalesforceCrm implements CrmPort {
+export class SalesforceCrm implements CrmPort, CrmBillingPort {
   private allocation: ApiAllocation | undefined;
 
   constructor(private readonly options: SalesforceOptions) {}
@@ -111,6 +112,27 @@ export class SalesforceCrm implements CrmPort {
       }
     }
     return results;
+  }
+
+  async writeBillingHealth(accountId: string, health: BillingHealth): Promise<void> {
+    const f = this.options.fields;
+    const call: VendorCall = { vendor: 'salesforce', instance: this.options.instance, operation: 'write billing health to account' };
+    const body = { [f.billingStatus]: health.status, [f.lastInvoiceNumber]: health.lastInvoiceNumber, [f.lastInvoiceDate]: health.lastInvoiceDate, [f.lastInvoiceTotal]: health.lastInvoiceTotal };
+    const response = await this.send(call, 'PATCH', `/sobjects/Account/${encodeURIComponent(accountId)}`, body);
+    await this.options.audit?.record({
+      vendor: 'salesforce',
+      instance: this.options.instance,
+      recordType: 'account',
+      recordKey: accountId,
+      operation: 'update',
+      execution: this.options.execution ?? 'none',
+      correlationId: this.options.correlationId ?? 'none',
+      payload: body,
+      result: response.status === 204 ? 'ok' : response.status >= 500 || response.status === 429 ? 'failed' : 'rejected',
+      status: String(response.status),
+      at: new Date(),
+    });
+    if (response.status !== 204) throw this.errorFor(call, response);
   }
 
   /** The opportunity, its account and line items, read in full before acting on a change. */

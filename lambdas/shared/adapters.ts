@@ -4,7 +4,7 @@ import { SalesforceCrm } from '../salesforce/salesforce-crm';
 import { KantataPsa } from '../kantata/kantata-psa';
 import { type NetSuiteCredentials, NetSuiteErp } from '../netsuite/netsuite-erp';
 import type { CrmPort, ErpPort, PsaPort } from '../opportunity-to-project/ports';
-import type { InvoicingPort, PsaBillingPort } from '../time-to-invoice/ports';
+import type { CrmBillingPort, InvoicingPort, PsaBillingPort } from '../time-to-invoice/ports';
 import type { AuditTrail } from './audit-trail';
 
 /** Credentials of a vendor instance, read from its secret (cached) or re-read after a 401. */
@@ -76,6 +76,12 @@ export function adapters(config: DeploymentConfig, secrets: SecretReader, contex
       const instance = instanceOf(config, id);
       const crm = instance.vendor === 'salesforce' ? salesforceFor(config, id, secrets, context) : hubSpotFor(config, id, secrets, context);
       return limited<CrmPort>(crm, instance, limiter);
+    },
+    /** The CRM's billing side: billing health on the account. */
+    crmBillingFor(id: string): CrmBillingPort {
+      const instance = instanceOf(config, id);
+      const crm = instance.vendor === 'salesforce' ? salesforceFor(config, id, secrets, context) : hubSpotFor(config, id, secrets, context);
+      return limited<CrmBillingPort>(crm, instance, limiter);
     },
   };
 }

@@ -10,6 +10,7 @@ const projectOf = (key: string): PsaProjectRef => {
 };
 const keys = {
   contracts: (psa: PsaProjectRef) => ({ pk: 'CONTRACTS', sk: project(psa) }),
+  contractId: (contractId: string) => ({ pk: `CONTRACTID#${contractId}`, sk: 'CONTRACT' }),
   contract: (psa: PsaProjectRef) => ({ pk: `CONTRACT#${project(psa)}`, sk: 'CONTRACT' }),
   work: (psa: PsaProjectRef, work: ApprovedWork) => ({ pk: `WORK#${project(psa)}`, sk: `${work.kind}#${work.item.id}` }),
   period: (month: string, psa: PsaProjectRef) => ({ pk: `PERIOD#${month}`, sk: project(psa) }),
@@ -31,6 +32,12 @@ export class DynamoDbBillingLedger implements BillingLedger {
   async recordContract(contract: ContractRecord): Promise<void> {
     await this.client.send(new PutCommand({ TableName: this.tableName, Item: { ...keys.contract(contract.psa), contract: JSON.stringify(contract) } }));
     await this.client.send(new PutCommand({ TableName: this.tableName, Item: keys.contracts(contract.psa) }));
+    await this.client.send(new PutCommand({ TableName: this.tableName, Item: { ...keys.contractId(contract.terms.contractId), psa: project(contract.psa) } }));
+  }
+
+  async contractById(contractId: string): Promise<ContractRecord | undefined> {
+    const { Item } = await this.client.send(new GetCommand({ TableName: this.tableName, Key: keys.contractId(contractId), ConsistentRead: true }));
+    return typeof Item?.psa === 'string' ? this.contractOf(projectOf(Item.psa)) : undefined;
   }
 
   async contracts(): Promise<PsaProjectRef[]> {

@@ -38,7 +38,7 @@ export interface PsaProjectRef {
 export interface ContractRecord {
   readonly psa: PsaProjectRef;
   readonly erp: { readonly instance: string; readonly customerId: string; readonly projectId: string };
-  readonly crm: { readonly instance: string; readonly opportunityId: string };
+  readonly crm: { readonly instance: string; readonly opportunityId: string; readonly accountId?: string };
   readonly projectGlobalId: string;
   readonly legalEntityId: string;
   readonly businessUnit: string;
@@ -68,6 +68,8 @@ export interface LedgerInvoice {
 export interface BillingLedger {
   recordContract(contract: ContractRecord): Promise<void>;
   contractOf(psa: PsaProjectRef): Promise<ContractRecord | undefined>;
+  /** The contract by its id (the project's global id), as `invoice.posted` names it. */
+  contractById(contractId: string): Promise<ContractRecord | undefined>;
   /** Every project with a recorded contract: each is billed every month (a run with nothing to bill ends at once). */
   contracts(): Promise<PsaProjectRef[]>;
   /** Records approved work once per version; a change to work already billed is refused, not applied. */
@@ -125,4 +127,18 @@ export interface PsaBillingPort {
   completedMilestonesSince(updatedAfter: string): Promise<CompletedMilestone[]>;
   /** Marks the work invoiced and records the ERP's invoice on the project; finds it again if a retry made it already. */
   recordInvoice(projectId: string, invoice: PsaInvoice): Promise<{ id: string }>;
+}
+
+/** Billing health as the CRM shows it on the customer's account. */
+export interface BillingHealth {
+  readonly status: 'invoiced' | 'paid' | 'overdue';
+  readonly lastInvoiceNumber: string;
+  readonly lastInvoiceDate: string;
+  /** The invoice total in major units with its currency, as a person reads it: `3247.25 USD`. */
+  readonly lastInvoiceTotal: string;
+}
+
+/** The CRM's billing side: billing health on the customer's account. */
+export interface CrmBillingPort {
+  writeBillingHealth(accountId: string, health: BillingHealth): Promise<void>;
 }

@@ -57,6 +57,13 @@ export const timeToInvoice: WorkflowDeclaration = {
       uses: [...vendorUses, { kind: 'eventBus' }],
     },
     {
+      id: 'WriteBillingHealthToCrm',
+      entry: 'lambdas/time-to-invoice/write-billing-health.ts',
+      description: "Writes each posted invoice's number, date, total and status to the customer's CRM account",
+      timeoutSeconds: VENDOR_CALL_TIMEOUT,
+      uses: [{ kind: 'vendorSecrets' }, { kind: 'table', table: 'billingLedger', access: 'read' }, { kind: 'table', table: 'audit', access: 'append' }],
+    },
+    {
       id: 'RecordBillingException',
       entry: 'lambdas/time-to-invoice/record-billing-exception.ts',
       description: 'Records a failed billing run durably and announces it',
@@ -68,6 +75,7 @@ export const timeToInvoice: WorkflowDeclaration = {
     // One poll at a time per request: a poll must not race its own checkpoint.
     { id: 'PsaPollRequests', description: 'Requests to poll a PSA instance for approved work', consumer: 'PollKantataApprovedWork', batchSize: 1 },
     { id: 'ApprovedWorkToLedger', description: 'time.approved, expense.approved and milestone.completed events awaiting the billing ledger', consumer: 'RecordApprovedWork', batchSize: 10 },
+    { id: 'InvoiceStatusToCrm', description: 'invoice.posted events awaiting the CRM account', consumer: 'WriteBillingHealthToCrm', batchSize: 10 },
     { id: 'BillingRunRequests', description: 'Requests to bill a month (the month-end schedule, or by hand)', consumer: 'StartBillingRuns', batchSize: 1 },
   ],
   routes: [],
@@ -77,6 +85,12 @@ export const timeToInvoice: WorkflowDeclaration = {
       description: 'Every approved time entry and expense, and every milestone completion, is recorded in the billing ledger',
       eventPattern: { 'detail-type': ['time.approved', 'expense.approved', 'milestone.completed'] },
       targetQueue: 'ApprovedWorkToLedger',
+    },
+    {
+      id: 'InvoicePostedRule',
+      description: 'Every posted invoice is reported to the CRM account of its customer',
+      eventPattern: { 'detail-type': ['invoice.posted'] },
+      targetQueue: 'InvoiceStatusToCrm',
     },
   ],
   schedules: [

@@ -106,6 +106,9 @@ describe('time and expenses to invoice on the local stack', () => {
     expect(invoicedIds.sort()).toEqual([...billed].sort());
     expect(env.kantata.objects('time_entries').find((t) => t.id === nonBillable)?.invoice_id).toBeUndefined();
     expect(env.stack.stepFunctions.executions.find((e) => e.name === `kantata-global-${workspace}-2026-11-r1`)?.status).toBe('SUCCEEDED');
+    // Billing health on the customer's account in the CRM.
+    const company = env.hubspot.objects('companies').find((c) => c.properties.name === 'Umbrella')!;
+    expect(company.properties).toMatchObject({ ps_billing_status: 'invoiced', ps_last_invoice_number: invoice!.tranId, ps_last_invoice_date: '2026-11-30', ps_last_invoice_total: '3247.25 USD' });
   });
 
   it('changes nothing when the period runs again, the poll repeats, or the same request comes twice', async () => {

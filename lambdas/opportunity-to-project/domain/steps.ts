@@ -165,7 +165,7 @@ export function contractRecord(ctx: StepContext, ids: { erpCustomerId: string; e
   return {
     psa: { instance: validation.instances.psa, projectId: ids.psaProjectId },
     erp: { instance: validation.instances.erp, customerId: ids.erpCustomerId, projectId: ids.erpProjectId },
-    crm: { instance: event.source.instance, opportunityId: event.payload.opportunity.crmId },
+    crm: { instance: event.source.instance, opportunityId: event.payload.opportunity.crmId, accountId: event.payload.account.crmId },
     projectGlobalId: validation.projectGlobalId,
     legalEntityId: validation.legalEntityId,
     businessUnit: validation.businessUnit,

@@ -1,6 +1,6 @@
-import { type DeploymentConfig, type InvoicePostedEvent, type Money, routeFlow } from '../../../canonical';
+import { CURRENCY_EXPONENTS, type DeploymentConfig, type InvoicePostedEvent, type Money, majorUnits, routeFlow } from '../../../canonical';
 import { deterministicUuid } from '../../shared/deterministic-id';
-import type { BillingLedger, InvoicingPort, PsaBillingPort, PsaProjectRef } from '../ports';
+import type { BillingLedger, CrmBillingPort, InvoicingPort, PsaBillingPort, PsaProjectRef } from '../ports';
 import { type DraftLine, draftInvoice } from './billing-engine';
 
 /**
@@ -147,4 +147,22 @@ export async function recordInvoiceInPsa(input: BillingRunInput, deps: { ledger:
 /** Which ERP instance's vendor an invoice came from, for configuration lookups. */
 export function invoiceItemsOf(config: DeploymentConfig, erpInstance: string): InvoiceItems | undefined {
   return config.vendorInstances.find((v) => v.id === erpInstance)?.invoiceItems;
+}
+
+/**
+ * Writes a posted invoice's billing health to the customer's account in the CRM the deal came from:
+ * status, number, posting date and total. Writing the same invoice twice writes the same values.
+ */
+export async function reportInvoiceToCrm(event: InvoicePostedEvent, deps: { ledger: BillingLedger; crmBillingFor: (crmInstance: string) => CrmBillingPort }): Promise<{ accountId: string } | { skipped: string }> {
+  const contract = await deps.ledger.contractById(event.payload.contractGlobalId);
+  if (!contract) throw new ContractUnknownError(`invoice ${event.payload.invoiceNumber} names contract ${event.payload.contractGlobalId}, which the billing ledger does not know`);
+  if (!contract.crm.accountId) return { skipped: `the contract of ${contract.name} has no CRM account id (recorded before accounts were kept)` };
+  const total = event.payload.total;
+  await deps.crmBillingFor(contract.crm.instance).writeBillingHealth(contract.crm.accountId, {
+    status: 'invoiced',
+    lastInvoiceNumber: event.payload.invoiceNumber,
+    lastInvoiceDate: event.payload.postingDate,
+    lastInvoiceTotal: `${majorUnits(total).toFixed(CURRENCY_EXPONENTS[total.currency])} ${total.currency}`,
+  });
+  return { accountId: contract.crm.accountId };
 }

@@ -54,6 +54,8 @@ export interface HubSpotSandbox extends RunningSandbox {
   readonly deliveries: readonly WebhookDelivery[];
   /** Deal, company or line item as stored. */
   object(type: 'deals' | 'companies' | 'line_items', id: string): CrmObject | undefined;
+  /** Every object of a type, as the portal holds them. */
+  objects(type: 'deals' | 'companies' | 'line_items'): CrmObject[];
   /** Re-sends a recorded delivery body (freshly signed), as HubSpot's retries and replays do. */
   redeliver(index: number): Promise<number>;
   /** Waits until every delivery in flight is done. */
@@ -269,6 +271,7 @@ export async function startHubSpotSandbox(initial: HubSpotSandboxOptions): Promi
     ...sandbox,
     deliveries,
     object: (type, id) => objects[type].get(id),
+    objects: (type) => [...objects[type].values()],
     redeliver: async (index) => {
       const body = deliveries[index]!.body;
       const status = await send(body);

@@ -55,4 +55,19 @@ describe('HubSpotCrm against the HubSpot sandbox', () => {
     await expect(crm('pat-revoked', 'pat-1').readDeal(id)).resolves.toMatchObject({ deal: { id } });
     await expect(crm('pat-revoked', 'pat-also-revoked').readDeal(id)).rejects.toBeInstanceOf(VendorAuthenticationError);
   });
+
+  it('writes billing health to the company, and refuses a property the portal lacks as rejected', async () => {
+    sandbox = await startHubSpotSandbox({ portalId: 1, clientSecret: 's', accessTokens: ['pat-1'] });
+    await seed();
+    const companyId = sandbox.objects('companies')[0]!.id;
+    const health = { status: 'invoiced' as const, lastInvoiceNumber: 'INV000001', lastInvoiceDate: '2026-11-30', lastInvoiceTotal: '3247.25 USD' };
+
+    await expect(crm('pat-1').writeBillingHealth(companyId, health)).rejects.toMatchObject({ name: 'VendorRejected' });
+    for (const name of [fields.billingStatus, fields.lastInvoiceNumber, fields.lastInvoiceDate, fields.lastInvoiceTotal]) {
+      await fetch(`${sandbox.url}/crm/v3/properties/companies`, { method: 'POST', headers: { authorization: 'Bearer pat-1', 'content-type': 'application/json' }, body: JSON.stringify({ name, label: name, type: 'string', fieldType: 'text', groupName: 'g' }) });
+    }
+    await crm('pat-1').writeBillingHealth(companyId, health);
+
+    expect(sandbox.object('companies', companyId)?.properties).toMatchObject({ [fields.billingStatus]: 'invoiced', [fields.lastInvoiceNumber]: 'INV000001', [fields.lastInvoiceTotal]: '3247.25 USD' });
+  });
 });

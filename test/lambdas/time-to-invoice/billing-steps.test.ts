@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { InvoicePostedEvent } from '../../../canonical';
-import { BILLED_IDS_PAGE_SIZE, draftPeriodInvoice, markPageBilled, postPeriodInvoice, recordInvoiceInPsa } from '../../../lambdas/time-to-invoice/domain/billing-steps';
+import { BILLED_IDS_PAGE_SIZE, draftPeriodInvoice, markPageBilled, postPeriodInvoice, recordInvoiceInPsa, reportInvoiceToCrm } from '../../../lambdas/time-to-invoice/domain/billing-steps';
 import { DynamoDbBillingLedger } from '../../../lambdas/time-to-invoice/dynamodb-billing-ledger';
-import type { ContractRecord, ErpInvoiceDraft, InvoicingPort, PsaBillingPort, PsaInvoice } from '../../../lambdas/time-to-invoice/ports';
+import type { BillingHealth, ContractRecord, ErpInvoiceDraft, InvoicingPort, PsaBillingPort, PsaInvoice } from '../../../lambdas/time-to-invoice/ports';
 import { TABLE_KEYS } from '../../../lib/topology/tables';
 import { startDynalite } from '../../support/dynalite';
 import { exampleConfig } from '../../support/example-config';
@@ -22,7 +22,7 @@ function setup(legalEntityId = 'acme-us') {
   const contract: ContractRecord = {
     psa,
     erp: { instance: 'netsuite-us', customerId: '1000', projectId: '1001' },
-    crm: { instance: 'salesforce-main', opportunityId: '006A' },
+    crm: { instance: 'salesforce-main', opportunityId: '006A', accountId: '001A' },
     projectGlobalId: `g-${psa.projectId}`,
     legalEntityId,
     businessUnit: 'delivery',
@@ -99,5 +99,21 @@ describe('the billing steps', () => {
 
     await expect(postPeriodInvoice(s.input, { ledger: s.ledger, erp: s.erp, itemsFor: () => undefined })).rejects.toMatchObject({ name: 'InvoiceItemsNotConfigured', message: expect.stringContaining('invoiceItems') });
     expect(s.posted).toEqual([]);
+  });
+
+  it('report a posted invoice to the CRM account of its contract, its total in major units', async () => {
+    const s = setup();
+    await s.ledger.recordContract(s.contract);
+    await s.ledger.recordWork(s.psa, { kind: 'time', item: { id: 't1', workDate: '2026-11-10', role: 'Consultant', hours: '1.5', billable: true } }, '2026-11-12T00:00:00Z');
+    await draftPeriodInvoice(s.input, { ledger: s.ledger, config });
+    await postPeriodInvoice(s.input, { ledger: s.ledger, erp: s.erp, itemsFor: s.items });
+    await recordInvoiceInPsa(s.input, { ledger: s.ledger, psa: s.psaPort, publish: async (e) => void s.published.push(e), now: () => new Date() });
+    const written: [string, string, BillingHealth][] = [];
+
+    const result = await reportInvoiceToCrm(s.published[0]!, { ledger: s.ledger, crmBillingFor: (instance) => ({ writeBillingHealth: async (account, health) => void written.push([instance, account, health]) }) });
+
+    expect(result).toEqual({ accountId: '001A' });
+    expect(written).toEqual([['salesforce-main', '001A', { status: 'invoiced', lastInvoiceNumber: 'INV000042', lastInvoiceDate: '2026-11-30', lastInvoiceTotal: '225.00 USD' }]]);
+    await expect(reportInvoiceToCrm({ ...s.published[0]!, payload: { ...s.published[0]!.payload, contractGlobalId: 'unknown' } }, { ledger: s.ledger, crmBillingFor: () => ({ writeBillingHealth: async () => undefined }) })).rejects.toMatchObject({ name: 'ContractUnknown' });
   });
 });
