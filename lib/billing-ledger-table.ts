@@ -19,6 +19,7 @@ export interface BillingLedgerTableProps {
  * - `CONTRACT#<psa instance>#<psa project>` / `CONTRACT`: the contract terms workflow 1 created.
  * - `CONTRACTS` / `<psa instance>#<psa project>`: every contract, the list a month-end run bills.
  * - `CONTRACTID#<contract id>` / `CONTRACT`: which project a contract id (the project's global id) is.
+ * - `INVOICEID#<invoice global id>` / `INVOICE`: which contract and period an invoice is (for payments).
  * - `WORK#<psa instance>#<psa project>` / `<time|expense|milestone>#<id>`: approved work and milestone
  *   completions, with `billedBy` (the invoice key) once billed.
  * - `PERIOD#<yyyy-mm>` / `<psa instance>#<psa project>`: projects with work in a month (the run's list).

@@ -89,3 +89,5 @@ export type ExpenseApprovedEvent = CanonicalEvent<'expense.approved', 1>;
 export type InvoicePostedEvent = CanonicalEvent<'invoice.posted', 1>;
 /** A `milestone.completed` v1 event. */
 export type MilestoneCompletedEvent = CanonicalEvent<'milestone.completed', 1>;
+/** A `payment.received` v1 event. */
+export type PaymentReceivedEvent = CanonicalEvent<'payment.received', 1>;

@@ -231,6 +231,16 @@ export class KantataPsa implements PsaPort, PsaBillingPort {
     return stories.map((st) => ({ projectId: String(st.workspace_id), milestoneId: st.id, completedOn: (st.completed_at ?? st.updated_at).slice(0, 10), updatedAt: st.updated_at }));
   }
 
+  async recordPaymentStatus(externalId: string, payment: { state: 'partially-paid' | 'paid'; amountDue: Money }): Promise<void> {
+    const call = this.call('find invoice by external reference');
+    const query = new URLSearchParams({ subject_type: 'invoice', service_name: SERVICE_NAME, service_model_ref: externalId });
+    const response = await this.send(call, 'GET', `/api/v1/external_references.json?${query.toString()}`);
+    if (response.status !== 200) throw this.errorFor(call, response);
+    const [reference] = sideLoaded(response.json<Envelope>() ?? {}, 'external_references', response.json<Envelope>()?.results);
+    if (!reference?.subject_id) throw new VendorRejectedError(call, 404, 'invoice_not_found', `no Kantata invoice carries the reference ${externalId}`);
+    await this.write('PUT', `invoices/${String(reference.subject_id)}`, 'invoice', externalId, { payment_status: payment.state === 'paid' ? 'paid' : 'partially paid', balance_in_cents: payment.amountDue.amountMinor });
+  }
+
   async recordInvoice(projectId: string, invoice: PsaInvoice): Promise<{ id: string }> {
     const call = this.call('find invoice by external reference');
     const query = new URLSearchParams({ subject_type: 'invoice', service_name: SERVICE_NAME, service_model_ref: invoice.externalId });

@@ -1,6 +1,6 @@
 import { CurrencyCode, type Money, majorUnits, money } from '../../canonical';
 import type { ErpCustomerDraft, ErpPort, ErpProjectDraft } from '../opportunity-to-project/ports';
-import type { ErpInvoiceDraft, InvoicingPort, PostedInvoice } from '../time-to-invoice/ports';
+import type { ErpInvoiceDraft, ErpInvoiceStatus, InvoicingPort, PaymentsPort, PostedInvoice } from '../time-to-invoice/ports';
 import type { AuditTrail } from '../shared/audit-trail';
 import { ClientCredentialsToken, sendWithOneRefresh } from '../shared/http/credential-refresh';
 import { vendorRequest, type VendorResponse } from '../shared/http/vendor-http';
@@ -41,7 +41,7 @@ export function netSuiteBaseUrl(accountId: string): string {
  * (`PUT /record/v1/<type>/eid:<externalId>`), safe to repeat, so this adapter never retries: the
  * state machine owns retries, on the typed errors thrown here from NetSuite's status and error codes.
  */
-export class NetSuiteErp implements ErpPort, InvoicingPort {
+export class NetSuiteErp implements ErpPort, InvoicingPort, PaymentsPort {
   private readonly token = new ClientCredentialsToken((call, response) => this.errorFor(call, response));
 
   constructor(private readonly options: NetSuiteOptions) {}
@@ -115,6 +115,29 @@ export class NetSuiteErp implements ErpPort, InvoicingPort {
     const currency = CurrencyCode.parse(invoice.currency);
     const asMoney = (value: number | undefined): Money => money(String(value ?? 0), currency);
     return { id, invoiceNumber: record.tranId, subtotal: asMoney(record.subtotal), tax: asMoney(record.taxTotal), total: asMoney(record.total) };
+  }
+
+  async invoicesChangedSince(since: string): Promise<ErpInvoiceStatus[]> {
+    const call: VendorCall = { vendor: 'netsuite', instance: this.options.instance, operation: 'list changed invoices' };
+    const ids: string[] = [];
+    for (let offset = 0; ; offset += 1000) {
+      const q = encodeURIComponent(`lastModifiedDate ON_OR_AFTER "${since}"`);
+      const response = await this.send(call, 'GET', `/services/rest/record/v1/invoice?q=${q}&limit=1000&offset=${offset}`);
+      if (response.status !== 200) throw this.errorFor(call, response);
+      const page = response.json<{ items?: { id: string }[]; hasMore?: boolean }>();
+      ids.push(...(page?.items ?? []).map((i) => i.id));
+      if (!page?.hasMore) break;
+    }
+    const statuses: ErpInvoiceStatus[] = [];
+    for (const id of ids) {
+      const read = await this.send({ ...call, operation: 'read invoice' }, 'GET', `/services/rest/record/v1/invoice/${id}`);
+      if (read.status !== 200) throw this.errorFor(call, read);
+      const r = read.json<{ externalId?: string; tranId?: string; total?: number; amountPaid?: number; amountRemaining?: number; lastModifiedDate?: string; currency?: { refName?: string } }>()!;
+      const currency = CurrencyCode.parse(r.currency?.refName);
+      const asMoney = (value: number | undefined): Money => money(String(value ?? 0), currency);
+      statuses.push({ id, ...(r.externalId ? { externalId: r.externalId } : {}), invoiceNumber: r.tranId ?? id, total: asMoney(r.total), amountPaid: asMoney(r.amountPaid), amountDue: asMoney(r.amountRemaining), lastModified: r.lastModifiedDate ?? new Date(0).toISOString() });
+    }
+    return statuses;
   }
 
   private async upsert(type: string, externalId: string, body: Record<string, unknown>): Promise<{ id: string }> {

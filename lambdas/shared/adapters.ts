@@ -4,7 +4,7 @@ import { SalesforceCrm } from '../salesforce/salesforce-crm';
 import { KantataPsa } from '../kantata/kantata-psa';
 import { type NetSuiteCredentials, NetSuiteErp } from '../netsuite/netsuite-erp';
 import type { CrmPort, ErpPort, PsaPort } from '../opportunity-to-project/ports';
-import type { CrmBillingPort, InvoicingPort, PsaBillingPort } from '../time-to-invoice/ports';
+import type { CrmBillingPort, InvoicingPort, PaymentsPort, PsaBillingPort } from '../time-to-invoice/ports';
 import type { AuditTrail } from './audit-trail';
 
 /** Credentials of a vendor instance, read from its secret (cached) or re-read after a 401. */
@@ -69,6 +69,8 @@ export function adapters(config: DeploymentConfig, secrets: SecretReader, contex
     erpFor: (id: string): ErpPort => netSuite(id),
     /** The ERP's invoicing side (time and expenses to invoice). */
     invoicingFor: (id: string): InvoicingPort => netSuite(id),
+    /** The ERP's receivables side (payment status). */
+    paymentsFor: (id: string): PaymentsPort => netSuite(id),
     psaFor: (id: string): PsaPort => kantata(id),
     /** The PSA's billing side: approved work to poll, invoices to record. */
     psaBillingFor: (id: string): PsaBillingPort => kantata(id),

@@ -150,6 +150,15 @@ export class DynamoDbBillingLedger implements BillingLedger {
     return (Item?.ids as string[] | undefined) ?? [];
   }
 
+  async recordInvoiceKey(invoiceGlobalId: string, psa: PsaProjectRef, periodStart: string): Promise<void> {
+    await this.client.send(new PutCommand({ TableName: this.tableName, Item: { pk: `INVOICEID#${invoiceGlobalId}`, sk: 'INVOICE', psa: project(psa), periodStart } }));
+  }
+
+  async invoiceByGlobalId(invoiceGlobalId: string): Promise<{ psa: PsaProjectRef; periodStart: string } | undefined> {
+    const { Item } = await this.client.send(new GetCommand({ TableName: this.tableName, Key: { pk: `INVOICEID#${invoiceGlobalId}`, sk: 'INVOICE' }, ConsistentRead: true }));
+    return typeof Item?.psa === 'string' ? { psa: projectOf(Item.psa), periodStart: String(Item.periodStart) } : undefined;
+  }
+
   async recordPosted(psa: PsaProjectRef, periodStart: string, posted: PostedInvoice & { postingDate: string }): Promise<void> {
     await this.client.send(
       new UpdateCommand({

@@ -25,6 +25,23 @@ export interface InvoicingPort {
   postInvoice(invoice: ErpInvoiceDraft): Promise<PostedInvoice>;
 }
 
+/** An invoice's payment state as the ERP holds it. */
+export interface ErpInvoiceStatus {
+  readonly id: string;
+  readonly externalId?: string;
+  readonly invoiceNumber: string;
+  readonly total: Money;
+  readonly amountPaid: Money;
+  readonly amountDue: Money;
+  readonly lastModified: string;
+}
+
+/** The ERP's receivables side, polled for payments. */
+export interface PaymentsPort {
+  /** Invoices changed at or after `since` (ISO), every page. */
+  invoicesChangedSince(since: string): Promise<ErpInvoiceStatus[]>;
+}
+
 /** A PSA project: where approved work comes from, and the key billing runs by. */
 export interface PsaProjectRef {
   readonly instance: string;
@@ -84,6 +101,9 @@ export interface BillingLedger {
   /** Saves a draft and its billed ids in pages; a draft already saved for the period is kept (the same run retried). */
   saveDraft(psa: PsaProjectRef, draft: InvoiceDraft, pageSize: number): Promise<LedgerInvoice>;
   billedIdsPage(psa: PsaProjectRef, periodStart: string, page: number): Promise<string[]>;
+  /** Remembers which contract and period an invoice's global id is (payments name invoices by it). */
+  recordInvoiceKey(invoiceGlobalId: string, psa: PsaProjectRef, periodStart: string): Promise<void>;
+  invoiceByGlobalId(invoiceGlobalId: string): Promise<{ psa: PsaProjectRef; periodStart: string } | undefined>;
   recordPosted(psa: PsaProjectRef, periodStart: string, posted: PostedInvoice & { postingDate: string }): Promise<void>;
   /** Marks a page of work billed by the invoice (idempotent). */
   markBilled(psa: PsaProjectRef, periodStart: string, ids: readonly string[]): Promise<void>;
@@ -125,6 +145,8 @@ export interface PsaBillingPort {
   approvedWorkSince(updatedAfter: string): Promise<PolledWork[]>;
   /** Milestones marked completed after `updatedAfter` (ISO), every page. */
   completedMilestonesSince(updatedAfter: string): Promise<CompletedMilestone[]>;
+  /** Records an invoice's payment state on the PSA's invoice (found by its external reference). */
+  recordPaymentStatus(externalId: string, payment: { state: 'partially-paid' | 'paid'; amountDue: Money }): Promise<void>;
   /** Marks the work invoiced and records the ERP's invoice on the project; finds it again if a retry made it already. */
   recordInvoice(projectId: string, invoice: PsaInvoice): Promise<{ id: string }>;
 }

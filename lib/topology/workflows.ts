@@ -1,6 +1,7 @@
 import type { WorkflowDeclaration } from './declarations';
+import { invoicePaymentStatus } from './invoice-payment-status';
 import { opportunityToProject } from './opportunity-to-project';
 import { timeToInvoice } from './time-to-invoice';
 
 /** Every workflow a regional stack runs, in AWS and locally: plain data, no CDK imports. */
-export const WORKFLOWS: readonly WorkflowDeclaration[] = [opportunityToProject, timeToInvoice];
+export const WORKFLOWS: readonly WorkflowDeclaration[] = [opportunityToProject, timeToInvoice, invoicePaymentStatus];

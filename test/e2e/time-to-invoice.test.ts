@@ -156,4 +156,26 @@ describe('time and expenses to invoice on the local stack', () => {
     const all = invoicesOf(customerId).flatMap((i) => (i.item as { items: Line[] }).items.filter((l) => l.item.id === '103').map((l) => [String(i.externalId).slice(-10), l.amount, l.description]));
     expect(all).toEqual([['2027-01-01', 25000, 'Design signed off']]);
   });
+
+  it('carries payments on the invoice back to Kantata and to the CRM account, partial then in full, once each', async () => {
+    const november = invoicesOf(customerId).find((i) => String(i.externalId).endsWith(':2026-11-01'))!;
+    const kantataInvoice = () => env.kantata.objects('invoices').find((i) => i.user_invoice_number === november.tranId)!;
+    const pay = async (amount: number) => {
+      await fetch(`${env.netsuite.us.url}/__sandbox/payments`, { method: 'POST', body: JSON.stringify({ invoice: november.id, amount }) });
+      await env.stack.scheduler.fire('NetSuitePaymentPollSchedule-netsuite-us');
+      await env.settled();
+    };
+
+    await pay(1000);
+    expect(kantataInvoice()).toMatchObject({ payment_status: 'partially paid', balance_in_cents: 224725 });
+    await pay(2247.25);
+    await env.stack.scheduler.fire('NetSuitePaymentPollSchedule-netsuite-us');
+    await env.settled();
+
+    expect(kantataInvoice()).toMatchObject({ payment_status: 'paid', balance_in_cents: 0 });
+    const company = env.hubspot.objects('companies').find((c) => c.properties.name === 'Umbrella')!;
+    expect(company.properties).toMatchObject({ ps_billing_status: 'paid', ps_last_invoice_number: november.tranId });
+    const paymentWrites = env.kantata.requests.filter((r) => r.method === 'PUT' && r.path === `/api/v1/invoices/${String(kantataInvoice().id)}.json`);
+    expect(paymentWrites).toHaveLength(2);
+  });
 });

@@ -56,11 +56,13 @@ describe('opportunity-to-project resources', () => {
     const relayRules = all.filter(([, r]) => r.Type === 'AWS::Events::Rule' && JSON.stringify(r.Properties.EventBusName ?? '').includes('Relay'));
     const schedules = all.filter(([, r]) => r.Type === 'AWS::Scheduler::Schedule');
     // The example relays one Salesforce org into eu-west-1 (a relay rule and a reconciliation schedule there);
-    // each region bills at month end and polls the Kantata instance serving it.
+    // each region bills at month end and polls the Kantata instance and the NetSuite account serving it.
     expect(relayRules.length).toBe(1);
     expect(schedules.map(([, r]) => JSON.parse((r.Properties.Target as { Input: string }).Input) as Record<string, string>).sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b)))).toEqual([
       { instance: 'kantata-global', reason: 'schedule' },
       { instance: 'kantata-global', reason: 'schedule' },
+      { instance: 'netsuite-eu', reason: 'schedule' },
+      { instance: 'netsuite-us', reason: 'schedule' },
       { instance: 'salesforce-main', reason: 'schedule' },
       { reason: 'schedule' },
       { reason: 'schedule' },

@@ -63,7 +63,7 @@ async function world(entries: number) {
         return { id: '2001', invoiceNumber: 'INV000001', subtotal: { amountMinor: total, currency: 'USD' }, tax: { amountMinor: 0, currency: 'USD' }, total: { amountMinor: total, currency: 'USD' } };
       },
     }),
-    psaBillingFor: () => ({ approvedWorkSince: async () => [], completedMilestonesSince: async () => [], recordInvoice: async (_p, invoice) => (recorded.push(invoice), { id: 'k1' }) }),
+    psaBillingFor: () => ({ approvedWorkSince: async () => [], completedMilestonesSince: async () => [], recordPaymentStatus: async () => undefined, recordInvoice: async (_p, invoice) => (recorded.push(invoice), { id: 'k1' }) }),
     publish: async (e) => void published.push(e),
     recordException: async (e) => void exceptions.push(e),
     now: () => new Date('2026-12-01T07:00:00Z'),

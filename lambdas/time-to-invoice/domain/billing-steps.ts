@@ -1,6 +1,6 @@
-import { CURRENCY_EXPONENTS, type DeploymentConfig, type InvoicePostedEvent, type Money, majorUnits, routeFlow } from '../../../canonical';
+import { CURRENCY_EXPONENTS, type DeploymentConfig, type InvoicePostedEvent, type Money, type PaymentReceivedEvent, majorUnits, routeFlow } from '../../../canonical';
 import { deterministicUuid } from '../../shared/deterministic-id';
-import type { BillingLedger, CrmBillingPort, InvoicingPort, PsaBillingPort, PsaProjectRef } from '../ports';
+import type { BillingLedger, CrmBillingPort, ErpInvoiceStatus, InvoicingPort, PsaBillingPort, PsaProjectRef } from '../ports';
 import { type DraftLine, draftInvoice } from './billing-engine';
 
 /**
@@ -84,12 +84,18 @@ export async function postPeriodInvoice(input: BillingRunInput, deps: { ledger: 
     lines: invoice.draft.lines.map((l) => ({ itemId: items[l.kind], description: l.description, ...(l.quantity ? { quantity: l.quantity } : {}), ...(l.unitPrice ? { rate: l.unitPrice } : {}), amount: l.amount })),
   });
   await deps.ledger.recordPosted(input.psa, input.periodStart, { ...posted, postingDate: input.periodEnd });
+  await deps.ledger.recordInvoiceKey(invoiceGlobalId(invoiceExternalId(contract.terms.contractId, input.periodStart)), input.psa, input.periodStart);
   return { invoiceNumber: posted.invoiceNumber, total: posted.total, tax: posted.tax };
 }
 
 /** The invoice's external id: one per contract and period, so no retry or re-run can post a second. */
 export function invoiceExternalId(contractId: string, periodStart: string): string {
   return `${contractId}:${periodStart}`;
+}
+
+/** An invoice's global id, derived from its external id: the same in every step, poll and replay. */
+export function invoiceGlobalId(externalId: string): string {
+  return deterministicUuid('invoice', externalId);
 }
 
 /** Marks one page of the invoice's work billed in the ledger (a Map state iteration). */
@@ -130,7 +136,7 @@ export async function recordInvoiceInPsa(input: BillingRunInput, deps: { ledger:
     correlationId: input.correlationId,
     legalEntityId: contract.legalEntityId,
     payload: {
-      invoiceGlobalId: deterministicUuid('invoice', externalId),
+      invoiceGlobalId: invoiceGlobalId(externalId),
       invoice: { instance: contract.erp.instance, id: invoice.posted.id },
       invoiceNumber: invoice.posted.invoiceNumber,
       contractGlobalId: contract.terms.contractId,
@@ -165,4 +171,52 @@ export async function reportInvoiceToCrm(event: InvoicePostedEvent, deps: { ledg
     lastInvoiceTotal: `${majorUnits(total).toFixed(CURRENCY_EXPONENTS[total.currency])} ${total.currency}`,
   });
   return { accountId: contract.crm.accountId };
+}
+
+/** Our invoices' external ids: `<contract id>:<period start>`. Invoices others made in the ERP are not ours to report. */
+const OUR_INVOICE = /^[^:]+:\d{4}-\d{2}-\d{2}$/;
+
+/**
+ * The payment events of polled ERP invoices: one per invoice of ours with a payment, its id fixed by
+ * the amount still due, so a re-poll of the same state is the same event and a new payment a new one.
+ */
+export function paymentEvents(erpInstance: string, invoices: readonly ErpInvoiceStatus[], correlationId: string): PaymentReceivedEvent[] {
+  return invoices
+    .filter((i) => i.externalId !== undefined && OUR_INVOICE.test(i.externalId) && i.amountPaid.amountMinor > 0)
+    .map((i) => ({
+      id: deterministicUuid('payment.received', `${erpInstance}:${i.id}:${i.amountDue.amountMinor}`),
+      type: 'payment.received' as const,
+      schemaVersion: 1 as const,
+      source: { vendor: 'netsuite' as const, instance: erpInstance },
+      occurredAt: i.lastModified,
+      correlationId,
+      payload: {
+        invoiceGlobalId: invoiceGlobalId(i.externalId!),
+        invoice: { instance: erpInstance, id: i.id },
+        amountPaid: i.amountPaid,
+        amountDue: i.amountDue,
+        paidOn: i.lastModified.slice(0, 10),
+        state: i.amountDue.amountMinor === 0 ? ('paid' as const) : ('partially-paid' as const),
+      },
+    }));
+}
+
+/** Records a payment on the PSA's invoice and the billing health on the CRM account. */
+export async function recordPayment(event: PaymentReceivedEvent, deps: { ledger: BillingLedger; psaBillingFor: (psaInstance: string) => PsaBillingPort; crmBillingFor: (crmInstance: string) => CrmBillingPort }): Promise<{ state: string } | { skipped: string }> {
+  const key = await deps.ledger.invoiceByGlobalId(event.payload.invoiceGlobalId);
+  if (!key) return { skipped: `invoice ${event.payload.invoice.id} was not posted by a billing run of this region` };
+  const contract = (await deps.ledger.contractOf(key.psa))!;
+  const invoice = (await deps.ledger.invoiceOf(key.psa, key.periodStart))!;
+  const externalId = invoiceExternalId(contract.terms.contractId, key.periodStart);
+  await deps.psaBillingFor(key.psa.instance).recordPaymentStatus(externalId, { state: event.payload.state, amountDue: event.payload.amountDue });
+  if (contract.crm.accountId && invoice.posted) {
+    const total = invoice.posted.total;
+    await deps.crmBillingFor(contract.crm.instance).writeBillingHealth(contract.crm.accountId, {
+      status: event.payload.state === 'paid' ? 'paid' : 'invoiced',
+      lastInvoiceNumber: invoice.posted.invoiceNumber,
+      lastInvoiceDate: invoice.posted.postingDate,
+      lastInvoiceTotal: `${majorUnits(total).toFixed(CURRENCY_EXPONENTS[total.currency])} ${total.currency}`,
+    });
+  }
+  return { state: event.payload.state };
 }

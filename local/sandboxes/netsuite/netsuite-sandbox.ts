@@ -99,7 +99,19 @@ export async function startNetSuiteSandbox(options: NetSuiteSandboxOptions): Pro
     const lines = (body.item as { items: { amount: number }[] }).items;
     const subtotal = Math.round(lines.reduce((sum, l) => sum + l.amount, 0) * 100) / 100;
     const taxTotal = Math.round(subtotal * (options.taxRatePercent ?? 0)) / 100;
-    return { ...body, tranId: existing?.tranId ?? `INV${String(nextInvoiceNumber++).padStart(6, '0')}`, subtotal, taxTotal, total: Math.round((subtotal + taxTotal) * 100) / 100, status: { id: 'A', refName: 'Open' } };
+    const total = Math.round((subtotal + taxTotal) * 100) / 100;
+    const amountPaid = Number(existing?.amountPaid ?? 0);
+    return {
+      ...body,
+      tranId: existing?.tranId ?? `INV${String(nextInvoiceNumber++).padStart(6, '0')}`,
+      subtotal,
+      taxTotal,
+      total,
+      amountPaid,
+      amountRemaining: Math.round((total - amountPaid) * 100) / 100,
+      status: { id: 'A', refName: 'Open' },
+      lastModifiedDate: new Date().toISOString(),
+    };
   };
   const location = (type: string, id: string) => ({ status: 204, headers: { location: `${url}/services/rest/record/v1/${type}/${id}` } });
 
@@ -112,7 +124,7 @@ export async function startNetSuiteSandbox(options: NetSuiteSandboxOptions): Pro
       response: () => failure(429, 'CONCURRENCY_LIMIT_EXCEEDED', 'Concurrent request limit exceeded. Request blocked.', 'Too Many Requests'),
     },
     authenticate: (request) => {
-      if (request.path === '/services/rest/auth/oauth2/v1/token') return undefined;
+      if (request.path === '/services/rest/auth/oauth2/v1/token' || request.path.startsWith('/__sandbox/')) return undefined;
       const header = String(request.headers.authorization ?? '');
       if (header.startsWith('Bearer ')) {
         const expires = tokens.get(header.slice(7));
@@ -135,6 +147,20 @@ export async function startNetSuiteSandbox(options: NetSuiteSandboxOptions): Pro
           const ttl = options.oauth2.tokenTtlSeconds ?? 3600;
           tokens.set(token, Date.now() + ttl * 1000);
           return { status: 200, json: { access_token: token, token_type: 'bearer', expires_in: ttl } };
+        },
+      },
+      {
+        // The back office: a customer's payment applied to an invoice, as accounts receivable records it.
+        method: 'POST',
+        pattern: '/__sandbox/payments',
+        handle: (request: SandboxRequest): SandboxResponse => {
+          const body = readJson<{ invoice?: string; amount?: number }>(request);
+          const invoice = body.ok ? store.invoice.get(String(body.value.invoice)) : undefined;
+          if (!invoice || !body.ok || typeof body.value.amount !== 'number' || body.value.amount <= 0) return { status: 400, json: { error: 'an existing invoice and a positive amount expected' } };
+          const paid = Math.min(Number(invoice.total), Math.round((Number(invoice.amountPaid ?? 0) + body.value.amount) * 100) / 100);
+          const remaining = Math.round((Number(invoice.total) - paid) * 100) / 100;
+          Object.assign(invoice, { amountPaid: paid, amountRemaining: remaining, status: remaining === 0 ? { id: 'B', refName: 'Paid In Full' } : { id: 'A', refName: 'Open' }, lastModifiedDate: new Date().toISOString() });
+          return { status: 200, json: invoice };
         },
       },
       ...(Object.keys(TYPES) as (keyof typeof TYPES)[]).flatMap((type) => [
@@ -195,7 +221,11 @@ export async function startNetSuiteSandbox(options: NetSuiteSandboxOptions): Pro
           method: 'GET',
           pattern: `/services/rest/record/v1/${type}`,
           handle: (request: SandboxRequest): SandboxResponse => {
-            const all = [...store[type].values()];
+            // `q=lastModifiedDate ON_OR_AFTER "<ISO time>"`: the record query the payment poll sends (ISO times here).
+            const q = request.query.get('q');
+            const since = q === null ? undefined : /^lastModifiedDate ON_OR_AFTER "([^"]+)"$/.exec(q)?.[1];
+            if (q !== null && (since === undefined || Number.isNaN(Date.parse(since)))) return failure(400, 'INVALID_PARAMETER', `Invalid query: ${q}`);
+            const all = [...store[type].values()].filter((r) => since === undefined || Date.parse(String(r.lastModifiedDate ?? '')) >= Date.parse(since));
             const limit = Number(request.query.get('limit') ?? 1000);
             const offset = Number(request.query.get('offset') ?? 0);
             const page = all.slice(offset, offset + limit);

@@ -86,4 +86,23 @@ describe('NetSuiteErp against the NetSuite sandbox', () => {
     expect(netsuite.records('invoice')).toHaveLength(1);
     await expect(adapter.postInvoice({ ...invoice, externalId: 'c-1:2026-12', lines: [{ ...invoice.lines[0]!, itemId: '999' }] })).rejects.toMatchObject({ name: 'VendorRejected', code: 'USER_ERROR' });
   });
+
+  it('lists invoices changed since a time with what is paid and due, following the record query', async () => {
+    netsuite = await startNetSuiteSandbox({ accountId: '123_SB1', tba });
+    const adapter = erp({ auth: 'tba', accountId: '123_SB1', ...tba });
+    const { id: customerId } = await adapter.upsertCustomer(customer);
+    const line = { itemId: '101', description: 'Consultant', amount: { amountMinor: 50000, currency: 'USD' as const } };
+    const old = await adapter.postInvoice({ externalId: 'c-1:2026-10-01', customerId, currency: 'USD', tranDate: '2026-10-31', lines: [line] });
+    await new Promise((r) => setTimeout(r, 5));
+    const since = new Date().toISOString();
+    await new Promise((r) => setTimeout(r, 5));
+    const paid = await adapter.postInvoice({ externalId: 'c-1:2026-11-01', customerId, currency: 'USD', tranDate: '2026-11-30', lines: [line] });
+    await fetch(`${netsuite.url}/__sandbox/payments`, { method: 'POST', body: JSON.stringify({ invoice: paid.id, amount: 125.5 }) });
+
+    const changed = await adapter.invoicesChangedSince(since);
+
+    expect(changed.map((i) => i.id)).toEqual([paid.id]);
+    expect(changed[0]).toMatchObject({ externalId: 'c-1:2026-11-01', invoiceNumber: paid.invoiceNumber, amountPaid: { amountMinor: 12550, currency: 'USD' }, amountDue: { amountMinor: 37450, currency: 'USD' } });
+    expect(old.id).not.toBe(paid.id);
+  });
 });

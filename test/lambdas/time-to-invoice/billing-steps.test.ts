@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { InvoicePostedEvent } from '../../../canonical';
-import { BILLED_IDS_PAGE_SIZE, draftPeriodInvoice, markPageBilled, postPeriodInvoice, recordInvoiceInPsa, reportInvoiceToCrm } from '../../../lambdas/time-to-invoice/domain/billing-steps';
+import { BILLED_IDS_PAGE_SIZE, draftPeriodInvoice, invoiceGlobalId, markPageBilled, paymentEvents, postPeriodInvoice, recordInvoiceInPsa, recordPayment, reportInvoiceToCrm } from '../../../lambdas/time-to-invoice/domain/billing-steps';
 import { DynamoDbBillingLedger } from '../../../lambdas/time-to-invoice/dynamodb-billing-ledger';
 import type { BillingHealth, ContractRecord, ErpInvoiceDraft, InvoicingPort, PsaBillingPort, PsaInvoice } from '../../../lambdas/time-to-invoice/ports';
 import { TABLE_KEYS } from '../../../lib/topology/tables';
@@ -38,7 +38,7 @@ function setup(legalEntityId = 'acme-us') {
     },
   };
   const recorded: PsaInvoice[] = [];
-  const psaPort: PsaBillingPort = { approvedWorkSince: async () => [], completedMilestonesSince: async () => [], recordInvoice: async (_p, invoice) => (recorded.push(invoice), { id: 'k-1' }) };
+  const psaPort: PsaBillingPort = { approvedWorkSince: async () => [], completedMilestonesSince: async () => [], recordPaymentStatus: async () => undefined, recordInvoice: async (_p, invoice) => (recorded.push(invoice), { id: 'k-1' }) };
   const published: InvoicePostedEvent[] = [];
   const input = { psa, periodStart: '2026-11-01', periodEnd: '2026-11-30', execution: `x-${psa.projectId}`, correlationId: 'c-1' };
   const items = () => ({ time: '101', expense: '102', milestone: '103', retainer: '103' });
@@ -115,5 +115,40 @@ describe('the billing steps', () => {
     expect(result).toEqual({ accountId: '001A' });
     expect(written).toEqual([['salesforce-main', '001A', { status: 'invoiced', lastInvoiceNumber: 'INV000042', lastInvoiceDate: '2026-11-30', lastInvoiceTotal: '225.00 USD' }]]);
     await expect(reportInvoiceToCrm({ ...s.published[0]!, payload: { ...s.published[0]!.payload, contractGlobalId: 'unknown' } }, { ledger: s.ledger, crmBillingFor: () => ({ writeBillingHealth: async () => undefined }) })).rejects.toMatchObject({ name: 'ContractUnknown' });
+  });
+
+  it('turn payments on our invoices into one event per state, and record them on the PSA invoice and the CRM account', async () => {
+    const usd = (amountMinor: number) => ({ amountMinor, currency: 'USD' as const });
+    const status = (id: string, externalId: string | undefined, paid: number, due: number) => ({ id, ...(externalId ? { externalId } : {}), invoiceNumber: `INV${id}`, total: usd(paid + due), amountPaid: usd(paid), amountDue: usd(due), lastModified: '2026-12-05T10:00:00Z' });
+
+    const events = paymentEvents('netsuite-us', [status('1', 'g-1:2026-11-01', 10000, 5000), status('2', 'g-1:2026-10-01', 15000, 0), status('3', 'g-1:2026-09-01', 0, 15000), status('4', 'MANUAL-77', 500, 0), status('5', undefined, 500, 0)], 'c-1');
+    const again = paymentEvents('netsuite-us', [status('1', 'g-1:2026-11-01', 10000, 5000)], 'c-2');
+
+    expect(events.map((e) => [e.payload.invoice.id, e.payload.state, e.payload.invoiceGlobalId])).toEqual([
+      ['1', 'partially-paid', invoiceGlobalId('g-1:2026-11-01')],
+      ['2', 'paid', invoiceGlobalId('g-1:2026-10-01')],
+    ]);
+    expect(again[0]!.id).toBe(events[0]!.id);
+
+    const s = setup();
+    await s.ledger.recordContract(s.contract);
+    await s.ledger.recordWork(s.psa, { kind: 'time', item: { id: 't1', workDate: '2026-11-10', role: 'Consultant', hours: '1', billable: true } }, '2026-11-12T00:00:00Z');
+    await draftPeriodInvoice(s.input, { ledger: s.ledger, config });
+    await postPeriodInvoice(s.input, { ledger: s.ledger, erp: s.erp, itemsFor: s.items });
+    const external = `g-${s.psa.projectId}:2026-11-01`;
+    const psaWrites: [string, string][] = [];
+    const crmWrites: string[] = [];
+    const [paidInFull] = paymentEvents('netsuite-us', [status('2001', external, 15000, 0)], 'c-3');
+
+    const recorded = await recordPayment(paidInFull!, {
+      ledger: s.ledger,
+      psaBillingFor: () => ({ ...s.psaPort, recordPaymentStatus: async (id, p) => void psaWrites.push([id, p.state]) }),
+      crmBillingFor: () => ({ writeBillingHealth: async (_account, health) => void crmWrites.push(health.status) }),
+    });
+    const foreign = await recordPayment({ ...paidInFull!, payload: { ...paidInFull!.payload, invoiceGlobalId: invoiceGlobalId('other:2026-11-01') } }, { ledger: s.ledger, psaBillingFor: () => s.psaPort, crmBillingFor: () => ({ writeBillingHealth: async () => undefined }) });
+
+    expect(recorded).toEqual({ state: 'paid' });
+    expect([psaWrites, crmWrites]).toEqual([[[external, 'paid']], ['paid']]);
+    expect(foreign).toMatchObject({ skipped: expect.stringContaining('not posted by a billing run') });
   });
 });

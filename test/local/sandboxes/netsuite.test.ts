@@ -82,6 +82,20 @@ describe('NetSuite sandbox', () => {
     expect(await badItem.json()).toMatchObject({ 'o:errorDetails': [{ 'o:errorCode': 'USER_ERROR', detail: expect.stringContaining('999') }] });
   });
 
+  it('lists records changed since a time with the record query, and refuses a query it cannot read with 400', async () => {
+    sandbox = await startNetSuiteSandbox({ accountId: '123_SB1', tba });
+    const customer = (await call('PUT', '/services/rest/record/v1/customer/eid:G-4', { companyName: 'Globex' })).headers.get('location')!.split('/').pop();
+    await call('PUT', '/services/rest/record/v1/invoice/eid:c-1', { entity: { id: customer }, item: { items: [{ item: { id: '101' }, amount: 100 }] } });
+    const since = new Date(Date.now() + 1000).toISOString();
+
+    const none = (await (await call('GET', `/services/rest/record/v1/invoice?q=${encodeURIComponent(`lastModifiedDate ON_OR_AFTER "${since}"`)}`)).json()) as { items: unknown[]; totalResults: number };
+    const all = (await (await call('GET', `/services/rest/record/v1/invoice?q=${encodeURIComponent('lastModifiedDate ON_OR_AFTER "2020-01-01T00:00:00Z"')}`)).json()) as { items: { id: string }[] };
+    const bad = await call('GET', `/services/rest/record/v1/invoice?q=${encodeURIComponent('lastModifiedDate SOMETIME')}`);
+
+    expect([none.items, none.totalResults, all.items.length]).toEqual([[], 0, 1]);
+    expect(bad.status).toBe(400);
+  });
+
   it('answers 404 with the error document for an unknown id', async () => {
     sandbox = await startNetSuiteSandbox({ accountId: '123_SB1', tba });
 
