@@ -50,8 +50,8 @@ export interface LocalEnvironment {
   readonly salesforce: SalesforceSandbox;
   readonly kantata: KantataSandbox;
   readonly netsuite: { readonly us: NetSuiteSandbox; readonly ca: NetSuiteSandbox };
-  /** Waits until webhooks, queues, bus deliveries and executions have all finished. */
-  settled(): Promise<void>;
+  /** Waits until webhooks, queues, bus deliveries and executions have all finished. @default 5 minutes at most */
+  settled(timeoutMs?: number): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -135,11 +135,11 @@ export async function startLocalEnvironment(options: LocalEnvironmentOptions = {
     salesforce,
     kantata,
     netsuite: { us, ca },
-    async settled() {
+    async settled(timeoutMs?: number) {
       for (let pass = 0; pass < 3; pass++) {
         await hubspot.settled();
         await salesforce.settled();
-        await stack.settled();
+        await stack.settled(timeoutMs);
       }
     },
     async stop() {

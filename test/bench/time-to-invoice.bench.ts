@@ -66,14 +66,14 @@ async function main(): Promise<void> {
 
     let started = Date.now();
     await env.stack.scheduler.fire('KantataPollSchedule-kantata-global');
-    await env.settled();
+    await env.settled(3_600_000);
     const pollMs = Date.now() - started;
     console.log(`  poll, publish and record in the ledger: ${(pollMs / 1000).toFixed(1)} s = ${Math.round(entries / (pollMs / 1000)).toLocaleString('en-US')} entries/s`);
 
     const before = { netsuite: env.netsuite.us.requests.length, kantata: env.kantata.requests.length };
     started = Date.now();
     await new SQSClient({ endpoint: env.stack.endpoints.sqs, region, credentials }).send(new SendMessageCommand({ QueueUrl: env.stack.queueUrls.get('BillingRunRequests')!, MessageBody: JSON.stringify({ reason: 'bench', period: '2026-11' }) }));
-    await env.settled();
+    await env.settled(3_600_000);
     const runMs = Date.now() - started;
     const executions = env.stack.stepFunctions.executions.filter((e) => e.name.endsWith('-2026-11-r1'));
     const invoices = env.netsuite.us.records('invoice').length;
