@@ -1,11 +1,11 @@
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import { PutEventsCommand } from '@aws-sdk/client-eventbridge';
-import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import type { Context, SQSEvent, SQSRecord } from 'aws-lambda';
 import { z } from 'zod';
 import { type CanonicalEvent, type ExpenseApprovedEvent, type MilestoneCompletedEvent, type TimeApprovedEvent, parseCanonicalEvent } from '../../canonical';
 import { adapters } from '../shared/adapters';
 import { documents } from '../shared/clients/dynamodb';
+import { PollCheckpointStore } from '../shared/poll-checkpoint-store';
 import { events } from '../shared/clients/eventbridge';
 import { deterministicUuid } from '../shared/deterministic-id';
 import { deploymentConfig, logger, metrics, requiredEnvironment } from '../shared/runtime';
@@ -63,9 +63,9 @@ async function poll(record: SQSRecord): Promise<void> {
   const correlationId = `poll-${instance}-${record.messageId}`;
   logger.appendKeys({ correlationId });
   const table = requiredEnvironment('IDEMPOTENCY_TABLE_NAME');
-  const key = { id: `checkpoint#kantata-approved-work#${instance}` };
-  const { Item } = await documents().send(new GetCommand({ TableName: table, Key: key, ConsistentRead: true }));
-  const checkpoint: PollCheckpoint = typeof Item?.checkpoint === 'string' ? (JSON.parse(Item.checkpoint) as PollCheckpoint) : { updatedAfter: new Date(Date.now() - FIRST_POLL_LOOKBACK_MS).toISOString(), recent: [] };
+  const store = new PollCheckpointStore(documents(), table);
+  const checkpointId = `checkpoint#kantata-approved-work#${instance}`;
+  const checkpoint: PollCheckpoint = await store.load(checkpointId, () => ({ updatedAfter: new Date(Date.now() - FIRST_POLL_LOOKBACK_MS).toISOString(), recent: [] }));
   const psa = adapters(deploymentConfig(), vendorSecret, { audit: { record: async () => undefined }, execution: correlationId, correlationId }).psaBillingFor(instance);
   const from = pollFrom(checkpoint, OVERLAP_MS);
   const polled = await psa.approvedWorkSince(from);
@@ -86,7 +86,7 @@ async function poll(record: SQSRecord): Promise<void> {
     // Nothing is lost: the checkpoint stays put unless every event is on the bus; the next poll repeats the window.
     if (result.FailedEntryCount) throw new Error(`EventBridge refused ${result.FailedEntryCount} approved-work events; the checkpoint was not advanced`);
   }
-  await documents().send(new PutCommand({ TableName: table, Item: { ...key, checkpoint: JSON.stringify(next) } }));
+  await store.save(checkpointId, next);
   metrics.addMetric('ApprovedWork-published', 'Count', toPublish.length);
   logger.info('Kantata approved work polled', { instance, read: polled.length, published: toPublish.length, checkpoint: next.updatedAfter });
 }

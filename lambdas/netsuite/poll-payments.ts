@@ -1,12 +1,12 @@
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import { PutEventsCommand } from '@aws-sdk/client-eventbridge';
-import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import type { Context, SQSEvent, SQSRecord } from 'aws-lambda';
 import { z } from 'zod';
 import { parseCanonicalEvent } from '../../canonical';
 import { newRecords, type PollCheckpoint, pollFrom } from '../kantata/poll-window';
 import { adapters } from '../shared/adapters';
 import { documents } from '../shared/clients/dynamodb';
+import { PollCheckpointStore } from '../shared/poll-checkpoint-store';
 import { events } from '../shared/clients/eventbridge';
 import { deploymentConfig, logger, metrics, requiredEnvironment } from '../shared/runtime';
 import { vendorSecret } from '../shared/secrets';
@@ -22,9 +22,9 @@ async function poll(record: SQSRecord): Promise<void> {
   const correlationId = `payments-${instance}-${record.messageId}`;
   logger.appendKeys({ correlationId });
   const table = requiredEnvironment('IDEMPOTENCY_TABLE_NAME');
-  const key = { id: `checkpoint#netsuite-payments#${instance}` };
-  const { Item } = await documents().send(new GetCommand({ TableName: table, Key: key, ConsistentRead: true }));
-  const checkpoint: PollCheckpoint = typeof Item?.checkpoint === 'string' ? (JSON.parse(Item.checkpoint) as PollCheckpoint) : { updatedAfter: new Date(Date.now() - FIRST_POLL_LOOKBACK_MS).toISOString(), recent: [] };
+  const store = new PollCheckpointStore(documents(), table);
+  const checkpointId = `checkpoint#netsuite-payments#${instance}`;
+  const checkpoint: PollCheckpoint = await store.load(checkpointId, () => ({ updatedAfter: new Date(Date.now() - FIRST_POLL_LOOKBACK_MS).toISOString(), recent: [] }));
   const erp = adapters(deploymentConfig(), vendorSecret, { audit: { record: async () => undefined }, execution: correlationId, correlationId }).paymentsFor(instance);
   const invoices = await erp.invoicesChangedSince(pollFrom(checkpoint, OVERLAP_MS));
   const { fresh, next } = newRecords(checkpoint, invoices.map((i) => ({ id: i.id, updated_at: i.lastModified })), OVERLAP_MS);
@@ -37,7 +37,7 @@ async function poll(record: SQSRecord): Promise<void> {
     // The checkpoint stays put unless every event is on the bus; the next poll repeats the window.
     if (result.FailedEntryCount) throw new Error(`EventBridge refused ${result.FailedEntryCount} payment events; the checkpoint was not advanced`);
   }
-  await documents().send(new PutCommand({ TableName: table, Item: { ...key, checkpoint: JSON.stringify(next) } }));
+  await store.save(checkpointId, next);
   metrics.addMetric('Payments-published', 'Count', toPublish.length);
   logger.info('NetSuite invoices polled for payments', { instance, read: invoices.length, published: toPublish.length });
 }
