@@ -6,14 +6,21 @@ import { VendorThrottledError } from './vendor-errors';
  * A per-vendor-instance concurrency limit shared by every Lambda in the region: the instance has
  * `limit` lease slots (items `lease#<instance>#<slot>` in the idempotency table); a call takes a free
  * or expired slot with a conditional put, and gives it back after. Leases expire, so a crashed holder
- * frees its slot. When every slot is held the call is not made: it fails as throttled, and the state
- * machine's backoff retries it later, as it would after a vendor 429, without spending a vendor call.
+ * frees its slot. When every slot is held the caller waits a little for one (slots free in
+ * milliseconds at month-end), then the call is not made: it fails as throttled, and the state machine's
+ * backoff retries it later, as it would after a vendor 429, without spending a vendor call.
  */
 export class ConcurrencyLimit {
   constructor(
     private readonly client: DynamoDBDocumentClient,
     private readonly tableName: string,
     private readonly now: () => number = Date.now,
+    /**
+     * How long a caller waits for a free slot before failing as throttled. Without it, hundreds of
+     * billing executions contending for ten slots all fall into Step Functions backoff at once and the
+     * run crawls; a short wait with jitter keeps the slots busy. @default 5000
+     */
+    private readonly maxWaitMs = 5_000,
   ) {}
 
   /**
@@ -33,6 +40,19 @@ export class ConcurrencyLimit {
   }
 
   private async acquire(instance: string, usable: number, leaseSeconds: number, slots: number): Promise<{ key: string; id: string }> {
+    const started = Date.now();
+    for (let attempt = 0; ; attempt++) {
+      const lease = await this.tryAcquire(instance, usable, leaseSeconds, slots);
+      if (lease) return lease;
+      const waited = Date.now() - started;
+      if (waited >= this.maxWaitMs) break;
+      // Full jitter over a growing step, so waiting callers do not retry in lockstep.
+      await new Promise((r) => setTimeout(r, Math.min(this.maxWaitMs - waited, Math.random() * Math.min(1_000, 50 * 2 ** attempt))));
+    }
+    throw new VendorThrottledError({ vendor: 'local-limit', instance, operation: `acquire one of ${slots} concurrency slots` });
+  }
+
+  private async tryAcquire(instance: string, usable: number, leaseSeconds: number, slots: number): Promise<{ key: string; id: string } | undefined> {
     const id = randomUUID();
     const now = this.now();
     // Non-billing callers use slots 0..usable-1; billing tries the reserved slots (usable..slots-1) first.
@@ -53,7 +73,7 @@ export class ConcurrencyLimit {
         if ((error as { name?: string }).name !== 'ConditionalCheckFailedException') throw error;
       }
     }
-    throw new VendorThrottledError({ vendor: 'local-limit', instance, operation: `acquire one of ${slots} concurrency slots` });
+    return undefined;
   }
 }
 

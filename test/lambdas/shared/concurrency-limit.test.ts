@@ -11,8 +11,8 @@ beforeAll(async () => {
 afterAll(async () => db.close());
 
 describe('ConcurrencyLimit', () => {
-  it('lets at most the configured number of calls run at once, and refuses the rest as throttled', async () => {
-    const limit = new ConcurrencyLimit(db.documents, 'idempotency');
+  it('lets at most the configured number of calls run at once, and refuses the rest as throttled when no slot frees in time', async () => {
+    const limit = new ConcurrencyLimit(db.documents, 'idempotency', Date.now, 0);
     let running = 0;
     let peak = 0;
     const call = async () => {
@@ -40,7 +40,7 @@ describe('ConcurrencyLimit', () => {
 
   it('takes over a slot whose holder crashed once its lease has expired', async () => {
     let now = 1_000_000;
-    const limit = new ConcurrencyLimit(db.documents, 'idempotency', () => now);
+    const limit = new ConcurrencyLimit(db.documents, 'idempotency', () => now, 0);
     let release!: () => void;
     const stuck = limit.run('hubspot', 1, 10, () => new Promise<void>((r) => (release = r)));
     await new Promise((r) => setTimeout(r, 20));
@@ -53,7 +53,7 @@ describe('ConcurrencyLimit', () => {
   });
 
   it('keeps the reserved slots for billing: other flows are refused while billing still gets through', async () => {
-    const limit = new ConcurrencyLimit(db.documents, 'idempotency');
+    const limit = new ConcurrencyLimit(db.documents, 'idempotency', Date.now, 0);
     const releases: (() => void)[] = [];
     const hold = () => new Promise<void>((r) => releases.push(r));
     const other = { flow: 'other' as const, reservedForBilling: 1 };
@@ -64,5 +64,22 @@ describe('ConcurrencyLimit', () => {
     await expect(limit.run('netsuite-eu', 3, 30, async () => 'invoice', { flow: 'billing' })).resolves.toBe('invoice');
     releases.forEach((release) => release());
     await Promise.all(holding);
+  });
+
+  it('waits briefly for a slot to free rather than failing at once, so a burst of callers all get through', async () => {
+    const limit = new ConcurrencyLimit(db.documents, 'idempotency', Date.now, 5_000);
+    let running = 0;
+    let peak = 0;
+    const call = async () => {
+      running += 1;
+      peak = Math.max(peak, running);
+      await new Promise((r) => setTimeout(r, 30));
+      running -= 1;
+    };
+
+    const results = await Promise.allSettled(Array.from({ length: 12 }, () => limit.run('netsuite-burst', 3, 30, call, { flow: 'billing' })));
+
+    expect(results.every((r) => r.status === 'fulfilled')).toBe(true);
+    expect(peak).toBeLessThanOrEqual(3);
   });
 });
