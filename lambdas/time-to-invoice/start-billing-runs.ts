@@ -1,9 +1,9 @@
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
-import { ExecutionAlreadyExists, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import type { Context, SQSEvent, SQSRecord } from 'aws-lambda';
 import { z } from 'zod';
 import { documents } from '../shared/clients/dynamodb';
-import { stepFunctions } from '../shared/clients/step-functions';
+import { sqs } from '../shared/clients/sqs';
+import { sendAll } from '../shared/queue';
 import { logger, requiredEnvironment } from '../shared/runtime';
 import { billingPeriod, billingRunName } from './domain/billing-period';
 import { DynamoDbBillingLedger } from './dynamodb-billing-ledger';
@@ -19,7 +19,12 @@ const BillingRunRequest = z.object({
   revision: z.int().min(1).optional(),
 });
 
-async function startRuns(record: SQSRecord): Promise<void> {
+/**
+ * Fans a month out into one start message per contract. Starting thousands of executions inside one
+ * invocation would race its timeout; the messages are durable, and `StartBillingRun` starts each under
+ * its deterministic name, so a redelivered request or message starts nothing twice.
+ */
+async function fanOut(record: SQSRecord): Promise<void> {
   const request = BillingRunRequest.parse(JSON.parse(record.body));
   const period = billingPeriod(request.period, new Date());
   const ledger = new DynamoDbBillingLedger(documents(), requiredEnvironment('BILLING_LEDGER_TABLE_NAME'));
@@ -27,25 +32,14 @@ async function startRuns(record: SQSRecord): Promise<void> {
   // invoice; and any project with work this month, so work without a contract surfaces as an exception.
   const keyOf = (p: { instance: string; projectId: string }) => `${p.instance}#${p.projectId}`;
   const projects = [...new Map([...(await ledger.contracts()), ...(await ledger.projectsWithWorkIn(period.month))].map((p) => [keyOf(p), p])).values()];
-  let started = 0;
-  for (const psa of projects) {
-    const name = billingRunName(psa, period.month, request.revision ?? 1);
-    try {
-      await stepFunctions().send(
-        new StartExecutionCommand({
-          stateMachineArn: requiredEnvironment('TIME_TO_INVOICE_STATE_MACHINE_ARN'),
-          name,
-          input: JSON.stringify({ psa, periodStart: period.start, periodEnd: period.end, correlationId: `billing-${period.month}-${record.messageId}` }),
-        }),
-      );
-      started += 1;
-    } catch (error) {
-      // One execution per contract and period: a repeated request is a no-op.
-      if (!(error instanceof ExecutionAlreadyExists || (error as { name?: string }).name === 'ExecutionAlreadyExists')) throw error;
-    }
-  }
-  logger.info('Billing runs started', { period: period.month, projects: projects.length, started, reason: request.reason });
+  const correlationId = `billing-${period.month}-${record.messageId}`;
+  await sendAll(
+    sqs(),
+    requiredEnvironment('BILLING_RUN_STARTS_QUEUE_URL'),
+    projects.map((psa) => ({ name: billingRunName(psa, period.month, request.revision ?? 1), input: { psa, periodStart: period.start, periodEnd: period.end, correlationId } })),
+  );
+  logger.info('Billing runs requested', { period: period.month, projects: projects.length, reason: request.reason });
 }
 
-/** Starts one time-to-invoice execution per contract for the period. */
-export const handler = async (event: SQSEvent, context: Context) => processPartialResponse(event, startRuns, processor, { context });
+/** Turns a request to bill a month into one start message per contract. */
+export const handler = async (event: SQSEvent, context: Context) => processPartialResponse(event, fanOut, processor, { context });

@@ -35,9 +35,16 @@ export const timeToInvoice: WorkflowDeclaration = {
     {
       id: 'StartBillingRuns',
       entry: 'lambdas/time-to-invoice/start-billing-runs.ts',
-      description: 'Starts one billing execution per contract with work in the period, under a deterministic name',
+      description: 'Fans a month out into one start message per contract',
       timeoutSeconds: 300,
-      uses: [{ kind: 'table', table: 'billingLedger', access: 'read' }, { kind: 'stateMachine', stateMachine: 'TimeToInvoice' }],
+      uses: [{ kind: 'table', table: 'billingLedger', access: 'read' }, { kind: 'queue', queue: 'BillingRunStarts', access: 'send' }],
+    },
+    {
+      id: 'StartBillingRun',
+      entry: 'lambdas/time-to-invoice/start-billing-run.ts',
+      description: 'Starts one billing execution per contract and period under its deterministic name',
+      timeoutSeconds: 30,
+      uses: [{ kind: 'stateMachine', stateMachine: 'TimeToInvoice' }],
     },
     {
       id: 'DraftInvoice',
@@ -77,6 +84,7 @@ export const timeToInvoice: WorkflowDeclaration = {
     { id: 'ApprovedWorkToLedger', description: 'time.approved, expense.approved and milestone.completed events awaiting the billing ledger', consumer: 'RecordApprovedWork', batchSize: 10 },
     { id: 'InvoiceStatusToCrm', description: 'invoice.posted events awaiting the CRM account', consumer: 'WriteBillingHealthToCrm', batchSize: 10 },
     { id: 'BillingRunRequests', description: 'Requests to bill a month (the month-end schedule, or by hand)', consumer: 'StartBillingRuns', batchSize: 1 },
+    { id: 'BillingRunStarts', description: 'One message per contract and period awaiting its execution', consumer: 'StartBillingRun', batchSize: 10 },
   ],
   routes: [],
   rules: [
