@@ -1,11 +1,10 @@
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import { makeIdempotent } from '@aws-lambda-powertools/idempotency';
-import { PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import type { Context, SQSEvent, SQSRecord } from 'aws-lambda';
 import { hubSpotFor } from '../shared/adapters';
 import { idempotencyConfig, idempotencyStore } from '../shared/idempotency';
-import { events } from '../shared/clients/eventbridge';
-import { deploymentConfig, logger, metrics, requiredEnvironment } from '../shared/runtime';
+import { publishCanonical } from '../shared/canonical-bus';
+import { deploymentConfig, logger, metrics } from '../shared/runtime';
 import { vendorSecret } from '../shared/secrets';
 import { handleDealEvent } from './deal-events';
 
@@ -24,12 +23,7 @@ const handleOnce = makeIdempotent(
         return crm;
       },
       readDeal: (instance, dealId) => hubSpotFor(deploymentConfig(), instance, vendorSecret).readDeal(dealId),
-      publish: async (event) => {
-        const result = await events().send(
-          new PutEventsCommand({ Entries: [{ EventBusName: requiredEnvironment('EVENT_BUS_NAME'), Source: 'ps-sync.hubspot', DetailType: event.type, Detail: JSON.stringify(event) }] }),
-        );
-        if (result.FailedEntryCount) throw new Error(`EventBridge refused the event: ${result.Entries?.[0]?.ErrorCode ?? 'unknown'}`);
-      },
+      publish: (event) => publishCanonical('ps-sync.hubspot', [event]),
       now: () => new Date(),
     }),
   { persistenceStore: idempotencyStore(), config },

@@ -1,6 +1,6 @@
 import type { CrmFieldNames } from '../../canonical';
 import type { CrmPort, CrmWriteBack } from '../opportunity-to-project/ports';
-import type { AuditTrail } from '../shared/audit-trail';
+import { type AuditTrail, auditResult } from '../shared/audit-trail';
 import type { BillingHealth, CrmBillingPort } from '../time-to-invoice/ports';
 import { sendWithOneRefresh } from '../shared/http/credential-refresh';
 import { vendorRequest, type VendorResponse } from '../shared/http/vendor-http';
@@ -71,19 +71,7 @@ export class HubSpotCrm implements CrmPort, CrmBillingPort {
     const call: VendorCall = { vendor: 'hubspot', instance: this.options.instance, operation: 'write back deal' };
     const body = { properties };
     const response = await this.send(call, 'PATCH', `/crm/v3/objects/deals/${encodeURIComponent(opportunityId)}`, body);
-    await this.options.audit?.record({
-      vendor: 'hubspot',
-      instance: this.options.instance,
-      recordType: 'deal',
-      recordKey: opportunityId,
-      operation: 'update',
-      execution: this.options.execution ?? 'none',
-      correlationId: this.options.correlationId ?? 'none',
-      payload: body,
-      result: response.status === 200 ? 'ok' : response.status < 500 && response.status !== 429 ? 'rejected' : 'failed',
-      status: String(response.status),
-      at: new Date(),
-    });
+    await this.audit('deal', opportunityId, body, response);
     if (response.status !== 200) throw this.errorFor(call, response);
   }
 
@@ -92,20 +80,25 @@ export class HubSpotCrm implements CrmPort, CrmBillingPort {
     const body = { properties: { [f.billingStatus]: health.status, [f.lastInvoiceNumber]: health.lastInvoiceNumber, [f.lastInvoiceDate]: health.lastInvoiceDate, [f.lastInvoiceTotal]: health.lastInvoiceTotal } };
     const call: VendorCall = { vendor: 'hubspot', instance: this.options.instance, operation: 'write billing health to company' };
     const response = await this.send(call, 'PATCH', `/crm/v3/objects/companies/${encodeURIComponent(companyId)}`, body);
+    await this.audit('company', companyId, body, response);
+    if (response.status !== 200) throw this.errorFor(call, response);
+  }
+
+  /** Records an update in the audit trail: what, when, which execution, payload hash, result. */
+  private async audit(recordType: string, recordKey: string, payload: unknown, response: VendorResponse): Promise<void> {
     await this.options.audit?.record({
       vendor: 'hubspot',
       instance: this.options.instance,
-      recordType: 'company',
-      recordKey: companyId,
+      recordType,
+      recordKey,
       operation: 'update',
       execution: this.options.execution ?? 'none',
       correlationId: this.options.correlationId ?? 'none',
-      payload: body,
-      result: response.status === 200 ? 'ok' : response.status < 500 && response.status !== 429 ? 'rejected' : 'failed',
+      payload,
+      result: auditResult(response.status, response.status === 200),
       status: String(response.status),
       at: new Date(),
     });
-    if (response.status !== 200) throw this.errorFor(call, response);
   }
 
   private async get<T>(operation: string, path: string): Promise<T> {

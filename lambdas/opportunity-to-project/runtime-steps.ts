@@ -1,5 +1,4 @@
 import { makeIdempotent } from '@aws-lambda-powertools/idempotency';
-import { PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import type { Context } from 'aws-lambda';
 import { regionalConcurrency } from '../../canonical/deployment-config';
 import { adapters } from '../shared/adapters';
@@ -9,7 +8,7 @@ import { DynamoDbCrossReferenceRegistry } from '../shared/cross-reference/dynamo
 import { DurableExceptionRecorder } from '../shared/exceptions';
 import { idempotencyConfig, idempotencyStore } from '../shared/idempotency';
 import { documents } from '../shared/clients/dynamodb';
-import { events } from '../shared/clients/eventbridge';
+import { publishCanonical } from '../shared/canonical-bus';
 import { sqs } from '../shared/clients/sqs';
 import { deploymentConfig, logger, metrics, requiredEnvironment } from '../shared/runtime';
 import { vendorSecret } from '../shared/secrets';
@@ -46,12 +45,7 @@ function dependencies(input: TaskInput): StepDependencies {
     erpFor: ports.erpFor,
     psaFor: ports.psaFor,
     crmFor: ports.crmFor,
-    publish: async (event) => {
-      const result = await events().send(
-        new PutEventsCommand({ Entries: [{ EventBusName: requiredEnvironment('EVENT_BUS_NAME'), Source: 'ps-sync.opportunity-to-project', DetailType: event.type, Detail: JSON.stringify(event) }] }),
-      );
-      if (result.FailedEntryCount) throw new Error(`EventBridge refused project.activated: ${result.Entries?.[0]?.ErrorCode ?? 'unknown'}`);
-    },
+    publish: (event) => publishCanonical('ps-sync.opportunity-to-project', [event]),
     recordContract: (contract) => new DynamoDbBillingLedger(documents(), requiredEnvironment('BILLING_LEDGER_TABLE_NAME')).recordContract(contract),
     recordException: async (exception) => {
       await exceptions().record(exception, new Date());

@@ -1,6 +1,6 @@
 import type { DeploymentConfig, OpportunityWonEvent, ProjectActivatedEvent, Vendor } from '../../canonical';
 import type { CrossReferenceRegistry } from '../shared/cross-reference/registry';
-import type { BusinessException } from '../shared/exceptions';
+import { type BusinessException, failureReason } from '../shared/exceptions';
 import type { ContractRecord } from '../time-to-invoice/ports';
 import { type StepContext, contractRecord, createErpProject, createPsaProject, findOrCreateErpCustomer, projectActivated, writeBackToCrm } from './domain/steps';
 import { type SwitchedOff, type ValidOpportunity, validateOpportunity } from './domain/validate-opportunity';
@@ -125,18 +125,10 @@ function exceptionKey(input: TaskInput): Pick<BusinessException, 'workflow' | 'e
 export function exceptionFor(input: TaskInput): BusinessException {
   const { event } = input.state;
   const failure = input.state.failure ?? { Error: 'Unknown' };
-  let reason = failure.Cause ?? failure.Error;
-  // In AWS, a Lambda failure's Cause is the runtime's JSON error document.
-  try {
-    const parsed = JSON.parse(reason) as { errorMessage?: string };
-    if (typeof parsed.errorMessage === 'string') reason = parsed.errorMessage;
-  } catch {
-    // a plain message
-  }
   const validation = input.state.validation;
   return {
     ...exceptionKey(input),
-    reason: `${failure.Error}: ${reason}`,
+    reason: failureReason(failure),
     remediation: REMEDIATION[failure.Error] ?? 'See the execution history for the failed step; increase the sync revision to run again once fixed.',
     correlationId: event.correlationId,
     source: event.source,

@@ -1,13 +1,12 @@
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import { makeIdempotent } from '@aws-lambda-powertools/idempotency';
-import { PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import type { Context, SQSEvent, SQSRecord } from 'aws-lambda';
 import { deterministicUuid } from '../shared/deterministic-id';
 import { salesforceFor } from '../shared/adapters';
 import { lastWriteAt } from '../shared/audit-trail';
 import { documents } from '../shared/clients/dynamodb';
-import { events } from '../shared/clients/eventbridge';
+import { publishCanonical } from '../shared/canonical-bus';
 import { sqs } from '../shared/clients/sqs';
 import { DynamoDbCrossReferenceRegistry } from '../shared/cross-reference/dynamodb-registry';
 import { idempotencyConfig, idempotencyStore } from '../shared/idempotency';
@@ -41,12 +40,7 @@ const judgeOnce = makeIdempotent(
       settings,
       clientId: cfg.name,
       readOpportunity: (id) => crm.readOpportunity(id),
-      publish: async (event) => {
-        const result = await events().send(
-          new PutEventsCommand({ Entries: [{ EventBusName: requiredEnvironment('EVENT_BUS_NAME'), Source: 'ps-sync.salesforce', DetailType: event.type, Detail: JSON.stringify(event) }] }),
-        );
-        if (result.FailedEntryCount) throw new Error(`EventBridge refused the event: ${result.Entries?.[0]?.ErrorCode ?? 'unknown'}`);
-      },
+      publish: (event) => publishCanonical('ps-sync.salesforce', [event]),
       recordCommit: (opportunityId, commitNumber) => {
         const globalId = deterministicUuid('project', `salesforce:${work.instance}:${opportunityId}`);
         return registry.recordVersion({ globalId, source, version: commitNumber });

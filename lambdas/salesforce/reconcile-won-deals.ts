@@ -1,12 +1,11 @@
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
-import { PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import type { Context, SQSEvent, SQSRecord } from 'aws-lambda';
 import { z } from 'zod';
-import { type OpportunityWonEvent, parseCanonicalEvent } from '../../canonical';
+import { parseCanonicalEvent } from '../../canonical';
 import { salesforceFor } from '../shared/adapters';
 import { documents } from '../shared/clients/dynamodb';
-import { events } from '../shared/clients/eventbridge';
+import { publishCanonical } from '../shared/canonical-bus';
 import { DynamoDbCrossReferenceRegistry } from '../shared/cross-reference/dynamodb-registry';
 import { deterministicUuid } from '../shared/deterministic-id';
 import { deploymentConfig, logger, metrics, requiredEnvironment } from '../shared/runtime';
@@ -41,11 +40,7 @@ async function reconcile(record: SQSRecord): Promise<void> {
     republish: async (dealId) => {
       const snapshot = await crm.readOpportunity(dealId);
       if (!settings.wonStages.includes(String(snapshot.opportunity.StageName ?? ''))) return 'not-won';
-      const event = parseCanonicalEvent(opportunityWonEvent(request.instance, snapshot, settings.fields, correlationId, new Date())) as OpportunityWonEvent;
-      const result = await events().send(
-        new PutEventsCommand({ Entries: [{ EventBusName: requiredEnvironment('EVENT_BUS_NAME'), Source: 'ps-sync.reconciliation', DetailType: event.type, Detail: JSON.stringify(event) }] }),
-      );
-      if (result.FailedEntryCount) throw new Error(`EventBridge refused the event: ${result.Entries?.[0]?.ErrorCode ?? 'unknown'}`);
+      await publishCanonical('ps-sync.reconciliation', [parseCanonicalEvent(opportunityWonEvent(request.instance, snapshot, settings.fields, correlationId, new Date()))]);
       return 'published';
     },
     now: () => new Date(),

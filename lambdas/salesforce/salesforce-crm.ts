@@ -1,5 +1,5 @@
 import type { CrmFieldNames } from '../../canonical';
-import type { AuditTrail } from '../shared/audit-trail';
+import { type AuditTrail, auditResult } from '../shared/audit-trail';
 import type { BillingHealth, CrmBillingPort } from '../time-to-invoice/ports';
 import type { CrmPort, CrmWriteBack } from '../opportunity-to-project/ports';
 import { sendWithOneRefresh } from '../shared/http/credential-refresh';
@@ -39,6 +39,12 @@ export interface CollectionResult {
   readonly errorCode?: string;
 }
 
+/**
+ * The org's API usage as the last response of any adapter in this container reported it, per org URL.
+ * Adapters are made per step and per relayed record; the allocation is the org's, so it outlives them.
+ */
+const lastAllocation = new Map<string, ApiAllocation>();
+
 /** Error codes a retry can cure; every other code is the data's fault. */
 const RETRYABLE = new Set(['UNABLE_TO_LOCK_ROW', 'ENTITY_IS_LOCKED', 'SERVER_UNAVAILABLE']);
 
@@ -48,7 +54,6 @@ const RETRYABLE = new Set(['UNABLE_TO_LOCK_ROW', 'ENTITY_IS_LOCKED', 'SERVER_UNA
  * rather than failing at REQUEST_LIMIT_EXCEEDED. Errors are arrays matched by `errorCode`.
  */
 export class SalesforceCrm implements CrmPort, CrmBillingPort {
-  private allocation: ApiAllocation | undefined;
 
   constructor(private readonly options: SalesforceOptions) {}
 
@@ -56,7 +61,7 @@ export class SalesforceCrm implements CrmPort, CrmBillingPort {
     const call: VendorCall = { vendor: 'salesforce', instance: this.options.instance, operation: 'write back opportunity' };
     const body = this.values(fields);
     const response = await this.send(call, 'PATCH', `/sobjects/Opportunity/${encodeURIComponent(opportunityId)}`, body);
-    await this.audit(opportunityId, body, response, response.status === 204);
+    await this.audit({ recordType: 'opportunity', recordKey: opportunityId, operation: 'update' }, body, response, response.status === 204);
     if (response.status !== 204) throw this.errorFor(call, response);
   }
 
@@ -68,19 +73,7 @@ export class SalesforceCrm implements CrmPort, CrmBillingPort {
     const call: VendorCall = { vendor: 'salesforce', instance: this.options.instance, operation: `upsert ${sobject} by ${externalIdField}` };
     const response = await this.send(call, 'PATCH', `/sobjects/${encodeURIComponent(sobject)}/${encodeURIComponent(externalIdField)}/${encodeURIComponent(externalId)}`, values);
     const ok = response.status === 200 || response.status === 201;
-    await this.options.audit?.record({
-      vendor: 'salesforce',
-      instance: this.options.instance,
-      recordType: sobject.toLowerCase(),
-      recordKey: externalId,
-      operation: 'upsert',
-      execution: this.options.execution ?? 'none',
-      correlationId: this.options.correlationId ?? 'none',
-      payload: values,
-      result: ok ? 'ok' : response.status >= 500 || response.status === 429 ? 'failed' : 'rejected',
-      status: String(response.status),
-      at: new Date(),
-    });
+    await this.audit({ recordType: sobject.toLowerCase(), recordKey: externalId, operation: 'upsert' }, values, response, ok);
     if (response.status === 300) {
       const matches = response.json<string[]>() ?? [];
       throw new VendorRejectedError(call, 300, 'MULTIPLE_CHOICES', `${matches.length} ${sobject} records have ${externalIdField} = ${externalId}; make the external id unique`);
@@ -101,13 +94,13 @@ export class SalesforceCrm implements CrmPort, CrmBillingPort {
         records: chunk.map((u) => ({ attributes: { type: 'Opportunity' }, id: u.opportunityId, ...this.values(u.fields) })),
       });
       if (response.status !== 200) {
-        for (const u of chunk) await this.audit(u.opportunityId, this.values(u.fields), response, false);
+        for (const u of chunk) await this.audit({ recordType: 'opportunity', recordKey: u.opportunityId, operation: 'update' }, this.values(u.fields), response, false);
         throw this.errorFor(call, response);
       }
       const items = response.json<{ id: string; success: boolean; errors: { statusCode: string }[] }[]>() ?? [];
       for (const [i, item] of items.entries()) {
         const u = chunk[i]!;
-        await this.audit(u.opportunityId, this.values(u.fields), response, item.success, item.success ? undefined : item.errors[0]?.statusCode);
+        await this.audit({ recordType: 'opportunity', recordKey: u.opportunityId, operation: 'update' }, this.values(u.fields), response, item.success, item.success ? undefined : item.errors[0]?.statusCode);
         results.push({ id: item.id, success: item.success, ...(item.success ? {} : { errorCode: item.errors[0]?.statusCode ?? 'UNKNOWN' }) });
       }
     }
@@ -119,19 +112,7 @@ export class SalesforceCrm implements CrmPort, CrmBillingPort {
     const call: VendorCall = { vendor: 'salesforce', instance: this.options.instance, operation: 'write billing health to account' };
     const body = { [f.billingStatus]: health.status, [f.lastInvoiceNumber]: health.lastInvoiceNumber, [f.lastInvoiceDate]: health.lastInvoiceDate, [f.lastInvoiceTotal]: health.lastInvoiceTotal };
     const response = await this.send(call, 'PATCH', `/sobjects/Account/${encodeURIComponent(accountId)}`, body);
-    await this.options.audit?.record({
-      vendor: 'salesforce',
-      instance: this.options.instance,
-      recordType: 'account',
-      recordKey: accountId,
-      operation: 'update',
-      execution: this.options.execution ?? 'none',
-      correlationId: this.options.correlationId ?? 'none',
-      payload: body,
-      result: response.status === 204 ? 'ok' : response.status >= 500 || response.status === 429 ? 'failed' : 'rejected',
-      status: String(response.status),
-      at: new Date(),
-    });
+    await this.audit({ recordType: 'account', recordKey: accountId, operation: 'update' }, body, response, response.status === 204);
     if (response.status !== 204) throw this.errorFor(call, response);
   }
 
@@ -180,17 +161,16 @@ export class SalesforceCrm implements CrmPort, CrmBillingPort {
     return records;
   }
 
-  private async audit(opportunityId: string, payload: unknown, response: VendorResponse, ok: boolean, code?: string): Promise<void> {
+  /** Records a write in the audit trail; `code` is a collection item's own error code. */
+  private async audit(record: { recordType: string; recordKey: string; operation: string }, payload: unknown, response: VendorResponse, ok: boolean, code?: string): Promise<void> {
     await this.options.audit?.record({
       vendor: 'salesforce',
       instance: this.options.instance,
-      recordType: 'opportunity',
-      recordKey: opportunityId,
-      operation: 'update',
+      ...record,
       execution: this.options.execution ?? 'none',
       correlationId: this.options.correlationId ?? 'none',
       payload,
-      result: ok ? 'ok' : response.status >= 500 || response.status === 429 ? 'failed' : 'rejected',
+      result: auditResult(response.status, ok),
       status: code ?? String(response.status),
       at: new Date(),
     });
@@ -208,7 +188,7 @@ export class SalesforceCrm implements CrmPort, CrmBillingPort {
   }
 
   private async send(call: VendorCall, method: string, path: string, body?: unknown): Promise<VendorResponse> {
-    const decision = mayCall(this.allocation, this.options.flow ?? 'other');
+    const decision = mayCall(lastAllocation.get(this.options.baseUrl), this.options.flow ?? 'other');
     if (!decision.proceed) throw new VendorThrottledError({ ...call, operation: `${call.operation}: ${decision.reason}` });
     const response = await sendWithOneRefresh(call, { current: this.options.accessToken, refreshed: this.options.refreshAccessToken }, (token) =>
       vendorRequest(call, `${this.options.baseUrl}/services/data/${this.options.apiVersion ?? 'v64.0'}${path}`, {
@@ -217,7 +197,8 @@ export class SalesforceCrm implements CrmPort, CrmBillingPort {
         ...(body === undefined ? {} : { body: JSON.stringify(body) }),
       }),
     );
-    this.allocation = parseLimitInfo(response.headers.get('sforce-limit-info')) ?? this.allocation;
+    const allocation = parseLimitInfo(response.headers.get('sforce-limit-info'));
+    if (allocation) lastAllocation.set(this.options.baseUrl, allocation);
     return response;
   }
 

@@ -65,6 +65,10 @@ export function adapters(config: DeploymentConfig, secrets: SecretReader, contex
     };
     return limited(new KantataPsa({ instance: id, ...(instance.baseUrl ? { baseUrl: instance.baseUrl } : {}), credentials: () => read(false), refreshCredentials: () => read(true), ...context }), instance, limiter);
   };
+  const crm = (id: string): SalesforceCrm | HubSpotCrm => {
+    const instance = instanceOf(config, id);
+    return limited(instance.vendor === 'salesforce' ? salesforceFor(config, id, secrets, context) : hubSpotFor(config, id, secrets, context), instance, limiter);
+  };
   return {
     erpFor: (id: string): ErpPort => netSuite(id),
     /** The ERP's invoicing side (time and expenses to invoice). */
@@ -74,17 +78,9 @@ export function adapters(config: DeploymentConfig, secrets: SecretReader, contex
     psaFor: (id: string): PsaPort => kantata(id),
     /** The PSA's billing side: approved work to poll, invoices to record. */
     psaBillingFor: (id: string): PsaBillingPort => kantata(id),
-    crmFor(id: string): CrmPort {
-      const instance = instanceOf(config, id);
-      const crm = instance.vendor === 'salesforce' ? salesforceFor(config, id, secrets, context) : hubSpotFor(config, id, secrets, context);
-      return limited<CrmPort>(crm, instance, limiter);
-    },
+    crmFor: (id: string): CrmPort => crm(id),
     /** The CRM's billing side: billing health on the account. */
-    crmBillingFor(id: string): CrmBillingPort {
-      const instance = instanceOf(config, id);
-      const crm = instance.vendor === 'salesforce' ? salesforceFor(config, id, secrets, context) : hubSpotFor(config, id, secrets, context);
-      return limited<CrmBillingPort>(crm, instance, limiter);
-    },
+    crmBillingFor: (id: string): CrmBillingPort => crm(id),
   };
 }
 

@@ -20,6 +20,12 @@ export interface AuditEntry {
   readonly at: Date;
 }
 
+/** How a write ended, from its HTTP status: throttling and 5xx failed (retried), other refusals were rejected. */
+export function auditResult(status: number, ok: boolean): AuditEntry['result'] {
+  if (ok) return 'ok';
+  return status === 429 || status >= 500 ? 'failed' : 'rejected';
+}
+
 /** Where vendor writes are recorded. */
 export interface AuditTrail {
   record(entry: AuditEntry): Promise<void>;

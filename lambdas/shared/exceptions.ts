@@ -97,3 +97,19 @@ export class DurableExceptionRecorder implements ExceptionRecorder {
     return { resolved: true };
   }
 }
+
+/**
+ * The reason in Step Functions' `{ Error, Cause }` as a person reads it: `<Error>: <message>`. In AWS a
+ * Lambda failure's Cause is the runtime's JSON error document; its `errorMessage` is the message.
+ */
+export function failureReason(failure: { readonly Error: string; readonly Cause?: string } | undefined): string {
+  const error = failure?.Error ?? 'Unknown';
+  let reason = failure?.Cause ?? error;
+  try {
+    const parsed = JSON.parse(reason) as { errorMessage?: string };
+    if (typeof parsed.errorMessage === 'string') reason = parsed.errorMessage;
+  } catch {
+    // a plain message
+  }
+  return `${error}: ${reason}`;
+}

@@ -1,11 +1,10 @@
 import { makeIdempotent } from '@aws-lambda-powertools/idempotency';
-import { PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import type { Context } from 'aws-lambda';
 import { regionalConcurrency } from '../../canonical/deployment-config';
 import { adapters } from '../shared/adapters';
 import { DynamoDbAuditTrail } from '../shared/audit-trail';
 import { documents } from '../shared/clients/dynamodb';
-import { events } from '../shared/clients/eventbridge';
+import { publishCanonical } from '../shared/canonical-bus';
 import { sqs } from '../shared/clients/sqs';
 import { ConcurrencyLimit } from '../shared/concurrency-limit';
 import { DurableExceptionRecorder } from '../shared/exceptions';
@@ -40,12 +39,7 @@ function steps() {
     ledger: new DynamoDbBillingLedger(documents(), optional('BILLING_LEDGER_TABLE_NAME') ?? 'unused'),
     invoicingFor: (erp, input) => ports(input).invoicingFor(erp),
     psaBillingFor: (psa, input) => ports(input).psaBillingFor(psa),
-    publish: async (event) => {
-      const result = await events().send(
-        new PutEventsCommand({ Entries: [{ EventBusName: requiredEnvironment('EVENT_BUS_NAME'), Source: 'ps-sync.time-to-invoice', DetailType: event.type, Detail: JSON.stringify(event) }] }),
-      );
-      if (result.FailedEntryCount) throw new Error(`EventBridge refused invoice.posted: ${result.Entries?.[0]?.ErrorCode ?? 'unknown'}`);
-    },
+    publish: (event) => publishCanonical('ps-sync.time-to-invoice', [event]),
     recordException: async (exception) => {
       await new DurableExceptionRecorder(documents(), requiredEnvironment('EXCEPTIONS_TABLE_NAME'), sqs(), requiredEnvironment('EXCEPTION_QUEUE_URL')).record(exception, new Date());
     },

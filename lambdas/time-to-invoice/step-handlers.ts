@@ -1,5 +1,5 @@
 import type { DeploymentConfig, InvoicePostedEvent } from '../../canonical';
-import type { BusinessException } from '../shared/exceptions';
+import { type BusinessException, failureReason } from '../shared/exceptions';
 import { type BillingRunInput, draftPeriodInvoice, invoiceItemsOf, markPageBilled, postPeriodInvoice, recordInvoiceInPsa } from './domain/billing-steps';
 import type { BillingLedger, InvoicingPort, PsaBillingPort } from './ports';
 
@@ -51,19 +51,11 @@ const REMEDIATION: Readonly<Record<string, string>> = {
 /** A failed run as a business exception a person can act on. */
 export function billingException(input: FailedRunInput): BusinessException {
   const failure = input.failure ?? { Error: 'Unknown' };
-  let reason = failure.Cause ?? failure.Error;
-  // In AWS, a Lambda failure's Cause is the runtime's JSON error document.
-  try {
-    const parsed = JSON.parse(reason) as { errorMessage?: string };
-    if (typeof parsed.errorMessage === 'string') reason = parsed.errorMessage;
-  } catch {
-    // a plain message
-  }
   return {
     workflow: 'time-to-invoice',
     entityType: 'contract-period',
     entityId: `${input.psa.instance}:${input.psa.projectId}:${input.periodStart}`,
-    reason: `${failure.Error}: ${reason}`,
+    reason: failureReason(failure),
     remediation: REMEDIATION[failure.Error] ?? 'See the execution history for the failed step; start the run again with a new revision once fixed.',
     correlationId: input.correlationId,
     source: { vendor: 'kantata', instance: input.psa.instance },

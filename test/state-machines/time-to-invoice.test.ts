@@ -13,6 +13,7 @@ import { billingStepHandlers } from '../../lambdas/time-to-invoice/step-handlers
 import { type JsonValue, startStepFunctions } from '../../local/aws/step-functions';
 import { TABLE_KEYS } from '../../lib/topology/tables';
 import { timeToInvoice } from '../../lib/topology/time-to-invoice';
+import { contractFixture } from '../support/contract-fixture';
 import { startDynalite } from '../support/dynalite';
 import { exampleConfig } from '../support/example-config';
 
@@ -34,16 +35,7 @@ let n = 0;
 async function world(entries: number) {
   const psa = { instance: 'kantata-global', projectId: `sm${++n}` };
   const ledger = new DynamoDbBillingLedger(db.documents, 'ledger');
-  await ledger.recordContract({
-    psa,
-    erp: { instance: 'netsuite-us', customerId: '1000', projectId: '1001' },
-    crm: { instance: 'hubspot-main', opportunityId: 'd1' },
-    projectGlobalId: `g-${psa.projectId}`,
-    legalEntityId: 'acme-us',
-    businessUnit: 'delivery',
-    name: 'Rollout',
-    terms: { contractId: `g-${psa.projectId}`, currency: 'USD', model: 'time-and-materials', rateCard: [{ role: 'Consultant', hourlyRate: '200', effectiveFrom: '2026-01-01' }], expenseMarkupPercent: '0', milestones: [] },
-  });
+  await ledger.recordContract(contractFixture(psa, { hourlyRate: '200' }));
   for (let i = 0; i < entries; i++) await ledger.recordWork(psa, { kind: 'time', item: { id: `t${i}`, workDate: '2026-11-10', role: 'Consultant', hours: '1', billable: true } }, '2026-11-12T00:00:00Z');
   const posted: ErpInvoiceDraft[] = [];
   const erpFailures: Error[] = [];

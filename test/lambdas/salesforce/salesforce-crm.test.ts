@@ -62,6 +62,8 @@ describe('SalesforceCrm against the Salesforce sandbox', () => {
     expect(outcomes.filter((o) => o === 'ok')).toHaveLength(7);
     expect(outcomes.slice(7)).toEqual(['VendorThrottled', 'VendorThrottled', 'VendorThrottled']);
     expect(sandbox.requests.some((r) => r.status === 403)).toBe(false);
+    // The allocation is the org's: an adapter made afresh (the next step, the next relayed record) holds back too.
+    await expect(crm().writeBack(id, { syncStatus: 'synced', syncMessage: 'fresh adapter' })).rejects.toMatchObject({ name: 'VendorThrottled' });
   });
 
   it('writes 250 opportunities in two collection calls and reports the one that failed', async () => {

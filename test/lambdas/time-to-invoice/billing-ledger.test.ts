@@ -1,8 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { draftInvoice } from '../../../lambdas/time-to-invoice/domain/billing-engine';
 import { DynamoDbBillingLedger } from '../../../lambdas/time-to-invoice/dynamodb-billing-ledger';
-import type { ApprovedWork, ContractRecord } from '../../../lambdas/time-to-invoice/ports';
+import type { ApprovedWork } from '../../../lambdas/time-to-invoice/ports';
 import { TABLE_KEYS } from '../../../lib/topology/tables';
+import { contractFixture } from '../../support/contract-fixture';
 import { startDynalite } from '../../support/dynalite';
 
 let db: Awaited<ReturnType<typeof startDynalite>>;
@@ -14,16 +15,7 @@ afterAll(async () => db.close());
 let n = 0;
 const project = () => ({ instance: 'kantata-global', projectId: `w${++n}` });
 const time = (id: string, workDate: string, hours = '8'): ApprovedWork => ({ kind: 'time', item: { id, workDate, role: 'Consultant', hours, billable: true } });
-const contract = (psa: { instance: string; projectId: string }): ContractRecord => ({
-  psa,
-  erp: { instance: 'netsuite-us', customerId: '1000', projectId: '1001' },
-  crm: { instance: 'hubspot-main', opportunityId: 'd1' },
-  projectGlobalId: `g-${psa.projectId}`,
-  legalEntityId: 'acme-us',
-  businessUnit: 'delivery',
-  name: 'Rollout',
-  terms: { contractId: `g-${psa.projectId}`, currency: 'USD', model: 'time-and-materials', rateCard: [{ role: 'Consultant', hourlyRate: '150', effectiveFrom: '2026-01-01' }], expenseMarkupPercent: '0', milestones: [] },
-});
+const contract = (psa: { instance: string; projectId: string }) => contractFixture(psa);
 
 describe('DynamoDbBillingLedger', () => {
   it('records approved work once per version: a redelivery or an older version changes nothing, a newer one replaces it', async () => {

@@ -2,8 +2,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { InvoicePostedEvent } from '../../../canonical';
 import { BILLED_IDS_PAGE_SIZE, draftPeriodInvoice, invoiceGlobalId, markPageBilled, paymentEvents, postPeriodInvoice, recordInvoiceInPsa, recordPayment, reportInvoiceToCrm } from '../../../lambdas/time-to-invoice/domain/billing-steps';
 import { DynamoDbBillingLedger } from '../../../lambdas/time-to-invoice/dynamodb-billing-ledger';
-import type { BillingHealth, ContractRecord, ErpInvoiceDraft, InvoicingPort, PsaBillingPort, PsaInvoice } from '../../../lambdas/time-to-invoice/ports';
+import type { BillingHealth, ErpInvoiceDraft, InvoicingPort, PsaBillingPort, PsaInvoice } from '../../../lambdas/time-to-invoice/ports';
 import { TABLE_KEYS } from '../../../lib/topology/tables';
+import { contractFixture } from '../../support/contract-fixture';
 import { startDynalite } from '../../support/dynalite';
 import { exampleConfig } from '../../support/example-config';
 
@@ -19,16 +20,7 @@ let n = 0;
 function setup(legalEntityId = 'acme-us') {
   const psa = { instance: 'kantata-global', projectId: `w${++n}` };
   const ledger = new DynamoDbBillingLedger(db.documents, 'ledger');
-  const contract: ContractRecord = {
-    psa,
-    erp: { instance: 'netsuite-us', customerId: '1000', projectId: '1001' },
-    crm: { instance: 'salesforce-main', opportunityId: '006A', accountId: '001A' },
-    projectGlobalId: `g-${psa.projectId}`,
-    legalEntityId,
-    businessUnit: 'delivery',
-    name: 'Rollout',
-    terms: { contractId: `g-${psa.projectId}`, currency: 'USD', model: 'time-and-materials', rateCard: [{ role: 'Consultant', hourlyRate: '150', effectiveFrom: '2026-01-01' }], expenseMarkupPercent: '0', milestones: [] },
-  };
+  const contract = contractFixture(psa, { legalEntityId, crm: { instance: 'salesforce-main', opportunityId: '006A', accountId: '001A' } });
   const posted: ErpInvoiceDraft[] = [];
   const erp: InvoicingPort = {
     postInvoice: async (invoice) => {
