@@ -1,5 +1,5 @@
-import Decimal from 'decimal.js';
-import { type CrmFieldNames, CurrencyCode, DecimalString, type Money, type OpportunityWonEvent, money } from '../../canonical';
+import type { CrmFieldNames, OpportunityWonEvent } from '../../canonical';
+import { amountOf, dealContract, isoDate } from '../shared/deal-contract';
 import { deterministicUuid } from '../shared/deterministic-id';
 
 type Payload = OpportunityWonEvent['payload'];
@@ -31,15 +31,6 @@ const text = (record: Readonly<Record<string, unknown>> | undefined, field: stri
   const s = String(value).trim();
   return s === '' ? undefined : s;
 };
-const date = (value: string | undefined): string | undefined => (value && /^\d{4}-\d{2}-\d{2}/.test(value) ? value.slice(0, 10) : undefined);
-const decimalOf = (value: string | undefined): string | undefined => (value !== undefined && DecimalString.safeParse(value).success ? value : undefined);
-
-function amount(value: string | undefined, currency: string | undefined, quantity = '1'): Money | undefined {
-  const parsed = CurrencyCode.safeParse(currency);
-  const price = decimalOf(value);
-  if (!parsed.success || price === undefined) return undefined;
-  return money(new Decimal(price).times(decimalOf(quantity) ?? '1'), parsed.data);
-}
 
 /**
  * Maps a Salesforce opportunity snapshot to the canonical `opportunity.won` payload, copying what the
@@ -50,16 +41,9 @@ function amount(value: string | undefined, currency: string | undefined, quantit
 export function opportunityWonPayload(snapshot: SalesforceOpportunitySnapshot, fields: CrmFieldNames): Payload {
   const { opportunity: o, account, lineItems } = snapshot;
   const currency = text(o, 'CurrencyIsoCode');
-  const ofType = (type: string) => lineItems.filter((l) => text(l, 'PS_Line_Type__c') === type);
-  const contractStart = date(text(o, 'PS_Contract_Start__c'));
-  const contractEnd = date(text(o, 'PS_Contract_End__c'));
   const revision = Number.parseInt(text(o, fields.syncRevision) ?? '1', 10);
-  const billingModel = text(o, fields.billingTerms);
-  const paymentTerms = text(o, fields.paymentTerms);
-  const notToExceed = amount(text(o, 'PS_Not_To_Exceed__c'), currency);
-  const markup = decimalOf(text(o, 'PS_Expense_Markup__c'));
-  const dealAmount = amount(text(o, 'Amount'), currency);
-  const closeDate = date(text(o, 'CloseDate'));
+  const dealAmount = amountOf(text(o, 'Amount'), currency);
+  const closeDate = isoDate(text(o, 'CloseDate'));
   const legalEntityId = text(o, fields.legalEntity);
   const businessUnit = text(o, fields.businessUnit);
   const taxProfileCode = text(o, fields.taxProfile);
@@ -93,31 +77,28 @@ export function opportunityWonPayload(snapshot: SalesforceOpportunitySnapshot, f
     ...(businessUnit ? { businessUnit } : {}),
     ...(currency ? { currency } : {}),
     ...(taxProfileCode ? { taxProfileCode } : {}),
-    contract: {
-      billingTerms: {
-        ...(billingModel === 'time-and-materials' || billingModel === 'fixed-fee' || billingModel === 'retainer' ? { model: billingModel } : {}),
-        ...(paymentTerms ? { paymentTermsCode: paymentTerms } : {}),
-        ...(notToExceed ? { notToExceed } : {}),
-        ...(markup ? { expenseMarkupPercent: markup } : {}),
+    contract: dealContract(
+      {
+        currency,
+        billingModel: text(o, fields.billingTerms),
+        paymentTerms: text(o, fields.paymentTerms),
+        notToExceed: text(o, 'PS_Not_To_Exceed__c'),
+        expenseMarkup: text(o, 'PS_Expense_Markup__c'),
+        start: text(o, 'PS_Contract_Start__c'),
+        end: text(o, 'PS_Contract_End__c'),
       },
-      ...(contractStart ? { startDate: contractStart } : {}),
-      ...(contractEnd ? { endDate: contractEnd } : {}),
-      rateCard: ofType('rate').flatMap((l) => {
-        const rate = decimalOf(text(l, 'UnitPrice'));
-        const from = date(text(l, 'PS_Effective_From__c')) ?? contractStart;
-        const to = date(text(l, 'PS_Effective_To__c'));
-        return rate && from && text(l, 'Name') ? [{ role: text(l, 'Name')!, hourlyRate: rate, effectiveFrom: from, ...(to ? { effectiveTo: to } : {}) }] : [];
-      }),
-      milestones: ofType('milestone').flatMap((l) => {
-        const value = amount(text(l, 'UnitPrice'), currency, text(l, 'Quantity'));
-        const due = date(text(l, 'PS_Due_Date__c'));
-        return value && text(l, 'Name') ? [{ name: text(l, 'Name')!, amount: value, ...(due ? { dueDate: due } : {}) }] : [];
-      }),
-      tasks: ofType('task').flatMap((l) => {
-        const hours = decimalOf(text(l, 'PS_Estimated_Hours__c'));
-        return text(l, 'Name') ? [{ name: text(l, 'Name')!, billable: l.PS_Billable__c !== false && text(l, 'PS_Billable__c') !== 'false', ...(hours ? { estimatedHours: hours } : {}) }] : [];
-      }),
-    },
+      lineItems.map((l) => ({
+        type: text(l, 'PS_Line_Type__c'),
+        name: text(l, 'Name'),
+        price: text(l, 'UnitPrice'),
+        quantity: text(l, 'Quantity'),
+        effectiveFrom: text(l, 'PS_Effective_From__c'),
+        effectiveTo: text(l, 'PS_Effective_To__c'),
+        dueDate: text(l, 'PS_Due_Date__c'),
+        billable: text(l, 'PS_Billable__c'),
+        estimatedHours: text(l, 'PS_Estimated_Hours__c'),
+      })),
+    ),
   };
 }
 
