@@ -25,6 +25,16 @@ export const RegionConfig = z.strictObject({
   eventArchiveRetentionDays: z.int().min(1).max(3650).default(90),
   /** How long idempotency records live (Powertools expiry, and the table's TTL). */
   idempotencyTtlSeconds: z.int().min(60).max(31 * 24 * 3600).default(7 * 24 * 3600),
+  billingRuns: z
+    .strictObject({
+      /**
+       * Billing executions running at once in the region; further starts wait their turn in the queue.
+       * Month-end work is bounded by the ERP's concurrency anyway: starting thousands of executions at
+       * once only makes them queue inside the vendor limiter until their retries run out.
+       */
+      maxConcurrent: z.int().min(1).max(5000).default(40),
+    })
+    .prefault({}),
   webhooks: z
     .strictObject({
       /** Bodies larger than this are refused with 413 by the webhook handler (API Gateway's own cap is 10 MB). */
@@ -84,6 +94,22 @@ export const CrmSettings = z.strictObject({
 /** Settings of a CRM instance. */
 export type CrmSettings = z.infer<typeof CrmSettings>;
 
+/**
+ * Settings of a Certinia org: which values of its status picklists mean approved or completed. The
+ * picklists are configurable per org (VENDORS.md); the default is `Approved` for all three, the status
+ * that drives Certinia's `pse__Approved__c` checkbox, its own sign that a record may be billed.
+ */
+export const CertiniaSettings = z.strictObject({
+  /** `pse__Timecard_Header__c.pse__Status__c` values that mean approved. */
+  approvedTimecardStatuses: z.array(z.string().min(1)).min(1).default(['Approved']),
+  /** `pse__Expense__c.pse__Status__c` values that mean approved. */
+  approvedExpenseStatuses: z.array(z.string().min(1)).min(1).default(['Approved']),
+  /** `pse__Milestone__c.pse__Status__c` values that mean completed (billable once). */
+  completedMilestoneStatuses: z.array(z.string().min(1)).min(1).default(['Approved']),
+});
+/** Settings of a Certinia org. */
+export type CertiniaSettings = z.infer<typeof CertiniaSettings>;
+
 /** One tenant of a vendor: its credentials live in Secrets Manager under `secretName`. */
 export const VendorInstanceConfig = z.strictObject({
   id: InstanceId,
@@ -95,6 +121,8 @@ export const VendorInstanceConfig = z.strictObject({
   baseUrl: z.url({ protocol: /^https?$/ }).optional(),
   /** Required for CRM instances. */
   crm: CrmSettings.optional(),
+  /** Certinia instances: the org's status values. Omitted: CertiniaSettings' defaults. */
+  certinia: CertiniaSettings.optional(),
   /** Secrets Manager secret name (not ARN, not value) holding this instance's credentials. */
   secretName: z.string().regex(/^[A-Za-z0-9/_+=.@-]{1,512}$/, 'a Secrets Manager secret name'),
   /** Upper bound on concurrent calls we make to this tenant from one region (NetSuite concurrency, say). */
@@ -106,7 +134,21 @@ export const VendorInstanceConfig = z.strictObject({
   regionShares: z.record(z.string(), z.int().min(1)).optional(),
   /** Slots only billing flows may take, so month-end billing is never starved by master-data syncs. @default 1 */
   reservedForBilling: z.int().min(0).default(1),
-  /** ERP instances: the item each kind of invoice line posts to (NetSuite service item internal ids). */
+  /**
+   * Business Central instances: the Entra tenant, the environment and the company the API addresses,
+   * and the company's local currency (BC leaves a document's currency blank when it is the local one).
+   */
+  businessCentral: z
+    .strictObject({
+      tenantId: z.string().regex(/^[A-Za-z0-9.-]{1,100}$/, 'an Entra tenant id or domain'),
+      environment: z.string().regex(/^[A-Za-z0-9_-]{1,30}$/, 'a Business Central environment name'),
+      companyId: z.uuid(),
+      localCurrency: z.string().regex(/^[A-Z]{3}$/, 'an ISO 4217 currency code'),
+    })
+    .optional(),
+  /** Where OAuth tokens come from. Omitted: the vendor's public authority (Entra ID for Business Central). */
+  authorityUrl: z.url({ protocol: /^https?$/ }).optional(),
+  /** ERP instances: the item each kind of invoice line posts to (NetSuite service item internal ids, Business Central item numbers). */
   invoiceItems: z.strictObject({ time: z.string().min(1), expense: z.string().min(1), milestone: z.string().min(1), retainer: z.string().min(1) }).optional(),
 });
 /** One tenant of a vendor. */
@@ -185,7 +227,11 @@ export const DeploymentConfig = z
       if (shares > v.maxConcurrency) issue(['vendorInstances', i, 'regionShares'], `the region shares of ${v.id} add up to ${shares}, more than its maxConcurrency ${v.maxConcurrency}`);
       if (v.reservedForBilling >= v.maxConcurrency) issue(['vendorInstances', i, 'reservedForBilling'], `${v.id} reserves ${v.reservedForBilling} of ${v.maxConcurrency} slots for billing, leaving none for other flows`);
       if (v.vendor === 'salesforce' && v.baseUrl === undefined) issue(['vendorInstances', i, 'baseUrl'], `Salesforce instance ${v.id} needs baseUrl, its org's instance URL (https://<my-domain>.my.salesforce.com)`);
+      if (v.vendor === 'certinia' && v.baseUrl === undefined) issue(['vendorInstances', i, 'baseUrl'], `Certinia instance ${v.id} needs baseUrl, its Salesforce org's instance URL (https://<my-domain>.my.salesforce.com)`);
+      if (v.vendor !== 'certinia' && v.certinia !== undefined) issue(['vendorInstances', i, 'certinia'], `${v.id} is not a Certinia instance but has certinia settings`);
       if (roleOf(v.vendor) === 'crm' && v.crm === undefined) issue(['vendorInstances', i, 'crm'], `CRM instance ${v.id} needs crm.wonStages: which deal stages mean won`);
+      if (v.vendor === 'business-central' && v.businessCentral === undefined) issue(['vendorInstances', i, 'businessCentral'], `Business Central instance ${v.id} needs businessCentral: its tenantId, environment, companyId and localCurrency`);
+      if (v.vendor !== 'business-central' && v.businessCentral !== undefined) issue(['vendorInstances', i, 'businessCentral'], `${v.id} is not a Business Central instance but has businessCentral settings`);
       if (roleOf(v.vendor) !== 'crm' && v.crm !== undefined) issue(['vendorInstances', i, 'crm'], `${v.id} is not a CRM instance but has crm settings`);
     });
     const entities = new Set<string>();

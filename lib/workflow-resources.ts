@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ArnFormat, Aws, Duration, RemovalPolicy, Stack, Tags, Validations } from 'aws-cdk-lib';
@@ -168,8 +169,7 @@ export class WorkflowResources extends Construct {
       // Behind a stage or custom domain the URL a vendor signed cannot be rebuilt from the request.
       // Built from the API id and stage name, not api.url, which would make the function depend on the
       // deployment that depends on the function.
-      const defaultUrl = `https://${props.webhookApi.api.restApiId}.execute-api.${Aws.REGION}.${Aws.URL_SUFFIX}/${config.stage}/`;
-      this.functions.get(r.function)!.addEnvironment('WEBHOOK_PUBLIC_BASE_URL', regionConfig.webhooks.publicBaseUrl ?? defaultUrl);
+      this.functions.get(r.function)!.addEnvironment('WEBHOOK_PUBLIC_BASE_URL', this.webhookBaseUrl(props));
       const resource = r.path.split('/').reduce<apigateway.IResource>((parent, part) => parent.getResource(part) ?? parent.addResource(part), props.webhookApi.api.root);
       resource.addMethod(r.method, new apigateway.LambdaIntegration(this.functions.get(r.function)!), {
         requestValidator: props.webhookApi.requestValidator,
@@ -246,7 +246,7 @@ export class WorkflowResources extends Construct {
           }),
         });
         // Schedules carry no tags in CloudFormation; the parity test reads their names instead.
-        (schedule.node.defaultChild as scheduler.CfnSchedule).name = `${Stack.of(this).stackName}-${id}`.slice(0, 64);
+        (schedule.node.defaultChild as scheduler.CfnSchedule).name = scheduleName(Stack.of(this).stackName, id);
       }
     }
 
@@ -267,6 +267,11 @@ export class WorkflowResources extends Construct {
       const handler = this.functions.get(fn.id)!;
       handler.addToRolePolicy(new iam.PolicyStatement({ actions: ['secretsmanager:GetSecretValue'], resources: secretArns }));
     }
+  }
+
+  /** The URL vendors call: the configured public base URL, or the API's own URL with its stage. */
+  private webhookBaseUrl(props: WorkflowResourcesProps): string {
+    return props.regionConfig.webhooks.publicBaseUrl ?? `https://${props.webhookApi.api.restApiId}.execute-api.${Aws.REGION}.${Aws.URL_SUFFIX}/${props.config.stage}/`;
   }
 
   private grantUse(handler: nodejs.NodejsFunction, use: FunctionUse, props: WorkflowResourcesProps): void {
@@ -300,10 +305,28 @@ export class WorkflowResources extends Construct {
         return;
       case 'stateMachine':
         this.stateMachines.get(use.stateMachine)!.grantStartExecution(handler);
+        if (use.access === 'startAndCount') this.stateMachines.get(use.stateMachine)!.grant(handler, 'states:ListExecutions');
         handler.addEnvironment(variable!, this.stateMachines.get(use.stateMachine)!.stateMachineArn);
         return;
       case 'vendorSecrets':
         return;
+      case 'webhookUrl':
+        handler.addEnvironment(variable!, this.webhookBaseUrl(props));
+        return;
     }
   }
+}
+
+/**
+ * A Scheduler name (at most 64 characters) that ends with the declared name, whole, and starts with the
+ * stack's name so two stages in one account cannot collide; a stack name too long for both is cut and
+ * followed by a hash of the whole, so the prefix stays unique.
+ */
+export function scheduleName(stackName: string, id: string): string {
+  const full = `${stackName}-${id}`;
+  if (full.length <= 64) return full;
+  const hash = createHash('sha256').update(stackName).digest('hex').slice(0, 8);
+  const room = 64 - id.length - hash.length - 2;
+  if (room < 0) throw new Error(`Schedule ${id} leaves no room for the stack's name within Scheduler's 64 characters; use a shorter instance id`);
+  return `${stackName.slice(0, room)}${room > 0 ? '-' : ''}${hash}-${id}`;
 }

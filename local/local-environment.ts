@@ -4,6 +4,8 @@ import { EventBridgeClient, PutPartnerEventsCommand } from '@aws-sdk/client-even
 import { type DeploymentConfig, type DeploymentConfigInput, parseDeploymentConfig } from '../canonical/deployment-config';
 import { SALESFORCE_CONTRACT_FIELDS } from '../lambdas/salesforce/opportunity-mapping';
 import { WORKFLOWS } from '../lib/topology/workflows';
+import { type BusinessCentralSandbox, startBusinessCentralSandbox } from './sandboxes/business-central/business-central-sandbox';
+import { type CertiniaSandbox, startCertiniaSandbox } from './sandboxes/certinia/certinia-sandbox';
 import { type HubSpotSandbox, startHubSpotSandbox } from './sandboxes/hubspot/hubspot-sandbox';
 import { type KantataSandbox, startKantataSandbox } from './sandboxes/kantata/kantata-sandbox';
 import { type NetSuiteSandbox, startNetSuiteSandbox } from './sandboxes/netsuite/netsuite-sandbox';
@@ -37,9 +39,11 @@ export const SALESFORCE_LOCAL_FIELDS = {
 export const LOCAL_CREDENTIALS = {
   hubspot: { clientSecret: 'local-hubspot-client-secret', accessToken: 'pat-local-0000' },
   salesforce: { accessToken: '00DLOCAL!local-session-token' },
+  certinia: { accessToken: '00DCERT!local-certinia-session-token' },
   kantata: { clientId: 'local-kantata-client', clientSecret: 'local-kantata-secret' },
   netsuiteUs: { auth: 'tba', accountId: '1234567_SB1', consumerKey: 'ck-us', consumerSecret: 'cs-us', tokenId: 'tk-us', tokenSecret: 'ts-us' },
   netsuiteCa: { auth: 'oauth2', accountId: '7654321_SB2', clientId: 'ns-ca-client', clientSecret: 'ns-ca-secret' },
+  businessCentral: { clientId: 'local-bc-app', clientSecret: 'local-bc-app-secret', clientState: 'local-bc-client-state' },
 } as const;
 
 /** Everything the local environment runs. */
@@ -48,8 +52,12 @@ export interface LocalEnvironment {
   readonly stack: LocalStack;
   readonly hubspot: HubSpotSandbox;
   readonly salesforce: SalesforceSandbox;
+  /** The Certinia org (PSA), relayed like the Salesforce one; no legal entity uses it as its PSA yet. */
+  readonly certinia: CertiniaSandbox;
   readonly kantata: KantataSandbox;
   readonly netsuite: { readonly us: NetSuiteSandbox; readonly ca: NetSuiteSandbox };
+  /** The Business Central environment of acme-uk (ERP), subscribed to by the stack's renewal job. */
+  readonly businessCentral: BusinessCentralSandbox;
   /** Waits until webhooks, queues, bus deliveries and executions have all finished. @default 5 minutes at most */
   settled(timeoutMs?: number): Promise<void>;
   stop(): Promise<void>;
@@ -78,25 +86,30 @@ export async function startLocalEnvironment(options: LocalEnvironmentOptions = {
   // Event Relay: the org's change events go onto the partner event bus of the local stack, once it runs.
   const relayTo: { client?: EventBridgeClient } = {};
   const input = JSON.parse(readFileSync(join(__dirname, 'deployment.local.json'), 'utf8')) as DeploymentConfigInput;
+  const relayOf = (instance: string) => ({
+    eventSourceName: input.eventRelays!.find((r) => r.instance === instance)!.eventSourceName,
+    put: async ({ source, detailType, detail, time }: { source: string; detailType: string; detail: string; time: Date }) => {
+      if (relayTo.client === undefined) throw new Error('The local stack is not running yet');
+      const result = await relayTo.client.send(new PutPartnerEventsCommand({ Entries: [{ Source: source, DetailType: detailType, Detail: detail, Time: time }] }));
+      if (result.FailedEntryCount) throw new Error(`The partner bus refused the event: ${result.Entries?.[0]?.ErrorCode ?? 'unknown'}`);
+    },
+  });
   const salesforce = await startSalesforceSandbox({
     accessTokens: [LOCAL_CREDENTIALS.salesforce.accessToken],
     fields: SALESFORCE_LOCAL_FIELDS,
-    relay: {
-      eventSourceName: input.eventRelays!.find((r) => r.instance === 'salesforce-main')!.eventSourceName,
-      enrichedFields: { Opportunity: ['Name', 'StageName'] },
-      put: async ({ source, detailType, detail, time }) => {
-        if (relayTo.client === undefined) throw new Error('The local stack is not running yet');
-        const result = await relayTo.client.send(new PutPartnerEventsCommand({ Entries: [{ Source: source, DetailType: detailType, Detail: detail, Time: time }] }));
-        if (result.FailedEntryCount) throw new Error(`The partner bus refused the event: ${result.Entries?.[0]?.ErrorCode ?? 'unknown'}`);
-      },
-    },
+    relay: { ...relayOf('salesforce-main'), enrichedFields: { Opportunity: ['Name', 'StageName'] } },
   });
+  const certinia = await startCertiniaSandbox({ accessTokens: [LOCAL_CREDENTIALS.certinia.accessToken], relay: relayOf('certinia-main') });
   const kantata = await startKantataSandbox({ clientId: LOCAL_CREDENTIALS.kantata.clientId, clientSecret: LOCAL_CREDENTIALS.kantata.clientSecret, ...(options.kantataLimits ?? {}) });
   const nsOptions = { concurrencyLimit: options.netSuiteConcurrency ?? 5, latencyMs: options.netSuiteLatencyMs ?? 0 };
   const us = await startNetSuiteSandbox({ accountId: LOCAL_CREDENTIALS.netsuiteUs.accountId, tba: LOCAL_CREDENTIALS.netsuiteUs, ...nsOptions });
   const ca = await startNetSuiteSandbox({ accountId: LOCAL_CREDENTIALS.netsuiteCa.accountId, oauth2: LOCAL_CREDENTIALS.netsuiteCa, ...nsOptions });
+  const bcInstance = input.vendorInstances.find((v) => v.id === 'business-central-uk')!;
+  const businessCentral = await startBusinessCentralSandbox({ ...bcInstance.businessCentral!, clientId: LOCAL_CREDENTIALS.businessCentral.clientId, clientSecret: LOCAL_CREDENTIALS.businessCentral.clientSecret });
+  // The sandbox serves Entra's token endpoint too.
+  bcInstance.authorityUrl = businessCentral.url;
 
-  const urls: Record<string, string> = { 'hubspot-main': hubspot.url, 'salesforce-main': salesforce.url, 'kantata-global': kantata.url, 'netsuite-us': us.url, 'netsuite-ca': ca.url };
+  const urls: Record<string, string> = { 'hubspot-main': hubspot.url, 'salesforce-main': salesforce.url, 'certinia-main': certinia.url, 'kantata-global': kantata.url, 'netsuite-us': us.url, 'netsuite-ca': ca.url, 'business-central-uk': businessCentral.url };
   for (const instance of input.vendorInstances) {
     const url = urls[instance.id];
     if (url !== undefined) instance.baseUrl = url;
@@ -110,9 +123,11 @@ export async function startLocalEnvironment(options: LocalEnvironmentOptions = {
     secrets: {
       [secretOf('hubspot-main')]: LOCAL_CREDENTIALS.hubspot,
       [secretOf('salesforce-main')]: LOCAL_CREDENTIALS.salesforce,
+      [secretOf('certinia-main')]: LOCAL_CREDENTIALS.certinia,
       [secretOf('kantata-global')]: LOCAL_CREDENTIALS.kantata,
       [secretOf('netsuite-us')]: LOCAL_CREDENTIALS.netsuiteUs,
       [secretOf('netsuite-ca')]: LOCAL_CREDENTIALS.netsuiteCa,
+      [secretOf('business-central-uk')]: LOCAL_CREDENTIALS.businessCentral,
     },
     ...(options.retryIntervalOverrides ? { retryIntervalOverrides: options.retryIntervalOverrides } : {}),
     ...(options.onError ? { onError: options.onError } : {}),
@@ -120,6 +135,8 @@ export async function startLocalEnvironment(options: LocalEnvironmentOptions = {
   });
   relayTo.client = new EventBridgeClient({ endpoint: stack.endpoints.eventbridge, region: config.regions[0]!.region, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
   hubspot.setWebhookTargetUrl(`${stack.apiUrl}webhooks/hubspot/hubspot-main`);
+  // The first run of the hourly renewal job, as after a deploy: it subscribes our webhook in BC.
+  await stack.scheduler.fire('BusinessCentralSubscriptionRenewal-business-central-uk');
 
   const admin = { authorization: `Bearer ${LOCAL_CREDENTIALS.hubspot.accessToken}`, 'content-type': 'application/json' };
   for (const [objectType, names] of [['deals', HUBSPOT_CUSTOM_DEAL_PROPERTIES], ['line_items', HUBSPOT_CUSTOM_LINE_ITEM_PROPERTIES], ['companies', HUBSPOT_CUSTOM_COMPANY_PROPERTIES]] as const) {
@@ -133,18 +150,22 @@ export async function startLocalEnvironment(options: LocalEnvironmentOptions = {
     stack,
     hubspot,
     salesforce,
+    certinia,
     kantata,
     netsuite: { us, ca },
+    businessCentral,
     async settled(timeoutMs?: number) {
       for (let pass = 0; pass < 3; pass++) {
         await hubspot.settled();
         await salesforce.settled();
+        await certinia.settled();
+        await businessCentral.flushNotifications();
         await stack.settled(timeoutMs);
       }
     },
     async stop() {
       await stack.stop();
-      await Promise.all([hubspot.close(), salesforce.close(), kantata.close(), us.close(), ca.close()]);
+      await Promise.all([hubspot.close(), salesforce.close(), certinia.close(), kantata.close(), us.close(), ca.close(), businessCentral.close()]);
     },
   };
 }

@@ -35,6 +35,8 @@ export const BillingTerms = z.strictObject({
   notToExceed: Money.optional(),
   /** Expenses are passed through with this markup, in percent (`"10"` = 10 %). */
   expenseMarkupPercent: NonNegativeDecimal.default('0'),
+  /** A retainer bills this amount every billing period. */
+  retainerPerPeriod: Money.optional(),
 });
 /** Billing terms. */
 export type BillingTerms = z.infer<typeof BillingTerms>;

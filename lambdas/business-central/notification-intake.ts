@@ -1,5 +1,6 @@
 import { timingSafeEqual } from 'node:crypto';
 import { z } from 'zod';
+import { refuseOversizedBody } from '../shared/http/body-limit';
 
 /**
  * Business Central webhook notifications (VENDORS.md): the validation handshake answers the token as
@@ -76,4 +77,89 @@ export function receiveBusinessCentral(request: { query: Readonly<Record<string,
 /** Whether a subscription must be renewed now: BC subscriptions expire after three days. */
 export function needsRenewal(expiresAt: Date, now: Date, margin = 24 * 3600 * 1000): boolean {
   return expiresAt.getTime() - now.getTime() <= margin;
+}
+
+/** What the webhook needs from the outside world, so it is tested with plain fakes. */
+export interface BusinessCentralWebhookDependencies {
+  readonly maxBodyBytes: number;
+  /** Whether the path's instance is a configured Business Central instance. */
+  readonly isBusinessCentralInstance: (instance: string) => boolean;
+  /** The clientStates currently valid for the instance (two while one is rotated). */
+  readonly clientStates: (instance: string) => Promise<string[]>;
+  /** Durably enqueues the accepted notifications; resolves only when every one is stored. */
+  readonly enqueue: (instance: string, notifications: readonly BusinessCentralNotification[]) => Promise<void>;
+  /** Records a rejected request or notification durably: the 200 BC needs cannot carry the reason. */
+  readonly recordRejection: (instance: string, rejection: { reason: string; resource?: string }) => Promise<void>;
+}
+
+/** The longest validation token echoed; BC's are GUID-like, and echoing unbounded input helps no one. */
+const MAX_VALIDATION_TOKEN = 1024;
+
+/**
+ * One request to `POST /webhooks/business-central/{instance}`. The handshake is answered only for a
+ * configured instance (so no one can point a subscription of theirs at us). A notification request
+ * is always answered 200, whatever is wrong with it, because BC deletes the subscription on other
+ * 4xx; every rejection is recorded instead. Only a failure to enqueue is a 503, which BC retries.
+ */
+export async function receiveBusinessCentralWebhook(
+  request: { pathParameters: Readonly<Record<string, string | undefined>> | null; queryStringParameters: Readonly<Record<string, string | undefined>> | null; body: string | null; isBase64Encoded: boolean },
+  deps: BusinessCentralWebhookDependencies,
+): Promise<{ statusCode: number; headers: Record<string, string>; body: string }> {
+  const instance = request.pathParameters?.instance ?? '';
+  const query = request.queryStringParameters ?? {};
+  const known = deps.isBusinessCentralInstance(instance);
+  if (query.validationToken !== undefined) {
+    if (!known || query.validationToken.length > MAX_VALIDATION_TOKEN) return { statusCode: 404, headers: { 'content-type': 'text/plain; charset=utf-8' }, body: 'No such subscription endpoint' };
+    return receiveBusinessCentral({ query, body: null }, []).response;
+  }
+  const accepted200 = (rejected: number) => ({ statusCode: 200, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ accepted: 0, rejected }) });
+  if (!known) {
+    await deps.recordRejection(instance, { reason: `a notification arrived for ${JSON.stringify(instance.slice(0, 64))}, which is not a configured Business Central instance` });
+    return accepted200(1);
+  }
+  const refused = refuseOversizedBody(request, deps.maxBodyBytes);
+  if (refused !== undefined) {
+    await deps.recordRejection(instance, { reason: `a notification body of more than ${deps.maxBodyBytes} bytes was refused unread` });
+    return accepted200(1);
+  }
+  const body = request.isBase64Encoded ? Buffer.from(request.body ?? '', 'base64').toString('utf8') : request.body;
+  const intake = receiveBusinessCentral({ query, body }, await deps.clientStates(instance));
+  if (intake.kind === 'handshake') return intake.response;
+  for (const rejection of intake.rejected) await deps.recordRejection(instance, rejection);
+  if (intake.accepted.length > 0) {
+    try {
+      await deps.enqueue(instance, intake.accepted);
+    } catch {
+      // BC retries 5xx: the notifications come again, and re-reading a record twice is harmless.
+      return { statusCode: 503, headers: { 'content-type': 'application/json', 'retry-after': '30' }, body: JSON.stringify({ error: 'could not enqueue the notifications; retry' }) };
+    }
+  }
+  return intake.response;
+}
+
+/** What keeping a resource subscribed needs now. */
+export type SubscriptionAction =
+  | { readonly kind: 'create'; readonly resource: string }
+  | { readonly kind: 'renew'; readonly subscriptionId: string; readonly resource: string }
+  | { readonly kind: 'keep'; readonly subscriptionId: string; readonly resource: string; readonly expiresAt: string };
+
+/**
+ * For each resource we need notifications of, whether to create a subscription to our URL, renew the
+ * one that expires within the margin, or keep it. Subscriptions of other URLs are someone else's.
+ */
+export function subscriptionPlan(
+  existing: readonly { subscriptionId: string; notificationUrl: string; resource: string; expirationDateTime: string }[],
+  notificationUrl: string,
+  resources: readonly string[],
+  now: Date,
+): SubscriptionAction[] {
+  const same = (a: string, b: string) => a.replace(/^\/?(api\/v2\.0\/)?/, '').toLowerCase() === b.replace(/^\/?(api\/v2\.0\/)?/, '').toLowerCase();
+  return resources.map((resource) => {
+    const ours = existing
+      .filter((s) => s.notificationUrl === notificationUrl && same(s.resource, resource))
+      .sort((a, b) => b.expirationDateTime.localeCompare(a.expirationDateTime))[0];
+    if (ours === undefined || new Date(ours.expirationDateTime).getTime() <= now.getTime()) return { kind: 'create', resource };
+    if (needsRenewal(new Date(ours.expirationDateTime), now)) return { kind: 'renew', subscriptionId: ours.subscriptionId, resource };
+    return { kind: 'keep', subscriptionId: ours.subscriptionId, resource, expiresAt: ours.expirationDateTime };
+  });
 }

@@ -19,7 +19,7 @@ async function poll(record: SQSRecord): Promise<void> {
     checkpointId: `checkpoint#netsuite-payments#${instance}`,
     source: 'ps-sync.netsuite',
     // Every changed invoice moves the window; only payments on ours make an event.
-    read: async (from) => (await erp.invoicesChangedSince(from)).map((i) => ({ key: i.id, updatedAt: i.lastModified, event: () => paymentEvents(instance, [i], correlationId)[0] })),
+    read: async (from) => (await erp.invoicesChangedSince(from)).map((i) => ({ key: i.id, updatedAt: i.lastModified, event: () => paymentEvents({ vendor: 'netsuite', instance }, [i], correlationId)[0] })),
   });
   metrics.addMetric('Payments-published', 'Count', result.published);
   logger.info('NetSuite invoices polled for payments', { instance, ...result });

@@ -10,7 +10,7 @@ import { SALESFORCE_CONTRACT_FIELDS, type SalesforceOpportunitySnapshot, type Sa
 import type { WonDeal } from './reconcile-deals';
 
 /** A SOQL string literal: quotes and backslashes escaped, so a value can never end the literal. */
-function soqlString(value: string): string {
+export function soqlString(value: string): string {
   return `'${value.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
 }
 
@@ -145,8 +145,11 @@ export class SalesforceCrm implements CrmPort, CrmBillingPort {
     return response.json<T>() as T;
   }
 
-  /** Runs a SOQL query and follows `nextRecordsUrl` to the last page. */
-  private async query<T>(operation: string, soql: string): Promise<T[]> {
+  /**
+   * Runs a SOQL query and follows `nextRecordsUrl` to the last page. Public because a Certinia org is
+   * a Salesforce org: the Certinia adapter reads its managed package's objects through this client.
+   */
+  async query<T>(operation: string, soql: string): Promise<T[]> {
     const call: VendorCall = { vendor: 'salesforce', instance: this.options.instance, operation };
     const records: T[] = [];
     let path: string | undefined = `/query?q=${encodeURIComponent(soql)}`;

@@ -1,8 +1,10 @@
 import type { CrmFieldNames, DeploymentConfig } from '../../canonical';
 import { HubSpotCrm } from '../hubspot/hubspot-crm';
 import { SalesforceCrm } from '../salesforce/salesforce-crm';
+import { CertiniaPsa } from '../certinia/certinia-psa';
 import { KantataPsa } from '../kantata/kantata-psa';
 import { type NetSuiteCredentials, NetSuiteErp } from '../netsuite/netsuite-erp';
+import { type BusinessCentralCredentials, BusinessCentralErp } from '../business-central/business-central-erp';
 import type { CrmPort, ErpPort, PsaPort } from '../opportunity-to-project/ports';
 import type { CrmBillingPort, InvoicingPort, PaymentsPort, PsaBillingPort } from '../time-to-invoice/ports';
 import type { AuditTrail } from './audit-trail';
@@ -44,17 +46,18 @@ function instanceOf(config: DeploymentConfig, id: string) {
  * test which vendor is behind it.
  */
 export function adapters(config: DeploymentConfig, secrets: SecretReader, context: CallContext, limiter?: Limiter) {
-  const netSuite = (id: string): NetSuiteErp => {
+  const erp = (id: string): NetSuiteErp | BusinessCentralErp => {
     const instance = instanceOf(config, id);
+    if (instance.vendor === 'business-central') return limited(businessCentralFor(config, id, secrets, context), instance, limiter);
     if (instance.vendor !== 'netsuite') throw new Error(`No ERP adapter for ${instance.vendor} yet (instance ${id})`);
-    const erp = new NetSuiteErp({
+    const netSuite = new NetSuiteErp({
       instance: id,
       ...(instance.baseUrl ? { baseUrl: instance.baseUrl } : {}),
       credentials: async () => (await secrets(id)) as unknown as NetSuiteCredentials,
       refreshCredentials: async () => (await secrets(id, { forceFetch: true })) as unknown as NetSuiteCredentials,
       ...context,
     });
-    return limited(erp, instance, limiter);
+    return limited(netSuite, instance, limiter);
   };
   const kantata = (id: string): KantataPsa => {
     const instance = instanceOf(config, id);
@@ -70,11 +73,11 @@ export function adapters(config: DeploymentConfig, secrets: SecretReader, contex
     return limited(instance.vendor === 'salesforce' ? salesforceFor(config, id, secrets, context) : hubSpotFor(config, id, secrets, context), instance, limiter);
   };
   return {
-    erpFor: (id: string): ErpPort => netSuite(id),
+    erpFor: (id: string): ErpPort => erp(id),
     /** The ERP's invoicing side (time and expenses to invoice). */
-    invoicingFor: (id: string): InvoicingPort => netSuite(id),
+    invoicingFor: (id: string): InvoicingPort => erp(id),
     /** The ERP's receivables side (payment status). */
-    paymentsFor: (id: string): PaymentsPort => netSuite(id),
+    paymentsFor: (id: string): PaymentsPort => erp(id),
     psaFor: (id: string): PsaPort => kantata(id),
     /** The PSA's billing side: approved work to poll, invoices to record. */
     psaBillingFor: (id: string): PsaBillingPort => kantata(id),
@@ -82,6 +85,34 @@ export function adapters(config: DeploymentConfig, secrets: SecretReader, contex
     /** The CRM's billing side: billing health on the account. */
     crmBillingFor: (id: string): CrmBillingPort => crm(id),
   };
+}
+
+/**
+ * The Business Central adapter of an instance: tenant, environment, company and local currency from
+ * its configuration; the Entra app's client id and secret from its secret.
+ */
+export function businessCentralFor(config: DeploymentConfig, id: string, secrets: SecretReader, context?: CallContext): BusinessCentralErp {
+  const instance = instanceOf(config, id);
+  if (instance.vendor !== 'business-central' || instance.businessCentral === undefined) throw new Error(`${id} is not a Business Central instance with its businessCentral settings`);
+  const read = async (forceFetch: boolean): Promise<BusinessCentralCredentials> => {
+    const secret = await secrets(id, { forceFetch });
+    return { clientId: String(secret.clientId), clientSecret: String(secret.clientSecret) };
+  };
+  return new BusinessCentralErp({
+    instance: id,
+    ...instance.businessCentral,
+    ...(instance.baseUrl ? { baseUrl: instance.baseUrl } : {}),
+    ...(instance.authorityUrl ? { authorityUrl: instance.authorityUrl } : {}),
+    credentials: () => read(false),
+    refreshCredentials: () => read(true),
+    ...(context ?? { audit: { record: async () => undefined }, execution: `business-central-${id}`, correlationId: `business-central-${id}` }),
+  });
+}
+
+/** The Certinia adapter of an instance (the change intake's re-reads), on its org's Salesforce REST client. */
+export function certiniaFor(config: DeploymentConfig, id: string, secrets: SecretReader, context?: CallContext): CertiniaPsa {
+  if (instanceOf(config, id).vendor !== 'certinia') throw new Error(`${id} is not a Certinia instance`);
+  return new CertiniaPsa(salesforceFor(config, id, secrets, context));
 }
 
 /** The HubSpot adapter of an instance (the intake needs its deal reads). */
@@ -101,11 +132,12 @@ export function hubSpotFor(config: DeploymentConfig, id: string, secrets: Secret
 
 /**
  * The Salesforce adapter of an instance: the org's URL is the instance's `baseUrl`; the secret holds
- * the `accessToken`, re-read after an INVALID_SESSION_ID.
+ * the `accessToken`, re-read after an INVALID_SESSION_ID. A Certinia instance is a Salesforce org too,
+ * read through the same client.
  */
 export function salesforceFor(config: DeploymentConfig, id: string, secrets: SecretReader, context?: CallContext): SalesforceCrm {
   const instance = instanceOf(config, id);
-  if (instance.vendor !== 'salesforce' || instance.baseUrl === undefined) throw new Error(`${id} is not a Salesforce instance with its org's baseUrl`);
+  if ((instance.vendor !== 'salesforce' && instance.vendor !== 'certinia') || instance.baseUrl === undefined) throw new Error(`${id} is not a Salesforce or Certinia instance with its org's baseUrl`);
   const read = async (forceFetch: boolean) => secrets(id, { forceFetch });
   return new SalesforceCrm({
     instance: id,

@@ -6,7 +6,8 @@ type Contract = OpportunityWonEvent['payload']['contract'];
 /**
  * How a CRM deal carries its contract, whatever the CRM: a few deal fields and line items typed as
  * `rate` (name = role, price = hourly rate), `milestone` (price × quantity) or `task`. Each CRM mapping
- * reads its own field names into these shapes (as text); this turns them into the canonical contract
+ * reads its own field names into these shapes (as text), and `retainer` (price = the amount billed
+ * each period); this turns them into the canonical contract
  * without judging it: validation in the workflow decides whether it suffices, and says why not.
  */
 
@@ -60,12 +61,15 @@ export function dealContract(terms: DealTerms, lines: readonly DealLine[]): Cont
   const notToExceed = amountOf(terms.notToExceed, terms.currency);
   const markup = decimalOf(terms.expenseMarkup);
   const model = terms.billingModel;
+  const retainer = ofType('retainer')[0];
+  const retainerPerPeriod = retainer ? amountOf(retainer.price, terms.currency) : undefined;
   return {
     billingTerms: {
       ...(model === 'time-and-materials' || model === 'fixed-fee' || model === 'retainer' ? { model } : {}),
       ...(terms.paymentTerms ? { paymentTermsCode: terms.paymentTerms } : {}),
       ...(notToExceed ? { notToExceed } : {}),
       ...(markup ? { expenseMarkupPercent: markup } : {}),
+      ...(retainerPerPeriod ? { retainerPerPeriod } : {}),
     },
     ...(start ? { startDate: start } : {}),
     ...(end ? { endDate: end } : {}),

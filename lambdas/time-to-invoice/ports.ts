@@ -28,6 +28,7 @@ export interface InvoicingPort {
 /** An invoice's payment state as the ERP holds it. */
 export interface ErpInvoiceStatus {
   readonly id: string;
+  /** Our reference on the invoice: NetSuite's `externalId`, Business Central's `externalDocumentNumber`. */
   readonly externalId?: string;
   readonly invoiceNumber: string;
   readonly total: Money;

@@ -18,8 +18,11 @@ export type FunctionUse =
   | { readonly kind: 'queue'; readonly queue: string; readonly access: 'send' }
   | { readonly kind: 'exceptionQueue' }
   | { readonly kind: 'eventBus' }
-  | { readonly kind: 'stateMachine'; readonly stateMachine: string }
-  | { readonly kind: 'vendorSecrets' };
+  /** Starts executions; `startAndCount` may also list the running ones (to pace its starts). */
+  | { readonly kind: 'stateMachine'; readonly stateMachine: string; readonly access?: 'start' | 'startAndCount' }
+  | { readonly kind: 'vendorSecrets' }
+  /** The webhook API's public base URL, for a function that tells a vendor where to call us. */
+  | { readonly kind: 'webhookUrl' };
 
 /** A Lambda function: the handler file and what it may touch. */
 export interface FunctionDeclaration {
@@ -170,6 +173,8 @@ export function environmentVariableFor(use: FunctionUse): string | undefined {
       return `${constantCase(use.stateMachine)}_STATE_MACHINE_ARN`;
     case 'vendorSecrets':
       return undefined;
+    case 'webhookUrl':
+      return 'WEBHOOK_PUBLIC_BASE_URL';
   }
 }
 

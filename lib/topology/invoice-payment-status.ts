@@ -2,8 +2,10 @@ import type { WorkflowDeclaration } from './declarations';
 
 /**
  * Invoice and payment status (PRODUCT.md workflow 4): each NetSuite account serving the region is
- * polled on a schedule for invoices that changed; payments on our invoices become `payment.received`
- * events, which a rule delivers to the consumer that records them on the PSA invoice and the CRM account.
+ * polled on a schedule for invoices that changed; each Business Central environment notifies our
+ * webhook, kept subscribed by a renewal job, and each notified invoice is re-read. Payments on our
+ * invoices become `payment.received` events, which a rule delivers to the consumer that records them on
+ * the PSA invoice and the CRM account.
  */
 export const invoicePaymentStatus: WorkflowDeclaration = {
   workflow: 'invoice-payment-status',
@@ -16,6 +18,27 @@ export const invoicePaymentStatus: WorkflowDeclaration = {
       uses: [{ kind: 'vendorSecrets' }, { kind: 'table', table: 'idempotency', access: 'readWrite' }, { kind: 'eventBus' }],
     },
     {
+      id: 'ReceiveBusinessCentralNotification',
+      entry: 'lambdas/business-central/receive-notification.ts',
+      description: 'Answers the Business Central handshake, checks each notification by its clientState and enqueues it; 200 even to a rejected one',
+      timeoutSeconds: 10,
+      uses: [{ kind: 'vendorSecrets' }, { kind: 'queue', queue: 'BusinessCentralNotifications', access: 'send' }, { kind: 'table', table: 'exceptions', access: 'readWrite' }, { kind: 'exceptionQueue' }],
+    },
+    {
+      id: 'HandleBusinessCentralNotification',
+      entry: 'lambdas/business-central/handle-invoice-notification.ts',
+      description: 'Re-reads each notified Business Central invoice and publishes payments on ours',
+      timeoutSeconds: 300,
+      uses: [{ kind: 'vendorSecrets' }, { kind: 'table', table: 'idempotency', access: 'readWrite' }, { kind: 'eventBus' }],
+    },
+    {
+      id: 'RenewBusinessCentralSubscriptions',
+      entry: 'lambdas/business-central/renew-subscriptions.ts',
+      description: 'Creates or renews the Business Central webhook subscriptions before their three days run out',
+      timeoutSeconds: 60,
+      uses: [{ kind: 'vendorSecrets' }, { kind: 'webhookUrl' }],
+    },
+    {
       id: 'RecordPaymentStatus',
       entry: 'lambdas/time-to-invoice/record-payment.ts',
       description: 'Records a payment on the PSA invoice and the billing health on the CRM account',
@@ -26,10 +49,17 @@ export const invoicePaymentStatus: WorkflowDeclaration = {
   queues: [
     // One poll at a time per request: a poll must not race its own checkpoint.
     { id: 'ErpPollRequests', description: 'Requests to poll an ERP account for payments', consumer: 'PollNetSuitePayments', batchSize: 1 },
+    { id: 'BusinessCentralNotifications', description: 'Business Central notifications awaiting a re-read of what they name', consumer: 'HandleBusinessCentralNotification', batchSize: 10 },
+    { id: 'ErpSubscriptionRenewals', description: 'Requests to keep an ERP environment\'s webhook subscriptions alive', consumer: 'RenewBusinessCentralSubscriptions', batchSize: 1 },
     { id: 'PaymentStatusUpdates', description: 'payment.received events awaiting the PSA and the CRM', consumer: 'RecordPaymentStatus', batchSize: 10 },
   ],
-  routes: [],
+  routes: [{ method: 'POST', path: 'webhooks/business-central/{instance}', function: 'ReceiveBusinessCentralNotification' }],
   rules: [{ id: 'PaymentReceivedRule', description: 'Every payment on our invoices goes to the PSA invoice and the CRM account', eventPattern: { 'detail-type': ['payment.received'] }, targetQueue: 'PaymentStatusUpdates' }],
-  schedules: [{ id: 'NetSuitePaymentPollSchedule', description: 'Polls each NetSuite account serving the region for payments', expression: 'rate(1 hour)', vendor: 'netsuite', instances: 'serving', targetQueue: 'ErpPollRequests' }],
+  schedules: [
+    { id: 'NetSuitePaymentPollSchedule', description: 'Polls each NetSuite account serving the region for payments', expression: 'rate(1 hour)', vendor: 'netsuite', instances: 'serving', targetQueue: 'ErpPollRequests' },
+    // Hourly, renewing at a day left: a new deploy is subscribed within the hour, a subscription BC
+    // dropped is back within the hour, and a renewal has 24 tries before the three days end.
+    { id: 'BusinessCentralSubscriptionRenewal', description: 'Keeps each Business Central environment serving the region subscribed', expression: 'rate(1 hour)', vendor: 'business-central', instances: 'serving', targetQueue: 'ErpSubscriptionRenewals' },
+  ],
   stateMachines: [],
 };

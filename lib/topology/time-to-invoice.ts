@@ -11,9 +11,10 @@ const vendorUses: readonly FunctionUse[] = [
 
 /**
  * Time and expenses to invoice (PRODUCT.md workflow 2): Kantata is polled on a schedule for approved
- * time and expenses, which become canonical events; a rule records them in the billing ledger; at month
- * end one execution per contract and period drafts the invoice with the billing engine, posts it to the
- * ERP, marks the work billed page by page and records the invoice in the PSA.
+ * time and expenses, and Certinia's timecard, expense and milestone changes arrive through Event Relay;
+ * both become canonical events; a rule records them in the billing ledger; at month end one execution
+ * per contract and period drafts the invoice with the billing engine, posts it to the ERP, marks the
+ * work billed page by page and records the invoice in the PSA.
  */
 export const timeToInvoice: WorkflowDeclaration = {
   workflow: 'time-to-invoice',
@@ -23,6 +24,13 @@ export const timeToInvoice: WorkflowDeclaration = {
       entry: 'lambdas/kantata/poll-approved-work.ts',
       description: 'Polls a Kantata instance for approved time and expenses and publishes them; the checkpoint moves only after publishing',
       timeoutSeconds: 300,
+      uses: [{ kind: 'vendorSecrets' }, { kind: 'table', table: 'idempotency', access: 'readWrite' }, { kind: 'eventBus' }],
+    },
+    {
+      id: 'HandleCertiniaChange',
+      entry: 'lambdas/certinia/handle-certinia-change.ts',
+      description: 'Re-reads relayed Certinia timecard, expense and milestone changes and publishes approved work once per version',
+      timeoutSeconds: VENDOR_CALL_TIMEOUT,
       uses: [{ kind: 'vendorSecrets' }, { kind: 'table', table: 'idempotency', access: 'readWrite' }, { kind: 'eventBus' }],
     },
     {
@@ -42,9 +50,9 @@ export const timeToInvoice: WorkflowDeclaration = {
     {
       id: 'StartBillingRun',
       entry: 'lambdas/time-to-invoice/start-billing-run.ts',
-      description: 'Starts one billing execution per contract and period under its deterministic name',
+      description: 'Starts one billing execution per contract and period under its deterministic name, while the region runs fewer than its maximum',
       timeoutSeconds: 30,
-      uses: [{ kind: 'stateMachine', stateMachine: 'TimeToInvoice' }],
+      uses: [{ kind: 'stateMachine', stateMachine: 'TimeToInvoice', access: 'startAndCount' }, { kind: 'queue', queue: 'BillingRunStarts', access: 'send' }],
     },
     {
       id: 'DraftInvoice',
@@ -81,10 +89,12 @@ export const timeToInvoice: WorkflowDeclaration = {
   queues: [
     // One poll at a time per request: a poll must not race its own checkpoint.
     { id: 'PsaPollRequests', description: 'Requests to poll a PSA instance for approved work', consumer: 'PollKantataApprovedWork', batchSize: 1 },
+    { id: 'CertiniaChanges', description: 'Certinia timecard, expense and milestone changes relayed by Event Relay', consumer: 'HandleCertiniaChange', batchSize: 10 },
     { id: 'ApprovedWorkToLedger', description: 'time.approved, expense.approved and milestone.completed events awaiting the billing ledger', consumer: 'RecordApprovedWork', batchSize: 10 },
     { id: 'InvoiceStatusToCrm', description: 'invoice.posted events awaiting the CRM account', consumer: 'WriteBillingHealthToCrm', batchSize: 10 },
     { id: 'BillingRunRequests', description: 'Requests to bill a month (the month-end schedule, or by hand)', consumer: 'StartBillingRuns', batchSize: 1 },
-    { id: 'BillingRunStarts', description: 'One message per contract and period awaiting its execution', consumer: 'StartBillingRun', batchSize: 10 },
+    // A start waits here while the region runs its maximum of billing executions; each wait is a receive, so many are allowed.
+    { id: 'BillingRunStarts', description: 'One message per contract and period awaiting its execution', consumer: 'StartBillingRun', batchSize: 10, maxReceiveCount: 500 },
   ],
   routes: [],
   rules: [
@@ -99,6 +109,15 @@ export const timeToInvoice: WorkflowDeclaration = {
       description: 'Every posted invoice is reported to the CRM account of its customer',
       eventPattern: { 'detail-type': ['invoice.posted'] },
       targetQueue: 'InvoiceStatusToCrm',
+    },
+  ],
+  relayRules: [
+    {
+      id: 'CertiniaApprovedWorkChanges',
+      description: 'Change Data Capture of Certinia timecards, expenses and milestones, as Event Relay delivers it',
+      vendor: 'certinia',
+      eventPattern: { 'detail-type': ['pse__Timecard_Header__ChangeEvent', 'pse__Expense__ChangeEvent', 'pse__Milestone__ChangeEvent'] },
+      targetQueue: 'CertiniaChanges',
     },
   ],
   schedules: [

@@ -163,11 +163,17 @@ export async function startStepFunctions(options: {
         if (execution === undefined) throw new AwsServiceError('ExecutionDoesNotExist', `Execution Does Not Exist: '${String(executionArn)}'`);
         return describe(execution);
       },
-      ListExecutions: ({ stateMachineArn, statusFilter }) => ({
-        executions: executions
-          .filter((e) => e.stateMachineArn === stateMachineArn && (statusFilter === undefined || e.status === statusFilter))
-          .map((e) => ({ executionArn: e.executionArn, stateMachineArn: e.stateMachineArn, name: e.name, status: e.status, startDate: e.startDate })),
-      }),
+      // Newest first, as the service lists them, `maxResults` a page (default 100, up to 1,000) with a nextToken.
+      ListExecutions: ({ stateMachineArn, statusFilter, maxResults, nextToken }) => {
+        const matching = executions.filter((e) => e.stateMachineArn === stateMachineArn && (statusFilter === undefined || e.status === statusFilter)).reverse();
+        const size = Math.min(Number(maxResults ?? 0) || 100, 1000);
+        const from = nextToken === undefined ? 0 : Number(Buffer.from(String(nextToken), 'base64').toString('utf8'));
+        const page = matching.slice(from, from + size);
+        return {
+          executions: page.map((e) => ({ executionArn: e.executionArn, stateMachineArn: e.stateMachineArn, name: e.name, status: e.status, startDate: e.startDate })),
+          ...(from + size < matching.length ? { nextToken: Buffer.from(String(from + size)).toString('base64') } : {}),
+        };
+      },
     },
   });
   return { ...server, executions, arnOf };

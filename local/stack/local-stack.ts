@@ -237,6 +237,8 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
         return stepFunctions.arnOf(use.stateMachine);
       case 'vendorSecrets':
         return undefined;
+      case 'webhookUrl':
+        return api.url;
     }
   };
 

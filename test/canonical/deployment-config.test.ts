@@ -89,6 +89,41 @@ describe('CRM settings', () => {
   });
 });
 
+describe('Certinia settings', () => {
+  const certinia = (extra: Record<string, unknown> = {}) => ({ id: 'certinia-main', vendor: 'certinia' as const, secretName: 'ps-sync/demo/certinia-main', baseUrl: 'https://acme-psa.my.salesforce.com', ...extra });
+
+  it("take the org's own status values, default to Approved, and need the org's URL", () => {
+    const input = exampleConfigInput();
+    input.vendorInstances.push(certinia({ certinia: { approvedTimecardStatuses: ['Approved by PM', 'Approved by Client'] } }));
+
+    expect(parseDeploymentConfig(input).vendorInstances.find((v) => v.id === 'certinia-main')?.certinia).toEqual({
+      approvedTimecardStatuses: ['Approved by PM', 'Approved by Client'],
+      approvedExpenseStatuses: ['Approved'],
+      completedMilestoneStatuses: ['Approved'],
+    });
+    input.vendorInstances[input.vendorInstances.length - 1] = certinia({ baseUrl: undefined });
+    expect(() => parseDeploymentConfig(input)).toThrow(/Certinia instance certinia-main needs baseUrl/);
+  });
+
+  it('refuse an empty list of status values, and Certinia settings on another vendor', () => {
+    const input = exampleConfigInput();
+    input.vendorInstances.push(certinia({ certinia: { completedMilestoneStatuses: [] } }));
+    expect(() => parseDeploymentConfig(input)).toThrow(/certinia\.completedMilestoneStatuses/);
+
+    input.vendorInstances.pop();
+    input.vendorInstances.find((v) => v.id === 'kantata-global')!.certinia = {};
+    expect(() => parseDeploymentConfig(input)).toThrow(/kantata-global is not a Certinia instance but has certinia settings/);
+  });
+
+  it('accept an event relay for a Certinia org', () => {
+    const input = exampleConfigInput();
+    input.vendorInstances.push(certinia());
+    input.eventRelays!.push({ instance: 'certinia-main', region: 'us-east-1', eventSourceName: 'aws.partner/salesforce.com/00DCERT/0YLCERT' });
+
+    expect(parseDeploymentConfig(input).eventRelays.map((r) => r.instance)).toContain('certinia-main');
+  });
+});
+
 describe('ownership overrides', () => {
   it('are applied on top of the defaults, and a bad one is refused when the configuration is read', () => {
     const input = exampleConfigInput();

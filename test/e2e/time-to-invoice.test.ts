@@ -1,4 +1,6 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type LocalEnvironment, startLocalEnvironment } from '../../local/local-environment';
 
@@ -177,5 +179,104 @@ describe('time and expenses to invoice on the local stack', () => {
     expect(company.properties).toMatchObject({ ps_billing_status: 'paid', ps_last_invoice_number: november.tranId });
     const paymentWrites = env.kantata.requests.filter((r) => r.method === 'PUT' && r.path === `/api/v1/invoices/${String(kantataInvoice().id)}.json`);
     expect(paymentWrites).toHaveLength(2);
+  });
+});
+
+describe('time and expenses to invoice with Business Central as the ERP', () => {
+  const instance = 'business-central-uk';
+  const notificationUrl = () => `${env.stack.apiUrl}webhooks/business-central/${instance}`;
+  const ourSubscription = () => [...env.businessCentral.subscriptions.values()].find((s) => s.notificationUrl === notificationUrl());
+  let workspace: string;
+  let invoiceId: string;
+
+  it('subscribes our webhook in Business Central, which checked it by the validation handshake', () => {
+    expect(ourSubscription()).toMatchObject({ resource: expect.stringContaining(`companies(${env.businessCentral.companyId})/salesInvoices`), clientState: 'local-bc-client-state' });
+  });
+
+  it('posts the period as one Business Central invoice with the number and tax BC assigned, back in Kantata and the CRM', async () => {
+    const created = (await (
+      await fetch(`${env.hubspot.url}/__sandbox/deals`, {
+        method: 'POST',
+        headers: json,
+        body: JSON.stringify({
+          deal: {
+            dealname: 'Wayne Enterprises UK rollout', dealstage: 'contractsent', amount: '90000', deal_currency_code: 'GBP', closedate: '2026-10-30',
+            ps_legal_entity: 'acme-uk', ps_business_unit: 'delivery', ps_tax_profile: 'UK-VAT', ps_billing_terms: 'time-and-materials', ps_payment_terms: 'NET30',
+            ps_contract_start: '2026-11-01', ps_expense_markup: '10',
+          },
+          company: { name: 'Wayne Enterprises UK', country: 'GB' },
+          lineItems: [
+            { name: 'Consultant', price: '165.50', ps_line_type: 'rate', ps_effective_from: '2026-11-01' },
+            { name: 'Principal', price: '275', ps_line_type: 'rate', ps_effective_from: '2026-11-01' },
+          ],
+        }),
+      })
+    ).json()) as { id: string };
+    await fetch(`${env.hubspot.url}/__sandbox/deals/${created.id}/set`, { method: 'POST', headers: json, body: JSON.stringify({ dealstage: 'closedwon' }) });
+    await env.settled();
+    workspace = String(env.hubspot.object('deals', created.id)?.properties.ps_psa_project_id);
+    await logTime(workspace, 'Consultant', '2026-11-18', 450);
+    await logTime(workspace, 'Consultant', '2026-11-19', 480);
+    await logTime(workspace, 'Principal', '2026-11-20', 120);
+    await logTime(workspace, 'Consultant', '2026-11-21', 180, false);
+    await fetch(`${env.kantata.url}/__sandbox/expenses`, { method: 'POST', body: JSON.stringify({ workspace_id: workspace, user_id: '5521', date: '2026-11-19', category: 'Travel', amount_in_cents: 12000, currency: 'GBP', billable: true, approved: true }) });
+
+    await poll();
+    await bill('2026-11', 4);
+
+    const customer = env.businessCentral.customers().find((c) => c.displayName === 'Wayne Enterprises UK')!;
+    expect(env.businessCentral.projects().map((p) => p.displayName)).toContain('Wayne Enterprises UK rollout');
+    const [invoice, ...others] = env.businessCentral.invoices().filter((i) => i.customerId === customer.id);
+    expect(others).toEqual([]);
+    invoiceId = invoice!.id;
+    expect(invoice).toMatchObject({ status: 'Open', number: expect.stringMatching(/^PS-INV\d+$/), externalDocumentNumber: expect.stringMatching(/^PS[0-9A-F]{32}$/), invoiceDate: '2026-11-30', totalAmountExcludingTax: 3247.25 });
+    expect(invoice!.salesInvoiceLines!.map((l) => [l.lineObjectNumber, l.quantity, l.unitPrice])).toEqual([
+      ['1000', 15.5, 165.5],
+      ['1000', 2, 275],
+      ['1001', 1, 132],
+    ]);
+    const kantataInvoice = env.kantata.objects('invoices').find((i) => i.workspace_id === workspace)!;
+    expect(kantataInvoice).toMatchObject({ user_invoice_number: invoice!.number, tax_in_cents: Math.round(invoice!.totalTaxAmount * 100), total_in_cents: Math.round(invoice!.totalAmountIncludingTax * 100) });
+    const company = env.hubspot.objects('companies').find((c) => c.properties.name === 'Wayne Enterprises UK')!;
+    expect(company.properties).toMatchObject({ ps_billing_status: 'invoiced', ps_last_invoice_number: invoice!.number, ps_last_invoice_total: `${invoice!.totalAmountIncludingTax.toFixed(2)} GBP` });
+  });
+
+  it('hears a payment from the Business Central webhook, re-reads the invoice and marks it paid in Kantata and the CRM', async () => {
+    const invoice = env.businessCentral.invoice(invoiceId)!;
+
+    const statuses = await env.businessCentral.pay(invoiceId, invoice.totalAmountIncludingTax.toFixed(2));
+    await env.settled();
+
+    expect(statuses).toEqual([200]);
+    expect(env.kantata.objects('invoices').find((i) => i.workspace_id === workspace)).toMatchObject({ payment_status: 'paid', balance_in_cents: 0 });
+    expect(env.hubspot.objects('companies').find((c) => c.properties.name === 'Wayne Enterprises UK')!.properties.ps_billing_status).toBe('paid');
+  });
+
+  it('answers 200 to a notification with a wrong clientState, records why, and acts on nothing', async () => {
+    const kantataWrites = env.kantata.requests.length;
+    const forged = { value: [{ subscriptionId: ourSubscription()!.subscriptionId, clientState: 'forged', resource: `api/v2.0/companies(${env.businessCentral.companyId})/salesInvoices(${invoiceId})`, changeType: 'updated', lastModifiedDateTime: new Date().toISOString() }] };
+
+    const response = await fetch(notificationUrl(), { method: 'POST', headers: json, body: JSON.stringify(forged) });
+    await env.settled();
+
+    expect(response.status).toBe(200);
+    expect(env.kantata.requests.length).toBe(kantataWrites);
+    const ddb = DynamoDBDocumentClient.from(new DynamoDBClient({ endpoint: env.stack.endpoints.dynamodb, region: 'us-east-1', credentials: { accessKeyId: 'l', secretAccessKey: 'l' } }));
+    const { Items } = await ddb.send(new ScanCommand({ TableName: env.stack.tableNames.exceptions }));
+    expect(Items!.filter((i) => String(i.pk).startsWith(`EXCEPTION#invoice-payment-status#business-central-notification#${instance}:`)).map((i) => i.reason)).toEqual(['notification 0 has a clientState that is not ours']);
+    expect(ourSubscription()).toBeDefined();
+  });
+
+  it('renews the subscription when a day or less is left, before its three days run out', async () => {
+    const subscription = ourSubscription()!;
+    env.businessCentral.ageSubscription(subscription.subscriptionId, 3 * 3600 * 1000);
+    const aged = Date.parse(ourSubscription()!.expirationDateTime);
+
+    await env.stack.scheduler.fire(`BusinessCentralSubscriptionRenewal-${instance}`);
+    await env.settled();
+
+    expect(ourSubscription()!.subscriptionId).toBe(subscription.subscriptionId);
+    expect(Date.parse(ourSubscription()!.expirationDateTime) - aged).toBeGreaterThan(2 * 24 * 3600 * 1000);
+    expect([...env.businessCentral.subscriptions.values()].filter((s) => s.notificationUrl === notificationUrl())).toHaveLength(1);
   });
 });

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { scheduleName } from '../../lib/workflow-resources';
 import { exampleConfig } from '../support/example-config';
 import { synthesizeDeployment } from '../support/synth';
 
@@ -56,9 +57,11 @@ describe('opportunity-to-project resources', () => {
     const relayRules = all.filter(([, r]) => r.Type === 'AWS::Events::Rule' && JSON.stringify(r.Properties.EventBusName ?? '').includes('Relay'));
     const schedules = all.filter(([, r]) => r.Type === 'AWS::Scheduler::Schedule');
     // The example relays one Salesforce org into eu-west-1 (a relay rule and a reconciliation schedule there);
-    // each region bills at month end and polls the Kantata instance and the NetSuite account serving it.
+    // each region bills at month end and polls the Kantata instance and the NetSuite account serving it;
+    // eu-west-1 keeps the Business Central environment of acme-de subscribed.
     expect(relayRules.length).toBe(1);
     expect(schedules.map(([, r]) => JSON.parse((r.Properties.Target as { Input: string }).Input) as Record<string, string>).sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b)))).toEqual([
+      { instance: 'business-central-de', reason: 'schedule' },
       { instance: 'kantata-global', reason: 'schedule' },
       { instance: 'kantata-global', reason: 'schedule' },
       { instance: 'netsuite-eu', reason: 'schedule' },
@@ -109,6 +112,22 @@ describe('opportunity-to-project resources', () => {
   });
 });
 
+describe('Business Central webhook', () => {
+  it('routes the notification URL to its receiver and tells the renewal job the public URL it subscribes', () => {
+    const methods = ofType('AWS::ApiGateway::Method').map(([, r]) => JSON.stringify(r.Properties));
+    const renewal = [...functions()].find(([id]) => id.includes('RenewBusinessCentralSubscriptions'))![1];
+    const receiver = [...functions()].find(([id]) => id.includes('ReceiveBusinessCentralNotification'))![1];
+
+    expect(methods.some((m) => m.includes('ReceiveBusinessCentralNotification') && m.includes('"HttpMethod":"POST"'))).toBe(true);
+    expect(JSON.stringify((renewal.Properties.Environment as { Variables: Record<string, unknown> }).Variables.WEBHOOK_PUBLIC_BASE_URL)).toContain('execute-api');
+    expect((receiver.Properties.Environment as { Variables: Record<string, unknown> }).Variables).toHaveProperty('BUSINESS_CENTRAL_NOTIFICATIONS_QUEUE_URL');
+  });
+
+  function functions() {
+    return new Map(ofType('AWS::Lambda::Function'));
+  }
+});
+
 describe('vendor secret grants', () => {
   it("let a region's functions read only the secrets of the instances that serve its legal entities", () => {
     const policies = JSON.stringify(Object.values(template.Resources).filter((r) => r.Type === 'AWS::IAM::Policy'));
@@ -120,5 +139,21 @@ describe('vendor secret grants', () => {
     expect(euPolicies).toContain('ps-sync/demo/netsuite-eu-??????');
     expect(euPolicies).toContain('ps-sync/demo/salesforce-main-??????');
     expect(euPolicies).not.toContain('ps-sync/demo/netsuite-us');
+  });
+});
+
+describe('scheduleName', () => {
+  it('keeps the declared name whole and the stack prefix unique within 64 characters', () => {
+    const id = 'BusinessCentralSubscriptionRenewal-business-central-uk';
+    const a = scheduleName('ps-sync-prod-eu-west-1', id);
+    const b = scheduleName('ps-sync-prod2-eu-west-1', id);
+
+    expect(scheduleName('ps-sync-prod', 'MonthEndBilling')).toBe('ps-sync-prod-MonthEndBilling');
+    for (const name of [a, b]) {
+      expect(name.length).toBeLessThanOrEqual(64);
+      expect(name.endsWith(`-${id}`)).toBe(true);
+    }
+    expect(a).not.toBe(b);
+    expect(() => scheduleName('ps-sync-prod', 'x'.repeat(60))).toThrow(/no room/);
   });
 });

@@ -177,6 +177,7 @@ export function contractRecord(ctx: StepContext, ids: { erpCustomerId: string; e
       rateCard: contract.rateCard,
       ...(validation.billingTerms.notToExceed ? { notToExceed: validation.billingTerms.notToExceed } : {}),
       expenseMarkupPercent: validation.billingTerms.expenseMarkupPercent,
+      ...(validation.billingTerms.retainerPerPeriod ? { retainerPerPeriod: validation.billingTerms.retainerPerPeriod } : {}),
       // Milestones are known by their PSA id: the PSA's completion of that milestone makes it billable.
       milestones: contract.milestones.map((m) => ({ id: milestoneKey(validation.instances.psa, ids.milestoneIds?.[m.name] ?? `${validation.projectGlobalId}:${m.name}`), name: m.name, amount: m.amount })),
     },

@@ -76,12 +76,14 @@ export function validateOpportunity(event: OpportunityWonEvent, config: Deployme
     problem('contract.rateCard', 'a time-and-materials deal has no rate card', 'Add a rate line for each role sold (role, hourly rate, effective from).');
   }
   if (terms?.model === 'fixed-fee' && p.contract.milestones.length === 0) problem('contract.milestones', 'a fixed-fee deal has no milestones to bill', 'Add the milestones with their amounts.');
+  if (terms?.model === 'retainer' && terms.retainerPerPeriod === undefined) problem('contract.billingTerms.retainerPerPeriod', 'a retainer deal has no amount to bill each period', 'Add a line item of type retainer whose price is the amount billed each month.');
 
   if (currency.success) {
     const wrong = [
       ...p.contract.milestones.filter((m) => m.amount.currency !== currency.data).map((m) => `milestone "${m.name}"`),
       ...(p.opportunity.amount && p.opportunity.amount.currency !== currency.data ? ['the deal amount'] : []),
       ...(terms?.notToExceed && terms.notToExceed.currency !== currency.data ? ['the not-to-exceed cap'] : []),
+      ...(terms?.retainerPerPeriod && terms.retainerPerPeriod.currency !== currency.data ? ['the retainer'] : []),
     ];
     if (wrong.length > 0) problem('currency', `${wrong.join(', ')} not in the deal currency ${currency.data}`, 'Use one currency for the whole deal.');
   }
@@ -96,7 +98,7 @@ export function validateOpportunity(event: OpportunityWonEvent, config: Deployme
     businessUnit: p.businessUnit!,
     currency: currency.data,
     taxProfileCode: p.taxProfileCode!,
-    billingTerms: { model: terms.model, paymentTermsCode: terms.paymentTermsCode, expenseMarkupPercent: terms.expenseMarkupPercent ?? '0', ...(terms.notToExceed ? { notToExceed: terms.notToExceed } : {}) },
+    billingTerms: { model: terms.model, paymentTermsCode: terms.paymentTermsCode, expenseMarkupPercent: terms.expenseMarkupPercent ?? '0', ...(terms.notToExceed ? { notToExceed: terms.notToExceed } : {}), ...(terms.retainerPerPeriod ? { retainerPerPeriod: terms.retainerPerPeriod } : {}) },
     instances: { crm: event.source.instance, psa: entity.instances.psa, erp: entity.instances.erp },
     projectGlobalId: deterministicUuid('project', `${event.source.vendor}:${event.source.instance}:${p.opportunity.crmId}`),
   };

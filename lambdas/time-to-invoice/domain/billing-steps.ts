@@ -175,30 +175,54 @@ export async function reportInvoiceToCrm(event: InvoicePostedEvent, deps: { ledg
 
 /** Our invoices' external ids: `<contract id>:<period start>`. Invoices others made in the ERP are not ours to report. */
 const OUR_INVOICE = /^[^:]+:\d{4}-\d{2}-\d{2}$/;
+/** Our invoices' document numbers, where the ERP's field is too short for the external id. */
+const OUR_DOCUMENT_NUMBER = /^PS([0-9A-F]{8})([0-9A-F]{4})([0-9A-F]{4})([0-9A-F]{4})([0-9A-F]{12})$/;
 
 /**
- * The payment events of polled ERP invoices: one per invoice of ours with a payment, its id fixed by
- * the amount still due, so a re-poll of the same state is the same event and a new payment a new one.
+ * An invoice's reference for an ERP whose field cannot hold the external id (Business Central's
+ * `externalDocumentNumber` is a Code[35], and BC upper-cases codes): `PS` and the 32 hex digits of the
+ * invoice's global id, 34 characters, as unique as the external id it is derived from.
  */
-export function paymentEvents(erpInstance: string, invoices: readonly ErpInvoiceStatus[], correlationId: string): PaymentReceivedEvent[] {
-  return invoices
-    .filter((i) => i.externalId !== undefined && OUR_INVOICE.test(i.externalId) && i.amountPaid.amountMinor > 0)
-    .map((i) => ({
-      id: deterministicUuid('payment.received', `${erpInstance}:${i.id}:${i.amountDue.amountMinor}`),
-      type: 'payment.received' as const,
-      schemaVersion: 1 as const,
-      source: { vendor: 'netsuite' as const, instance: erpInstance },
-      occurredAt: i.lastModified,
-      correlationId,
-      payload: {
-        invoiceGlobalId: invoiceGlobalId(i.externalId!),
-        invoice: { instance: erpInstance, id: i.id },
-        amountPaid: i.amountPaid,
-        amountDue: i.amountDue,
-        paidOn: i.lastModified.slice(0, 10),
-        state: i.amountDue.amountMinor === 0 ? ('paid' as const) : ('partially-paid' as const),
+export function invoiceDocumentNumber(externalId: string): string {
+  return `PS${invoiceGlobalId(externalId).replace(/-/g, '').toUpperCase()}`;
+}
+
+/** The global id of the invoice an ERP reference names (an external id or a document number), or undefined when it is not ours. */
+export function ourInvoiceGlobalId(reference: string | undefined): string | undefined {
+  if (reference === undefined) return undefined;
+  if (OUR_INVOICE.test(reference)) return invoiceGlobalId(reference);
+  const parts = OUR_DOCUMENT_NUMBER.exec(reference);
+  return parts ? parts.slice(1).join('-').toLowerCase() : undefined;
+}
+
+/**
+ * The payment events of ERP invoices (polled, or re-read after a notification): one per invoice of
+ * ours with a payment, its id fixed by the amount still due, so a re-read of the same state is the same
+ * event and a new payment a new one.
+ */
+export function paymentEvents(erp: { vendor: 'netsuite' | 'business-central'; instance: string }, invoices: readonly ErpInvoiceStatus[], correlationId: string): PaymentReceivedEvent[] {
+  return invoices.flatMap((i) => {
+    const globalId = ourInvoiceGlobalId(i.externalId);
+    if (globalId === undefined || i.amountPaid.amountMinor <= 0) return [];
+    return [
+      {
+        id: deterministicUuid('payment.received', `${erp.instance}:${i.id}:${i.amountDue.amountMinor}`),
+        type: 'payment.received' as const,
+        schemaVersion: 1 as const,
+        source: { vendor: erp.vendor, instance: erp.instance },
+        occurredAt: i.lastModified,
+        correlationId,
+        payload: {
+          invoiceGlobalId: globalId,
+          invoice: { instance: erp.instance, id: i.id },
+          amountPaid: i.amountPaid,
+          amountDue: i.amountDue,
+          paidOn: i.lastModified.slice(0, 10),
+          state: i.amountDue.amountMinor === 0 ? ('paid' as const) : ('partially-paid' as const),
+        },
       },
-    }));
+    ];
+  });
 }
 
 /** Records a payment on the PSA's invoice and the billing health on the CRM account. */

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { type RunningSandbox, type SandboxRequest, type SandboxResponse, readJson, startSandbox } from '../sandbox-kit';
-import { SoqlError, parseSoql, runSoql } from './soql';
+import { type ParentRelationship, SoqlError, parseSoql, runSoql } from './soql';
 
 /**
  * A Salesforce org's REST API on loopback (VENDORS.md): sObject PATCH (204, no body), create (201
@@ -26,6 +26,13 @@ export interface SalesforceSandboxOptions {
   readonly dailyLimit?: number;
   /** Fields each sObject type accepts; others are INVALID_FIELD. */
   readonly fields: Readonly<Record<string, readonly string[]>>;
+  /** Parent relationships SOQL may select through, per sObject type and relationship name. @default none */
+  readonly relationships?: Readonly<Record<string, Readonly<Record<string, ParentRelationship>>>>;
+  /**
+   * Restricted picklists: the values each field accepts, per sObject type; any other value is refused
+   * with INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST, through the API and the back office alike. @default none
+   */
+  readonly picklists?: Readonly<Record<string, Readonly<Record<string, readonly string[]>>>>;
   readonly port?: number;
   /** The user API calls commit as (the integration user). @default 0050000000INTEG */
   readonly integrationUserId?: string;
@@ -80,7 +87,12 @@ export interface SalesforceSandbox extends RunningSandbox {
 }
 
 const API = '/services/data/v64.0';
-const PREFIX: Readonly<Record<string, string>> = { Opportunity: '006', Account: '001', OpportunityLineItem: '00k' };
+const PREFIX: Readonly<Record<string, string>> = { Opportunity: '006', Account: '001', OpportunityLineItem: '00k', Contact: '003' };
+
+/** A change event's API name: `OpportunityChangeEvent`, and for a custom object `pse__Milestone__ChangeEvent`. */
+export function changeEventName(sobject: string): string {
+  return sobject.endsWith('__c') ? `${sobject.slice(0, -1)}ChangeEvent` : `${sobject}ChangeEvent`;
+}
 
 /** Starts the sandbox. */
 export async function startSalesforceSandbox(options: SalesforceSandboxOptions): Promise<SalesforceSandbox> {
@@ -100,6 +112,17 @@ export async function startSalesforceSandbox(options: SalesforceSandboxOptions):
   };
   const newId = (sobject: string) => `${PREFIX[sobject] ?? 'a0X'}${randomUUID().replace(/-/g, '').slice(0, 15).toUpperCase()}`;
   const invalidFields = (sobject: string, values: Record<string, unknown>) => Object.keys(values).filter((k) => k !== 'attributes' && !(options.fields[sobject] ?? []).includes(k));
+  /** The 400 a value gets that its restricted picklist lacks, if any. */
+  const offPicklist = (sobject: string, values: Record<string, unknown>): SandboxResponse | undefined => {
+    const off = Object.entries(options.picklists?.[sobject] ?? {}).filter(([field, allowed]) => field in values && !allowed.includes(String(values[field])));
+    return off.length ? errors(400, off.map(([f]) => ({ errorCode: 'INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST', message: `bad value for restricted picklist field: ${String(values[f])}`, fields: [f] }))) : undefined;
+  };
+  /** The 400 an API write gets for unknown fields or a value off its picklist, if any. */
+  const refused = (sobject: string, values: Record<string, unknown>): SandboxResponse | undefined => {
+    const bad = invalidFields(sobject, values);
+    if (bad.length) return errors(400, bad.map((f) => ({ errorCode: 'INVALID_FIELD', message: `No such column '${f}' on sobject of type ${sobject}`, fields: [f] })));
+    return offPicklist(sobject, values);
+  };
   const clientOf = (request: SandboxRequest) => /client=([^,;\s]+)/.exec(String(request.headers['sforce-call-options'] ?? ''))?.[1];
   const origin = (request: SandboxRequest) => {
     const client = clientOf(request);
@@ -134,7 +157,7 @@ export async function startSalesforceSandbox(options: SalesforceSandboxOptions):
     const enriched = options.relay?.enrichedFields?.[sobject] ?? [];
     const first = records[0]!;
     const fields = Object.fromEntries([...new Set([...changedFields, ...enriched])].map((f) => [f, f in values ? values[f] : (first[f] ?? null)]));
-    emit(`${sobject}ChangeEvent`, { entityName: sobject, recordIds: records.map((r) => r.Id), changeType, changedFields, changeOrigin, commitUser }, fields);
+    emit(changeEventName(sobject), { entityName: sobject, recordIds: records.map((r) => r.Id), changeType, changedFields, changeOrigin, commitUser }, fields);
   };
   const stamp = (record: SObject, user: string) => {
     const now = new Date().toISOString().replace('Z', '+0000');
@@ -193,8 +216,8 @@ export async function startSalesforceSandbox(options: SalesforceSandboxOptions):
         handle: (request) => {
           const body = readJson<Record<string, unknown>>(request);
           if (!body.ok) return errors(400, [{ errorCode: 'JSON_PARSER_ERROR', message: 'The request body is not JSON' }]);
-          const bad = invalidFields(request.params.sobject!, body.value);
-          if (bad.length) return errors(400, bad.map((f) => ({ errorCode: 'INVALID_FIELD', message: `No such column '${f}' on sobject of type ${request.params.sobject}`, fields: [f] })));
+          const refusal = refused(request.params.sobject!, body.value);
+          if (refusal) return refusal;
           const record: SObject = { Id: newId(request.params.sobject!) };
           table(request.params.sobject!).set(record.Id, record);
           apply(request, request.params.sobject!, record, body.value, 'CREATE');
@@ -217,8 +240,8 @@ export async function startSalesforceSandbox(options: SalesforceSandboxOptions):
           if (!record) return errors(404, [{ errorCode: 'NOT_FOUND', message: 'The requested resource does not exist' }]);
           const body = readJson<Record<string, unknown>>(request);
           if (!body.ok) return errors(400, [{ errorCode: 'JSON_PARSER_ERROR', message: 'The request body is not JSON' }]);
-          const bad = invalidFields(request.params.sobject!, body.value);
-          if (bad.length) return errors(400, bad.map((f) => ({ errorCode: 'INVALID_FIELD', message: `No such column '${f}'`, fields: [f] })));
+          const refusal = refused(request.params.sobject!, body.value);
+          if (refusal) return refusal;
           apply(request, request.params.sobject!, record, body.value);
           return { status: 204, headers: headers() };
         },
@@ -247,8 +270,8 @@ export async function startSalesforceSandbox(options: SalesforceSandboxOptions):
         pattern: `${API}/query`,
         handle: (request) => {
           try {
-            const query = parseSoql(request.query.get('q') ?? '', fieldsOf);
-            const rows = runSoql(query, [...table(query.sobject).values()]);
+            const query = parseSoql(request.query.get('q') ?? '', fieldsOf, (sobject) => options.relationships?.[sobject]);
+            const rows = runSoql(query, [...table(query.sobject).values()], (sobject, id) => store.get(sobject)?.get(id));
             return page(query.sobject, rows, rows.length);
           } catch (error) {
             if (error instanceof SoqlError) return errors(400, [{ errorCode: error.errorCode, message: error.message }]);
@@ -274,6 +297,8 @@ export async function startSalesforceSandbox(options: SalesforceSandboxOptions):
         handle: (request) => {
           const body = readJson<Record<string, unknown>>(request);
           if (!body.ok) return { status: 400, json: { error: 'JSON body expected' } };
+          const refusal = offPicklist(request.params.sobject!, body.value);
+          if (refusal) return refusal;
           const record: SObject = { Id: newId(request.params.sobject!) };
           table(request.params.sobject!).set(record.Id, record);
           personChange(request.params.sobject!, [record], body.value, 'CREATE');
@@ -299,6 +324,8 @@ export async function startSalesforceSandbox(options: SalesforceSandboxOptions):
           const record = table(request.params.sobject!).get(request.params.id!);
           const body = readJson<Record<string, unknown>>(request);
           if (!record || !body.ok) return { status: 400, json: { error: 'an existing record and a JSON body expected' } };
+          const refusal = offPicklist(request.params.sobject!, body.value);
+          if (refusal) return refusal;
           personChange(request.params.sobject!, [record], body.value, 'UPDATE');
           return { status: 204 };
         },
@@ -311,7 +338,7 @@ export async function startSalesforceSandbox(options: SalesforceSandboxOptions):
           const body = readJson<{ sobject: string; ids?: string[]; changeType: string }>(request);
           if (!body.ok) return { status: 400, json: { error: 'JSON body expected' } };
           const { sobject, ids = [], changeType } = body.value;
-          emit(`${sobject}ChangeEvent`, { entityName: sobject, recordIds: changeType === 'GAP_OVERFLOW' ? [] : ids, changeType, changedFields: [], changeOrigin: '', commitUser: personUser }, {});
+          emit(changeEventName(sobject), { entityName: sobject, recordIds: changeType === 'GAP_OVERFLOW' ? [] : ids, changeType, changedFields: [], changeOrigin: '', commitUser: personUser }, {});
           return { status: 204 };
         },
       },

@@ -2,6 +2,8 @@
  * The part of SOQL the integration sends, interpreted over in-memory records: `SELECT fields FROM
  * Object [WHERE condition [AND condition]...] [ORDER BY field [ASC|DESC]] [LIMIT n]`, with `=`, `!=`,
  * `<`, `<=`, `>`, `>=` and `IN (...)`, and string, number, boolean, null, date and datetime literals.
+ * A selected field may go one parent relationship up (`pse__Assignment__r.pse__Role__c`), answered as
+ * Salesforce answers it: a nested record with its `attributes`, or null when the lookup is empty.
  * Anything else is refused as Salesforce refuses it: `MALFORMED_QUERY`, or `INVALID_FIELD` for a field
  * the object lacks. Small on purpose: enough to hold the adapter to real SOQL, not a SOQL engine.
  */
@@ -13,10 +15,18 @@ interface Condition {
   readonly values: readonly Literal[];
 }
 
+/** A parent relationship: `pse__Assignment__r` follows the lookup field `pse__Assignment__c` to a `pse__Assignment__c`. */
+export interface ParentRelationship {
+  readonly lookupField: string;
+  readonly sobject: string;
+}
+
 /** A parsed query. */
 export interface SoqlQuery {
   readonly fields: readonly string[];
   readonly sobject: string;
+  /** The parent relationships the selected fields go through, by relationship name. */
+  readonly relationships: Readonly<Record<string, ParentRelationship>>;
   readonly where: readonly Condition[];
   readonly orderBy?: { readonly field: string; readonly descending: boolean };
   readonly limit?: number;
@@ -60,8 +70,15 @@ function literal(token: string | undefined): Literal {
   throw new SoqlError('MALFORMED_QUERY', `unexpected value ${token}`);
 }
 
-/** Parses a query; `fieldsOf` says which fields an object has (undefined: no such object). */
-export function parseSoql(text: string, fieldsOf: (sobject: string) => readonly string[] | undefined): SoqlQuery {
+/**
+ * Parses a query; `fieldsOf` says which fields an object has (undefined: no such object), and
+ * `relationshipsOf` which parent relationships it has, by name.
+ */
+export function parseSoql(
+  text: string,
+  fieldsOf: (sobject: string) => readonly string[] | undefined,
+  relationshipsOf: (sobject: string) => Readonly<Record<string, ParentRelationship>> | undefined = () => undefined,
+): SoqlQuery {
   const t = tokenize(text);
   let i = 0;
   const keyword = (word: string) => t[i]?.toUpperCase() === word && (i++, true);
@@ -80,7 +97,17 @@ export function parseSoql(text: string, fieldsOf: (sobject: string) => readonly 
     if (!/^[A-Za-z_][A-Za-z0-9_.]*$/.test(field) || /^(WHERE|AND|FROM|ORDER|BY|LIMIT|IN)$/i.test(field)) throw new SoqlError('MALFORMED_QUERY', `expected a field name, found "${field || '(end)'}"`);
     if (!known.includes(field)) throw new SoqlError('INVALID_FIELD', `No such column '${field}' on entity '${sobject}'.`);
   };
-  fields.forEach(check);
+  const relationships: Record<string, ParentRelationship> = {};
+  for (const field of fields) {
+    const [name, parentField, ...deeper] = field.split('.');
+    const relationship = relationshipsOf(sobject)?.[name!];
+    if (parentField === undefined || relationship === undefined || deeper.length > 0) {
+      check(field);
+      continue;
+    }
+    if (!fieldsOf(relationship.sobject)?.includes(parentField)) throw new SoqlError('INVALID_FIELD', `No such column '${parentField}' on entity '${relationship.sobject}'.`);
+    relationships[name!] = relationship;
+  }
   const where: Condition[] = [];
   if (keyword('WHERE')) {
     do {
@@ -112,7 +139,7 @@ export function parseSoql(text: string, fieldsOf: (sobject: string) => readonly 
   let limit: number | undefined;
   if (keyword('LIMIT')) limit = Number(t[i++]);
   if (i < t.length) throw new SoqlError('MALFORMED_QUERY', `unexpected "${t.slice(i).join(' ')}"`);
-  return { fields, sobject, where, ...(orderBy ? { orderBy } : {}), ...(limit === undefined ? {} : { limit }) };
+  return { fields, sobject, relationships, where, ...(orderBy ? { orderBy } : {}), ...(limit === undefined ? {} : { limit }) };
 }
 
 /** Compares a stored value with a literal: datetimes by instant, others by value. */
@@ -127,8 +154,15 @@ function compare(stored: unknown, value: Literal): number | undefined {
   return s < v ? -1 : s > v ? 1 : 0;
 }
 
-/** The records a query selects, in its order, with only the selected fields. */
-export function runSoql<T extends Record<string, unknown>>(query: SoqlQuery, records: readonly T[]): Record<string, unknown>[] {
+/**
+ * The records a query selects, in its order, with only the selected fields; `parentOf` finds the
+ * record a lookup points at, for fields selected through a relationship.
+ */
+export function runSoql<T extends Record<string, unknown>>(
+  query: SoqlQuery,
+  records: readonly T[],
+  parentOf: (sobject: string, id: string) => Record<string, unknown> | undefined = () => undefined,
+): Record<string, unknown>[] {
   const matches = (record: T) =>
     query.where.every((c) => {
       const results = c.values.map((v) => compare(record[c.field], v));
@@ -154,5 +188,20 @@ export function runSoql<T extends Record<string, unknown>>(query: SoqlQuery, rec
     selected = [...selected].sort((a, b) => (String(a[field] ?? '') < String(b[field] ?? '') ? -1 : String(a[field] ?? '') > String(b[field] ?? '') ? 1 : 0) * (descending ? -1 : 1));
   }
   if (query.limit !== undefined) selected = selected.slice(0, query.limit);
-  return selected.map((r) => Object.fromEntries(query.fields.map((f) => [f, r[f] ?? null])));
+  return selected.map((r) => {
+    const row: Record<string, unknown> = {};
+    for (const f of query.fields) {
+      const [name, parentField] = f.split('.');
+      const relationship = parentField === undefined ? undefined : query.relationships[name!];
+      if (relationship === undefined) {
+        row[f] = r[f] ?? null;
+        continue;
+      }
+      const lookup = r[relationship.lookupField];
+      const parent = typeof lookup === 'string' ? parentOf(relationship.sobject, lookup) : undefined;
+      const nested = (row[name!] ??= parent ? { attributes: { type: relationship.sobject } } : null) as Record<string, unknown> | null;
+      if (nested) nested[parentField!] = parent?.[parentField!] ?? null;
+    }
+    return row;
+  });
 }

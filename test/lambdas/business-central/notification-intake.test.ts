@@ -1,6 +1,6 @@
 import { createServer } from 'node:http';
 import { describe, expect, it } from 'vitest';
-import { needsRenewal, receiveBusinessCentral } from '../../../lambdas/business-central/notification-intake';
+import { type BusinessCentralNotification, needsRenewal, receiveBusinessCentral, receiveBusinessCentralWebhook, subscriptionPlan } from '../../../lambdas/business-central/notification-intake';
 import { startBusinessCentralSandbox } from '../../../local/sandboxes/business-central/business-central-sandbox';
 
 const note = (clientState: string, changeType = 'updated') => ({
@@ -41,6 +41,83 @@ describe('receiveBusinessCentral', () => {
   });
 });
 
+describe('receiveBusinessCentralWebhook', () => {
+  const setup = (options: { enqueueFails?: boolean } = {}) => {
+    const enqueued: [string, readonly BusinessCentralNotification[]][] = [];
+    const rejections: [string, string][] = [];
+    const deps = {
+      maxBodyBytes: 2048,
+      isBusinessCentralInstance: (id: string) => id === 'bc-uk',
+      clientStates: async () => ['s3cret', 'previous'],
+      enqueue: async (instance: string, notifications: readonly BusinessCentralNotification[]) => {
+        if (options.enqueueFails) throw new Error('SQS unavailable');
+        enqueued.push([instance, notifications]);
+      },
+      recordRejection: async (instance: string, rejection: { reason: string }) => void rejections.push([instance, rejection.reason]),
+    };
+    const post = (instance: string, body: string | null, query: Record<string, string> | null = null) =>
+      receiveBusinessCentralWebhook({ pathParameters: { instance }, queryStringParameters: query, body, isBase64Encoded: false }, deps);
+    return { enqueued, rejections, post };
+  };
+
+  it('answers the handshake for a configured instance only', async () => {
+    const s = setup();
+
+    expect(await s.post('bc-uk', null, { validationToken: 'tok-1' })).toMatchObject({ statusCode: 200, body: 'tok-1' });
+    expect((await s.post('someone-else', null, { validationToken: 'tok-1' })).statusCode).toBe(404);
+    expect((await s.post('bc-uk', null, { validationToken: 'x'.repeat(2000) })).statusCode).toBe(404);
+    expect(s.enqueued).toEqual([]);
+  });
+
+  it('enqueues notifications with our clientState, the rotated one too, and records the forged one while answering 200', async () => {
+    const s = setup();
+
+    const response = await s.post('bc-uk', JSON.stringify({ value: [note('s3cret'), note('forged'), note('previous')] }));
+
+    expect(response.statusCode).toBe(200);
+    expect(s.enqueued.map(([instance, n]) => [instance, n.length])).toEqual([['bc-uk', 2]]);
+    expect(s.rejections).toEqual([['bc-uk', 'notification 1 has a clientState that is not ours']]);
+  });
+
+  it('answers 200 to an oversized body, malformed JSON and an unknown instance, records each and enqueues nothing', async () => {
+    const s = setup();
+
+    const answers = [await s.post('bc-uk', JSON.stringify({ value: Array.from({ length: 40 }, () => note('s3cret')) })), await s.post('bc-uk', '{"value": ['), await s.post('nobody', JSON.stringify({ value: [note('s3cret')] }))];
+
+    expect(answers.map((a) => a.statusCode)).toEqual([200, 200, 200]);
+    expect(s.enqueued).toEqual([]);
+    expect(s.rejections.map(([, reason]) => reason)).toEqual([
+      expect.stringMatching(/more than 2048 bytes/),
+      expect.stringMatching(/not JSON/),
+      expect.stringMatching(/not a configured Business Central instance/),
+    ]);
+  });
+
+  it('answers 503, which BC retries, when the notifications cannot be enqueued', async () => {
+    const s = setup({ enqueueFails: true });
+
+    expect((await s.post('bc-uk', JSON.stringify({ value: [note('s3cret')] }))).statusCode).toBe(503);
+  });
+});
+
+describe('subscriptionPlan', () => {
+  const url = 'https://hooks.example.com/prod/webhooks/business-central/bc-uk';
+  const resource = 'companies(11111111-2222-3333-4444-555555555555)/salesInvoices';
+  const now = new Date('2026-12-01T00:00:00Z');
+  const sub = (id: string, expires: string, notificationUrl = url, res = `api/v2.0/${resource}`) => ({ subscriptionId: id, notificationUrl, resource: res, expirationDateTime: expires });
+
+  it('creates a missing subscription, renews one within a day of expiry, keeps a fresh one', () => {
+    expect(subscriptionPlan([], url, [resource], now)).toEqual([{ kind: 'create', resource }]);
+    expect(subscriptionPlan([sub('a', '2026-12-01T20:00:00Z')], url, [resource], now)).toEqual([{ kind: 'renew', subscriptionId: 'a', resource }]);
+    expect(subscriptionPlan([sub('a', '2026-12-03T20:00:00Z')], url, [resource], now)).toEqual([{ kind: 'keep', subscriptionId: 'a', resource, expiresAt: '2026-12-03T20:00:00Z' }]);
+  });
+
+  it("recreates an expired subscription and ignores other URLs' subscriptions", () => {
+    expect(subscriptionPlan([sub('old', '2026-11-30T00:00:00Z')], url, [resource], now)).toEqual([{ kind: 'create', resource }]);
+    expect(subscriptionPlan([sub('theirs', '2026-12-03T00:00:00Z', 'https://other.example.com/hook')], url, [resource], now)).toEqual([{ kind: 'create', resource }]);
+  });
+});
+
 describe('needsRenewal', () => {
   it('renews within a day of the three-day expiry, not before', () => {
     const now = new Date('2026-11-24T00:00:00Z');
@@ -64,12 +141,16 @@ describe('receiveBusinessCentral against the Business Central sandbox', () => {
       });
     });
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-    const sandbox = await startBusinessCentralSandbox();
+    const app = { tenantId: 'contoso.onmicrosoft.com', environment: 'Production', clientId: 'app', clientSecret: 'secret' };
+    const sandbox = await startBusinessCentralSandbox(app);
     try {
       const url = `http://127.0.0.1:${(server.address() as { port: number }).port}/bc`;
-      await fetch(`${sandbox.url}/api/v2.0/subscriptions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ notificationUrl: url, resource: 'api/v2.0/companies(1)/customers', clientState: 'a-forged-secret' }) });
+      const token = ((await (await fetch(sandbox.tokenUrl, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ grant_type: 'client_credentials', client_id: app.clientId, client_secret: app.clientSecret, scope: 'https://api.businesscentral.dynamics.com/.default' }).toString() })).json()) as { access_token: string }).access_token;
+      const customers = `companies(${sandbox.companyId})/customers`;
+      const created = await fetch(`${sandbox.apiRoot}/subscriptions`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify({ notificationUrl: url, resource: customers, clientState: 'a-forged-secret' }) });
+      expect(created.status).toBe(201);
 
-      const statuses = await sandbox.change('api/v2.0/companies(1)/customers', 1);
+      const statuses = await sandbox.change(`api/v2.0/${customers}`, 1);
 
       expect(statuses).toEqual([200]);
       expect(sandbox.subscriptions.size).toBe(1);

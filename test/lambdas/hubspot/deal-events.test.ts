@@ -84,6 +84,13 @@ describe('handleDealEvent', () => {
     });
   });
 
+  it('carries a retainer line as the amount billed each period', async () => {
+    const snap = snapshot('closedwon', { [fields.billingTerms]: 'retainer' });
+    const { published } = await run({ ...snap, lineItems: [...snap.lineItems, { id: 'l4', properties: { name: 'Monthly advisory retainer', price: '8000.00', ps_line_type: 'retainer' } }] });
+
+    expect(published[0]!.payload.contract.billingTerms).toEqual({ model: 'retainer', paymentTermsCode: 'NET30', expenseMarkupPercent: '0', retainerPerPeriod: { amountMinor: 800000, currency: 'USD' } });
+  });
+
   it('judges the deal as it is now: a stale "closedwon" webhook for a deal since reopened publishes nothing', async () => {
     expect((await run(snapshot('contractsent'))).outcome).toBe('not-won');
   });

@@ -69,6 +69,17 @@ describe('validateOpportunity', () => {
     ]);
   });
 
+  it('keeps a retainer amount, and refuses a retainer deal without one or in another currency', () => {
+    const retainer = (amount?: { amountMinor: number; currency: 'USD' | 'EUR' }) =>
+      wonDeal((p) => {
+        p.contract.billingTerms = { model: 'retainer', paymentTermsCode: 'NET30', ...(amount ? { retainerPerPeriod: amount } : {}) };
+      });
+
+    expect(validateOpportunity(retainer({ amountMinor: 500000, currency: 'USD' }), config, 'us-east-1')).toMatchObject({ outcome: 'valid', billingTerms: { model: 'retainer', retainerPerPeriod: { amountMinor: 500000, currency: 'USD' } } });
+    expect(problemsOf(() => validateOpportunity(retainer(), config, 'us-east-1'))).toEqual(['contract.billingTerms.retainerPerPeriod: a retainer deal has no amount to bill each period']);
+    expect(problemsOf(() => validateOpportunity(retainer({ amountMinor: 500000, currency: 'EUR' }), config, 'us-east-1'))).toEqual([expect.stringMatching(/^currency: the retainer not in the deal currency USD/)]);
+  });
+
   it('refuses an unknown legal entity and a business unit the entity does not have', () => {
     expect(problemsOf(() => validateOpportunity(wonDeal((p) => (p.legalEntityId = 'acme-fr')), config, 'us-east-1'))).toEqual([
       'ps_legal_entity: legal entity acme-fr is not configured',

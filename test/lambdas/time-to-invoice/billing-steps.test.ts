@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { InvoicePostedEvent } from '../../../canonical';
-import { BILLED_IDS_PAGE_SIZE, draftPeriodInvoice, invoiceGlobalId, markPageBilled, paymentEvents, postPeriodInvoice, recordInvoiceInPsa, recordPayment, reportInvoiceToCrm } from '../../../lambdas/time-to-invoice/domain/billing-steps';
+import { BILLED_IDS_PAGE_SIZE, draftPeriodInvoice, invoiceDocumentNumber, invoiceGlobalId, markPageBilled, ourInvoiceGlobalId, paymentEvents, postPeriodInvoice, recordInvoiceInPsa, recordPayment, reportInvoiceToCrm } from '../../../lambdas/time-to-invoice/domain/billing-steps';
 import { DynamoDbBillingLedger } from '../../../lambdas/time-to-invoice/dynamodb-billing-ledger';
 import type { BillingHealth, ErpInvoiceDraft, InvoicingPort, PsaBillingPort, PsaInvoice } from '../../../lambdas/time-to-invoice/ports';
 import { TABLE_KEYS } from '../../../lib/topology/tables';
@@ -109,12 +109,24 @@ describe('the billing steps', () => {
     await expect(reportInvoiceToCrm({ ...s.published[0]!, payload: { ...s.published[0]!.payload, contractGlobalId: 'unknown' } }, { ledger: s.ledger, crmBillingFor: () => ({ writeBillingHealth: async () => undefined }) })).rejects.toMatchObject({ name: 'ContractUnknown' });
   });
 
+  it('name an invoice by a 34-character document number where the ERP field is short, and find its global id again from it', () => {
+    const externalId = '6f1c2a9e-3b4d-4e5f-8a7b-0c1d2e3f4a5b:2026-11-01';
+    const number = invoiceDocumentNumber(externalId);
+
+    expect(number).toMatch(/^PS[0-9A-F]{32}$/);
+    expect(number.length).toBeLessThanOrEqual(35);
+    expect(ourInvoiceGlobalId(number)).toBe(invoiceGlobalId(externalId));
+    expect(ourInvoiceGlobalId(externalId)).toBe(invoiceGlobalId(externalId));
+    expect(invoiceDocumentNumber(externalId.replace('11-01', '12-01'))).not.toBe(number);
+    for (const foreign of ['INV-1001', 'PS123', `PS${'G'.repeat(32)}`, undefined]) expect(ourInvoiceGlobalId(foreign)).toBeUndefined();
+  });
+
   it('turn payments on our invoices into one event per state, and record them on the PSA invoice and the CRM account', async () => {
     const usd = (amountMinor: number) => ({ amountMinor, currency: 'USD' as const });
     const status = (id: string, externalId: string | undefined, paid: number, due: number) => ({ id, ...(externalId ? { externalId } : {}), invoiceNumber: `INV${id}`, total: usd(paid + due), amountPaid: usd(paid), amountDue: usd(due), lastModified: '2026-12-05T10:00:00Z' });
 
-    const events = paymentEvents('netsuite-us', [status('1', 'g-1:2026-11-01', 10000, 5000), status('2', 'g-1:2026-10-01', 15000, 0), status('3', 'g-1:2026-09-01', 0, 15000), status('4', 'MANUAL-77', 500, 0), status('5', undefined, 500, 0)], 'c-1');
-    const again = paymentEvents('netsuite-us', [status('1', 'g-1:2026-11-01', 10000, 5000)], 'c-2');
+    const events = paymentEvents({ vendor: 'netsuite', instance: 'netsuite-us' }, [status('1', 'g-1:2026-11-01', 10000, 5000), status('2', 'g-1:2026-10-01', 15000, 0), status('3', 'g-1:2026-09-01', 0, 15000), status('4', 'MANUAL-77', 500, 0), status('5', undefined, 500, 0)], 'c-1');
+    const again = paymentEvents({ vendor: 'netsuite', instance: 'netsuite-us' }, [status('1', 'g-1:2026-11-01', 10000, 5000)], 'c-2');
 
     expect(events.map((e) => [e.payload.invoice.id, e.payload.state, e.payload.invoiceGlobalId])).toEqual([
       ['1', 'partially-paid', invoiceGlobalId('g-1:2026-11-01')],
@@ -130,7 +142,7 @@ describe('the billing steps', () => {
     const external = `g-${s.psa.projectId}:2026-11-01`;
     const psaWrites: [string, string][] = [];
     const crmWrites: string[] = [];
-    const [paidInFull] = paymentEvents('netsuite-us', [status('2001', external, 15000, 0)], 'c-3');
+    const [paidInFull] = paymentEvents({ vendor: 'netsuite', instance: 'netsuite-us' }, [status('2001', external, 15000, 0)], 'c-3');
 
     const recorded = await recordPayment(paidInFull!, {
       ledger: s.ledger,

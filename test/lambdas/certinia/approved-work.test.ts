@@ -1,0 +1,157 @@
+import { describe, expect, it } from 'vitest';
+import { CertiniaSettings, type ExpenseApprovedEvent, type MilestoneCompletedEvent, type TimeApprovedEvent } from '../../../canonical';
+import { UnreadableCertiniaRecordError, expenseDecision, milestoneDecision, timecardDecision } from '../../../lambdas/certinia/approved-work';
+
+// Records as the adapter's SOQL returns them: Salesforce datetimes with +0000, parents nested.
+const source = { vendor: 'certinia' as const, instance: 'certinia-main' };
+const defaults = CertiniaSettings.parse({});
+
+function timecard(overrides: Record<string, unknown> = {}) {
+  return {
+    Id: 'a0TC00000000001',
+    pse__Project__c: 'a0PP00000000001',
+    pse__Resource__c: '003R00000000001',
+    pse__Assignment__c: 'a0AA00000000001',
+    pse__Start_Date__c: '2026-11-15', // a Sunday
+    pse__End_Date__c: '2026-11-21',
+    pse__Status__c: 'Approved',
+    pse__Billable__c: true,
+    pse__Sunday_Hours__c: 0,
+    pse__Monday_Hours__c: 8,
+    pse__Tuesday_Hours__c: 7.5,
+    pse__Wednesday_Hours__c: 0,
+    pse__Thursday_Hours__c: 0,
+    pse__Friday_Hours__c: 4,
+    pse__Saturday_Hours__c: 0,
+    LastModifiedDate: '2026-11-23T09:12:00.000+0000',
+    pse__Assignment__r: { attributes: { type: 'pse__Assignment__c' }, pse__Role__c: 'Consultant' },
+    pse__Resource__r: { attributes: { type: 'Contact' }, pse__Resource_Role__c: 'Analyst' },
+    ...overrides,
+  };
+}
+const days = (events: readonly unknown[]) => (events as TimeApprovedEvent[]).map((e) => [e.payload.entry.id, e.payload.workDate, e.payload.hours, e.payload.role, e.payload.billable]);
+
+describe('timecardDecision', () => {
+  it.each([
+    {
+      name: 'an approved week becomes one time.approved per day with hours, priced by the assignment role',
+      record: timecard(),
+      expected: [
+        ['a0TC00000000001:2026-11-16', '2026-11-16', '8', 'Consultant', true],
+        ['a0TC00000000001:2026-11-17', '2026-11-17', '7.5', 'Consultant', true],
+        ['a0TC00000000001:2026-11-20', '2026-11-20', '4', 'Consultant', true],
+      ],
+    },
+    {
+      name: 'a week spanning a month end dates each day in its own month',
+      record: timecard({ pse__Start_Date__c: '2026-11-29', pse__Sunday_Hours__c: 2, pse__Monday_Hours__c: 8, pse__Tuesday_Hours__c: 6, pse__Friday_Hours__c: 0 }),
+      expected: [
+        ['a0TC00000000001:2026-11-29', '2026-11-29', '2', 'Consultant', true],
+        ['a0TC00000000001:2026-11-30', '2026-11-30', '8', 'Consultant', true],
+        ['a0TC00000000001:2026-12-01', '2026-12-01', '6', 'Consultant', true],
+      ],
+    },
+    {
+      name: 'a non-billable timecard makes non-billable days, counted but not billed downstream',
+      record: timecard({ pse__Billable__c: false, pse__Tuesday_Hours__c: 0, pse__Friday_Hours__c: 0 }),
+      expected: [['a0TC00000000001:2026-11-16', '2026-11-16', '8', 'Consultant', false]],
+    },
+    {
+      name: "time logged without an assignment is priced by the resource's default role",
+      record: timecard({ pse__Assignment__c: null, pse__Assignment__r: null, pse__Tuesday_Hours__c: 0, pse__Friday_Hours__c: 0 }),
+      expected: [['a0TC00000000001:2026-11-16', '2026-11-16', '8', 'Analyst', true]],
+    },
+  ])('$name', ({ record, expected }) => {
+    const decision = timecardDecision(source, record, defaults, 'corr-1');
+
+    expect(days(decision.events)).toEqual(expected);
+  });
+
+  it.each([
+    { name: 'submitted, not approved', status: 'Submitted', settings: defaults },
+    { name: 'rejected', status: 'Rejected', settings: defaults },
+    { name: "approved by Certinia's default value, in an org that renamed it", status: 'Approved', settings: CertiniaSettings.parse({ approvedTimecardStatuses: ['Approved by PM'] }) },
+  ])('publishes nothing for a timecard $name, and says why', ({ status, settings }) => {
+    const decision = timecardDecision(source, timecard({ pse__Status__c: status }), settings, 'corr-1');
+
+    expect(decision.events).toEqual([]);
+    expect(decision.reason).toContain(`status "${status}" is not one of the org's`);
+  });
+
+  it("counts a timecard approved when its status is one the org configured", () => {
+    const settings = CertiniaSettings.parse({ approvedTimecardStatuses: ['Approved by PM', 'Approved by Client'] });
+
+    const decision = timecardDecision(source, timecard({ pse__Status__c: 'Approved by Client' }), settings, 'corr-1');
+
+    expect(decision.events).toHaveLength(3);
+  });
+
+  it('versions each day by the header LastModifiedDate, so a re-read makes the same event ids and a correction new ones', () => {
+    const first = timecardDecision(source, timecard(), defaults, 'corr-1').events as TimeApprovedEvent[];
+    const again = timecardDecision(source, timecard(), defaults, 'corr-2').events as TimeApprovedEvent[];
+    const corrected = timecardDecision(source, timecard({ LastModifiedDate: '2026-11-24T10:00:00.000+0000' }), defaults, 'corr-3').events as TimeApprovedEvent[];
+
+    expect(first[0]).toMatchObject({ type: 'time.approved', source, occurredAt: '2026-11-23T09:12:00.000Z', payload: { approvedAt: '2026-11-23T09:12:00.000Z', project: { instance: 'certinia-main', id: 'a0PP00000000001' }, resource: { id: '003R00000000001' } } });
+    expect(again.map((e) => e.id)).toEqual(first.map((e) => e.id));
+    expect(corrected.map((e) => e.id)).not.toContain(first[0]!.id);
+  });
+
+  it('refuses an approved timecard with no role to price it, naming the timecard', () => {
+    const record = timecard({ pse__Assignment__r: null, pse__Resource__r: { pse__Resource_Role__c: null } });
+
+    expect(() => timecardDecision(source, record, defaults, 'corr-1')).toThrow(/a0TC00000000001 is approved but neither/);
+  });
+
+  it('refuses a record missing what billing needs rather than guessing', () => {
+    expect(() => timecardDecision(source, timecard({ pse__Project__c: null }), defaults, 'corr-1')).toThrow(UnreadableCertiniaRecordError);
+  });
+});
+
+describe('expenseDecision', () => {
+  const expense = (overrides: Record<string, unknown> = {}) => ({
+    Id: 'a0EE00000000001',
+    pse__Project__c: 'a0PP00000000001',
+    pse__Resource__c: '003R00000000001',
+    pse__Expense_Date__c: '2026-11-18',
+    pse__Type__c: 'Airfare',
+    pse__Amount__c: 412.35,
+    CurrencyIsoCode: 'USD',
+    pse__Billable__c: true,
+    pse__Status__c: 'Approved',
+    LastModifiedDate: '2026-11-23T09:12:00.000+0000',
+    ...overrides,
+  });
+
+  it.each([
+    { name: 'an approved expense in minor units of its currency', record: expense(), settings: defaults, expected: [[41235, 'USD', 'Airfare', true]] },
+    { name: 'a non-billable expense, marked so', record: expense({ pse__Billable__c: false, pse__Amount__c: '80', CurrencyIsoCode: 'EUR' }), settings: defaults, expected: [[8000, 'EUR', 'Airfare', false]] },
+    { name: 'an expense only submitted: nothing', record: expense({ pse__Status__c: 'Submitted' }), settings: defaults, expected: [] },
+    { name: "an org's own approved value", record: expense({ pse__Status__c: 'Finance Approved' }), settings: CertiniaSettings.parse({ approvedExpenseStatuses: ['Finance Approved'] }), expected: [[41235, 'USD', 'Airfare', true]] },
+  ])('$name', ({ record, settings, expected }) => {
+    const { events } = expenseDecision(source, record, settings, 'corr-1');
+
+    expect((events as ExpenseApprovedEvent[]).map((e) => [e.payload.amount.amountMinor, e.payload.amount.currency, e.payload.category, e.payload.billable])).toEqual(expected);
+  });
+});
+
+describe('milestoneDecision', () => {
+  const milestone = (overrides: Record<string, unknown> = {}) => ({ Id: 'a0MM00000000001', pse__Project__c: 'a0PP00000000001', pse__Status__c: 'Approved', pse__Actual_Date__c: '2026-11-27', LastModifiedDate: '2026-11-28T08:00:00.000+0000', ...overrides });
+
+  it.each([
+    { name: 'a milestone in a completed status completes on its actual date', record: milestone(), settings: defaults, expected: ['2026-11-27'] },
+    { name: 'without an actual date, on the day it was last modified', record: milestone({ pse__Actual_Date__c: null }), settings: defaults, expected: ['2026-11-28'] },
+    { name: 'a planned milestone: nothing', record: milestone({ pse__Status__c: 'Planned' }), settings: defaults, expected: [] },
+    { name: "an org's own completed value", record: milestone({ pse__Status__c: 'Complete' }), settings: CertiniaSettings.parse({ completedMilestoneStatuses: ['Complete'] }), expected: ['2026-11-27'] },
+  ])('$name', ({ record, settings, expected }) => {
+    const { events } = milestoneDecision(source, record, settings, 'corr-1');
+
+    expect((events as MilestoneCompletedEvent[]).map((e) => e.payload.completedOn)).toEqual(expected);
+  });
+
+  it('is the same event however often the milestone is completed again', () => {
+    const first = milestoneDecision(source, milestone(), defaults, 'corr-1').events[0]!;
+    const reopenedAndCompleted = milestoneDecision(source, milestone({ LastModifiedDate: '2026-12-02T08:00:00.000+0000', pse__Actual_Date__c: '2026-12-02' }), defaults, 'corr-2').events[0]!;
+
+    expect(reopenedAndCompleted.id).toBe(first.id);
+  });
+});
