@@ -32,7 +32,8 @@ export const RegionConfig = z.strictObject({
        * Month-end work is bounded by the ERP's concurrency anyway: starting thousands of executions at
        * once only makes them queue inside the vendor limiter until their retries run out.
        */
-      maxConcurrent: z.int().min(1).max(5000).default(40),
+      // At most 1,000: one ListExecutions page counts them.
+      maxConcurrent: z.int().min(1).max(1000).default(40),
     })
     .prefault({}),
   webhooks: z
@@ -244,6 +245,10 @@ export const DeploymentConfig = z
         const vendor = instances.get(instance);
         if (vendor === undefined) issue(['legalEntities', i, 'instances', role], `legal entity ${e.id} names ${role} instance ${instance}, which is not in vendorInstances`);
         else if (roleOf(vendor) !== role) issue(['legalEntities', i, 'instances', role], `legal entity ${e.id} uses ${instance} (${vendor}, a ${roleOf(vendor)}) as its ${role}`);
+        // No PsaPort or PsaBillingPort adapter exists for Certinia yet (lambdas/shared/adapters.ts): refused here, not at run time.
+        else if (role === 'psa' && vendor === 'certinia') {
+          issue(['legalEntities', i, 'instances', role], `legal entity ${e.id} uses ${instance} (certinia) as its psa: Certinia is supported as a source of approved work only; projects and invoices need a Kantata PSA for now`);
+        }
       }
     });
     config.eventRelays.forEach((relay, i) => {

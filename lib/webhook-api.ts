@@ -141,7 +141,9 @@ export class WebhookApi extends Construct {
         {
           name: 'rate-limit-per-ip',
           priority: 0,
-          action: { block: {} },
+          // 429, not WAF's default 403: HubSpot and Business Central retry a 429, while a 403 loses a
+          // HubSpot event and makes Business Central delete its subscription.
+          action: { block: { customResponse: { responseCode: 429 } } },
           // Per 5 minutes per source IP; HubSpot spreads deliveries over many addresses.
           statement: { rateBasedStatement: { limit: 3000, aggregateKeyType: 'IP' } },
           visibilityConfig: { cloudWatchMetricsEnabled: true, metricName: 'rate-limit-per-ip', sampledRequestsEnabled: false },

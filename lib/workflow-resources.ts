@@ -121,7 +121,7 @@ export class WorkflowResources extends Construct {
       });
       Tags.of(workQueue.queue).add(DECLARATION_TAG, `queue/${q.id}`);
       Tags.of(workQueue.deadLetterQueue).add(DECLARATION_TAG, `dead-letter-queue/${q.id}`);
-      consumer.addEventSource(new SqsEventSource(workQueue.queue, { batchSize: q.batchSize ?? 10, reportBatchItemFailures: true }));
+      consumer.addEventSource(new SqsEventSource(workQueue.queue, { batchSize: q.batchSize ?? 10, reportBatchItemFailures: true, ...(q.maxConcurrency === undefined ? {} : { maxConcurrency: q.maxConcurrency }) }));
       this.queues.set(q.id, workQueue);
     }
 
@@ -260,12 +260,14 @@ export class WorkflowResources extends Construct {
       ...config.legalEntities.filter((e) => e.region === regionConfig.region).flatMap((e) => Object.values(e.instances).filter((i): i is string => i !== undefined)),
       ...config.eventRelays.filter((r) => r.region === regionConfig.region).map((r) => r.instance),
     ]);
-    const secretArns = config.vendorInstances
-      .filter((v) => regional.has(v.id))
-      .map((v) => stack.formatArn({ service: 'secretsmanager', resource: 'secret', resourceName: `${v.secretName}-??????`, arnFormat: ArnFormat.COLON_RESOURCE_NAME }));
-    for (const fn of secretArns.length === 0 ? [] : declaration.functions.filter((f) => f.uses.some((u) => u.kind === 'vendorSecrets'))) {
-      const handler = this.functions.get(fn.id)!;
-      handler.addToRolePolicy(new iam.PolicyStatement({ actions: ['secretsmanager:GetSecretValue'], resources: secretArns }));
+    for (const fn of declaration.functions) {
+      const use = fn.uses.find((u): u is Extract<FunctionUse, { kind: 'vendorSecrets' }> => u.kind === 'vendorSecrets');
+      if (use === undefined) continue;
+      const secretArns = config.vendorInstances
+        .filter((v) => regional.has(v.id) && (use.vendors === undefined || use.vendors.includes(v.vendor)))
+        .map((v) => stack.formatArn({ service: 'secretsmanager', resource: 'secret', resourceName: `${v.secretName}-??????`, arnFormat: ArnFormat.COLON_RESOURCE_NAME }));
+      if (secretArns.length === 0) continue;
+      this.functions.get(fn.id)!.addToRolePolicy(new iam.PolicyStatement({ actions: ['secretsmanager:GetSecretValue'], resources: secretArns }));
     }
   }
 

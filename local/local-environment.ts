@@ -69,6 +69,8 @@ export interface LocalEnvironmentOptions {
   readonly retryIntervalOverrides?: Readonly<Record<string, number | number[]>>;
   readonly netSuiteConcurrency?: number;
   readonly netSuiteLatencyMs?: number;
+  /** Billing executions at once; the local configuration keeps it at 1 so tests see starts wait their turn, benchmarks raise it. */
+  readonly billingRunsMaxConcurrent?: number;
   /** Kantata's limits are not public; the sandbox's defaults are conservative, and benchmarks raise them. */
   readonly kantataLimits?: { readonly requestsPerWindow: number; readonly workspaceCreatesPerWindow: number };
   readonly onError?: (error: unknown) => void;
@@ -114,6 +116,7 @@ export async function startLocalEnvironment(options: LocalEnvironmentOptions = {
     const url = urls[instance.id];
     if (url !== undefined) instance.baseUrl = url;
   }
+  if (options.billingRunsMaxConcurrent !== undefined) for (const region of input.regions) region.billingRuns = { maxConcurrent: options.billingRunsMaxConcurrent };
   const config = parseDeploymentConfig(input);
   const secretOf = (id: string) => config.vendorInstances.find((v) => v.id === id)!.secretName;
   const stack = await startLocalStack({

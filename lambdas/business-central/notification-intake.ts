@@ -88,8 +88,11 @@ export interface BusinessCentralWebhookDependencies {
   readonly clientStates: (instance: string) => Promise<string[]>;
   /** Durably enqueues the accepted notifications; resolves only when every one is stored. */
   readonly enqueue: (instance: string, notifications: readonly BusinessCentralNotification[]) => Promise<void>;
-  /** Records a rejected request or notification durably: the 200 BC needs cannot carry the reason. */
-  readonly recordRejection: (instance: string, rejection: { reason: string; resource?: string }) => Promise<void>;
+  /**
+   * Records a rejected request or notification durably (the 200 BC needs cannot carry the reason); once
+   * per kind of rejection in a request. `instance` is the path's, configured or not.
+   */
+  readonly recordRejection: (instance: string, rejection: { reason: string }) => Promise<void>;
 }
 
 /** The longest validation token echoed; BC's are GUID-like, and echoing unbounded input helps no one. */
@@ -125,7 +128,15 @@ export async function receiveBusinessCentralWebhook(
   const body = request.isBase64Encoded ? Buffer.from(request.body ?? '', 'base64').toString('utf8') : request.body;
   const intake = receiveBusinessCentral({ query, body }, await deps.clientStates(instance));
   if (intake.kind === 'handshake') return intake.response;
-  for (const rejection of intake.rejected) await deps.recordRejection(instance, rejection);
+  // One record per kind of rejection, however many entries a (possibly forged) request carries.
+  const kinds = new Map<string, { reason: string; count: number }>();
+  for (const rejection of intake.rejected) {
+    const kind = rejection.reason.replace(/\d+/g, '#');
+    const seen = kinds.get(kind);
+    if (seen) seen.count += 1;
+    else kinds.set(kind, { reason: rejection.reason, count: 1 });
+  }
+  for (const { reason, count } of kinds.values()) await deps.recordRejection(instance, { reason: count === 1 ? reason : `${reason} (and ${count - 1} more like it in this request)` });
   if (intake.accepted.length > 0) {
     try {
       await deps.enqueue(instance, intake.accepted);

@@ -8,6 +8,7 @@ import { deploymentConfig, logger, metrics, requiredEnvironment } from '../share
 import { vendorSecret } from '../shared/secrets';
 import { receiveBusinessCentralWebhook } from './notification-intake';
 
+const isBusinessCentralInstance = (id: string) => deploymentConfig().vendorInstances.some((v) => v.id === id && v.vendor === 'business-central');
 const exceptions = new DurableExceptionRecorder(documents(), requiredEnvironment('EXCEPTIONS_TABLE_NAME'), sqs(), requiredEnvironment('EXCEPTION_QUEUE_URL'));
 
 /**
@@ -19,15 +20,17 @@ export const handler = async (request: APIGatewayProxyEvent): Promise<APIGateway
   try {
     const response = await receiveBusinessCentralWebhook(request, {
       maxBodyBytes: Number(requiredEnvironment('WEBHOOK_MAX_BODY_BYTES')),
-      isBusinessCentralInstance: (id) => deploymentConfig().vendorInstances.some((v) => v.id === id && v.vendor === 'business-central'),
+      isBusinessCentralInstance,
       clientStates: async (id) => {
         const secret = await vendorSecret(id);
         return [secret.clientState, secret.previousClientState].filter((s): s is string => typeof s === 'string' && s !== '');
       },
       enqueue: (instance, notifications) => sendAll(sqs(), requiredEnvironment('BUSINESS_CENTRAL_NOTIFICATIONS_QUEUE_URL'), notifications.map((notification) => ({ instance, notification, correlationId }))),
-      recordRejection: async (instance, rejection) => {
+      recordRejection: async (pathInstance, rejection) => {
         metrics.addMetric('BusinessCentralNotification-rejected', 'Count', 1);
-        // One open exception per instance and reason: a flood of forged notifications is one item to look at, not thousands.
+        // The path is the caller's to choose: an unknown one is filed under one id, so made-up paths cannot flood the table.
+        const instance = isBusinessCentralInstance(pathInstance) ? pathInstance : 'unknown-instance';
+        // One open exception per instance and kind of reason: a flood of forged notifications is one item to look at, not thousands.
         const reasonKey = createHash('sha256').update(rejection.reason.replace(/\d+/g, '#')).digest('hex').slice(0, 16);
         await exceptions.record(
           {

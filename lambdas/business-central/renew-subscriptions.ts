@@ -1,12 +1,14 @@
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import type { Context, SQSEvent, SQSRecord } from 'aws-lambda';
 import { z } from 'zod';
-import { businessCentralFor } from '../shared/adapters';
 import { deploymentConfig, logger, metrics, requiredEnvironment } from '../shared/runtime';
 import { vendorSecret } from '../shared/secrets';
+import { publishPaymentsSince } from '../time-to-invoice/publish-payments';
+import { businessCentral } from './bc-runtime';
 import { subscriptionPlan } from './notification-intake';
 
 const processor = new BatchProcessor(EventType.SQS);
+/** From the hourly schedule (`schedule`), a collection notification (`collection`), or a person (`manual`). */
 const RenewalRequest = z.object({ instance: z.string().min(1), reason: z.string().min(1) });
 
 /** Our notification URL for an instance, below the API's public base URL. */
@@ -15,27 +17,32 @@ export function notificationUrlOf(publicBaseUrl: string, instance: string): stri
 }
 
 /**
- * Keeps an instance's webhook subscriptions alive: BC drops a subscription after three days, so each
+ * Keeps an instance's webhook subscriptions alive, then catches up on invoices changed since the last
+ * run in case a notification was lost. Subscriptions: BC drops a subscription after three days, so each
  * run (hourly) renews ours when a day or less is left, and creates one that is missing (the first run
  * after a deploy, or after BC deleted it). Renewal and creation both make BC call our URL
  * with a validation token first.
  */
 async function keepSubscribed(record: SQSRecord): Promise<void> {
-  const { instance } = RenewalRequest.parse(JSON.parse(record.body));
+  const { instance, reason } = RenewalRequest.parse(JSON.parse(record.body));
   const config = deploymentConfig();
-  const erp = businessCentralFor(config, instance, vendorSecret);
+  const erp = businessCentral(instance);
   const companyId = config.vendorInstances.find((v) => v.id === instance)!.businessCentral!.companyId;
   const notificationUrl = notificationUrlOf(requiredEnvironment('WEBHOOK_PUBLIC_BASE_URL'), instance);
   const clientState = String((await vendorSecret(instance)).clientState ?? '');
   if (clientState === '') throw new Error(`The secret of ${instance} has no clientState; notifications could not be told from forgeries`);
   const existing = await erp.subscriptions();
-  const plan = subscriptionPlan(existing, notificationUrl, [`companies(${companyId})/salesInvoices`], new Date());
+  const plan = subscriptionPlan(existing, notificationUrl, [`api/v2.0/companies(${companyId})/salesInvoices`], new Date());
   for (const action of plan) {
     if (action.kind === 'create') await erp.subscribe(notificationUrl, action.resource, clientState);
     if (action.kind === 'renew') await erp.renew(existing.find((s) => s.subscriptionId === action.subscriptionId)!, clientState);
     metrics.addMetric(`BusinessCentralSubscription-${action.kind}`, 'Count', 1);
   }
-  logger.info('Business Central subscriptions kept', { instance, actions: plan.map((a) => ({ kind: a.kind, resource: a.resource, ...(a.kind === 'keep' ? { expiresAt: a.expiresAt } : {}) })) });
+  logger.info('Business Central subscriptions kept', { instance, reason, actions: plan.map((a) => ({ kind: a.kind, resource: a.resource, ...(a.kind === 'keep' ? { expiresAt: a.expiresAt } : {}) })) });
+  // Notifications are not guaranteed: the hourly run also lists what changed, so nothing is missed.
+  const caughtUp = await publishPaymentsSince(erp, { vendor: 'business-central', instance }, `renewal-${instance}-${record.messageId}`);
+  metrics.addMetric('Payments-published', 'Count', caughtUp.published);
+  logger.info('Business Central invoices caught up', { instance, ...caughtUp });
 }
 
 /** One instance per request (its schedule); a failure is redelivered, then dead-lettered and alarmed. */

@@ -3,10 +3,11 @@ import { z } from 'zod';
 import { type CanonicalEvent, type CertiniaSettings, CurrencyCode, DecimalString, IsoDate, type SystemRef, money, parseCanonicalEvent } from '../../canonical';
 import { approvedWorkEvent, milestoneCompletedEvent } from '../shared/approved-work-events';
 import { type TimecardHeader, explodeTimecard } from './timecards';
+import { UnreadableCertiniaRecordError } from './unreadable-certinia-record';
 
 /**
  * What a Certinia record, re-read after its change arrived, means for billing: an approved weekly
- * timecard is one `time.approved` per day with hours, an approved expense is `expense.approved`, a
+ * timecard is one `time.approved` per day of its week, an approved expense is `expense.approved`, a
  * milestone in a completed status is `milestone.completed`. Approval is read from `pse__Status__c`
  * against the org's own picklist values (CertiniaSettings). Pure: no AWS, no HTTP.
  *
@@ -53,10 +54,8 @@ export interface ApprovedWorkDecision {
   readonly reason: string;
 }
 
-/** A record whose fields cannot be what Certinia sends: refused loudly, never billed as a guess. */
-export class UnreadableCertiniaRecordError extends Error {
-  override readonly name = 'UnreadableCertiniaRecord';
-}
+// In its own file so that timecards.ts, which this imports, throws it too without an import cycle.
+export { UnreadableCertiniaRecordError };
 
 const Reference = z.string().min(1);
 const Modified = z.string().refine((v) => !Number.isNaN(Date.parse(v)), 'a Salesforce datetime');
@@ -107,7 +106,10 @@ const notIn = (status: string | null, allowed: readonly string[]) => `status ${J
 /** Validated before it leaves: a mapping bug fails here, naming the record, not downstream. */
 const valid = (events: readonly CanonicalEvent[]) => events.map((e) => parseCanonicalEvent(e));
 
-/** An approved weekly timecard as one `time.approved` per day with hours (ids `<header id>:<date>`). */
+/**
+ * An approved weekly timecard as one `time.approved` per day of its week (ids `<header id>:<date>`),
+ * a day without hours included as 0: a day corrected to zero must replace the hours the ledger holds.
+ */
 export function timecardDecision(source: SystemRef, record: CertiniaRecord, settings: CertiniaSettings, correlationId: string): ApprovedWorkDecision {
   const header = parse(TimecardRecord, 'timecard', record);
   if (!settings.approvedTimecardStatuses.includes(header.pse__Status__c ?? '')) return { events: [], reason: notIn(header.pse__Status__c, settings.approvedTimecardStatuses) };
@@ -122,7 +124,7 @@ export function timecardDecision(source: SystemRef, record: CertiniaRecord, sett
       correlationId,
     ),
   );
-  return { events: valid(events), reason: `approved: ${days.length} day(s) with hours` };
+  return { events: valid(events), reason: `approved: ${days.filter((d) => d.hours !== '0').length} day(s) with hours` };
 }
 
 /** An approved expense as `expense.approved`, its amount in the expense's currency. */

@@ -2,10 +2,9 @@ import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-p
 import type { Context, SQSEvent, SQSRecord } from 'aws-lambda';
 import { z } from 'zod';
 import { adapters } from '../shared/adapters';
-import { pollAndPublish } from '../shared/poll-and-publish';
 import { deploymentConfig, logger, metrics } from '../shared/runtime';
 import { vendorSecret } from '../shared/secrets';
-import { paymentEvents } from '../time-to-invoice/domain/billing-steps';
+import { publishPaymentsSince } from '../time-to-invoice/publish-payments';
 
 const processor = new BatchProcessor(EventType.SQS);
 const PollRequest = z.object({ instance: z.string().min(1), reason: z.string().min(1) });
@@ -15,12 +14,7 @@ async function poll(record: SQSRecord): Promise<void> {
   const correlationId = `payments-${instance}-${record.messageId}`;
   logger.appendKeys({ correlationId });
   const erp = adapters(deploymentConfig(), vendorSecret, { audit: { record: async () => undefined }, execution: correlationId, correlationId }).paymentsFor(instance);
-  const result = await pollAndPublish({
-    checkpointId: `checkpoint#netsuite-payments#${instance}`,
-    source: 'ps-sync.netsuite',
-    // Every changed invoice moves the window; only payments on ours make an event.
-    read: async (from) => (await erp.invoicesChangedSince(from)).map((i) => ({ key: i.id, updatedAt: i.lastModified, event: () => paymentEvents({ vendor: 'netsuite', instance }, [i], correlationId)[0] })),
-  });
+  const result = await publishPaymentsSince(erp, { vendor: 'netsuite', instance }, correlationId);
   metrics.addMetric('Payments-published', 'Count', result.published);
   logger.info('NetSuite invoices polled for payments', { instance, ...result });
 }

@@ -1,9 +1,7 @@
 import { makeIdempotent } from '@aws-lambda-powertools/idempotency';
 import type { Context } from 'aws-lambda';
-import { regionalConcurrency } from '../../canonical/deployment-config';
 import { adapters } from '../shared/adapters';
 import { DynamoDbAuditTrail } from '../shared/audit-trail';
-import { ConcurrencyLimit } from '../shared/concurrency-limit';
 import { DynamoDbCrossReferenceRegistry } from '../shared/cross-reference/dynamodb-registry';
 import { DurableExceptionRecorder } from '../shared/exceptions';
 import { idempotencyConfig, idempotencyStore } from '../shared/idempotency';
@@ -12,6 +10,7 @@ import { publishCanonical } from '../shared/canonical-bus';
 import { sqs } from '../shared/clients/sqs';
 import { deploymentConfig, logger, metrics, requiredEnvironment } from '../shared/runtime';
 import { vendorSecret } from '../shared/secrets';
+import { regionLimiter } from '../shared/vendor-limiter';
 import { DynamoDbBillingLedger } from '../time-to-invoice/dynamodb-billing-ledger';
 import { type StepDependencies, type TaskInput, stepHandlers } from './step-handlers';
 
@@ -27,16 +26,8 @@ function dependencies(input: TaskInput): StepDependencies {
   const config = deploymentConfig();
   const optional = (name: string) => process.env[name];
   const audit = optional('AUDIT_TABLE_NAME') ? new DynamoDbAuditTrail(documents(), requiredEnvironment('AUDIT_TABLE_NAME'), AUDIT_RETENTION_DAYS) : { record: async () => undefined };
-  // Leases outlive the function timeout (60 s), so a slot is never freed under a running call.
-  const limit = optional('IDEMPOTENCY_TABLE_NAME') ? new ConcurrencyLimit(documents(), requiredEnvironment('IDEMPOTENCY_TABLE_NAME')) : undefined;
-  const region = requiredEnvironment('AWS_REGION');
-  const limiter = limit
-    ? <T>(instanceId: string, _max: number, call: () => Promise<T>) => {
-        const instance = config.vendorInstances.find((v) => v.id === instanceId)!;
-        // Opportunity to project is a master-data flow: it leaves the reserved slots to billing.
-        return limit.run(instanceId, regionalConcurrency(instance, region), 90, call, { flow: 'other', reservedForBilling: instance.reservedForBilling });
-      }
-    : undefined;
+  // Opportunity to project is a master-data flow: it leaves the reserved slots to billing.
+  const limiter = optional('IDEMPOTENCY_TABLE_NAME') ? regionLimiter('other') : undefined;
   const ports = adapters(config, vendorSecret, { audit, execution: input.execution, correlationId: input.state.event.correlationId }, limiter);
   return {
     config,

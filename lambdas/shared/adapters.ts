@@ -84,6 +84,8 @@ export function adapters(config: DeploymentConfig, secrets: SecretReader, contex
     crmFor: (id: string): CrmPort => crm(id),
     /** The CRM's billing side: billing health on the account. */
     crmBillingFor: (id: string): CrmBillingPort => crm(id),
+    /** Business Central's webhook side (subscriptions, invoice re-reads), under the instance's limit. */
+    businessCentralFor: (id: string): BusinessCentralErp => limited(businessCentralFor(config, id, secrets, context), instanceOf(config, id), limiter),
   };
 }
 

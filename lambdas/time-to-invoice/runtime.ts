@@ -1,16 +1,15 @@
 import { makeIdempotent } from '@aws-lambda-powertools/idempotency';
 import type { Context } from 'aws-lambda';
-import { regionalConcurrency } from '../../canonical/deployment-config';
 import { adapters } from '../shared/adapters';
 import { DynamoDbAuditTrail } from '../shared/audit-trail';
 import { documents } from '../shared/clients/dynamodb';
 import { publishCanonical } from '../shared/canonical-bus';
 import { sqs } from '../shared/clients/sqs';
-import { ConcurrencyLimit } from '../shared/concurrency-limit';
 import { DurableExceptionRecorder } from '../shared/exceptions';
 import { idempotencyConfig, idempotencyStore } from '../shared/idempotency';
 import { deploymentConfig, logger, metrics, requiredEnvironment } from '../shared/runtime';
 import { vendorSecret } from '../shared/secrets';
+import { regionLimiter } from '../shared/vendor-limiter';
 import type { BillingRunInput } from './domain/billing-steps';
 import { DynamoDbBillingLedger } from './dynamodb-billing-ledger';
 import { billingStepHandlers } from './step-handlers';
@@ -21,12 +20,7 @@ const AUDIT_RETENTION_DAYS = 400;
 /** The adapters of a billing run: vendor calls under the instance's limit, taking the slots reserved for billing. */
 function ports(input: BillingRunInput) {
   const config = deploymentConfig();
-  const region = requiredEnvironment('AWS_REGION');
-  const limit = new ConcurrencyLimit(documents(), requiredEnvironment('IDEMPOTENCY_TABLE_NAME'));
-  const limiter = <T>(instanceId: string, _max: number, call: () => Promise<T>) => {
-    const instance = config.vendorInstances.find((v) => v.id === instanceId)!;
-    return limit.run(instanceId, regionalConcurrency(instance, region), 90, call, { flow: 'billing', reservedForBilling: instance.reservedForBilling });
-  };
+  const limiter = regionLimiter('billing');
   const audit = new DynamoDbAuditTrail(documents(), requiredEnvironment('AUDIT_TABLE_NAME'), AUDIT_RETENTION_DAYS);
   return adapters(config, vendorSecret, { audit, execution: input.execution, correlationId: input.correlationId }, limiter);
 }

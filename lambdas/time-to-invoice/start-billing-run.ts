@@ -1,6 +1,6 @@
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
-import { ChangeMessageVisibilityCommand } from '@aws-sdk/client-sqs';
 import { ExecutionAlreadyExists, ListExecutionsCommand, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import type { Context, SQSEvent, SQSRecord } from 'aws-lambda';
 import { z } from 'zod';
 import { sqs } from '../shared/clients/sqs';
@@ -13,39 +13,42 @@ const processor = new BatchProcessor(EventType.SQS);
 const BillingRunStart = z.object({
   name: z.string().regex(/^[A-Za-z0-9_-]{1,80}$/),
   input: z.object({ psa: z.object({ instance: z.string(), projectId: z.string() }), periodStart: z.string(), periodEnd: z.string(), correlationId: z.string() }),
+  /** How often this start was already turned away for want of room. */
+  deferrals: z.int().min(0).default(0),
 });
-
-/** A start turned away because the region runs its maximum of billing executions; its message waits and comes back. */
-export class BillingRunsAtCapacityError extends Error {
-  override readonly name = 'BillingRunsAtCapacity';
-}
 
 /** Running billing executions, counted once per batch (ListExecutions is throttled far below StartExecution) and counted up per start. */
 let runningInBatch: number | undefined;
 
 async function countRunning(stateMachineArn: string, limit: number): Promise<number> {
   // One page of at most `limit` running executions tells whether there is room; a second page means there is none.
-  const page = await stepFunctions().send(new ListExecutionsCommand({ stateMachineArn, statusFilter: 'RUNNING', maxResults: limit }));
-  return (page.executions?.length ?? 0) + (page.nextToken ? 1 : 0);
+  try {
+    const page = await stepFunctions().send(new ListExecutionsCommand({ stateMachineArn, statusFilter: 'RUNNING', maxResults: limit }));
+    return (page.executions?.length ?? 0) + (page.nextToken ? 1 : 0);
+  } catch (error) {
+    // ListExecutions has a small quota; throttled, take the region as full and let the starts wait.
+    if ((error as { name?: string }).name === 'ThrottlingException') return limit;
+    throw error;
+  }
 }
 
 async function start(record: SQSRecord): Promise<void> {
-  const { name, input } = BillingRunStart.parse(JSON.parse(record.body));
+  const message = BillingRunStart.parse(JSON.parse(record.body));
+  const { name, input } = message;
   logger.appendKeys({ correlationId: input.correlationId });
   const stateMachineArn = requiredEnvironment('TIME_TO_INVOICE_STATE_MACHINE_ARN');
-  const limit = deploymentConfig().regions.find((r) => r.region === process.env.AWS_REGION)?.billingRuns.maxConcurrent ?? 40;
+  const region = requiredEnvironment('AWS_REGION');
+  const limit = deploymentConfig().regions.find((r) => r.region === region)?.billingRuns.maxConcurrent;
+  if (limit === undefined) throw new Error(`Region ${region} is not in the deployment configuration`);
   runningInBatch ??= await countRunning(stateMachineArn, limit);
-  const admission = admitBillingRun({
-    running: runningInBatch,
-    limit,
-    receiveCount: Number(record.attributes.ApproximateReceiveCount),
-    random: Math.random(),
-  });
+  const admission = admitBillingRun({ running: runningInBatch, limit, deferrals: message.deferrals, random: Math.random() });
   if (!admission.admit) {
-    // Back in the queue after a jittered pause rather than the queue's visibility timeout.
-    await sqs().send(new ChangeMessageVisibilityCommand({ QueueUrl: requiredEnvironment('BILLING_RUN_STARTS_QUEUE_URL'), ReceiptHandle: record.receiptHandle, VisibilityTimeout: admission.retryAfterSeconds }));
+    // A new message with a delay rather than a redelivery: waiting is not failing, and must not count
+    // towards the receives that send a broken message to the dead-letter queue.
+    await sqs().send(new SendMessageCommand({ QueueUrl: requiredEnvironment('BILLING_RUN_STARTS_QUEUE_URL'), MessageBody: JSON.stringify({ ...message, deferrals: message.deferrals + 1 }), DelaySeconds: admission.retryAfterSeconds }));
     metrics.addMetric('BillingRun-deferred', 'Count', 1);
-    throw new BillingRunsAtCapacityError(`${limit} billing executions are running; ${name} starts in about ${admission.retryAfterSeconds} s`);
+    logger.info('Billing run deferred: the region runs its maximum of billing executions', { execution: name, limit, retryAfterSeconds: admission.retryAfterSeconds, deferrals: message.deferrals + 1 });
+    return;
   }
   try {
     await stepFunctions().send(new StartExecutionCommand({ stateMachineArn, name, input: JSON.stringify(input) }));
@@ -65,13 +68,14 @@ async function start(record: SQSRecord): Promise<void> {
 
 /**
  * Starts one time-to-invoice execution per message, under its deterministic name, while the region
- * runs fewer than its configured maximum; other starts wait in the queue (a soft limit: consumers
- * running at once may overshoot it by a few).
+ * runs fewer than its configured maximum; other starts go back on the queue with a delay. The limit is
+ * soft: the queue's consumers running at once (at most two) may each admit a batch on the same count.
  */
 export const handler = async (event: SQSEvent, context: Context) => {
   runningInBatch = undefined;
   try {
-    return await processPartialResponse(event, start, processor, { context });
+    // One record after another: each start counts against the starts before it in the batch.
+    return await processPartialResponse(event, start, processor, { context, processInParallel: false });
   } finally {
     metrics.publishStoredMetrics();
   }

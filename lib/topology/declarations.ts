@@ -20,7 +20,8 @@ export type FunctionUse =
   | { readonly kind: 'eventBus' }
   /** Starts executions; `startAndCount` may also list the running ones (to pace its starts). */
   | { readonly kind: 'stateMachine'; readonly stateMachine: string; readonly access?: 'start' | 'startAndCount' }
-  | { readonly kind: 'vendorSecrets' }
+  /** Reads vendor credentials: of the region's instances of these vendors, or of all its instances. */
+  | { readonly kind: 'vendorSecrets'; readonly vendors?: readonly Vendor[] }
   /** The webhook API's public base URL, for a function that tells a vendor where to call us. */
   | { readonly kind: 'webhookUrl' };
 
@@ -49,6 +50,8 @@ export interface QueueDeclaration {
   readonly maxReceiveCount?: number;
   /** @default 4 days */
   readonly retentionDays?: number;
+  /** Consumer invocations at once (the event source's maximum concurrency, at least 2). @default unlimited */
+  readonly maxConcurrency?: number;
 }
 
 /** A webhook route on the region's REST API. */

@@ -22,21 +22,22 @@ export const invoicePaymentStatus: WorkflowDeclaration = {
       entry: 'lambdas/business-central/receive-notification.ts',
       description: 'Answers the Business Central handshake, checks each notification by its clientState and enqueues it; 200 even to a rejected one',
       timeoutSeconds: 10,
-      uses: [{ kind: 'vendorSecrets' }, { kind: 'queue', queue: 'BusinessCentralNotifications', access: 'send' }, { kind: 'table', table: 'exceptions', access: 'readWrite' }, { kind: 'exceptionQueue' }],
+      // Internet-facing: it may read Business Central secrets (the clientState) and no others.
+      uses: [{ kind: 'vendorSecrets', vendors: ['business-central'] }, { kind: 'queue', queue: 'BusinessCentralNotifications', access: 'send' }, { kind: 'table', table: 'exceptions', access: 'readWrite' }, { kind: 'exceptionQueue' }],
     },
     {
       id: 'HandleBusinessCentralNotification',
       entry: 'lambdas/business-central/handle-invoice-notification.ts',
       description: 'Re-reads each notified Business Central invoice and publishes payments on ours',
-      timeoutSeconds: 300,
-      uses: [{ kind: 'vendorSecrets' }, { kind: 'table', table: 'idempotency', access: 'readWrite' }, { kind: 'eventBus' }],
+      timeoutSeconds: 60,
+      uses: [{ kind: 'vendorSecrets', vendors: ['business-central'] }, { kind: 'table', table: 'idempotency', access: 'readWrite' }, { kind: 'eventBus' }, { kind: 'queue', queue: 'ErpSubscriptionRenewals', access: 'send' }],
     },
     {
       id: 'RenewBusinessCentralSubscriptions',
       entry: 'lambdas/business-central/renew-subscriptions.ts',
-      description: 'Creates or renews the Business Central webhook subscriptions before their three days run out',
-      timeoutSeconds: 60,
-      uses: [{ kind: 'vendorSecrets' }, { kind: 'webhookUrl' }],
+      description: 'Creates or renews the Business Central webhook subscriptions before their three days run out, and catches up on changed invoices',
+      timeoutSeconds: 300,
+      uses: [{ kind: 'vendorSecrets', vendors: ['business-central'] }, { kind: 'webhookUrl' }, { kind: 'table', table: 'idempotency', access: 'readWrite' }, { kind: 'eventBus' }],
     },
     {
       id: 'RecordPaymentStatus',
@@ -50,7 +51,8 @@ export const invoicePaymentStatus: WorkflowDeclaration = {
     // One poll at a time per request: a poll must not race its own checkpoint.
     { id: 'ErpPollRequests', description: 'Requests to poll an ERP account for payments', consumer: 'PollNetSuitePayments', batchSize: 1 },
     { id: 'BusinessCentralNotifications', description: 'Business Central notifications awaiting a re-read of what they name', consumer: 'HandleBusinessCentralNotification', batchSize: 10 },
-    { id: 'ErpSubscriptionRenewals', description: 'Requests to keep an ERP environment\'s webhook subscriptions alive', consumer: 'RenewBusinessCentralSubscriptions', batchSize: 1 },
+    // One request at a time: a catch-up must not race its own checkpoint.
+    { id: 'ErpSubscriptionRenewals', description: "Requests to keep an ERP environment's webhook subscriptions alive and catch up on changed invoices", consumer: 'RenewBusinessCentralSubscriptions', batchSize: 1 },
     { id: 'PaymentStatusUpdates', description: 'payment.received events awaiting the PSA and the CRM', consumer: 'RecordPaymentStatus', batchSize: 10 },
   ],
   routes: [{ method: 'POST', path: 'webhooks/business-central/{instance}', function: 'ReceiveBusinessCentralNotification' }],

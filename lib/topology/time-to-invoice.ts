@@ -93,8 +93,8 @@ export const timeToInvoice: WorkflowDeclaration = {
     { id: 'ApprovedWorkToLedger', description: 'time.approved, expense.approved and milestone.completed events awaiting the billing ledger', consumer: 'RecordApprovedWork', batchSize: 10 },
     { id: 'InvoiceStatusToCrm', description: 'invoice.posted events awaiting the CRM account', consumer: 'WriteBillingHealthToCrm', batchSize: 10 },
     { id: 'BillingRunRequests', description: 'Requests to bill a month (the month-end schedule, or by hand)', consumer: 'StartBillingRuns', batchSize: 1 },
-    // A start waits here while the region runs its maximum of billing executions; each wait is a receive, so many are allowed.
-    { id: 'BillingRunStarts', description: 'One message per contract and period awaiting its execution', consumer: 'StartBillingRun', batchSize: 10, maxReceiveCount: 500 },
+    // Two consumers at most, so the count of running executions each admits against is nearly current.
+    { id: 'BillingRunStarts', description: 'One message per contract and period awaiting its execution (or its turn)', consumer: 'StartBillingRun', batchSize: 10, maxConcurrency: 2 },
   ],
   routes: [],
   rules: [

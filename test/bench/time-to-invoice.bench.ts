@@ -18,7 +18,7 @@ const projects = Number(process.env.BENCH_BILLING_PROJECTS ?? 100);
 async function main(): Promise<void> {
   let peakRss = 0;
   const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 100);
-  const env = await startLocalEnvironment({ logLevel: 'SILENT', netSuiteConcurrency: 10, kantataLimits: { requestsPerWindow: 1_000_000, workspaceCreatesPerWindow: 1_000_000 } });
+  const env = await startLocalEnvironment({ logLevel: 'SILENT', billingRunsMaxConcurrent: Number(process.env.BENCH_BILLING_CONCURRENT_RUNS ?? 40), netSuiteConcurrency: 10, kantataLimits: { requestsPerWindow: 1_000_000, workspaceCreatesPerWindow: 1_000_000 } });
   try {
     const region = env.config.regions[0]!.region;
     const credentials = { accessKeyId: 'local', secretAccessKey: 'local' };
@@ -73,7 +73,13 @@ async function main(): Promise<void> {
     const before = { netsuite: env.netsuite.us.requests.length, kantata: env.kantata.requests.length };
     started = Date.now();
     await new SQSClient({ endpoint: env.stack.endpoints.sqs, region, credentials }).send(new SendMessageCommand({ QueueUrl: env.stack.queueUrls.get('BillingRunRequests')!, MessageBody: JSON.stringify({ reason: 'bench', period: '2026-11' }) }));
-    await env.settled(3_600_000);
+    // Progress on stderr every 30 s, so a slow run shows where it is.
+    const progress = setInterval(() => {
+      const byStatus: Record<string, number> = {};
+      for (const e of env.stack.stepFunctions.executions) byStatus[e.status] = (byStatus[e.status] ?? 0) + 1;
+      console.error(`  … ${Math.round((Date.now() - started) / 1000)} s: executions ${JSON.stringify(byStatus)}, NetSuite invoices ${env.netsuite.us.records('invoice').length}`);
+    }, 30_000);
+    await env.settled(3_600_000).finally(() => clearInterval(progress));
     const runMs = Date.now() - started;
     const executions = env.stack.stepFunctions.executions.filter((e) => e.name.endsWith('-2026-11-r1'));
     const invoices = env.netsuite.us.records('invoice').length;

@@ -1,5 +1,7 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ownershipPolicy, parseDeploymentConfig, regionalConcurrency } from '../../canonical/deployment-config';
+import { type DeploymentConfigInput, ownershipPolicy, parseDeploymentConfig, regionalConcurrency } from '../../canonical/deployment-config';
 import { exampleConfigInput } from '../support/example-config';
 
 describe('parseDeploymentConfig', () => {
@@ -113,6 +115,23 @@ describe('Certinia settings', () => {
     input.vendorInstances.pop();
     input.vendorInstances.find((v) => v.id === 'kantata-global')!.certinia = {};
     expect(() => parseDeploymentConfig(input)).toThrow(/kantata-global is not a Certinia instance but has certinia settings/);
+  });
+
+  it("refuse a Certinia org as a legal entity's PSA: it is a source of approved work only, projects and invoices need Kantata", () => {
+    const input = exampleConfigInput();
+    input.vendorInstances.push(certinia());
+    input.legalEntities[0]!.instances.psa = 'certinia-main';
+
+    expect(() => parseDeploymentConfig(input)).toThrow(/legalEntities\.0\.instances\.psa: .*Certinia is supported as a source of approved work only; projects and invoices need a Kantata PSA for now/);
+  });
+
+  it('accept the local configuration, whose Certinia org relays approved work while every legal entity uses Kantata as its PSA', () => {
+    const local = JSON.parse(readFileSync(join(__dirname, '..', '..', 'local', 'deployment.local.json'), 'utf8')) as DeploymentConfigInput;
+
+    const config = parseDeploymentConfig(local);
+
+    expect(config.vendorInstances.find((v) => v.id === 'certinia-main')?.vendor).toBe('certinia');
+    expect(config.legalEntities.map((e) => e.instances.psa)).not.toContain('certinia-main');
   });
 
   it('accept an event relay for a Certinia org', () => {

@@ -1,7 +1,8 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DynamoDbBillingLedger } from '../../lambdas/time-to-invoice/dynamodb-billing-ledger';
+import { draftInvoice } from '../../lambdas/time-to-invoice/domain/billing-engine';
 import { milestoneKey } from '../../lambdas/time-to-invoice/domain/milestone-key';
 import type { PsaProjectRef } from '../../lambdas/time-to-invoice/ports';
 import { type LocalEnvironment, startLocalEnvironment } from '../../local/local-environment';
@@ -13,6 +14,7 @@ import { contractFixture } from '../support/contract-fixture';
 // the billing ledger.
 let env: LocalEnvironment;
 let ledger: DynamoDbBillingLedger;
+let documents: DynamoDBDocumentClient;
 let project: string;
 let psa: PsaProjectRef;
 let resource: string;
@@ -21,7 +23,8 @@ let assignment: string;
 beforeAll(async () => {
   env = await startLocalEnvironment({ logLevel: 'SILENT' });
   const dynamo = new DynamoDBClient({ endpoint: env.stack.endpoints.dynamodb, region: 'us-east-1', credentials: { accessKeyId: 'l', secretAccessKey: 'l' } });
-  ledger = new DynamoDbBillingLedger(DynamoDBDocumentClient.from(dynamo, { unmarshallOptions: { wrapNumbers: true } }), env.stack.tableNames.billingLedger);
+  documents = DynamoDBDocumentClient.from(dynamo, { unmarshallOptions: { wrapNumbers: true } });
+  ledger = new DynamoDbBillingLedger(documents, env.stack.tableNames.billingLedger);
   project = await env.certinia.createProject({ name: 'Initech rollout', currency: 'USD', startDate: '2026-11-01' });
   resource = await env.certinia.createResource({ firstName: 'Ada', lastName: 'Byron', role: 'Analyst' });
   assignment = await env.certinia.createAssignment({ project, resource, role: 'Consultant', billRate: 165.5 });
@@ -34,13 +37,20 @@ beforeAll(async () => {
 afterAll(async () => env?.stop());
 
 const timeOf = async () => (await ledger.workOf(psa)).time.map((t) => [t.id, t.workDate, t.hours, t.role, t.billable]).sort();
+/** The hours the ledger holds for one day of a timecard. */
+const hoursOn = async (timecard: string, day: string) => (await timeOf()).find(([id]) => id === `${timecard}:${day}`)?.[2];
+/** Open exceptions recorded for the days of a timecard: `[entity id, reason]`. */
+const exceptionsOf = async (timecard: string) =>
+  ((await documents.send(new ScanCommand({ TableName: env.stack.tableNames.exceptions }))).Items ?? [])
+    .filter((i) => String(i.pk).startsWith(`EXCEPTION#time-to-invoice#time-entry#certinia-main:${timecard}:`) && i.sk === 'OPEN')
+    .map((i) => [i.entityId, i.reason]);
 /** The Certinia sandbox's SOQL reads: a deduplicated change is never re-read. */
 const reads = () => env.certinia.requests.filter((r) => r.method === 'GET' && r.path.endsWith('/query')).length;
 
 describe('Certinia approved work through Event Relay on the local stack', () => {
   let week: string;
 
-  it('records nothing for a submitted timecard, then one ledger entry per day with its hours once it is approved', async () => {
+  it('records nothing for a submitted timecard, then one ledger entry per day of the week with its hours once it is approved', async () => {
     week = await env.certinia.submitTimecard({ project, resource, assignment, weekStart: '2026-11-29', hours: { Sunday: 2, Monday: 8, Tuesday: 7.5, Friday: 4 } });
     await env.settled();
     expect(await timeOf()).toEqual([]);
@@ -48,12 +58,16 @@ describe('Certinia approved work through Event Relay on the local stack', () => 
     await env.certinia.approve('pse__Timecard_Header__c', week);
     await env.settled();
 
-    // A week spanning November and December: each day in its own month, priced by the assignment's role.
+    // A week spanning November and December: each day in its own month, priced by the assignment's role,
+    // a day without hours as 0 so that a later correction to zero replaces what a day had.
     expect(await timeOf()).toEqual([
       [`${week}:2026-11-29`, '2026-11-29', '2', 'Consultant', true],
       [`${week}:2026-11-30`, '2026-11-30', '8', 'Consultant', true],
       [`${week}:2026-12-01`, '2026-12-01', '7.5', 'Consultant', true],
+      [`${week}:2026-12-02`, '2026-12-02', '0', 'Consultant', true],
+      [`${week}:2026-12-03`, '2026-12-03', '0', 'Consultant', true],
       [`${week}:2026-12-04`, '2026-12-04', '4', 'Consultant', true],
+      [`${week}:2026-12-05`, '2026-12-05', '0', 'Consultant', true],
     ]);
     expect((await ledger.projectsWithWorkIn('2026-12')).map((p) => p.projectId)).toContain(project);
   });
@@ -95,7 +109,9 @@ describe('Certinia approved work through Event Relay on the local stack', () => 
     await env.certinia.approve('pse__Timecard_Header__c', internal);
     await env.settled();
 
-    expect((await timeOf()).filter(([id]) => String(id).startsWith(rejected) || String(id).startsWith(internal))).toEqual([[`${internal}:2026-12-08`, '2026-12-08', '3', 'Consultant', false]]);
+    const recorded = (await timeOf()).filter(([id]) => String(id).startsWith(rejected) || String(id).startsWith(internal));
+    expect(recorded.filter(([, , hours]) => hours !== '0')).toEqual([[`${internal}:2026-12-08`, '2026-12-08', '3', 'Consultant', false]]);
+    expect(recorded.map(([id]) => String(id).slice(0, internal.length))).toEqual(Array(7).fill(internal));
   });
 
   it('replaces the days of a timecard corrected and approved again', async () => {
@@ -107,5 +123,41 @@ describe('Certinia approved work through Event Relay on the local stack', () => 
     await env.settled();
 
     expect((await timeOf()).find(([id]) => id === `${week}:2026-11-30`)?.[2]).toBe('6');
+  });
+
+  it('records a day corrected from 8 hours to none as 0 hours, replacing the 8', async () => {
+    const corrected = await env.certinia.submitTimecard({ project, resource, assignment, weekStart: '2026-12-13', hours: { Monday: 8, Tuesday: 8 } });
+    await env.certinia.approve('pse__Timecard_Header__c', corrected);
+    await env.settled();
+    expect(await hoursOn(corrected, '2026-12-15')).toBe('8');
+
+    await env.certinia.change('pse__Timecard_Header__c', corrected, { pse__Status__c: 'Saved', pse__Approved__c: false, pse__Tuesday_Hours__c: 0 });
+    await env.settled();
+    await env.certinia.approve('pse__Timecard_Header__c', corrected);
+    await env.settled();
+
+    expect(await hoursOn(corrected, '2026-12-14')).toBe('8');
+    expect(await hoursOn(corrected, '2026-12-15')).toBe('0');
+    expect(await exceptionsOf(corrected)).toEqual([]);
+  });
+
+  it('keeps a day already invoiced with hours when it is corrected to none, and leaves the credit to a person', async () => {
+    const invoiced = await env.certinia.submitTimecard({ project, resource, assignment, weekStart: '2026-11-22', hours: { Tuesday: 8 } });
+    await env.certinia.approve('pse__Timecard_Header__c', invoiced);
+    await env.settled();
+    // November invoiced, as a billing run drafts it: its days with hours go on the invoice, its days without none.
+    const work = await ledger.workOf(psa);
+    const november = draftInvoice(contractFixture(psa).terms, { start: '2026-11-01', end: '2026-11-30' }, work, work.history);
+    await ledger.saveDraft(psa, november, 500);
+    expect(november.billedIds).toContain(`${invoiced}:2026-11-24`);
+    expect(november.billedIds).not.toContain(`${invoiced}:2026-11-25`);
+
+    await env.certinia.change('pse__Timecard_Header__c', invoiced, { pse__Status__c: 'Saved', pse__Approved__c: false, pse__Tuesday_Hours__c: 0 });
+    await env.settled();
+    await env.certinia.approve('pse__Timecard_Header__c', invoiced);
+    await env.settled();
+
+    expect(await hoursOn(invoiced, '2026-11-24')).toBe('8');
+    expect(await exceptionsOf(invoiced)).toEqual([[`certinia-main:${invoiced}:2026-11-24`, `Time entry ${invoiced}:2026-11-24 changed in the PSA after it was invoiced; the invoice was not changed`]]);
   });
 });

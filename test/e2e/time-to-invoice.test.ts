@@ -189,7 +189,9 @@ describe('time and expenses to invoice with Business Central as the ERP', () => 
   let workspace: string;
   let invoiceId: string;
 
-  it('subscribes our webhook in Business Central, which checked it by the validation handshake', () => {
+  it('subscribes our webhook in Business Central, which checked it by the validation handshake', async () => {
+    await env.settled();
+
     expect(ourSubscription()).toMatchObject({ resource: expect.stringContaining(`companies(${env.businessCentral.companyId})/salesInvoices`), clientState: 'local-bc-client-state' });
   });
 
@@ -235,6 +237,12 @@ describe('time and expenses to invoice with Business Central as the ERP', () => 
       ['1000', 2, 275],
       ['1001', 1, 132],
     ]);
+    // Every contract with November work billed again at revision 4, one execution at a time (the local billingRuns.maxConcurrent): the other waited its turn.
+    const runs = env.stack.stepFunctions.executions.filter((e) => e.name.endsWith('-2026-11-r4'));
+    expect(runs.length).toBeGreaterThanOrEqual(2);
+    expect(runs.every((e) => e.status === 'SUCCEEDED')).toBe(true);
+    const mostAtOnce = Math.max(...runs.map((e) => runs.filter((o) => o.startDate <= e.startDate && (o.stopDate ?? Infinity) > e.startDate).length));
+    expect(mostAtOnce).toBe(1);
     const kantataInvoice = env.kantata.objects('invoices').find((i) => i.workspace_id === workspace)!;
     expect(kantataInvoice).toMatchObject({ user_invoice_number: invoice!.number, tax_in_cents: Math.round(invoice!.totalTaxAmount * 100), total_in_cents: Math.round(invoice!.totalAmountIncludingTax * 100) });
     const company = env.hubspot.objects('companies').find((c) => c.properties.name === 'Wayne Enterprises UK')!;
@@ -265,6 +273,18 @@ describe('time and expenses to invoice with Business Central as the ERP', () => 
     const { Items } = await ddb.send(new ScanCommand({ TableName: env.stack.tableNames.exceptions }));
     expect(Items!.filter((i) => String(i.pk).startsWith(`EXCEPTION#invoice-payment-status#business-central-notification#${instance}:`)).map((i) => i.reason)).toEqual(['notification 0 has a clientState that is not ours']);
     expect(ourSubscription()).toBeDefined();
+  });
+
+  it('lists the changed invoices when Business Central sends one collection notification for over 1,000 changes', async () => {
+    // Listing the company's sales invoices (by lastModifiedDateTime) is the catch-up; a re-read names one invoice.
+    const listed = () => env.businessCentral.requests.filter((r) => r.method === 'GET' && r.path.endsWith('/salesInvoices')).length;
+    const before = listed();
+
+    const statuses = await env.businessCentral.change(`api/v2.0/companies(${env.businessCentral.companyId})/salesInvoices`, 1001);
+    await env.settled();
+
+    expect(statuses).toEqual([200]);
+    expect(listed()).toBe(before + 1);
   });
 
   it('renews the subscription when a day or less is left, before its three days run out', async () => {

@@ -61,7 +61,7 @@ describe('SyncRegionStack', () => {
     const t = template('us-east-1');
     t.hasResourceProperties('AWS::WAFv2::WebACL', {
       Scope: 'REGIONAL',
-      Rules: Match.arrayWith([Match.objectLike({ Statement: { RateBasedStatement: { Limit: 3000, AggregateKeyType: 'IP' } } })]),
+      Rules: Match.arrayWith([Match.objectLike({ Action: { Block: { CustomResponse: { ResponseCode: 429 } } }, Statement: { RateBasedStatement: { Limit: 3000, AggregateKeyType: 'IP' } } })]),
     });
     expect(JSON.stringify(t.findResources('AWS::WAFv2::WebACL'))).not.toContain('AWSManagedRulesCommonRuleSet');
     t.hasResourceProperties('AWS::WAFv2::WebACLAssociation', { ResourceArn: Match.anyValue() });

@@ -110,6 +110,9 @@ export function draftInvoice(
   // Time: grouped by role and rate, one rounding per line.
   const groups = new Map<string, { role: string; rate: string; hours: Decimal; ids: string[] }>();
   for (const entry of [...unbilled(work.time)].sort((a, b) => a.workDate.localeCompare(b.workDate) || a.id.localeCompare(b.id))) {
+    // A day without hours (a weekly timecard's empty day, or one corrected to zero) bills nothing and
+    // is on no invoice: no zero line, no rate needed, and corrected to hours later it is still billable.
+    if (new Decimal(entry.hours).isZero()) continue;
     if (entry.workDate > period.end) {
       deferred.push(entry.id);
       continue;

@@ -93,6 +93,14 @@ describe('receiveBusinessCentralWebhook', () => {
     ]);
   });
 
+  it('records a request full of forged notifications once, with how many there were', async () => {
+    const s = setup();
+
+    await s.post('bc-uk', JSON.stringify({ value: Array.from({ length: 5 }, () => note('forged')) }));
+
+    expect(s.rejections).toEqual([['bc-uk', 'notification 0 has a clientState that is not ours (and 4 more like it in this request)']]);
+  });
+
   it('answers 503, which BC retries, when the notifications cannot be enqueued', async () => {
     const s = setup({ enqueueFails: true });
 

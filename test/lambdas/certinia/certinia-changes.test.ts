@@ -48,14 +48,14 @@ describe('certiniaWork', () => {
 });
 
 describe('judgeCertiniaChange', () => {
-  it('re-reads an approval and publishes a time.approved per day with hours', async () => {
+  it('re-reads an approval and publishes a time.approved per day of the week, hours or not', async () => {
     const f = fakes();
 
     const [result] = await judge(relayed({}, { pse__Status__c: 'Approved' }), f);
 
-    expect(result).toMatchObject({ outcome: 'published', published: 2 });
+    expect(result).toMatchObject({ outcome: 'published', published: 7, reason: 'approved: 2 day(s) with hours' });
     expect(f.reads).toEqual([['timecard', 'a0TC1']]);
-    expect(f.published.map((e) => e.type)).toEqual(['time.approved', 'time.approved']);
+    expect(f.published.map((e) => e.type)).toEqual(Array(7).fill('time.approved'));
   });
 
   it.each([

@@ -12,11 +12,16 @@ afterEach(async () => {
   sandbox = undefined;
 });
 
+/** The adapter, and how often it re-read its secret after a 401. */
 function adapter(url: string, tokens: string[] = ['tok']) {
   const input = exampleConfigInput();
   input.vendorInstances.push({ id: 'certinia-main', vendor: 'certinia', secretName: 'ps-sync/test/certinia-main', baseUrl: url });
-  const secrets = async (_id: string, options?: { forceFetch?: boolean }) => ({ accessToken: options?.forceFetch ? 'tok' : tokens[0] });
-  return certiniaFor(parseDeploymentConfig(input), 'certinia-main', secrets);
+  const refreshes = { count: 0 };
+  const secrets = async (_id: string, options?: { forceFetch?: boolean }) => {
+    if (options?.forceFetch) refreshes.count += 1;
+    return { accessToken: options?.forceFetch ? 'tok' : tokens[0] };
+  };
+  return Object.assign(certiniaFor(parseDeploymentConfig(input), 'certinia-main', secrets), { refreshes });
 }
 
 describe('CertiniaPsa against the Certinia sandbox', () => {
@@ -34,12 +39,27 @@ describe('CertiniaPsa against the Certinia sandbox', () => {
     expect(sandbox.requests.length - before).toBe(1);
     expect(record).toMatchObject({ Id: id, pse__Status__c: 'Approved', pse__Assignment__r: { pse__Role__c: 'Consultant' }, pse__Resource__r: { pse__Resource_Role__c: 'Analyst' } });
     const { events } = timecardDecision({ vendor: 'certinia', instance: 'certinia-main' }, record!, CertiniaSettings.parse({}), 'corr-1');
-    expect(events.map((e) => (e.payload as { hours: string; role: string }).hours)).toEqual(['8', '6.5']);
+    expect(events.map((e) => (e.payload as { hours: string; role: string }).hours)).toEqual(['8', '6.5', '0', '0', '0', '0', '0']);
   });
 
   it('answers undefined for a record that does not exist, and refreshes an expired token once', async () => {
     sandbox = await startCertiniaSandbox({ accessTokens: ['tok'] });
+    const certinia = adapter(sandbox.url, ['expired']);
 
-    expect(await adapter(sandbox.url, ['expired']).read('milestone', 'a0XMISSING00000')).toBeUndefined();
+    const record = await certinia.read('milestone', 'a0XMISSING00000');
+
+    expect(record).toBeUndefined();
+    // The expired token is refused once, the secret re-read once, and the query sent again with the new token.
+    expect(certinia.refreshes.count).toBe(1);
+    expect(sandbox.requests.filter((r) => r.path.endsWith('/query')).map((r) => r.status)).toEqual([401, 200]);
+  });
+
+  it('refreshes only once: a refreshed token that is refused too is a credentials problem for a person', async () => {
+    sandbox = await startCertiniaSandbox({ accessTokens: ['another'] });
+    const certinia = adapter(sandbox.url, ['expired']);
+
+    await expect(certinia.read('milestone', 'a0XMISSING00000')).rejects.toMatchObject({ name: 'VendorAuthenticationFailed' });
+    expect(certinia.refreshes.count).toBe(1);
+    expect(sandbox.requests.filter((r) => r.path.endsWith('/query')).map((r) => r.status)).toEqual([401, 401]);
   });
 });

@@ -1,0 +1,4 @@
+/** A record whose fields cannot be what Certinia sends: refused loudly, never billed as a guess. */
+export class UnreadableCertiniaRecordError extends Error {
+  override readonly name = 'UnreadableCertiniaRecord';
+}
