@@ -69,6 +69,8 @@ export interface LocalEnvironmentOptions {
   readonly retryIntervalOverrides?: Readonly<Record<string, number | number[]>>;
   readonly netSuiteConcurrency?: number;
   readonly netSuiteLatencyMs?: number;
+  /** Rate schedules fire only when told to (benchmarks measure one run, not a run and a poll). @default false */
+  readonly schedulesPaused?: boolean;
   /** Billing executions at once; the local configuration keeps it at 1 so tests see starts wait their turn, benchmarks raise it. */
   readonly billingRunsMaxConcurrent?: number;
   /** Kantata's limits are not public; the sandbox's defaults are conservative, and benchmarks raise them. */
@@ -135,6 +137,7 @@ export async function startLocalEnvironment(options: LocalEnvironmentOptions = {
     ...(options.retryIntervalOverrides ? { retryIntervalOverrides: options.retryIntervalOverrides } : {}),
     ...(options.onError ? { onError: options.onError } : {}),
     ...(options.logLevel ? { logLevel: options.logLevel } : {}),
+    ...(options.schedulesPaused ? { schedulesPaused: true } : {}),
   });
   relayTo.client = new EventBridgeClient({ endpoint: stack.endpoints.eventbridge, region: config.regions[0]!.region, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
   hubspot.setWebhookTargetUrl(`${stack.apiUrl}webhooks/hubspot/hubspot-main`);

@@ -53,7 +53,9 @@ export class DynamoDbBillingLedger implements BillingLedger {
     const billed = (await this.history(psa)).billedIds.has(work.item.id);
     if (billed) {
       const { Item } = await this.client.send(new GetCommand({ TableName: this.tableName, Key: keys.work(psa, work), ConsistentRead: true }));
-      return Item?.version === version ? 'unchanged' : 'changed-after-billing';
+      // A new approval of the same content (a weekly timecard approved again for another day's change)
+      // changes nothing that was billed; only different hours, rates or amounts need a person.
+      return Item?.version === version || Item?.item === JSON.stringify(work.item) ? 'unchanged' : 'changed-after-billing';
     }
     const date = work.kind === 'time' ? work.item.workDate : work.item.incurredOn;
     try {

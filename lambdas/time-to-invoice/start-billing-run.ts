@@ -17,8 +17,13 @@ const BillingRunStart = z.object({
   deferrals: z.int().min(0).default(0),
 });
 
-/** Running billing executions, counted once per batch (ListExecutions is throttled far below StartExecution) and counted up per start. */
-let runningInBatch: number | undefined;
+/**
+ * Running billing executions as last counted, and counted up per start. ListExecutions has a small
+ * quota (a bucket of 100, refilled at a few a second), so a count is reused for two seconds: the two
+ * consumers then make about one call a second each, however many starts wait.
+ */
+let counted: { running: number; at: number } | undefined;
+const COUNT_REUSE_MS = 2_000;
 
 async function countRunning(stateMachineArn: string, limit: number): Promise<number> {
   // One page of at most `limit` running executions tells whether there is room; a second page means there is none.
@@ -40,8 +45,8 @@ async function start(record: SQSRecord): Promise<void> {
   const region = requiredEnvironment('AWS_REGION');
   const limit = deploymentConfig().regions.find((r) => r.region === region)?.billingRuns.maxConcurrent;
   if (limit === undefined) throw new Error(`Region ${region} is not in the deployment configuration`);
-  runningInBatch ??= await countRunning(stateMachineArn, limit);
-  const admission = admitBillingRun({ running: runningInBatch, limit, deferrals: message.deferrals, random: Math.random() });
+  if (counted === undefined || Date.now() - counted.at >= COUNT_REUSE_MS) counted = { running: await countRunning(stateMachineArn, limit), at: Date.now() };
+  const admission = admitBillingRun({ running: counted.running, limit, deferrals: message.deferrals, random: Math.random() });
   if (!admission.admit) {
     // A new message with a delay rather than a redelivery: waiting is not failing, and must not count
     // towards the receives that send a broken message to the dead-letter queue.
@@ -52,7 +57,7 @@ async function start(record: SQSRecord): Promise<void> {
   }
   try {
     await stepFunctions().send(new StartExecutionCommand({ stateMachineArn, name, input: JSON.stringify(input) }));
-    runningInBatch += 1;
+    counted.running += 1;
     metrics.addMetric('BillingRun-started', 'Count', 1);
     logger.info('Billing run started', { execution: name });
   } catch (error) {
@@ -72,7 +77,6 @@ async function start(record: SQSRecord): Promise<void> {
  * soft: the queue's consumers running at once (at most two) may each admit a batch on the same count.
  */
 export const handler = async (event: SQSEvent, context: Context) => {
-  runningInBatch = undefined;
   try {
     // One record after another: each start counts against the starts before it in the batch.
     return await processPartialResponse(event, start, processor, { context, processInParallel: false });

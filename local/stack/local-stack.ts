@@ -40,6 +40,8 @@ export interface LocalStackOptions {
   readonly onError?: (error: unknown) => void;
   /** Function log level (POWERTOOLS_LOG_LEVEL); tests quieten it. @default INFO */
   readonly logLevel?: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR' | 'SILENT';
+  /** Rate schedules fire only when told to (`scheduler.fire`). @default false */
+  readonly schedulesPaused?: boolean;
 }
 
 /** A running local stack. */
@@ -177,6 +179,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
 
   // EventBridge Scheduler: each declared schedule per relayed instance, sending its message to its queue.
   const scheduler = startScheduler({
+    ...(options.schedulesPaused ? { paused: true } : {}),
     schedules: options.workflows.flatMap((wf) =>
       (wf.schedules ?? []).flatMap((sc) =>
         scheduleInstances(config, region, sc).map(({ name, message }) => ({

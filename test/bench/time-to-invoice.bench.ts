@@ -18,7 +18,7 @@ const projects = Number(process.env.BENCH_BILLING_PROJECTS ?? 100);
 async function main(): Promise<void> {
   let peakRss = 0;
   const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 100);
-  const env = await startLocalEnvironment({ logLevel: 'SILENT', billingRunsMaxConcurrent: Number(process.env.BENCH_BILLING_CONCURRENT_RUNS ?? 40), netSuiteConcurrency: 10, kantataLimits: { requestsPerWindow: 1_000_000, workspaceCreatesPerWindow: 1_000_000 } });
+  const env = await startLocalEnvironment({ logLevel: 'SILENT', schedulesPaused: true, billingRunsMaxConcurrent: Number(process.env.BENCH_BILLING_CONCURRENT_RUNS ?? 40), netSuiteConcurrency: 10, kantataLimits: { requestsPerWindow: 1_000_000, workspaceCreatesPerWindow: 1_000_000 } });
   try {
     const region = env.config.regions[0]!.region;
     const credentials = { accessKeyId: 'local', secretAccessKey: 'local' };

@@ -11,12 +11,12 @@ export type Admission = { readonly admit: true } | { readonly admit: false; read
 
 /**
  * Admits a start while fewer than `limit` billing executions run. A start turned away waits longer
- * the more often it already was (`deferrals`: 5 s, doubling, at most 2 minutes: executions end in
- * seconds, so a long wait leaves room unused), with full jitter so waiting starts do not return
- * together, and at least 2 s. `random` is in [0, 1).
+ * the more often it already was (`deferrals`: 5 s, doubling, at most 30 s: executions end in seconds,
+ * so a long wait leaves room unused), with full jitter so waiting starts do not return together, and at
+ * least 2 s. `random` is in [0, 1).
  */
 export function admitBillingRun(input: { running: number; limit: number; deferrals: number; random: number }): Admission {
   if (input.running < input.limit) return { admit: true };
-  const ceiling = Math.min(120, 5 * 2 ** Math.min(Math.max(input.deferrals, 0), 5));
+  const ceiling = Math.min(30, 5 * 2 ** Math.min(Math.max(input.deferrals, 0), 5));
   return { admit: false, retryAfterSeconds: Math.max(2, Math.ceil(ceiling * input.random)) };
 }

@@ -61,6 +61,8 @@ describe('DynamoDbBillingLedger', () => {
     expect([history.billedIds.size, history.timeBilledMinor]).toEqual([5, 5 * 8 * 15000]);
     expect(await ledger.recordWork(psa, time('t2', '2026-11-03', '9'), '2026-11-20T00:00:00Z')).toBe('changed-after-billing');
     expect(await ledger.recordWork(psa, time('t2', '2026-11-03'), '2026-11-10T00:00:00Z')).toBe('unchanged');
+    // Approved again with the same hours (its weekly timecard changed on another day): nothing to refuse.
+    expect(await ledger.recordWork(psa, time('t3', '2026-11-04'), '2026-11-21T00:00:00Z')).toBe('unchanged');
   });
 
   it('moves an invoice from drafted to posted to marked, and a late post after marking changes nothing', async () => {
