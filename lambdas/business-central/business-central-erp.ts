@@ -65,6 +65,18 @@ export function businessCentralNumber(globalId: string): string {
   return `PS${hex.slice(0, 18)}`;
 }
 
+/** A subscription as the API returns it. */
+type SubscriptionEntity = Omit<BusinessCentralSubscription, 'etag'> & { readonly '@odata.etag'?: string };
+
+function subscriptionOf(s: SubscriptionEntity): BusinessCentralSubscription {
+  return { subscriptionId: s.subscriptionId, notificationUrl: s.notificationUrl, resource: s.resource, expirationDateTime: s.expirationDateTime, etag: s['@odata.etag'] ?? '*' };
+}
+
+/** BC's JSON number in a currency, exactly: read through its decimal text. */
+function moneyOf(value: number | undefined, currency: CurrencyCode): Money {
+  return money(new Decimal(value ?? 0).toFixed(), currency);
+}
+
 /** OData string literal: single quotes doubled. */
 function literal(value: string): string {
   return `'${value.replace(/'/g, "''")}'`;
@@ -136,8 +148,7 @@ export class BusinessCentralErp implements ErpPort, InvoicingPort, PaymentsPort 
     const read = await this.invoice(found.id);
     if (read.status === 'Draft') throw new VendorUnavailableError(call, `invoice ${documentNumber} is still a draft after posting`);
     const currency = CurrencyCode.parse(invoice.currency);
-    const asMoney = (value: number | undefined): Money => money(new Decimal(value ?? 0).toFixed(), currency);
-    return { id: read.id, invoiceNumber: read.number, subtotal: asMoney(read.totalAmountExcludingTax), tax: asMoney(read.totalTaxAmount), total: asMoney(read.totalAmountIncludingTax) };
+    return { id: read.id, invoiceNumber: read.number, subtotal: moneyOf(read.totalAmountExcludingTax, currency), tax: moneyOf(read.totalTaxAmount, currency), total: moneyOf(read.totalAmountIncludingTax, currency) };
   }
 
   /** Invoices changed at or after `since` (a `collection` notification names no record), every page. */
@@ -176,13 +187,7 @@ export class BusinessCentralErp implements ErpPort, InvoicingPort, PaymentsPort 
     const call = this.call('list subscriptions');
     const response = await this.send(call, 'GET', '/subscriptions');
     if (response.status !== 200) throw this.errorFor(call, response);
-    return (response.json<{ value?: (Omit<BusinessCentralSubscription, 'etag'> & { '@odata.etag'?: string })[] }>()?.value ?? []).map((s) => ({
-      subscriptionId: s.subscriptionId,
-      notificationUrl: s.notificationUrl,
-      resource: s.resource,
-      expirationDateTime: s.expirationDateTime,
-      etag: s['@odata.etag'] ?? '*',
-    }));
+    return (response.json<{ value?: SubscriptionEntity[] }>()?.value ?? []).map(subscriptionOf);
   }
 
   /** Subscribes the notification URL to a resource; BC validates the URL with a handshake before it answers. */
@@ -190,8 +195,7 @@ export class BusinessCentralErp implements ErpPort, InvoicingPort, PaymentsPort 
     const call = this.call('create subscription');
     const response = await this.send(call, 'POST', '/subscriptions', { notificationUrl, resource, clientState });
     if (response.status !== 201) throw this.errorFor(call, response);
-    const s = response.json<BusinessCentralSubscription & { '@odata.etag'?: string }>()!;
-    return { subscriptionId: s.subscriptionId, notificationUrl: s.notificationUrl, resource: s.resource, expirationDateTime: s.expirationDateTime, etag: s['@odata.etag'] ?? '*' };
+    return subscriptionOf(response.json<SubscriptionEntity>()!);
   }
 
   /**
@@ -202,8 +206,7 @@ export class BusinessCentralErp implements ErpPort, InvoicingPort, PaymentsPort 
     const call = this.call('renew subscription');
     const response = await this.send(call, 'PATCH', `/subscriptions(${literal(subscription.subscriptionId)})`, { notificationUrl: subscription.notificationUrl, resource: subscription.resource, clientState }, { 'if-match': subscription.etag });
     if (response.status !== 200) throw this.errorFor(call, response);
-    const s = response.json<BusinessCentralSubscription & { '@odata.etag'?: string }>()!;
-    return { ...subscription, expirationDateTime: s.expirationDateTime, etag: s['@odata.etag'] ?? '*' };
+    return subscriptionOf(response.json<SubscriptionEntity>()!);
   }
 
   /** The company's path below the API root. */
@@ -235,18 +238,21 @@ export class BusinessCentralErp implements ErpPort, InvoicingPort, PaymentsPort 
 
   private async findOrCreate(entitySet: 'customers' | 'projects', number: string, body: Record<string, unknown>): Promise<{ id: string }> {
     const call = this.call(`find or create ${entitySet}`);
-    const existing = await this.send(call, 'GET', `${this.company()}/${entitySet}?$filter=${encodeURIComponent(`number eq ${literal(number)}`)}`);
-    if (existing.status !== 200) throw this.errorFor(call, existing);
-    const found = existing.json<{ value?: { id: string }[] }>()?.value?.[0];
-    if (found) return { id: found.id };
+    const byNumber = async (): Promise<{ id: string } | undefined> => {
+      const existing = await this.send(call, 'GET', `${this.company()}/${entitySet}?$filter=${encodeURIComponent(`number eq ${literal(number)}`)}`);
+      if (existing.status !== 200) throw this.errorFor(call, existing);
+      const id = existing.json<{ value?: { id: string }[] }>()?.value?.[0]?.id;
+      return id === undefined ? undefined : { id };
+    };
+    const found = await byNumber();
+    if (found) return found;
     const created = await this.send(call, 'POST', `${this.company()}/${entitySet}`, body);
     await this.audit(entitySet, number, 'create', body, created);
     if (created.status === 201) return { id: created.json<{ id: string }>()!.id };
     // Another attempt created it between our read and our write: BC refuses the duplicate number.
     if (created.json<{ error?: { code?: string } }>()?.error?.code === 'Internal_EntityWithSameKeyExists') {
-      const again = await this.send(call, 'GET', `${this.company()}/${entitySet}?$filter=${encodeURIComponent(`number eq ${literal(number)}`)}`);
-      const id = again.json<{ value?: { id: string }[] }>()?.value?.[0]?.id;
-      if (again.status === 200 && id) return { id };
+      const winner = await byNumber();
+      if (winner) return winner;
     }
     throw this.errorFor(call, created);
   }
@@ -269,10 +275,9 @@ export class BusinessCentralErp implements ErpPort, InvoicingPort, PaymentsPort 
 
   private statusOf(i: SalesInvoice): ErpInvoiceStatus {
     const currency = CurrencyCode.parse(i.currencyCode ? i.currencyCode : this.options.localCurrency);
-    const asMoney = (value: number | undefined): Money => money(new Decimal(value ?? 0).toFixed(), currency);
-    const total = asMoney(i.totalAmountIncludingTax);
+    const total = moneyOf(i.totalAmountIncludingTax, currency);
     // A draft is not yet receivable and a canceled invoice no longer is: neither has been paid.
-    const due = i.status === 'Draft' ? total : i.status === 'Canceled' ? asMoney(0) : asMoney(i.remainingAmount);
+    const due = i.status === 'Draft' ? total : i.status === 'Canceled' ? moneyOf(0, currency) : moneyOf(i.remainingAmount, currency);
     const paid = i.status === 'Draft' || i.status === 'Canceled' ? 0 : total.amountMinor - due.amountMinor;
     return {
       id: i.id,

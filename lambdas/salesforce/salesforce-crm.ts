@@ -17,6 +17,8 @@ export function soqlString(value: string): string {
 /** Options of {@link SalesforceCrm}. */
 export interface SalesforceOptions {
   readonly instance: string;
+  /** The vendor errors and audit entries name: a Certinia org is a Salesforce org with the managed package. @default salesforce */
+  readonly vendor?: 'salesforce' | 'certinia';
   /** The org's instance URL, e.g. https://acme.my.salesforce.com. */
   readonly baseUrl: string;
   readonly apiVersion?: string;
@@ -58,7 +60,7 @@ export class SalesforceCrm implements CrmPort, CrmBillingPort {
   constructor(private readonly options: SalesforceOptions) {}
 
   async writeBack(opportunityId: string, fields: CrmWriteBack): Promise<void> {
-    const call: VendorCall = { vendor: 'salesforce', instance: this.options.instance, operation: 'write back opportunity' };
+    const call: VendorCall = { vendor: this.options.vendor ?? 'salesforce', instance: this.options.instance, operation: 'write back opportunity' };
     const body = this.values(fields);
     const response = await this.send(call, 'PATCH', `/sobjects/Opportunity/${encodeURIComponent(opportunityId)}`, body);
     await this.audit({ recordType: 'opportunity', recordKey: opportunityId, operation: 'update' }, body, response, response.status === 204);
@@ -70,7 +72,7 @@ export class SalesforceCrm implements CrmPort, CrmBillingPort {
    * 200 updated; 300 means several records carry the value, which is the data's fault, never retried.
    */
   async upsertByExternalId(sobject: string, externalIdField: string, externalId: string, values: Readonly<Record<string, unknown>>): Promise<{ id: string; created: boolean }> {
-    const call: VendorCall = { vendor: 'salesforce', instance: this.options.instance, operation: `upsert ${sobject} by ${externalIdField}` };
+    const call: VendorCall = { vendor: this.options.vendor ?? 'salesforce', instance: this.options.instance, operation: `upsert ${sobject} by ${externalIdField}` };
     const response = await this.send(call, 'PATCH', `/sobjects/${encodeURIComponent(sobject)}/${encodeURIComponent(externalIdField)}/${encodeURIComponent(externalId)}`, values);
     const ok = response.status === 200 || response.status === 201;
     await this.audit({ recordType: sobject.toLowerCase(), recordKey: externalId, operation: 'upsert' }, values, response, ok);
@@ -85,7 +87,7 @@ export class SalesforceCrm implements CrmPort, CrmBillingPort {
 
   /** Writes many opportunities with sObject Collections, 200 a call; each item's outcome is returned. */
   async writeBackMany(updates: readonly { opportunityId: string; fields: CrmWriteBack }[]): Promise<CollectionResult[]> {
-    const call: VendorCall = { vendor: 'salesforce', instance: this.options.instance, operation: 'write back opportunities (collections)' };
+    const call: VendorCall = { vendor: this.options.vendor ?? 'salesforce', instance: this.options.instance, operation: 'write back opportunities (collections)' };
     const results: CollectionResult[] = [];
     for (let start = 0; start < updates.length; start += 200) {
       const chunk = updates.slice(start, start + 200);
@@ -109,7 +111,7 @@ export class SalesforceCrm implements CrmPort, CrmBillingPort {
 
   async writeBillingHealth(accountId: string, health: BillingHealth): Promise<void> {
     const f = this.options.fields;
-    const call: VendorCall = { vendor: 'salesforce', instance: this.options.instance, operation: 'write billing health to account' };
+    const call: VendorCall = { vendor: this.options.vendor ?? 'salesforce', instance: this.options.instance, operation: 'write billing health to account' };
     const body = { [f.billingStatus]: health.status, [f.lastInvoiceNumber]: health.lastInvoiceNumber, [f.lastInvoiceDate]: health.lastInvoiceDate, [f.lastInvoiceTotal]: health.lastInvoiceTotal };
     const response = await this.send(call, 'PATCH', `/sobjects/Account/${encodeURIComponent(accountId)}`, body);
     await this.audit({ recordType: 'account', recordKey: accountId, operation: 'update' }, body, response, response.status === 204);
@@ -139,7 +141,7 @@ export class SalesforceCrm implements CrmPort, CrmBillingPort {
   }
 
   private async get<T>(operation: string, path: string): Promise<T> {
-    const call: VendorCall = { vendor: 'salesforce', instance: this.options.instance, operation };
+    const call: VendorCall = { vendor: this.options.vendor ?? 'salesforce', instance: this.options.instance, operation };
     const response = await this.send(call, 'GET', path);
     if (response.status !== 200) throw this.errorFor(call, response);
     return response.json<T>() as T;
@@ -150,7 +152,7 @@ export class SalesforceCrm implements CrmPort, CrmBillingPort {
    * a Salesforce org: the Certinia adapter reads its managed package's objects through this client.
    */
   async query<T>(operation: string, soql: string): Promise<T[]> {
-    const call: VendorCall = { vendor: 'salesforce', instance: this.options.instance, operation };
+    const call: VendorCall = { vendor: this.options.vendor ?? 'salesforce', instance: this.options.instance, operation };
     const records: T[] = [];
     let path: string | undefined = `/query?q=${encodeURIComponent(soql)}`;
     while (path !== undefined) {
@@ -167,7 +169,7 @@ export class SalesforceCrm implements CrmPort, CrmBillingPort {
   /** Records a write in the audit trail; `code` is a collection item's own error code. */
   private async audit(record: { recordType: string; recordKey: string; operation: string }, payload: unknown, response: VendorResponse, ok: boolean, code?: string): Promise<void> {
     await this.options.audit?.record({
-      vendor: 'salesforce',
+      vendor: this.options.vendor ?? 'salesforce',
       instance: this.options.instance,
       ...record,
       execution: this.options.execution ?? 'none',

@@ -143,6 +143,7 @@ export function salesforceFor(config: DeploymentConfig, id: string, secrets: Sec
   const read = async (forceFetch: boolean) => secrets(id, { forceFetch });
   return new SalesforceCrm({
     instance: id,
+    vendor: instance.vendor === 'certinia' ? 'certinia' : 'salesforce',
     baseUrl: instance.baseUrl,
     accessToken: async () => String((await read(false)).accessToken),
     refreshAccessToken: async () => String((await read(true)).accessToken),
