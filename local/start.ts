@@ -10,12 +10,14 @@ async function main(): Promise<void> {
   console.log(`
 ps-sync local stack is running (region ${env.config.regions[0]!.region}, stage ${env.config.stage}).
 
-  Webhook API      ${env.stack.apiUrl}   (POST webhooks/hubspot/hubspot-main, GET health)
+  Webhook API      ${env.stack.apiUrl}   (POST webhooks/hubspot/hubspot-main, POST webhooks/business-central/business-central-uk, GET health)
   HubSpot sandbox  ${env.hubspot.url}   (token pat-local-0000; webhooks go to ${webhook})
   Salesforce org   ${env.salesforce.url}   (changes relayed to the partner bus ${[...env.stack.partnerBuses.values()].join(', ')})
   Kantata sandbox  ${env.kantata.url}
   NetSuite acme-us ${env.netsuite.us.url}   (account 1234567_SB1, token-based auth)
   NetSuite acme-ca ${env.netsuite.ca.url}   (account 7654321_SB2, OAuth 2)
+  Business Central ${env.businessCentral.apiRoot}   (acme-uk's ERP; Entra tokens at ${env.businessCentral.tokenUrl}; our webhook subscribed at start)
+  Certinia org     ${env.certinia.url}   (timecards, expenses and milestones relayed to the partner bus)
   DynamoDB ${env.stack.endpoints.dynamodb}  SQS ${env.stack.endpoints.sqs}  EventBridge ${env.stack.endpoints.eventbridge}  Step Functions ${env.stack.endpoints.sfn}
 
 Win a deal in the HubSpot sandbox (as a person in the HubSpot UI would):
@@ -23,6 +25,8 @@ Win a deal in the HubSpot sandbox (as a person in the HubSpot UI would):
   curl -s -X POST ${env.hubspot.url}/__sandbox/deals/<id>/set -H 'content-type: application/json' -d '{"dealstage":"closedwon"}'
 Or win an opportunity in the Salesforce sandbox (Event Relay delivers the change):
   npm run demo -- --crm salesforce     (a separate run, with its own stack)
+Or bill through Business Central, with the payment heard by webhook:
+  npm run demo -- --erp business-central
 Then read what appeared (see README, "Run it locally"). Ctrl-C stops everything.
 `);
   const stop = async () => {

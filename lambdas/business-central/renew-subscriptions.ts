@@ -2,6 +2,7 @@ import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-p
 import type { Context, SQSEvent, SQSRecord } from 'aws-lambda';
 import { z } from 'zod';
 import { deploymentConfig, logger, metrics, requiredEnvironment } from '../shared/runtime';
+import { pollAgain } from '../shared/poll-and-publish';
 import { vendorSecret } from '../shared/secrets';
 import { publishPaymentsSince } from '../time-to-invoice/publish-payments';
 import { businessCentral } from './bc-runtime';
@@ -43,6 +44,7 @@ async function keepSubscribed(record: SQSRecord): Promise<void> {
   const caughtUp = await publishPaymentsSince(erp, { vendor: 'business-central', instance }, `renewal-${instance}-${record.messageId}`);
   metrics.addMetric('Payments-published', 'Count', caughtUp.published);
   logger.info('Business Central invoices caught up', { instance, ...caughtUp });
+  if (caughtUp.more) await pollAgain(requiredEnvironment('ERP_SUBSCRIPTION_RENEWALS_QUEUE_URL'), instance);
 }
 
 /** One instance per request (its schedule); a failure is redelivered, then dead-lettered and alarmed. */

@@ -3,8 +3,8 @@ import type { Context, SQSEvent, SQSRecord } from 'aws-lambda';
 import { z } from 'zod';
 import { adapters } from '../shared/adapters';
 import { approvedWorkEvent, milestoneCompletedEvent } from '../shared/approved-work-events';
-import { pollAndPublish } from '../shared/poll-and-publish';
-import { deploymentConfig, logger, metrics } from '../shared/runtime';
+import { pollAgain, pollAndPublish } from '../shared/poll-and-publish';
+import { deploymentConfig, logger, metrics, requiredEnvironment } from '../shared/runtime';
 import { vendorSecret } from '../shared/secrets';
 
 const processor = new BatchProcessor(EventType.SQS);
@@ -29,6 +29,7 @@ async function poll(record: SQSRecord): Promise<void> {
   });
   metrics.addMetric('ApprovedWork-published', 'Count', result.published);
   logger.info('Kantata approved work polled', { instance, ...result });
+  if (result.more) await pollAgain(requiredEnvironment('PSA_POLL_REQUESTS_QUEUE_URL'), instance);
 }
 
 /** Polls one Kantata instance per request (its schedule), publishing approved work as canonical events. */

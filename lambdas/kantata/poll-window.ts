@@ -28,15 +28,21 @@ export function pollFrom(checkpoint: PollCheckpoint, overlapMs: number): string 
 
 const keyOf = (r: PolledRecord) => `${r.id}@${new Date(r.updated_at).toISOString()}`;
 
-/** Which polled records are new (to enqueue), and the checkpoint to store once they are enqueued. */
-export function newRecords<T extends PolledRecord>(checkpoint: PollCheckpoint, polled: readonly T[], overlapMs: number): { fresh: T[]; next: PollCheckpoint } {
+/**
+ * Which polled records are new (to enqueue), oldest first, and the checkpoint to store once they are
+ * enqueued. With `limit`, only the oldest `limit` new records are taken and `more` says others wait: the
+ * checkpoint then stops at the newest record taken, so the next poll reads the rest (records changed at
+ * that same instant but not taken are not in `recent`, so they are new to it).
+ */
+export function newRecords<T extends PolledRecord>(checkpoint: PollCheckpoint, polled: readonly T[], overlapMs: number, limit = Infinity): { fresh: T[]; next: PollCheckpoint; more: boolean } {
   const recent = new Set(checkpoint.recent);
   const byKey = new Map<string, T>();
   for (const record of polled) if (!recent.has(keyOf(record))) byKey.set(keyOf(record), record);
-  const fresh = [...byKey.values()].sort((a, b) => Date.parse(a.updated_at) - Date.parse(b.updated_at) || a.id.localeCompare(b.id));
-  if (fresh.length === 0) return { fresh, next: checkpoint };
+  const all = [...byKey.values()].sort((a, b) => Date.parse(a.updated_at) - Date.parse(b.updated_at) || a.id.localeCompare(b.id));
+  const fresh = all.slice(0, limit);
+  if (fresh.length === 0) return { fresh, next: checkpoint, more: false };
   const newest = Math.max(Date.parse(checkpoint.updatedAfter), ...fresh.map((r) => Date.parse(r.updated_at)));
   const horizon = newest - overlapMs;
-  const keep = [...recent, ...byKey.keys()].filter((k) => Date.parse(k.slice(k.lastIndexOf('@') + 1)) >= horizon);
-  return { fresh, next: { updatedAfter: new Date(newest).toISOString(), recent: [...new Set(keep)].sort() } };
+  const keep = [...recent, ...fresh.map(keyOf)].filter((k) => Date.parse(k.slice(k.lastIndexOf('@') + 1)) >= horizon);
+  return { fresh, next: { updatedAfter: new Date(newest).toISOString(), recent: [...new Set(keep)].sort() }, more: fresh.length < all.length };
 }

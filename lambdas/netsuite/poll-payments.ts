@@ -2,7 +2,8 @@ import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-p
 import type { Context, SQSEvent, SQSRecord } from 'aws-lambda';
 import { z } from 'zod';
 import { adapters } from '../shared/adapters';
-import { deploymentConfig, logger, metrics } from '../shared/runtime';
+import { deploymentConfig, logger, metrics, requiredEnvironment } from '../shared/runtime';
+import { pollAgain } from '../shared/poll-and-publish';
 import { vendorSecret } from '../shared/secrets';
 import { publishPaymentsSince } from '../time-to-invoice/publish-payments';
 
@@ -17,6 +18,7 @@ async function poll(record: SQSRecord): Promise<void> {
   const result = await publishPaymentsSince(erp, { vendor: 'netsuite', instance }, correlationId);
   metrics.addMetric('Payments-published', 'Count', result.published);
   logger.info('NetSuite invoices polled for payments', { instance, ...result });
+  if (result.more) await pollAgain(requiredEnvironment('ERP_POLL_REQUESTS_QUEUE_URL'), instance);
 }
 
 /** Polls one NetSuite account per request (its schedule) for payments on our invoices. */

@@ -15,7 +15,7 @@ export const invoicePaymentStatus: WorkflowDeclaration = {
       entry: 'lambdas/netsuite/poll-payments.ts',
       description: 'Polls a NetSuite account for changed invoices and publishes payments on ours; the checkpoint moves only after publishing',
       timeoutSeconds: 300,
-      uses: [{ kind: 'vendorSecrets' }, { kind: 'table', table: 'idempotency', access: 'readWrite' }, { kind: 'eventBus' }],
+      uses: [{ kind: 'vendorSecrets', vendors: ['netsuite'] }, { kind: 'table', table: 'idempotency', access: 'readWrite' }, { kind: 'eventBus' }, { kind: 'queue', queue: 'ErpPollRequests', access: 'send' }],
     },
     {
       id: 'ReceiveBusinessCentralNotification',
@@ -37,7 +37,7 @@ export const invoicePaymentStatus: WorkflowDeclaration = {
       entry: 'lambdas/business-central/renew-subscriptions.ts',
       description: 'Creates or renews the Business Central webhook subscriptions before their three days run out, and catches up on changed invoices',
       timeoutSeconds: 300,
-      uses: [{ kind: 'vendorSecrets', vendors: ['business-central'] }, { kind: 'webhookUrl' }, { kind: 'table', table: 'idempotency', access: 'readWrite' }, { kind: 'eventBus' }],
+      uses: [{ kind: 'vendorSecrets', vendors: ['business-central'] }, { kind: 'webhookUrl' }, { kind: 'table', table: 'idempotency', access: 'readWrite' }, { kind: 'eventBus' }, { kind: 'queue', queue: 'ErpSubscriptionRenewals', access: 'send' }],
     },
     {
       id: 'RecordPaymentStatus',

@@ -31,7 +31,8 @@ export const timeToInvoice: WorkflowDeclaration = {
       entry: 'lambdas/certinia/handle-certinia-change.ts',
       description: 'Re-reads relayed Certinia timecard, expense and milestone changes and publishes approved work once per version',
       timeoutSeconds: VENDOR_CALL_TIMEOUT,
-      uses: [{ kind: 'vendorSecrets' }, { kind: 'table', table: 'idempotency', access: 'readWrite' }, { kind: 'eventBus' }],
+      // Its own request queue too: a backlog larger than one invocation asks for the next poll at once.
+      uses: [{ kind: 'vendorSecrets', vendors: ['kantata'] }, { kind: 'table', table: 'idempotency', access: 'readWrite' }, { kind: 'eventBus' }, { kind: 'queue', queue: 'PsaPollRequests', access: 'send' }],
     },
     {
       id: 'RecordApprovedWork',

@@ -29,6 +29,33 @@ describe('Kantata poll windows', () => {
     expect(second.next.updatedAfter).toBe(at(10));
   });
 
+  it('takes a backlog in rounds of at most `limit`, oldest first, each record once, whether a round resumes from its checkpoint or the same read', () => {
+    const record = fc.record({ id: fc.string({ minLength: 1, maxLength: 3 }), minute: fc.integer({ min: 0, max: 40 }) });
+    fc.assert(
+      fc.property(fc.uniqueArray(record, { selector: (r) => `${r.id}@${r.minute}`, minLength: 1, maxLength: 60 }), fc.integer({ min: 1, max: 7 }), (records, limit) => {
+        const polled = records.map((r) => ({ id: r.id, updated_at: at(r.minute) }));
+        // Resuming from each round's stored checkpoint, as the next poll after a timeout does: it reads from the checkpoint minus the overlap.
+        let checkpoint = start;
+        const resumed: string[] = [];
+        for (let round = 0; round < 100; round++) {
+          const read = polled.filter((r) => r.updated_at >= pollFrom(checkpoint, overlap));
+          const { fresh, next, more } = newRecords(checkpoint, read, overlap, limit);
+          expect(fresh.length).toBeLessThanOrEqual(limit);
+          resumed.push(...fresh.map((r) => `${r.id}@${r.updated_at}`));
+          checkpoint = next;
+          if (!more) break;
+        }
+        // Growing the limit over one read, as one invocation's rounds do.
+        const once = newRecords(start, polled, overlap, Infinity).fresh.map((r) => `${r.id}@${r.updated_at}`);
+        const expected = polled.map((r) => `${r.id}@${r.updated_at}`).sort();
+        expect([...resumed].sort()).toEqual(expected);
+        expect(new Set(resumed).size).toBe(resumed.length);
+        expect([...once].sort()).toEqual(expected);
+        for (let n = limit; n < polled.length + limit; n += limit) expect(newRecords(start, polled, overlap, n).fresh.map((r) => `${r.id}@${r.updated_at}`)).toEqual(once.slice(0, n));
+      }),
+    );
+  });
+
   it('keeps the checkpoint when a poll finds nothing new, so a failed enqueue is simply polled again', () => {
     expect(newRecords(start, [], overlap).next).toBe(start);
   });
