@@ -24,7 +24,7 @@ export function notificationUrlOf(publicBaseUrl: string, instance: string): stri
  * after a deploy, or after BC deleted it). Renewal and creation both make BC call our URL
  * with a validation token first.
  */
-async function keepSubscribed(record: SQSRecord): Promise<void> {
+async function keepSubscribed(record: SQSRecord, context: Context): Promise<void> {
   const { instance, reason } = RenewalRequest.parse(JSON.parse(record.body));
   const config = deploymentConfig();
   const erp = businessCentral(instance);
@@ -41,7 +41,7 @@ async function keepSubscribed(record: SQSRecord): Promise<void> {
   }
   logger.info('Business Central subscriptions kept', { instance, reason, actions: plan.map((a) => ({ kind: a.kind, resource: a.resource, ...(a.kind === 'keep' ? { expiresAt: a.expiresAt } : {}) })) });
   // Notifications are not guaranteed: the hourly run also lists what changed, so nothing is missed.
-  const caughtUp = await publishPaymentsSince(erp, { vendor: 'business-central', instance }, `renewal-${instance}-${record.messageId}`);
+  const caughtUp = await publishPaymentsSince(erp, { vendor: 'business-central', instance }, `renewal-${instance}-${record.messageId}`, () => context.getRemainingTimeInMillis());
   metrics.addMetric('Payments-published', 'Count', caughtUp.published);
   logger.info('Business Central invoices caught up', { instance, ...caughtUp });
   if (caughtUp.more) await pollAgain(requiredEnvironment('ERP_SUBSCRIPTION_RENEWALS_QUEUE_URL'), instance);

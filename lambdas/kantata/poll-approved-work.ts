@@ -12,13 +12,14 @@ const processor = new BatchProcessor(EventType.SQS);
 
 const PollRequest = z.object({ instance: z.string().min(1), reason: z.string().min(1) });
 
-async function poll(record: SQSRecord): Promise<void> {
+async function poll(record: SQSRecord, context: Context): Promise<void> {
   const { instance } = PollRequest.parse(JSON.parse(record.body));
   const correlationId = `poll-${instance}-${record.messageId}`;
   logger.appendKeys({ correlationId });
   const source = { vendor: 'kantata' as const, instance };
   const psa = adapters(deploymentConfig(), vendorSecret, { audit: { record: async () => undefined }, execution: correlationId, correlationId }).psaBillingFor(instance);
   const result = await pollAndPublish({
+    timeLeftMs: () => context.getRemainingTimeInMillis(),
     checkpointId: `checkpoint#kantata-approved-work#${instance}`,
     source: 'ps-sync.kantata',
     // Time entries, expenses and milestones have separate id spaces: records are keyed by kind and id.

@@ -10,12 +10,12 @@ import { publishPaymentsSince } from '../time-to-invoice/publish-payments';
 const processor = new BatchProcessor(EventType.SQS);
 const PollRequest = z.object({ instance: z.string().min(1), reason: z.string().min(1) });
 
-async function poll(record: SQSRecord): Promise<void> {
+async function poll(record: SQSRecord, context: Context): Promise<void> {
   const { instance } = PollRequest.parse(JSON.parse(record.body));
   const correlationId = `payments-${instance}-${record.messageId}`;
   logger.appendKeys({ correlationId });
   const erp = adapters(deploymentConfig(), vendorSecret, { audit: { record: async () => undefined }, execution: correlationId, correlationId }).paymentsFor(instance);
-  const result = await publishPaymentsSince(erp, { vendor: 'netsuite', instance }, correlationId);
+  const result = await publishPaymentsSince(erp, { vendor: 'netsuite', instance }, correlationId, () => context.getRemainingTimeInMillis());
   metrics.addMetric('Payments-published', 'Count', result.published);
   logger.info('NetSuite invoices polled for payments', { instance, ...result });
   if (result.more) await pollAgain(requiredEnvironment('ERP_POLL_REQUESTS_QUEUE_URL'), instance);

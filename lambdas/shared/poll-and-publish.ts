@@ -20,21 +20,19 @@ export const POLL_OVERLAP_MS = 10 * 60 * 1000;
 const FIRST_POLL_LOOKBACK_MS = 35 * 24 * 3600 * 1000;
 
 /** New records published per round: a round's events and checkpoint stay small, and a backlog moves in steps. */
-const RECORDS_PER_ROUND = 5_000;
-/** Rounds stop starting after this long, well inside the polling functions' 300 s timeout. */
-const ROUNDS_FOR_MS = 150_000;
+const RECORDS_PER_ROUND = 2_000;
+/** No round starts with less than this left before the function's timeout: a round must never be cut off. */
+const ROUND_RESERVE_MS = 90_000;
 
 /**
  * One poll of a vendor without push: read once from the checkpoint minus the overlap, then publish what
  * is new as canonical events (validated, oldest first) in rounds of at most 5,000, storing the
  * checkpoint after each round only once its events are on the bus, so a poll that fails halfway is
- * repeated from there and nothing read is lost. Rounds stop after about 150 s; `more` then says the
- * caller should ask for another poll at once rather than wait for the schedule. Used by every poll, so
- * they keep the same guarantees.
+ * repeated from there and nothing read is lost. No round starts with less than 90 s of the function's
+ * time left (`timeLeftMs`, the Lambda context's); `more` then says the caller should ask for another
+ * poll at once rather than wait for the schedule. Used by every poll, so they keep the same guarantees.
  */
-export async function pollAndPublish(options: { checkpointId: string; source: string; read: (updatedAfter: string) => Promise<PolledRecord[]>; recordsPerRound?: number; now?: () => number }): Promise<{ read: number; published: number; checkpoint: string; more: boolean }> {
-  const now = options.now ?? Date.now;
-  const started = now();
+export async function pollAndPublish(options: { checkpointId: string; source: string; read: (updatedAfter: string) => Promise<PolledRecord[]>; timeLeftMs: () => number; recordsPerRound?: number }): Promise<{ read: number; published: number; checkpoint: string; more: boolean }> {
   const store = new PollCheckpointStore(documents(), requiredEnvironment('IDEMPOTENCY_TABLE_NAME'));
   const checkpoint = await store.load(options.checkpointId, () => ({ updatedAfter: new Date(Date.now() - FIRST_POLL_LOOKBACK_MS).toISOString(), recent: [] }));
   const polled = await options.read(pollFrom(checkpoint, POLL_OVERLAP_MS));
@@ -54,7 +52,7 @@ export async function pollAndPublish(options: { checkpointId: string; source: st
     await store.save(options.checkpointId, next);
     taken = fresh.length;
     published += toPublish.length;
-    if (!more || now() - started >= ROUNDS_FOR_MS) return { read: polled.length, published, checkpoint: next.updatedAfter, more };
+    if (!more || options.timeLeftMs() < ROUND_RESERVE_MS) return { read: polled.length, published, checkpoint: next.updatedAfter, more };
   }
 }
 

@@ -8,8 +8,9 @@ import type { PaymentsPort } from './ports';
  * polled this way every hour; Business Central after every hourly subscription check and on a
  * `collection` notification, so a payment whose notification never came is still heard within the hour.
  */
-export async function publishPaymentsSince(erp: PaymentsPort, source: { vendor: 'netsuite' | 'business-central'; instance: string }, correlationId: string): Promise<{ read: number; published: number; checkpoint: string; more: boolean }> {
+export async function publishPaymentsSince(erp: PaymentsPort, source: { vendor: 'netsuite' | 'business-central'; instance: string }, correlationId: string, timeLeftMs: () => number): Promise<{ read: number; published: number; checkpoint: string; more: boolean }> {
   return pollAndPublish({
+    timeLeftMs,
     checkpointId: `checkpoint#${source.vendor}-payments#${source.instance}`,
     source: `ps-sync.${source.vendor}`,
     // Every changed invoice moves the window; only payments on ours make an event.
