@@ -1,6 +1,7 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { deterministicUuid } from '../../lambdas/shared/deterministic-id';
 import { DynamoDbBillingLedger } from '../../lambdas/time-to-invoice/dynamodb-billing-ledger';
 import { NetSuiteErp } from '../../lambdas/netsuite/netsuite-erp';
 import { LOCAL_CREDENTIALS, startLocalEnvironment } from '../../local/local-environment';
@@ -18,7 +19,7 @@ const projects = Number(process.env.BENCH_BILLING_PROJECTS ?? 100);
 async function main(): Promise<void> {
   let peakRss = 0;
   const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 100);
-  const env = await startLocalEnvironment({ logLevel: 'SILENT', schedulesPaused: true, billingRunsMaxConcurrent: Number(process.env.BENCH_BILLING_CONCURRENT_RUNS ?? 40), netSuiteConcurrency: 10, kantataLimits: { requestsPerWindow: 1_000_000, workspaceCreatesPerWindow: 1_000_000 } });
+  const env = await startLocalEnvironment({ logLevel: (process.env.BENCH_LOG_LEVEL as 'ERROR' | undefined) ?? 'SILENT', schedulesPaused: true, billingRunsMaxConcurrent: Number(process.env.BENCH_BILLING_CONCURRENT_RUNS ?? 40), netSuiteConcurrency: 10, kantataLimits: { requestsPerWindow: 1_000_000, workspaceCreatesPerWindow: 1_000_000 } });
   try {
     const region = env.config.regions[0]!.region;
     const credentials = { accessKeyId: 'local', secretAccessKey: 'local' };
@@ -34,16 +35,18 @@ async function main(): Promise<void> {
     for (let p = 0; p < projects; p++) {
       const created = (await (await fetch(`${env.kantata.url}/api/v1/workspaces.json`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify({ workspace: { title: `Bench ${p}`, currency: 'USD' } }) })).json()) as { results: { id: string }[] };
       const psa = { instance: 'kantata-global', projectId: created.results[0]!.id };
+      // Global ids are UUIDs, as opportunity to project makes them (invoice.posted names the contract by it).
+      const contractId = deterministicUuid('project', `bench:${p}`);
       await ledger.recordContract({
         psa,
         erp: { instance: 'netsuite-us', customerId, projectId: String(2000 + p) },
         crm: { instance: 'hubspot-main', opportunityId: `d${p}` },
-        projectGlobalId: `bench-${p}`,
+        projectGlobalId: contractId,
         legalEntityId: 'acme-us',
         businessUnit: 'delivery',
         name: `Bench ${p}`,
         terms: {
-          contractId: `bench-${p}`,
+          contractId,
           currency: 'USD',
           model: 'time-and-materials',
           rateCard: [
