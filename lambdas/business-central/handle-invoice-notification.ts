@@ -1,6 +1,5 @@
-import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
-import type { Context, SQSEvent, SQSRecord } from 'aws-lambda';
+import type { SQSRecord } from 'aws-lambda';
 import { z } from 'zod';
 import { publishCanonical } from '../shared/canonical-bus';
 import { sqs } from '../shared/clients/sqs';
@@ -8,8 +7,8 @@ import { logger, metrics, requiredEnvironment } from '../shared/runtime';
 import { paymentEvents } from '../time-to-invoice/domain/billing-steps';
 import { businessCentral } from './bc-runtime';
 import { BusinessCentralNotification } from './notification-intake';
+import { sqsConsumer } from '../shared/sqs-consumer';
 
-const processor = new BatchProcessor(EventType.SQS);
 const QueuedNotification = z.object({ instance: z.string().min(1), notification: BusinessCentralNotification, correlationId: z.string().min(1) });
 
 /**
@@ -40,10 +39,4 @@ async function reread(record: SQSRecord): Promise<void> {
 }
 
 /** Re-reads each notified Business Central record; failures are redelivered, then dead-lettered. */
-export const handler = async (event: SQSEvent, context: Context) => {
-  try {
-    return await processPartialResponse(event, reread, processor, { context });
-  } finally {
-    metrics.publishStoredMetrics();
-  }
-};
+export const handler = sqsConsumer(reread);

@@ -1,5 +1,4 @@
-import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
-import type { Context, SQSEvent, SQSRecord } from 'aws-lambda';
+import type { Context, SQSRecord } from 'aws-lambda';
 import { z } from 'zod';
 import { deploymentConfig, logger, metrics, requiredEnvironment } from '../shared/runtime';
 import { pollAgain } from '../shared/poll-and-publish';
@@ -7,8 +6,8 @@ import { vendorSecret } from '../shared/secrets';
 import { publishPaymentsSince } from '../time-to-invoice/publish-payments';
 import { businessCentral } from './bc-runtime';
 import { subscriptionPlan } from './notification-intake';
+import { sqsConsumer } from '../shared/sqs-consumer';
 
-const processor = new BatchProcessor(EventType.SQS);
 /** From the hourly schedule (`schedule`), a collection notification (`collection`), or a person (`manual`). */
 const RenewalRequest = z.object({ instance: z.string().min(1), reason: z.string().min(1) });
 
@@ -48,10 +47,4 @@ async function keepSubscribed(record: SQSRecord, context: Context): Promise<void
 }
 
 /** One instance per request (its schedule); a failure is redelivered, then dead-lettered and alarmed. */
-export const handler = async (event: SQSEvent, context: Context) => {
-  try {
-    return await processPartialResponse(event, keepSubscribed, processor, { context });
-  } finally {
-    metrics.publishStoredMetrics();
-  }
-};
+export const handler = sqsConsumer(keepSubscribed);

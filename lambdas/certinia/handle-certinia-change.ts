@@ -1,6 +1,5 @@
-import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import { makeIdempotent } from '@aws-lambda-powertools/idempotency';
-import type { Context, SQSEvent, SQSRecord } from 'aws-lambda';
+import type { SQSRecord } from 'aws-lambda';
 import { CertiniaSettings } from '../../canonical';
 import { certiniaFor } from '../shared/adapters';
 import { publishCanonical } from '../shared/canonical-bus';
@@ -8,9 +7,9 @@ import { idempotencyConfig, idempotencyStore } from '../shared/idempotency';
 import { deploymentConfig, logger, metrics } from '../shared/runtime';
 import { vendorSecret } from '../shared/secrets';
 import { type CertiniaWork, certiniaWork, judgeCertiniaChange } from './certinia-changes';
+import { sqsConsumer } from '../shared/sqs-consumer';
 
 const config = idempotencyConfig('dedupKey');
-const processor = new BatchProcessor(EventType.SQS);
 
 type Work = CertiniaWork & { instance: string; correlationId: string };
 
@@ -45,11 +44,4 @@ async function processRecord(record: SQSRecord): Promise<void> {
 }
 
 /** Consumes relayed Certinia timecard, expense and milestone changes; failed records are reported back for redelivery. */
-export const handler = async (event: SQSEvent, context: Context) => {
-  config.registerLambdaContext(context);
-  try {
-    return await processPartialResponse(event, processRecord, processor, { context });
-  } finally {
-    metrics.publishStoredMetrics();
-  }
-};
+export const handler = sqsConsumer(processRecord, { idempotency: config });

@@ -1,6 +1,5 @@
-import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import { makeIdempotent } from '@aws-lambda-powertools/idempotency';
-import type { Context, SQSEvent, SQSRecord } from 'aws-lambda';
+import type { SQSRecord } from 'aws-lambda';
 import { hubSpotFor } from '../shared/adapters';
 import { idempotencyConfig, idempotencyStore } from '../shared/idempotency';
 import { publishCanonical } from '../shared/canonical-bus';
@@ -9,9 +8,9 @@ import { vendorSecret } from '../shared/secrets';
 import { handleDealEvent } from './deal-events';
 
 import type { QueuedDealEvent } from './webhook-events';
+import { sqsConsumer } from '../shared/sqs-consumer';
 
 const config = idempotencyConfig('dedupKey');
-const processor = new BatchProcessor(EventType.SQS);
 
 // Deduplication on HubSpot's documented key: a retried or replayed delivery returns the first result.
 const handleOnce = makeIdempotent(
@@ -38,11 +37,4 @@ async function processRecord(record: SQSRecord): Promise<void> {
 }
 
 /** Consumes verified HubSpot deal events; failed records are reported back for redelivery. */
-export const handler = async (event: SQSEvent, context: Context) => {
-  config.registerLambdaContext(context);
-  try {
-    return await processPartialResponse(event, processRecord, processor, { context });
-  } finally {
-    metrics.publishStoredMetrics();
-  }
-};
+export const handler = sqsConsumer(processRecord, { idempotency: config });

@@ -1,13 +1,12 @@
-import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
-import type { Context, SQSEvent, SQSRecord } from 'aws-lambda';
+import type { Context, SQSRecord } from 'aws-lambda';
 import { z } from 'zod';
 import { adapters } from '../shared/adapters';
 import { approvedWorkEvent, milestoneCompletedEvent } from '../shared/approved-work-events';
 import { pollAgain, pollAndPublish } from '../shared/poll-and-publish';
 import { deploymentConfig, logger, metrics, requiredEnvironment } from '../shared/runtime';
 import { vendorSecret } from '../shared/secrets';
+import { sqsConsumer } from '../shared/sqs-consumer';
 
-const processor = new BatchProcessor(EventType.SQS);
 
 
 const PollRequest = z.object({ instance: z.string().min(1), reason: z.string().min(1) });
@@ -34,10 +33,4 @@ async function poll(record: SQSRecord, context: Context): Promise<void> {
 }
 
 /** Polls one Kantata instance per request (its schedule), publishing approved work as canonical events. */
-export const handler = async (event: SQSEvent, context: Context) => {
-  try {
-    return await processPartialResponse(event, poll, processor, { context });
-  } finally {
-    metrics.publishStoredMetrics();
-  }
-};
+export const handler = sqsConsumer(poll);

@@ -1,13 +1,12 @@
-import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
-import type { Context, SQSEvent, SQSRecord } from 'aws-lambda';
+import type { Context, SQSRecord } from 'aws-lambda';
 import { z } from 'zod';
 import { adapters } from '../shared/adapters';
 import { deploymentConfig, logger, metrics, requiredEnvironment } from '../shared/runtime';
 import { pollAgain } from '../shared/poll-and-publish';
 import { vendorSecret } from '../shared/secrets';
 import { publishPaymentsSince } from '../time-to-invoice/publish-payments';
+import { sqsConsumer } from '../shared/sqs-consumer';
 
-const processor = new BatchProcessor(EventType.SQS);
 const PollRequest = z.object({ instance: z.string().min(1), reason: z.string().min(1) });
 
 async function poll(record: SQSRecord, context: Context): Promise<void> {
@@ -22,10 +21,4 @@ async function poll(record: SQSRecord, context: Context): Promise<void> {
 }
 
 /** Polls one NetSuite account per request (its schedule) for payments on our invoices. */
-export const handler = async (event: SQSEvent, context: Context) => {
-  try {
-    return await processPartialResponse(event, poll, processor, { context });
-  } finally {
-    metrics.publishStoredMetrics();
-  }
-};
+export const handler = sqsConsumer(poll);

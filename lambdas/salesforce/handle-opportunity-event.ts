@@ -1,7 +1,6 @@
-import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import { makeIdempotent } from '@aws-lambda-powertools/idempotency';
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
-import type { Context, SQSEvent, SQSRecord } from 'aws-lambda';
+import type { SQSRecord } from 'aws-lambda';
 import { deterministicUuid } from '../shared/deterministic-id';
 import { salesforceFor } from '../shared/adapters';
 import { lastWriteAt } from '../shared/audit-trail';
@@ -13,9 +12,9 @@ import { idempotencyConfig, idempotencyStore } from '../shared/idempotency';
 import { deploymentConfig, logger, metrics, requiredEnvironment } from '../shared/runtime';
 import { vendorSecret } from '../shared/secrets';
 import { type RelayedWork, judgeOpportunityChange, reconciliationNeeded, relayedWork } from './opportunity-changes';
+import { sqsConsumer } from '../shared/sqs-consumer';
 
 const config = idempotencyConfig('dedupKey');
-const processor = new BatchProcessor(EventType.SQS);
 
 /** The Salesforce instance whose partner event source sent an event. */
 function instanceOf(source: string): string {
@@ -83,11 +82,4 @@ async function processRecord(record: SQSRecord): Promise<void> {
 }
 
 /** Consumes relayed Salesforce opportunity events; failed records are reported back for redelivery. */
-export const handler = async (event: SQSEvent, context: Context) => {
-  config.registerLambdaContext(context);
-  try {
-    return await processPartialResponse(event, processRecord, processor, { context });
-  } finally {
-    metrics.publishStoredMetrics();
-  }
-};
+export const handler = sqsConsumer(processRecord, { idempotency: config });

@@ -1,6 +1,5 @@
-import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
-import type { Context, SQSEvent, SQSRecord } from 'aws-lambda';
+import type { SQSRecord } from 'aws-lambda';
 import { z } from 'zod';
 import { parseCanonicalEvent } from '../../canonical';
 import { salesforceFor } from '../shared/adapters';
@@ -12,8 +11,8 @@ import { deploymentConfig, logger, metrics, requiredEnvironment } from '../share
 import { vendorSecret } from '../shared/secrets';
 import { opportunityWonEvent } from './opportunity-mapping';
 import { runReconciliation } from './reconcile-deals';
+import { sqsConsumer } from '../shared/sqs-consumer';
 
-const processor = new BatchProcessor(EventType.SQS);
 
 /** A request to reconcile one CRM instance: from its schedule, or from a GAP_OVERFLOW. */
 const ReconciliationRequest = z.object({ instance: z.string().min(1), reason: z.enum(['schedule', 'gap-overflow', 'relay-recovery', 'manual']) });
@@ -60,10 +59,4 @@ async function reconcile(record: SQSRecord): Promise<void> {
 }
 
 /** Consumes reconciliation requests, one at a time (batch size 1 in the declaration). */
-export const handler = async (event: SQSEvent, context: Context) => {
-  try {
-    return await processPartialResponse(event, reconcile, processor, { context });
-  } finally {
-    metrics.publishStoredMetrics();
-  }
-};
+export const handler = sqsConsumer(reconcile);

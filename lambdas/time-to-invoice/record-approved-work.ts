@@ -1,5 +1,4 @@
-import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
-import type { Context, SQSEvent, SQSRecord } from 'aws-lambda';
+import type { SQSRecord } from 'aws-lambda';
 import { type ExpenseApprovedEvent, type MilestoneCompletedEvent, type TimeApprovedEvent, parseCanonicalEvent } from '../../canonical';
 import { milestoneKey } from './domain/milestone-key';
 import { documents } from '../shared/clients/dynamodb';
@@ -8,8 +7,8 @@ import { DurableExceptionRecorder } from '../shared/exceptions';
 import { logger, metrics, requiredEnvironment } from '../shared/runtime';
 import type { ApprovedWork } from './ports';
 import { DynamoDbBillingLedger } from './dynamodb-billing-ledger';
+import { sqsConsumer } from '../shared/sqs-consumer';
 
-const processor = new BatchProcessor(EventType.SQS);
 
 /** The ledger's view of a canonical approved-work event. */
 export function approvedWorkOf(event: TimeApprovedEvent | ExpenseApprovedEvent): { psa: { instance: string; projectId: string }; work: ApprovedWork; version: string } {
@@ -54,10 +53,4 @@ async function recordWork(record: SQSRecord): Promise<void> {
 }
 
 /** Records approved time and expenses, and milestone completions, from the canonical bus in the billing ledger. */
-export const handler = async (event: SQSEvent, context: Context) => {
-  try {
-    return await processPartialResponse(event, recordWork, processor, { context });
-  } finally {
-    metrics.publishStoredMetrics();
-  }
-};
+export const handler = sqsConsumer(recordWork);

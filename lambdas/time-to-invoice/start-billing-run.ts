@@ -1,14 +1,13 @@
-import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import { ExecutionAlreadyExists, ListExecutionsCommand, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
-import type { Context, SQSEvent, SQSRecord } from 'aws-lambda';
+import type { SQSRecord } from 'aws-lambda';
 import { z } from 'zod';
 import { sqs } from '../shared/clients/sqs';
 import { stepFunctions } from '../shared/clients/step-functions';
 import { deploymentConfig, logger, metrics, requiredEnvironment } from '../shared/runtime';
 import { admitBillingRun } from './domain/billing-run-admission';
+import { sqsConsumer } from '../shared/sqs-consumer';
 
-const processor = new BatchProcessor(EventType.SQS);
 
 const BillingRunStart = z.object({
   name: z.string().regex(/^[A-Za-z0-9_-]{1,80}$/),
@@ -76,11 +75,5 @@ async function start(record: SQSRecord): Promise<void> {
  * runs fewer than its configured maximum; other starts go back on the queue with a delay. The limit is
  * soft: the queue's consumers running at once (at most two) may each admit a batch on the same count.
  */
-export const handler = async (event: SQSEvent, context: Context) => {
-  try {
-    // One record after another: each start counts against the starts before it in the batch.
-    return await processPartialResponse(event, start, processor, { context, processInParallel: false });
-  } finally {
-    metrics.publishStoredMetrics();
-  }
-};
+// One record after another: each start counts against the starts before it in the batch.
+export const handler = sqsConsumer(start, { inOrder: true });

@@ -1,5 +1,4 @@
-import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
-import type { Context, SQSEvent, SQSRecord } from 'aws-lambda';
+import type { SQSRecord } from 'aws-lambda';
 import { type InvoicePostedEvent, parseCanonicalEvent } from '../../canonical';
 import { adapters } from '../shared/adapters';
 import { DynamoDbAuditTrail } from '../shared/audit-trail';
@@ -8,8 +7,8 @@ import { deploymentConfig, logger, metrics, requiredEnvironment } from '../share
 import { vendorSecret } from '../shared/secrets';
 import { reportInvoiceToCrm } from './domain/billing-steps';
 import { DynamoDbBillingLedger } from './dynamodb-billing-ledger';
+import { sqsConsumer } from '../shared/sqs-consumer';
 
-const processor = new BatchProcessor(EventType.SQS);
 
 async function report(record: SQSRecord): Promise<void> {
   const event = parseCanonicalEvent((JSON.parse(record.body) as { detail: unknown }).detail) as InvoicePostedEvent;
@@ -22,10 +21,4 @@ async function report(record: SQSRecord): Promise<void> {
 }
 
 /** Writes billing health to the CRM account for each posted invoice; failures are redelivered, then dead-lettered. */
-export const handler = async (event: SQSEvent, context: Context) => {
-  try {
-    return await processPartialResponse(event, report, processor, { context });
-  } finally {
-    metrics.publishStoredMetrics();
-  }
-};
+export const handler = sqsConsumer(report);

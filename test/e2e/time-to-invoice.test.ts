@@ -22,23 +22,24 @@ beforeAll(async () => {
 }, 120_000);
 afterAll(async () => env?.stop());
 
-async function winDeal(company: string): Promise<string> {
+/** A deal won in HubSpot for a legal entity, with rates for two roles; returns the Kantata workspace of its project. */
+async function winDeal(company: string, entity: { legalEntity: string; currency: string; taxProfile: string; country: string; milestone?: boolean } = { legalEntity: 'acme-us', currency: 'USD', taxProfile: 'US-EXEMPT', country: 'US', milestone: true }): Promise<string> {
   const created = (await (
     await fetch(`${env.hubspot.url}/__sandbox/deals`, {
       method: 'POST',
       headers: json,
       body: JSON.stringify({
         deal: {
-          dealname: `${company} rollout`, dealstage: 'contractsent', amount: '125000', deal_currency_code: 'USD', closedate: '2026-10-30',
-          ps_legal_entity: 'acme-us', ps_business_unit: 'delivery', ps_tax_profile: 'US-EXEMPT', ps_billing_terms: 'time-and-materials', ps_payment_terms: 'NET30',
+          dealname: `${company} rollout`, dealstage: 'contractsent', amount: '125000', deal_currency_code: entity.currency, closedate: '2026-10-30',
+          ps_legal_entity: entity.legalEntity, ps_business_unit: 'delivery', ps_tax_profile: entity.taxProfile, ps_billing_terms: 'time-and-materials', ps_payment_terms: 'NET30',
           ps_contract_start: '2026-11-01', ps_expense_markup: '10',
         },
-        company: { name: company, country: 'US' },
+        company: { name: company, country: entity.country },
         lineItems: [
           { name: 'Consultant', price: '165.50', ps_line_type: 'rate', ps_effective_from: '2026-11-01', ps_effective_to: '2027-03-31' },
           { name: 'Principal', price: '275', ps_line_type: 'rate', ps_effective_from: '2026-11-01' },
           { name: 'Delivery', ps_line_type: 'task' },
-          { name: 'Design signed off', price: '25000', quantity: '1', ps_line_type: 'milestone' },
+          ...(entity.milestone ? [{ name: 'Design signed off', price: '25000', quantity: '1', ps_line_type: 'milestone' }] : []),
         ],
       }),
     })
@@ -196,27 +197,7 @@ describe('time and expenses to invoice with Business Central as the ERP', () => 
   });
 
   it('posts the period as one Business Central invoice with the number and tax BC assigned, back in Kantata and the CRM', async () => {
-    const created = (await (
-      await fetch(`${env.hubspot.url}/__sandbox/deals`, {
-        method: 'POST',
-        headers: json,
-        body: JSON.stringify({
-          deal: {
-            dealname: 'Wayne Enterprises UK rollout', dealstage: 'contractsent', amount: '90000', deal_currency_code: 'GBP', closedate: '2026-10-30',
-            ps_legal_entity: 'acme-uk', ps_business_unit: 'delivery', ps_tax_profile: 'UK-VAT', ps_billing_terms: 'time-and-materials', ps_payment_terms: 'NET30',
-            ps_contract_start: '2026-11-01', ps_expense_markup: '10',
-          },
-          company: { name: 'Wayne Enterprises UK', country: 'GB' },
-          lineItems: [
-            { name: 'Consultant', price: '165.50', ps_line_type: 'rate', ps_effective_from: '2026-11-01' },
-            { name: 'Principal', price: '275', ps_line_type: 'rate', ps_effective_from: '2026-11-01' },
-          ],
-        }),
-      })
-    ).json()) as { id: string };
-    await fetch(`${env.hubspot.url}/__sandbox/deals/${created.id}/set`, { method: 'POST', headers: json, body: JSON.stringify({ dealstage: 'closedwon' }) });
-    await env.settled();
-    workspace = String(env.hubspot.object('deals', created.id)?.properties.ps_psa_project_id);
+    workspace = await winDeal('Wayne Enterprises UK', { legalEntity: 'acme-uk', currency: 'GBP', taxProfile: 'UK-VAT', country: 'GB' });
     await logTime(workspace, 'Consultant', '2026-11-18', 450);
     await logTime(workspace, 'Consultant', '2026-11-19', 480);
     await logTime(workspace, 'Principal', '2026-11-20', 120);
