@@ -245,7 +245,7 @@ export const DeploymentConfig = z
         const vendor = instances.get(instance);
         if (vendor === undefined) issue(['legalEntities', i, 'instances', role], `legal entity ${e.id} names ${role} instance ${instance}, which is not in vendorInstances`);
         else if (roleOf(vendor) !== role) issue(['legalEntities', i, 'instances', role], `legal entity ${e.id} uses ${instance} (${vendor}, a ${roleOf(vendor)}) as its ${role}`);
-        // No PsaPort or PsaBillingPort adapter exists for Certinia yet (lambdas/shared/adapters.ts): refused here, not at run time.
+        // No PsaPort or PsaBillingPort adapter exists for Certinia yet (lambdas/wiring/adapters.ts): refused here, not at run time.
         else if (role === 'psa' && vendor === 'certinia') {
           issue(['legalEntities', i, 'instances', role], `legal entity ${e.id} uses ${instance} (certinia) as its psa: Certinia is supported as a source of approved work only; projects and invoices need a Kantata PSA for now`);
         }

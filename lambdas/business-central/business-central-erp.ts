@@ -1,12 +1,12 @@
 import Decimal from 'decimal.js';
 import { CurrencyCode, type Money, majorUnits, money } from '../../canonical';
-import type { ErpCustomerDraft, ErpPort, ErpProjectDraft } from '../opportunity-to-project/ports';
+import type { ErpCustomerDraft, ErpPort, ErpProjectDraft } from '../ports/erp';
 import type { AuditTrail } from '../shared/audit-trail';
 import { ClientCredentialsToken, sendWithOneRefresh } from '../shared/http/credential-refresh';
 import { type VendorResponse, vendorRequest } from '../shared/http/vendor-http';
-import { type VendorCall, VendorRejectedError, VendorThrottledError, VendorUnavailableError } from '../shared/vendor-errors';
-import { invoiceDocumentNumber } from '../time-to-invoice/domain/billing-steps';
-import type { ErpInvoiceDraft, ErpInvoiceStatus, InvoicingPort, PaymentsPort, PostedInvoice } from '../time-to-invoice/ports';
+import { type VendorCall, VendorRejectedError, VendorThrottledError, VendorUnavailableError } from '../shared/errors';
+import { invoiceDocumentNumber } from '../shared/billing-keys';
+import type { ErpInvoiceDraft, ErpInvoiceStatus, InvoicingPort, PaymentsPort, PostedInvoice } from '../ports/erp';
 
 /** The client credentials of an Entra app registration with access to the BC environment, from the instance's secret. */
 export interface BusinessCentralCredentials {

@@ -1,7 +1,7 @@
 import Decimal from 'decimal.js';
 import { z } from 'zod';
 import { type CanonicalEvent, type CertiniaSettings, CurrencyCode, DecimalString, IsoDate, type SystemRef, money, parseCanonicalEvent } from '../../canonical';
-import { approvedWorkEvent, milestoneCompletedEvent } from '../shared/approved-work-events';
+import { approvedWorkEvent, milestoneCompletedEvent } from '../ports/approved-work-events';
 import { type TimecardHeader, explodeTimecard } from './timecards';
 import { UnreadableCertiniaRecordError } from './unreadable-certinia-record';
 

@@ -1,6 +1,7 @@
 import type { CanonicalEvent, CertiniaSettings, SystemRef } from '../../canonical';
-import { type RecordChange, fanOut, parseRelayedChange } from '../salesforce/change-events';
+import { type RecordChange, fanOut, parseRelayedChange } from '../shared/salesforce-platform/change-events';
 import { CERTINIA_FIELDS, CERTINIA_OBJECTS, type CertiniaObjectKind, type CertiniaRecord, DECISIONS } from './approved-work';
+import { SyncError } from '../shared/errors';
 
 /**
  * Certinia's change events as Event Relay delivers them: a Certinia org is a Salesforce org, so its
@@ -21,7 +22,7 @@ export interface CertiniaWork {
 }
 
 /** A relayed event of an object this intake does not take, refused with the reason. */
-export class UnknownCertiniaEventError extends Error {
+export class UnknownCertiniaEventError extends SyncError {
   override readonly name = 'UnknownCertiniaEvent';
 }
 
@@ -30,7 +31,7 @@ export class UnknownCertiniaEventError extends Error {
  * is none for Certinia yet. Refused, so the event ends in the dead-letter queue and its alarm fires
  * rather than approved work silently going unbilled.
  */
-export class CertiniaChangesLostError extends Error {
+export class CertiniaChangesLostError extends SyncError {
   override readonly name = 'CertiniaChangesLost';
 }
 

@@ -1,7 +1,7 @@
-import { soqlString } from '../salesforce/salesforce-crm';
+import { soqlString } from '../shared/salesforce-platform/rest-client';
 import { CERTINIA_FIELDS, CERTINIA_OBJECTS, type CertiniaObjectKind, type CertiniaRecord, TIMECARD_ROLE_FIELDS } from './approved-work';
 
-/** The SOQL side of the Salesforce REST client (`SalesforceCrm`), which a Certinia org answers too. */
+/** The SOQL side of the Salesforce REST client (`SalesforceRestClient`), which a Certinia org answers too. */
 export interface SoqlClient {
   query<T>(operation: string, soql: string): Promise<T[]>;
 }

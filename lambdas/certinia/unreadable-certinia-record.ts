@@ -1,4 +1,5 @@
+import { SyncError } from '../shared/errors';
 /** A record whose fields cannot be what Certinia sends: refused loudly, never billed as a guess. */
-export class UnreadableCertiniaRecordError extends Error {
+export class UnreadableCertiniaRecordError extends SyncError {
   override readonly name = 'UnreadableCertiniaRecord';
 }

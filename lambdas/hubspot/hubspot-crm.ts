@@ -1,10 +1,10 @@
 import type { CrmFieldNames } from '../../canonical';
-import type { CrmPort, CrmWriteBack } from '../opportunity-to-project/ports';
+import type { CrmPort, CrmWriteBack } from '../ports/crm';
 import { type AuditTrail, auditResult } from '../shared/audit-trail';
-import type { BillingHealth, CrmBillingPort } from '../time-to-invoice/ports';
+import type { BillingHealth, CrmBillingPort } from '../ports/crm';
 import { sendWithOneRefresh } from '../shared/http/credential-refresh';
 import { vendorRequest, type VendorResponse } from '../shared/http/vendor-http';
-import { type VendorCall, VendorRejectedError, VendorThrottledError, VendorUnavailableError } from '../shared/vendor-errors';
+import { type VendorCall, VendorRejectedError, VendorThrottledError, VendorUnavailableError } from '../shared/errors';
 
 /** A deal as HubSpot's CRM objects API returns it (every property value is a string). */
 export interface HubSpotObject {

@@ -1,11 +1,11 @@
 import Decimal from 'decimal.js';
 import { CurrencyCode, type Money } from '../../canonical';
-import type { CompletedMilestone, PolledWork, PsaBillingPort, PsaInvoice } from '../time-to-invoice/ports';
-import type { PsaPort, PsaProjectDraft } from '../opportunity-to-project/ports';
+import type { CompletedMilestone, PolledWork, PsaBillingPort, PsaInvoice } from '../ports/psa';
+import type { PsaPort, PsaProjectDraft } from '../ports/psa';
 import type { AuditTrail } from '../shared/audit-trail';
 import { ClientCredentialsToken, sendWithOneRefresh } from '../shared/http/credential-refresh';
 import { vendorRequest, type VendorResponse } from '../shared/http/vendor-http';
-import { type VendorCall, VendorRejectedError, VendorThrottledError, VendorUnavailableError } from '../shared/vendor-errors';
+import { type VendorCall, VendorRejectedError, VendorThrottledError, VendorUnavailableError } from '../shared/errors';
 import { RateCardNotRepresentableError, type RateCardVersionPlan, planKantataRateCard } from './rate-card-plan';
 
 /** Kantata OAuth 2.0 client credentials, as stored in the instance's secret. */

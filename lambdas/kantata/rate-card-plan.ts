@@ -1,4 +1,5 @@
 import { CURRENCY_EXPONENTS, type CurrencyCode, type RateCardLine, decimal } from '../../canonical';
+import { SyncError } from '../shared/errors';
 
 /**
  * How a contract's rate card becomes Kantata's rate card model. Kantata keys rates by date through
@@ -16,7 +17,7 @@ export interface RateCardVersionPlan {
 }
 
 /** A rate card Kantata cannot hold as given: a person must correct the contract. */
-export class RateCardNotRepresentableError extends Error {
+export class RateCardNotRepresentableError extends SyncError {
   override readonly name = 'RateCardNotRepresentable';
 }
 

@@ -1,10 +1,10 @@
 import { CurrencyCode, type Money, majorUnits, money } from '../../canonical';
-import type { ErpCustomerDraft, ErpPort, ErpProjectDraft } from '../opportunity-to-project/ports';
-import type { ErpInvoiceDraft, ErpInvoiceStatus, InvoicingPort, PaymentsPort, PostedInvoice } from '../time-to-invoice/ports';
+import type { ErpCustomerDraft, ErpPort, ErpProjectDraft } from '../ports/erp';
+import type { ErpInvoiceDraft, ErpInvoiceStatus, InvoicingPort, PaymentsPort, PostedInvoice } from '../ports/erp';
 import type { AuditTrail } from '../shared/audit-trail';
 import { ClientCredentialsToken, sendWithOneRefresh } from '../shared/http/credential-refresh';
 import { vendorRequest, type VendorResponse } from '../shared/http/vendor-http';
-import { type VendorCall, VendorRejectedError, VendorThrottledError, VendorUnavailableError } from '../shared/vendor-errors';
+import { type VendorCall, VendorRejectedError, VendorThrottledError, VendorUnavailableError } from '../shared/errors';
 import { type TokenBasedAuth, tokenBasedAuthorization } from './oauth1';
 
 /** NetSuite credentials as stored in the instance's secret: token-based auth or OAuth 2.0. */

@@ -1,10 +1,13 @@
 import type { DeploymentConfig, OpportunityWonEvent, ProjectActivatedEvent, Vendor } from '../../canonical';
 import type { CrossReferenceRegistry } from '../shared/cross-reference/registry';
+import { remediationFor } from '../shared/errors';
 import { type BusinessException, failureReason } from '../shared/exceptions';
-import type { ContractRecord } from '../time-to-invoice/ports';
-import { type StepContext, contractRecord, createErpProject, createPsaProject, findOrCreateErpCustomer, projectActivated, writeBackToCrm } from './domain/steps';
-import { type SwitchedOff, type ValidOpportunity, validateOpportunity } from './domain/validate-opportunity';
-import type { CrmPort, ErpPort, PsaPort } from './ports';
+import type { ContractRecord } from '../ports/billing-ledger';
+import { type StepContext, contractRecord, createErpProject, createPsaProject, findOrCreateErpCustomer, projectActivated, writeBackToCrm } from './steps';
+import { type SwitchedOff, type ValidOpportunity, validateOpportunity } from './validate-opportunity';
+import type { CrmPort } from '../ports/crm';
+import type { ErpPort } from '../ports/erp';
+import type { PsaPort } from '../ports/psa';
 
 /**
  * What each Task state of `opportunity-to-project.asl.json` does with its input, given its
@@ -105,15 +108,6 @@ export function stepHandlers(deps: StepDependencies) {
   };
 }
 
-const REMEDIATION: Readonly<Record<string, string>> = {
-  OpportunityInvalid: 'Fix the fields named above on the deal, then increase its sync revision to run it again.',
-  VendorThrottled: 'The vendor kept throttling after every retry; check its concurrency use, then increase the sync revision to run again.',
-  VendorUnavailable: "The vendor kept failing after every retry; check the vendor's status, then increase the sync revision to run again.",
-  VendorRejected: 'The vendor refused the data for the reason above; correct it in the source system, then increase the sync revision.',
-  VendorAuthenticationFailed: "Renew the vendor instance's credentials in Secrets Manager, then increase the sync revision.",
-  CrossReferenceConflict: 'Two records claim the same vendor id; merge them in the CRM, then increase the sync revision.',
-  RateCardNotRepresentable: "Correct the deal's rate card, or add the missing role in the PSA, then increase the sync revision.",
-};
 
 /** The exception key of the deal an execution works on. */
 function exceptionKey(input: TaskInput): Pick<BusinessException, 'workflow' | 'entityType' | 'entityId'> {
@@ -129,7 +123,7 @@ export function exceptionFor(input: TaskInput): BusinessException {
   return {
     ...exceptionKey(input),
     reason: failureReason(failure),
-    remediation: REMEDIATION[failure.Error] ?? 'See the execution history for the failed step; increase the sync revision to run again once fixed.',
+    remediation: remediationFor('opportunity-to-project', failure.Error),
     correlationId: event.correlationId,
     source: event.source,
     execution: input.execution,

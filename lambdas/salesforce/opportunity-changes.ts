@@ -1,6 +1,7 @@
 import { type CrmSettings, type OpportunityWonEvent, parseCanonicalEvent } from '../../canonical';
-import { type ChangeEventHeader, type RecordChange, echoReason, fanOut, parseRelayedChange } from './change-events';
+import { type ChangeEventHeader, type RecordChange, echoReason, fanOut, parseRelayedChange } from '../shared/salesforce-platform/change-events';
 import { type SalesforceOpportunitySnapshot, opportunityWonEvent } from './opportunity-mapping';
+import { SyncError } from '../shared/errors';
 
 /**
  * What Salesforce relays about opportunities, and what we make of it. Two shapes arrive on the partner
@@ -19,7 +20,7 @@ export type RelayedWork =
   | { readonly kind: 'reconcile'; readonly entityName: string; readonly dedupKey: string };
 
 /** A relayed event that is not one we take, refused with the reason. */
-export class UnknownRelayedEventError extends Error {
+export class UnknownRelayedEventError extends SyncError {
   override readonly name = 'UnknownRelayedEvent';
 }
 

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { DeleteCommand, type DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
-import { VendorThrottledError } from './vendor-errors';
+import { VendorThrottledError } from './errors';
 
 /**
  * A per-vendor-instance concurrency limit shared by every Lambda in the region: the instance has

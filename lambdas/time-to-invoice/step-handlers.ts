@@ -1,7 +1,10 @@
-import type { DeploymentConfig, InvoicePostedEvent } from '../../canonical';
+import type { DeploymentConfig, InvoicePostedEvent, Vendor } from '../../canonical';
+import { remediationFor } from '../shared/errors';
 import { type BusinessException, failureReason } from '../shared/exceptions';
-import { type BillingRunInput, draftPeriodInvoice, invoiceItemsOf, markPageBilled, postPeriodInvoice, recordInvoiceInPsa } from './domain/billing-steps';
-import type { BillingLedger, InvoicingPort, PsaBillingPort } from './ports';
+import { type BillingRunInput, draftPeriodInvoice, invoiceItemsOf, markPageBilled, postPeriodInvoice, recordInvoiceInPsa } from './billing-steps';
+import type { BillingLedger } from '../ports/billing-ledger';
+import type { InvoicingPort } from '../ports/erp';
+import type { PsaBillingPort } from '../ports/psa';
 
 /**
  * What each Task state of `time-to-invoice.asl.json` does, given its dependencies. The Lambda
@@ -19,6 +22,13 @@ export interface BillingStepDependencies {
   readonly now: () => Date;
 }
 
+/** The vendor of a configured instance. */
+function vendorOf(config: DeploymentConfig, instance: string): Vendor {
+  const found = config.vendorInstances.find((v) => v.id === instance);
+  if (found === undefined) throw new Error(`Vendor instance ${instance} is not configured`);
+  return found.vendor;
+}
+
 /** The input of RecordBillingException: the run and Step Functions' `{ Error, Cause }`. */
 export type FailedRunInput = BillingRunInput & { readonly failure?: { readonly Error: string; readonly Cause?: string } };
 
@@ -31,7 +41,7 @@ export function billingStepHandlers(deps: BillingStepDependencies) {
       return postPeriodInvoice(input, { ledger: deps.ledger, erp: deps.invoicingFor(contract?.erp.instance ?? 'unknown', input), itemsFor: (erp) => invoiceItemsOf(deps.config, erp) });
     },
     MarkPageBilled: (input: BillingRunInput & { page: number }) => markPageBilled(input, { ledger: deps.ledger }),
-    RecordInvoiceInPsa: (input: BillingRunInput) => recordInvoiceInPsa(input, { ledger: deps.ledger, psa: deps.psaBillingFor(input.psa.instance, input), publish: deps.publish, now: deps.now }),
+    RecordInvoiceInPsa: (input: BillingRunInput) => recordInvoiceInPsa(input, { ledger: deps.ledger, psa: deps.psaBillingFor(input.psa.instance, input), erpVendorOf: (erp) => vendorOf(deps.config, erp), publish: deps.publish, now: deps.now }),
     RecordBillingException: async (input: FailedRunInput) => {
       const exception = billingException(input);
       await deps.recordException(exception);
@@ -40,13 +50,6 @@ export function billingStepHandlers(deps: BillingStepDependencies) {
   };
 }
 
-const REMEDIATION: Readonly<Record<string, string>> = {
-  ContractUnknown: 'The project was not activated by opportunity to project (or not yet); activate it, then start the run again with a new revision.',
-  InvoiceItemsNotConfigured: "Add invoiceItems to the ERP instance's configuration and redeploy, then start the run again with a new revision.",
-  VendorThrottled: 'The ERP kept throttling after every retry (month-end load); start the run again with a new revision once it is quieter.',
-  VendorUnavailable: "The vendor kept failing after every retry; check the vendor's status, then start the run again with a new revision.",
-  VendorRejected: 'The vendor refused the invoice for the reason above; correct the data, then start the run again with a new revision.',
-};
 
 /** A failed run as a business exception a person can act on. */
 export function billingException(input: FailedRunInput): BusinessException {
@@ -56,7 +59,7 @@ export function billingException(input: FailedRunInput): BusinessException {
     entityType: 'contract-period',
     entityId: `${input.psa.instance}:${input.psa.projectId}:${input.periodStart}`,
     reason: failureReason(failure),
-    remediation: REMEDIATION[failure.Error] ?? 'See the execution history for the failed step; start the run again with a new revision once fixed.',
+    remediation: remediationFor('time-to-invoice', failure.Error),
     correlationId: input.correlationId,
     source: { vendor: 'kantata', instance: input.psa.instance },
     execution: input.execution,

@@ -12,14 +12,14 @@ export const invoicePaymentStatus: WorkflowDeclaration = {
   functions: [
     {
       id: 'PollNetSuitePayments',
-      entry: 'lambdas/netsuite/poll-payments.ts',
+      entry: 'lambdas/handlers/invoice-payment-status/poll-net-suite-payments.ts',
       description: 'Polls a NetSuite account for changed invoices and publishes payments on ours; the checkpoint moves only after publishing',
       timeoutSeconds: 300,
       uses: [{ kind: 'vendorSecrets', vendors: ['netsuite'] }, { kind: 'table', table: 'idempotency', access: 'readWrite' }, { kind: 'eventBus' }, { kind: 'queue', queue: 'ErpPollRequests', access: 'send' }],
     },
     {
       id: 'ReceiveBusinessCentralNotification',
-      entry: 'lambdas/business-central/receive-notification.ts',
+      entry: 'lambdas/handlers/invoice-payment-status/receive-business-central-notification.ts',
       description: 'Answers the Business Central handshake, checks each notification by its clientState and enqueues it; 200 even to a rejected one',
       timeoutSeconds: 10,
       // Internet-facing: it may read Business Central secrets (the clientState) and no others.
@@ -27,21 +27,21 @@ export const invoicePaymentStatus: WorkflowDeclaration = {
     },
     {
       id: 'HandleBusinessCentralNotification',
-      entry: 'lambdas/business-central/handle-invoice-notification.ts',
+      entry: 'lambdas/handlers/invoice-payment-status/handle-business-central-notification.ts',
       description: 'Re-reads each notified Business Central invoice and publishes payments on ours',
       timeoutSeconds: 60,
       uses: [{ kind: 'vendorSecrets', vendors: ['business-central'] }, { kind: 'table', table: 'idempotency', access: 'readWrite' }, { kind: 'eventBus' }, { kind: 'queue', queue: 'ErpSubscriptionRenewals', access: 'send' }],
     },
     {
       id: 'RenewBusinessCentralSubscriptions',
-      entry: 'lambdas/business-central/renew-subscriptions.ts',
+      entry: 'lambdas/handlers/invoice-payment-status/renew-business-central-subscriptions.ts',
       description: 'Creates or renews the Business Central webhook subscriptions before their three days run out, and catches up on changed invoices',
       timeoutSeconds: 300,
       uses: [{ kind: 'vendorSecrets', vendors: ['business-central'] }, { kind: 'webhookUrl' }, { kind: 'table', table: 'idempotency', access: 'readWrite' }, { kind: 'eventBus' }, { kind: 'queue', queue: 'ErpSubscriptionRenewals', access: 'send' }],
     },
     {
       id: 'RecordPaymentStatus',
-      entry: 'lambdas/time-to-invoice/record-payment.ts',
+      entry: 'lambdas/handlers/invoice-payment-status/record-payment-status.ts',
       description: 'Records a payment on the PSA invoice and the billing health on the CRM account',
       timeoutSeconds: 60,
       uses: [{ kind: 'vendorSecrets' }, { kind: 'table', table: 'billingLedger', access: 'read' }, { kind: 'table', table: 'audit', access: 'append' }],

@@ -15,7 +15,7 @@ export const opportunityToProject: WorkflowDeclaration = {
   functions: [
     {
       id: 'ReceiveHubSpotWebhook',
-      entry: 'lambdas/hubspot/receive-webhook.ts',
+      entry: 'lambdas/handlers/opportunity-to-project/receive-hub-spot-webhook.ts',
       description: 'Verifies HubSpot v3 signatures and enqueues each deal event of a batch',
       timeoutSeconds: 10,
       uses: [
@@ -27,7 +27,7 @@ export const opportunityToProject: WorkflowDeclaration = {
     },
     {
       id: 'HandleHubSpotDealEvent',
-      entry: 'lambdas/hubspot/handle-deal-event.ts',
+      entry: 'lambdas/handlers/opportunity-to-project/handle-hub-spot-deal-event.ts',
       description: 'Deduplicates deal events, re-reads won deals and publishes opportunity.won',
       timeoutSeconds: VENDOR_CALL_TIMEOUT,
       uses: [
@@ -41,7 +41,7 @@ export const opportunityToProject: WorkflowDeclaration = {
     },
     {
       id: 'HandleSalesforceOpportunityEvent',
-      entry: 'lambdas/salesforce/handle-opportunity-event.ts',
+      entry: 'lambdas/handlers/opportunity-to-project/handle-salesforce-opportunity-event.ts',
       description: 'Judges relayed Salesforce opportunity changes: drops echoes and stale commits, re-reads, publishes opportunity.won',
       timeoutSeconds: VENDOR_CALL_TIMEOUT,
       uses: [
@@ -55,7 +55,7 @@ export const opportunityToProject: WorkflowDeclaration = {
     },
     {
       id: 'ReconcileWonDeals',
-      entry: 'lambdas/salesforce/reconcile-won-deals.ts',
+      entry: 'lambdas/handlers/opportunity-to-project/reconcile-won-deals.ts',
       description: 'Finds won Salesforce deals the registry does not know since the checkpoint and publishes them again',
       timeoutSeconds: 300,
       uses: [
@@ -67,7 +67,7 @@ export const opportunityToProject: WorkflowDeclaration = {
     },
     {
       id: 'StartOpportunityToProject',
-      entry: 'lambdas/opportunity-to-project/start-execution.ts',
+      entry: 'lambdas/handlers/opportunity-to-project/start-opportunity-to-project.ts',
       description: 'Starts one execution per opportunity revision under a deterministic name',
       timeoutSeconds: 10,
       uses: [{ kind: 'stateMachine', stateMachine: 'OpportunityToProject' }],
@@ -100,7 +100,7 @@ export const opportunityToProject: WorkflowDeclaration = {
       ] as const
     ).map(([id, file, description, uses]) => ({
       id,
-      entry: `lambdas/opportunity-to-project/${file}.ts`,
+      entry: `lambdas/handlers/opportunity-to-project/${file}.ts`,
       description,
       timeoutSeconds: VENDOR_CALL_TIMEOUT,
       uses:

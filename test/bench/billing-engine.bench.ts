@@ -1,4 +1,4 @@
-import { type BillingContract, type TimeEntryToBill, draftInvoice } from '../../lambdas/time-to-invoice/domain/billing-engine';
+import { type BillingContract, type TimeEntryToBill, draftInvoice } from '../../lambdas/time-to-invoice/billing-engine';
 
 // npm run bench (billing part): a month-end run of 100,000 entries across 2,000 contracts through
 // the billing engine alone. Figures are printed, never asserted.

@@ -2,7 +2,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { deterministicUuid } from '../../lambdas/shared/deterministic-id';
-import { DynamoDbBillingLedger } from '../../lambdas/time-to-invoice/dynamodb-billing-ledger';
+import { DynamoDbBillingLedger } from '../../lambdas/dynamodb/billing-ledger';
 import { NetSuiteErp } from '../../lambdas/netsuite/netsuite-erp';
 import { LOCAL_CREDENTIALS, startLocalEnvironment } from '../../local/local-environment';
 

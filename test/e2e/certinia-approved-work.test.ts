@@ -1,10 +1,10 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DynamoDbBillingLedger } from '../../lambdas/time-to-invoice/dynamodb-billing-ledger';
-import { draftInvoice } from '../../lambdas/time-to-invoice/domain/billing-engine';
-import { milestoneKey } from '../../lambdas/time-to-invoice/domain/milestone-key';
-import type { PsaProjectRef } from '../../lambdas/time-to-invoice/ports';
+import { DynamoDbBillingLedger } from '../../lambdas/dynamodb/billing-ledger';
+import { draftInvoice } from '../../lambdas/time-to-invoice/billing-engine';
+import { milestoneKey } from '../../lambdas/shared/billing-keys';
+import type { PsaProjectRef } from '../../lambdas/ports/psa';
 import { type LocalEnvironment, startLocalEnvironment } from '../../local/local-environment';
 import { contractFixture } from '../support/contract-fixture';
 

@@ -4,10 +4,12 @@ import { DescribeExecutionCommand, SFNClient, StartExecutionCommand } from '@aws
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ProjectActivatedEvent } from '../../canonical';
 import { type StepDependencies, stepHandlers } from '../../lambdas/opportunity-to-project/step-handlers';
-import type { ContractRecord } from '../../lambdas/time-to-invoice/ports';
-import type { CrmWriteBack, ErpCustomerDraft, ErpPort, ErpProjectDraft, PsaPort, PsaProjectDraft } from '../../lambdas/opportunity-to-project/ports';
+import type { ContractRecord } from '../../lambdas/ports/billing-ledger';
+import type { CrmWriteBack } from '../../lambdas/ports/crm';
+import type { ErpCustomerDraft, ErpPort, ErpProjectDraft } from '../../lambdas/ports/erp';
+import type { PsaPort, PsaProjectDraft } from '../../lambdas/ports/psa';
 import type { BusinessException } from '../../lambdas/shared/exceptions';
-import { VendorThrottledError, VendorUnavailableError } from '../../lambdas/shared/vendor-errors';
+import { VendorThrottledError, VendorUnavailableError } from '../../lambdas/shared/errors';
 import { type JsonValue, startStepFunctions } from '../../local/aws/step-functions';
 import { opportunityToProject } from '../../lib/topology/opportunity-to-project';
 import { exampleConfig } from '../support/example-config';

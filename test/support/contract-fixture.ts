@@ -1,4 +1,5 @@
-import type { ContractRecord, PsaProjectRef } from '../../lambdas/time-to-invoice/ports';
+import type { ContractRecord } from '../../lambdas/ports/billing-ledger';
+import type { PsaProjectRef } from '../../lambdas/ports/psa';
 
 /**
  * A contract as opportunity to project records it for a PSA project: time and materials in USD, one

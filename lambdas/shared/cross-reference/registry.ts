@@ -1,5 +1,6 @@
 import type { EntityType } from '../../../canonical/entity-types';
 import type { SystemRef } from '../../../canonical/systems';
+import { SyncError } from '../errors';
 
 /**
  * The cross-reference registry: which id each system instance uses for a record we know by its
@@ -113,11 +114,11 @@ export interface CrossReferenceRegistry {
 }
 
 /** A native record already belongs to another global id than the one completing it. */
-export class CrossReferenceConflictError extends Error {
+export class CrossReferenceConflictError extends SyncError {
   override readonly name = 'CrossReferenceConflict';
 }
 
 /** A merge that would lose or loop records: into itself, into a cycle, or of a record merged elsewhere. */
-export class MergeRefusedError extends Error {
+export class MergeRefusedError extends SyncError {
   override readonly name = 'MergeRefused';
 }

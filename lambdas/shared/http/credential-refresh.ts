@@ -1,4 +1,4 @@
-import { VendorAuthenticationError, type VendorCall } from '../vendor-errors';
+import { VendorAuthenticationError, type VendorCall } from '../errors';
 import { type VendorResponse, vendorRequest } from './vendor-http';
 
 /**

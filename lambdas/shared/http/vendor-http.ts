@@ -1,4 +1,4 @@
-import { type VendorCall, VendorUnavailableError } from '../vendor-errors';
+import { type VendorCall, VendorUnavailableError } from '../errors';
 
 /** A vendor's answer, with the body read once. */
 export interface VendorResponse {
@@ -22,7 +22,7 @@ export async function vendorRequest(
   try {
     response = await fetch(url, { method: init.method, headers: init.headers, body: init.body, signal: AbortSignal.timeout(init.timeoutMs ?? 30_000) });
   } catch (error) {
-    throw new VendorUnavailableError(call, error instanceof Error ? `${error.name}: ${error.message}` : String(error));
+    throw new VendorUnavailableError(call, error instanceof Error ? `${error.name}: ${error.message}` : String(error), { cause: error });
   }
   const text = await response.text();
   return {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { CertiniaSettings, type ExpenseApprovedEvent, type MilestoneCompletedEvent, type TimeApprovedEvent } from '../../../canonical';
 import { UnreadableCertiniaRecordError, expenseDecision, milestoneDecision, timecardDecision } from '../../../lambdas/certinia/approved-work';
-import { type BillingContract, type TimeEntryToBill, draftInvoice } from '../../../lambdas/time-to-invoice/domain/billing-engine';
+import { type BillingContract, type TimeEntryToBill, draftInvoice } from '../../../lambdas/time-to-invoice/billing-engine';
 
 // Records as the adapter's SOQL returns them: Salesforce datetimes with +0000, parents nested.
 const source = { vendor: 'certinia' as const, instance: 'certinia-main' };

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { CertiniaSettings, parseDeploymentConfig } from '../../../canonical';
 import { timecardDecision } from '../../../lambdas/certinia/approved-work';
-import { certiniaFor } from '../../../lambdas/shared/adapters';
+import { certiniaFor } from '../../../lambdas/wiring/adapters';
 import { type CertiniaSandbox, startCertiniaSandbox } from '../../../local/sandboxes/certinia/certinia-sandbox';
 import { exampleConfigInput } from '../../support/example-config';
 

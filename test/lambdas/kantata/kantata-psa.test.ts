@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { KantataPsa } from '../../../lambdas/kantata/kantata-psa';
-import type { PsaProjectDraft } from '../../../lambdas/opportunity-to-project/ports';
+import type { PsaProjectDraft } from '../../../lambdas/ports/psa';
 import type { AuditEntry } from '../../../lambdas/shared/audit-trail';
 import { type KantataSandbox, startKantataSandbox } from '../../../local/sandboxes/kantata/kantata-sandbox';
 

@@ -1,8 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { type Vendor, parseCanonicalEvent } from '../../../canonical';
-import { type StepContext, createErpProject, createPsaProject, findOrCreateErpCustomer, projectActivated, writeBackToCrm } from '../../../lambdas/opportunity-to-project/domain/steps';
-import { type ValidOpportunity, validateOpportunity } from '../../../lambdas/opportunity-to-project/domain/validate-opportunity';
-import type { CrmPort, CrmWriteBack, ErpCustomerDraft, ErpPort, ErpProjectDraft, PsaPort, PsaProjectDraft } from '../../../lambdas/opportunity-to-project/ports';
+import { type StepContext, createErpProject, createPsaProject, findOrCreateErpCustomer, projectActivated, writeBackToCrm } from '../../../lambdas/opportunity-to-project/steps';
+import { type ValidOpportunity, validateOpportunity } from '../../../lambdas/opportunity-to-project/validate-opportunity';
+import type { CrmPort, CrmWriteBack } from '../../../lambdas/ports/crm';
+import type { ErpCustomerDraft, ErpPort, ErpProjectDraft } from '../../../lambdas/ports/erp';
+import type { PsaPort, PsaProjectDraft } from '../../../lambdas/ports/psa';
 import { exampleConfig } from '../../support/example-config';
 import { InMemoryRegistry } from '../../support/in-memory-registry';
 import { wonDeal } from '../../support/opportunity-fixture';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { OpportunityInvalidError, validateOpportunity } from '../../../lambdas/opportunity-to-project/domain/validate-opportunity';
+import { OpportunityInvalidError, validateOpportunity } from '../../../lambdas/opportunity-to-project/validate-opportunity';
 import { exampleConfig } from '../../support/example-config';
 import { wonDeal } from '../../support/opportunity-fixture';
 

@@ -1,9 +1,9 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { SalesforceCrm } from '../../../lambdas/salesforce/salesforce-crm';
-import { VendorThrottledError } from '../../../lambdas/shared/vendor-errors';
+import { VendorThrottledError } from '../../../lambdas/shared/errors';
 import { type SalesforceSandbox, startSalesforceSandbox } from '../../../local/sandboxes/salesforce/salesforce-sandbox';
 import { parseDeploymentConfig } from '../../../canonical/deployment-config';
-import { adapters } from '../../../lambdas/shared/adapters';
+import { adapters } from '../../../lambdas/wiring/adapters';
 import { exampleConfig, exampleConfigInput } from '../../support/example-config';
 import type { AuditEntry } from '../../../lambdas/shared/audit-trail';
 import { SALESFORCE_LOCAL_FIELDS } from '../../../local/local-environment';

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConcurrencyLimit } from '../../../lambdas/shared/concurrency-limit';
-import { VendorThrottledError } from '../../../lambdas/shared/vendor-errors';
+import { VendorThrottledError } from '../../../lambdas/shared/errors';
 import { TABLE_KEYS } from '../../../lib/topology/tables';
 import { startDynalite } from '../../support/dynalite';
 

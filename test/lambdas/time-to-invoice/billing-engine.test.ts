@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { type BillingContract, type BillingHistory, type TimeEntryToBill, afterPosting, draftInvoice } from '../../../lambdas/time-to-invoice/domain/billing-engine';
+import { type BillingContract, type BillingHistory, type TimeEntryToBill, afterPosting, draftInvoice } from '../../../lambdas/time-to-invoice/billing-engine';
 
 const contract: BillingContract = {
   contractId: 'c-1',

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { billingPeriod, billingRunName } from '../../../lambdas/time-to-invoice/domain/billing-period';
+import { billingPeriod, billingRunName } from '../../../lambdas/time-to-invoice/billing-period';
 
 describe('billing periods', () => {
   it('bills the month just ended by default, across a year end, and a named month as given', () => {

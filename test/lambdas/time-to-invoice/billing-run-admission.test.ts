@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { admitBillingRun } from '../../../lambdas/time-to-invoice/domain/billing-run-admission';
+import { admitBillingRun } from '../../../lambdas/time-to-invoice/billing-run-admission';
 
 describe('admitBillingRun', () => {
   it('admits a start while fewer executions run than the limit', () => {

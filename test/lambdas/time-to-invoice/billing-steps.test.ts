@@ -1,8 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { InvoicePostedEvent } from '../../../canonical';
-import { BILLED_IDS_PAGE_SIZE, draftPeriodInvoice, invoiceDocumentNumber, invoiceGlobalId, markPageBilled, ourInvoiceGlobalId, paymentEvents, postPeriodInvoice, recordInvoiceInPsa, recordPayment, reportInvoiceToCrm } from '../../../lambdas/time-to-invoice/domain/billing-steps';
-import { DynamoDbBillingLedger } from '../../../lambdas/time-to-invoice/dynamodb-billing-ledger';
-import type { BillingHealth, ErpInvoiceDraft, InvoicingPort, PsaBillingPort, PsaInvoice } from '../../../lambdas/time-to-invoice/ports';
+import { BILLED_IDS_PAGE_SIZE, draftPeriodInvoice, markPageBilled, postPeriodInvoice, recordInvoiceInPsa } from '../../../lambdas/time-to-invoice/billing-steps';
+import { invoiceDocumentNumber, invoiceGlobalId, ourInvoiceGlobalId } from '../../../lambdas/shared/billing-keys';
+import { paymentEvents, recordPayment } from '../../../lambdas/invoice-payment-status/payments';
+import { reportInvoiceToCrm } from '../../../lambdas/invoice-payment-status/billing-health';
+import { DynamoDbBillingLedger } from '../../../lambdas/dynamodb/billing-ledger';
+import type { BillingHealth } from '../../../lambdas/ports/crm';
+import type { ErpInvoiceDraft, InvoicingPort } from '../../../lambdas/ports/erp';
+import type { PsaBillingPort, PsaInvoice } from '../../../lambdas/ports/psa';
 import { TABLE_KEYS } from '../../../lib/topology/tables';
 import { contractFixture } from '../../support/contract-fixture';
 import { startDynalite } from '../../support/dynalite';
@@ -47,14 +52,14 @@ describe('the billing steps', () => {
     const draft = await draftPeriodInvoice(s.input, { ledger: s.ledger, config });
     const post = await postPeriodInvoice(s.input, { ledger: s.ledger, erp: s.erp, itemsFor: s.items });
     for (const page of draft.pages) await markPageBilled({ ...s.input, page }, { ledger: s.ledger });
-    const psa = await recordInvoiceInPsa(s.input, { ledger: s.ledger, psa: s.psaPort, publish: async (e) => void s.published.push(e), now: () => new Date('2026-12-01T07:00:00Z') });
+    const psa = await recordInvoiceInPsa(s.input, { ledger: s.ledger, psa: s.psaPort, erpVendorOf: (erp) => (erp === s.contract.erp.instance ? 'business-central' : 'netsuite'), publish: async (e) => void s.published.push(e), now: () => new Date('2026-12-01T07:00:00Z') });
 
     expect(draft).toEqual({ status: 'ready', pages: [0, 1, 2], total: { amountMinor: count * 0.25 * 15000, currency: 'USD' }, lines: 1 });
     expect(s.posted).toEqual([expect.objectContaining({ externalId: `g-${s.psa.projectId}:2026-11-01`, customerId: '1000', tranDate: '2026-11-30', lines: [expect.objectContaining({ itemId: '101', quantity: String(count * 0.25), rate: '150' })] })]);
     expect(post.invoiceNumber).toBe('INV000042');
     expect(s.recorded[0]!.timeEntryIds).toHaveLength(count);
     expect(psa.invoiceNumber).toBe('INV000042');
-    expect(s.published[0]).toMatchObject({ type: 'invoice.posted', payload: { invoiceNumber: 'INV000042', contractGlobalId: `g-${s.psa.projectId}`, postingDate: '2026-11-30' } });
+    expect(s.published[0]).toMatchObject({ type: 'invoice.posted', source: { vendor: 'business-central', instance: s.contract.erp.instance }, payload: { invoiceNumber: 'INV000042', contractGlobalId: `g-${s.psa.projectId}`, postingDate: '2026-11-30' } });
     // The period is closed: running it again finds it invoiced and posts nothing.
     expect(await draftPeriodInvoice({ ...s.input, execution: 'x-r2' }, { ledger: s.ledger, config })).toEqual({ status: 'already-invoiced', pages: [] });
   });
@@ -99,7 +104,7 @@ describe('the billing steps', () => {
     await s.ledger.recordWork(s.psa, { kind: 'time', item: { id: 't1', workDate: '2026-11-10', role: 'Consultant', hours: '1.5', billable: true } }, '2026-11-12T00:00:00Z');
     await draftPeriodInvoice(s.input, { ledger: s.ledger, config });
     await postPeriodInvoice(s.input, { ledger: s.ledger, erp: s.erp, itemsFor: s.items });
-    await recordInvoiceInPsa(s.input, { ledger: s.ledger, psa: s.psaPort, publish: async (e) => void s.published.push(e), now: () => new Date() });
+    await recordInvoiceInPsa(s.input, { ledger: s.ledger, psa: s.psaPort, erpVendorOf: () => 'netsuite', publish: async (e) => void s.published.push(e), now: () => new Date() });
     const written: [string, string, BillingHealth][] = [];
 
     const result = await reportInvoiceToCrm(s.published[0]!, { ledger: s.ledger, crmBillingFor: (instance) => ({ writeBillingHealth: async (account, health) => void written.push([instance, account, health]) }) });

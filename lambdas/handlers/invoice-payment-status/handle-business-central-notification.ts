@@ -1,0 +1,42 @@
+import { SendMessageCommand } from '@aws-sdk/client-sqs';
+import type { SQSRecord } from 'aws-lambda';
+import { z } from 'zod';
+import { publishCanonical } from '../../shared/canonical-bus';
+import { sqs } from '../../shared/clients/sqs';
+import { logger, metrics, requiredEnvironment } from '../../shared/runtime';
+import { paymentEvents } from '../../invoice-payment-status/payments';
+import { businessCentral } from '../../wiring/business-central';
+import { BusinessCentralNotification } from '../../business-central/notification-intake';
+import { sqsConsumer } from '../../shared/sqs-consumer';
+
+const QueuedNotification = z.object({ instance: z.string().min(1), notification: BusinessCentralNotification, correlationId: z.string().min(1) });
+
+/**
+ * Re-reads what a notification names (notifications carry no record data) and publishes a payment on
+ * one of our invoices as `payment.received`. A `collection` notification (more than 1,000 changes)
+ * names no record: it asks the renewal job, one request at a time, to list the changed invoices from
+ * its checkpoint, so two collections never race one checkpoint.
+ */
+async function reread(record: SQSRecord): Promise<void> {
+  const { instance, notification, correlationId } = QueuedNotification.parse(JSON.parse(record.body));
+  logger.appendKeys({ correlationId });
+  if (notification.changeType === 'collection') {
+    await sqs().send(new SendMessageCommand({ QueueUrl: requiredEnvironment('ERP_SUBSCRIPTION_RENEWALS_QUEUE_URL'), MessageBody: JSON.stringify({ instance, reason: 'collection' }) }));
+    metrics.addMetric('BusinessCentralNotification-collection', 'Count', 1);
+    logger.info('Business Central collection notification: catch-up requested', { instance });
+    return;
+  }
+  if (notification.changeType === 'deleted') {
+    metrics.addMetric('BusinessCentralNotification-deleted', 'Count', 1);
+    logger.info('Business Central reported a deleted record; nothing to re-read', { instance });
+    return;
+  }
+  const status = await businessCentral(instance).invoiceStatusOf(notification.resource);
+  const events = status === undefined ? [] : paymentEvents({ vendor: 'business-central', instance }, [status], correlationId);
+  await publishCanonical('ps-sync.business-central', events);
+  metrics.addMetric('Payments-published', 'Count', events.length);
+  logger.info('Business Central notification re-read', { instance, changeType: notification.changeType, invoice: status?.id, payments: events.length });
+}
+
+/** Re-reads each notified Business Central record; failures are redelivered, then dead-lettered. */
+export const handler = sqsConsumer(reread);

@@ -1,0 +1,47 @@
+import { makeIdempotent } from '@aws-lambda-powertools/idempotency';
+import type { SQSRecord } from 'aws-lambda';
+import { CertiniaSettings } from '../../../canonical';
+import { certiniaFor } from '../../wiring/adapters';
+import { publishCanonical } from '../../shared/canonical-bus';
+import { idempotencyConfig, idempotencyStore } from '../../shared/idempotency';
+import { deploymentConfig, logger, metrics } from '../../shared/runtime';
+import { vendorSecret } from '../../wiring/secrets';
+import { type CertiniaWork, certiniaWork, judgeCertiniaChange } from '../../certinia/certinia-changes';
+import { sqsConsumer } from '../../shared/sqs-consumer';
+
+const config = idempotencyConfig('dedupKey');
+
+type Work = CertiniaWork & { instance: string; correlationId: string };
+
+// Deduplicated on VENDORS.md's key (transactionKey + sequenceNumber + record id): relayed duplicates
+// and a relay's replay return the first result without reading or publishing again.
+const judgeOnce = makeIdempotent(
+  async (work: Work) => {
+    const cfg = deploymentConfig();
+    const settings = CertiniaSettings.parse(cfg.vendorInstances.find((v) => v.id === work.instance)?.certinia ?? {});
+    const certinia = certiniaFor(cfg, work.instance, vendorSecret);
+    return judgeCertiniaChange({ vendor: 'certinia', instance: work.instance }, work, work.correlationId, {
+      settings,
+      read: (kind, id) => certinia.read(kind, id),
+      publish: (events) => publishCanonical('ps-sync.certinia', events),
+    });
+  },
+  { persistenceStore: idempotencyStore(), config },
+);
+
+async function processRecord(record: SQSRecord): Promise<void> {
+  const envelope = JSON.parse(record.body) as { id?: string; source?: string };
+  const instance = deploymentConfig().eventRelays.find((r) => r.eventSourceName === envelope.source)?.instance;
+  if (instance === undefined) throw new Error(`No event relay is configured for source ${String(envelope.source)}`);
+  // The relayed event's id runs through every log line and the canonical events it leads to.
+  const correlationId = envelope.id ?? record.messageId;
+  logger.appendKeys({ correlationId });
+  for (const work of certiniaWork(record.body)) {
+    const { outcome, reason, published } = await judgeOnce({ ...work, instance, correlationId });
+    metrics.addMetric(`CertiniaChange-${outcome}`, 'Count', 1);
+    logger.info('Certinia change judged', { outcome, reason, published, kind: work.kind, recordId: work.recordId });
+  }
+}
+
+/** Consumes relayed Certinia timecard, expense and milestone changes; failed records are reported back for redelivery. */
+export const handler = sqsConsumer(processRecord, { idempotency: config });

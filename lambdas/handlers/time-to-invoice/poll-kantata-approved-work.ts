@@ -1,0 +1,36 @@
+import type { Context, SQSRecord } from 'aws-lambda';
+import { z } from 'zod';
+import { adapters } from '../../wiring/adapters';
+import { approvedWorkEvent, milestoneCompletedEvent } from '../../ports/approved-work-events';
+import { pollAgain, pollAndPublish } from '../../shared/polling/poll-and-publish';
+import { deploymentConfig, logger, metrics, requiredEnvironment } from '../../shared/runtime';
+import { vendorSecret } from '../../wiring/secrets';
+import { sqsConsumer } from '../../shared/sqs-consumer';
+
+
+
+const PollRequest = z.object({ instance: z.string().min(1), reason: z.string().min(1) });
+
+async function poll(record: SQSRecord, context: Context): Promise<void> {
+  const { instance } = PollRequest.parse(JSON.parse(record.body));
+  const correlationId = `poll-${instance}-${record.messageId}`;
+  logger.appendKeys({ correlationId });
+  const source = { vendor: 'kantata' as const, instance };
+  const psa = adapters(deploymentConfig(), vendorSecret, { audit: { record: async () => undefined }, execution: correlationId, correlationId }).psaBillingFor(instance);
+  const result = await pollAndPublish({
+    timeLeftMs: () => context.getRemainingTimeInMillis(),
+    checkpointId: `checkpoint#kantata-approved-work#${instance}`,
+    source: 'ps-sync.kantata',
+    // Time entries, expenses and milestones have separate id spaces: records are keyed by kind and id.
+    read: async (from) => [
+      ...(await psa.approvedWorkSince(from)).map((p) => ({ key: `${p.work.kind}:${p.work.item.id}`, updatedAt: p.updatedAt, event: () => approvedWorkEvent(source, p, correlationId) })),
+      ...(await psa.completedMilestonesSince(from)).map((m) => ({ key: `milestone:${m.milestoneId}`, updatedAt: m.updatedAt, event: () => milestoneCompletedEvent(source, m, correlationId) })),
+    ],
+  });
+  metrics.addMetric('ApprovedWork-published', 'Count', result.published);
+  logger.info('Kantata approved work polled', { instance, ...result });
+  if (result.more) await pollAgain(requiredEnvironment('PSA_POLL_REQUESTS_QUEUE_URL'), instance);
+}
+
+/** Polls one Kantata instance per request (its schedule), publishing approved work as canonical events. */
+export const handler = sqsConsumer(poll);

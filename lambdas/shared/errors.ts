@@ -1,0 +1,127 @@
+import type { Workflow } from '../../canonical/workflows';
+
+/**
+ * The errors our code throws on purpose, and what a person should do about each. An error's `name` is
+ * the contract: Lambda reports it as the errorType, Step Functions matches it in Retry and Catch, and
+ * the remediation table below is keyed by it. Retry policy therefore lives in the state machine files,
+ * once, and adapters never retry throttling or outages themselves. Every error takes ES2022's
+ * `ErrorOptions`, so the lower-level failure it wraps stays reachable as `cause`.
+ */
+
+/** The base of every vendor and workflow error: a fixed `name` and an optional `cause`. */
+export abstract class SyncError extends Error {
+  abstract override readonly name: string;
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+  }
+}
+
+/** Which vendor call failed, for exception reasons and metrics; never the payload. */
+export interface VendorCall {
+  readonly vendor: string;
+  readonly instance: string;
+  readonly operation: string;
+}
+
+/** The vendor throttled us (HTTP 429, concurrency limit): retry later with backoff and jitter. */
+export class VendorThrottledError extends SyncError {
+  override readonly name = 'VendorThrottled';
+  constructor(
+    readonly call: VendorCall,
+    readonly retryAfterSeconds?: number,
+    options?: ErrorOptions,
+  ) {
+    super(`${call.vendor} (${call.instance}) throttled ${call.operation}${retryAfterSeconds === undefined ? '' : `; retry after ${retryAfterSeconds}s`}`, options);
+  }
+}
+
+/** The vendor is failing (5xx, timeout, connection refused): retry, then record an exception. */
+export class VendorUnavailableError extends SyncError {
+  override readonly name = 'VendorUnavailable';
+  constructor(
+    readonly call: VendorCall,
+    readonly detail: string,
+    options?: ErrorOptions,
+  ) {
+    super(`${call.vendor} (${call.instance}) unavailable during ${call.operation}: ${detail}`, options);
+  }
+}
+
+/** The vendor refused the request on its merits (4xx with an error code): retrying cannot help. */
+export class VendorRejectedError extends SyncError {
+  override readonly name = 'VendorRejected';
+  constructor(
+    readonly call: VendorCall,
+    readonly status: number,
+    /** The vendor's error code (never its message text, which changes with locale and release). */
+    readonly code: string,
+    readonly detail: string,
+    options?: ErrorOptions,
+  ) {
+    super(`${call.vendor} (${call.instance}) rejected ${call.operation} with ${status} ${code}: ${detail}`, options);
+  }
+}
+
+/** Credentials were refused even after a token refresh: a person must fix the secret. */
+export class VendorAuthenticationError extends SyncError {
+  override readonly name = 'VendorAuthenticationFailed';
+  constructor(
+    readonly call: VendorCall,
+    options?: ErrorOptions,
+  ) {
+    super(`${call.vendor} (${call.instance}) refused our credentials for ${call.operation} after a token refresh; check secret and app permissions`, options);
+  }
+}
+
+/** No contract was recorded for the project: it was not made by opportunity to project, or not yet. */
+export class ContractUnknownError extends SyncError {
+  override readonly name = 'ContractUnknown';
+}
+
+/** The ERP instance has no invoice items configured for a kind of line. */
+export class InvoiceItemsNotConfiguredError extends SyncError {
+  override readonly name = 'InvoiceItemsNotConfigured';
+}
+
+/** Errors that a retry may cure. */
+export function isRetryable(error: unknown): boolean {
+  return error instanceof VendorThrottledError || error instanceof VendorUnavailableError;
+}
+
+/**
+ * What a person should do, by workflow and error name (or, for a rejection at intake, by its kind).
+ * One table, so the texts the runbook quotes and the exceptions carry cannot drift apart.
+ */
+const REMEDIATION: Readonly<Partial<Record<Workflow, Readonly<Record<string, string>>>>> = {
+  'opportunity-to-project': {
+    OpportunityInvalid: 'Fix the fields named above on the deal, then increase its sync revision to run it again.',
+    VendorThrottled: 'The vendor kept throttling after every retry; check its concurrency use, then increase the sync revision to run again.',
+    VendorUnavailable: "The vendor kept failing after every retry; check the vendor's status, then increase the sync revision to run again.",
+    VendorRejected: 'The vendor refused the data for the reason above; correct it in the source system, then increase the sync revision.',
+    VendorAuthenticationFailed: "Renew the vendor instance's credentials in Secrets Manager, then increase the sync revision.",
+    CrossReferenceConflict: 'Two records claim the same vendor id; merge them in the CRM, then increase the sync revision.',
+    RateCardNotRepresentable: "Correct the deal's rate card, or add the missing role in the PSA, then increase the sync revision.",
+    HubSpotEventRejected: 'Check the HubSpot app webhook subscriptions; the event was not processed. Re-save the deal in HubSpot to send it again.',
+    default: 'See the execution history for the failed step; increase the sync revision to run again once fixed.',
+  },
+  'time-to-invoice': {
+    ContractUnknown: 'The project was not activated by opportunity to project (or not yet); activate it, then start the run again with a new revision.',
+    InvoiceItemsNotConfigured: "Add invoiceItems to the ERP instance's configuration and redeploy, then start the run again with a new revision.",
+    VendorThrottled: 'The ERP kept throttling after every retry (month-end load); start the run again with a new revision once it is quieter.',
+    VendorUnavailable: "The vendor kept failing after every retry; check the vendor's status, then start the run again with a new revision.",
+    VendorRejected: 'The vendor refused the invoice for the reason above; correct the data, then start the run again with a new revision.',
+    ChangedAfterBilling: 'Issue a credit note or an adjustment in the ERP if the change should be billed, then correct the entry in the PSA.',
+    default: 'See the execution history for the failed step; start the run again with a new revision once fixed.',
+  },
+  'invoice-payment-status': {
+    BusinessCentralNotificationRejected:
+      'Answered 200 so Business Central keeps the subscription; nothing was processed. A wrong clientState means the subscription was made with another secret, or the request is not from BC: check the instance secret and the subscriptions (the renewal job recreates ours).',
+    default: 'See the function log lines with this correlation id; the record waits in the queue or its DLQ.',
+  },
+};
+
+/** The remediation of a workflow's failure by error name, or the workflow's default. */
+export function remediationFor(workflow: Workflow, errorName: string): string {
+  const texts = REMEDIATION[workflow] ?? {};
+  return texts[errorName] ?? texts.default ?? 'See the function log lines with this correlation id.';
+}

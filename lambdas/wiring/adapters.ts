@@ -1,0 +1,165 @@
+import type { CrmFieldNames, DeploymentConfig } from '../../canonical';
+import { HubSpotCrm } from '../hubspot/hubspot-crm';
+import { SalesforceCrm } from '../salesforce/salesforce-crm';
+import { SalesforceRestClient } from '../shared/salesforce-platform/rest-client';
+import { CertiniaPsa } from '../certinia/certinia-psa';
+import { KantataPsa } from '../kantata/kantata-psa';
+import { type NetSuiteCredentials, NetSuiteErp } from '../netsuite/netsuite-erp';
+import { type BusinessCentralCredentials, BusinessCentralErp } from '../business-central/business-central-erp';
+import type { CrmPort } from '../ports/crm';
+import type { ErpPort } from '../ports/erp';
+import type { PsaPort } from '../ports/psa';
+import type { CrmBillingPort } from '../ports/crm';
+import type { InvoicingPort, PaymentsPort } from '../ports/erp';
+import type { PsaBillingPort } from '../ports/psa';
+import type { AuditTrail } from '../shared/audit-trail';
+
+/** Credentials of a vendor instance, read from its secret (cached) or re-read after a 401. */
+export type SecretReader = (instanceId: string, options?: { forceFetch?: boolean }) => Promise<Record<string, unknown>>;
+
+/** Per-call context the adapters stamp on audit entries. */
+export interface CallContext {
+  readonly audit: AuditTrail;
+  readonly execution: string;
+  readonly correlationId: string;
+}
+
+/** Runs a vendor call within the instance's concurrency limit (see ConcurrencyLimit). */
+export type Limiter = <T>(instance: string, maxConcurrency: number, call: () => Promise<T>) => Promise<T>;
+
+/** Wraps every method of a port so each call holds one of the instance's concurrency slots. */
+function limited<T extends object>(port: T, instance: { id: string; maxConcurrency: number }, limiter: Limiter | undefined): T {
+  // The limiter receives the instance's configured limit; the caller's binding applies the region share.
+  if (limiter === undefined) return port;
+  return new Proxy(port, {
+    get(target, property, receiver) {
+      const value: unknown = Reflect.get(target, property, receiver);
+      if (typeof value !== 'function') return value;
+      return (...args: unknown[]) => limiter(instance.id, instance.maxConcurrency, () => (value as (...a: unknown[]) => Promise<unknown>).apply(target, args));
+    },
+  });
+}
+
+function instanceOf(config: DeploymentConfig, id: string) {
+  const instance = config.vendorInstances.find((v) => v.id === id);
+  if (instance === undefined) throw new Error(`Vendor instance ${id} is not configured`);
+  return instance;
+}
+
+/**
+ * The one place that picks an adapter by vendor. Workflows ask for a port by instance id and never
+ * test which vendor is behind it.
+ */
+export function adapters(config: DeploymentConfig, secrets: SecretReader, context: CallContext, limiter?: Limiter) {
+  const erp = (id: string): NetSuiteErp | BusinessCentralErp => {
+    const instance = instanceOf(config, id);
+    if (instance.vendor === 'business-central') return limited(businessCentralFor(config, id, secrets, context), instance, limiter);
+    if (instance.vendor !== 'netsuite') throw new Error(`No ERP adapter for ${instance.vendor} yet (instance ${id})`);
+    const netSuite = new NetSuiteErp({
+      instance: id,
+      ...(instance.baseUrl ? { baseUrl: instance.baseUrl } : {}),
+      credentials: async () => (await secrets(id)) as unknown as NetSuiteCredentials,
+      refreshCredentials: async () => (await secrets(id, { forceFetch: true })) as unknown as NetSuiteCredentials,
+      ...context,
+    });
+    return limited(netSuite, instance, limiter);
+  };
+  const kantata = (id: string): KantataPsa => {
+    const instance = instanceOf(config, id);
+    if (instance.vendor !== 'kantata') throw new Error(`No PSA adapter for ${instance.vendor} yet (instance ${id})`);
+    const read = async (forceFetch: boolean) => {
+      const secret = await secrets(id, { forceFetch });
+      return { clientId: String(secret.clientId), clientSecret: String(secret.clientSecret) };
+    };
+    return limited(new KantataPsa({ instance: id, ...(instance.baseUrl ? { baseUrl: instance.baseUrl } : {}), credentials: () => read(false), refreshCredentials: () => read(true), ...context }), instance, limiter);
+  };
+  const crm = (id: string): SalesforceCrm | HubSpotCrm => {
+    const instance = instanceOf(config, id);
+    return limited(instance.vendor === 'salesforce' ? salesforceFor(config, id, secrets, context) : hubSpotFor(config, id, secrets, context), instance, limiter);
+  };
+  return {
+    erpFor: (id: string): ErpPort => erp(id),
+    /** The ERP's invoicing side (time and expenses to invoice). */
+    invoicingFor: (id: string): InvoicingPort => erp(id),
+    /** The ERP's receivables side (payment status). */
+    paymentsFor: (id: string): PaymentsPort => erp(id),
+    psaFor: (id: string): PsaPort => kantata(id),
+    /** The PSA's billing side: approved work to poll, invoices to record. */
+    psaBillingFor: (id: string): PsaBillingPort => kantata(id),
+    crmFor: (id: string): CrmPort => crm(id),
+    /** The CRM's billing side: billing health on the account. */
+    crmBillingFor: (id: string): CrmBillingPort => crm(id),
+    /** Business Central's webhook side (subscriptions, invoice re-reads), under the instance's limit. */
+    businessCentralFor: (id: string): BusinessCentralErp => limited(businessCentralFor(config, id, secrets, context), instanceOf(config, id), limiter),
+  };
+}
+
+/**
+ * The Business Central adapter of an instance: tenant, environment, company and local currency from
+ * its configuration; the Entra app's client id and secret from its secret.
+ */
+export function businessCentralFor(config: DeploymentConfig, id: string, secrets: SecretReader, context?: CallContext): BusinessCentralErp {
+  const instance = instanceOf(config, id);
+  if (instance.vendor !== 'business-central' || instance.businessCentral === undefined) throw new Error(`${id} is not a Business Central instance with its businessCentral settings`);
+  const read = async (forceFetch: boolean): Promise<BusinessCentralCredentials> => {
+    const secret = await secrets(id, { forceFetch });
+    return { clientId: String(secret.clientId), clientSecret: String(secret.clientSecret) };
+  };
+  return new BusinessCentralErp({
+    instance: id,
+    ...instance.businessCentral,
+    ...(instance.baseUrl ? { baseUrl: instance.baseUrl } : {}),
+    ...(instance.authorityUrl ? { authorityUrl: instance.authorityUrl } : {}),
+    credentials: () => read(false),
+    refreshCredentials: () => read(true),
+    ...(context ?? { audit: { record: async () => undefined }, execution: `business-central-${id}`, correlationId: `business-central-${id}` }),
+  });
+}
+
+/** The Certinia adapter of an instance (the change intake's re-reads), on its org's Salesforce REST client. */
+export function certiniaFor(config: DeploymentConfig, id: string, secrets: SecretReader, context?: CallContext): CertiniaPsa {
+  if (instanceOf(config, id).vendor !== 'certinia') throw new Error(`${id} is not a Certinia instance`);
+  const instance = instanceOf(config, id);
+  if (instance.baseUrl === undefined) throw new Error(`${id} is a Certinia instance without its org's baseUrl`);
+  const read = async (forceFetch: boolean) => String((await secrets(id, { forceFetch })).accessToken);
+  return new CertiniaPsa(
+    new SalesforceRestClient({ instance: id, vendor: 'certinia', baseUrl: instance.baseUrl, accessToken: () => read(false), refreshAccessToken: () => read(true), clientId: config.name, ...(context ?? {}) }),
+  );
+}
+
+/** The HubSpot adapter of an instance (the intake needs its deal reads). */
+export function hubSpotFor(config: DeploymentConfig, id: string, secrets: SecretReader, context?: CallContext): HubSpotCrm {
+  const instance = instanceOf(config, id);
+  if (instance.vendor !== 'hubspot') throw new Error(`No CRM adapter for ${instance.vendor} yet (instance ${id})`);
+  const token = async (forceFetch: boolean) => String((await secrets(id, { forceFetch })).accessToken);
+  return new HubSpotCrm({
+    instance: id,
+    ...(instance.baseUrl ? { baseUrl: instance.baseUrl } : {}),
+    accessToken: () => token(false),
+    refreshAccessToken: () => token(true),
+    fields: instance.crm?.fields as CrmFieldNames,
+    ...(context ?? {}),
+  });
+}
+
+/**
+ * The Salesforce adapter of an instance: the org's URL is the instance's `baseUrl`; the secret holds
+ * the `accessToken`, re-read after an INVALID_SESSION_ID. A Certinia instance is a Salesforce org too,
+ * read through the same client.
+ */
+export function salesforceFor(config: DeploymentConfig, id: string, secrets: SecretReader, context?: CallContext): SalesforceCrm {
+  const instance = instanceOf(config, id);
+  if ((instance.vendor !== 'salesforce' && instance.vendor !== 'certinia') || instance.baseUrl === undefined) throw new Error(`${id} is not a Salesforce or Certinia instance with its org's baseUrl`);
+  const read = async (forceFetch: boolean) => secrets(id, { forceFetch });
+  return new SalesforceCrm({
+    instance: id,
+    vendor: instance.vendor === 'certinia' ? 'certinia' : 'salesforce',
+    baseUrl: instance.baseUrl,
+    accessToken: async () => String((await read(false)).accessToken),
+    refreshAccessToken: async () => String((await read(true)).accessToken),
+    // The deployment's name: our writes come back with client=<name> in changeOrigin.
+    clientId: config.name,
+    fields: instance.crm?.fields as CrmFieldNames,
+    ...(context ?? {}),
+  });
+}

@@ -1,0 +1,77 @@
+import { describe, expect, it } from 'vitest';
+import { UnsupportedChangeEncodingError, compareCommits, echoReason, fanOut, parseRelayedChange } from '../../../../lambdas/shared/salesforce-platform/change-events';
+
+// An Event Relay delivery as text, the way it sits in an SQS body; commitNumber above 2^53 as a JSON number.
+function relayed(header: Record<string, unknown>, fields: Record<string, unknown> = {}, commitNumber = '10732871200012345678'): string {
+  const detail = { payload: { ChangeEventHeader: { entityName: 'Opportunity', recordIds: ['006A'], changeType: 'UPDATE', changedFields: ['StageName'], changeOrigin: 'com/salesforce/api/soap/64.0;client=SfdcInternalAPI/', transactionKey: 'tx-1', sequenceNumber: 1, commitTimestamp: 1_795_000_000_000, commitNumber: 0, commitUser: '005USER', ...header }, ...fields } };
+  return JSON.stringify({ version: '0', source: 'aws.partner/salesforce.com/00D/0YL', 'detail-type': 'OpportunityChangeEvent', detail }).replace('"commitNumber":0', `"commitNumber":${commitNumber}`);
+}
+
+describe('parseRelayedChange', () => {
+  it('keeps a commit number above 2^53 exact, where JSON.parse would round it', () => {
+    const raw = relayed({});
+
+    const naive = (JSON.parse(raw) as { detail: { payload: { ChangeEventHeader: { commitNumber: number } } } }).detail.payload.ChangeEventHeader.commitNumber;
+    expect(BigInt(naive).toString()).not.toBe('10732871200012345678');
+    expect(parseRelayedChange(raw).header.commitNumber).toBe('10732871200012345678');
+  });
+
+  it('refuses the Pub/Sub bitmap encoding of changedFields loudly', () => {
+    expect(() => parseRelayedChange(relayed({ changedFields: ['0x1A'] }))).toThrow(UnsupportedChangeEncodingError);
+  });
+});
+
+describe('fanOut', () => {
+  it('fans a multi-record event out to one change per record, each with its own dedup key', () => {
+    const { header, fields } = parseRelayedChange(relayed({ recordIds: ['006A', '006B'], changedFields: ['StageName'] }, { StageName: 'Closed Won' }));
+
+    expect(fanOut(header, fields).map((c) => (c.action === 'apply' ? [c.recordId, c.dedupKey] : c.action))).toEqual([
+      ['006A', 'tx-1:1:006A'],
+      ['006B', 'tx-1:1:006B'],
+    ]);
+  });
+
+  it('tells changed fields from enriched ones, and names compound fields as CDC lists them', () => {
+    const { header, fields } = parseRelayedChange(relayed({ changedFields: ['BillingAddress.Street'] }, { Name: 'Globex', BillingAddress: { Street: '2 Globex Way', City: 'Springfield' } }));
+
+    const [change] = fanOut(header, fields);
+    expect(change).toMatchObject({ action: 'apply', changed: { 'BillingAddress.Street': '2 Globex Way' }, enriched: { Name: 'Globex', 'BillingAddress.City': 'Springfield' } });
+  });
+
+  it('asks for a re-read on GAP events and a reconciliation of the entity on GAP_OVERFLOW', () => {
+    const gap = parseRelayedChange(relayed({ changeType: 'GAP_UPDATE', changedFields: [] }));
+    const overflow = parseRelayedChange(relayed({ changeType: 'GAP_OVERFLOW', recordIds: [], changedFields: [] }));
+
+    expect(fanOut(gap.header, gap.fields)).toEqual([{ action: 'reread', recordId: '006A', dedupKey: 'tx-1:1:006A' }]);
+    expect(fanOut(overflow.header, overflow.fields)).toEqual([{ action: 'reconcile-entity', entityName: 'Opportunity' }]);
+  });
+});
+
+describe('echoReason', () => {
+  const own = { clientId: 'ps-sync', integrationUserId: '005INTEGRATION', recentWrites: new Map([['006A', 1_795_000_000_000 - 5_000]]) };
+
+  it('recognises our client id in changeOrigin exactly, not a lookalike', () => {
+    const ours = parseRelayedChange(relayed({ changeOrigin: 'com/salesforce/api/rest/64.0;client=ps-sync', recordIds: ['006Z'] })).header;
+    const lookalike = parseRelayedChange(relayed({ changeOrigin: 'com/salesforce/api/rest/64.0;client=ps-sync-staging', recordIds: ['006Z'], commitTimestamp: 1 })).header;
+
+    expect(echoReason(ours, '006Z', own)).toMatch(/changeOrigin names our client/);
+    expect(echoReason(lookalike, '006Z', own)).toBeUndefined();
+  });
+
+  it('recognises our integration user, and automation shortly after our own write', () => {
+    const byUser = parseRelayedChange(relayed({ commitUser: '005INTEGRATION', recordIds: ['006Z'] })).header;
+    const automation = parseRelayedChange(relayed({})).header;
+    const later = parseRelayedChange(relayed({ commitTimestamp: 1_795_000_000_000 + 120_000 })).header;
+
+    expect(echoReason(byUser, '006Z', own)).toMatch(/integration user/);
+    expect(echoReason(automation, '006A', own)).toMatch(/of our own write/);
+    expect(echoReason(later, '006A', own)).toBeUndefined();
+  });
+});
+
+describe('compareCommits', () => {
+  it('orders commit numbers above 2^53 exactly, then by sequence number', () => {
+    expect(compareCommits({ commitNumber: '9007199254740993', sequenceNumber: 1 }, { commitNumber: '9007199254740992', sequenceNumber: 9 })).toBeGreaterThan(0);
+    expect(compareCommits({ commitNumber: '42', sequenceNumber: 1 }, { commitNumber: '42', sequenceNumber: 2 })).toBeLessThan(0);
+  });
+});
