@@ -174,3 +174,8 @@ export function subscriptionPlan(
     return { kind: 'keep', subscriptionId: ours.subscriptionId, resource, expiresAt: ours.expirationDateTime };
   });
 }
+
+/** Our notification URL for an instance, below the API's public base URL. */
+export function notificationUrlOf(publicBaseUrl: string, instance: string): string {
+  return `${publicBaseUrl.replace(/\/+$/, '')}/webhooks/business-central/${instance}`;
+}

@@ -1,6 +1,6 @@
-import { pollAndPublish } from '../shared/polling/poll-and-publish';
-import { paymentEvents } from './payments';
 import type { PaymentsPort } from '../ports/erp';
+import { type PollDependencies, type PollResult, pollAndPublish } from '../shared/polling/poll-and-publish';
+import { paymentEvents } from './payments';
 
 /**
  * Lists an ERP's invoices changed since the checkpoint (minus the overlap) and publishes a payment on
@@ -8,12 +8,21 @@ import type { PaymentsPort } from '../ports/erp';
  * polled this way every hour; Business Central after every hourly subscription check and on a
  * `collection` notification, so a payment whose notification never came is still heard within the hour.
  */
-export async function publishPaymentsSince(erp: PaymentsPort, source: { vendor: 'netsuite' | 'business-central'; instance: string }, correlationId: string, timeLeftMs: () => number): Promise<{ read: number; published: number; checkpoint: string; more: boolean }> {
-  return pollAndPublish({
-    timeLeftMs,
-    checkpointId: `checkpoint#${source.vendor}-payments#${source.instance}`,
-    source: `ps-sync.${source.vendor}`,
-    // Every changed invoice moves the window; only payments on ours make an event.
-    read: async (from) => (await erp.invoicesChangedSince(from)).map((i) => ({ key: i.id, updatedAt: i.lastModified, event: () => paymentEvents(source, [i], correlationId)[0] })),
-  });
+export async function publishPaymentsSince(
+  erp: PaymentsPort,
+  source: { vendor: 'netsuite' | 'business-central'; instance: string },
+  correlationId: string,
+  timeLeftMs: () => number,
+  deps: PollDependencies,
+): Promise<PollResult> {
+  return pollAndPublish(
+    {
+      timeLeftMs,
+      checkpointId: `checkpoint#${source.vendor}-payments#${source.instance}`,
+      source: `ps-sync.${source.vendor}`,
+      // Every changed invoice moves the window; only payments on ours make an event.
+      read: async (from) => (await erp.invoicesChangedSince(from)).map((i) => ({ key: i.id, updatedAt: i.lastModified, event: () => paymentEvents(source, [i], correlationId)[0] })),
+    },
+    deps,
+  );
 }

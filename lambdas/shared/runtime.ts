@@ -24,10 +24,3 @@ export function deploymentConfig(): DeploymentConfig {
   }
   return config;
 }
-
-/** A required environment variable, set by the stack from the function's declared uses. */
-export function requiredEnvironment(name: string): string {
-  const value = process.env[name];
-  if (value === undefined || value === '') throw new Error(`Environment variable ${name} is not set; is the use declared in lib/topology?`);
-  return value;
-}

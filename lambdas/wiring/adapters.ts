@@ -28,9 +28,8 @@ export interface CallContext {
 export type Limiter = <T>(instance: string, maxConcurrency: number, call: () => Promise<T>) => Promise<T>;
 
 /** Wraps every method of a port so each call holds one of the instance's concurrency slots. */
-function limited<T extends object>(port: T, instance: { id: string; maxConcurrency: number }, limiter: Limiter | undefined): T {
+function limited<T extends object>(port: T, instance: { id: string; maxConcurrency: number }, limiter: Limiter): T {
   // The limiter receives the instance's configured limit; the caller's binding applies the region share.
-  if (limiter === undefined) return port;
   return new Proxy(port, {
     get(target, property, receiver) {
       const value: unknown = Reflect.get(target, property, receiver);
@@ -50,7 +49,7 @@ function instanceOf(config: DeploymentConfig, id: string) {
  * The one place that picks an adapter by vendor. Workflows ask for a port by instance id and never
  * test which vendor is behind it.
  */
-export function adapters(config: DeploymentConfig, secrets: SecretReader, context: CallContext, limiter?: Limiter) {
+export function adapters(config: DeploymentConfig, secrets: SecretReader, context: CallContext, limiter: Limiter) {
   const erp = (id: string): NetSuiteErp | BusinessCentralErp => {
     const instance = instanceOf(config, id);
     if (instance.vendor === 'business-central') return limited(businessCentralFor(config, id, secrets, context), instance, limiter);
@@ -91,6 +90,12 @@ export function adapters(config: DeploymentConfig, secrets: SecretReader, contex
     crmBillingFor: (id: string): CrmBillingPort => crm(id),
     /** Business Central's webhook side (subscriptions, invoice re-reads), under the instance's limit. */
     businessCentralFor: (id: string): BusinessCentralErp => limited(businessCentralFor(config, id, secrets, context), instanceOf(config, id), limiter),
+    /** HubSpot's deal reads (the webhook intake's re-read). */
+    hubSpotFor: (id: string): HubSpotCrm => limited(hubSpotFor(config, id, secrets, context), instanceOf(config, id), limiter),
+    /** Salesforce's opportunity reads and queries (the relay intake and reconciliation). */
+    salesforceFor: (id: string): SalesforceCrm => limited(salesforceFor(config, id, secrets, context), instanceOf(config, id), limiter),
+    /** Certinia's record reads (the relay intake of approved work). */
+    certiniaFor: (id: string): CertiniaPsa => limited(certiniaFor(config, id, secrets, context), instanceOf(config, id), limiter),
   };
 }
 
@@ -98,7 +103,7 @@ export function adapters(config: DeploymentConfig, secrets: SecretReader, contex
  * The Business Central adapter of an instance: tenant, environment, company and local currency from
  * its configuration; the Entra app's client id and secret from its secret.
  */
-export function businessCentralFor(config: DeploymentConfig, id: string, secrets: SecretReader, context?: CallContext): BusinessCentralErp {
+function businessCentralFor(config: DeploymentConfig, id: string, secrets: SecretReader, context: CallContext): BusinessCentralErp {
   const instance = instanceOf(config, id);
   if (instance.vendor !== 'business-central' || instance.businessCentral === undefined) throw new Error(`${id} is not a Business Central instance with its businessCentral settings`);
   const read = async (forceFetch: boolean): Promise<BusinessCentralCredentials> => {
@@ -112,23 +117,23 @@ export function businessCentralFor(config: DeploymentConfig, id: string, secrets
     ...(instance.authorityUrl ? { authorityUrl: instance.authorityUrl } : {}),
     credentials: () => read(false),
     refreshCredentials: () => read(true),
-    ...(context ?? { audit: { record: async () => undefined }, execution: `business-central-${id}`, correlationId: `business-central-${id}` }),
+    ...context,
   });
 }
 
 /** The Certinia adapter of an instance (the change intake's re-reads), on its org's Salesforce REST client. */
-export function certiniaFor(config: DeploymentConfig, id: string, secrets: SecretReader, context?: CallContext): CertiniaPsa {
+function certiniaFor(config: DeploymentConfig, id: string, secrets: SecretReader, context: CallContext): CertiniaPsa {
   if (instanceOf(config, id).vendor !== 'certinia') throw new Error(`${id} is not a Certinia instance`);
   const instance = instanceOf(config, id);
   if (instance.baseUrl === undefined) throw new Error(`${id} is a Certinia instance without its org's baseUrl`);
   const read = async (forceFetch: boolean) => String((await secrets(id, { forceFetch })).accessToken);
   return new CertiniaPsa(
-    new SalesforceRestClient({ instance: id, vendor: 'certinia', baseUrl: instance.baseUrl, accessToken: () => read(false), refreshAccessToken: () => read(true), clientId: config.name, ...(context ?? {}) }),
+    new SalesforceRestClient({ instance: id, vendor: 'certinia', baseUrl: instance.baseUrl, accessToken: () => read(false), refreshAccessToken: () => read(true), clientId: config.name, ...context }),
   );
 }
 
 /** The HubSpot adapter of an instance (the intake needs its deal reads). */
-export function hubSpotFor(config: DeploymentConfig, id: string, secrets: SecretReader, context?: CallContext): HubSpotCrm {
+function hubSpotFor(config: DeploymentConfig, id: string, secrets: SecretReader, context: CallContext): HubSpotCrm {
   const instance = instanceOf(config, id);
   if (instance.vendor !== 'hubspot') throw new Error(`No CRM adapter for ${instance.vendor} yet (instance ${id})`);
   const token = async (forceFetch: boolean) => String((await secrets(id, { forceFetch })).accessToken);
@@ -138,7 +143,7 @@ export function hubSpotFor(config: DeploymentConfig, id: string, secrets: Secret
     accessToken: () => token(false),
     refreshAccessToken: () => token(true),
     fields: instance.crm?.fields as CrmFieldNames,
-    ...(context ?? {}),
+    ...context,
   });
 }
 
@@ -147,7 +152,7 @@ export function hubSpotFor(config: DeploymentConfig, id: string, secrets: Secret
  * the `accessToken`, re-read after an INVALID_SESSION_ID. A Certinia instance is a Salesforce org too,
  * read through the same client.
  */
-export function salesforceFor(config: DeploymentConfig, id: string, secrets: SecretReader, context?: CallContext): SalesforceCrm {
+function salesforceFor(config: DeploymentConfig, id: string, secrets: SecretReader, context: CallContext): SalesforceCrm {
   const instance = instanceOf(config, id);
   if ((instance.vendor !== 'salesforce' && instance.vendor !== 'certinia') || instance.baseUrl === undefined) throw new Error(`${id} is not a Salesforce or Certinia instance with its org's baseUrl`);
   const read = async (forceFetch: boolean) => secrets(id, { forceFetch });
@@ -160,6 +165,6 @@ export function salesforceFor(config: DeploymentConfig, id: string, secrets: Sec
     // The deployment's name: our writes come back with client=<name> in changeOrigin.
     clientId: config.name,
     fields: instance.crm?.fields as CrmFieldNames,
-    ...(context ?? {}),
+    ...context,
   });
 }

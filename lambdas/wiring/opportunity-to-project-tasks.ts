@@ -1,70 +1,59 @@
 import { makeIdempotent } from '@aws-lambda-powertools/idempotency';
 import type { Context } from 'aws-lambda';
-import { adapters } from './adapters';
-import { DynamoDbAuditTrail } from '../shared/audit-trail';
-import { DynamoDbCrossReferenceRegistry } from '../shared/cross-reference/dynamodb-registry';
-import { DurableExceptionRecorder } from '../shared/exceptions';
-import { idempotencyConfig, idempotencyStore } from '../shared/idempotency';
-import { documents } from '../shared/clients/dynamodb';
-import { publishCanonical } from '../shared/canonical-bus';
-import { sqs } from '../shared/clients/sqs';
-import { deploymentConfig, logger, metrics, requiredEnvironment } from '../shared/runtime';
-import { vendorSecret } from './secrets';
-import { regionLimiter } from './vendor-limiter';
-import { DynamoDbBillingLedger } from '../dynamodb/billing-ledger';
 import { type StepDependencies, type TaskInput, stepHandlers } from '../opportunity-to-project/step-handlers';
+import { idempotencyConfig, idempotencyStore } from '../shared/idempotency';
+import { logger, metrics } from '../shared/runtime';
+import { type FlowRule, type Wiring, wiring } from './wiring';
 
 type StepName = keyof ReturnType<typeof stepHandlers>;
 
-/** Payload retention for audit entries, in days. */
-const AUDIT_RETENTION_DAYS = 400;
-
-const exceptions = () => new DurableExceptionRecorder(documents(), requiredEnvironment('EXCEPTIONS_TABLE_NAME'), sqs(), requiredEnvironment('EXCEPTION_QUEUE_URL'));
-
-/** The real dependencies of a step, bound to its execution for audit entries. */
-function dependencies(input: TaskInput): StepDependencies {
-  const config = deploymentConfig();
-  const optional = (name: string) => process.env[name];
-  const audit = optional('AUDIT_TABLE_NAME') ? new DynamoDbAuditTrail(documents(), requiredEnvironment('AUDIT_TABLE_NAME'), AUDIT_RETENTION_DAYS) : { record: async () => undefined };
-  // Opportunity to project is a master-data flow: it leaves the reserved slots to billing.
-  const limiter = optional('IDEMPOTENCY_TABLE_NAME') ? regionLimiter('other') : undefined;
-  const ports = adapters(config, vendorSecret, { audit, execution: input.execution, correlationId: input.state.event.correlationId }, limiter);
+/**
+ * The dependencies of a step, bound to its execution for audit entries. Getters, so a step builds only
+ * what it uses (ValidateOpportunity touches no table, and declares none).
+ */
+function dependencies(w: Wiring, input: TaskInput): StepDependencies {
+  const ports = () => w.ports({ execution: input.execution, correlationId: input.state.event.correlationId });
   return {
-    config,
-    region: requiredEnvironment('AWS_REGION'),
-    registry: new DynamoDbCrossReferenceRegistry(documents(), optional('CROSS_REFERENCES_TABLE_NAME') ?? 'unused'),
-    erpFor: ports.erpFor,
-    psaFor: ports.psaFor,
-    crmFor: ports.crmFor,
-    publish: (event) => publishCanonical('ps-sync.opportunity-to-project', [event]),
-    recordContract: (contract) => new DynamoDbBillingLedger(documents(), requiredEnvironment('BILLING_LEDGER_TABLE_NAME')).recordContract(contract),
+    config: w.config,
+    region: w.env.region,
+    get registry() {
+      return w.registry();
+    },
+    erpFor: (id) => ports().erpFor(id),
+    psaFor: (id) => ports().psaFor(id),
+    crmFor: (id) => ports().crmFor(id),
+    publish: (event) => w.publish('ps-sync.opportunity-to-project', [event]),
+    recordContract: (contract) => w.ledger().recordContract(contract),
     recordException: async (exception) => {
-      await exceptions().record(exception, new Date());
+      await w.exceptions().record(exception, w.clock());
     },
     resolveException: async (key, resolvedBy) => {
-      const { resolved } = await exceptions().resolve(key, resolvedBy, new Date());
+      const { resolved } = await w.exceptions().resolve(key, resolvedBy, w.clock());
       if (resolved) logger.info('Open exception resolved by a successful run', { entityId: key.entityId });
     },
-    now: () => new Date(),
+    now: w.clock,
   };
 }
 
 /**
- * Runs one Task state. Vendor-writing steps are wrapped in Powertools idempotency keyed by the
- * execution name, so a duplicate invocation of a step that already succeeded returns its stored
- * result without calling the vendor again; a failed attempt leaves no record and is retried.
+ * The handler of one Task state of opportunity-to-project.asl.json (the function of the same id).
+ * Vendor-writing steps are wrapped in Powertools idempotency keyed by the execution name, so a
+ * duplicate invocation of a step that already succeeded returns its stored result without calling the
+ * vendor again; a failed attempt leaves no record and is retried. Steps that call vendors run the
+ * `sync` flow rule (master data).
  */
-export function taskHandler(step: StepName, options: { idempotent: boolean }) {
-  const config = idempotencyConfig('execution');
+export function taskHandler(step: StepName, options: { idempotent: boolean; flow?: FlowRule }) {
+  const w = wiring(step, options.flow);
+  const config = idempotencyConfig('execution', w.env.idempotencyTtlSeconds);
   const run = async (input: TaskInput) => {
     logger.appendKeys({ correlationId: input.state.event.correlationId, execution: input.execution });
-    const result = await stepHandlers(dependencies(input))[step](input);
+    const result = await stepHandlers(dependencies(w, input))[step](input);
     logger.info(`${step} done`, { outcome: (result as { outcome?: string }).outcome ?? 'ok' });
     if ((result as { outcome?: string }).outcome === 'switched-off') logger.info('Flow switched off; nothing happens', { reason: (result as { reason?: string }).reason });
     metrics.addMetric(`${step}-succeeded`, 'Count', 1);
     return result;
   };
-  const wrapped = options.idempotent ? makeIdempotent(run, { persistenceStore: idempotencyStore(), config }) : run;
+  const wrapped = options.idempotent ? makeIdempotent(run, { persistenceStore: idempotencyStore(w.env.tableName('idempotency')), config }) : run;
   return async (input: TaskInput, context: Context) => {
     config.registerLambdaContext(context);
     try {

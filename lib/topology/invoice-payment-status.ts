@@ -44,7 +44,7 @@ export const invoicePaymentStatus: WorkflowDeclaration = {
       entry: 'lambdas/handlers/invoice-payment-status/record-payment-status.ts',
       description: 'Records a payment on the PSA invoice and the billing health on the CRM account',
       timeoutSeconds: 60,
-      uses: [{ kind: 'vendorSecrets' }, { kind: 'table', table: 'billingLedger', access: 'read' }, { kind: 'table', table: 'audit', access: 'append' }],
+      uses: [{ kind: 'vendorSecrets' }, { kind: 'table', table: 'idempotency', access: 'readWrite' }, { kind: 'table', table: 'billingLedger', access: 'read' }, { kind: 'table', table: 'audit', access: 'append' }],
     },
   ],
   queues: [

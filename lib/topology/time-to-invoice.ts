@@ -77,7 +77,7 @@ export const timeToInvoice: WorkflowDeclaration = {
       entry: 'lambdas/handlers/time-to-invoice/write-billing-health-to-crm.ts',
       description: "Writes each posted invoice's number, date, total and status to the customer's CRM account",
       timeoutSeconds: VENDOR_CALL_TIMEOUT,
-      uses: [{ kind: 'vendorSecrets' }, { kind: 'table', table: 'billingLedger', access: 'read' }, { kind: 'table', table: 'audit', access: 'append' }],
+      uses: [{ kind: 'vendorSecrets' }, { kind: 'table', table: 'idempotency', access: 'readWrite' }, { kind: 'table', table: 'billingLedger', access: 'read' }, { kind: 'table', table: 'audit', access: 'append' }],
     },
     {
       id: 'RecordBillingException',

@@ -1,13 +1,13 @@
-import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import type { SQSRecord } from 'aws-lambda';
 import { z } from 'zod';
-import { publishCanonical } from '../../shared/canonical-bus';
-import { sqs } from '../../shared/clients/sqs';
-import { logger, metrics, requiredEnvironment } from '../../shared/runtime';
-import { paymentEvents } from '../../invoice-payment-status/payments';
-import { businessCentral } from '../../wiring/business-central';
 import { BusinessCentralNotification } from '../../business-central/notification-intake';
+import { paymentEvents } from '../../invoice-payment-status/payments';
+import { logger, metrics } from '../../shared/runtime';
 import { sqsConsumer } from '../../shared/sqs-consumer';
+import { wiring } from '../../wiring/wiring';
+
+// A read flow: a month-end flood of notifications about our own invoices must not take billing's slots.
+const w = wiring('HandleBusinessCentralNotification', 'read');
 
 const QueuedNotification = z.object({ instance: z.string().min(1), notification: BusinessCentralNotification, correlationId: z.string().min(1) });
 
@@ -21,7 +21,7 @@ async function reread(record: SQSRecord): Promise<void> {
   const { instance, notification, correlationId } = QueuedNotification.parse(JSON.parse(record.body));
   logger.appendKeys({ correlationId });
   if (notification.changeType === 'collection') {
-    await sqs().send(new SendMessageCommand({ QueueUrl: requiredEnvironment('ERP_SUBSCRIPTION_RENEWALS_QUEUE_URL'), MessageBody: JSON.stringify({ instance, reason: 'collection' }) }));
+    await w.send('ErpSubscriptionRenewals', [{ instance, reason: 'collection' }]);
     metrics.addMetric('BusinessCentralNotification-collection', 'Count', 1);
     logger.info('Business Central collection notification: catch-up requested', { instance });
     return;
@@ -31,9 +31,9 @@ async function reread(record: SQSRecord): Promise<void> {
     logger.info('Business Central reported a deleted record; nothing to re-read', { instance });
     return;
   }
-  const status = await businessCentral(instance).invoiceStatusOf(notification.resource);
+  const status = await w.businessCentral(instance).invoiceStatusOf(notification.resource);
   const events = status === undefined ? [] : paymentEvents({ vendor: 'business-central', instance }, [status], correlationId);
-  await publishCanonical('ps-sync.business-central', events);
+  await w.publish('ps-sync.business-central', events);
   metrics.addMetric('Payments-published', 'Count', events.length);
   logger.info('Business Central notification re-read', { instance, changeType: notification.changeType, invoice: status?.id, payments: events.length });
 }

@@ -1,31 +1,29 @@
 import { makeIdempotent } from '@aws-lambda-powertools/idempotency';
 import type { SQSRecord } from 'aws-lambda';
-import { hubSpotFor } from '../../wiring/adapters';
-import { idempotencyConfig, idempotencyStore } from '../../shared/idempotency';
-import { publishCanonical } from '../../shared/canonical-bus';
-import { deploymentConfig, logger, metrics } from '../../shared/runtime';
-import { vendorSecret } from '../../wiring/secrets';
 import { handleDealEvent } from '../../hubspot/deal-events';
-
 import type { QueuedDealEvent } from '../../hubspot/webhook-events';
+import { idempotencyConfig, idempotencyStore } from '../../shared/idempotency';
+import { logger, metrics } from '../../shared/runtime';
 import { sqsConsumer } from '../../shared/sqs-consumer';
+import { wiring } from '../../wiring/wiring';
 
-const config = idempotencyConfig('dedupKey');
+const w = wiring('HandleHubSpotDealEvent', 'read');
+const config = idempotencyConfig('dedupKey', w.env.idempotencyTtlSeconds);
 
 // Deduplication on HubSpot's documented key: a retried or replayed delivery returns the first result.
 const handleOnce = makeIdempotent(
   (queued: QueuedDealEvent) =>
     handleDealEvent(queued, {
       settingsOf: (instance) => {
-        const crm = deploymentConfig().vendorInstances.find((v) => v.id === instance)?.crm;
+        const crm = w.config.vendorInstances.find((v) => v.id === instance)?.crm;
         if (crm === undefined) throw new Error(`${instance} is not a configured CRM instance`);
         return crm;
       },
-      readDeal: (instance, dealId) => hubSpotFor(deploymentConfig(), instance, vendorSecret).readDeal(dealId),
-      publish: (event) => publishCanonical('ps-sync.hubspot', [event]),
-      now: () => new Date(),
+      readDeal: (instance, dealId) => w.ports({ execution: `deal-event-${queued.dedupKey}`, correlationId: queued.correlationId }).hubSpotFor(instance).readDeal(dealId),
+      publish: (event) => w.publish('ps-sync.hubspot', [event]),
+      now: w.clock,
     }),
-  { persistenceStore: idempotencyStore(), config },
+  { persistenceStore: idempotencyStore(w.env.tableName('idempotency')), config },
 );
 
 async function processRecord(record: SQSRecord): Promise<void> {

@@ -1,63 +1,56 @@
 import { makeIdempotent } from '@aws-lambda-powertools/idempotency';
-import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import type { SQSRecord } from 'aws-lambda';
-import { deterministicUuid } from '../../shared/deterministic-id';
-import { salesforceFor } from '../../wiring/adapters';
-import { lastWriteAt } from '../../shared/audit-trail';
-import { documents } from '../../shared/clients/dynamodb';
-import { publishCanonical } from '../../shared/canonical-bus';
-import { sqs } from '../../shared/clients/sqs';
-import { DynamoDbCrossReferenceRegistry } from '../../shared/cross-reference/dynamodb-registry';
-import { idempotencyConfig, idempotencyStore } from '../../shared/idempotency';
-import { deploymentConfig, logger, metrics, requiredEnvironment } from '../../shared/runtime';
-import { vendorSecret } from '../../wiring/secrets';
 import { type RelayedWork, judgeOpportunityChange, reconciliationNeeded, relayedWork } from '../../salesforce/opportunity-changes';
+import { deterministicUuid } from '../../shared/deterministic-id';
+import { idempotencyConfig, idempotencyStore } from '../../shared/idempotency';
+import { logger, metrics } from '../../shared/runtime';
 import { sqsConsumer } from '../../shared/sqs-consumer';
+import { wiring } from '../../wiring/wiring';
 
-const config = idempotencyConfig('dedupKey');
+const w = wiring('HandleSalesforceOpportunityEvent', 'read');
+const config = idempotencyConfig('dedupKey', w.env.idempotencyTtlSeconds);
+const persistenceStore = idempotencyStore(w.env.tableName('idempotency'));
 
 /** The Salesforce instance whose partner event source sent an event. */
 function instanceOf(source: string): string {
-  const relay = deploymentConfig().eventRelays.find((r) => r.eventSourceName === source);
+  const relay = w.config.eventRelays.find((r) => r.eventSourceName === source);
   if (relay === undefined) throw new Error(`No event relay is configured for source ${source}`);
   return relay.instance;
 }
 
 type RecordWork = Extract<RelayedWork, { kind: 'record' }> & { instance: string; correlationId: string };
 
-// Deduplicated on VENDORS.md's key (transactionKey + sequenceNumber + record id): relayed duplicates
-// and a 3-day relay replay return the first result.
+// Deduplicated on the relay's key (transactionKey + sequenceNumber + record id, docs/vendors/salesforce.md):
+// relayed duplicates and a 3-day relay replay return the first result.
 const judgeOnce = makeIdempotent(
   async (work: RecordWork) => {
-    const cfg = deploymentConfig();
-    const settings = cfg.vendorInstances.find((v) => v.id === work.instance)?.crm;
+    const settings = w.config.vendorInstances.find((v) => v.id === work.instance)?.crm;
     if (settings === undefined) throw new Error(`${work.instance} is not a configured CRM instance`);
-    const crm = salesforceFor(cfg, work.instance, vendorSecret);
-    const registry = new DynamoDbCrossReferenceRegistry(documents(), requiredEnvironment('CROSS_REFERENCES_TABLE_NAME'));
+    const crm = w.ports({ execution: `relay-${work.dedupKey}`, correlationId: work.correlationId }).salesforceFor(work.instance);
     const source = { vendor: 'salesforce' as const, instance: work.instance };
     return judgeOpportunityChange(work.instance, work, work.correlationId, {
       settings,
-      clientId: cfg.name,
+      clientId: w.config.name,
       readOpportunity: (id) => crm.readOpportunity(id),
-      publish: (event) => publishCanonical('ps-sync.salesforce', [event]),
+      publish: (event) => w.publish('ps-sync.salesforce', [event]),
       recordCommit: (opportunityId, commitNumber) => {
         const globalId = deterministicUuid('project', `salesforce:${work.instance}:${opportunityId}`);
-        return registry.recordVersion({ globalId, source, version: commitNumber });
+        return w.registry().recordVersion({ globalId, source, version: commitNumber });
       },
-      lastOwnWrite: (recordId) => lastWriteAt(documents(), requiredEnvironment('AUDIT_TABLE_NAME'), { vendor: 'salesforce', instance: work.instance, recordType: 'opportunity', recordKey: recordId }),
-      now: () => new Date(),
+      lastOwnWrite: (recordId) => w.lastOwnWrite({ vendor: 'salesforce', instance: work.instance, recordType: 'opportunity', recordKey: recordId }),
+      now: w.clock,
     });
   },
-  { persistenceStore: idempotencyStore(), config },
+  { persistenceStore, config },
 );
 
 // One reconciliation request per dedup key (an overflow event, an hour of relay recovery).
 const requestReconciliationOnce = makeIdempotent(
   async (request: { instance: string; reason: string; dedupKey: string }) => {
-    await sqs().send(new SendMessageCommand({ QueueUrl: requiredEnvironment('DEAL_RECONCILIATION_REQUESTS_QUEUE_URL'), MessageBody: JSON.stringify(request) }));
+    await w.send('DealReconciliationRequests', [request]);
     return 'requested';
   },
-  { persistenceStore: idempotencyStore(), config },
+  { persistenceStore, config },
 );
 
 async function processRecord(record: SQSRecord): Promise<void> {
@@ -67,7 +60,7 @@ async function processRecord(record: SQSRecord): Promise<void> {
   const correlationId = envelope.id ?? record.messageId;
   logger.appendKeys({ correlationId });
   const works = relayedWork(record.body);
-  const reconciliation = reconciliationNeeded(instance, works, new Date());
+  const reconciliation = reconciliationNeeded(instance, works, w.clock());
   if (reconciliation) {
     await requestReconciliationOnce({ instance, ...reconciliation });
     metrics.addMetric(`SalesforceChange-reconcile-${reconciliation.reason}`, 'Count', 1);

@@ -1,39 +1,36 @@
 import { randomUUID } from 'node:crypto';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
-import { DurableExceptionRecorder } from '../../shared/exceptions';
-import { sendAll } from '../../shared/queue';
-import { documents } from '../../shared/clients/dynamodb';
-import { sqs } from '../../shared/clients/sqs';
-import { deploymentConfig, logger, requiredEnvironment } from '../../shared/runtime';
-import { vendorSecret } from '../../wiring/secrets';
 import { receiveHubSpotWebhook } from '../../hubspot/webhook-intake';
+import { remediationFor } from '../../shared/errors';
+import { logger } from '../../shared/runtime';
+import { wiring } from '../../wiring/wiring';
 
-const exceptions = new DurableExceptionRecorder(documents(), requiredEnvironment('EXCEPTIONS_TABLE_NAME'), sqs(), requiredEnvironment('EXCEPTION_QUEUE_URL'));
+const w = wiring('ReceiveHubSpotWebhook');
 
 /** POST /webhooks/hubspot/{instance}: verifies, splits and enqueues a HubSpot webhook batch. */
 export const handler = async (request: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> => {
   const response = await receiveHubSpotWebhook(request, {
     nowMs: Date.now,
-    maxBodyBytes: Number(requiredEnvironment('WEBHOOK_MAX_BODY_BYTES')),
-    publicBaseUrl: requiredEnvironment('WEBHOOK_PUBLIC_BASE_URL'),
-    isHubSpotInstance: (id) => deploymentConfig().vendorInstances.some((v) => v.id === id && v.vendor === 'hubspot'),
+    maxBodyBytes: w.env.maxWebhookBodyBytes,
+    publicBaseUrl: w.env.webhookPublicBaseUrl(),
+    isHubSpotInstance: (id) => w.config.vendorInstances.some((v) => v.id === id && v.vendor === 'hubspot'),
     clientSecrets: async (id) => {
-      const secret = await vendorSecret(id);
+      const secret = await w.secrets(id);
       return [secret.clientSecret, secret.previousClientSecret].filter((s): s is string => typeof s === 'string' && s !== '');
     },
-    enqueue: (events) => sendAll(sqs(), requiredEnvironment('HUBSPOT_DEAL_EVENTS_QUEUE_URL'), events),
+    enqueue: (events) => w.send('HubspotDealEvents', events),
     recordRejectedEvent: async (instance, rejected, correlationId) => {
-      await exceptions.record(
+      await w.exceptions().record(
         {
           workflow: 'opportunity-to-project',
           entityType: 'opportunity',
           entityId: `hubspot:${instance}:${String(rejected.objectId ?? 'unknown')}`,
           reason: rejected.reason,
-          remediation: 'Check the HubSpot app webhook subscriptions; the event was not processed. Re-save the deal in HubSpot to send it again.',
+          remediation: remediationFor('opportunity-to-project', 'HubSpotEventRejected'),
           correlationId,
           source: { vendor: 'hubspot', instance },
         },
-        new Date(),
+        w.clock(),
       );
     },
     newCorrelationId: randomUUID,

@@ -1,33 +1,20 @@
-import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
-import { ExecutionAlreadyExists, StartExecutionCommand } from '@aws-sdk/client-sfn';
-import type { Context, SQSEvent, SQSRecord } from 'aws-lambda';
 import { type OpportunityWonEvent, parseCanonicalEvent } from '../../../canonical';
-import { stepFunctions } from '../../shared/clients/step-functions';
-import { logger, requiredEnvironment } from '../../shared/runtime';
 import { executionName } from '../../opportunity-to-project/execution-name';
+import { logger } from '../../shared/runtime';
+import { sqsConsumer } from '../../shared/sqs-consumer';
+import { startExecutionOnce } from '../../shared/start-execution';
+import { wiring } from '../../wiring/wiring';
 
-const processor = new BatchProcessor(EventType.SQS);
+const w = wiring('StartOpportunityToProject');
+const stateMachineArn = w.env.stateMachineArn('OpportunityToProject');
 
-async function start(record: SQSRecord): Promise<void> {
+/** Starts one execution per opportunity revision from the start queue, under its deterministic name. */
+export const handler = sqsConsumer(async (record) => {
   // The body is the EventBridge event; its detail is the canonical event.
-  const envelope = JSON.parse(record.body) as { detail: unknown };
-  const event = parseCanonicalEvent(envelope.detail) as OpportunityWonEvent;
+  const event = parseCanonicalEvent((JSON.parse(record.body) as { detail: unknown }).detail) as OpportunityWonEvent;
   const name = executionName(event);
   logger.appendKeys({ correlationId: event.correlationId });
-  try {
-    await stepFunctions().send(
-      new StartExecutionCommand({ stateMachineArn: requiredEnvironment('OPPORTUNITY_TO_PROJECT_STATE_MACHINE_ARN'), name, input: JSON.stringify({ event }) }),
-    );
-    logger.info('Execution started', { execution: name });
-  } catch (error) {
-    // The same deal revision already ran or is running: a duplicate start is a no-op, by design.
-    if (error instanceof ExecutionAlreadyExists || (error as { name?: string }).name === 'ExecutionAlreadyExists') {
-      logger.info('Execution already exists; duplicate start ignored', { execution: name });
-      return;
-    }
-    throw error;
-  }
-}
-
-/** Starts one execution per opportunity revision from the start queue. */
-export const handler = async (event: SQSEvent, context: Context) => processPartialResponse(event, start, processor, { context });
+  // The same deal revision already ran or is running: a duplicate start is a no-op, by design.
+  const started = await startExecutionOnce(stateMachineArn, name, { event });
+  logger.info(started ? 'Execution started' : 'Execution already exists; duplicate start ignored', { execution: name });
+});

@@ -1,37 +1,35 @@
 import { makeIdempotent } from '@aws-lambda-powertools/idempotency';
 import type { SQSRecord } from 'aws-lambda';
 import { CertiniaSettings } from '../../../canonical';
-import { certiniaFor } from '../../wiring/adapters';
-import { publishCanonical } from '../../shared/canonical-bus';
 import { idempotencyConfig, idempotencyStore } from '../../shared/idempotency';
-import { deploymentConfig, logger, metrics } from '../../shared/runtime';
-import { vendorSecret } from '../../wiring/secrets';
+import { logger, metrics } from '../../shared/runtime';
+import { wiring } from '../../wiring/wiring';
 import { type CertiniaWork, certiniaWork, judgeCertiniaChange } from '../../certinia/certinia-changes';
 import { sqsConsumer } from '../../shared/sqs-consumer';
 
-const config = idempotencyConfig('dedupKey');
+const w = wiring('HandleCertiniaChange', 'read');
+const config = idempotencyConfig('dedupKey', w.env.idempotencyTtlSeconds);
 
 type Work = CertiniaWork & { instance: string; correlationId: string };
 
-// Deduplicated on VENDORS.md's key (transactionKey + sequenceNumber + record id): relayed duplicates
+// Deduplicated on the relay's key (transactionKey + sequenceNumber + record id, docs/vendors/certinia.md): relayed duplicates
 // and a relay's replay return the first result without reading or publishing again.
 const judgeOnce = makeIdempotent(
   async (work: Work) => {
-    const cfg = deploymentConfig();
-    const settings = CertiniaSettings.parse(cfg.vendorInstances.find((v) => v.id === work.instance)?.certinia ?? {});
-    const certinia = certiniaFor(cfg, work.instance, vendorSecret);
+    const settings = CertiniaSettings.parse(w.config.vendorInstances.find((v) => v.id === work.instance)?.certinia ?? {});
+    const certinia = w.ports({ execution: `relay-${work.dedupKey}`, correlationId: work.correlationId }).certiniaFor(work.instance);
     return judgeCertiniaChange({ vendor: 'certinia', instance: work.instance }, work, work.correlationId, {
       settings,
       read: (kind, id) => certinia.read(kind, id),
-      publish: (events) => publishCanonical('ps-sync.certinia', events),
+      publish: (events) => w.publish('ps-sync.certinia', events),
     });
   },
-  { persistenceStore: idempotencyStore(), config },
+  { persistenceStore: idempotencyStore(w.env.tableName('idempotency')), config },
 );
 
 async function processRecord(record: SQSRecord): Promise<void> {
   const envelope = JSON.parse(record.body) as { id?: string; source?: string };
-  const instance = deploymentConfig().eventRelays.find((r) => r.eventSourceName === envelope.source)?.instance;
+  const instance = w.config.eventRelays.find((r) => r.eventSourceName === envelope.source)?.instance;
   if (instance === undefined) throw new Error(`No event relay is configured for source ${String(envelope.source)}`);
   // The relayed event's id runs through every log line and the canonical events it leads to.
   const correlationId = envelope.id ?? record.messageId;

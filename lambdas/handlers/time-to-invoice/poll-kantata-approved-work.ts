@@ -1,14 +1,12 @@
 import type { Context, SQSRecord } from 'aws-lambda';
 import { z } from 'zod';
-import { adapters } from '../../wiring/adapters';
 import { approvedWorkEvent, milestoneCompletedEvent } from '../../ports/approved-work-events';
-import { pollAgain, pollAndPublish } from '../../shared/polling/poll-and-publish';
-import { deploymentConfig, logger, metrics, requiredEnvironment } from '../../shared/runtime';
-import { vendorSecret } from '../../wiring/secrets';
+import { pollAndPublish } from '../../shared/polling/poll-and-publish';
+import { logger, metrics } from '../../shared/runtime';
 import { sqsConsumer } from '../../shared/sqs-consumer';
+import { wiring } from '../../wiring/wiring';
 
-
-
+const w = wiring('PollKantataApprovedWork', 'read');
 const PollRequest = z.object({ instance: z.string().min(1), reason: z.string().min(1) });
 
 async function poll(record: SQSRecord, context: Context): Promise<void> {
@@ -16,20 +14,23 @@ async function poll(record: SQSRecord, context: Context): Promise<void> {
   const correlationId = `poll-${instance}-${record.messageId}`;
   logger.appendKeys({ correlationId });
   const source = { vendor: 'kantata' as const, instance };
-  const psa = adapters(deploymentConfig(), vendorSecret, { audit: { record: async () => undefined }, execution: correlationId, correlationId }).psaBillingFor(instance);
-  const result = await pollAndPublish({
-    timeLeftMs: () => context.getRemainingTimeInMillis(),
-    checkpointId: `checkpoint#kantata-approved-work#${instance}`,
-    source: 'ps-sync.kantata',
-    // Time entries, expenses and milestones have separate id spaces: records are keyed by kind and id.
-    read: async (from) => [
-      ...(await psa.approvedWorkSince(from)).map((p) => ({ key: `${p.work.kind}:${p.work.item.id}`, updatedAt: p.updatedAt, event: () => approvedWorkEvent(source, p, correlationId) })),
-      ...(await psa.completedMilestonesSince(from)).map((m) => ({ key: `milestone:${m.milestoneId}`, updatedAt: m.updatedAt, event: () => milestoneCompletedEvent(source, m, correlationId) })),
-    ],
-  });
+  const psa = w.ports({ execution: correlationId, correlationId }).psaBillingFor(instance);
+  const result = await pollAndPublish(
+    {
+      timeLeftMs: () => context.getRemainingTimeInMillis(),
+      checkpointId: `checkpoint#kantata-approved-work#${instance}`,
+      source: 'ps-sync.kantata',
+      // Time entries, expenses and milestones have separate id spaces: records are keyed by kind and id.
+      read: async (from) => [
+        ...(await psa.approvedWorkSince(from)).map((p) => ({ key: `${p.work.kind}:${p.work.item.id}`, updatedAt: p.updatedAt, event: () => approvedWorkEvent(source, p, correlationId) })),
+        ...(await psa.completedMilestonesSince(from)).map((m) => ({ key: `milestone:${m.milestoneId}`, updatedAt: m.updatedAt, event: () => milestoneCompletedEvent(source, m, correlationId) })),
+      ],
+    },
+    w.pollDependencies(),
+  );
   metrics.addMetric('ApprovedWork-published', 'Count', result.published);
   logger.info('Kantata approved work polled', { instance, ...result });
-  if (result.more) await pollAgain(requiredEnvironment('PSA_POLL_REQUESTS_QUEUE_URL'), instance);
+  if (result.more) await w.pollAgain('PsaPollRequests', instance);
 }
 
 /** Polls one Kantata instance per request (its schedule), publishing approved work as canonical events. */

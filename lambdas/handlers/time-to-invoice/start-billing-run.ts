@@ -1,13 +1,23 @@
-import { ExecutionAlreadyExists, ListExecutionsCommand, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import { ListExecutionsCommand } from '@aws-sdk/client-sfn';
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import type { SQSRecord } from 'aws-lambda';
 import { z } from 'zod';
 import { sqs } from '../../shared/clients/sqs';
 import { stepFunctions } from '../../shared/clients/step-functions';
-import { deploymentConfig, logger, metrics, requiredEnvironment } from '../../shared/runtime';
-import { admitBillingRun } from '../../time-to-invoice/billing-run-admission';
+import { logger, metrics } from '../../shared/runtime';
 import { sqsConsumer } from '../../shared/sqs-consumer';
+import { startExecutionOnce } from '../../shared/start-execution';
+import { admitBillingRun } from '../../time-to-invoice/billing-run-admission';
+import { wiring } from '../../wiring/wiring';
 
+const w = wiring('StartBillingRun');
+const stateMachineArn = w.env.stateMachineArn('TimeToInvoice');
+/** The region's `billingRuns.maxConcurrent`. */
+const limit: number = (() => {
+  const configured = w.config.regions.find((r) => r.region === w.env.region)?.billingRuns.maxConcurrent;
+  if (configured === undefined) throw new Error(`Region ${w.env.region} is not in the deployment configuration`);
+  return configured;
+})();
 
 const BillingRunStart = z.object({
   name: z.string().regex(/^[A-Za-z0-9_-]{1,80}$/),
@@ -24,7 +34,7 @@ const BillingRunStart = z.object({
 let counted: { running: number; at: number } | undefined;
 const COUNT_REUSE_MS = 2_000;
 
-async function countRunning(stateMachineArn: string, limit: number): Promise<number> {
+async function countRunning(limit: number): Promise<number> {
   // One page of at most `limit` running executions tells whether there is room; a second page means there is none.
   try {
     const page = await stepFunctions().send(new ListExecutionsCommand({ stateMachineArn, statusFilter: 'RUNNING', maxResults: limit }));
@@ -40,34 +50,25 @@ async function start(record: SQSRecord): Promise<void> {
   const message = BillingRunStart.parse(JSON.parse(record.body));
   const { name, input } = message;
   logger.appendKeys({ correlationId: input.correlationId });
-  const stateMachineArn = requiredEnvironment('TIME_TO_INVOICE_STATE_MACHINE_ARN');
-  const region = requiredEnvironment('AWS_REGION');
-  const limit = deploymentConfig().regions.find((r) => r.region === region)?.billingRuns.maxConcurrent;
-  if (limit === undefined) throw new Error(`Region ${region} is not in the deployment configuration`);
-  if (counted === undefined || Date.now() - counted.at >= COUNT_REUSE_MS) counted = { running: await countRunning(stateMachineArn, limit), at: Date.now() };
+  if (counted === undefined || Date.now() - counted.at >= COUNT_REUSE_MS) counted = { running: await countRunning(limit), at: Date.now() };
   const admission = admitBillingRun({ running: counted.running, limit, deferrals: message.deferrals, random: Math.random() });
   if (!admission.admit) {
     // A new message with a delay rather than a redelivery: waiting is not failing, and must not count
     // towards the receives that send a broken message to the dead-letter queue.
-    await sqs().send(new SendMessageCommand({ QueueUrl: requiredEnvironment('BILLING_RUN_STARTS_QUEUE_URL'), MessageBody: JSON.stringify({ ...message, deferrals: message.deferrals + 1 }), DelaySeconds: admission.retryAfterSeconds }));
+    await sqs().send(new SendMessageCommand({ QueueUrl: w.env.queueUrl('BillingRunStarts'), MessageBody: JSON.stringify({ ...message, deferrals: message.deferrals + 1 }), DelaySeconds: admission.retryAfterSeconds }));
     metrics.addMetric('BillingRun-deferred', 'Count', 1);
     logger.info('Billing run deferred: the region runs its maximum of billing executions', { execution: name, limit, retryAfterSeconds: admission.retryAfterSeconds, deferrals: message.deferrals + 1 });
     return;
   }
-  try {
-    await stepFunctions().send(new StartExecutionCommand({ stateMachineArn, name, input: JSON.stringify(input) }));
-    counted.running += 1;
-    metrics.addMetric('BillingRun-started', 'Count', 1);
-    logger.info('Billing run started', { execution: name });
-  } catch (error) {
-    // One execution per contract and period: a repeated start is a no-op.
-    if (error instanceof ExecutionAlreadyExists || (error as { name?: string }).name === 'ExecutionAlreadyExists') {
-      metrics.addMetric('BillingRun-duplicateStart', 'Count', 1);
-      logger.info('Billing run already exists; duplicate start ignored', { execution: name });
-      return;
-    }
-    throw error;
+  // One execution per contract and period: a repeated start is a no-op.
+  if (!(await startExecutionOnce(stateMachineArn, name, input))) {
+    metrics.addMetric('BillingRun-duplicateStart', 'Count', 1);
+    logger.info('Billing run already exists; duplicate start ignored', { execution: name });
+    return;
   }
+  counted.running += 1;
+  metrics.addMetric('BillingRun-started', 'Count', 1);
+  logger.info('Billing run started', { execution: name });
 }
 
 /**

@@ -1,14 +1,11 @@
-import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
-import type { Context, SQSEvent, SQSRecord } from 'aws-lambda';
+import type { SQSRecord } from 'aws-lambda';
 import { z } from 'zod';
-import { documents } from '../../shared/clients/dynamodb';
-import { sqs } from '../../shared/clients/sqs';
-import { sendAll } from '../../shared/queue';
-import { logger, requiredEnvironment } from '../../shared/runtime';
+import { logger } from '../../shared/runtime';
+import { sqsConsumer } from '../../shared/sqs-consumer';
 import { billingPeriod, billingRunName } from '../../time-to-invoice/billing-period';
-import { DynamoDbBillingLedger } from '../../dynamodb/billing-ledger';
+import { wiring } from '../../wiring/wiring';
 
-const processor = new BatchProcessor(EventType.SQS);
+const w = wiring('StartBillingRuns');
 
 /** A request to bill a month: from the month-end schedule (the month just ended), or by hand. */
 const BillingRunRequest = z.object({
@@ -26,20 +23,19 @@ const BillingRunRequest = z.object({
  */
 async function fanOut(record: SQSRecord): Promise<void> {
   const request = BillingRunRequest.parse(JSON.parse(record.body));
-  const period = billingPeriod(request.period, new Date());
-  const ledger = new DynamoDbBillingLedger(documents(), requiredEnvironment('BILLING_LEDGER_TABLE_NAME'));
+  const period = billingPeriod(request.period, w.clock());
+  const ledger = w.ledger();
   // Every contract, since unbilled work of earlier months (a late entry, a milestone) goes on this month's
   // invoice; and any project with work this month, so work without a contract surfaces as an exception.
   const keyOf = (p: { instance: string; projectId: string }) => `${p.instance}#${p.projectId}`;
   const projects = [...new Map([...(await ledger.contracts()), ...(await ledger.projectsWithWorkIn(period.month))].map((p) => [keyOf(p), p])).values()];
   const correlationId = `billing-${period.month}-${record.messageId}`;
-  await sendAll(
-    sqs(),
-    requiredEnvironment('BILLING_RUN_STARTS_QUEUE_URL'),
+  await w.send(
+    'BillingRunStarts',
     projects.map((psa) => ({ name: billingRunName(psa, period.month, request.revision ?? 1), input: { psa, periodStart: period.start, periodEnd: period.end, correlationId } })),
   );
   logger.info('Billing runs requested', { period: period.month, projects: projects.length, reason: request.reason });
 }
 
 /** Turns a request to bill a month into one start message per contract. */
-export const handler = async (event: SQSEvent, context: Context) => processPartialResponse(event, fanOut, processor, { context });
+export const handler = sqsConsumer(fanOut);

@@ -47,3 +47,23 @@ export class PollCheckpointStore {
     await this.client.send(new PutCommand({ TableName: this.tableName, Item: { id, updatedAfter: checkpoint.updatedAfter, chunks, generation } }));
   }
 }
+
+/**
+ * A checkpoint that is one instant (reconciliation's "checked up to"), one item in the idempotency
+ * table, read consistently so a run never starts from an older value than the last one stored.
+ */
+export class InstantCheckpointStore {
+  constructor(
+    private readonly client: DynamoDBDocumentClient,
+    private readonly tableName: string,
+  ) {}
+
+  async load(id: string): Promise<Date | undefined> {
+    const { Item } = await this.client.send(new GetCommand({ TableName: this.tableName, Key: { id }, ConsistentRead: true }));
+    return typeof Item?.checkpoint === 'string' ? new Date(Item.checkpoint) : undefined;
+  }
+
+  async save(id: string, at: Date): Promise<void> {
+    await this.client.send(new PutCommand({ TableName: this.tableName, Item: { id, checkpoint: at.toISOString() } }));
+  }
+}

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { CertiniaSettings, parseDeploymentConfig } from '../../../canonical';
 import { timecardDecision } from '../../../lambdas/certinia/approved-work';
-import { certiniaFor } from '../../../lambdas/wiring/adapters';
+import { adapters } from '../../../lambdas/wiring/adapters';
 import { type CertiniaSandbox, startCertiniaSandbox } from '../../../local/sandboxes/certinia/certinia-sandbox';
 import { exampleConfigInput } from '../../support/example-config';
 
@@ -21,7 +21,9 @@ function adapter(url: string, tokens: string[] = ['tok']) {
     if (options?.forceFetch) refreshes.count += 1;
     return { accessToken: options?.forceFetch ? 'tok' : tokens[0] };
   };
-  return Object.assign(certiniaFor(parseDeploymentConfig(input), 'certinia-main', secrets), { refreshes });
+  const context = { audit: { record: async () => undefined }, execution: 'e', correlationId: 'c' };
+  const certinia = adapters(parseDeploymentConfig(input), secrets, context, (_instance, _max, call) => call()).certiniaFor('certinia-main');
+  return Object.assign(certinia, { refreshes });
 }
 
 describe('CertiniaPsa against the Certinia sandbox', () => {

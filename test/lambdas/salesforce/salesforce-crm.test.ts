@@ -87,7 +87,7 @@ describe('the adapter factory', () => {
     const input = exampleConfigInput();
     input.vendorInstances.find((v) => v.id === 'salesforce-main')!.baseUrl = sandbox.url;
     const config = parseDeploymentConfig(input);
-    const ports = adapters(config, async () => ({ accessToken: 'tok' }), { audit: { record: async () => undefined }, execution: 'e', correlationId: 'c' });
+    const ports = adapters(config, async () => ({ accessToken: 'tok' }), { audit: { record: async () => undefined }, execution: 'e', correlationId: 'c' }, (_instance, _max, call) => call());
 
     await ports.crmFor('salesforce-main').writeBack(id, { syncStatus: 'needs-attention', syncMessage: 'tax profile missing' });
 

@@ -14,7 +14,7 @@ describe('PollCheckpointStore', () => {
   it('keeps every recent key of a month-end burst across items, so the next poll publishes none of it again', async () => {
     const store = new PollCheckpointStore(db.documents, 'idempotency');
     const start = { updatedAfter: '2026-11-30T17:00:00.000Z', recent: [] };
-    const burst = Array.from({ length: 12_000 }, (_, i) => ({ id: `time:${i}`, updated_at: new Date(Date.UTC(2026, 10, 30, 17, 30, i % 60)).toISOString() }));
+    const burst = Array.from({ length: 12_000 }, (_, i) => ({ key: `time:${i}`, updatedAt: new Date(Date.UTC(2026, 10, 30, 17, 30, i % 60)).toISOString() }));
     const first = newRecords(start, burst, 10 * 60_000);
 
     await store.save('checkpoint#kantata-approved-work#k1', first.next);
