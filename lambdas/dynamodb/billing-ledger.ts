@@ -1,6 +1,6 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { type DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import type { ExpenseToBill, InvoiceDraft, TimeEntryToBill } from '../time-to-invoice/billing-engine';
+import type { ExpenseToBill, InvoiceDraft, TimeEntryToBill } from '../ports/billing-values';
 import type { ApprovedWork, PsaProjectRef } from '../ports/psa';
 import type { BillingLedger, ContractRecord, LedgerInvoice, RecordWorkOutcome } from '../ports/billing-ledger';
 import type { PostedInvoice } from '../ports/erp';

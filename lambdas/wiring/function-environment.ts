@@ -34,8 +34,12 @@ export class FunctionEnvironmentError extends Error {
 /** Where a function is declared: its workflow's declaration file and the declaration itself. */
 export function declarationOf(functionId: string): { readonly file: string; readonly declaration: FunctionDeclaration } {
   for (const workflow of WORKFLOWS) {
-    const declaration = workflow.functions.find((f) => f.id === functionId);
-    if (declaration) return { file: `lib/topology/${workflow.workflow}.ts`, declaration };
+    const declared = workflow.functions.find((f) => f.id === functionId);
+    if (declared === undefined) continue;
+    // A route's function gets the webhook base URL too (WorkflowResources adds it): it checks signatures against it.
+    const routed = workflow.routes.some((r) => r.function === functionId) && !declared.uses.some((u) => u.kind === 'webhookUrl');
+    const declaration = routed ? { ...declared, uses: [...declared.uses, { kind: 'webhookUrl' as const }] } : declared;
+    return { file: `lib/topology/${workflow.workflow}.ts`, declaration };
   }
   throw new FunctionEnvironmentError(`No function ${functionId} is declared in lib/topology/`);
 }
