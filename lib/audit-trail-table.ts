@@ -34,6 +34,7 @@ export class AuditTrailTable extends Construct {
 
   /** Lets a function append entries, and nothing else. */
   public grantAppend(grantee: iam.IGrantable): iam.Grant {
+    // Hand-written: table.grantWriteData would add UpdateItem, DeleteItem and BatchWriteItem, which can edit or delete entries.
     const grant = iam.Grant.addToPrincipal({ grantee, actions: ['dynamodb:PutItem'], resourceArns: [this.table.tableArn] });
     this.table.encryptionKey?.grantEncryptDecrypt(grantee);
     return grant;

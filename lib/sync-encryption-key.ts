@@ -35,7 +35,8 @@ export class SyncEncryptionKey extends Construct {
       removalPolicy: props.removalPolicy ?? RemovalPolicy.RETAIN,
     });
     // CloudWatch Logs encrypts log groups with this key only when the key policy names the service,
-    // scoped to this account's log groups in this region.
+    // scoped to this account's log groups in this region. Hand-written: no grant* method carries this
+    // encryption-context condition and the action set CloudWatch Logs documents (Describe* included).
     this.key.addToResourcePolicy(
       new iam.PolicyStatement({
         principals: [new iam.ServicePrincipal(`logs.${region}.amazonaws.com`)],
@@ -45,6 +46,7 @@ export class SyncEncryptionKey extends Construct {
       }),
     );
     // CloudWatch alarms publish to the encrypted alarm topic; without this their notifications are dropped.
+    // Hand-written: grantEncryptDecrypt would add kms:Encrypt and kms:ReEncrypt*, which alarms do not need.
     this.key.addToResourcePolicy(
       new iam.PolicyStatement({
         principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],

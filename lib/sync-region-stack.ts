@@ -13,7 +13,7 @@ import { SyncEncryptionKey } from './sync-encryption-key';
 import { SyncEventBus } from './sync-event-bus';
 import { WORKFLOWS } from './topology/workflows';
 import { WebhookApi } from './webhook-api';
-import { WorkflowResources } from './workflow-resources';
+import { WorkflowResources, pascalCase, workflowConstructId } from './workflow-resources';
 
 /** Properties of {@link SyncRegionStack}. */
 export interface SyncRegionStackProps extends StackProps {
@@ -86,7 +86,7 @@ export class SyncRegionStack extends Stack {
     for (const declaration of WORKFLOWS) {
       this.workflows.set(
         declaration.workflow,
-        new WorkflowResources(this, declaration.stateMachines[0]?.id ?? declaration.workflow, {
+        new WorkflowResources(this, workflowConstructId(declaration.workflow), {
           declaration,
           config,
           regionConfig,
@@ -123,6 +123,5 @@ export { WORKFLOWS };
 
 /** The stack id of a region: stable, derived from the deployment name, stage and region. */
 export function regionStackId(config: DeploymentConfig, region: string): string {
-  const pascal = (s: string) => s.split('-').map((w) => w.charAt(0).toUpperCase() + w.slice(1)).join('');
-  return `${pascal(config.name)}-${pascal(config.stage)}-${region}`;
+  return `${pascalCase(config.name)}-${pascalCase(config.stage)}-${region}`;
 }

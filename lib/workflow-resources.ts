@@ -21,6 +21,7 @@ import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import type { DeploymentConfig, RegionConfig } from '../canonical/deployment-config';
+import type { Workflow } from '../canonical/workflows';
 import type { AuditTrailTable } from './audit-trail-table';
 import { BUNDLE_TARGET, baseEnvironment, bundleDefines } from './topology/bundling';
 import { type FunctionUse, type SharedTable, type WorkflowDeclaration, assertConsistent, environmentVariableFor, relayedInstances, scheduleInstances } from './topology/declarations';
@@ -59,6 +60,8 @@ export class WorkflowResources extends Construct {
   public readonly queues = new Map<string, WorkQueue>();
   /** State machines by declaration id. */
   public readonly stateMachines = new Map<string, sfn.StateMachine>();
+  /** The dead-letter queue of each rule, relay rule and schedule target, by its name (`<id>` or `<id>-<instance>`). */
+  public readonly targetFailures = new Map<string, WorkQueue>();
 
   constructor(scope: Construct, id: string, props: WorkflowResourcesProps) {
     super(scope, id);
@@ -178,56 +181,29 @@ export class WorkflowResources extends Construct {
     }
 
     for (const r of declaration.rules) {
-      const targetDeadLetters = new WorkQueue(this, `${r.id}TargetFailures`, {
-        encryptionKey: props.encryptionKey,
-        visibilityTimeout: Duration.seconds(30),
-        alarmTopic: props.alarmTopic,
-        description: `events rule ${r.id} could not deliver to its queue`,
-      });
+      const delivery = this.targetDelivery('events rule', r.id, r, props);
       const rule = new events.Rule(this, r.id, {
         eventBus: props.eventBus,
         description: r.description,
         eventPattern: r.eventPattern as events.EventPattern,
       });
-      rule.addTarget(
-        new targets.SqsQueue(this.queues.get(r.targetQueue)!.queue, {
-          retryAttempts: r.retryAttempts ?? 8,
-          maxEventAge: Duration.hours(r.maxEventAgeHours ?? 24),
-          deadLetterQueue: targetDeadLetters.queue,
-        }),
-      );
+      rule.addTarget(new targets.SqsQueue(this.queues.get(r.targetQueue)!.queue, delivery));
       Tags.of(rule).add(DECLARATION_TAG, `rule/${r.id}`);
     }
 
     for (const r of declaration.relayRules ?? []) {
       for (const instance of relayedInstances(config, regionConfig.region, r.vendor)) {
         const id = `${r.id}-${instance}`;
-        const targetDeadLetters = new WorkQueue(this, `${id}TargetFailures`, {
-          encryptionKey: props.encryptionKey,
-          visibilityTimeout: Duration.seconds(30),
-          alarmTopic: props.alarmTopic,
-          description: `relay rule ${id} could not deliver to its queue`,
-        });
+        const delivery = this.targetDelivery('relay rule', id, r, props);
         const rule = new events.Rule(this, id, { eventBus: props.partnerBuses.get(instance)!, description: r.description, eventPattern: r.eventPattern as events.EventPattern });
-        rule.addTarget(
-          new targets.SqsQueue(this.queues.get(r.targetQueue)!.queue, {
-            retryAttempts: r.retryAttempts ?? 8,
-            maxEventAge: Duration.hours(r.maxEventAgeHours ?? 24),
-            deadLetterQueue: targetDeadLetters.queue,
-          }),
-        );
+        rule.addTarget(new targets.SqsQueue(this.queues.get(r.targetQueue)!.queue, delivery));
         Tags.of(rule).add(DECLARATION_TAG, `rule/${id}`);
       }
     }
 
     for (const s of declaration.schedules ?? []) {
       for (const { name: id, message } of scheduleInstances(config, regionConfig.region, s)) {
-        const targetDeadLetters = new WorkQueue(this, `${id}TargetFailures`, {
-          encryptionKey: props.encryptionKey,
-          visibilityTimeout: Duration.seconds(30),
-          alarmTopic: props.alarmTopic,
-          description: `schedule ${id} could not deliver to its queue`,
-        });
+        const delivery = this.targetDelivery('schedule', id, s, props);
         // Our own role, so its grants (send to one queue, use the region's key for it) are visible here.
         const role = new iam.Role(this, `${id}Role`, { assumedBy: new iam.ServicePrincipal('scheduler.amazonaws.com'), description: `${id}: ${s.description}` });
         Validations.of(role).acknowledge(
@@ -240,9 +216,7 @@ export class WorkflowResources extends Construct {
           target: new schedulerTargets.SqsSendMessage(this.queues.get(s.targetQueue)!.queue, {
             role,
             input: scheduler.ScheduleTargetInput.fromObject(message),
-            retryAttempts: s.retryAttempts ?? 8,
-            maxEventAge: Duration.hours(s.maxEventAgeHours ?? 24),
-            deadLetterQueue: targetDeadLetters.queue,
+            ...delivery,
           }),
         });
         // Schedules carry no tags in CloudFormation; the parity test reads their names instead.
@@ -267,8 +241,30 @@ export class WorkflowResources extends Construct {
         .filter((v) => regional.has(v.id) && (use.vendors === undefined || use.vendors.includes(v.vendor)))
         .map((v) => stack.formatArn({ service: 'secretsmanager', resource: 'secret', resourceName: `${v.secretName}-??????`, arnFormat: ArnFormat.COLON_RESOURCE_NAME }));
       if (secretArns.length === 0) continue;
+      // Hand-written: secret.grantRead would add secretsmanager:DescribeSecret, which no handler calls.
       this.functions.get(fn.id)!.addToRolePolicy(new iam.PolicyStatement({ actions: ['secretsmanager:GetSecretValue'], resources: secretArns }));
     }
+  }
+
+  /**
+   * How a rule, relay rule or schedule delivers to its queue: the declared retries and event age, and
+   * its own dead-letter queue (`<name>TargetFailures`, a {@link WorkQueue}: encrypted, alarmed,
+   * redrivable) for what it could not deliver. `what` names the kind in the DLQ alarm's description.
+   */
+  private targetDelivery(
+    what: 'events rule' | 'relay rule' | 'schedule',
+    name: string,
+    declared: { readonly retryAttempts?: number; readonly maxEventAgeHours?: number },
+    props: WorkflowResourcesProps,
+  ): { retryAttempts: number; maxEventAge: Duration; deadLetterQueue: sqs.IQueue } {
+    const targetFailures = new WorkQueue(this, `${name}TargetFailures`, {
+      encryptionKey: props.encryptionKey,
+      visibilityTimeout: Duration.seconds(30),
+      alarmTopic: props.alarmTopic,
+      description: `${what} ${name} could not deliver to its queue`,
+    });
+    this.targetFailures.set(name, targetFailures);
+    return { retryAttempts: declared.retryAttempts ?? 8, maxEventAge: Duration.hours(declared.maxEventAgeHours ?? 24), deadLetterQueue: targetFailures.queue };
   }
 
   /** The URL vendors call: the configured public base URL, or the API's own URL with its stage. */
@@ -307,6 +303,7 @@ export class WorkflowResources extends Construct {
         return;
       case 'stateMachine':
         this.stateMachines.get(use.stateMachine)!.grantStartExecution(handler);
+        // ListExecutions alone: grantRead would add DescribeExecution, GetExecutionHistory and more.
         if (use.access === 'startAndCount') this.stateMachines.get(use.stateMachine)!.grant(handler, 'states:ListExecutions');
         handler.addEnvironment(variable!, this.stateMachines.get(use.stateMachine)!.stateMachineArn);
         return;
@@ -317,6 +314,22 @@ export class WorkflowResources extends Construct {
         return;
     }
   }
+}
+
+/** `opportunity-to-project` → `OpportunityToProject`. */
+export function pascalCase(kebab: string): string {
+  return kebab
+    .split('-')
+    .map((w) => w.charAt(0).toUpperCase() + w.slice(1))
+    .join('');
+}
+
+/**
+ * The construct id of a workflow's resources: its name in PascalCase (`OpportunityToProject`), so
+ * adding or renaming a state machine leaves the logical ids of everything else in the workflow alone.
+ */
+export function workflowConstructId(workflow: Workflow): string {
+  return pascalCase(workflow);
 }
 
 /**

@@ -1,10 +1,13 @@
+import type { CfnResource } from 'aws-cdk-lib';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import { describe, expect, it } from 'vitest';
-import { scheduleName } from '../../lib/workflow-resources';
+import { scheduleName, workflowConstructId } from '../../lib/workflow-resources';
 import { exampleConfig } from '../support/example-config';
 import { synthesizeDeployment } from '../support/synth';
 
 type Resource = { Type: string; Properties: Record<string, unknown> };
-const { templates } = synthesizeDeployment(exampleConfig());
+const { stacks, templates } = synthesizeDeployment(exampleConfig());
 const template = templates.get('us-east-1')!.toJSON() as { Resources: Record<string, Resource> };
 const resources = Object.entries(template.Resources);
 const ofType = (type: string) => resources.filter(([, r]) => r.Type === type);
@@ -109,6 +112,53 @@ describe('opportunity-to-project resources', () => {
       'CreateErpProjectArn', 'CreatePsaProjectArn', 'FindOrCreateErpCustomerArn', 'PublishProjectActivatedArn', 'RecordExceptionArn', 'ValidateOpportunityArn', 'WriteBackToCrmArn',
     ]);
     expect(definition).toContain('OpportunityNeedsAttention');
+  });
+});
+
+describe('workflow construct ids', () => {
+  it("name each workflow's construct after the workflow, not after its first state machine", () => {
+    const [stack] = stacks;
+    expect(Object.fromEntries([...stack!.workflows].map(([workflow, w]) => [workflow, w.node.path]))).toEqual({
+      'opportunity-to-project': 'PsSync-Demo-us-east-1/OpportunityToProject',
+      'time-to-invoice': 'PsSync-Demo-us-east-1/TimeToInvoice',
+      // A workflow without a state machine is named the same way.
+      'invoice-payment-status': 'PsSync-Demo-us-east-1/InvoicePaymentStatus',
+    });
+    expect(workflowConstructId('time-to-invoice')).toBe('TimeToInvoice');
+  });
+
+  it("derive the logical ids of a workflow's queues from the workflow's name", () => {
+    for (const stack of stacks) {
+      for (const workflow of stack.workflows.values()) {
+        for (const [id, q] of workflow.queues) {
+          expect(stack.getLogicalId(q.queue.node.defaultChild as CfnResource)).toMatch(new RegExp(`^${workflow.node.id}${id}Queue[0-9A-F]{8}$`));
+        }
+      }
+    }
+    // Unchanged since the workflow was named after its state machine of the same name.
+    expect(Object.keys(template.Resources)).toContain('TimeToInvoiceBillingRunStartsQueueB4E27FBE');
+  });
+});
+
+describe('target dead-letter queues', () => {
+  it('give each rule, relay rule and schedule the target-failure queue made for it, and every one of them one', () => {
+    let checked = 0;
+    for (const stack of stacks) {
+      const stackResources = (templates.get(stack.region)!.toJSON() as { Resources: Record<string, Resource> }).Resources;
+      for (const workflow of stack.workflows.values()) {
+        const delivering = workflow.node.children.filter((c) => c instanceof events.Rule || c instanceof scheduler.Schedule).map((c) => c.node.id);
+        expect([...workflow.targetFailures.keys()].sort()).toEqual(delivering.sort());
+        for (const [name, failures] of workflow.targetFailures) {
+          const resource = stackResources[stack.getLogicalId(workflow.node.findChild(name).node.defaultChild as CfnResource)]!;
+          const target = resource.Type === 'AWS::Events::Rule' ? (resource.Properties.Targets as { DeadLetterConfig: { Arn: unknown } }[])[0]! : (resource.Properties.Target as { DeadLetterConfig: { Arn: unknown } });
+          expect(ref(target.DeadLetterConfig.Arn), name).toBe(stack.getLogicalId(failures.queue.node.defaultChild as CfnResource));
+          expect(failures.node.path).toBe(`${workflow.node.path}/${name}TargetFailures`);
+          checked += 1;
+        }
+      }
+    }
+    // Four rules on our bus in each region, the one relay rule and the eight schedules of the test above.
+    expect(checked).toBe(4 * 2 + 1 + 8);
   });
 });
 
