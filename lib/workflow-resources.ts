@@ -23,7 +23,7 @@ import { Construct } from 'constructs';
 import type { DeploymentConfig, RegionConfig } from '../canonical/deployment-config';
 import type { Workflow } from '../canonical/workflows';
 import type { AuditTrailTable } from './audit-trail-table';
-import { BUNDLE_TARGET, baseEnvironment, bundleDefines } from './topology/bundling';
+import { baseEnvironment, BUNDLE_TARGET, bundleDefines, LAMBDA_NODE_MAJOR } from './topology/bundling';
 import { type FunctionUse, type SharedTable, type WorkflowDeclaration, assertConsistent, environmentVariableFor, relayedInstances, scheduleInstances } from './topology/declarations';
 import type { WebhookApi } from './webhook-api';
 import { WorkQueue } from './work-queue';
@@ -85,7 +85,8 @@ export class WorkflowResources extends Construct {
         entry: join(REPOSITORY_ROOT, fn.entry),
         handler: 'handler',
         description: fn.description,
-        runtime: lambda.Runtime.NODEJS_24_X,
+        // The same Node major as the bundles' esbuild target (LAMBDA_NODE_MAJOR).
+        runtime: lambdaRuntime(),
         architecture: lambda.Architecture.ARM_64,
         timeout: Duration.seconds(fn.timeoutSeconds),
         memorySize: fn.memoryMb ?? 512,
@@ -344,4 +345,9 @@ export function scheduleName(stackName: string, id: string): string {
   const room = 64 - id.length - hash.length - 2;
   if (room < 0) throw new Error(`Schedule ${id} leaves no room for the stack's name within Scheduler's 64 characters; use a shorter instance id`);
   return `${stackName.slice(0, room)}${room > 0 ? '-' : ''}${hash}-${id}`;
+}
+
+/** The Lambda runtime of `LAMBDA_NODE_MAJOR`, so the runtime and the bundles' target cannot drift apart. */
+function lambdaRuntime(): lambda.Runtime {
+  return new lambda.Runtime(`nodejs${LAMBDA_NODE_MAJOR}.x`, lambda.RuntimeFamily.NODEJS, { supportsInlineCode: true });
 }

@@ -6,7 +6,10 @@ import type { DeploymentConfig } from '../../canonical/deployment-config';
  * configuration is compiled into the bundle (it holds names, never secrets), so a handler reads the
  * same configuration the stack was synthesized from, with no extra call at cold start.
  */
-export const BUNDLE_TARGET = 'node22';
+export const LAMBDA_NODE_MAJOR = 24;
+
+/** esbuild's target: the Node the functions run on in Lambda (docs/adr on the Node versions). */
+export const BUNDLE_TARGET = `node${LAMBDA_NODE_MAJOR}`;
 
 /** The expression handlers read the configuration from; esbuild replaces it at bundle time. */
 export const DEPLOYMENT_CONFIG_DEFINE = 'process.env.DEPLOYMENT_CONFIG_JSON';
