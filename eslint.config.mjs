@@ -1,6 +1,7 @@
 // @ts-check
-import tseslint from 'typescript-eslint';
+
 import vitest from '@vitest/eslint-plugin';
+import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
   { ignores: ['node_modules/**', 'cdk.out/**', 'canonical/json-schema/**', '**/*.js', '**/*.mjs'] },
@@ -21,7 +22,10 @@ export default tseslint.config(
       // vitest's expect takes a message as its second argument.
       'vitest/valid-expect': ['error', { maxArgs: 2 }],
       'vitest/no-disabled-tests': 'error',
-      'vitest/expect-expect': ['error', { assertFunctionNames: ['expect', 'expect*', 'assert*', '*.hasResourceProperties', '*.hasResource', '*.resourceCountIs', 'fc.assert'] }],
+      'vitest/expect-expect': [
+        'error',
+        { assertFunctionNames: ['expect', 'expect*', 'assert*', '*.hasResourceProperties', '*.hasResource', '*.resourceCountIs', 'fc.assert'] },
+      ],
     },
   },
 );

@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import { InstanceId, SystemRole, Vendor, roleOf } from './systems';
 import { DEFAULT_OWNERSHIP } from './ownership/defaults';
 import { OwnershipOverrides, type OwnershipPolicy, withOverrides } from './ownership/policy';
+import { InstanceId, roleOf, SystemRole, Vendor } from './systems';
 import { Workflow } from './workflows';
 
 /**
@@ -18,13 +18,20 @@ const Identifier = z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'lower-case let
 export const RegionConfig = z.strictObject({
   region: AwsRegion,
   /** The account to deploy to; omitted means the CLI's current account (and an offline synth). */
-  account: z.string().regex(/^\d{12}$/).optional(),
+  account: z
+    .string()
+    .regex(/^\d{12}$/)
+    .optional(),
   /** Who hears alarms: e-mail addresses subscribed to the region's alarm topic. */
   alarmEmails: z.array(z.email()).default([]),
   /** How long our bus archive keeps events for replay. */
   eventArchiveRetentionDays: z.int().min(1).max(3650).default(90),
   /** How long idempotency records live (Powertools expiry, and the table's TTL). */
-  idempotencyTtlSeconds: z.int().min(60).max(31 * 24 * 3600).default(7 * 24 * 3600),
+  idempotencyTtlSeconds: z
+    .int()
+    .min(60)
+    .max(31 * 24 * 3600)
+    .default(7 * 24 * 3600),
   billingRuns: z
     .strictObject({
       /**
@@ -39,7 +46,11 @@ export const RegionConfig = z.strictObject({
   webhooks: z
     .strictObject({
       /** Bodies larger than this are refused with 413 by the webhook handler (API Gateway's own cap is 10 MB). */
-      maxBodyBytes: z.int().min(1024).max(10 * 1024 * 1024).default(1024 * 1024),
+      maxBodyBytes: z
+        .int()
+        .min(1024)
+        .max(10 * 1024 * 1024)
+        .default(1024 * 1024),
       /** Steady-state requests per second the stage accepts before answering 429. */
       throttleRateLimit: z.number().positive().max(10_000).default(50),
       throttleBurstLimit: z.int().positive().max(5_000).default(100),
@@ -90,7 +101,10 @@ export const CrmSettings = z.strictObject({
    * Salesforce: the integration user's id. A change it committed is our own write coming back (echo),
    * even when automation ran it in a later transaction without our client id.
    */
-  integrationUserId: z.string().regex(/^005[A-Za-z0-9]{12}([A-Za-z0-9]{3})?$/, 'a Salesforce user id (005...)').optional(),
+  integrationUserId: z
+    .string()
+    .regex(/^005[A-Za-z0-9]{12}([A-Za-z0-9]{3})?$/, 'a Salesforce user id (005...)')
+    .optional(),
 });
 /** Settings of a CRM instance. */
 export type CrmSettings = z.infer<typeof CrmSettings>;
@@ -225,14 +239,31 @@ export const DeploymentConfig = z
       if (instances.has(v.id)) issue(['vendorInstances', i, 'id'], `vendor instance ${v.id} is configured twice`);
       instances.set(v.id, v.vendor);
       const shares = Object.values(v.regionShares ?? {}).reduce((a, b) => a + b, 0);
-      if (shares > v.maxConcurrency) issue(['vendorInstances', i, 'regionShares'], `the region shares of ${v.id} add up to ${shares}, more than its maxConcurrency ${v.maxConcurrency}`);
-      if (v.reservedForBilling >= v.maxConcurrency) issue(['vendorInstances', i, 'reservedForBilling'], `${v.id} reserves ${v.reservedForBilling} of ${v.maxConcurrency} slots for billing, leaving none for other flows`);
-      if (v.vendor === 'salesforce' && v.baseUrl === undefined) issue(['vendorInstances', i, 'baseUrl'], `Salesforce instance ${v.id} needs baseUrl, its org's instance URL (https://<my-domain>.my.salesforce.com)`);
-      if (v.vendor === 'certinia' && v.baseUrl === undefined) issue(['vendorInstances', i, 'baseUrl'], `Certinia instance ${v.id} needs baseUrl, its Salesforce org's instance URL (https://<my-domain>.my.salesforce.com)`);
-      if (v.vendor !== 'certinia' && v.certinia !== undefined) issue(['vendorInstances', i, 'certinia'], `${v.id} is not a Certinia instance but has certinia settings`);
-      if (roleOf(v.vendor) === 'crm' && v.crm === undefined) issue(['vendorInstances', i, 'crm'], `CRM instance ${v.id} needs crm.wonStages: which deal stages mean won`);
-      if (v.vendor === 'business-central' && v.businessCentral === undefined) issue(['vendorInstances', i, 'businessCentral'], `Business Central instance ${v.id} needs businessCentral: its tenantId, environment, companyId and localCurrency`);
-      if (v.vendor !== 'business-central' && v.businessCentral !== undefined) issue(['vendorInstances', i, 'businessCentral'], `${v.id} is not a Business Central instance but has businessCentral settings`);
+      if (shares > v.maxConcurrency)
+        issue(['vendorInstances', i, 'regionShares'], `the region shares of ${v.id} add up to ${shares}, more than its maxConcurrency ${v.maxConcurrency}`);
+      if (v.reservedForBilling >= v.maxConcurrency)
+        issue(
+          ['vendorInstances', i, 'reservedForBilling'],
+          `${v.id} reserves ${v.reservedForBilling} of ${v.maxConcurrency} slots for billing, leaving none for other flows`,
+        );
+      if (v.vendor === 'salesforce' && v.baseUrl === undefined)
+        issue(['vendorInstances', i, 'baseUrl'], `Salesforce instance ${v.id} needs baseUrl, its org's instance URL (https://<my-domain>.my.salesforce.com)`);
+      if (v.vendor === 'certinia' && v.baseUrl === undefined)
+        issue(
+          ['vendorInstances', i, 'baseUrl'],
+          `Certinia instance ${v.id} needs baseUrl, its Salesforce org's instance URL (https://<my-domain>.my.salesforce.com)`,
+        );
+      if (v.vendor !== 'certinia' && v.certinia !== undefined)
+        issue(['vendorInstances', i, 'certinia'], `${v.id} is not a Certinia instance but has certinia settings`);
+      if (roleOf(v.vendor) === 'crm' && v.crm === undefined)
+        issue(['vendorInstances', i, 'crm'], `CRM instance ${v.id} needs crm.wonStages: which deal stages mean won`);
+      if (v.vendor === 'business-central' && v.businessCentral === undefined)
+        issue(
+          ['vendorInstances', i, 'businessCentral'],
+          `Business Central instance ${v.id} needs businessCentral: its tenantId, environment, companyId and localCurrency`,
+        );
+      if (v.vendor !== 'business-central' && v.businessCentral !== undefined)
+        issue(['vendorInstances', i, 'businessCentral'], `${v.id} is not a Business Central instance but has businessCentral settings`);
       if (roleOf(v.vendor) !== 'crm' && v.crm !== undefined) issue(['vendorInstances', i, 'crm'], `${v.id} is not a CRM instance but has crm settings`);
     });
     const entities = new Set<string>();
@@ -243,22 +274,31 @@ export const DeploymentConfig = z
       for (const [role, instance] of Object.entries(e.instances) as [SystemRole, string | undefined][]) {
         if (instance === undefined) continue;
         const vendor = instances.get(instance);
-        if (vendor === undefined) issue(['legalEntities', i, 'instances', role], `legal entity ${e.id} names ${role} instance ${instance}, which is not in vendorInstances`);
-        else if (roleOf(vendor) !== role) issue(['legalEntities', i, 'instances', role], `legal entity ${e.id} uses ${instance} (${vendor}, a ${roleOf(vendor)}) as its ${role}`);
+        if (vendor === undefined)
+          issue(['legalEntities', i, 'instances', role], `legal entity ${e.id} names ${role} instance ${instance}, which is not in vendorInstances`);
+        else if (roleOf(vendor) !== role)
+          issue(['legalEntities', i, 'instances', role], `legal entity ${e.id} uses ${instance} (${vendor}, a ${roleOf(vendor)}) as its ${role}`);
         // No PsaPort or PsaBillingPort adapter exists for Certinia yet (lambdas/wiring/adapters.ts): refused here, not at run time.
         else if (role === 'psa' && vendor === 'certinia') {
-          issue(['legalEntities', i, 'instances', role], `legal entity ${e.id} uses ${instance} (certinia) as its psa: Certinia is supported as a source of approved work only; projects and invoices need a Kantata PSA for now`);
+          issue(
+            ['legalEntities', i, 'instances', role],
+            `legal entity ${e.id} uses ${instance} (certinia) as its psa: Certinia is supported as a source of approved work only; projects and invoices need a Kantata PSA for now`,
+          );
         }
       }
     });
     config.eventRelays.forEach((relay, i) => {
       const vendor = instances.get(relay.instance);
-      if (vendor !== 'salesforce' && vendor !== 'certinia') issue(['eventRelays', i, 'instance'], `event relay names ${relay.instance}, which is not a Salesforce or Certinia instance in vendorInstances`);
-      if (!regions.has(relay.region)) issue(['eventRelays', i, 'region'], `event relay for ${relay.instance} targets region ${relay.region}, which has no entry in regions`);
+      if (vendor !== 'salesforce' && vendor !== 'certinia')
+        issue(['eventRelays', i, 'instance'], `event relay names ${relay.instance}, which is not a Salesforce or Certinia instance in vendorInstances`);
+      if (!regions.has(relay.region))
+        issue(['eventRelays', i, 'region'], `event relay for ${relay.instance} targets region ${relay.region}, which has no entry in regions`);
     });
     config.flowSwitches.forEach((s, i) => {
-      if (s.region !== undefined && !regions.has(s.region)) issue(['flowSwitches', i, 'region'], `flow switch names region ${s.region}, which has no entry in regions`);
-      if (s.legalEntity !== undefined && !entities.has(s.legalEntity)) issue(['flowSwitches', i, 'legalEntity'], `flow switch names legal entity ${s.legalEntity}, which is not configured`);
+      if (s.region !== undefined && !regions.has(s.region))
+        issue(['flowSwitches', i, 'region'], `flow switch names region ${s.region}, which has no entry in regions`);
+      if (s.legalEntity !== undefined && !entities.has(s.legalEntity))
+        issue(['flowSwitches', i, 'legalEntity'], `flow switch names legal entity ${s.legalEntity}, which is not configured`);
       if (s.businessUnit !== undefined && !config.legalEntities.some((e) => e.businessUnits.includes(s.businessUnit!))) {
         issue(['flowSwitches', i, 'businessUnit'], `flow switch names business unit ${s.businessUnit}, which no legal entity has`);
       }
@@ -269,7 +309,10 @@ export const DeploymentConfig = z
       issue(['ownership'], (error as Error).message);
     }
     for (const [a, b] of conflictingSwitches(config.flowSwitches)) {
-      issue(['flowSwitches', b], `flow switches ${a} and ${b} for ${config.flowSwitches[a]!.flow} can match the same request with equal specificity but disagree`);
+      issue(
+        ['flowSwitches', b],
+        `flow switches ${a} and ${b} for ${config.flowSwitches[a]!.flow} can match the same request with equal specificity but disagree`,
+      );
     }
   });
 /** The whole deployment configuration. */

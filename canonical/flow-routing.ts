@@ -52,10 +52,7 @@ export function routeFlow(config: DeploymentConfig, request: FlowRequest): FlowR
       (s.businessUnit === undefined || s.businessUnit === request.businessUnit),
   );
   // The configuration refuses equal-specificity conflicts, so the first most specific switch is the only answer.
-  const decidedBy = matching.reduce<FlowSwitch | undefined>(
-    (best, s) => (best === undefined || specificity(s) > specificity(best) ? s : best),
-    undefined,
-  );
+  const decidedBy = matching.reduce<FlowSwitch | undefined>((best, s) => (best === undefined || specificity(s) > specificity(best) ? s : best), undefined);
   const where = `${request.flow} for ${entity.id}/${request.businessUnit} in ${entity.region}`;
   if (decidedBy === undefined) return { enabled: false, reason: 'no-switch', detail: `no flow switch turns on ${where}` };
   if (!decidedBy.on) return { enabled: false, reason: 'switched-off', detail: `${where} is switched off`, decidedBy };

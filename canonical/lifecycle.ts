@@ -21,13 +21,23 @@ export interface LifecycleRule {
 
 /** The lifecycle rule of every canonical entity. */
 export const LIFECYCLE_RULES: Readonly<Record<EntityType, LifecycleRule>> = {
-  customer: { createdBy: 'crm', duplicateKeys: [['crmAccountId'], ['legalName', 'billingAddress.country'], ['website']], merge: { allowed: true, survivor: 'record-of-system-of-creation' }, deactivate: 'soft' },
+  customer: {
+    createdBy: 'crm',
+    duplicateKeys: [['crmAccountId'], ['legalName', 'billingAddress.country'], ['website']],
+    merge: { allowed: true, survivor: 'record-of-system-of-creation' },
+    deactivate: 'soft',
+  },
   contact: { createdBy: 'crm', duplicateKeys: [['email']], merge: { allowed: true, survivor: 'record-of-system-of-creation' }, deactivate: 'soft' },
   opportunity: { createdBy: 'crm', duplicateKeys: [['crmOpportunityId']], merge: { allowed: false }, deactivate: 'not-allowed' },
   contract: { createdBy: 'crm', duplicateKeys: [['opportunityGlobalId']], merge: { allowed: false }, deactivate: 'soft' },
   project: { createdBy: 'psa', duplicateKeys: [['contractGlobalId']], merge: { allowed: false }, deactivate: 'soft' },
   'project-task': { createdBy: 'psa', duplicateKeys: [['projectGlobalId', 'name']], merge: { allowed: false }, deactivate: 'soft' },
-  resource: { createdBy: 'hcm', duplicateKeys: [['hcmWorkerId'], ['email']], merge: { allowed: true, survivor: 'record-of-system-of-creation' }, deactivate: 'soft' },
+  resource: {
+    createdBy: 'hcm',
+    duplicateKeys: [['hcmWorkerId'], ['email']],
+    merge: { allowed: true, survivor: 'record-of-system-of-creation' },
+    deactivate: 'soft',
+  },
   'rate-card': { createdBy: 'crm', duplicateKeys: [['contractGlobalId']], merge: { allowed: false }, deactivate: 'soft' },
   'time-entry': { createdBy: 'psa', duplicateKeys: [['psaEntryId']], merge: { allowed: false }, deactivate: 'not-allowed' },
   'expense-item': { createdBy: 'psa', duplicateKeys: [['psaExpenseId']], merge: { allowed: false }, deactivate: 'not-allowed' },

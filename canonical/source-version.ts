@@ -17,7 +17,8 @@ export function isSourceVersion(value: unknown): value is string {
  * @throws RangeError naming the bad value.
  */
 export function sourceVersion(value: string): string {
-  if (!isSourceVersion(value)) throw new RangeError(`${JSON.stringify(value)} is not a source version (a non-negative integer of at most 38 digits, as a string)`);
+  if (!isSourceVersion(value))
+    throw new RangeError(`${JSON.stringify(value)} is not a source version (a non-negative integer of at most 38 digits, as a string)`);
   return value;
 }
 

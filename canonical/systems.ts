@@ -33,9 +33,7 @@ export function roleOf(vendor: Vendor): SystemRole {
  * An instance id names one tenant of a vendor in the deployment configuration
  * (`netsuite-us`, `hubspot-main`): one firm may run two NetSuite accounts during a migration.
  */
-export const InstanceId = z
-  .string()
-  .regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'instance ids are lower-case letters, digits and dashes, up to 63 characters');
+export const InstanceId = z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'instance ids are lower-case letters, digits and dashes, up to 63 characters');
 /** An instance id such as `netsuite-us`. */
 export type InstanceId = z.infer<typeof InstanceId>;
 

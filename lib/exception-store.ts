@@ -55,15 +55,13 @@ export class ExceptionStore extends Construct {
       description: 'exception announcements a consumer failed to handle',
     });
     this.queue = announcements.queue;
-    this.ageAlarm = this.queue
-      .metricApproximateAgeOfOldestMessage({ period: Duration.minutes(5), statistic: 'Maximum' })
-      .createAlarm(this, 'AgeAlarm', {
-        alarmDescription: 'A business exception has waited unacknowledged too long; read the exceptions table for reason and remediation.',
-        threshold: (props.maxExceptionAge ?? Duration.hours(4)).toSeconds(),
-        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-        evaluationPeriods: 1,
-        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-      });
+    this.ageAlarm = this.queue.metricApproximateAgeOfOldestMessage({ period: Duration.minutes(5), statistic: 'Maximum' }).createAlarm(this, 'AgeAlarm', {
+      alarmDescription: 'A business exception has waited unacknowledged too long; read the exceptions table for reason and remediation.',
+      threshold: (props.maxExceptionAge ?? Duration.hours(4)).toSeconds(),
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+      evaluationPeriods: 1,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
     this.ageAlarm.addAlarmAction(new cloudwatchActions.SnsAction(props.alarmTopic));
   }
 }

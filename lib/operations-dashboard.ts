@@ -1,8 +1,8 @@
 import { Duration } from 'aws-cdk-lib';
 import type * as apigateway from 'aws-cdk-lib/aws-apigateway';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
-import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
+import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 
 /** Properties of {@link OperationsDashboard}. */
@@ -33,13 +33,20 @@ export class OperationsDashboard extends Construct {
         ([name, machine]) =>
           new cloudwatch.GraphWidget({
             title: `${name}: executions`,
-            left: [machine.metricStarted({ period }), machine.metricSucceeded({ period }), machine.metricFailed({ period }), machine.metricTimedOut({ period })],
+            left: [
+              machine.metricStarted({ period }),
+              machine.metricSucceeded({ period }),
+              machine.metricFailed({ period }),
+              machine.metricTimedOut({ period }),
+            ],
             width: 12,
           }),
       ),
       new cloudwatch.GraphWidget({
         title: 'Messages waiting in dead-letter queues (redrive from the SQS console)',
-        left: [...props.deadLetterQueues.entries()].map(([name, dlq]) => dlq.metricApproximateNumberOfMessagesVisible({ period, statistic: 'Maximum', label: name })),
+        left: [...props.deadLetterQueues.entries()].map(([name, dlq]) =>
+          dlq.metricApproximateNumberOfMessagesVisible({ period, statistic: 'Maximum', label: name }),
+        ),
         width: 12,
       }),
       new cloudwatch.SingleValueWidget({

@@ -1,7 +1,7 @@
 import { type App, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import type { DeploymentConfig } from '../canonical/deployment-config';
-import { SyncRegionStack, regionStackId } from './sync-region-stack';
+import { regionStackId, SyncRegionStack } from './sync-region-stack';
 
 /**
  * Adds a deployment to a CDK app: one {@link SyncRegionStack} per configured region, with the

@@ -3,17 +3,17 @@ import { Construct } from 'constructs';
 import type { DeploymentConfig, RegionConfig } from '../canonical/deployment-config';
 import { AlarmTopic } from './alarm-topic';
 import { AuditTrailTable } from './audit-trail-table';
+import { BillingLedgerTable } from './billing-ledger-table';
 import { CrossReferenceTable } from './cross-reference-table';
 import { EventRelaySources } from './event-relay-sources';
 import { ExceptionStore } from './exception-store';
-import { BillingLedgerTable } from './billing-ledger-table';
 import { IdempotencyTable } from './idempotency-table';
 import { OperationsDashboard } from './operations-dashboard';
 import { SyncEncryptionKey } from './sync-encryption-key';
 import { SyncEventBus } from './sync-event-bus';
 import { WORKFLOWS } from './topology/workflows';
 import { WebhookApi } from './webhook-api';
-import { WorkflowResources, pascalCase, workflowConstructId } from './workflow-resources';
+import { pascalCase, WorkflowResources, workflowConstructId } from './workflow-resources';
 
 /** Properties of {@link SyncRegionStack}. */
 export interface SyncRegionStackProps extends StackProps {
@@ -91,7 +91,12 @@ export class SyncRegionStack extends Stack {
           config,
           regionConfig,
           encryptionKey: key,
-          tables: { crossReferences: this.crossReferences.table, idempotency: this.idempotency.table, exceptions: this.exceptions.table, billingLedger: this.billingLedger.table },
+          tables: {
+            crossReferences: this.crossReferences.table,
+            idempotency: this.idempotency.table,
+            exceptions: this.exceptions.table,
+            billingLedger: this.billingLedger.table,
+          },
           auditTrail: this.auditTrail,
           eventBus: this.eventBus.bus,
           partnerBuses: this.eventRelays.partnerBuses,

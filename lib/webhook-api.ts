@@ -81,7 +81,8 @@ export class WebhookApi extends Construct {
     if (cloudWatchRole !== undefined) {
       Validations.of(cloudWatchRole).acknowledge({
         id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]',
-        reason: "API Gateway's account-level logging role; AWS maintains this policy as the minimum for pushing execution and access logs, and it grants nothing beyond CloudWatch Logs.",
+        reason:
+          "API Gateway's account-level logging role; AWS maintains this policy as the minimum for pushing execution and access logs, and it grants nothing beyond CloudWatch Logs.",
       });
     }
     this.requestValidator = this.api.addRequestValidator('ValidateRequests', {
@@ -104,7 +105,8 @@ export class WebhookApi extends Construct {
     Validations.of(this.api).acknowledge(
       {
         id: 'AwsSolutions-APIG4',
-        reason: 'Webhook callers (HubSpot, Business Central) cannot sign with SigV4 or present Cognito tokens; every webhook handler verifies the vendor signature or clientState itself, and the health route returns a constant.',
+        reason:
+          'Webhook callers (HubSpot, Business Central) cannot sign with SigV4 or present Cognito tokens; every webhook handler verifies the vendor signature or clientState itself, and the health route returns a constant.',
       },
       {
         id: 'AwsSolutions-COG4',

@@ -23,8 +23,16 @@ import { Construct } from 'constructs';
 import type { DeploymentConfig, RegionConfig } from '../canonical/deployment-config';
 import type { Workflow } from '../canonical/workflows';
 import type { AuditTrailTable } from './audit-trail-table';
-import { baseEnvironment, BUNDLE_TARGET, bundleDefines, LAMBDA_NODE_MAJOR } from './topology/bundling';
-import { type FunctionUse, type SharedTable, type WorkflowDeclaration, assertConsistent, environmentVariableFor, relayedInstances, scheduleInstances } from './topology/declarations';
+import { BUNDLE_TARGET, baseEnvironment, bundleDefines, LAMBDA_NODE_MAJOR } from './topology/bundling';
+import {
+  assertConsistent,
+  environmentVariableFor,
+  type FunctionUse,
+  relayedInstances,
+  type SharedTable,
+  scheduleInstances,
+  type WorkflowDeclaration,
+} from './topology/declarations';
 import type { WebhookApi } from './webhook-api';
 import { WorkQueue } from './work-queue';
 
@@ -78,7 +86,10 @@ export class WorkflowResources extends Construct {
         removalPolicy: RemovalPolicy.RETAIN,
       });
       // An explicit role instead of AWSLambdaBasicExecutionRole: it may write to its own log group only.
-      const role = new iam.Role(this, `${fn.id}Role`, { assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'), description: `${fn.id}: ${fn.description}` });
+      const role = new iam.Role(this, `${fn.id}Role`, {
+        assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+        description: `${fn.id}: ${fn.description}`,
+      });
       logGroup.grantWrite(role);
       const handler = new nodejs.NodejsFunction(this, fn.id, {
         role,
@@ -106,8 +117,14 @@ export class WorkflowResources extends Construct {
       Tags.of(handler).add(DECLARATION_TAG, `function/${fn.id}`);
       Validations.of(role).acknowledge(
         { id: 'AwsSolutions-IAM5[Resource::*]', reason: 'X-Ray PutTraceSegments and PutTelemetryRecords (active tracing) accept no resource narrower than *.' },
-        { id: 'AwsSolutions-IAM5[Action::kms:GenerateDataKey*]', reason: "CDK's grant on the region's single customer-managed key; GenerateDataKey* is KMS's own action family for envelope encryption." },
-        { id: 'AwsSolutions-IAM5[Action::kms:ReEncrypt*]', reason: "CDK's grant on the region's single customer-managed key; ReEncrypt* covers ReEncryptFrom and ReEncryptTo on that key only." },
+        {
+          id: 'AwsSolutions-IAM5[Action::kms:GenerateDataKey*]',
+          reason: "CDK's grant on the region's single customer-managed key; GenerateDataKey* is KMS's own action family for envelope encryption.",
+        },
+        {
+          id: 'AwsSolutions-IAM5[Action::kms:ReEncrypt*]',
+          reason: "CDK's grant on the region's single customer-managed key; ReEncrypt* covers ReEncryptFrom and ReEncryptTo on that key only.",
+        },
       );
       this.functions.set(fn.id, handler);
     }
@@ -125,7 +142,13 @@ export class WorkflowResources extends Construct {
       });
       Tags.of(workQueue.queue).add(DECLARATION_TAG, `queue/${q.id}`);
       Tags.of(workQueue.deadLetterQueue).add(DECLARATION_TAG, `dead-letter-queue/${q.id}`);
-      consumer.addEventSource(new SqsEventSource(workQueue.queue, { batchSize: q.batchSize ?? 10, reportBatchItemFailures: true, ...(q.maxConcurrency === undefined ? {} : { maxConcurrency: q.maxConcurrency }) }));
+      consumer.addEventSource(
+        new SqsEventSource(workQueue.queue, {
+          batchSize: q.batchSize ?? 10,
+          reportBatchItemFailures: true,
+          ...(q.maxConcurrency === undefined ? {} : { maxConcurrency: q.maxConcurrency }),
+        }),
+      );
       this.queues.set(q.id, workQueue);
     }
 
@@ -150,7 +173,8 @@ export class WorkflowResources extends Construct {
         fn.grantInvoke(machine);
         Validations.of(machine).acknowledge({
           id: `AwsSolutions-IAM5[Resource::<${stack.getLogicalId(fn.node.defaultChild as lambda.CfnFunction)}.Arn>:*]`,
-          reason: 'grantInvoke also covers the versions and aliases of this one function (its ARN followed by :*), as Step Functions may invoke a qualified ARN.',
+          reason:
+            'grantInvoke also covers the versions and aliases of this one function (its ARN followed by :*), as Step Functions may invoke a qualified ARN.',
         });
       }
       Validations.of(machine).acknowledge({
@@ -174,7 +198,9 @@ export class WorkflowResources extends Construct {
       // Built from the API id and stage name, not api.url, which would make the function depend on the
       // deployment that depends on the function.
       this.functions.get(r.function)!.addEnvironment('WEBHOOK_PUBLIC_BASE_URL', this.webhookBaseUrl(props));
-      const resource = r.path.split('/').reduce<apigateway.IResource>((parent, part) => parent.getResource(part) ?? parent.addResource(part), props.webhookApi.api.root);
+      const resource = r.path
+        .split('/')
+        .reduce<apigateway.IResource>((parent, part) => parent.getResource(part) ?? parent.addResource(part), props.webhookApi.api.root);
       resource.addMethod(r.method, new apigateway.LambdaIntegration(this.functions.get(r.function)!), {
         requestValidator: props.webhookApi.requestValidator,
         requestParameters: Object.fromEntries([...r.path.matchAll(/\{(\w+)\}/g)].map(([, name]) => [`method.request.path.${name}`, true])),
@@ -196,7 +222,11 @@ export class WorkflowResources extends Construct {
       for (const instance of relayedInstances(config, regionConfig.region, r.vendor)) {
         const id = `${r.id}-${instance}`;
         const delivery = this.targetDelivery('relay rule', id, r, props);
-        const rule = new events.Rule(this, id, { eventBus: props.partnerBuses.get(instance)!, description: r.description, eventPattern: r.eventPattern as events.EventPattern });
+        const rule = new events.Rule(this, id, {
+          eventBus: props.partnerBuses.get(instance)!,
+          description: r.description,
+          eventPattern: r.eventPattern as events.EventPattern,
+        });
         rule.addTarget(new targets.SqsQueue(this.queues.get(r.targetQueue)!.queue, delivery));
         Tags.of(rule).add(DECLARATION_TAG, `rule/${id}`);
       }
@@ -206,10 +236,20 @@ export class WorkflowResources extends Construct {
       for (const { name: id, message } of scheduleInstances(config, regionConfig.region, s)) {
         const delivery = this.targetDelivery('schedule', id, s, props);
         // Our own role, so its grants (send to one queue, use the region's key for it) are visible here.
-        const role = new iam.Role(this, `${id}Role`, { assumedBy: new iam.ServicePrincipal('scheduler.amazonaws.com'), description: `${id}: ${s.description}` });
+        const role = new iam.Role(this, `${id}Role`, {
+          assumedBy: new iam.ServicePrincipal('scheduler.amazonaws.com'),
+          description: `${id}: ${s.description}`,
+        });
         Validations.of(role).acknowledge(
-          { id: 'AwsSolutions-IAM5[Action::kms:GenerateDataKey*]', reason: "CDK's grant on the region's single customer-managed key, needed to send to the encrypted work queue; GenerateDataKey* is KMS's own action family." },
-          { id: 'AwsSolutions-IAM5[Action::kms:ReEncrypt*]', reason: "CDK's grant on the region's single customer-managed key; ReEncrypt* covers ReEncryptFrom and ReEncryptTo on that key only." },
+          {
+            id: 'AwsSolutions-IAM5[Action::kms:GenerateDataKey*]',
+            reason:
+              "CDK's grant on the region's single customer-managed key, needed to send to the encrypted work queue; GenerateDataKey* is KMS's own action family.",
+          },
+          {
+            id: 'AwsSolutions-IAM5[Action::kms:ReEncrypt*]',
+            reason: "CDK's grant on the region's single customer-managed key; ReEncrypt* covers ReEncryptFrom and ReEncryptTo on that key only.",
+          },
         );
         const schedule = new scheduler.Schedule(this, id, {
           description: s.description,
@@ -232,7 +272,9 @@ export class WorkflowResources extends Construct {
 
     // Only the secrets of instances that serve this region's legal entities (or relay into it).
     const regional = new Set([
-      ...config.legalEntities.filter((e) => e.region === regionConfig.region).flatMap((e) => Object.values(e.instances).filter((i): i is string => i !== undefined)),
+      ...config.legalEntities
+        .filter((e) => e.region === regionConfig.region)
+        .flatMap((e) => Object.values(e.instances).filter((i): i is string => i !== undefined)),
       ...config.eventRelays.filter((r) => r.region === regionConfig.region).map((r) => r.instance),
     ]);
     for (const fn of declaration.functions) {
@@ -240,7 +282,9 @@ export class WorkflowResources extends Construct {
       if (use === undefined) continue;
       const secretArns = config.vendorInstances
         .filter((v) => regional.has(v.id) && (use.vendors === undefined || use.vendors.includes(v.vendor)))
-        .map((v) => stack.formatArn({ service: 'secretsmanager', resource: 'secret', resourceName: `${v.secretName}-??????`, arnFormat: ArnFormat.COLON_RESOURCE_NAME }));
+        .map((v) =>
+          stack.formatArn({ service: 'secretsmanager', resource: 'secret', resourceName: `${v.secretName}-??????`, arnFormat: ArnFormat.COLON_RESOURCE_NAME }),
+        );
       if (secretArns.length === 0) continue;
       // Hand-written: secret.grantRead would add secretsmanager:DescribeSecret, which no handler calls.
       this.functions.get(fn.id)!.addToRolePolicy(new iam.PolicyStatement({ actions: ['secretsmanager:GetSecretValue'], resources: secretArns }));
@@ -270,7 +314,10 @@ export class WorkflowResources extends Construct {
 
   /** The URL vendors call: the configured public base URL, or the API's own URL with its stage. */
   private webhookBaseUrl(props: WorkflowResourcesProps): string {
-    return props.regionConfig.webhooks.publicBaseUrl ?? `https://${props.webhookApi.api.restApiId}.execute-api.${Aws.REGION}.${Aws.URL_SUFFIX}/${props.config.stage}/`;
+    return (
+      props.regionConfig.webhooks.publicBaseUrl ??
+      `https://${props.webhookApi.api.restApiId}.execute-api.${Aws.REGION}.${Aws.URL_SUFFIX}/${props.config.stage}/`
+    );
   }
 
   private grantUse(handler: nodejs.NodejsFunction, use: FunctionUse, props: WorkflowResourcesProps): void {

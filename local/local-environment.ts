@@ -14,9 +14,21 @@ import { type LocalStack, startLocalStack } from './stack/local-stack';
 
 /** The custom deal properties a HubSpot admin creates for the integration (README: HubSpot setup). */
 export const HUBSPOT_CUSTOM_DEAL_PROPERTIES = [
-  'ps_legal_entity', 'ps_business_unit', 'ps_tax_profile', 'ps_billing_terms', 'ps_payment_terms', 'ps_sync_revision',
-  'ps_erp_customer_id', 'ps_erp_project_id', 'ps_psa_project_id', 'ps_sync_status', 'ps_sync_message',
-  'ps_contract_start', 'ps_contract_end', 'ps_not_to_exceed', 'ps_expense_markup',
+  'ps_legal_entity',
+  'ps_business_unit',
+  'ps_tax_profile',
+  'ps_billing_terms',
+  'ps_payment_terms',
+  'ps_sync_revision',
+  'ps_erp_customer_id',
+  'ps_erp_project_id',
+  'ps_psa_project_id',
+  'ps_sync_status',
+  'ps_sync_message',
+  'ps_contract_start',
+  'ps_contract_end',
+  'ps_not_to_exceed',
+  'ps_expense_markup',
 ];
 /** Custom company properties that show billing health. */
 export const HUBSPOT_CUSTOM_COMPANY_PROPERTIES = ['ps_billing_status', 'ps_last_invoice_number', 'ps_last_invoice_date', 'ps_last_invoice_total'];
@@ -26,9 +38,23 @@ export const HUBSPOT_CUSTOM_LINE_ITEM_PROPERTIES = ['ps_line_type', 'ps_effectiv
 /** The Salesforce fields the integration reads and writes (README: Salesforce setup), as the local org defines them. */
 export const SALESFORCE_LOCAL_FIELDS = {
   Opportunity: [
-    'Name', 'StageName', 'Amount', 'CurrencyIsoCode', 'CloseDate', 'AccountId',
-    'PS_Legal_Entity__c', 'PS_Business_Unit__c', 'PS_Tax_Profile__c', 'PS_Billing_Terms__c', 'PS_Payment_Terms__c', 'PS_Sync_Revision__c',
-    'PS_ERP_Customer_Id__c', 'PS_ERP_Project_Id__c', 'PS_PSA_Project_Id__c', 'PS_Sync_Status__c', 'PS_Sync_Message__c',
+    'Name',
+    'StageName',
+    'Amount',
+    'CurrencyIsoCode',
+    'CloseDate',
+    'AccountId',
+    'PS_Legal_Entity__c',
+    'PS_Business_Unit__c',
+    'PS_Tax_Profile__c',
+    'PS_Billing_Terms__c',
+    'PS_Payment_Terms__c',
+    'PS_Sync_Revision__c',
+    'PS_ERP_Customer_Id__c',
+    'PS_ERP_Project_Id__c',
+    'PS_PSA_Project_Id__c',
+    'PS_Sync_Status__c',
+    'PS_Sync_Message__c',
     ...SALESFORCE_CONTRACT_FIELDS.opportunity,
   ],
   Account: [...SALESFORCE_CONTRACT_FIELDS.account, 'PS_Billing_Status__c', 'PS_Last_Invoice_Number__c', 'PS_Last_Invoice_Date__c', 'PS_Last_Invoice_Total__c'],
@@ -86,7 +112,11 @@ export interface LocalEnvironmentOptions {
  * local Secrets Manager, and the HubSpot custom properties created as a portal admin would.
  */
 export async function startLocalEnvironment(options: LocalEnvironmentOptions = {}): Promise<LocalEnvironment> {
-  const hubspot = await startHubSpotSandbox({ portalId: 62515, clientSecret: LOCAL_CREDENTIALS.hubspot.clientSecret, accessTokens: [LOCAL_CREDENTIALS.hubspot.accessToken] });
+  const hubspot = await startHubSpotSandbox({
+    portalId: 62515,
+    clientSecret: LOCAL_CREDENTIALS.hubspot.clientSecret,
+    accessTokens: [LOCAL_CREDENTIALS.hubspot.accessToken],
+  });
   // Event Relay: the org's change events go onto the partner event bus of the local stack, once it runs.
   const relayTo: { client?: EventBridgeClient } = {};
   const input = JSON.parse(readFileSync(join(__dirname, 'deployment.local.json'), 'utf8')) as DeploymentConfigInput;
@@ -94,7 +124,9 @@ export async function startLocalEnvironment(options: LocalEnvironmentOptions = {
     eventSourceName: input.eventRelays!.find((r) => r.instance === instance)!.eventSourceName,
     put: async ({ source, detailType, detail, time }: { source: string; detailType: string; detail: string; time: Date }) => {
       if (relayTo.client === undefined) throw new Error('The local stack is not running yet');
-      const result = await relayTo.client.send(new PutPartnerEventsCommand({ Entries: [{ Source: source, DetailType: detailType, Detail: detail, Time: time }] }));
+      const result = await relayTo.client.send(
+        new PutPartnerEventsCommand({ Entries: [{ Source: source, DetailType: detailType, Detail: detail, Time: time }] }),
+      );
       if (result.FailedEntryCount) throw new Error(`The partner bus refused the event: ${result.Entries?.[0]?.ErrorCode ?? 'unknown'}`);
     },
   });
@@ -104,21 +136,38 @@ export async function startLocalEnvironment(options: LocalEnvironmentOptions = {
     relay: { ...relayOf('salesforce-main'), enrichedFields: { Opportunity: ['Name', 'StageName'] } },
   });
   const certinia = await startCertiniaSandbox({ accessTokens: [LOCAL_CREDENTIALS.certinia.accessToken], relay: relayOf('certinia-main') });
-  const kantata = await startKantataSandbox({ clientId: LOCAL_CREDENTIALS.kantata.clientId, clientSecret: LOCAL_CREDENTIALS.kantata.clientSecret, ...(options.kantataLimits ?? {}) });
+  const kantata = await startKantataSandbox({
+    clientId: LOCAL_CREDENTIALS.kantata.clientId,
+    clientSecret: LOCAL_CREDENTIALS.kantata.clientSecret,
+    ...(options.kantataLimits ?? {}),
+  });
   const nsOptions = { concurrencyLimit: options.netSuiteConcurrency ?? 5, latencyMs: options.netSuiteLatencyMs ?? 0 };
   const us = await startNetSuiteSandbox({ accountId: LOCAL_CREDENTIALS.netsuiteUs.accountId, tba: LOCAL_CREDENTIALS.netsuiteUs, ...nsOptions });
   const ca = await startNetSuiteSandbox({ accountId: LOCAL_CREDENTIALS.netsuiteCa.accountId, oauth2: LOCAL_CREDENTIALS.netsuiteCa, ...nsOptions });
   const bcInstance = input.vendorInstances.find((v) => v.id === 'business-central-uk')!;
-  const businessCentral = await startBusinessCentralSandbox({ ...bcInstance.businessCentral!, clientId: LOCAL_CREDENTIALS.businessCentral.clientId, clientSecret: LOCAL_CREDENTIALS.businessCentral.clientSecret });
+  const businessCentral = await startBusinessCentralSandbox({
+    ...bcInstance.businessCentral!,
+    clientId: LOCAL_CREDENTIALS.businessCentral.clientId,
+    clientSecret: LOCAL_CREDENTIALS.businessCentral.clientSecret,
+  });
   // The sandbox serves Entra's token endpoint too.
   bcInstance.authorityUrl = businessCentral.url;
 
-  const urls: Record<string, string> = { 'hubspot-main': hubspot.url, 'salesforce-main': salesforce.url, 'certinia-main': certinia.url, 'kantata-global': kantata.url, 'netsuite-us': us.url, 'netsuite-ca': ca.url, 'business-central-uk': businessCentral.url };
+  const urls: Record<string, string> = {
+    'hubspot-main': hubspot.url,
+    'salesforce-main': salesforce.url,
+    'certinia-main': certinia.url,
+    'kantata-global': kantata.url,
+    'netsuite-us': us.url,
+    'netsuite-ca': ca.url,
+    'business-central-uk': businessCentral.url,
+  };
   for (const instance of input.vendorInstances) {
     const url = urls[instance.id];
     if (url !== undefined) instance.baseUrl = url;
   }
-  if (options.billingRunsMaxConcurrent !== undefined) for (const region of input.regions) region.billingRuns = { maxConcurrent: options.billingRunsMaxConcurrent };
+  if (options.billingRunsMaxConcurrent !== undefined)
+    for (const region of input.regions) region.billingRuns = { maxConcurrent: options.billingRunsMaxConcurrent };
   const config = parseDeploymentConfig(input);
   const secretOf = (id: string) => config.vendorInstances.find((v) => v.id === id)!.secretName;
   const stack = await startLocalStack({
@@ -139,15 +188,27 @@ export async function startLocalEnvironment(options: LocalEnvironmentOptions = {
     ...(options.logLevel ? { logLevel: options.logLevel } : {}),
     ...(options.schedulesPaused ? { schedulesPaused: true } : {}),
   });
-  relayTo.client = new EventBridgeClient({ endpoint: stack.endpoints.eventbridge, region: config.regions[0]!.region, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
+  relayTo.client = new EventBridgeClient({
+    endpoint: stack.endpoints.eventbridge,
+    region: config.regions[0]!.region,
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+  });
   hubspot.setWebhookTargetUrl(`${stack.apiUrl}webhooks/hubspot/hubspot-main`);
   // The first run of the hourly renewal job, as after a deploy: it subscribes our webhook in BC.
   await stack.scheduler.fire('BusinessCentralSubscriptionRenewal-business-central-uk');
 
   const admin = { authorization: `Bearer ${LOCAL_CREDENTIALS.hubspot.accessToken}`, 'content-type': 'application/json' };
-  for (const [objectType, names] of [['deals', HUBSPOT_CUSTOM_DEAL_PROPERTIES], ['line_items', HUBSPOT_CUSTOM_LINE_ITEM_PROPERTIES], ['companies', HUBSPOT_CUSTOM_COMPANY_PROPERTIES]] as const) {
+  for (const [objectType, names] of [
+    ['deals', HUBSPOT_CUSTOM_DEAL_PROPERTIES],
+    ['line_items', HUBSPOT_CUSTOM_LINE_ITEM_PROPERTIES],
+    ['companies', HUBSPOT_CUSTOM_COMPANY_PROPERTIES],
+  ] as const) {
     for (const name of names) {
-      await fetch(`${hubspot.url}/crm/v3/properties/${objectType}`, { method: 'POST', headers: admin, body: JSON.stringify({ name, label: name, type: 'string', fieldType: 'text', groupName: 'ps_sync' }) });
+      await fetch(`${hubspot.url}/crm/v3/properties/${objectType}`, {
+        method: 'POST',
+        headers: admin,
+        body: JSON.stringify({ name, label: name, type: 'string', fieldType: 'text', groupName: 'ps_sync' }),
+      });
     }
   }
 

@@ -34,10 +34,13 @@ export const Invoice = EntityBase.extend({
   .superRefine(mergedIntoRule)
   .superRefine((invoice, ctx) => {
     const amounts = [...invoice.lines.map((l) => l.amount), invoice.subtotal, invoice.tax, invoice.total];
-    if (amounts.some((m) => m.currency !== invoice.currency)) ctx.addIssue({ code: 'custom', path: ['currency'], message: 'every amount is in the invoice currency' });
+    if (amounts.some((m) => m.currency !== invoice.currency))
+      ctx.addIssue({ code: 'custom', path: ['currency'], message: 'every amount is in the invoice currency' });
     const lineSum = invoice.lines.reduce((sum, l) => sum + l.amount.amountMinor, 0);
-    if (lineSum !== invoice.subtotal.amountMinor) ctx.addIssue({ code: 'custom', path: ['subtotal'], message: `subtotal ${invoice.subtotal.amountMinor} is not the sum of the lines ${lineSum}` });
-    if (invoice.subtotal.amountMinor + invoice.tax.amountMinor !== invoice.total.amountMinor) ctx.addIssue({ code: 'custom', path: ['total'], message: 'total is subtotal plus tax' });
+    if (lineSum !== invoice.subtotal.amountMinor)
+      ctx.addIssue({ code: 'custom', path: ['subtotal'], message: `subtotal ${invoice.subtotal.amountMinor} is not the sum of the lines ${lineSum}` });
+    if (invoice.subtotal.amountMinor + invoice.tax.amountMinor !== invoice.total.amountMinor)
+      ctx.addIssue({ code: 'custom', path: ['total'], message: 'total is subtotal plus tax' });
   });
 /** An invoice. */
 export type Invoice = z.infer<typeof Invoice>;
@@ -54,10 +57,20 @@ export const PaymentStatus = EntityBase.extend({
 export type PaymentStatus = z.infer<typeof PaymentStatus>;
 
 /** A legal entity (financial dimension). */
-export const LegalEntity = z.strictObject({ id: z.string().min(1), name: z.string().min(1), functionalCurrency: CurrencyCode, country: z.string().regex(/^[A-Z]{2}$/) });
+export const LegalEntity = z.strictObject({
+  id: z.string().min(1),
+  name: z.string().min(1),
+  functionalCurrency: CurrencyCode,
+  country: z.string().regex(/^[A-Z]{2}$/),
+});
 /** A subsidiary of a legal entity, as the ERP structures it. */
 export const Subsidiary = z.strictObject({ id: z.string().min(1), name: z.string().min(1), legalEntityId: z.string().min(1) });
 /** A cost centre, owned by HCM. */
 export const CostCentre = z.strictObject({ code: z.string().min(1), name: z.string().min(1), legalEntityId: z.string().min(1) });
 /** A tax profile: the ERP decides tax; we only carry the code. */
-export const TaxProfile = z.strictObject({ code: z.string().min(1), description: z.string().min(1), country: z.string().regex(/^[A-Z]{2}$/), ratePercent: NonNegativeDecimal.optional() });
+export const TaxProfile = z.strictObject({
+  code: z.string().min(1),
+  description: z.string().min(1),
+  country: z.string().regex(/^[A-Z]{2}$/),
+  ratePercent: NonNegativeDecimal.optional(),
+});

@@ -39,7 +39,10 @@ export const EventEnvelope = z.strictObject({
    * The source's comparable version of the record (Salesforce commitNumber, HubSpot occurredAt):
    * decimal digits, kept a string because it can exceed 2^53.
    */
-  sourceVersion: z.string().regex(/^(0|[1-9]\d{0,37})$/).optional(),
+  sourceVersion: z
+    .string()
+    .regex(/^(0|[1-9]\d{0,37})$/)
+    .optional(),
   payload: z.unknown(),
 });
 

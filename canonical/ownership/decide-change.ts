@@ -1,6 +1,6 @@
 import type { EntityType } from '../entity-types';
-import { type SystemRole, type Vendor, roleOf } from '../systems';
-import { type OwnershipPolicy, covers } from './policy';
+import { roleOf, type SystemRole, type Vendor } from '../systems';
+import { covers, type OwnershipPolicy } from './policy';
 
 /** A change one system proposes to one record. */
 export interface ProposedChange {
@@ -62,14 +62,23 @@ export function decideChange(policy: OwnershipPolicy, change: ProposedChange): C
   for (const [attribute, value] of Object.entries(flatten(change.attributes))) {
     const owner = ownerOf(policy, change.entityType, attribute);
     if (owner === undefined) {
-      refused.push({ attribute, owner, reason: `${attribute} is not a known attribute of ${change.entityType}; the change from ${from} was not applied. Map it or add it to the ownership policy.` });
+      refused.push({
+        attribute,
+        owner,
+        reason: `${attribute} is not a known attribute of ${change.entityType}; the change from ${from} was not applied. Map it or add it to the ownership policy.`,
+      });
     } else if (owner !== role) {
-      refused.push({ attribute, owner, reason: `${attribute} of ${change.entityType} is owned by ${owner}; the change from ${from} was not applied. Change it in the ${owner} instead.` });
+      refused.push({
+        attribute,
+        owner,
+        reason: `${attribute} of ${change.entityType} is owned by ${owner}; the change from ${from} was not applied. Change it in the ${owner} instead.`,
+      });
     } else {
       apply[attribute] = value;
     }
   }
   const applied = Object.keys(apply).length;
-  const outcome = applied === 0 && refused.length === 0 ? 'nothing-to-apply' : refused.length === 0 ? 'applied' : applied === 0 ? 'refused' : 'partially-applied';
+  const outcome =
+    applied === 0 && refused.length === 0 ? 'nothing-to-apply' : refused.length === 0 ? 'applied' : applied === 0 ? 'refused' : 'partially-applied';
   return { outcome, apply, refused };
 }

@@ -1,4 +1,5 @@
 /** Ownership as data, and the one function that applies it. */
-export * from './policy';
-export * from './defaults';
+
 export * from './decide-change';
+export * from './defaults';
+export * from './policy';

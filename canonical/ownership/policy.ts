@@ -11,7 +11,9 @@ export const EntityOwnership = z.strictObject({
   /** Owner of any attribute without a more specific entry. */
   owner: SystemRole,
   /** Attribute path → owner, for attributes owned by another role than the entity's. */
-  attributes: z.record(z.string().regex(/^[A-Za-z][A-Za-z0-9]*(\.[A-Za-z][A-Za-z0-9]*)*$/, 'an attribute path such as billingAddress.street'), SystemRole).default({}),
+  attributes: z
+    .record(z.string().regex(/^[A-Za-z][A-Za-z0-9]*(\.[A-Za-z][A-Za-z0-9]*)*$/, 'an attribute path such as billingAddress.street'), SystemRole)
+    .default({}),
   /**
    * Attributes the policy knows. A change to any other attribute is refused as unknown, so a typo
    * or a new vendor field is reported instead of silently applied.

@@ -1,12 +1,11 @@
 import Decimal from 'decimal.js';
 import { CurrencyCode, type Money, majorUnits, money } from '../../canonical';
-import type { ErpCustomerDraft, ErpPort, ErpProjectDraft } from '../ports/erp';
+import type { ErpCustomerDraft, ErpInvoiceDraft, ErpInvoiceStatus, ErpPort, ErpProjectDraft, InvoicingPort, PaymentsPort, PostedInvoice } from '../ports/erp';
 import type { AuditTrail } from '../shared/audit-trail';
+import { invoiceDocumentNumber } from '../shared/billing-keys';
+import { type VendorCall, VendorRejectedError, VendorThrottledError, VendorUnavailableError } from '../shared/errors';
 import { ClientCredentialsToken, sendWithOneRefresh } from '../shared/http/credential-refresh';
 import { type VendorResponse, vendorRequest } from '../shared/http/vendor-http';
-import { type VendorCall, VendorRejectedError, VendorThrottledError, VendorUnavailableError } from '../shared/errors';
-import { invoiceDocumentNumber } from '../shared/billing-keys';
-import type { ErpInvoiceDraft, ErpInvoiceStatus, InvoicingPort, PaymentsPort, PostedInvoice } from '../ports/erp';
 
 /** The client credentials of an Entra app registration with access to the BC environment, from the instance's secret. */
 export interface BusinessCentralCredentials {
@@ -69,7 +68,13 @@ export function businessCentralNumber(globalId: string): string {
 type SubscriptionEntity = Omit<BusinessCentralSubscription, 'etag'> & { readonly '@odata.etag'?: string };
 
 function subscriptionOf(s: SubscriptionEntity): BusinessCentralSubscription {
-  return { subscriptionId: s.subscriptionId, notificationUrl: s.notificationUrl, resource: s.resource, expirationDateTime: s.expirationDateTime, etag: s['@odata.etag'] ?? '*' };
+  return {
+    subscriptionId: s.subscriptionId,
+    notificationUrl: s.notificationUrl,
+    resource: s.resource,
+    expirationDateTime: s.expirationDateTime,
+    etag: s['@odata.etag'] ?? '*',
+  };
 }
 
 /** BC's JSON number in a currency, exactly: read through its decimal text. */
@@ -133,7 +138,12 @@ export class BusinessCentralErp implements ErpPort, InvoicingPort, PaymentsPort 
         customerId: invoice.customerId,
         currencyCode: this.currencyCode(invoice.currency),
         invoiceDate: invoice.tranDate,
-        salesInvoiceLines: invoice.lines.map((l) => ({ lineType: 'Item', lineObjectNumber: l.itemId, description: l.description.slice(0, 100), ...this.quantityAndPrice(l) })),
+        salesInvoiceLines: invoice.lines.map((l) => ({
+          lineType: 'Item',
+          lineObjectNumber: l.itemId,
+          description: l.description.slice(0, 100),
+          ...this.quantityAndPrice(l),
+        })),
       };
       const created = await this.send(call, 'POST', `${this.company()}/salesInvoices`, body);
       await this.audit('salesInvoice', documentNumber, 'create', body, created);
@@ -148,7 +158,13 @@ export class BusinessCentralErp implements ErpPort, InvoicingPort, PaymentsPort 
     const read = await this.invoice(found.id);
     if (read.status === 'Draft') throw new VendorUnavailableError(call, `invoice ${documentNumber} is still a draft after posting`);
     const currency = CurrencyCode.parse(invoice.currency);
-    return { id: read.id, invoiceNumber: read.number, subtotal: moneyOf(read.totalAmountExcludingTax, currency), tax: moneyOf(read.totalTaxAmount, currency), total: moneyOf(read.totalAmountIncludingTax, currency) };
+    return {
+      id: read.id,
+      invoiceNumber: read.number,
+      subtotal: moneyOf(read.totalAmountExcludingTax, currency),
+      tax: moneyOf(read.totalTaxAmount, currency),
+      total: moneyOf(read.totalAmountIncludingTax, currency),
+    };
   }
 
   /** Invoices changed at or after `since` (a `collection` notification names no record), every page. */
@@ -204,7 +220,13 @@ export class BusinessCentralErp implements ErpPort, InvoicingPort, PaymentsPort 
    */
   async renew(subscription: BusinessCentralSubscription, clientState: string): Promise<BusinessCentralSubscription> {
     const call = this.call('renew subscription');
-    const response = await this.send(call, 'PATCH', `/subscriptions(${literal(subscription.subscriptionId)})`, { notificationUrl: subscription.notificationUrl, resource: subscription.resource, clientState }, { 'if-match': subscription.etag });
+    const response = await this.send(
+      call,
+      'PATCH',
+      `/subscriptions(${literal(subscription.subscriptionId)})`,
+      { notificationUrl: subscription.notificationUrl, resource: subscription.resource, clientState },
+      { 'if-match': subscription.etag },
+    );
     if (response.status !== 200) throw this.errorFor(call, response);
     return subscriptionOf(response.json<SubscriptionEntity>()!);
   }
@@ -231,7 +253,8 @@ export class BusinessCentralErp implements ErpPort, InvoicingPort, PaymentsPort 
     const amount = majorUnits(line.amount);
     if (line.quantity !== undefined && line.rate !== undefined) {
       const product = new Decimal(line.quantity).times(line.rate);
-      if (product.toDecimalPlaces(amount.decimalPlaces() > 2 ? amount.decimalPlaces() : 2).equals(amount)) return { quantity: Number(line.quantity), unitPrice: Number(line.rate) };
+      if (product.toDecimalPlaces(amount.decimalPlaces() > 2 ? amount.decimalPlaces() : 2).equals(amount))
+        return { quantity: Number(line.quantity), unitPrice: Number(line.rate) };
     }
     return { quantity: 1, unitPrice: amount.toNumber() };
   }
@@ -259,7 +282,11 @@ export class BusinessCentralErp implements ErpPort, InvoicingPort, PaymentsPort 
 
   private async invoiceByDocumentNumber(documentNumber: string): Promise<SalesInvoice | undefined> {
     const call = this.call('find invoice');
-    const response = await this.send(call, 'GET', `${this.company()}/salesInvoices?$filter=${encodeURIComponent(`externalDocumentNumber eq ${literal(documentNumber)}`)}`);
+    const response = await this.send(
+      call,
+      'GET',
+      `${this.company()}/salesInvoices?$filter=${encodeURIComponent(`externalDocumentNumber eq ${literal(documentNumber)}`)}`,
+    );
     if (response.status !== 200) throw this.errorFor(call, response);
     const matches = response.json<{ value?: SalesInvoice[] }>()?.value ?? [];
     // A canceled attempt is history; the live invoice is the one to carry on with.
@@ -317,11 +344,21 @@ export class BusinessCentralErp implements ErpPort, InvoicingPort, PaymentsPort 
         const bearer = await this.token.bearer(call, {
           url: `${this.options.authorityUrl ?? 'https://login.microsoftonline.com'}/${tenantId}/oauth2/v2.0/token`,
           headers: {},
-          body: new URLSearchParams({ grant_type: 'client_credentials', client_id: credentials.clientId, client_secret: credentials.clientSecret, scope: 'https://api.businesscentral.dynamics.com/.default' }).toString(),
+          body: new URLSearchParams({
+            grant_type: 'client_credentials',
+            client_id: credentials.clientId,
+            client_secret: credentials.clientSecret,
+            scope: 'https://api.businesscentral.dynamics.com/.default',
+          }).toString(),
         });
         return vendorRequest(call, url, {
           method,
-          headers: { authorization: `Bearer ${bearer}`, accept: 'application/json', ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...headers },
+          headers: {
+            authorization: `Bearer ${bearer}`,
+            accept: 'application/json',
+            ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+            ...headers,
+          },
           ...(body === undefined ? {} : { body: JSON.stringify(body) }),
         });
       },

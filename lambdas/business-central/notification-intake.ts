@@ -44,14 +44,21 @@ function sameSecret(a: string, b: string): boolean {
  * renewal; anything else is a notification batch. Malformed bodies and wrong clientStates are
  * answered 200 with nothing accepted, and reported as rejected.
  */
-export function receiveBusinessCentral(request: { query: Readonly<Record<string, string | undefined>>; body: string | null }, clientStates: readonly string[]): BusinessCentralIntake {
+export function receiveBusinessCentral(
+  request: { query: Readonly<Record<string, string | undefined>>; body: string | null },
+  clientStates: readonly string[],
+): BusinessCentralIntake {
   const token = request.query.validationToken;
   if (token !== undefined) {
     return { kind: 'handshake', response: { statusCode: 200, headers: { 'content-type': 'text/plain; charset=utf-8' }, body: token } };
   }
   const ok = (accepted: BusinessCentralNotification[], rejected: { reason: string; resource?: string }[]): BusinessCentralIntake => ({
     kind: 'notifications',
-    response: { statusCode: 200, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ accepted: accepted.length, rejected: rejected.length }) },
+    response: {
+      statusCode: 200,
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ accepted: accepted.length, rejected: rejected.length }),
+    },
     accepted,
     rejected,
   });
@@ -68,7 +75,8 @@ export function receiveBusinessCentral(request: { query: Readonly<Record<string,
   for (const [index, raw] of entries.entries()) {
     const entry = BusinessCentralNotification.safeParse(raw);
     if (!entry.success) rejected.push({ reason: `notification ${index} violates the schema: ${entry.error.issues.map((i) => i.path.join('.')).join(', ')}` });
-    else if (!clientStates.some((s) => sameSecret(s, entry.data.clientState))) rejected.push({ reason: `notification ${index} has a clientState that is not ours`, resource: entry.data.resource });
+    else if (!clientStates.some((s) => sameSecret(s, entry.data.clientState)))
+      rejected.push({ reason: `notification ${index} has a clientState that is not ours`, resource: entry.data.resource });
     else accepted.push(entry.data);
   }
   return ok(accepted, rejected);
@@ -105,19 +113,31 @@ const MAX_VALIDATION_TOKEN = 1024;
  * 4xx; every rejection is recorded instead. Only a failure to enqueue is a 503, which BC retries.
  */
 export async function receiveBusinessCentralWebhook(
-  request: { pathParameters: Readonly<Record<string, string | undefined>> | null; queryStringParameters: Readonly<Record<string, string | undefined>> | null; body: string | null; isBase64Encoded: boolean },
+  request: {
+    pathParameters: Readonly<Record<string, string | undefined>> | null;
+    queryStringParameters: Readonly<Record<string, string | undefined>> | null;
+    body: string | null;
+    isBase64Encoded: boolean;
+  },
   deps: BusinessCentralWebhookDependencies,
 ): Promise<{ statusCode: number; headers: Record<string, string>; body: string }> {
   const instance = request.pathParameters?.instance ?? '';
   const query = request.queryStringParameters ?? {};
   const known = deps.isBusinessCentralInstance(instance);
   if (query.validationToken !== undefined) {
-    if (!known || query.validationToken.length > MAX_VALIDATION_TOKEN) return { statusCode: 404, headers: { 'content-type': 'text/plain; charset=utf-8' }, body: 'No such subscription endpoint' };
+    if (!known || query.validationToken.length > MAX_VALIDATION_TOKEN)
+      return { statusCode: 404, headers: { 'content-type': 'text/plain; charset=utf-8' }, body: 'No such subscription endpoint' };
     return receiveBusinessCentral({ query, body: null }, []).response;
   }
-  const accepted200 = (rejected: number) => ({ statusCode: 200, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ accepted: 0, rejected }) });
+  const accepted200 = (rejected: number) => ({
+    statusCode: 200,
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ accepted: 0, rejected }),
+  });
   if (!known) {
-    await deps.recordRejection(instance, { reason: `a notification arrived for ${JSON.stringify(instance.slice(0, 64))}, which is not a configured Business Central instance` });
+    await deps.recordRejection(instance, {
+      reason: `a notification arrived for ${JSON.stringify(instance.slice(0, 64))}, which is not a configured Business Central instance`,
+    });
     return accepted200(1);
   }
   const refused = refuseOversizedBody(request, deps.maxBodyBytes);
@@ -136,13 +156,18 @@ export async function receiveBusinessCentralWebhook(
     if (seen) seen.count += 1;
     else kinds.set(kind, { reason: rejection.reason, count: 1 });
   }
-  for (const { reason, count } of kinds.values()) await deps.recordRejection(instance, { reason: count === 1 ? reason : `${reason} (and ${count - 1} more like it in this request)` });
+  for (const { reason, count } of kinds.values())
+    await deps.recordRejection(instance, { reason: count === 1 ? reason : `${reason} (and ${count - 1} more like it in this request)` });
   if (intake.accepted.length > 0) {
     try {
       await deps.enqueue(instance, intake.accepted);
     } catch {
       // BC retries 5xx: the notifications come again, and re-reading a record twice is harmless.
-      return { statusCode: 503, headers: { 'content-type': 'application/json', 'retry-after': '30' }, body: JSON.stringify({ error: 'could not enqueue the notifications; retry' }) };
+      return {
+        statusCode: 503,
+        headers: { 'content-type': 'application/json', 'retry-after': '30' },
+        body: JSON.stringify({ error: 'could not enqueue the notifications; retry' }),
+      };
     }
   }
   return intake.response;

@@ -1,8 +1,8 @@
 import Decimal from 'decimal.js';
 import { z } from 'zod';
-import { type CanonicalEvent, type CertiniaSettings, CurrencyCode, DecimalString, IsoDate, type SystemRef, money, parseCanonicalEvent } from '../../canonical';
+import { type CanonicalEvent, type CertiniaSettings, CurrencyCode, DecimalString, IsoDate, money, parseCanonicalEvent, type SystemRef } from '../../canonical';
 import { approvedWorkEvent, milestoneCompletedEvent } from '../ports/approved-work-events';
-import { type TimecardHeader, explodeTimecard } from './timecards';
+import { explodeTimecard, type TimecardHeader } from './timecards';
 import { UnreadableCertiniaRecordError } from './unreadable-certinia-record';
 
 /**
@@ -32,8 +32,26 @@ const DAY_FIELDS = ['Sunday', 'Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Fri
  * touches none of them, such as Certinia's own roll-ups, is not re-read).
  */
 export const CERTINIA_FIELDS = {
-  timecard: ['pse__Project__c', 'pse__Resource__c', 'pse__Assignment__c', 'pse__Start_Date__c', 'pse__End_Date__c', 'pse__Status__c', 'pse__Billable__c', ...DAY_FIELDS],
-  expense: ['pse__Project__c', 'pse__Resource__c', 'pse__Expense_Date__c', 'pse__Type__c', 'pse__Amount__c', 'CurrencyIsoCode', 'pse__Billable__c', 'pse__Status__c'],
+  timecard: [
+    'pse__Project__c',
+    'pse__Resource__c',
+    'pse__Assignment__c',
+    'pse__Start_Date__c',
+    'pse__End_Date__c',
+    'pse__Status__c',
+    'pse__Billable__c',
+    ...DAY_FIELDS,
+  ],
+  expense: [
+    'pse__Project__c',
+    'pse__Resource__c',
+    'pse__Expense_Date__c',
+    'pse__Type__c',
+    'pse__Amount__c',
+    'CurrencyIsoCode',
+    'pse__Billable__c',
+    'pse__Status__c',
+  ],
   milestone: ['pse__Project__c', 'pse__Status__c', 'pse__Actual_Date__c'],
 } as const satisfies Record<CertiniaObjectKind, readonly string[]>;
 
@@ -94,7 +112,10 @@ const MilestoneRecord = z.object({
 
 function parse<T>(schema: z.ZodType<T>, kind: CertiniaObjectKind, record: CertiniaRecord): T {
   const result = schema.safeParse(record);
-  if (!result.success) throw new UnreadableCertiniaRecordError(`${CERTINIA_OBJECTS[kind]} ${record.Id}: ${result.error.issues.map((i) => `${i.path.join('.')} ${i.message}`).join('; ')}`);
+  if (!result.success)
+    throw new UnreadableCertiniaRecordError(
+      `${CERTINIA_OBJECTS[kind]} ${record.Id}: ${result.error.issues.map((i) => `${i.path.join('.')} ${i.message}`).join('; ')}`,
+    );
   return result.data;
 }
 
@@ -112,15 +133,24 @@ const valid = (events: readonly CanonicalEvent[]) => events.map((e) => parseCano
  */
 export function timecardDecision(source: SystemRef, record: CertiniaRecord, settings: CertiniaSettings, correlationId: string): ApprovedWorkDecision {
   const header = parse(TimecardRecord, 'timecard', record);
-  if (!settings.approvedTimecardStatuses.includes(header.pse__Status__c ?? '')) return { events: [], reason: notIn(header.pse__Status__c, settings.approvedTimecardStatuses) };
+  if (!settings.approvedTimecardStatuses.includes(header.pse__Status__c ?? ''))
+    return { events: [], reason: notIn(header.pse__Status__c, settings.approvedTimecardStatuses) };
   const role = header.pse__Assignment__r?.pse__Role__c || header.pse__Resource__r?.pse__Resource_Role__c;
-  if (!role) throw new UnreadableCertiniaRecordError(`pse__Timecard_Header__c ${header.Id} is approved but neither its assignment's pse__Role__c nor its resource's pse__Resource_Role__c names a role to price it by`);
+  if (!role)
+    throw new UnreadableCertiniaRecordError(
+      `pse__Timecard_Header__c ${header.Id} is approved but neither its assignment's pse__Role__c nor its resource's pse__Resource_Role__c names a role to price it by`,
+    );
   const updatedAt = instant(header.LastModifiedDate);
   const days = explodeTimecard(record as unknown as TimecardHeader);
   const events = days.map((day) =>
     approvedWorkEvent(
       source,
-      { work: { kind: 'time', item: { id: day.id, workDate: day.workDate, role, hours: day.hours, billable: header.pse__Billable__c } }, projectId: header.pse__Project__c, resourceId: header.pse__Resource__c, updatedAt },
+      {
+        work: { kind: 'time', item: { id: day.id, workDate: day.workDate, role, hours: day.hours, billable: header.pse__Billable__c } },
+        projectId: header.pse__Project__c,
+        resourceId: header.pse__Resource__c,
+        updatedAt,
+      },
       correlationId,
     ),
   );
@@ -130,10 +160,15 @@ export function timecardDecision(source: SystemRef, record: CertiniaRecord, sett
 /** An approved expense as `expense.approved`, its amount in the expense's currency. */
 export function expenseDecision(source: SystemRef, record: CertiniaRecord, settings: CertiniaSettings, correlationId: string): ApprovedWorkDecision {
   const expense = parse(ExpenseRecord, 'expense', record);
-  if (!settings.approvedExpenseStatuses.includes(expense.pse__Status__c ?? '')) return { events: [], reason: notIn(expense.pse__Status__c, settings.approvedExpenseStatuses) };
+  if (!settings.approvedExpenseStatuses.includes(expense.pse__Status__c ?? ''))
+    return { events: [], reason: notIn(expense.pse__Status__c, settings.approvedExpenseStatuses) };
   const amount = money(new Decimal(expense.pse__Amount__c), expense.CurrencyIsoCode);
   const item = { id: expense.Id, incurredOn: expense.pse__Expense_Date__c, category: expense.pse__Type__c, amount, billable: expense.pse__Billable__c };
-  const event = approvedWorkEvent(source, { work: { kind: 'expense', item }, projectId: expense.pse__Project__c, resourceId: expense.pse__Resource__c, updatedAt: instant(expense.LastModifiedDate) }, correlationId);
+  const event = approvedWorkEvent(
+    source,
+    { work: { kind: 'expense', item }, projectId: expense.pse__Project__c, resourceId: expense.pse__Resource__c, updatedAt: instant(expense.LastModifiedDate) },
+    correlationId,
+  );
   return { events: valid([event]), reason: 'approved' };
 }
 
@@ -144,7 +179,8 @@ export function expenseDecision(source: SystemRef, record: CertiniaRecord, setti
  */
 export function milestoneDecision(source: SystemRef, record: CertiniaRecord, settings: CertiniaSettings, correlationId: string): ApprovedWorkDecision {
   const milestone = parse(MilestoneRecord, 'milestone', record);
-  if (!settings.completedMilestoneStatuses.includes(milestone.pse__Status__c ?? '')) return { events: [], reason: notIn(milestone.pse__Status__c, settings.completedMilestoneStatuses) };
+  if (!settings.completedMilestoneStatuses.includes(milestone.pse__Status__c ?? ''))
+    return { events: [], reason: notIn(milestone.pse__Status__c, settings.completedMilestoneStatuses) };
   const updatedAt = instant(milestone.LastModifiedDate);
   const completedOn = milestone.pse__Actual_Date__c ?? updatedAt.slice(0, 10);
   const event = milestoneCompletedEvent(source, { milestoneId: milestone.Id, projectId: milestone.pse__Project__c, completedOn, updatedAt }, correlationId);
@@ -152,4 +188,8 @@ export function milestoneDecision(source: SystemRef, record: CertiniaRecord, set
 }
 
 /** The decision for a record of any kind this intake judges. */
-export const DECISIONS: Readonly<Record<CertiniaObjectKind, typeof timecardDecision>> = { timecard: timecardDecision, expense: expenseDecision, milestone: milestoneDecision };
+export const DECISIONS: Readonly<Record<CertiniaObjectKind, typeof timecardDecision>> = {
+  timecard: timecardDecision,
+  expense: expenseDecision,
+  milestone: milestoneDecision,
+};

@@ -1,7 +1,7 @@
 import type { CanonicalEvent, CertiniaSettings, SystemRef } from '../../canonical';
-import { type RecordChange, fanOut, parseRelayedChange } from '../shared/salesforce-platform/change-events';
-import { CERTINIA_FIELDS, CERTINIA_OBJECTS, type CertiniaObjectKind, type CertiniaRecord, DECISIONS } from './approved-work';
 import { SyncError } from '../shared/errors';
+import { fanOut, parseRelayedChange, type RecordChange } from '../shared/salesforce-platform/change-events';
+import { CERTINIA_FIELDS, CERTINIA_OBJECTS, type CertiniaObjectKind, type CertiniaRecord, DECISIONS } from './approved-work';
 
 /**
  * Certinia's change events as Event Relay delivers them: a Certinia org is a Salesforce org, so its
@@ -42,7 +42,9 @@ export function certiniaWork(rawBody: string): CertiniaWork[] {
   if (kind === undefined) throw new UnknownCertiniaEventError(`entity ${header.entityName} is none of ${Object.values(CERTINIA_OBJECTS).join(', ')}`);
   return fanOut(header, fields).map((change) => {
     if (change.action === 'reconcile-entity') {
-      throw new CertiniaChangesLostError(`GAP_OVERFLOW on ${change.entityName} (transaction ${header.transactionKey}): Event Relay lost changes without naming them; find approvals since ${new Date(header.commitTimestamp).toISOString()} in Certinia and save them again`);
+      throw new CertiniaChangesLostError(
+        `GAP_OVERFLOW on ${change.entityName} (transaction ${header.transactionKey}): Event Relay lost changes without naming them; find approvals since ${new Date(header.commitTimestamp).toISOString()} in Certinia and save them again`,
+      );
     }
     return { kind, recordId: change.recordId, dedupKey: change.dedupKey, change, changedFields: header.changedFields };
   });
@@ -64,14 +66,20 @@ export type CertiniaChangeOutcome = 'published' | 'not-billable' | 'irrelevant' 
  * ledger; correcting it is a person's decision); an UPDATE that touched no field billing reads is
  * dropped unread; anything else is re-read and decided by the org's status values.
  */
-export async function judgeCertiniaChange(source: SystemRef, work: CertiniaWork, correlationId: string, deps: CertiniaChangeDependencies): Promise<{ outcome: CertiniaChangeOutcome; reason: string; published: number }> {
+export async function judgeCertiniaChange(
+  source: SystemRef,
+  work: CertiniaWork,
+  correlationId: string,
+  deps: CertiniaChangeDependencies,
+): Promise<{ outcome: CertiniaChangeOutcome; reason: string; published: number }> {
   const { change } = work;
   if (change.action === 'apply' && change.changeType === 'DELETE') {
     return { outcome: 'deleted', reason: 'a deleted record retracts nothing already approved; a credit or adjustment is a person decision', published: 0 };
   }
   if (change.action === 'apply' && change.changeType === 'UPDATE') {
     const watched: readonly string[] = CERTINIA_FIELDS[work.kind];
-    if (!work.changedFields.some((f) => watched.includes(f))) return { outcome: 'irrelevant', reason: `changed ${work.changedFields.join(', ') || 'nothing'}, none of which billing reads`, published: 0 };
+    if (!work.changedFields.some((f) => watched.includes(f)))
+      return { outcome: 'irrelevant', reason: `changed ${work.changedFields.join(', ') || 'nothing'}, none of which billing reads`, published: 0 };
   }
   const record = await deps.read(work.kind, work.recordId);
   if (record === undefined) return { outcome: 'gone', reason: `${CERTINIA_OBJECTS[work.kind]} ${work.recordId} no longer exists`, published: 0 };

@@ -18,7 +18,10 @@ export class CertiniaPsa {
   /** The record as it is now; undefined once deleted (SOQL without ALL ROWS does not see it). */
   async read(kind: CertiniaObjectKind, recordId: string): Promise<CertiniaRecord | undefined> {
     const fields = ['Id', ...CERTINIA_FIELDS[kind], ...(kind === 'timecard' ? TIMECARD_ROLE_FIELDS : []), 'LastModifiedDate'];
-    const [record] = await this.soql.query<CertiniaRecord>(`read ${CERTINIA_OBJECTS[kind]}`, `SELECT ${fields.join(', ')} FROM ${CERTINIA_OBJECTS[kind]} WHERE Id = ${soqlString(recordId)}`);
+    const [record] = await this.soql.query<CertiniaRecord>(
+      `read ${CERTINIA_OBJECTS[kind]}`,
+      `SELECT ${fields.join(', ')} FROM ${CERTINIA_OBJECTS[kind]} WHERE Id = ${soqlString(recordId)}`,
+    );
     return record;
   }
 }

@@ -42,7 +42,10 @@ export function explodeTimecard(header: TimecardHeader): DailyEntry[] {
     const day = new Date(start.getTime() + offset * 86_400_000);
     const raw = header[`pse__${DAYS[day.getUTCDay()]!}_Hours__c`];
     const text = raw === null || raw === undefined || raw === '' ? '0' : typeof raw === 'number' ? new Decimal(raw).toFixed() : raw;
-    if (!DecimalString.safeParse(text).success) throw new UnreadableCertiniaRecordError(`Timecard ${header.Id} has hours ${JSON.stringify(raw)} on ${DAYS[day.getUTCDay()]!}, which is not a decimal number`);
+    if (!DecimalString.safeParse(text).success)
+      throw new UnreadableCertiniaRecordError(
+        `Timecard ${header.Id} has hours ${JSON.stringify(raw)} on ${DAYS[day.getUTCDay()]!}, which is not a decimal number`,
+      );
     const hours = new Decimal(text);
     const workDate = day.toISOString().slice(0, 10);
     // `-0` would be written "-0", which is no non-negative decimal.

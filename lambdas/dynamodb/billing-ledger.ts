@@ -1,9 +1,9 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { type DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import type { ExpenseToBill, InvoiceDraft, TimeEntryToBill } from '../ports/billing-values';
-import type { ApprovedWork, PsaProjectRef } from '../ports/psa';
 import type { BillingLedger, ContractRecord, LedgerInvoice, RecordWorkOutcome } from '../ports/billing-ledger';
+import type { ExpenseToBill, InvoiceDraft, TimeEntryToBill } from '../ports/billing-values';
 import type { PostedInvoice } from '../ports/erp';
+import type { ApprovedWork, PsaProjectRef } from '../ports/psa';
 
 const project = (psa: PsaProjectRef) => `${psa.instance}#${psa.projectId}`;
 const projectOf = (key: string): PsaProjectRef => {
@@ -17,7 +17,10 @@ const keys = {
   work: (psa: PsaProjectRef, work: ApprovedWork) => ({ pk: `WORK#${project(psa)}`, sk: `${work.kind}#${work.item.id}` }),
   period: (month: string, psa: PsaProjectRef) => ({ pk: `PERIOD#${month}`, sk: project(psa) }),
   invoice: (psa: PsaProjectRef, periodStart: string) => ({ pk: `INVOICE#${project(psa)}`, sk: periodStart }),
-  page: (psa: PsaProjectRef, periodStart: string, page: number) => ({ pk: `INVOICE#${project(psa)}`, sk: `${periodStart}#PAGE#${String(page).padStart(5, '0')}` }),
+  page: (psa: PsaProjectRef, periodStart: string, page: number) => ({
+    pk: `INVOICE#${project(psa)}`,
+    sk: `${periodStart}#PAGE#${String(page).padStart(5, '0')}`,
+  }),
 };
 
 /**
@@ -75,7 +78,8 @@ export class DynamoDbBillingLedger implements BillingLedger {
       throw error;
     }
     // Listed under the month worked and the month approved: a late entry is billed by the next run.
-    for (const month of new Set([date.slice(0, 7), version.slice(0, 7)])) await this.client.send(new PutCommand({ TableName: this.tableName, Item: keys.period(month, psa) }));
+    for (const month of new Set([date.slice(0, 7), version.slice(0, 7)]))
+      await this.client.send(new PutCommand({ TableName: this.tableName, Item: keys.period(month, psa) }));
     return 'recorded';
   }
 
@@ -97,7 +101,12 @@ export class DynamoDbBillingLedger implements BillingLedger {
     return 'recorded';
   }
 
-  async workOf(psa: PsaProjectRef): Promise<{ time: TimeEntryToBill[]; expenses: ExpenseToBill[]; milestonesCompleted: Map<string, string>; history: { billedIds: Set<string>; timeBilledMinor: number } }> {
+  async workOf(psa: PsaProjectRef): Promise<{
+    time: TimeEntryToBill[];
+    expenses: ExpenseToBill[];
+    milestonesCompleted: Map<string, string>;
+    history: { billedIds: Set<string>; timeBilledMinor: number };
+  }> {
     const work = await this.queryAll(`WORK#${project(psa)}`);
     return {
       time: work.filter((w) => w.kind === 'time').map((w) => JSON.parse(String(w.item)) as TimeEntryToBill),
@@ -132,7 +141,12 @@ export class DynamoDbBillingLedger implements BillingLedger {
     const pages = Math.ceil(billedIds.length / pageSize);
     // Pages first: a draft item without its pages could bill their work twice.
     for (let page = 0; page < pages; page++) {
-      await this.client.send(new PutCommand({ TableName: this.tableName, Item: { ...keys.page(psa, draft.periodStart, page), ids: billedIds.slice(page * pageSize, (page + 1) * pageSize) } }));
+      await this.client.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: { ...keys.page(psa, draft.periodStart, page), ids: billedIds.slice(page * pageSize, (page + 1) * pageSize) },
+        }),
+      );
     }
     const timeMinor = draft.lines.filter((l) => l.kind === 'time').reduce((sum, l) => sum + l.amount.amountMinor, 0);
     try {
@@ -155,28 +169,34 @@ export class DynamoDbBillingLedger implements BillingLedger {
   }
 
   async recordInvoiceKey(invoiceGlobalId: string, psa: PsaProjectRef, periodStart: string): Promise<void> {
-    await this.client.send(new PutCommand({ TableName: this.tableName, Item: { pk: `INVOICEID#${invoiceGlobalId}`, sk: 'INVOICE', psa: project(psa), periodStart } }));
+    await this.client.send(
+      new PutCommand({ TableName: this.tableName, Item: { pk: `INVOICEID#${invoiceGlobalId}`, sk: 'INVOICE', psa: project(psa), periodStart } }),
+    );
   }
 
   async invoiceByGlobalId(invoiceGlobalId: string): Promise<{ psa: PsaProjectRef; periodStart: string } | undefined> {
-    const { Item } = await this.client.send(new GetCommand({ TableName: this.tableName, Key: { pk: `INVOICEID#${invoiceGlobalId}`, sk: 'INVOICE' }, ConsistentRead: true }));
+    const { Item } = await this.client.send(
+      new GetCommand({ TableName: this.tableName, Key: { pk: `INVOICEID#${invoiceGlobalId}`, sk: 'INVOICE' }, ConsistentRead: true }),
+    );
     return typeof Item?.psa === 'string' ? { psa: projectOf(Item.psa), periodStart: String(Item.periodStart) } : undefined;
   }
 
   async recordPosted(psa: PsaProjectRef, periodStart: string, posted: PostedInvoice & { postingDate: string }): Promise<void> {
-    await this.client.send(
-      new UpdateCommand({
-        TableName: this.tableName,
-        Key: keys.invoice(psa, periodStart),
-        UpdateExpression: 'SET #status = :posted, posted = :invoice',
-        ConditionExpression: '#status IN (:drafted, :posted)',
-        ExpressionAttributeNames: { '#status': 'status' },
-        ExpressionAttributeValues: { ':posted': 'posted', ':drafted': 'drafted', ':invoice': JSON.stringify(posted) },
-      }),
-    ).catch((error: unknown) => {
-      // Already marked: a late retry of the post step, nothing to record.
-      if (!(error instanceof ConditionalCheckFailedException)) throw error;
-    });
+    await this.client
+      .send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: keys.invoice(psa, periodStart),
+          UpdateExpression: 'SET #status = :posted, posted = :invoice',
+          ConditionExpression: '#status IN (:drafted, :posted)',
+          ExpressionAttributeNames: { '#status': 'status' },
+          ExpressionAttributeValues: { ':posted': 'posted', ':drafted': 'drafted', ':invoice': JSON.stringify(posted) },
+        }),
+      )
+      .catch((error: unknown) => {
+        // Already marked: a late retry of the post step, nothing to record.
+        if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      });
   }
 
   async markBilled(psa: PsaProjectRef, periodStart: string, ids: readonly string[]): Promise<void> {
@@ -229,7 +249,13 @@ export class DynamoDbBillingLedger implements BillingLedger {
     let start: Record<string, unknown> | undefined;
     do {
       const page = await this.client.send(
-        new QueryCommand({ TableName: this.tableName, KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': pk }, ConsistentRead: true, ...(start ? { ExclusiveStartKey: start } : {}) }),
+        new QueryCommand({
+          TableName: this.tableName,
+          KeyConditionExpression: 'pk = :pk',
+          ExpressionAttributeValues: { ':pk': pk },
+          ConsistentRead: true,
+          ...(start ? { ExclusiveStartKey: start } : {}),
+        }),
       );
       items.push(...((page.Items ?? []) as Record<string, unknown>[]));
       start = page.LastEvaluatedKey as Record<string, unknown> | undefined;

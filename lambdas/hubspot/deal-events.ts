@@ -24,7 +24,9 @@ export type DealEventOutcome = 'published' | 'not-won' | 'irrelevant';
 export async function handleDealEvent(queued: QueuedDealEvent, deps: DealEventDependencies): Promise<DealEventOutcome> {
   const { event, instance } = queued;
   const settings = deps.settingsOf(instance);
-  const relevant = event.subscriptionType === 'deal.creation' || (event.subscriptionType === 'deal.propertyChange' && (event.propertyName === 'dealstage' || event.propertyName === settings.fields.syncRevision));
+  const relevant =
+    event.subscriptionType === 'deal.creation' ||
+    (event.subscriptionType === 'deal.propertyChange' && (event.propertyName === 'dealstage' || event.propertyName === settings.fields.syncRevision));
   if (!relevant) return 'irrelevant';
   const snapshot = await deps.readDeal(instance, String(event.objectId));
   if (!settings.wonStages.includes(snapshot.deal.properties.dealstage ?? '')) return 'not-won';

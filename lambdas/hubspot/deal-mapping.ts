@@ -81,7 +81,13 @@ export function opportunityWonPayload(snapshot: HubSpotDealSnapshot, fields: Crm
 }
 
 /** The canonical event; its id is stable per deal and revision, so duplicates and replays collapse. */
-export function opportunityWonEvent(instance: string, snapshot: HubSpotDealSnapshot, fields: CrmFieldNames, correlationId: string, now: Date): OpportunityWonEvent {
+export function opportunityWonEvent(
+  instance: string,
+  snapshot: HubSpotDealSnapshot,
+  fields: CrmFieldNames,
+  correlationId: string,
+  now: Date,
+): OpportunityWonEvent {
   const payload = opportunityWonPayload(snapshot, fields);
   const modified = Date.parse(text(snapshot.deal, 'hs_lastmodifieddate') ?? '');
   return {

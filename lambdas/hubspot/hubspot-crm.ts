@@ -1,10 +1,9 @@
 import type { CrmFieldNames } from '../../canonical';
-import type { CrmPort, CrmWriteBack } from '../ports/crm';
+import type { BillingHealth, CrmBillingPort, CrmPort, CrmWriteBack } from '../ports/crm';
 import { type AuditTrail, auditResult } from '../shared/audit-trail';
-import type { BillingHealth, CrmBillingPort } from '../ports/crm';
-import { sendWithOneRefresh } from '../shared/http/credential-refresh';
-import { vendorRequest, type VendorResponse } from '../shared/http/vendor-http';
 import { type VendorCall, VendorRejectedError, VendorThrottledError, VendorUnavailableError } from '../shared/errors';
+import { sendWithOneRefresh } from '../shared/http/credential-refresh';
+import { type VendorResponse, vendorRequest } from '../shared/http/vendor-http';
 
 /** A deal as HubSpot's CRM objects API returns it (every property value is a string). */
 export interface HubSpotObject {
@@ -34,9 +33,31 @@ export interface HubSpotOptions {
 }
 
 /** Deal properties the integration reads, besides the configurable fields. */
-const DEAL_PROPERTIES = ['dealname', 'dealstage', 'pipeline', 'amount', 'deal_currency_code', 'closedate', 'hs_lastmodifieddate', 'ps_contract_start', 'ps_contract_end', 'ps_not_to_exceed', 'ps_expense_markup'];
+const DEAL_PROPERTIES = [
+  'dealname',
+  'dealstage',
+  'pipeline',
+  'amount',
+  'deal_currency_code',
+  'closedate',
+  'hs_lastmodifieddate',
+  'ps_contract_start',
+  'ps_contract_end',
+  'ps_not_to_exceed',
+  'ps_expense_markup',
+];
 const COMPANY_PROPERTIES = ['name', 'domain', 'address', 'city', 'state', 'zip', 'country'];
-const LINE_ITEM_PROPERTIES = ['name', 'price', 'quantity', 'ps_line_type', 'ps_effective_from', 'ps_effective_to', 'ps_due_date', 'ps_billable', 'ps_estimated_hours'];
+const LINE_ITEM_PROPERTIES = [
+  'name',
+  'price',
+  'quantity',
+  'ps_line_type',
+  'ps_effective_from',
+  'ps_effective_to',
+  'ps_due_date',
+  'ps_billable',
+  'ps_estimated_hours',
+];
 
 /**
  * The CRM port on HubSpot's CRM objects API (v3): reads a deal with its company and line items,
@@ -55,10 +76,15 @@ export class HubSpotCrm implements CrmPort, CrmBillingPort {
       `/crm/v3/objects/deals/${encodeURIComponent(dealId)}?properties=${properties}&associations=companies,line_items`,
     );
     const companyId = deal.associations?.companies?.results?.[0]?.id;
-    const company = companyId ? await this.get<HubSpotObject>('read company', `/crm/v3/objects/companies/${encodeURIComponent(companyId)}?properties=${COMPANY_PROPERTIES.join(',')}`) : undefined;
+    const company = companyId
+      ? await this.get<HubSpotObject>('read company', `/crm/v3/objects/companies/${encodeURIComponent(companyId)}?properties=${COMPANY_PROPERTIES.join(',')}`)
+      : undefined;
     const lineItemIds = (deal.associations?.['line items']?.results ?? deal.associations?.line_items?.results ?? []).map((r) => r.id);
     const lineItems: HubSpotObject[] = [];
-    for (const id of lineItemIds) lineItems.push(await this.get<HubSpotObject>('read line item', `/crm/v3/objects/line_items/${encodeURIComponent(id)}?properties=${LINE_ITEM_PROPERTIES.join(',')}`));
+    for (const id of lineItemIds)
+      lineItems.push(
+        await this.get<HubSpotObject>('read line item', `/crm/v3/objects/line_items/${encodeURIComponent(id)}?properties=${LINE_ITEM_PROPERTIES.join(',')}`),
+      );
     return { deal: { id: deal.id, properties: deal.properties }, ...(company ? { company } : {}), lineItems };
   }
 
@@ -77,7 +103,14 @@ export class HubSpotCrm implements CrmPort, CrmBillingPort {
 
   async writeBillingHealth(companyId: string, health: BillingHealth): Promise<void> {
     const f = this.options.fields;
-    const body = { properties: { [f.billingStatus]: health.status, [f.lastInvoiceNumber]: health.lastInvoiceNumber, [f.lastInvoiceDate]: health.lastInvoiceDate, [f.lastInvoiceTotal]: health.lastInvoiceTotal } };
+    const body = {
+      properties: {
+        [f.billingStatus]: health.status,
+        [f.lastInvoiceNumber]: health.lastInvoiceNumber,
+        [f.lastInvoiceDate]: health.lastInvoiceDate,
+        [f.lastInvoiceTotal]: health.lastInvoiceTotal,
+      },
+    };
     const call: VendorCall = { vendor: 'hubspot', instance: this.options.instance, operation: 'write billing health to company' };
     const response = await this.send(call, 'PATCH', `/crm/v3/objects/companies/${encodeURIComponent(companyId)}`, body);
     await this.audit('company', companyId, body, response);

@@ -50,10 +50,20 @@ export function checkBatch(batch: readonly unknown[]): EventCheck[] {
     const parsed = HubSpotWebhookEvent.safeParse(raw);
     const objectId = raw !== null && typeof raw === 'object' ? (raw as { objectId?: unknown }).objectId : undefined;
     if (!parsed.success) {
-      return { ok: false, index, objectId, reason: `event ${index} violates the HubSpot event schema: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(event)'} ${i.message}`).join('; ')}` };
+      return {
+        ok: false,
+        index,
+        objectId,
+        reason: `event ${index} violates the HubSpot event schema: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(event)'} ${i.message}`).join('; ')}`,
+      };
     }
     if (!(HANDLED_SUBSCRIPTIONS as readonly string[]).includes(parsed.data.subscriptionType)) {
-      return { ok: false, index, objectId, reason: `event ${index} has subscription type ${parsed.data.subscriptionType}, which this integration does not handle (${HANDLED_SUBSCRIPTIONS.join(', ')})` };
+      return {
+        ok: false,
+        index,
+        objectId,
+        reason: `event ${index} has subscription type ${parsed.data.subscriptionType}, which this integration does not handle (${HANDLED_SUBSCRIPTIONS.join(', ')})`,
+      };
     }
     return { ok: true, event: parsed.data };
   });

@@ -1,6 +1,6 @@
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { refuseOversizedBody } from '../shared/http/body-limit';
-import { type EventCheck, type QueuedDealEvent, checkBatch, dedupKey } from './webhook-events';
+import { checkBatch, dedupKey, type EventCheck, type QueuedDealEvent } from './webhook-events';
 import { verifyHubSpotSignature } from './webhook-signature';
 
 /** What the intake needs from the outside world, so it is tested with plain fakes. */
@@ -51,7 +51,10 @@ export async function receiveHubSpotWebhook(request: APIGatewayProxyEvent, deps:
   const rawBody = Buffer.from(request.body ?? '', request.isBase64Encoded ? 'base64' : 'utf8');
   const header = (name: string) => Object.entries(request.headers ?? {}).find(([k]) => k.toLowerCase() === name.toLowerCase())?.[1];
   const query = request.multiValueQueryStringParameters
-    ? '?' + Object.entries(request.multiValueQueryStringParameters).flatMap(([k, vs]) => (vs ?? []).map((v) => `${k}=${v}`)).join('&')
+    ? '?' +
+      Object.entries(request.multiValueQueryStringParameters)
+        .flatMap(([k, vs]) => (vs ?? []).map((v) => `${k}=${v}`))
+        .join('&')
     : '';
   const verdict = verifyHubSpotSignature(
     {

@@ -12,7 +12,11 @@ import { readableTotal } from './billing-health';
  * ours with a payment, its id fixed by the amount still due, so a re-read of the same state is the same
  * event and a new payment a new one.
  */
-export function paymentEvents(erp: { vendor: 'netsuite' | 'business-central'; instance: string }, invoices: readonly ErpInvoiceStatus[], correlationId: string): PaymentReceivedEvent[] {
+export function paymentEvents(
+  erp: { vendor: 'netsuite' | 'business-central'; instance: string },
+  invoices: readonly ErpInvoiceStatus[],
+  correlationId: string,
+): PaymentReceivedEvent[] {
   return invoices.flatMap((i) => {
     const globalId = ourInvoiceGlobalId(i.externalId);
     if (globalId === undefined || i.amountPaid.amountMinor <= 0) return [];
@@ -38,7 +42,10 @@ export function paymentEvents(erp: { vendor: 'netsuite' | 'business-central'; in
 }
 
 /** Records a payment on the PSA's invoice and the billing health on the CRM account. */
-export async function recordPayment(event: PaymentReceivedEvent, deps: { ledger: BillingLedger; psaBillingFor: (psaInstance: string) => PsaBillingPort; crmBillingFor: (crmInstance: string) => CrmBillingPort }): Promise<{ state: string } | { skipped: string }> {
+export async function recordPayment(
+  event: PaymentReceivedEvent,
+  deps: { ledger: BillingLedger; psaBillingFor: (psaInstance: string) => PsaBillingPort; crmBillingFor: (crmInstance: string) => CrmBillingPort },
+): Promise<{ state: string } | { skipped: string }> {
   const key = await deps.ledger.invoiceByGlobalId(event.payload.invoiceGlobalId);
   if (!key) return { skipped: `invoice ${event.payload.invoice.id} was not posted by a billing run of this region` };
   const contract = (await deps.ledger.contractOf(key.psa))!;

@@ -21,7 +21,12 @@ export async function publishPaymentsSince(
       checkpointId: `checkpoint#${source.vendor}-payments#${source.instance}`,
       source: `ps-sync.${source.vendor}`,
       // Every changed invoice moves the window; only payments on ours make an event.
-      read: async (from) => (await erp.invoicesChangedSince(from)).map((i) => ({ key: i.id, updatedAt: i.lastModified, event: () => paymentEvents(source, [i], correlationId)[0] })),
+      read: async (from) =>
+        (await erp.invoicesChangedSince(from)).map((i) => ({
+          key: i.id,
+          updatedAt: i.lastModified,
+          event: () => paymentEvents(source, [i], correlationId)[0],
+        })),
     },
     deps,
   );

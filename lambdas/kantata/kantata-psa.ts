@@ -1,12 +1,11 @@
 import Decimal from 'decimal.js';
 import { CurrencyCode, type Money } from '../../canonical';
-import type { CompletedMilestone, PolledWork, PsaBillingPort, PsaInvoice } from '../ports/psa';
-import type { PsaPort, PsaProjectDraft } from '../ports/psa';
+import type { CompletedMilestone, PolledWork, PsaBillingPort, PsaInvoice, PsaPort, PsaProjectDraft } from '../ports/psa';
 import type { AuditTrail } from '../shared/audit-trail';
-import { ClientCredentialsToken, sendWithOneRefresh } from '../shared/http/credential-refresh';
-import { vendorRequest, type VendorResponse } from '../shared/http/vendor-http';
 import { type VendorCall, VendorRejectedError, VendorThrottledError, VendorUnavailableError } from '../shared/errors';
-import { RateCardNotRepresentableError, type RateCardVersionPlan, planKantataRateCard } from './rate-card-plan';
+import { ClientCredentialsToken, sendWithOneRefresh } from '../shared/http/credential-refresh';
+import { type VendorResponse, vendorRequest } from '../shared/http/vendor-http';
+import { planKantataRateCard, RateCardNotRepresentableError, type RateCardVersionPlan } from './rate-card-plan';
 
 /** Kantata OAuth 2.0 client credentials, as stored in the instance's secret. */
 export interface KantataCredentials {
@@ -136,7 +135,12 @@ export class KantataPsa implements PsaPort, PsaBillingPort {
     const milestoneIds: Record<string, string> = Object.fromEntries(stories.filter((st) => st.story_type === 'milestone').map((st) => [st.title ?? '', st.id]));
     for (const task of project.tasks) {
       if (existing.has(`task:${task.name}`)) continue;
-      await this.write('POST', 'stories', 'story', project.externalReference, { workspace_id: workspaceId, title: task.name, story_type: 'task', billable: task.billable });
+      await this.write('POST', 'stories', 'story', project.externalReference, {
+        workspace_id: workspaceId,
+        title: task.name,
+        story_type: 'task',
+        billable: task.billable,
+      });
     }
     for (const milestone of project.milestones) {
       if (existing.has(`milestone:${milestone.name}`)) continue;
@@ -160,7 +164,10 @@ export class KantataPsa implements PsaPort, PsaBillingPort {
     const versions = planKantataRateCard(project.rateCard, currency.data);
     const roles = new Map((await this.list<{ name?: string }>('roles', {})).map((role) => [role.name ?? '', role.id]));
     const unknown = [...new Set(project.rateCard.map((line) => line.role))].filter((role) => !roles.has(role));
-    if (unknown.length) throw new RateCardNotRepresentableError(`Kantata has no role named ${unknown.map((r) => `"${r}"`).join(', ')}; add it in Kantata or correct the contract's rate card`);
+    if (unknown.length)
+      throw new RateCardNotRepresentableError(
+        `Kantata has no role named ${unknown.map((r) => `"${r}"`).join(', ')}; add it in Kantata or correct the contract's rate card`,
+      );
     return { versions, roleIds: roles };
   }
 
@@ -177,19 +184,38 @@ export class KantataPsa implements PsaPort, PsaBillingPort {
     const set = await this.write('POST', 'rate_card_sets', 'rate_card_set', ref, { title: `${project.name} contract rates (${ref})` });
     let rateCardId: string | undefined;
     for (const version of rateCard.versions) {
-      const setVersion = await this.write('POST', 'rate_card_set_versions', 'rate_card_set_version', ref, { rate_card_set_id: set.id, effective_date: version.effectiveDate }, 'rate_card_versions');
+      const setVersion = await this.write(
+        'POST',
+        'rate_card_set_versions',
+        'rate_card_set_version',
+        ref,
+        { rate_card_set_id: set.id, effective_date: version.effectiveDate },
+        'rate_card_versions',
+      );
       let rateCardVersionId: string | undefined;
       if (rateCardId === undefined) {
         // The first set version gets the rate card; Kantata gives it a version there and in every later set version.
-        const card = await this.write('POST', 'rate_cards', 'rate_card', ref, { rate_card_set_version_id: setVersion.id, currency: project.currency }, 'rate_card_versions');
+        const card = await this.write(
+          'POST',
+          'rate_cards',
+          'rate_card',
+          ref,
+          { rate_card_set_version_id: setVersion.id, currency: project.currency },
+          'rate_card_versions',
+        );
         rateCardId = card.id;
         rateCardVersionId = sideLoaded(card.envelope, 'rate_card_versions').find((v) => String(v.rate_card_id) === card.id)?.id;
       } else {
         rateCardVersionId = sideLoaded(setVersion.envelope, 'rate_card_versions').find((v) => String(v.rate_card_id) === rateCardId)?.id;
       }
-      if (!rateCardVersionId) throw new VendorUnavailableError(this.call('create rate card version'), `no rate card version for ${version.effectiveDate} in the response`);
+      if (!rateCardVersionId)
+        throw new VendorUnavailableError(this.call('create rate card version'), `no rate card version for ${version.effectiveDate} in the response`);
       for (const [role, rate] of version.ratesInMinorUnits) {
-        await this.write('POST', 'rate_card_roles', 'rate_card_role', ref, { rate_card_version_id: rateCardVersionId, role_id: rateCard.roleIds.get(role), rate });
+        await this.write('POST', 'rate_card_roles', 'rate_card_role', ref, {
+          rate_card_version_id: rateCardVersionId,
+          role_id: rateCard.roleIds.get(role),
+          rate,
+        });
       }
     }
     await this.write('PUT', `workspaces/${workspaceId}`, 'workspace', ref, { rate_card_id: rateCardId });
@@ -201,34 +227,56 @@ export class KantataPsa implements PsaPort, PsaBillingPort {
     const time = await this.list<KantataTimeEntry>('time_entries', filters);
     const expenses = await this.list<KantataExpense>('expenses', filters);
     return [
-      ...time.map((t): PolledWork => ({
-        work: {
-          kind: 'time',
-          item: {
-            id: t.id,
-            workDate: t.date_performed,
-            role: roles.get(String(t.role_id)) ?? `role ${String(t.role_id)}`,
-            // Minutes to hours: 12 decimal places, far below a cent on any line (`toMinorUnits` rounds lines once).
-            hours: new Decimal(t.time_in_minutes).dividedBy(60).toDecimalPlaces(12).toFixed(),
-            billable: t.billable !== false,
+      ...time.map(
+        (t): PolledWork => ({
+          work: {
+            kind: 'time',
+            item: {
+              id: t.id,
+              workDate: t.date_performed,
+              role: roles.get(String(t.role_id)) ?? `role ${String(t.role_id)}`,
+              // Minutes to hours: 12 decimal places, far below a cent on any line (`toMinorUnits` rounds lines once).
+              hours: new Decimal(t.time_in_minutes).dividedBy(60).toDecimalPlaces(12).toFixed(),
+              billable: t.billable !== false,
+            },
           },
-        },
-        projectId: String(t.workspace_id),
-        updatedAt: t.updated_at,
-        resourceId: String(t.user_id ?? 'unknown'),
-      })),
-      ...expenses.map((e): PolledWork => ({
-        work: { kind: 'expense', item: { id: e.id, incurredOn: e.date, category: e.category, amount: { amountMinor: e.amount_in_cents, currency: e.currency as Money['currency'] }, billable: e.billable !== false } },
-        projectId: String(e.workspace_id),
-        updatedAt: e.updated_at,
-        resourceId: String(e.user_id ?? 'unknown'),
-      })),
+          projectId: String(t.workspace_id),
+          updatedAt: t.updated_at,
+          resourceId: String(t.user_id ?? 'unknown'),
+        }),
+      ),
+      ...expenses.map(
+        (e): PolledWork => ({
+          work: {
+            kind: 'expense',
+            item: {
+              id: e.id,
+              incurredOn: e.date,
+              category: e.category,
+              amount: { amountMinor: e.amount_in_cents, currency: e.currency as Money['currency'] },
+              billable: e.billable !== false,
+            },
+          },
+          projectId: String(e.workspace_id),
+          updatedAt: e.updated_at,
+          resourceId: String(e.user_id ?? 'unknown'),
+        }),
+      ),
     ];
   }
 
   async completedMilestonesSince(updatedAfter: string): Promise<CompletedMilestone[]> {
-    const stories = await this.list<{ workspace_id: string; updated_at: string; completed_at?: string | null }>('stories', { story_type: 'milestone', state: 'completed', updated_after: updatedAfter });
-    return stories.map((st) => ({ projectId: String(st.workspace_id), milestoneId: st.id, completedOn: (st.completed_at ?? st.updated_at).slice(0, 10), updatedAt: st.updated_at }));
+    const stories = await this.list<{ workspace_id: string; updated_at: string; completed_at?: string | null }>('stories', {
+      story_type: 'milestone',
+      state: 'completed',
+      updated_after: updatedAfter,
+    });
+    return stories.map((st) => ({
+      projectId: String(st.workspace_id),
+      milestoneId: st.id,
+      completedOn: (st.completed_at ?? st.updated_at).slice(0, 10),
+      updatedAt: st.updated_at,
+    }));
   }
 
   async recordPaymentStatus(externalId: string, payment: { state: 'partially-paid' | 'paid'; amountDue: Money }): Promise<void> {
@@ -238,7 +286,10 @@ export class KantataPsa implements PsaPort, PsaBillingPort {
     if (response.status !== 200) throw this.errorFor(call, response);
     const [reference] = sideLoaded(response.json<Envelope>() ?? {}, 'external_references', response.json<Envelope>()?.results);
     if (!reference?.subject_id) throw new VendorRejectedError(call, 404, 'invoice_not_found', `no Kantata invoice carries the reference ${externalId}`);
-    await this.write('PUT', `invoices/${String(reference.subject_id)}`, 'invoice', externalId, { payment_status: payment.state === 'paid' ? 'paid' : 'partially paid', balance_in_cents: payment.amountDue.amountMinor });
+    await this.write('PUT', `invoices/${String(reference.subject_id)}`, 'invoice', externalId, {
+      payment_status: payment.state === 'paid' ? 'paid' : 'partially paid',
+      balance_in_cents: payment.amountDue.amountMinor,
+    });
   }
 
   async recordInvoice(projectId: string, invoice: PsaInvoice): Promise<{ id: string }> {
@@ -268,14 +319,32 @@ export class KantataPsa implements PsaPort, PsaBillingPort {
     if (already?.invoice_id) {
       const [existing] = await this.list<{ user_invoice_number?: string | null }>('invoices', { only: String(already.invoice_id) });
       if (existing?.user_invoice_number && existing.user_invoice_number !== invoice.invoiceNumber) {
-        throw new VendorRejectedError(this.call('create invoice'), 422, 'already_invoiced', `the work is already on Kantata invoice ${String(already.invoice_id)} (${existing.user_invoice_number}), not made by this integration`);
+        throw new VendorRejectedError(
+          this.call('create invoice'),
+          422,
+          'already_invoiced',
+          `the work is already on Kantata invoice ${String(already.invoice_id)} (${existing.user_invoice_number}), not made by this integration`,
+        );
       }
       id = String(already.invoice_id);
       await this.write('PUT', `invoices/${id}`, 'invoice', invoice.externalId, fields);
     } else {
-      id = (await this.write('POST', 'invoices', 'invoice', invoice.externalId, { workspace_id: projectId, time_entry_ids: invoice.timeEntryIds, expense_ids: invoice.expenseIds, ...fields })).id;
+      id = (
+        await this.write('POST', 'invoices', 'invoice', invoice.externalId, {
+          workspace_id: projectId,
+          time_entry_ids: invoice.timeEntryIds,
+          expense_ids: invoice.expenseIds,
+          ...fields,
+        })
+      ).id;
     }
-    await this.write('POST', 'external_references', 'external_reference', invoice.externalId, { subject_type: 'invoice', subject_id: id, service_name: SERVICE_NAME, service_model: 'invoice', service_model_ref: invoice.externalId });
+    await this.write('POST', 'external_references', 'external_reference', invoice.externalId, {
+      subject_type: 'invoice',
+      subject_id: id,
+      service_name: SERVICE_NAME,
+      service_model: 'invoice',
+      service_model_ref: invoice.externalId,
+    });
     return { id };
   }
 
@@ -295,7 +364,14 @@ export class KantataPsa implements PsaPort, PsaBillingPort {
   }
 
   /** One audited write; returns the id of the object written and the response envelope. */
-  private async write(method: 'POST' | 'PUT', path: string, key: string, recordKey: string, attributes: Record<string, unknown>, include?: string): Promise<{ id: string; envelope: Envelope }> {
+  private async write(
+    method: 'POST' | 'PUT',
+    path: string,
+    key: string,
+    recordKey: string,
+    attributes: Record<string, unknown>,
+    include?: string,
+  ): Promise<{ id: string; envelope: Envelope }> {
     const call = this.call(`${method === 'POST' ? 'create' : 'update'} ${key}`);
     const body = { [key]: attributes };
     const response = await this.send(call, method, `/api/v1/${path}.json${include ? `?include=${include}` : ''}`, body);
@@ -358,6 +434,14 @@ export class KantataPsa implements PsaPort, PsaBillingPort {
     if (response.status === 429) return new VendorThrottledError(call);
     if (response.status >= 500) return new VendorUnavailableError(call, `HTTP ${response.status}`);
     const errors = response.json<{ errors?: { type?: string; message?: string }[] }>()?.errors ?? [];
-    return new VendorRejectedError(call, response.status, errors[0]?.type ?? `HTTP_${response.status}`, errors.map((e) => e.message).filter(Boolean).join('; ') || 'no detail');
+    return new VendorRejectedError(
+      call,
+      response.status,
+      errors[0]?.type ?? `HTTP_${response.status}`,
+      errors
+        .map((e) => e.message)
+        .filter(Boolean)
+        .join('; ') || 'no detail',
+    );
   }
 }

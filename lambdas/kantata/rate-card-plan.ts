@@ -1,4 +1,4 @@
-import { CURRENCY_EXPONENTS, type CurrencyCode, type RateCardLine, decimal } from '../../canonical';
+import { CURRENCY_EXPONENTS, type CurrencyCode, decimal, type RateCardLine } from '../../canonical';
 import { SyncError } from '../shared/errors';
 
 /**
@@ -26,11 +26,15 @@ export function planKantataRateCard(lines: readonly RateCardLine[], currency: Cu
   const exponent = CURRENCY_EXPONENTS[currency];
   const minorUnits = (line: RateCardLine): number => {
     const scaled = decimal(line.hourlyRate).times(10 ** exponent);
-    if (!scaled.isInteger()) throw new RateCardNotRepresentableError(`${line.role} at ${line.hourlyRate} ${currency} an hour is finer than Kantata's ${currency} minor unit; round the contract rate`);
+    if (!scaled.isInteger())
+      throw new RateCardNotRepresentableError(
+        `${line.role} at ${line.hourlyRate} ${currency} an hour is finer than Kantata's ${currency} minor unit; round the contract rate`,
+      );
     return scaled.toNumber();
   };
   for (const line of lines) {
-    if (line.effectiveTo !== undefined && line.effectiveTo < line.effectiveFrom) throw new RateCardNotRepresentableError(`${line.role} rate ends (${line.effectiveTo}) before it starts (${line.effectiveFrom})`);
+    if (line.effectiveTo !== undefined && line.effectiveTo < line.effectiveFrom)
+      throw new RateCardNotRepresentableError(`${line.role} rate ends (${line.effectiveTo}) before it starts (${line.effectiveFrom})`);
   }
   const boundaries = new Set<string>();
   for (const line of lines) {

@@ -1,10 +1,9 @@
 import { CurrencyCode, type Money, majorUnits, money } from '../../canonical';
-import type { ErpCustomerDraft, ErpPort, ErpProjectDraft } from '../ports/erp';
-import type { ErpInvoiceDraft, ErpInvoiceStatus, InvoicingPort, PaymentsPort, PostedInvoice } from '../ports/erp';
+import type { ErpCustomerDraft, ErpInvoiceDraft, ErpInvoiceStatus, ErpPort, ErpProjectDraft, InvoicingPort, PaymentsPort, PostedInvoice } from '../ports/erp';
 import type { AuditTrail } from '../shared/audit-trail';
-import { ClientCredentialsToken, sendWithOneRefresh } from '../shared/http/credential-refresh';
-import { vendorRequest, type VendorResponse } from '../shared/http/vendor-http';
 import { type VendorCall, VendorRejectedError, VendorThrottledError, VendorUnavailableError } from '../shared/errors';
+import { ClientCredentialsToken, sendWithOneRefresh } from '../shared/http/credential-refresh';
+import { type VendorResponse, vendorRequest } from '../shared/http/vendor-http';
 import { type TokenBasedAuth, tokenBasedAuthorization } from './oauth1';
 
 /** NetSuite credentials as stored in the instance's secret: token-based auth or OAuth 2.0. */
@@ -132,10 +131,26 @@ export class NetSuiteErp implements ErpPort, InvoicingPort, PaymentsPort {
     for (const id of ids) {
       const read = await this.send({ ...call, operation: 'read invoice' }, 'GET', `/services/rest/record/v1/invoice/${id}`);
       if (read.status !== 200) throw this.errorFor(call, read);
-      const r = read.json<{ externalId?: string; tranId?: string; total?: number; amountPaid?: number; amountRemaining?: number; lastModifiedDate?: string; currency?: { refName?: string } }>()!;
+      const r = read.json<{
+        externalId?: string;
+        tranId?: string;
+        total?: number;
+        amountPaid?: number;
+        amountRemaining?: number;
+        lastModifiedDate?: string;
+        currency?: { refName?: string };
+      }>()!;
       const currency = CurrencyCode.parse(r.currency?.refName);
       const asMoney = (value: number | undefined): Money => money(String(value ?? 0), currency);
-      statuses.push({ id, ...(r.externalId ? { externalId: r.externalId } : {}), invoiceNumber: r.tranId ?? id, total: asMoney(r.total), amountPaid: asMoney(r.amountPaid), amountDue: asMoney(r.amountRemaining), lastModified: r.lastModifiedDate ?? new Date(0).toISOString() });
+      statuses.push({
+        id,
+        ...(r.externalId ? { externalId: r.externalId } : {}),
+        invoiceNumber: r.tranId ?? id,
+        total: asMoney(r.total),
+        amountPaid: asMoney(r.amountPaid),
+        amountDue: asMoney(r.amountRemaining),
+        lastModified: r.lastModifiedDate ?? new Date(0).toISOString(),
+      });
     }
     return statuses;
   }
@@ -144,7 +159,17 @@ export class NetSuiteErp implements ErpPort, InvoicingPort, PaymentsPort {
     const call: VendorCall = { vendor: 'netsuite', instance: this.options.instance, operation: `upsert ${type}` };
     const path = `/services/rest/record/v1/${type}/eid:${encodeURIComponent(externalId)}`;
     const response = await this.send(call, 'PUT', path, body);
-    const audit = { vendor: 'netsuite', instance: this.options.instance, recordType: type, recordKey: externalId, operation: 'upsert', execution: this.options.execution, correlationId: this.options.correlationId, payload: body, at: new Date() };
+    const audit = {
+      vendor: 'netsuite',
+      instance: this.options.instance,
+      recordType: type,
+      recordKey: externalId,
+      operation: 'upsert',
+      execution: this.options.execution,
+      correlationId: this.options.correlationId,
+      payload: body,
+      at: new Date(),
+    };
     if (response.status !== 204 && response.status !== 200) {
       const error = this.errorFor(call, response);
       await this.options.audit.record({ ...audit, result: error instanceof VendorRejectedError ? 'rejected' : 'failed', status: String(response.status) });

@@ -49,7 +49,14 @@ export function tokenBasedAuthorization(
     oauth_version: '1.0',
   };
   const key = `${percentEncode(credentials.consumerSecret)}&${percentEncode(credentials.tokenSecret)}`;
-  const signature = createHmac('sha256', key).update(signatureBaseString(method, url, oauth)).digest('base64');
+  const signature = createHmac('sha256', key)
+    .update(signatureBaseString(method, url, oauth))
+    .digest('base64');
   const header = { realm: credentials.accountId, ...oauth, oauth_signature: signature };
-  return 'OAuth ' + Object.entries(header).map(([k, v]) => `${k}="${k === 'realm' ? v : percentEncode(v)}"`).join(', ');
+  return (
+    'OAuth ' +
+    Object.entries(header)
+      .map(([k, v]) => `${k}="${k === 'realm' ? v : percentEncode(v)}"`)
+      .join(', ')
+  );
 }

@@ -1,13 +1,13 @@
 import type { DeploymentConfig, OpportunityWonEvent, ProjectActivatedEvent, Vendor } from '../../canonical';
-import type { CrossReferenceRegistry } from '../shared/cross-reference/registry';
-import { remediationFor } from '../shared/errors';
-import { type BusinessException, failureReason } from '../shared/exceptions';
 import type { ContractRecord } from '../ports/billing-ledger';
-import { type StepContext, contractRecord, createErpProject, createPsaProject, findOrCreateErpCustomer, projectActivated, writeBackToCrm } from './steps';
-import { type SwitchedOff, type ValidOpportunity, validateOpportunity } from './validate-opportunity';
 import type { CrmPort } from '../ports/crm';
 import type { ErpPort } from '../ports/erp';
 import type { PsaPort } from '../ports/psa';
+import type { CrossReferenceRegistry } from '../shared/cross-reference/registry';
+import { remediationFor } from '../shared/errors';
+import { type BusinessException, failureReason } from '../shared/exceptions';
+import { contractRecord, createErpProject, createPsaProject, findOrCreateErpCustomer, projectActivated, type StepContext, writeBackToCrm } from './steps';
+import { type SwitchedOff, type ValidOpportunity, validateOpportunity } from './validate-opportunity';
 
 /**
  * What each Task state of `opportunity-to-project.asl.json` does with its input, given its
@@ -75,13 +75,21 @@ export function stepHandlers(deps: StepDependencies) {
     },
     CreateErpProject: async (input: TaskInput) => {
       const ctx = contextOf(input);
-      return createErpProject(ctx, input.state.erpCustomer!.erpCustomerId, { erp: deps.erpFor(ctx.validation.instances.erp), registry: deps.registry, vendorOf });
+      return createErpProject(ctx, input.state.erpCustomer!.erpCustomerId, {
+        erp: deps.erpFor(ctx.validation.instances.erp),
+        registry: deps.registry,
+        vendorOf,
+      });
     },
     WriteBackToCrm: async (input: TaskInput) => {
       const ctx = contextOf(input);
       return writeBackToCrm(
         ctx,
-        { erpCustomerId: input.state.erpCustomer!.erpCustomerId, erpProjectId: input.state.erpProject!.erpProjectId, psaProjectId: input.state.psaProject!.psaProjectId },
+        {
+          erpCustomerId: input.state.erpCustomer!.erpCustomerId,
+          erpProjectId: input.state.erpProject!.erpProjectId,
+          psaProjectId: input.state.psaProject!.psaProjectId,
+        },
         { crm: deps.crmFor(ctx.validation.instances.crm) },
       );
     },
@@ -90,7 +98,9 @@ export function stepHandlers(deps: StepDependencies) {
       const ids = { ...input.state.erpCustomer!, erpProjectId: input.state.erpProject!.erpProjectId, psaProjectId: input.state.psaProject!.psaProjectId };
       const event = projectActivated(ctx, ids, deps.now());
       // The contract first: once the project is announced, its approved time may be billed.
-      await deps.recordContract(contractRecord(ctx, { ...ids, ...(input.state.psaProject!.milestoneIds ? { milestoneIds: input.state.psaProject!.milestoneIds } : {}) }));
+      await deps.recordContract(
+        contractRecord(ctx, { ...ids, ...(input.state.psaProject!.milestoneIds ? { milestoneIds: input.state.psaProject!.milestoneIds } : {}) }),
+      );
       await deps.publish(event);
       await deps.resolveException(exceptionKey(input), input.execution);
       return { eventId: event.id };
@@ -107,7 +117,6 @@ export function stepHandlers(deps: StepDependencies) {
     },
   };
 }
-
 
 /** The exception key of the deal an execution works on. */
 function exceptionKey(input: TaskInput): Pick<BusinessException, 'workflow' | 'entityType' | 'entityId'> {
@@ -127,6 +136,10 @@ export function exceptionFor(input: TaskInput): BusinessException {
     correlationId: event.correlationId,
     source: event.source,
     execution: input.execution,
-    ...(validation?.outcome === 'valid' ? { legalEntityId: validation.legalEntityId } : event.payload.legalEntityId ? { legalEntityId: event.payload.legalEntityId } : {}),
+    ...(validation?.outcome === 'valid'
+      ? { legalEntityId: validation.legalEntityId }
+      : event.payload.legalEntityId
+        ? { legalEntityId: event.payload.legalEntityId }
+        : {}),
   };
 }

@@ -1,12 +1,12 @@
 import type { OpportunityWonEvent, ProjectActivatedEvent, SystemRef, Vendor } from '../../canonical';
-import type { CrossReferenceRegistry } from '../shared/cross-reference/registry';
-import { CrossReferenceConflictError } from '../shared/cross-reference/registry';
-import { deterministicUuid } from '../shared/deterministic-id';
-import { milestoneKey } from '../shared/billing-keys';
 import type { ContractRecord } from '../ports/billing-ledger';
 import type { CrmPort, CrmWriteBack } from '../ports/crm';
 import type { ErpPort } from '../ports/erp';
 import type { PsaPort, PsaProjectDraft } from '../ports/psa';
+import { milestoneKey } from '../shared/billing-keys';
+import type { CrossReferenceRegistry } from '../shared/cross-reference/registry';
+import { CrossReferenceConflictError } from '../shared/cross-reference/registry';
+import { deterministicUuid } from '../shared/deterministic-id';
 import type { ValidOpportunity } from './validate-opportunity';
 
 /**
@@ -54,7 +54,12 @@ export async function findOrCreateErpCustomer(
     taxProfileCode: validation.taxProfileCode,
     legalEntityId: validation.legalEntityId,
   });
-  const erpClaim = await deps.registry.claimNativeRecord({ entityType: 'customer', system: system(validation.instances.erp, deps.vendorOf), nativeId: id, globalId: customerGlobalId });
+  const erpClaim = await deps.registry.claimNativeRecord({
+    entityType: 'customer',
+    system: system(validation.instances.erp, deps.vendorOf),
+    nativeId: id,
+    globalId: customerGlobalId,
+  });
   if (erpClaim.outcome === 'already-claimed') {
     throw new CrossReferenceConflictError(`ERP customer ${id} already belongs to ${erpClaim.globalId}; merge the two customers before re-running`);
   }
@@ -118,13 +123,22 @@ export async function createErpProject(
     ...(event.payload.contract.startDate ? { startDate: event.payload.contract.startDate } : {}),
     ...(event.payload.contract.endDate ? { endDate: event.payload.contract.endDate } : {}),
   });
-  const claim = await deps.registry.claimNativeRecord({ entityType: 'project', system: system(validation.instances.erp, deps.vendorOf), nativeId: id, globalId: validation.projectGlobalId });
+  const claim = await deps.registry.claimNativeRecord({
+    entityType: 'project',
+    system: system(validation.instances.erp, deps.vendorOf),
+    nativeId: id,
+    globalId: validation.projectGlobalId,
+  });
   if (claim.outcome === 'already-claimed') throw new CrossReferenceConflictError(`ERP project ${id} already belongs to ${claim.globalId}`);
   return { erpProjectId: id };
 }
 
 /** Writes the ids and the sync status back to the CRM deal. */
-export async function writeBackToCrm(ctx: StepContext, ids: { erpCustomerId: string; erpProjectId: string; psaProjectId: string }, deps: { crm: CrmPort }): Promise<CrmWriteBack> {
+export async function writeBackToCrm(
+  ctx: StepContext,
+  ids: { erpCustomerId: string; erpProjectId: string; psaProjectId: string },
+  deps: { crm: CrmPort },
+): Promise<CrmWriteBack> {
   const fields: CrmWriteBack = { ...ids, syncStatus: 'synced', syncMessage: `Synced by ${ctx.execution}` };
   await deps.crm.writeBack(ctx.event.payload.opportunity.crmId, fields);
   return fields;
@@ -161,7 +175,10 @@ export function projectActivated(
  * The contract the new PSA project bills under (time and expenses to invoice reads it from the billing
  * ledger): the deal's terms, rate card and milestones, and the ids an invoice needs.
  */
-export function contractRecord(ctx: StepContext, ids: { erpCustomerId: string; erpProjectId: string; psaProjectId: string; milestoneIds?: Readonly<Record<string, string>> }): ContractRecord {
+export function contractRecord(
+  ctx: StepContext,
+  ids: { erpCustomerId: string; erpProjectId: string; psaProjectId: string; milestoneIds?: Readonly<Record<string, string>> },
+): ContractRecord {
   const { event, validation } = ctx;
   const contract = event.payload.contract;
   return {
@@ -181,7 +198,11 @@ export function contractRecord(ctx: StepContext, ids: { erpCustomerId: string; e
       expenseMarkupPercent: validation.billingTerms.expenseMarkupPercent,
       ...(validation.billingTerms.retainerPerPeriod ? { retainerPerPeriod: validation.billingTerms.retainerPerPeriod } : {}),
       // Milestones are known by their PSA id: the PSA's completion of that milestone makes it billable.
-      milestones: contract.milestones.map((m) => ({ id: milestoneKey(validation.instances.psa, ids.milestoneIds?.[m.name] ?? `${validation.projectGlobalId}:${m.name}`), name: m.name, amount: m.amount })),
+      milestones: contract.milestones.map((m) => ({
+        id: milestoneKey(validation.instances.psa, ids.milestoneIds?.[m.name] ?? `${validation.projectGlobalId}:${m.name}`),
+        name: m.name,
+        amount: m.amount,
+      })),
     },
   };
 }

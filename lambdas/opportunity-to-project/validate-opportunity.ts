@@ -50,8 +50,18 @@ export function validateOpportunity(event: OpportunityWonEvent, config: Deployme
   const problem = (f: string, reason: string, remediation: string) => problems.push({ field: f, reason, remediation });
 
   const entity = config.legalEntities.find((e) => e.id === p.legalEntityId);
-  if (!p.legalEntityId) problem(field('legalEntity'), 'the deal names no legal entity', `Set ${field('legalEntity')} on the deal to one of ${config.legalEntities.map((e) => e.id).join(', ')}.`);
-  else if (entity === undefined) problem(field('legalEntity'), `legal entity ${p.legalEntityId} is not configured`, `Use one of ${config.legalEntities.map((e) => e.id).join(', ')}, or add the entity to the deployment configuration.`);
+  if (!p.legalEntityId)
+    problem(
+      field('legalEntity'),
+      'the deal names no legal entity',
+      `Set ${field('legalEntity')} on the deal to one of ${config.legalEntities.map((e) => e.id).join(', ')}.`,
+    );
+  else if (entity === undefined)
+    problem(
+      field('legalEntity'),
+      `legal entity ${p.legalEntityId} is not configured`,
+      `Use one of ${config.legalEntities.map((e) => e.id).join(', ')}, or add the entity to the deployment configuration.`,
+    );
   if (!p.businessUnit) problem(field('businessUnit'), 'the deal names no business unit', `Set ${field('businessUnit')} on the deal.`);
   else if (entity !== undefined && !entity.businessUnits.includes(p.businessUnit)) {
     problem(field('businessUnit'), `business unit ${p.businessUnit} is not one of ${entity.id}'s`, `Use one of ${entity.businessUnits.join(', ')}.`);
@@ -61,23 +71,40 @@ export function validateOpportunity(event: OpportunityWonEvent, config: Deployme
     const route = routeFlow(config, { flow: 'opportunity-to-project', legalEntityId: entity.id, businessUnit: p.businessUnit });
     if (!route.enabled) return { outcome: 'switched-off', reason: route.detail };
     if (route.region !== region) {
-      problem(field('legalEntity'), `${entity.id} is served by ${route.region}, but the deal reached ${region}`, `Point the CRM instance's webhooks or relay for ${entity.id} at the ${route.region} stack.`);
+      problem(
+        field('legalEntity'),
+        `${entity.id} is served by ${route.region}, but the deal reached ${region}`,
+        `Point the CRM instance's webhooks or relay for ${entity.id} at the ${route.region} stack.`,
+      );
     }
   }
 
   const currency = CurrencyCode.safeParse(p.currency);
-  if (!currency.success) problem('currency', `currency ${JSON.stringify(p.currency ?? null)} is missing or not supported`, `Set the deal currency to one of ${CurrencyCode.options.join(', ')}.`);
-  if (!p.taxProfileCode) problem(field('taxProfile'), 'the deal names no tax profile', `Set ${field('taxProfile')} to the customer's tax profile code in the ERP.`);
+  if (!currency.success)
+    problem(
+      'currency',
+      `currency ${JSON.stringify(p.currency ?? null)} is missing or not supported`,
+      `Set the deal currency to one of ${CurrencyCode.options.join(', ')}.`,
+    );
+  if (!p.taxProfileCode)
+    problem(field('taxProfile'), 'the deal names no tax profile', `Set ${field('taxProfile')} to the customer's tax profile code in the ERP.`);
 
   const terms = p.contract.billingTerms;
-  if (!terms?.model) problem(field('billingTerms'), 'the deal names no billing model', `Set ${field('billingTerms')} to time-and-materials, fixed-fee or retainer.`);
+  if (!terms?.model)
+    problem(field('billingTerms'), 'the deal names no billing model', `Set ${field('billingTerms')} to time-and-materials, fixed-fee or retainer.`);
   if (!terms?.paymentTermsCode) problem(field('paymentTerms'), 'the deal names no payment terms', `Set ${field('paymentTerms')} (for example NET30).`);
   if (!p.contract.startDate) problem('contract.startDate', 'the contract has no start date', 'Set the contract start date on the deal.');
   if (terms?.model === 'time-and-materials' && p.contract.rateCard.length === 0) {
     problem('contract.rateCard', 'a time-and-materials deal has no rate card', 'Add a rate line for each role sold (role, hourly rate, effective from).');
   }
-  if (terms?.model === 'fixed-fee' && p.contract.milestones.length === 0) problem('contract.milestones', 'a fixed-fee deal has no milestones to bill', 'Add the milestones with their amounts.');
-  if (terms?.model === 'retainer' && terms.retainerPerPeriod === undefined) problem('contract.billingTerms.retainerPerPeriod', 'a retainer deal has no amount to bill each period', 'Add a line item of type retainer whose price is the amount billed each month.');
+  if (terms?.model === 'fixed-fee' && p.contract.milestones.length === 0)
+    problem('contract.milestones', 'a fixed-fee deal has no milestones to bill', 'Add the milestones with their amounts.');
+  if (terms?.model === 'retainer' && terms.retainerPerPeriod === undefined)
+    problem(
+      'contract.billingTerms.retainerPerPeriod',
+      'a retainer deal has no amount to bill each period',
+      'Add a line item of type retainer whose price is the amount billed each month.',
+    );
 
   if (currency.success) {
     const wrong = [
@@ -89,7 +116,11 @@ export function validateOpportunity(event: OpportunityWonEvent, config: Deployme
     if (wrong.length > 0) problem('currency', `${wrong.join(', ')} not in the deal currency ${currency.data}`, 'Use one currency for the whole deal.');
   }
   for (const overlap of overlappingRates(p.contract.rateCard)) {
-    problem('contract.rateCard', `rates for ${overlap} overlap in time, so the rate for a day would be ambiguous`, `Close the earlier ${overlap} rate the day before the next one starts.`);
+    problem(
+      'contract.rateCard',
+      `rates for ${overlap} overlap in time, so the rate for a day would be ambiguous`,
+      `Close the earlier ${overlap} rate the day before the next one starts.`,
+    );
   }
 
   if (problems.length > 0 || entity === undefined || !currency.success || !terms?.model || !terms.paymentTermsCode) throw new OpportunityInvalidError(problems);
@@ -99,7 +130,13 @@ export function validateOpportunity(event: OpportunityWonEvent, config: Deployme
     businessUnit: p.businessUnit!,
     currency: currency.data,
     taxProfileCode: p.taxProfileCode!,
-    billingTerms: { model: terms.model, paymentTermsCode: terms.paymentTermsCode, expenseMarkupPercent: terms.expenseMarkupPercent ?? '0', ...(terms.notToExceed ? { notToExceed: terms.notToExceed } : {}), ...(terms.retainerPerPeriod ? { retainerPerPeriod: terms.retainerPerPeriod } : {}) },
+    billingTerms: {
+      model: terms.model,
+      paymentTermsCode: terms.paymentTermsCode,
+      expenseMarkupPercent: terms.expenseMarkupPercent ?? '0',
+      ...(terms.notToExceed ? { notToExceed: terms.notToExceed } : {}),
+      ...(terms.retainerPerPeriod ? { retainerPerPeriod: terms.retainerPerPeriod } : {}),
+    },
     instances: { crm: event.source.instance, psa: entity.instances.psa, erp: entity.instances.erp },
     projectGlobalId: deterministicUuid('project', `${event.source.vendor}:${event.source.instance}:${p.opportunity.crmId}`),
   };

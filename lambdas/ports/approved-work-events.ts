@@ -1,6 +1,6 @@
 import type { ExpenseApprovedEvent, MilestoneCompletedEvent, SystemRef, TimeApprovedEvent } from '../../canonical';
-import type { CompletedMilestone, PolledWork } from './psa';
 import { deterministicUuid } from '../shared/deterministic-id';
+import type { CompletedMilestone, PolledWork } from './psa';
 
 /**
  * The canonical events every PSA's intake of approved work publishes, whichever way it learns of the
@@ -21,7 +21,16 @@ export function approvedWorkEvent(source: SystemRef, polled: PolledWork, correla
       ...base,
       id: deterministicUuid('time.approved', `${instance}:${t.id}:${polled.updatedAt}`),
       type: 'time.approved',
-      payload: { entry: { instance, id: t.id }, project, resource, role: t.role, workDate: t.workDate, hours: t.hours, billable: t.billable, approvedAt: polled.updatedAt },
+      payload: {
+        entry: { instance, id: t.id },
+        project,
+        resource,
+        role: t.role,
+        workDate: t.workDate,
+        hours: t.hours,
+        billable: t.billable,
+        approvedAt: polled.updatedAt,
+      },
     };
   }
   const e = polled.work.item;
@@ -29,7 +38,16 @@ export function approvedWorkEvent(source: SystemRef, polled: PolledWork, correla
     ...base,
     id: deterministicUuid('expense.approved', `${instance}:${e.id}:${polled.updatedAt}`),
     type: 'expense.approved',
-    payload: { expense: { instance, id: e.id }, project, resource, incurredOn: e.incurredOn, category: e.category, amount: e.amount, billable: e.billable, approvedAt: polled.updatedAt },
+    payload: {
+      expense: { instance, id: e.id },
+      project,
+      resource,
+      incurredOn: e.incurredOn,
+      category: e.category,
+      amount: e.amount,
+      billable: e.billable,
+      approvedAt: polled.updatedAt,
+    },
   };
 }
 

@@ -51,7 +51,9 @@ export interface BillingLedger {
   /** Records a milestone's completion; the first completion counts, later ones change nothing. */
   recordMilestoneCompleted(psa: PsaProjectRef, milestoneKey: string, completedOn: string): Promise<'recorded' | 'unchanged'>;
   /** All work of a project with what is billed, and the history the billing engine needs. */
-  workOf(psa: PsaProjectRef): Promise<{ time: TimeEntryToBill[]; expenses: ExpenseToBill[]; milestonesCompleted: ReadonlyMap<string, string>; history: BillingHistory }>;
+  workOf(
+    psa: PsaProjectRef,
+  ): Promise<{ time: TimeEntryToBill[]; expenses: ExpenseToBill[]; milestonesCompleted: ReadonlyMap<string, string>; history: BillingHistory }>;
   /** Projects with work dated in a month (`yyyy-mm`). */
   projectsWithWorkIn(month: string): Promise<PsaProjectRef[]>;
   invoiceOf(psa: PsaProjectRef, periodStart: string): Promise<LedgerInvoice | undefined>;

@@ -40,7 +40,13 @@ export interface ErpInvoiceDraft {
   readonly customerId: string;
   readonly currency: string;
   readonly tranDate: string;
-  readonly lines: readonly { readonly itemId: string; readonly description: string; readonly quantity?: string; readonly rate?: string; readonly amount: Money }[];
+  readonly lines: readonly {
+    readonly itemId: string;
+    readonly description: string;
+    readonly quantity?: string;
+    readonly rate?: string;
+    readonly amount: Money;
+  }[];
 }
 
 /** The invoice as the ERP posted it: its number and tax are the ERP's to assign. */

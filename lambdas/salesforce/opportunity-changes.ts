@@ -1,7 +1,7 @@
 import { type CrmSettings, type OpportunityWonEvent, parseCanonicalEvent } from '../../canonical';
-import { type ChangeEventHeader, type RecordChange, echoReason, fanOut, parseRelayedChange } from '../shared/salesforce-platform/change-events';
-import { type SalesforceOpportunitySnapshot, opportunityWonEvent } from './opportunity-mapping';
 import { SyncError } from '../shared/errors';
+import { type ChangeEventHeader, echoReason, fanOut, parseRelayedChange, type RecordChange } from '../shared/salesforce-platform/change-events';
+import { opportunityWonEvent, type SalesforceOpportunitySnapshot } from './opportunity-mapping';
 
 /**
  * What Salesforce relays about opportunities, and what we make of it. Two shapes arrive on the partner
@@ -31,17 +31,27 @@ export function relayedWork(rawBody: string): RelayedWork[] {
   if (detailType === DEAL_WON_EVENT) {
     const payload = envelope.detail?.payload ?? {};
     const opportunityId = payload[DEAL_WON_OPPORTUNITY_FIELD];
-    if (typeof opportunityId !== 'string' || opportunityId === '') throw new UnknownRelayedEventError(`${DEAL_WON_EVENT} without ${DEAL_WON_OPPORTUNITY_FIELD}`);
+    if (typeof opportunityId !== 'string' || opportunityId === '')
+      throw new UnknownRelayedEventError(`${DEAL_WON_EVENT} without ${DEAL_WON_OPPORTUNITY_FIELD}`);
     const eventId = typeof payload.EventUuid === 'string' ? payload.EventUuid : envelope.detail?.id;
     if (!eventId) throw new UnknownRelayedEventError(`${DEAL_WON_EVENT} without EventUuid or id: it cannot be deduplicated`);
-    return [{ kind: 'record', dedupKey: `${DEAL_WON_EVENT}:${eventId}`, recordId: opportunityId, change: { action: 'reread', recordId: opportunityId, dedupKey: eventId } }];
+    return [
+      {
+        kind: 'record',
+        dedupKey: `${DEAL_WON_EVENT}:${eventId}`,
+        recordId: opportunityId,
+        change: { action: 'reread', recordId: opportunityId, dedupKey: eventId },
+      },
+    ];
   }
-  if (detailType !== 'OpportunityChangeEvent') throw new UnknownRelayedEventError(`detail-type ${detailType || '(none)'} is neither OpportunityChangeEvent nor ${DEAL_WON_EVENT}`);
+  if (detailType !== 'OpportunityChangeEvent')
+    throw new UnknownRelayedEventError(`detail-type ${detailType || '(none)'} is neither OpportunityChangeEvent nor ${DEAL_WON_EVENT}`);
   const { header, fields } = parseRelayedChange(rawBody);
-  return fanOut(header, fields).map((change): RelayedWork =>
-    change.action === 'reconcile-entity'
-      ? { kind: 'reconcile', entityName: change.entityName, dedupKey: `GAP_OVERFLOW:${header.transactionKey}` }
-      : { kind: 'record', dedupKey: change.dedupKey, recordId: change.recordId, change, header },
+  return fanOut(header, fields).map(
+    (change): RelayedWork =>
+      change.action === 'reconcile-entity'
+        ? { kind: 'reconcile', entityName: change.entityName, dedupKey: `GAP_OVERFLOW:${header.transactionKey}` }
+        : { kind: 'record', dedupKey: change.dedupKey, recordId: change.recordId, change, header },
   );
 }
 
@@ -54,7 +64,11 @@ export const RELAY_RECOVERY_LAG_MS = 10 * 60 * 1000;
  * skipped), so won deals since the checkpoint are compared with the registry. One request per overflow
  * event, and one per instance and hour of recovery, by their dedup keys.
  */
-export function reconciliationNeeded(instance: string, work: readonly RelayedWork[], now: Date): { reason: 'gap-overflow' | 'relay-recovery'; dedupKey: string } | undefined {
+export function reconciliationNeeded(
+  instance: string,
+  work: readonly RelayedWork[],
+  now: Date,
+): { reason: 'gap-overflow' | 'relay-recovery'; dedupKey: string } | undefined {
   const overflow = work.find((w) => w.kind === 'reconcile');
   if (overflow) return { reason: 'gap-overflow', dedupKey: overflow.dedupKey };
   const committed = work.flatMap((w) => (w.kind === 'record' && w.header ? [w.header.commitTimestamp] : []))[0];
@@ -72,7 +86,10 @@ export interface OpportunityChangeDependencies {
   readonly readOpportunity: (opportunityId: string) => Promise<SalesforceOpportunitySnapshot>;
   readonly publish: (event: OpportunityWonEvent) => Promise<void>;
   /** Records the change's commit number for the opportunity unless one at least as new is stored (the registry's recordVersion). */
-  readonly recordCommit: (opportunityId: string, commitNumber: string) => Promise<{ readonly outcome: 'applied' } | { readonly outcome: 'stale'; readonly storedVersion: string }>;
+  readonly recordCommit: (
+    opportunityId: string,
+    commitNumber: string,
+  ) => Promise<{ readonly outcome: 'applied' } | { readonly outcome: 'stale'; readonly storedVersion: string }>;
   /** When we last wrote the record (the own-write log), if we did. */
   readonly lastOwnWrite: (recordId: string) => Promise<Date | undefined>;
   readonly now: () => Date;
@@ -87,7 +104,12 @@ export type OpportunityChangeOutcome = 'published' | 'not-won' | 'irrelevant' | 
  * out-of-order delivery cannot roll a record back; only a stage change, a bumped sync revision, a
  * create or an undelete matter; GAP events and the platform event carry no values and are re-read.
  */
-export async function judgeOpportunityChange(instance: string, work: Extract<RelayedWork, { kind: 'record' }>, correlationId: string, deps: OpportunityChangeDependencies): Promise<{ outcome: OpportunityChangeOutcome; reason?: string }> {
+export async function judgeOpportunityChange(
+  instance: string,
+  work: Extract<RelayedWork, { kind: 'record' }>,
+  correlationId: string,
+  deps: OpportunityChangeDependencies,
+): Promise<{ outcome: OpportunityChangeOutcome; reason?: string }> {
   const { change, header } = work;
   if (header) {
     const lastWrite = await deps.lastOwnWrite(work.recordId);
@@ -114,7 +136,9 @@ export async function judgeOpportunityChange(instance: string, work: Extract<Rel
   const snapshot = await deps.readOpportunity(work.recordId);
   if (!deps.settings.wonStages.includes(String(snapshot.opportunity.StageName ?? ''))) return { outcome: 'not-won' };
   // Validated before publishing: a mapping bug must fail here, with the opportunity id, not downstream.
-  const event = parseCanonicalEvent(opportunityWonEvent(instance, snapshot, deps.settings.fields, correlationId, deps.now(), header?.commitNumber)) as OpportunityWonEvent;
+  const event = parseCanonicalEvent(
+    opportunityWonEvent(instance, snapshot, deps.settings.fields, correlationId, deps.now(), header?.commitNumber),
+  ) as OpportunityWonEvent;
   await deps.publish(event);
   return { outcome: 'published' };
 }

@@ -21,7 +21,17 @@ export interface SalesforceOpportunitySnapshot {
  */
 export const SALESFORCE_CONTRACT_FIELDS = {
   opportunity: ['PS_Contract_Start__c', 'PS_Contract_End__c', 'PS_Not_To_Exceed__c', 'PS_Expense_Markup__c'],
-  lineItem: ['Name', 'UnitPrice', 'Quantity', 'PS_Line_Type__c', 'PS_Effective_From__c', 'PS_Effective_To__c', 'PS_Due_Date__c', 'PS_Billable__c', 'PS_Estimated_Hours__c'],
+  lineItem: [
+    'Name',
+    'UnitPrice',
+    'Quantity',
+    'PS_Line_Type__c',
+    'PS_Effective_From__c',
+    'PS_Effective_To__c',
+    'PS_Due_Date__c',
+    'PS_Billable__c',
+    'PS_Estimated_Hours__c',
+  ],
   account: ['Name', 'BillingStreet', 'BillingCity', 'BillingState', 'BillingPostalCode', 'BillingCountryCode', 'Website'],
 } as const;
 
@@ -107,7 +117,14 @@ export function opportunityWonPayload(snapshot: SalesforceOpportunitySnapshot, f
  * and reconciliation collapse. `sourceVersion` is the commit number of the change that led here, when
  * one did.
  */
-export function opportunityWonEvent(instance: string, snapshot: SalesforceOpportunitySnapshot, fields: CrmFieldNames, correlationId: string, now: Date, sourceVersion?: string): OpportunityWonEvent {
+export function opportunityWonEvent(
+  instance: string,
+  snapshot: SalesforceOpportunitySnapshot,
+  fields: CrmFieldNames,
+  correlationId: string,
+  now: Date,
+  sourceVersion?: string,
+): OpportunityWonEvent {
   const payload = opportunityWonPayload(snapshot, fields);
   return {
     id: deterministicUuid('opportunity.won', `salesforce:${instance}:${snapshot.opportunity.Id}:r${payload.opportunity.revision}`),

@@ -34,7 +34,10 @@ export async function reconcileDeals(deals: readonly WonDeal[], known: (dealId: 
       tally.missing += 1;
     }
   }
-  const nextCheckpoint = deals.map((d) => d.closedAt).sort().at(-1);
+  const nextCheckpoint = deals
+    .map((d) => d.closedAt)
+    .sort()
+    .at(-1);
   return { checked: deals.length, missing, byLegalEntity, nextCheckpoint };
 }
 
@@ -62,7 +65,9 @@ export const CHECKPOINT_OVERLAP_MS = 3600 * 1000;
  * each missing one is re-read and published again. The checkpoint advances only after every missing
  * deal was published, so a run that fails halfway is repeated, never skipped.
  */
-export async function runReconciliation(deps: ReconciliationRunDependencies): Promise<ReconciliationReport & { readonly republished: number; readonly since: string }> {
+export async function runReconciliation(
+  deps: ReconciliationRunDependencies,
+): Promise<ReconciliationReport & { readonly republished: number; readonly since: string }> {
   const checkpoint = await deps.loadCheckpoint();
   const since = new Date(checkpoint ? checkpoint.getTime() - CHECKPOINT_OVERLAP_MS : deps.now().getTime() - FIRST_RUN_LOOKBACK_MS);
   const report = await reconcileDeals(await deps.wonDealsSince(since), deps.known);

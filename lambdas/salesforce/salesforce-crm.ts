@@ -1,6 +1,5 @@
 import type { CrmFieldNames } from '../../canonical';
-import type { BillingHealth, CrmBillingPort } from '../ports/crm';
-import type { CrmPort, CrmWriteBack } from '../ports/crm';
+import type { BillingHealth, CrmBillingPort, CrmPort, CrmWriteBack } from '../ports/crm';
 import { VendorRejectedError } from '../shared/errors';
 import { SalesforceRestClient, type SalesforceRestOptions, soqlString } from '../shared/salesforce-platform/rest-client';
 import { SALESFORCE_CONTRACT_FIELDS, type SalesforceOpportunitySnapshot, type SalesforceRecord } from './opportunity-mapping';
@@ -23,7 +22,6 @@ export interface CollectionResult {
  * refresh, error codes).
  */
 export class SalesforceCrm implements CrmPort, CrmBillingPort {
-
   private readonly client: SalesforceRestClient;
 
   constructor(private readonly options: SalesforceOptions) {
@@ -42,14 +40,29 @@ export class SalesforceCrm implements CrmPort, CrmBillingPort {
    * Creates or updates a record by an external id field (PATCH .../<ExtIdField>/<value>): 201 created,
    * 200 updated; 300 means several records carry the value, which is the data's fault, never retried.
    */
-  async upsertByExternalId(sobject: string, externalIdField: string, externalId: string, values: Readonly<Record<string, unknown>>): Promise<{ id: string; created: boolean }> {
+  async upsertByExternalId(
+    sobject: string,
+    externalIdField: string,
+    externalId: string,
+    values: Readonly<Record<string, unknown>>,
+  ): Promise<{ id: string; created: boolean }> {
     const call = this.client.call(`upsert ${sobject} by ${externalIdField}`);
-    const response = await this.client.send(call, 'PATCH', `/sobjects/${encodeURIComponent(sobject)}/${encodeURIComponent(externalIdField)}/${encodeURIComponent(externalId)}`, values);
+    const response = await this.client.send(
+      call,
+      'PATCH',
+      `/sobjects/${encodeURIComponent(sobject)}/${encodeURIComponent(externalIdField)}/${encodeURIComponent(externalId)}`,
+      values,
+    );
     const ok = response.status === 200 || response.status === 201;
     await this.client.audit({ recordType: sobject.toLowerCase(), recordKey: externalId, operation: 'upsert' }, values, response, ok);
     if (response.status === 300) {
       const matches = response.json<string[]>() ?? [];
-      throw new VendorRejectedError(call, 300, 'MULTIPLE_CHOICES', `${matches.length} ${sobject} records have ${externalIdField} = ${externalId}; make the external id unique`);
+      throw new VendorRejectedError(
+        call,
+        300,
+        'MULTIPLE_CHOICES',
+        `${matches.length} ${sobject} records have ${externalIdField} = ${externalId}; make the external id unique`,
+      );
     }
     if (!ok) throw this.client.errorFor(call, response);
     const body = response.json<{ id: string; created: boolean }>();
@@ -67,13 +80,20 @@ export class SalesforceCrm implements CrmPort, CrmBillingPort {
         records: chunk.map((u) => ({ attributes: { type: 'Opportunity' }, id: u.opportunityId, ...this.values(u.fields) })),
       });
       if (response.status !== 200) {
-        for (const u of chunk) await this.client.audit({ recordType: 'opportunity', recordKey: u.opportunityId, operation: 'update' }, this.values(u.fields), response, false);
+        for (const u of chunk)
+          await this.client.audit({ recordType: 'opportunity', recordKey: u.opportunityId, operation: 'update' }, this.values(u.fields), response, false);
         throw this.client.errorFor(call, response);
       }
       const items = response.json<{ id: string; success: boolean; errors: { statusCode: string }[] }[]>() ?? [];
       for (const [i, item] of items.entries()) {
         const u = chunk[i]!;
-        await this.client.audit({ recordType: 'opportunity', recordKey: u.opportunityId, operation: 'update' }, this.values(u.fields), response, item.success, item.success ? undefined : item.errors[0]?.statusCode);
+        await this.client.audit(
+          { recordType: 'opportunity', recordKey: u.opportunityId, operation: 'update' },
+          this.values(u.fields),
+          response,
+          item.success,
+          item.success ? undefined : item.errors[0]?.statusCode,
+        );
         results.push({ id: item.id, success: item.success, ...(item.success ? {} : { errorCode: item.errors[0]?.statusCode ?? 'UNKNOWN' }) });
       }
     }
@@ -83,7 +103,12 @@ export class SalesforceCrm implements CrmPort, CrmBillingPort {
   async writeBillingHealth(accountId: string, health: BillingHealth): Promise<void> {
     const f = this.options.fields;
     const call = this.client.call('write billing health to account');
-    const body = { [f.billingStatus]: health.status, [f.lastInvoiceNumber]: health.lastInvoiceNumber, [f.lastInvoiceDate]: health.lastInvoiceDate, [f.lastInvoiceTotal]: health.lastInvoiceTotal };
+    const body = {
+      [f.billingStatus]: health.status,
+      [f.lastInvoiceNumber]: health.lastInvoiceNumber,
+      [f.lastInvoiceDate]: health.lastInvoiceDate,
+      [f.lastInvoiceTotal]: health.lastInvoiceTotal,
+    };
     const response = await this.client.send(call, 'PATCH', `/sobjects/Account/${encodeURIComponent(accountId)}`, body);
     await this.client.audit({ recordType: 'account', recordKey: accountId, operation: 'update' }, body, response, response.status === 204);
     if (response.status !== 204) throw this.client.errorFor(call, response);
@@ -108,7 +133,11 @@ export class SalesforceCrm implements CrmPort, CrmBillingPort {
       'query won opportunities',
       `SELECT Id, ${legalEntity}, CloseDate, LastModifiedDate FROM Opportunity WHERE StageName IN (${wonStages.map(soqlString).join(', ')}) AND LastModifiedDate >= ${since.toISOString().replace(/\.\d{3}Z$/, 'Z')} ORDER BY LastModifiedDate`,
     );
-    return records.map((r) => ({ id: r.Id, legalEntityId: typeof r[legalEntity] === 'string' ? (r[legalEntity] as string) : undefined, closedAt: String(r.LastModifiedDate) }));
+    return records.map((r) => ({
+      id: r.Id,
+      legalEntityId: typeof r[legalEntity] === 'string' ? (r[legalEntity] as string) : undefined,
+      closedAt: String(r.LastModifiedDate),
+    }));
   }
 
   private values(fields: CrmWriteBack): Record<string, string> {

@@ -38,7 +38,9 @@ export function payloadHash(payload: unknown): string {
       ? Object.fromEntries(Object.entries(value as Record<string, unknown>).sort(([a], [b]) => a.localeCompare(b)))
       : value,
   );
-  return createHash('sha256').update(canonical ?? 'undefined').digest('hex');
+  return createHash('sha256')
+    .update(canonical ?? 'undefined')
+    .digest('hex');
 }
 
 /**
@@ -79,7 +81,11 @@ export class DynamoDbAuditTrail implements AuditTrail {
  * When we last wrote a record, from the audit trail: the change intake's own-write log, so a change
  * that automation made in a later transaction (without our client id) is still recognised as ours.
  */
-export async function lastWriteAt(client: DynamoDBDocumentClient, tableName: string, record: Pick<AuditEntry, 'vendor' | 'instance' | 'recordType' | 'recordKey'>): Promise<Date | undefined> {
+export async function lastWriteAt(
+  client: DynamoDBDocumentClient,
+  tableName: string,
+  record: Pick<AuditEntry, 'vendor' | 'instance' | 'recordType' | 'recordKey'>,
+): Promise<Date | undefined> {
   const { Items = [] } = await client.send(
     new QueryCommand({
       TableName: tableName,

@@ -14,7 +14,9 @@ export async function publishCanonical(busName: string, source: string, canonica
       new PutEventsCommand({ Entries: batch.map((e) => ({ EventBusName: busName, Source: source, DetailType: e.type, Detail: JSON.stringify(e) })) }),
     );
     if (result.FailedEntryCount) {
-      throw new Error(`EventBridge refused ${result.FailedEntryCount} of ${batch.length} events (${result.Entries?.find((e) => e.ErrorCode)?.ErrorCode ?? 'unknown'})`);
+      throw new Error(
+        `EventBridge refused ${result.FailedEntryCount} of ${batch.length} events (${result.Entries?.find((e) => e.ErrorCode)?.ErrorCode ?? 'unknown'})`,
+      );
     }
   }
 }

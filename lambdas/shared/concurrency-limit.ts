@@ -27,14 +27,27 @@ export class ConcurrencyLimit {
    * Runs `call` holding one of the instance's `limit` slots. Billing may take any slot; other flows
    * only the first `limit - reservedForBilling`, so billing outranks master-data syncs at month-end.
    */
-  async run<T>(instance: string, limit: number, leaseSeconds: number, call: () => Promise<T>, priority: { flow: 'billing' | 'other'; reservedForBilling?: number } = { flow: 'other' }): Promise<T> {
+  async run<T>(
+    instance: string,
+    limit: number,
+    leaseSeconds: number,
+    call: () => Promise<T>,
+    priority: { flow: 'billing' | 'other'; reservedForBilling?: number } = { flow: 'other' },
+  ): Promise<T> {
     const usable = priority.flow === 'billing' ? limit : Math.max(1, limit - (priority.reservedForBilling ?? 0));
     const lease = await this.acquire(instance, usable, leaseSeconds, priority.flow === 'billing' ? limit : usable);
     try {
       return await call();
     } finally {
       await this.client
-        .send(new DeleteCommand({ TableName: this.tableName, Key: { id: lease.key }, ConditionExpression: 'leaseId = :lease', ExpressionAttributeValues: { ':lease': lease.id } }))
+        .send(
+          new DeleteCommand({
+            TableName: this.tableName,
+            Key: { id: lease.key },
+            ConditionExpression: 'leaseId = :lease',
+            ExpressionAttributeValues: { ':lease': lease.id },
+          }),
+        )
         .catch(() => undefined); // expired and taken over: the new holder's lease stands
     }
   }
@@ -56,7 +69,8 @@ export class ConcurrencyLimit {
     const id = randomUUID();
     const now = this.now();
     // Non-billing callers use slots 0..usable-1; billing tries the reserved slots (usable..slots-1) first.
-    const order = slots > usable ? [...Array.from({ length: slots - usable }, (_, i) => usable + i), ...Array.from({ length: usable }, (_, i) => i)] : shuffled(usable);
+    const order =
+      slots > usable ? [...Array.from({ length: slots - usable }, (_, i) => usable + i), ...Array.from({ length: usable }, (_, i) => i)] : shuffled(usable);
     for (const slot of order) {
       const key = `lease#${instance}#${slot}`;
       try {

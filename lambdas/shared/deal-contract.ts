@@ -1,5 +1,5 @@
 import Decimal from 'decimal.js';
-import { CurrencyCode, DecimalString, type Money, type OpportunityWonEvent, money } from '../../canonical';
+import { CurrencyCode, DecimalString, type Money, money, type OpportunityWonEvent } from '../../canonical';
 
 type Contract = OpportunityWonEvent['payload']['contract'];
 

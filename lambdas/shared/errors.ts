@@ -31,7 +31,10 @@ export class VendorThrottledError extends SyncError {
     readonly retryAfterSeconds?: number,
     options?: ErrorOptions,
   ) {
-    super(`${call.vendor} (${call.instance}) throttled ${call.operation}${retryAfterSeconds === undefined ? '' : `; retry after ${retryAfterSeconds}s`}`, options);
+    super(
+      `${call.vendor} (${call.instance}) throttled ${call.operation}${retryAfterSeconds === undefined ? '' : `; retry after ${retryAfterSeconds}s`}`,
+      options,
+    );
   }
 }
 

@@ -1,5 +1,5 @@
-import { DeleteCommand, type DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import { DeleteCommand, type DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 
 /**
  * A business exception: something a person must look at, with the reason in words they can act on
@@ -75,8 +75,20 @@ export class DurableExceptionRecorder implements ExceptionRecorder {
     const firstSeen = Attributes?.occurrences === undefined;
     // Announce until an announcement is known to be sent, so a failed send is retried by the next record.
     if (Attributes?.announced !== true) {
-      await this.sqs.send(new SendMessageCommand({ QueueUrl: this.announcementQueueUrl, MessageBody: JSON.stringify({ ...exception, firstSeenAt: Attributes?.firstSeenAt ?? now }) }));
-      await this.documents.send(new UpdateCommand({ TableName: this.tableName, Key: openExceptionKey(exception), UpdateExpression: 'SET announced = :yes', ExpressionAttributeValues: { ':yes': true } }));
+      await this.sqs.send(
+        new SendMessageCommand({
+          QueueUrl: this.announcementQueueUrl,
+          MessageBody: JSON.stringify({ ...exception, firstSeenAt: Attributes?.firstSeenAt ?? now }),
+        }),
+      );
+      await this.documents.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: openExceptionKey(exception),
+          UpdateExpression: 'SET announced = :yes',
+          ExpressionAttributeValues: { ':yes': true },
+        }),
+      );
     }
     return { firstSeen };
   }
@@ -85,10 +97,17 @@ export class DurableExceptionRecorder implements ExceptionRecorder {
     const open = await this.documents.send(new GetCommand({ TableName: this.tableName, Key: openExceptionKey(key), ConsistentRead: true }));
     if (open.Item === undefined) return { resolved: false };
     // History first, then the open item, and only if no newer failure refreshed it in between.
-    await this.documents.send(new PutCommand({ TableName: this.tableName, Item: { ...open.Item, sk: `RESOLVED#${at.toISOString()}`, resolvedBy, resolvedAt: at.toISOString() } }));
+    await this.documents.send(
+      new PutCommand({ TableName: this.tableName, Item: { ...open.Item, sk: `RESOLVED#${at.toISOString()}`, resolvedBy, resolvedAt: at.toISOString() } }),
+    );
     try {
       await this.documents.send(
-        new DeleteCommand({ TableName: this.tableName, Key: openExceptionKey(key), ConditionExpression: 'lastSeenAt = :seen', ExpressionAttributeValues: { ':seen': open.Item.lastSeenAt } }),
+        new DeleteCommand({
+          TableName: this.tableName,
+          Key: openExceptionKey(key),
+          ConditionExpression: 'lastSeenAt = :seen',
+          ExpressionAttributeValues: { ':seen': open.Item.lastSeenAt },
+        }),
       );
     } catch (error) {
       if ((error as { name?: string }).name === 'ConditionalCheckFailedException') return { resolved: false };

@@ -9,7 +9,10 @@ import { metrics } from './runtime';
  * invocation's metrics are flushed. `idempotency` is the config of the consumer's makeIdempotent
  * functions, which need the Lambda context; `inOrder` handles records one after another.
  */
-export function sqsConsumer(handleRecord: (record: SQSRecord, context: Context) => Promise<void>, options: { idempotency?: IdempotencyConfig; inOrder?: boolean } = {}) {
+export function sqsConsumer(
+  handleRecord: (record: SQSRecord, context: Context) => Promise<void>,
+  options: { idempotency?: IdempotencyConfig; inOrder?: boolean } = {},
+) {
   const processor = new BatchProcessor(EventType.SQS);
   return async (event: SQSEvent, context: Context) => {
     options.idempotency?.registerLambdaContext(context);

@@ -1,5 +1,5 @@
 import Decimal from 'decimal.js';
-import { type Money, type RateCardLine, majorUnits, toMinorUnits } from '../../canonical';
+import { type Money, majorUnits, type RateCardLine, toMinorUnits } from '../../canonical';
 import type { BillingContract, BillingHistory, DraftLine, ExpenseToBill, InvoiceDraft, TimeEntryToBill } from '../ports/billing-values';
 
 export type { BillingContract, BillingHistory, DraftLine, ExpenseToBill, InvoiceDraft, TimeEntryToBill } from '../ports/billing-values';
@@ -10,7 +10,6 @@ export type { BillingContract, BillingHistory, DraftLine, ExpenseToBill, Invoice
  * was billed before, it drafts one invoice. Hours and rates are decimals; each line is rounded once
  * with the product's one rounding rule (`toMinorUnits`); totals are sums of rounded lines.
  */
-
 
 /** The rate card line for a role on a day (inclusive ranges), or undefined. */
 export function rateFor(rateCard: readonly RateCardLine[], role: string, day: string): RateCardLine | undefined {
@@ -89,7 +88,12 @@ export function draftInvoice(
     else if (expense.amount.currency !== contract.currency) foreignCurrency.push(expense.id);
     else {
       const amount = toMinorUnits(majorUnits(expense.amount).times(markup), contract.currency);
-      lines.push({ kind: 'expense', description: `${expense.category} (${expense.incurredOn}) with ${contract.expenseMarkupPercent}% markup`, amount: money(amount), sourceIds: [expense.id] });
+      lines.push({
+        kind: 'expense',
+        description: `${expense.category} (${expense.incurredOn}) with ${contract.expenseMarkupPercent}% markup`,
+        amount: money(amount),
+        sourceIds: [expense.id],
+      });
     }
   }
 

@@ -1,10 +1,10 @@
 import { type DeploymentConfig, type InvoicePostedEvent, type Money, routeFlow, type Vendor } from '../../canonical';
-import { invoiceExternalId, invoiceGlobalId } from '../shared/billing-keys';
-import { deterministicUuid } from '../shared/deterministic-id';
-import { ContractUnknownError, InvoiceItemsNotConfiguredError } from '../shared/errors';
 import type { BillingLedger } from '../ports/billing-ledger';
 import type { InvoicingPort } from '../ports/erp';
 import type { PsaBillingPort, PsaProjectRef } from '../ports/psa';
+import { invoiceExternalId, invoiceGlobalId } from '../shared/billing-keys';
+import { deterministicUuid } from '../shared/deterministic-id';
+import { ContractUnknownError, InvoiceItemsNotConfiguredError } from '../shared/errors';
 import { type DraftLine, draftInvoice } from './billing-engine';
 
 /**
@@ -34,7 +34,10 @@ export type DraftOutcome =
 /** Drafts the period's invoice once; a retried or re-run execution finds the same draft. */
 export async function draftPeriodInvoice(input: BillingRunInput, deps: { ledger: BillingLedger; config: DeploymentConfig }): Promise<DraftOutcome> {
   const contract = await deps.ledger.contractOf(input.psa);
-  if (!contract) throw new ContractUnknownError(`No contract is recorded for ${input.psa.instance} project ${input.psa.projectId}; it bills once opportunity to project has activated it`);
+  if (!contract)
+    throw new ContractUnknownError(
+      `No contract is recorded for ${input.psa.instance} project ${input.psa.projectId}; it bills once opportunity to project has activated it`,
+    );
   const route = routeFlow(deps.config, { flow: 'time-to-invoice', legalEntityId: contract.legalEntityId, businessUnit: contract.businessUnit });
   if (!route.enabled) return { status: 'switched-off', pages: [], reason: route.detail };
   const existing = await deps.ledger.invoiceOf(input.psa, input.periodStart);
@@ -63,19 +66,31 @@ export async function draftPeriodInvoice(input: BillingRunInput, deps: { ledger:
 export type InvoiceItems = Readonly<Record<DraftLine['kind'], string>>;
 
 /** Posts the draft to the ERP under an external id derived from contract and period; reads back number and tax. */
-export async function postPeriodInvoice(input: BillingRunInput, deps: { ledger: BillingLedger; erp: InvoicingPort; itemsFor: (erpInstance: string) => InvoiceItems | undefined }) {
+export async function postPeriodInvoice(
+  input: BillingRunInput,
+  deps: { ledger: BillingLedger; erp: InvoicingPort; itemsFor: (erpInstance: string) => InvoiceItems | undefined },
+) {
   const contract = (await deps.ledger.contractOf(input.psa))!;
   const invoice = await deps.ledger.invoiceOf(input.psa, input.periodStart);
   if (!invoice) throw new Error(`No draft for ${input.psa.projectId} ${input.periodStart}: PostInvoice ran before DraftInvoice`);
   if (invoice.posted) return { invoiceNumber: invoice.posted.invoiceNumber, total: invoice.posted.total, tax: invoice.posted.tax };
   const items = deps.itemsFor(contract.erp.instance);
-  if (!items) throw new InvoiceItemsNotConfiguredError(`ERP instance ${contract.erp.instance} has no invoiceItems (time, expense, milestone, retainer) in the deployment configuration`);
+  if (!items)
+    throw new InvoiceItemsNotConfiguredError(
+      `ERP instance ${contract.erp.instance} has no invoiceItems (time, expense, milestone, retainer) in the deployment configuration`,
+    );
   const posted = await deps.erp.postInvoice({
     externalId: invoiceExternalId(contract.terms.contractId, input.periodStart),
     customerId: contract.erp.customerId,
     currency: contract.terms.currency,
     tranDate: input.periodEnd,
-    lines: invoice.draft.lines.map((l) => ({ itemId: items[l.kind], description: l.description, ...(l.quantity ? { quantity: l.quantity } : {}), ...(l.unitPrice ? { rate: l.unitPrice } : {}), amount: l.amount })),
+    lines: invoice.draft.lines.map((l) => ({
+      itemId: items[l.kind],
+      description: l.description,
+      ...(l.quantity ? { quantity: l.quantity } : {}),
+      ...(l.unitPrice ? { rate: l.unitPrice } : {}),
+      amount: l.amount,
+    })),
   });
   await deps.ledger.recordPosted(input.psa, input.periodStart, { ...posted, postingDate: input.periodEnd });
   await deps.ledger.recordInvoiceKey(invoiceGlobalId(invoiceExternalId(contract.terms.contractId, input.periodStart)), input.psa, input.periodStart);
@@ -93,7 +108,16 @@ export async function markPageBilled(input: BillingRunInput & { page: number }, 
  * Records the posted invoice in the PSA (its work marked invoiced there, the ERP's number, posting date,
  * tax and total on it), closes the period in the ledger and announces `invoice.posted`.
  */
-export async function recordInvoiceInPsa(input: BillingRunInput, deps: { ledger: BillingLedger; psa: PsaBillingPort; erpVendorOf: (erpInstance: string) => Vendor; publish: (event: InvoicePostedEvent) => Promise<void>; now: () => Date }) {
+export async function recordInvoiceInPsa(
+  input: BillingRunInput,
+  deps: {
+    ledger: BillingLedger;
+    psa: PsaBillingPort;
+    erpVendorOf: (erpInstance: string) => Vendor;
+    publish: (event: InvoicePostedEvent) => Promise<void>;
+    now: () => Date;
+  },
+) {
   const contract = (await deps.ledger.contractOf(input.psa))!;
   const invoice = (await deps.ledger.invoiceOf(input.psa, input.periodStart))!;
   if (!invoice.posted) throw new Error(`Invoice of ${input.psa.projectId} ${input.periodStart} is not posted yet`);
@@ -132,11 +156,14 @@ export async function recordInvoiceInPsa(input: BillingRunInput, deps: { ledger:
     },
   };
   await deps.publish(event);
-  return { psaInvoiceId: id, invoiceNumber: invoice.posted.invoiceNumber, leftovers: { unrated: invoice.draft.unrated, foreignCurrency: invoice.draft.foreignCurrency, writeDown: invoice.draft.writeDown } };
+  return {
+    psaInvoiceId: id,
+    invoiceNumber: invoice.posted.invoiceNumber,
+    leftovers: { unrated: invoice.draft.unrated, foreignCurrency: invoice.draft.foreignCurrency, writeDown: invoice.draft.writeDown },
+  };
 }
 
 /** Which ERP instance's vendor an invoice came from, for configuration lookups. */
 export function invoiceItemsOf(config: DeploymentConfig, erpInstance: string): InvoiceItems | undefined {
   return config.vendorInstances.find((v) => v.id === erpInstance)?.invoiceItems;
 }
-

@@ -6,14 +6,26 @@ import { remediationFor } from '../shared/errors';
 import type { BusinessException } from '../shared/exceptions';
 
 /** The ledger's view of a canonical approved-work event. */
-export function approvedWorkOf(event: TimeApprovedEvent | ExpenseApprovedEvent): { psa: { instance: string; projectId: string }; work: ApprovedWork; version: string } {
+export function approvedWorkOf(event: TimeApprovedEvent | ExpenseApprovedEvent): {
+  psa: { instance: string; projectId: string };
+  work: ApprovedWork;
+  version: string;
+} {
   const psa = { instance: event.payload.project.instance, projectId: event.payload.project.id };
   if (event.type === 'time.approved') {
     const p = event.payload;
-    return { psa, version: p.approvedAt, work: { kind: 'time', item: { id: p.entry.id, workDate: p.workDate, role: p.role, hours: p.hours, billable: p.billable } } };
+    return {
+      psa,
+      version: p.approvedAt,
+      work: { kind: 'time', item: { id: p.entry.id, workDate: p.workDate, role: p.role, hours: p.hours, billable: p.billable } },
+    };
   }
   const p = event.payload;
-  return { psa, version: p.approvedAt, work: { kind: 'expense', item: { id: p.expense.id, incurredOn: p.incurredOn, category: p.category, amount: p.amount, billable: p.billable } } };
+  return {
+    psa,
+    version: p.approvedAt,
+    work: { kind: 'expense', item: { id: p.expense.id, incurredOn: p.incurredOn, category: p.category, amount: p.amount, billable: p.billable } },
+  };
 }
 
 /**
@@ -27,7 +39,11 @@ export async function recordApprovedWork(
 ): Promise<{ kind: 'milestone' | ApprovedWork['kind']; id: string; outcome: RecordWorkOutcome }> {
   if (event.type === 'milestone.completed') {
     const psa = { instance: event.payload.project.instance, projectId: event.payload.project.id };
-    const outcome = await deps.ledger.recordMilestoneCompleted(psa, milestoneKey(event.payload.milestone.instance, event.payload.milestone.id), event.payload.completedOn);
+    const outcome = await deps.ledger.recordMilestoneCompleted(
+      psa,
+      milestoneKey(event.payload.milestone.instance, event.payload.milestone.id),
+      event.payload.completedOn,
+    );
     return { kind: 'milestone', id: event.payload.milestone.id, outcome };
   }
   const { psa, work, version } = approvedWorkOf(event);

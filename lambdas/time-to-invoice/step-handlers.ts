@@ -1,10 +1,10 @@
 import type { DeploymentConfig, InvoicePostedEvent, Vendor } from '../../canonical';
-import { remediationFor } from '../shared/errors';
-import { type BusinessException, failureReason } from '../shared/exceptions';
-import { type BillingRunInput, draftPeriodInvoice, invoiceItemsOf, markPageBilled, postPeriodInvoice, recordInvoiceInPsa } from './billing-steps';
 import type { BillingLedger } from '../ports/billing-ledger';
 import type { InvoicingPort } from '../ports/erp';
 import type { PsaBillingPort } from '../ports/psa';
+import { remediationFor } from '../shared/errors';
+import { type BusinessException, failureReason } from '../shared/exceptions';
+import { type BillingRunInput, draftPeriodInvoice, invoiceItemsOf, markPageBilled, postPeriodInvoice, recordInvoiceInPsa } from './billing-steps';
 
 /**
  * What each Task state of `time-to-invoice.asl.json` does, given its dependencies. The Lambda
@@ -38,10 +38,21 @@ export function billingStepHandlers(deps: BillingStepDependencies) {
     DraftInvoice: (input: BillingRunInput) => draftPeriodInvoice(input, { ledger: deps.ledger, config: deps.config }),
     PostInvoice: async (input: BillingRunInput) => {
       const contract = await deps.ledger.contractOf(input.psa);
-      return postPeriodInvoice(input, { ledger: deps.ledger, erp: deps.invoicingFor(contract?.erp.instance ?? 'unknown', input), itemsFor: (erp) => invoiceItemsOf(deps.config, erp) });
+      return postPeriodInvoice(input, {
+        ledger: deps.ledger,
+        erp: deps.invoicingFor(contract?.erp.instance ?? 'unknown', input),
+        itemsFor: (erp) => invoiceItemsOf(deps.config, erp),
+      });
     },
     MarkPageBilled: (input: BillingRunInput & { page: number }) => markPageBilled(input, { ledger: deps.ledger }),
-    RecordInvoiceInPsa: (input: BillingRunInput) => recordInvoiceInPsa(input, { ledger: deps.ledger, psa: deps.psaBillingFor(input.psa.instance, input), erpVendorOf: (erp) => vendorOf(deps.config, erp), publish: deps.publish, now: deps.now }),
+    RecordInvoiceInPsa: (input: BillingRunInput) =>
+      recordInvoiceInPsa(input, {
+        ledger: deps.ledger,
+        psa: deps.psaBillingFor(input.psa.instance, input),
+        erpVendorOf: (erp) => vendorOf(deps.config, erp),
+        publish: deps.publish,
+        now: deps.now,
+      }),
     RecordBillingException: async (input: FailedRunInput) => {
       const exception = billingException(input);
       await deps.recordException(exception);
@@ -49,7 +60,6 @@ export function billingStepHandlers(deps: BillingStepDependencies) {
     },
   };
 }
-
 
 /** A failed run as a business exception a person can act on. */
 export function billingException(input: FailedRunInput): BusinessException {

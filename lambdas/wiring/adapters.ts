@@ -1,18 +1,15 @@
 import type { CrmFieldNames, DeploymentConfig } from '../../canonical';
-import { HubSpotCrm } from '../hubspot/hubspot-crm';
-import { SalesforceCrm } from '../salesforce/salesforce-crm';
-import { SalesforceRestClient } from '../shared/salesforce-platform/rest-client';
+import { type BusinessCentralCredentials, BusinessCentralErp } from '../business-central/business-central-erp';
 import { CertiniaPsa } from '../certinia/certinia-psa';
+import { HubSpotCrm } from '../hubspot/hubspot-crm';
 import { KantataPsa } from '../kantata/kantata-psa';
 import { type NetSuiteCredentials, NetSuiteErp } from '../netsuite/netsuite-erp';
-import { type BusinessCentralCredentials, BusinessCentralErp } from '../business-central/business-central-erp';
-import type { CrmPort } from '../ports/crm';
-import type { ErpPort } from '../ports/erp';
-import type { PsaPort } from '../ports/psa';
-import type { CrmBillingPort } from '../ports/crm';
-import type { InvoicingPort, PaymentsPort } from '../ports/erp';
-import type { PsaBillingPort } from '../ports/psa';
+import type { CrmBillingPort, CrmPort } from '../ports/crm';
+import type { ErpPort, InvoicingPort, PaymentsPort } from '../ports/erp';
+import type { PsaBillingPort, PsaPort } from '../ports/psa';
+import { SalesforceCrm } from '../salesforce/salesforce-crm';
 import type { AuditTrail } from '../shared/audit-trail';
+import { SalesforceRestClient } from '../shared/salesforce-platform/rest-client';
 
 /** Credentials of a vendor instance, read from its secret (cached) or re-read after a 401. */
 export type SecretReader = (instanceId: string, options?: { forceFetch?: boolean }) => Promise<Record<string, unknown>>;
@@ -70,11 +67,25 @@ export function adapters(config: DeploymentConfig, secrets: SecretReader, contex
       const secret = await secrets(id, { forceFetch });
       return { clientId: String(secret.clientId), clientSecret: String(secret.clientSecret) };
     };
-    return limited(new KantataPsa({ instance: id, ...(instance.baseUrl ? { baseUrl: instance.baseUrl } : {}), credentials: () => read(false), refreshCredentials: () => read(true), ...context }), instance, limiter);
+    return limited(
+      new KantataPsa({
+        instance: id,
+        ...(instance.baseUrl ? { baseUrl: instance.baseUrl } : {}),
+        credentials: () => read(false),
+        refreshCredentials: () => read(true),
+        ...context,
+      }),
+      instance,
+      limiter,
+    );
   };
   const crm = (id: string): SalesforceCrm | HubSpotCrm => {
     const instance = instanceOf(config, id);
-    return limited(instance.vendor === 'salesforce' ? salesforceFor(config, id, secrets, context) : hubSpotFor(config, id, secrets, context), instance, limiter);
+    return limited(
+      instance.vendor === 'salesforce' ? salesforceFor(config, id, secrets, context) : hubSpotFor(config, id, secrets, context),
+      instance,
+      limiter,
+    );
   };
   return {
     erpFor: (id: string): ErpPort => erp(id),
@@ -105,7 +116,8 @@ export function adapters(config: DeploymentConfig, secrets: SecretReader, contex
  */
 function businessCentralFor(config: DeploymentConfig, id: string, secrets: SecretReader, context: CallContext): BusinessCentralErp {
   const instance = instanceOf(config, id);
-  if (instance.vendor !== 'business-central' || instance.businessCentral === undefined) throw new Error(`${id} is not a Business Central instance with its businessCentral settings`);
+  if (instance.vendor !== 'business-central' || instance.businessCentral === undefined)
+    throw new Error(`${id} is not a Business Central instance with its businessCentral settings`);
   const read = async (forceFetch: boolean): Promise<BusinessCentralCredentials> => {
     const secret = await secrets(id, { forceFetch });
     return { clientId: String(secret.clientId), clientSecret: String(secret.clientSecret) };
@@ -128,7 +140,15 @@ function certiniaFor(config: DeploymentConfig, id: string, secrets: SecretReader
   if (instance.baseUrl === undefined) throw new Error(`${id} is a Certinia instance without its org's baseUrl`);
   const read = async (forceFetch: boolean) => String((await secrets(id, { forceFetch })).accessToken);
   return new CertiniaPsa(
-    new SalesforceRestClient({ instance: id, vendor: 'certinia', baseUrl: instance.baseUrl, accessToken: () => read(false), refreshAccessToken: () => read(true), clientId: config.name, ...context }),
+    new SalesforceRestClient({
+      instance: id,
+      vendor: 'certinia',
+      baseUrl: instance.baseUrl,
+      accessToken: () => read(false),
+      refreshAccessToken: () => read(true),
+      clientId: config.name,
+      ...context,
+    }),
   );
 }
 
@@ -154,7 +174,8 @@ function hubSpotFor(config: DeploymentConfig, id: string, secrets: SecretReader,
  */
 function salesforceFor(config: DeploymentConfig, id: string, secrets: SecretReader, context: CallContext): SalesforceCrm {
   const instance = instanceOf(config, id);
-  if ((instance.vendor !== 'salesforce' && instance.vendor !== 'certinia') || instance.baseUrl === undefined) throw new Error(`${id} is not a Salesforce or Certinia instance with its org's baseUrl`);
+  if ((instance.vendor !== 'salesforce' && instance.vendor !== 'certinia') || instance.baseUrl === undefined)
+    throw new Error(`${id} is not a Salesforce or Certinia instance with its org's baseUrl`);
   const read = async (forceFetch: boolean) => secrets(id, { forceFetch });
   return new SalesforceCrm({
     instance: id,

@@ -1,4 +1,4 @@
-import { type FunctionDeclaration, type FunctionUse, type SharedTable, environmentVariableFor } from '../../lib/topology/declarations';
+import { environmentVariableFor, type FunctionDeclaration, type FunctionUse, type SharedTable } from '../../lib/topology/declarations';
 import { WORKFLOWS } from '../../lib/topology/workflows';
 
 /**

@@ -1,6 +1,6 @@
 import { makeIdempotent } from '@aws-lambda-powertools/idempotency';
 import type { Context } from 'aws-lambda';
-import { type StepDependencies, type TaskInput, stepHandlers } from '../opportunity-to-project/step-handlers';
+import { type StepDependencies, stepHandlers, type TaskInput } from '../opportunity-to-project/step-handlers';
 import { idempotencyConfig, idempotencyStore } from '../shared/idempotency';
 import { logger, metrics } from '../shared/runtime';
 import { type FlowRule, type Wiring, wiring } from './wiring';
@@ -49,7 +49,8 @@ export function taskHandler(step: StepName, options: { idempotent: boolean; flow
     logger.appendKeys({ correlationId: input.state.event.correlationId, execution: input.execution });
     const result = await stepHandlers(dependencies(w, input))[step](input);
     logger.info(`${step} done`, { outcome: (result as { outcome?: string }).outcome ?? 'ok' });
-    if ((result as { outcome?: string }).outcome === 'switched-off') logger.info('Flow switched off; nothing happens', { reason: (result as { reason?: string }).reason });
+    if ((result as { outcome?: string }).outcome === 'switched-off')
+      logger.info('Flow switched off; nothing happens', { reason: (result as { reason?: string }).reason });
     metrics.addMetric(`${step}-succeeded`, 'Count', 1);
     return result;
   };

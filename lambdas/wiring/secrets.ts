@@ -9,6 +9,7 @@ export async function vendorSecret(instanceId: string, options: { forceFetch?: b
   const instance = deploymentConfig().vendorInstances.find((v) => v.id === instanceId);
   if (instance === undefined) throw new Error(`Vendor instance ${instanceId} is not configured`);
   const value = await getSecret(instance.secretName, { maxAge: 300, transform: 'json', forceFetch: options.forceFetch ?? false });
-  if (value === undefined || value === null || typeof value !== 'object') throw new Error(`Secret ${instance.secretName} of ${instanceId} is empty or not JSON`);
+  if (value === undefined || value === null || typeof value !== 'object')
+    throw new Error(`Secret ${instance.secretName} of ${instanceId} is empty or not JSON`);
   return value as Record<string, unknown>;
 }

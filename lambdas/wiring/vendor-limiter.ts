@@ -12,7 +12,10 @@ const LEASE_SECONDS = 90;
  * take the slots reserved for it; other flows leave them free, so month-end billing outranks
  * master-data syncs and status updates.
  */
-export function regionLimiter(flow: 'billing' | 'other', setting: { config: DeploymentConfig; region: string; documents: DynamoDBDocumentClient; idempotencyTable: string }): Limiter {
+export function regionLimiter(
+  flow: 'billing' | 'other',
+  setting: { config: DeploymentConfig; region: string; documents: DynamoDBDocumentClient; idempotencyTable: string },
+): Limiter {
   const limit = new ConcurrencyLimit(setting.documents, setting.idempotencyTable);
   return <T>(instanceId: string, _max: number, call: () => Promise<T>) => {
     const instance = setting.config.vendorInstances.find((v) => v.id === instanceId);

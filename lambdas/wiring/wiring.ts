@@ -1,5 +1,6 @@
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import type { CanonicalEvent, DeploymentConfig } from '../../canonical';
+import type { BusinessCentralErp } from '../business-central/business-central-erp';
 import { DynamoDbBillingLedger } from '../dynamodb/billing-ledger';
 import type { BillingLedger } from '../ports/billing-ledger';
 import { type AuditEntry, type AuditTrail, DynamoDbAuditTrail, lastWriteAt } from '../shared/audit-trail';
@@ -12,9 +13,8 @@ import { InstantCheckpointStore, PollCheckpointStore } from '../shared/polling/c
 import type { PollDependencies } from '../shared/polling/poll-and-publish';
 import { sendAll } from '../shared/queue';
 import { deploymentConfig } from '../shared/runtime';
-import type { BusinessCentralErp } from '../business-central/business-central-erp';
-import { type CallContext, type SecretReader, adapters } from './adapters';
-import { type FunctionEnvironment, FunctionEnvironmentError, declarationOf, functionEnvironment } from './function-environment';
+import { adapters, type CallContext, type SecretReader } from './adapters';
+import { declarationOf, type FunctionEnvironment, FunctionEnvironmentError, functionEnvironment } from './function-environment';
 import { vendorSecret } from './secrets';
 import { regionLimiter } from './vendor-limiter';
 
@@ -87,7 +87,8 @@ export function wiring(functionId: string, flow?: FlowRule): Wiring {
       [env.declares('table', 'idempotency'), "{ kind: 'table', table: 'idempotency' } (the vendor limiter's slots)"],
       [!rule.audited || env.declares('table', 'audit'), "{ kind: 'table', table: 'audit' } (its writes are audited)"],
     ];
-    for (const [ok, use] of needs) if (!ok) throw new FunctionEnvironmentError(`${functionId} runs the ${flow} flow rule but does not declare ${use} in ${file}`);
+    for (const [ok, use] of needs)
+      if (!ok) throw new FunctionEnvironmentError(`${functionId} runs the ${flow} flow rule but does not declare ${use} in ${file}`);
   }
   const config = deploymentConfig();
   const clock = () => new Date();

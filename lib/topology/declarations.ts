@@ -125,9 +125,14 @@ export function servingInstances(config: DeploymentConfig, region: string, vendo
 }
 
 /** Each schedule a declaration makes in a region: its name and the message it sends. */
-export function scheduleInstances(config: DeploymentConfig, region: string, schedule: ScheduleDeclaration): { name: string; message: Record<string, string> }[] {
+export function scheduleInstances(
+  config: DeploymentConfig,
+  region: string,
+  schedule: ScheduleDeclaration,
+): { name: string; message: Record<string, string> }[] {
   if (schedule.vendor === undefined) return [{ name: schedule.id, message: { reason: 'schedule' } }];
-  const instances = (schedule.instances ?? 'relayed') === 'relayed' ? relayedInstances(config, region, schedule.vendor) : servingInstances(config, region, schedule.vendor);
+  const instances =
+    (schedule.instances ?? 'relayed') === 'relayed' ? relayedInstances(config, region, schedule.vendor) : servingInstances(config, region, schedule.vendor);
   return instances.map((instance) => ({ name: `${schedule.id}-${instance}`, message: { instance, reason: 'schedule' } }));
 }
 
@@ -196,12 +201,14 @@ export function assertConsistent(declaration: WorkflowDeclaration): void {
   for (const r of declaration.relayRules ?? []) if (!queues.has(r.targetQueue)) problems.push(`relay rule ${r.id} targets unknown queue ${r.targetQueue}`);
   for (const s of declaration.schedules ?? []) if (!queues.has(s.targetQueue)) problems.push(`schedule ${s.id} targets unknown queue ${s.targetQueue}`);
   for (const s of declaration.stateMachines) {
-    for (const [placeholder, fn] of Object.entries(s.tasks)) if (!functions.has(fn)) problems.push(`state machine ${s.id} maps ${placeholder} to unknown function ${fn}`);
+    for (const [placeholder, fn] of Object.entries(s.tasks))
+      if (!functions.has(fn)) problems.push(`state machine ${s.id} maps ${placeholder} to unknown function ${fn}`);
   }
   for (const f of declaration.functions) {
     for (const use of f.uses) {
       if (use.kind === 'queue' && !queues.has(use.queue)) problems.push(`function ${f.id} sends to unknown queue ${use.queue}`);
-      if (use.kind === 'stateMachine' && !stateMachines.has(use.stateMachine)) problems.push(`function ${f.id} starts unknown state machine ${use.stateMachine}`);
+      if (use.kind === 'stateMachine' && !stateMachines.has(use.stateMachine))
+        problems.push(`function ${f.id} starts unknown state machine ${use.stateMachine}`);
     }
   }
   if (problems.length > 0) throw new Error(`Workflow ${declaration.workflow} is inconsistent:\n  - ${problems.join('\n  - ')}`);

@@ -95,7 +95,13 @@ export const opportunityToProject: WorkflowDeclaration = {
           'RecordException',
           'record-exception',
           'Records a business exception durably, announces it and marks the CRM record as needing attention',
-          [{ kind: 'table', table: 'exceptions', access: 'readWrite' }, { kind: 'exceptionQueue' }, { kind: 'vendorSecrets' }, { kind: 'table', table: 'audit', access: 'append' }, { kind: 'table', table: 'idempotency', access: 'readWrite' }],
+          [
+            { kind: 'table', table: 'exceptions', access: 'readWrite' },
+            { kind: 'exceptionQueue' },
+            { kind: 'vendorSecrets' },
+            { kind: 'table', table: 'audit', access: 'append' },
+            { kind: 'table', table: 'idempotency', access: 'readWrite' },
+          ],
         ],
       ] as const
     ).map(([id, file, description, uses]) => ({
@@ -117,9 +123,19 @@ export const opportunityToProject: WorkflowDeclaration = {
   queues: [
     { id: 'HubspotDealEvents', description: 'Verified HubSpot deal events awaiting dedup and re-read', consumer: 'HandleHubSpotDealEvent', batchSize: 10 },
     { id: 'OpportunityWonStarts', description: 'opportunity.won events awaiting an execution', consumer: 'StartOpportunityToProject', batchSize: 10 },
-    { id: 'SalesforceOpportunityEvents', description: 'Salesforce opportunity changes and Deal_Won__e events relayed by Event Relay', consumer: 'HandleSalesforceOpportunityEvent', batchSize: 10 },
+    {
+      id: 'SalesforceOpportunityEvents',
+      description: 'Salesforce opportunity changes and Deal_Won__e events relayed by Event Relay',
+      consumer: 'HandleSalesforceOpportunityEvent',
+      batchSize: 10,
+    },
     // One request at a time: a reconciliation pages through a CRM query and must not race its own checkpoint.
-    { id: 'DealReconciliationRequests', description: 'Requests to reconcile won deals of a CRM instance (schedule, GAP_OVERFLOW)', consumer: 'ReconcileWonDeals', batchSize: 1 },
+    {
+      id: 'DealReconciliationRequests',
+      description: 'Requests to reconcile won deals of a CRM instance (schedule, GAP_OVERFLOW)',
+      consumer: 'ReconcileWonDeals',
+      batchSize: 1,
+    },
   ],
   routes: [{ method: 'POST', path: 'webhooks/hubspot/{instance}', function: 'ReceiveHubSpotWebhook' }],
   rules: [

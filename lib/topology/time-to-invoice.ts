@@ -32,28 +32,43 @@ export const timeToInvoice: WorkflowDeclaration = {
       description: 'Re-reads relayed Certinia timecard, expense and milestone changes and publishes approved work once per version',
       timeoutSeconds: VENDOR_CALL_TIMEOUT,
       // Its own request queue too: a backlog larger than one invocation asks for the next poll at once.
-      uses: [{ kind: 'vendorSecrets', vendors: ['kantata'] }, { kind: 'table', table: 'idempotency', access: 'readWrite' }, { kind: 'eventBus' }, { kind: 'queue', queue: 'PsaPollRequests', access: 'send' }],
+      uses: [
+        { kind: 'vendorSecrets', vendors: ['kantata'] },
+        { kind: 'table', table: 'idempotency', access: 'readWrite' },
+        { kind: 'eventBus' },
+        { kind: 'queue', queue: 'PsaPollRequests', access: 'send' },
+      ],
     },
     {
       id: 'RecordApprovedWork',
       entry: 'lambdas/handlers/time-to-invoice/record-approved-work.ts',
       description: 'Records approved time and expenses in the billing ledger, once per version',
       timeoutSeconds: 30,
-      uses: [{ kind: 'table', table: 'billingLedger', access: 'readWrite' }, { kind: 'table', table: 'exceptions', access: 'readWrite' }, { kind: 'exceptionQueue' }],
+      uses: [
+        { kind: 'table', table: 'billingLedger', access: 'readWrite' },
+        { kind: 'table', table: 'exceptions', access: 'readWrite' },
+        { kind: 'exceptionQueue' },
+      ],
     },
     {
       id: 'StartBillingRuns',
       entry: 'lambdas/handlers/time-to-invoice/start-billing-runs.ts',
       description: 'Fans a month out into one start message per contract',
       timeoutSeconds: 300,
-      uses: [{ kind: 'table', table: 'billingLedger', access: 'read' }, { kind: 'queue', queue: 'BillingRunStarts', access: 'send' }],
+      uses: [
+        { kind: 'table', table: 'billingLedger', access: 'read' },
+        { kind: 'queue', queue: 'BillingRunStarts', access: 'send' },
+      ],
     },
     {
       id: 'StartBillingRun',
       entry: 'lambdas/handlers/time-to-invoice/start-billing-run.ts',
       description: 'Starts one billing execution per contract and period under its deterministic name, while the region runs fewer than its maximum',
       timeoutSeconds: 30,
-      uses: [{ kind: 'stateMachine', stateMachine: 'TimeToInvoice', access: 'startAndCount' }, { kind: 'queue', queue: 'BillingRunStarts', access: 'send' }],
+      uses: [
+        { kind: 'stateMachine', stateMachine: 'TimeToInvoice', access: 'startAndCount' },
+        { kind: 'queue', queue: 'BillingRunStarts', access: 'send' },
+      ],
     },
     {
       id: 'DraftInvoice',
@@ -63,8 +78,20 @@ export const timeToInvoice: WorkflowDeclaration = {
       memoryMb: 1024,
       uses: [{ kind: 'table', table: 'billingLedger', access: 'readWrite' }],
     },
-    { id: 'PostInvoice', entry: 'lambdas/handlers/time-to-invoice/post-invoice.ts', description: 'Posts the invoice to the ERP by external id and reads back number and tax', timeoutSeconds: VENDOR_CALL_TIMEOUT, uses: vendorUses },
-    { id: 'MarkPageBilled', entry: 'lambdas/handlers/time-to-invoice/mark-page-billed.ts', description: "Marks one page of the invoice's work billed in the ledger", timeoutSeconds: 120, uses: [{ kind: 'table', table: 'billingLedger', access: 'readWrite' }] },
+    {
+      id: 'PostInvoice',
+      entry: 'lambdas/handlers/time-to-invoice/post-invoice.ts',
+      description: 'Posts the invoice to the ERP by external id and reads back number and tax',
+      timeoutSeconds: VENDOR_CALL_TIMEOUT,
+      uses: vendorUses,
+    },
+    {
+      id: 'MarkPageBilled',
+      entry: 'lambdas/handlers/time-to-invoice/mark-page-billed.ts',
+      description: "Marks one page of the invoice's work billed in the ledger",
+      timeoutSeconds: 120,
+      uses: [{ kind: 'table', table: 'billingLedger', access: 'readWrite' }],
+    },
     {
       id: 'RecordInvoiceInPsa',
       entry: 'lambdas/handlers/time-to-invoice/record-invoice-in-psa.ts',
@@ -77,7 +104,12 @@ export const timeToInvoice: WorkflowDeclaration = {
       entry: 'lambdas/handlers/time-to-invoice/write-billing-health-to-crm.ts',
       description: "Writes each posted invoice's number, date, total and status to the customer's CRM account",
       timeoutSeconds: VENDOR_CALL_TIMEOUT,
-      uses: [{ kind: 'vendorSecrets' }, { kind: 'table', table: 'idempotency', access: 'readWrite' }, { kind: 'table', table: 'billingLedger', access: 'read' }, { kind: 'table', table: 'audit', access: 'append' }],
+      uses: [
+        { kind: 'vendorSecrets' },
+        { kind: 'table', table: 'idempotency', access: 'readWrite' },
+        { kind: 'table', table: 'billingLedger', access: 'read' },
+        { kind: 'table', table: 'audit', access: 'append' },
+      ],
     },
     {
       id: 'RecordBillingException',
@@ -90,12 +122,28 @@ export const timeToInvoice: WorkflowDeclaration = {
   queues: [
     // One poll at a time per request: a poll must not race its own checkpoint.
     { id: 'PsaPollRequests', description: 'Requests to poll a PSA instance for approved work', consumer: 'PollKantataApprovedWork', batchSize: 1 },
-    { id: 'CertiniaChanges', description: 'Certinia timecard, expense and milestone changes relayed by Event Relay', consumer: 'HandleCertiniaChange', batchSize: 10 },
-    { id: 'ApprovedWorkToLedger', description: 'time.approved, expense.approved and milestone.completed events awaiting the billing ledger', consumer: 'RecordApprovedWork', batchSize: 10 },
+    {
+      id: 'CertiniaChanges',
+      description: 'Certinia timecard, expense and milestone changes relayed by Event Relay',
+      consumer: 'HandleCertiniaChange',
+      batchSize: 10,
+    },
+    {
+      id: 'ApprovedWorkToLedger',
+      description: 'time.approved, expense.approved and milestone.completed events awaiting the billing ledger',
+      consumer: 'RecordApprovedWork',
+      batchSize: 10,
+    },
     { id: 'InvoiceStatusToCrm', description: 'invoice.posted events awaiting the CRM account', consumer: 'WriteBillingHealthToCrm', batchSize: 10 },
     { id: 'BillingRunRequests', description: 'Requests to bill a month (the month-end schedule, or by hand)', consumer: 'StartBillingRuns', batchSize: 1 },
     // Two consumers at most, so the count of running executions each admits against is nearly current.
-    { id: 'BillingRunStarts', description: 'One message per contract and period awaiting its execution (or its turn)', consumer: 'StartBillingRun', batchSize: 10, maxConcurrency: 2 },
+    {
+      id: 'BillingRunStarts',
+      description: 'One message per contract and period awaiting its execution (or its turn)',
+      consumer: 'StartBillingRun',
+      batchSize: 10,
+      maxConcurrency: 2,
+    },
   ],
   routes: [],
   rules: [
@@ -122,8 +170,20 @@ export const timeToInvoice: WorkflowDeclaration = {
     },
   ],
   schedules: [
-    { id: 'KantataPollSchedule', description: 'Polls each Kantata instance serving the region for approved work', expression: 'rate(15 minutes)', vendor: 'kantata', instances: 'serving', targetQueue: 'PsaPollRequests' },
-    { id: 'MonthEndBilling', description: 'Bills the month just ended, on the first of the month', expression: 'cron(0 6 1 * ? *)', targetQueue: 'BillingRunRequests' },
+    {
+      id: 'KantataPollSchedule',
+      description: 'Polls each Kantata instance serving the region for approved work',
+      expression: 'rate(15 minutes)',
+      vendor: 'kantata',
+      instances: 'serving',
+      targetQueue: 'PsaPollRequests',
+    },
+    {
+      id: 'MonthEndBilling',
+      description: 'Bills the month just ended, on the first of the month',
+      expression: 'cron(0 6 1 * ? *)',
+      targetQueue: 'BillingRunRequests',
+    },
   ],
   stateMachines: [
     {

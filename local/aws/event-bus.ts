@@ -145,7 +145,8 @@ export async function startEventBus(options: {
       } catch {
         return { ErrorCode: 'MalformedDetail', ErrorMessage: 'Detail is malformed.' };
       }
-      if (detail === null || typeof detail !== 'object' || Array.isArray(detail)) return { ErrorCode: 'MalformedDetail', ErrorMessage: 'Detail must be a JSON object.' };
+      if (detail === null || typeof detail !== 'object' || Array.isArray(detail))
+        return { ErrorCode: 'MalformedDetail', ErrorMessage: 'Detail must be a JSON object.' };
       if (Buffer.byteLength(JSON.stringify(entry), 'utf8') > MAX_ENTRY_BYTES) return { ErrorCode: 'EntryTooLarge', ErrorMessage: 'Entry exceeds 256 KB.' };
       if (!entry.Source || !entry.DetailType) return { ErrorCode: 'InvalidArgument', ErrorMessage: 'Source and DetailType are required.' };
       const busName = busOf(entry);
@@ -155,7 +156,9 @@ export async function startEventBus(options: {
         'detail-type': String(entry.DetailType),
         source: String(entry.Source),
         account,
-        time: (entry.Time === undefined ? new Date() : new Date(typeof entry.Time === 'number' ? entry.Time * 1000 : String(entry.Time))).toISOString().replace(/\.\d{3}Z$/, 'Z'),
+        time: (entry.Time === undefined ? new Date() : new Date(typeof entry.Time === 'number' ? entry.Time * 1000 : String(entry.Time)))
+          .toISOString()
+          .replace(/\.\d{3}Z$/, 'Z'),
         region: options.region,
         resources: (entry.Resources as string[] | undefined) ?? [],
         detail,

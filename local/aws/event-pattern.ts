@@ -44,7 +44,8 @@ function matchesValue(filter: unknown, value: unknown, present: boolean): boolea
           for (let i = 0; i < conditions.length; i += 2) {
             const op = conditions[i];
             const bound = Number(conditions[i + 1]);
-            const ok = op === '=' ? v === bound : op === '<' ? v < bound : op === '<=' ? v <= bound : op === '>' ? v > bound : op === '>=' ? v >= bound : undefined;
+            const ok =
+              op === '=' ? v === bound : op === '<' ? v < bound : op === '<=' ? v <= bound : op === '>' ? v > bound : op === '>=' ? v >= bound : undefined;
             if (ok === undefined) throw new Error(`Unsupported numeric operator ${String(op)}`);
             if (!ok) return false;
           }

@@ -23,7 +23,8 @@ export function ratePeriodMs(expression: string): number | undefined {
   if (/^cron\(.+\)$/.test(expression)) return undefined;
   const m = /^rate\((\d+) (minutes?|hours?|days?)\)$/.exec(expression);
   // Scheduler wants the singular unit for 1 and the plural otherwise: rate(1 hour), rate(5 minutes).
-  if (!m || Number(m[1]) < 1 || (Number(m[1]) === 1) === m[2]!.endsWith('s')) throw new Error(`Scheduler cannot read ${expression}: expected rate(<n> <unit>) or cron(...)`);
+  if (!m || Number(m[1]) < 1 || (Number(m[1]) === 1) === m[2]!.endsWith('s'))
+    throw new Error(`Scheduler cannot read ${expression}: expected rate(<n> <unit>) or cron(...)`);
   return Number(m[1]) * UNIT_MS[m[2]!]!;
 }
 

@@ -5,7 +5,11 @@ import { type AwsJsonServer, AwsServiceError, startAwsJsonServer } from './aws-j
  * Secrets Manager stand-in: `GetSecretValue` and `PutSecretValue` by name or ARN, as Powertools
  * parameters calls them. Values live in memory and are never logged.
  */
-export async function startSecretsManager(options: { readonly region: string; readonly secrets: Readonly<Record<string, unknown>>; readonly port?: number }): Promise<AwsJsonServer & { put(name: string, value: unknown): void }> {
+export async function startSecretsManager(options: {
+  readonly region: string;
+  readonly secrets: Readonly<Record<string, unknown>>;
+  readonly port?: number;
+}): Promise<AwsJsonServer & { put(name: string, value: unknown): void }> {
   const store = new Map<string, { arn: string; value: string; versionId: string; createdDate: number }>();
   const put = (name: string, value: unknown) => {
     const existing = store.get(name);

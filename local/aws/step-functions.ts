@@ -166,12 +166,22 @@ export async function startStepFunctions(options: {
       // Newest first, as the service lists them, `maxResults` a page (default 100, up to 1,000) with a nextToken.
       ListExecutions: ({ stateMachineArn, statusFilter, maxResults, nextToken }) => {
         const matching = executions.filter((e) => e.stateMachineArn === stateMachineArn && (statusFilter === undefined || e.status === statusFilter)).reverse();
-        if (maxResults !== undefined && (Number(maxResults) < 0 || Number(maxResults) > 1000)) throw new AwsServiceError('ValidationException', `1 validation error detected: Value '${String(maxResults)}' at 'maxResults' failed to satisfy constraint: Member must have value less than or equal to 1000`);
+        if (maxResults !== undefined && (Number(maxResults) < 0 || Number(maxResults) > 1000))
+          throw new AwsServiceError(
+            'ValidationException',
+            `1 validation error detected: Value '${String(maxResults)}' at 'maxResults' failed to satisfy constraint: Member must have value less than or equal to 1000`,
+          );
         const size = Number(maxResults ?? 0) || 100;
         const from = nextToken === undefined ? 0 : Number(Buffer.from(String(nextToken), 'base64').toString('utf8'));
         const page = matching.slice(from, from + size);
         return {
-          executions: page.map((e) => ({ executionArn: e.executionArn, stateMachineArn: e.stateMachineArn, name: e.name, status: e.status, startDate: e.startDate })),
+          executions: page.map((e) => ({
+            executionArn: e.executionArn,
+            stateMachineArn: e.stateMachineArn,
+            name: e.name,
+            status: e.status,
+            startDate: e.startDate,
+          })),
           ...(from + size < matching.length ? { nextToken: Buffer.from(String(from + size)).toString('base64') } : {}),
         };
       },

@@ -130,9 +130,7 @@ export async function startSandbox(options: SandboxOptions): Promise<RunningSand
   let windowCount = 0;
 
   const takeFault = (method: string, path: string): FaultSpec | undefined => {
-    const index = faults.findIndex(
-      (f) => (f.method === undefined || f.method === method) && (f.pathPrefix === undefined || path.startsWith(f.pathPrefix)),
-    );
+    const index = faults.findIndex((f) => (f.method === undefined || f.method === method) && (f.pathPrefix === undefined || path.startsWith(f.pathPrefix)));
     if (index < 0) return undefined;
     const fault = faults[index]!;
     fault.remaining -= 1;
@@ -196,10 +194,12 @@ export async function startSandbox(options: SandboxOptions): Promise<RunningSand
       const method = (req.method ?? 'GET').toUpperCase();
       const request = { method, path: url.pathname, query: url.searchParams, headers: req.headers, rawBody: Buffer.concat(chunks) };
       route(request)
-        .catch((error: unknown): SandboxResponse => ({
-          status: 500,
-          json: { error: 'sandbox failure', detail: error instanceof Error ? error.message : String(error), id: randomUUID() },
-        }))
+        .catch(
+          (error: unknown): SandboxResponse => ({
+            status: 500,
+            json: { error: 'sandbox failure', detail: error instanceof Error ? error.message : String(error), id: randomUUID() },
+          }),
+        )
         .then((response) => {
           inFlight -= 1;
           if (!request.path.startsWith('/__sandbox/')) requests.push({ method, path: request.path, status: response.status, at: Date.now() });

@@ -26,7 +26,11 @@ function match(pattern: string, path: string): Record<string, string> | undefine
 }
 
 /** Starts the stand-in on loopback. */
-export async function startApiGateway(options: { readonly stage: string; readonly routes: readonly LocalRoute[]; readonly port?: number }): Promise<{ url: string; close(): Promise<void> }> {
+export async function startApiGateway(options: {
+  readonly stage: string;
+  readonly routes: readonly LocalRoute[];
+  readonly port?: number;
+}): Promise<{ url: string; close(): Promise<void> }> {
   const server: Server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     let size = 0;
@@ -77,7 +81,10 @@ export async function startApiGateway(options: { readonly stage: string; readonl
           authorizer: null,
           protocol: 'HTTP/1.1',
           httpMethod: req.method ?? 'GET',
-          identity: { sourceIp: req.socket.remoteAddress ?? '127.0.0.1', userAgent: String(req.headers['user-agent'] ?? '') } as APIGatewayProxyEvent['requestContext']['identity'],
+          identity: {
+            sourceIp: req.socket.remoteAddress ?? '127.0.0.1',
+            userAgent: String(req.headers['user-agent'] ?? ''),
+          } as APIGatewayProxyEvent['requestContext']['identity'],
           path: url.pathname,
           stage: options.stage,
           requestId: randomUUID(),

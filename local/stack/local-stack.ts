@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
+import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { CreateTableCommand, DynamoDBClient, type KeySchemaElement } from '@aws-sdk/client-dynamodb';
 import { GetQueueAttributesCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
@@ -10,14 +10,22 @@ import { build } from 'esbuild';
 import { createSqsServer } from 'local-aws-sqs';
 import type { DeploymentConfig } from '../../canonical/deployment-config';
 import { BUNDLE_TARGET, baseEnvironment, bundleDefines } from '../../lib/topology/bundling';
-import { type FunctionUse, type SharedTable, type WorkflowDeclaration, assertConsistent, environmentVariableFor, relayedInstances, scheduleInstances } from '../../lib/topology/declarations';
+import {
+  assertConsistent,
+  environmentVariableFor,
+  type FunctionUse,
+  relayedInstances,
+  type SharedTable,
+  scheduleInstances,
+  type WorkflowDeclaration,
+} from '../../lib/topology/declarations';
 import { TABLE_KEYS } from '../../lib/topology/tables';
-import { startApiGateway } from './api-gateway';
-import { type BusEvent, type LocalRule, busEventJson, startEventBus } from '../aws/event-bus';
-import { startScheduler } from '../aws/scheduler';
+import { type BusEvent, busEventJson, type LocalRule, startEventBus } from '../aws/event-bus';
 import { type LocalFunction, startLocalFunction } from '../aws/lambda-runtime';
+import { startScheduler } from '../aws/scheduler';
 import { startSecretsManager } from '../aws/secrets-manager';
 import { type JsonValue, startStepFunctions } from '../aws/step-functions';
+import { startApiGateway } from './api-gateway';
 import { startSqsEventSource } from './sqs-event-source';
 
 const REPOSITORY_ROOT = join(__dirname, '..', '..');
@@ -58,7 +66,14 @@ export interface LocalStack {
   readonly partnerBuses: ReadonlyMap<string, string>;
   readonly scheduler: ReturnType<typeof startScheduler>;
   /** Names of what runs locally, by kind, for the parity test with the synthesized templates. */
-  readonly topology: { readonly functions: string[]; readonly queues: string[]; readonly routes: string[]; readonly rules: string[]; readonly schedules: string[]; readonly stateMachines: string[] };
+  readonly topology: {
+    readonly functions: string[];
+    readonly queues: string[];
+    readonly routes: string[];
+    readonly rules: string[];
+    readonly schedules: string[];
+    readonly stateMachines: string[];
+  };
   /** Waits until every queue is drained, every bus delivery done and every execution finished. @default 5 minutes at most */
   settled(timeoutMs?: number): Promise<void>;
   stop(): Promise<void>;
@@ -105,7 +120,9 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
 
   // SQS: queue names follow the declarations; each work queue has its DLQ and redrive policy.
   const sqsPort = await freePort();
-  const queueDefinitions: { QueueName: string; Attributes?: Record<string, string> }[] = [{ QueueName: 'exception-announcements', Attributes: { MessageRetentionPeriod: String(14 * 86400) } }];
+  const queueDefinitions: { QueueName: string; Attributes?: Record<string, string> }[] = [
+    { QueueName: 'exception-announcements', Attributes: { MessageRetentionPeriod: String(14 * 86400) } },
+  ];
   const queueArn = (name: string) => `arn:aws:sqs:${region}:${ACCOUNT}:${name}`;
   for (const wf of options.workflows) {
     for (const q of wf.queues) {
@@ -121,11 +138,28 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       });
     }
     for (const r of wf.rules) queueDefinitions.push({ QueueName: `${r.id}-target-failures`, Attributes: { MessageRetentionPeriod: String(14 * 86400) } });
-    for (const r of wf.relayRules ?? []) for (const i of relayedInstances(config, region, r.vendor)) queueDefinitions.push({ QueueName: `${r.id}-${i}-target-failures`, Attributes: { MessageRetentionPeriod: String(14 * 86400) } });
-    for (const sc of wf.schedules ?? []) for (const { name } of scheduleInstances(config, region, sc)) queueDefinitions.push({ QueueName: `${name}-target-failures`, Attributes: { MessageRetentionPeriod: String(14 * 86400) } });
+    for (const r of wf.relayRules ?? [])
+      for (const i of relayedInstances(config, region, r.vendor))
+        queueDefinitions.push({ QueueName: `${r.id}-${i}-target-failures`, Attributes: { MessageRetentionPeriod: String(14 * 86400) } });
+    for (const sc of wf.schedules ?? [])
+      for (const { name } of scheduleInstances(config, region, sc))
+        queueDefinitions.push({ QueueName: `${name}-target-failures`, Attributes: { MessageRetentionPeriod: String(14 * 86400) } });
   }
-  const sqsServer = await createSqsServer({ port: sqsPort, hostname: '127.0.0.1', region, accountId: ACCOUNT, emulateQueueCreationLifecycle: false, queues: queueDefinitions as never });
-  closers.push(() => new Promise<void>((resolve) => { sqsServer.closeAllConnections(); sqsServer.close(() => resolve()); }));
+  const sqsServer = await createSqsServer({
+    port: sqsPort,
+    hostname: '127.0.0.1',
+    region,
+    accountId: ACCOUNT,
+    emulateQueueCreationLifecycle: false,
+    queues: queueDefinitions as never,
+  });
+  closers.push(
+    () =>
+      new Promise<void>((resolve) => {
+        sqsServer.closeAllConnections();
+        sqsServer.close(() => resolve());
+      }),
+  );
   const sqsUrl = `http://127.0.0.1:${sqsPort}`;
   const sqs = new SQSClient({ endpoint: sqsUrl, region, credentials: CREDENTIALS });
   const queueUrl = (name: string) => `${sqsUrl}/${ACCOUNT}/${name}`;
@@ -154,10 +188,15 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       {
         id: targetQueue,
         retryAttempts,
-        deliver: async (event: BusEvent) => void (await sqs.send(new SendMessageCommand({ QueueUrl: queueUrl(targetQueue), MessageBody: busEventJson(event) }))),
+        deliver: async (event: BusEvent) =>
+          void (await sqs.send(new SendMessageCommand({ QueueUrl: queueUrl(targetQueue), MessageBody: busEventJson(event) }))),
         deadLetter: async (event: BusEvent, reason: string) =>
           void (await sqs.send(
-            new SendMessageCommand({ QueueUrl: queueUrl(`${name}-target-failures`), MessageBody: busEventJson(event), MessageAttributes: { ERROR_MESSAGE: { DataType: 'String', StringValue: reason } } }),
+            new SendMessageCommand({
+              QueueUrl: queueUrl(`${name}-target-failures`),
+              MessageBody: busEventJson(event),
+              MessageAttributes: { ERROR_MESSAGE: { DataType: 'String', StringValue: reason } },
+            }),
           )),
       },
     ],
@@ -165,7 +204,9 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   const rules: LocalRule[] = options.workflows.flatMap((wf) => [
     ...wf.rules.map((r) => toQueue(r.id, r.targetQueue, EVENT_BUS_NAME, r.eventPattern as Record<string, unknown>, r.retryAttempts ?? 8)),
     ...(wf.relayRules ?? []).flatMap((r) =>
-      relayedInstances(config, region, r.vendor).map((instance) => toQueue(`${r.id}-${instance}`, r.targetQueue, partnerBuses.get(instance)!, r.eventPattern as Record<string, unknown>, r.retryAttempts ?? 8)),
+      relayedInstances(config, region, r.vendor).map((instance) =>
+        toQueue(`${r.id}-${instance}`, r.targetQueue, partnerBuses.get(instance)!, r.eventPattern as Record<string, unknown>, r.retryAttempts ?? 8),
+      ),
     ),
   ]);
   const eventBus = await startEventBus({
@@ -187,10 +228,15 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
           expression: sc.expression,
           message,
           retryAttempts: sc.retryAttempts ?? 8,
-          deliver: async (message: unknown) => void (await sqs.send(new SendMessageCommand({ QueueUrl: queueUrl(sc.targetQueue), MessageBody: JSON.stringify(message) }))),
+          deliver: async (message: unknown) =>
+            void (await sqs.send(new SendMessageCommand({ QueueUrl: queueUrl(sc.targetQueue), MessageBody: JSON.stringify(message) }))),
           deadLetter: async (message: unknown, reason: string) =>
             void (await sqs.send(
-              new SendMessageCommand({ QueueUrl: queueUrl(`${name}-target-failures`), MessageBody: JSON.stringify(message), MessageAttributes: { ERROR_MESSAGE: { DataType: 'String', StringValue: reason } } }),
+              new SendMessageCommand({
+                QueueUrl: queueUrl(`${name}-target-failures`),
+                MessageBody: JSON.stringify(message),
+                MessageAttributes: { ERROR_MESSAGE: { DataType: 'String', StringValue: reason } },
+              }),
             )),
         })),
       ),
@@ -221,7 +267,9 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   closers.push(() => stepFunctions.close());
 
   // API Gateway, started before the functions so they learn its public URL.
-  const routes = options.workflows.flatMap((wf) => wf.routes.map((r) => ({ method: r.method, path: r.path, invoke: (event: APIGatewayProxyEvent) => invoke(r.function)(event) })));
+  const routes = options.workflows.flatMap((wf) =>
+    wf.routes.map((r) => ({ method: r.method, path: r.path, invoke: (event: APIGatewayProxyEvent) => invoke(r.function)(event) })),
+  );
   const api = await startApiGateway({ stage: config.stage, routes });
   closers.push(() => api.close());
 
@@ -272,14 +320,19 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
         WEBHOOK_PUBLIC_BASE_URL: api.url,
         // Lambda runs Node 24; this machine's Node 20 would make every client warn.
         AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
-        ...(options.logLevel ? { POWERTOOLS_LOG_LEVEL: options.logLevel, POWERTOOLS_METRICS_DISABLED: String(options.logLevel !== 'INFO' && options.logLevel !== 'DEBUG') } : {}),
+        ...(options.logLevel
+          ? { POWERTOOLS_LOG_LEVEL: options.logLevel, POWERTOOLS_METRICS_DISABLED: String(options.logLevel !== 'INFO' && options.logLevel !== 'DEBUG') }
+          : {}),
       };
       for (const use of fn.uses) {
         const variable = environmentVariableFor(use);
         const value = environmentFor(use);
         if (variable !== undefined && value !== undefined) environment[variable] = value;
       }
-      functions.set(fn.id, startLocalFunction({ name: fn.id, code: bundle.outputFiles[0]!.text, environment, timeoutMs: fn.timeoutSeconds * 1000, maxInstances: 4 }));
+      functions.set(
+        fn.id,
+        startLocalFunction({ name: fn.id, code: bundle.outputFiles[0]!.text, environment, timeoutMs: fn.timeoutSeconds * 1000, maxInstances: 4 }),
+      );
     }
   }
   closers.push(() => Promise.all([...functions.values()].map((f) => f.close())));
@@ -302,8 +355,17 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
 
   const queueDepth = async (name: string): Promise<number> => {
     // Delayed messages count too: a start waiting its turn is work not yet done.
-    const { Attributes } = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: queueUrl(name), AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible', 'ApproximateNumberOfMessagesDelayed'] }));
-    return Number(Attributes?.ApproximateNumberOfMessages ?? 0) + Number(Attributes?.ApproximateNumberOfMessagesNotVisible ?? 0) + Number(Attributes?.ApproximateNumberOfMessagesDelayed ?? 0);
+    const { Attributes } = await sqs.send(
+      new GetQueueAttributesCommand({
+        QueueUrl: queueUrl(name),
+        AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible', 'ApproximateNumberOfMessagesDelayed'],
+      }),
+    );
+    return (
+      Number(Attributes?.ApproximateNumberOfMessages ?? 0) +
+      Number(Attributes?.ApproximateNumberOfMessagesNotVisible ?? 0) +
+      Number(Attributes?.ApproximateNumberOfMessagesDelayed ?? 0)
+    );
   };
 
   return {

@@ -57,7 +57,10 @@ export function startSqsEventSource(options: {
             ApproximateFirstReceiveTimestamp: String(Date.now()),
           },
           messageAttributes: Object.fromEntries(
-            Object.entries(m.MessageAttributes ?? {}).map(([k, v]) => [k, { stringValue: v.StringValue, dataType: v.DataType ?? 'String', stringListValues: [], binaryListValues: [] }]),
+            Object.entries(m.MessageAttributes ?? {}).map(([k, v]) => [
+              k,
+              { stringValue: v.StringValue, dataType: v.DataType ?? 'String', stringListValues: [], binaryListValues: [] },
+            ]),
           ),
           md5OfBody: m.MD5OfBody ?? '',
           eventSource: 'aws:sqs',

@@ -1,4 +1,4 @@
-import { type BillingContract, type TimeEntryToBill, draftInvoice } from '../../lambdas/time-to-invoice/billing-engine';
+import { type BillingContract, draftInvoice, type TimeEntryToBill } from '../../lambdas/time-to-invoice/billing-engine';
 
 // npm run bench (billing part): a month-end run of 100,000 entries across 2,000 contracts through
 // the billing engine alone. Figures are printed, never asserted.
@@ -24,11 +24,17 @@ function contract(i: number): BillingContract {
 function entries(): Map<string, TimeEntryToBill[]> {
   const byContract = new Map<string, TimeEntryToBill[]>();
   let seed = 42;
-  const random = () => ((seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31);
+  const random = () => (seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31;
   for (let i = 0; i < ENTRIES; i++) {
     const c = `c-${i % CONTRACTS}`;
     const list = byContract.get(c) ?? [];
-    list.push({ id: `e-${i}`, workDate: `2026-11-${String(1 + Math.floor(random() * 30)).padStart(2, '0')}`, role: roles[Math.floor(random() * roles.length)]!, hours: String(Math.floor(random() * 32 + 1) / 4), billable: random() > 0.1 });
+    list.push({
+      id: `e-${i}`,
+      workDate: `2026-11-${String(1 + Math.floor(random() * 30)).padStart(2, '0')}`,
+      role: roles[Math.floor(random() * roles.length)]!,
+      hours: String(Math.floor(random() * 32 + 1) / 4),
+      billable: random() > 0.1,
+    });
     byContract.set(c, list);
   }
   return byContract;
@@ -45,7 +51,12 @@ function main(): void {
   let totalMinor = 0;
   const started = process.hrtime.bigint();
   for (const c of contracts) {
-    const draft = draftInvoice(c, { start: '2026-11-01', end: '2026-11-30' }, { time: work.get(c.contractId) ?? [], expenses: [] }, { billedIds: new Set(), timeBilledMinor: 0 });
+    const draft = draftInvoice(
+      c,
+      { start: '2026-11-01', end: '2026-11-30' },
+      { time: work.get(c.contractId) ?? [], expenses: [] },
+      { billedIds: new Set(), timeBilledMinor: 0 },
+    );
     lines += draft.lines.length;
     totalMinor += draft.total.amountMinor;
     const m = process.memoryUsage();

@@ -9,8 +9,8 @@ import { opportunityWonEvent } from '../../lambdas/hubspot/deal-mapping';
 import type { HubSpotDealSnapshot } from '../../lambdas/hubspot/hubspot-crm';
 import { checkBatch, dedupKey } from '../../lambdas/hubspot/webhook-events';
 import { verifyHubSpotSignature } from '../../lambdas/hubspot/webhook-signature';
-import { opportunityToProject } from '../../lib/topology/opportunity-to-project';
 import { BUNDLE_TARGET, bundleDefines } from '../../lib/topology/bundling';
+import { opportunityToProject } from '../../lib/topology/opportunity-to-project';
 import { startLocalEnvironment } from '../../local/local-environment';
 import { exampleConfig } from '../support/example-config';
 
@@ -25,11 +25,43 @@ const fields = config.vendorInstances.find((v) => v.id === 'hubspot-main')!.crm!
 function intake(): void {
   const secret = 'bench-secret';
   const url = 'https://hooks.example.com/prod/webhooks/hubspot/hubspot-main';
-  const body = Buffer.from(JSON.stringify([{ eventId: 1, subscriptionId: 2, portalId: 3, appId: 4, occurredAt: 1_760_000_000_000, subscriptionType: 'deal.propertyChange', attemptNumber: 0, objectId: 5, propertyName: 'dealstage', propertyValue: 'closedwon', changeSource: 'CRM_UI' }]));
+  const body = Buffer.from(
+    JSON.stringify([
+      {
+        eventId: 1,
+        subscriptionId: 2,
+        portalId: 3,
+        appId: 4,
+        occurredAt: 1_760_000_000_000,
+        subscriptionType: 'deal.propertyChange',
+        attemptNumber: 0,
+        objectId: 5,
+        propertyName: 'dealstage',
+        propertyValue: 'closedwon',
+        changeSource: 'CRM_UI',
+      },
+    ]),
+  );
   const timestamp = '1760000000000';
-  const signature = createHmac('sha256', secret).update(Buffer.concat([Buffer.from(`POST${url}`), body, Buffer.from(timestamp)])).digest('base64');
+  const signature = createHmac('sha256', secret)
+    .update(Buffer.concat([Buffer.from(`POST${url}`), body, Buffer.from(timestamp)]))
+    .digest('base64');
   const snapshot: HubSpotDealSnapshot = {
-    deal: { id: '5', properties: { dealname: 'D', dealstage: 'closedwon', amount: '125000', deal_currency_code: 'USD', ps_legal_entity: 'acme-us', ps_business_unit: 'delivery', ps_tax_profile: 'T', ps_billing_terms: 'time-and-materials', ps_payment_terms: 'NET30', ps_contract_start: '2026-12-01' } },
+    deal: {
+      id: '5',
+      properties: {
+        dealname: 'D',
+        dealstage: 'closedwon',
+        amount: '125000',
+        deal_currency_code: 'USD',
+        ps_legal_entity: 'acme-us',
+        ps_business_unit: 'delivery',
+        ps_tax_profile: 'T',
+        ps_billing_terms: 'time-and-materials',
+        ps_payment_terms: 'NET30',
+        ps_contract_start: '2026-12-01',
+      },
+    },
     company: { id: '6', properties: { name: 'Globex', country: 'US' } },
     lineItems: [{ id: '7', properties: { name: 'Consultant', price: '165.50', ps_line_type: 'rate' } }],
   };
@@ -41,7 +73,9 @@ function intake(): void {
     return Number(process.hrtime.bigint() - start) / n / 1000;
   };
   const floor = time(() => {
-    createHmac('sha256', secret).update(Buffer.concat([Buffer.from(`POST${url}`), body, Buffer.from(timestamp)])).digest('base64');
+    createHmac('sha256', secret)
+      .update(Buffer.concat([Buffer.from(`POST${url}`), body, Buffer.from(timestamp)]))
+      .digest('base64');
     JSON.parse(body.toString('utf8'));
   });
   const full = time(() => {
@@ -50,26 +84,64 @@ function intake(): void {
     if (check?.ok) dedupKey('hubspot-main', check.event);
     parseCanonicalEvent(opportunityWonEvent('hubspot-main', snapshot, fields, 'c', new Date()));
   });
-  console.log(`Intake per event: verify + split + dedup key + map + validate ${full.toFixed(1)} µs; bare HMAC + JSON.parse floor ${floor.toFixed(1)} µs (${(full / floor).toFixed(1)}x), ${n} events`);
+  console.log(
+    `Intake per event: verify + split + dedup key + map + validate ${full.toFixed(1)} µs; bare HMAC + JSON.parse floor ${floor.toFixed(1)} µs (${(full / floor).toFixed(1)}x), ${n} events`,
+  );
 }
 
 async function bundles(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'bench-'));
   console.log('\nBundled functions (esbuild, minified, as deployed) | size | cold load | SDK clients only: size | cold load');
   const load = (file: string) => {
-    const out = execFileSync(process.execPath, ['-e', `const t=process.hrtime.bigint();require(${JSON.stringify(file)});console.log(Number(process.hrtime.bigint()-t)/1e6)`], {
-      env: { ...process.env, AWS_REGION: 'us-east-1', POWERTOOLS_LOG_LEVEL: 'SILENT', AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true', EXCEPTIONS_TABLE_NAME: 't', EXCEPTION_QUEUE_URL: 'q', IDEMPOTENCY_TABLE_NAME: 'i' },
-    });
+    const out = execFileSync(
+      process.execPath,
+      ['-e', `const t=process.hrtime.bigint();require(${JSON.stringify(file)});console.log(Number(process.hrtime.bigint()-t)/1e6)`],
+      {
+        env: {
+          ...process.env,
+          AWS_REGION: 'us-east-1',
+          POWERTOOLS_LOG_LEVEL: 'SILENT',
+          AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+          EXCEPTIONS_TABLE_NAME: 't',
+          EXCEPTION_QUEUE_URL: 'q',
+          IDEMPOTENCY_TABLE_NAME: 'i',
+        },
+      },
+    );
     return Number(out.toString().trim());
   };
   for (const fn of opportunityToProject.functions) {
-    const result = await build({ entryPoints: [join(root, fn.entry)], bundle: true, platform: 'node', format: 'cjs', target: BUNDLE_TARGET, minify: true, define: bundleDefines(config), write: false, metafile: true, logLevel: 'silent' });
+    const result = await build({
+      entryPoints: [join(root, fn.entry)],
+      bundle: true,
+      platform: 'node',
+      format: 'cjs',
+      target: BUNDLE_TARGET,
+      minify: true,
+      define: bundleDefines(config),
+      write: false,
+      metafile: true,
+      logLevel: 'silent',
+    });
     const file = join(dir, `${fn.id}.js`);
     writeFileSync(file, result.outputFiles[0]!.text);
     const clients = [...new Set(Object.keys(result.metafile.inputs).flatMap((i) => /node_modules\/(@aws-sdk\/client-[a-z-]+)\//.exec(i)?.[1] ?? []))];
     const baselineEntry = join(dir, `${fn.id}-sdk.js`);
-    writeFileSync(baselineEntry, clients.map((c, i) => `const c${i} = require(${JSON.stringify(c)}); module.exports.c${i} = c${i};`).join('\n') || 'module.exports = {};');
-    const baseline = await build({ entryPoints: [baselineEntry], bundle: true, platform: 'node', format: 'cjs', target: BUNDLE_TARGET, minify: true, write: false, nodePaths: [join(root, 'node_modules')], logLevel: 'silent' });
+    writeFileSync(
+      baselineEntry,
+      clients.map((c, i) => `const c${i} = require(${JSON.stringify(c)}); module.exports.c${i} = c${i};`).join('\n') || 'module.exports = {};',
+    );
+    const baseline = await build({
+      entryPoints: [baselineEntry],
+      bundle: true,
+      platform: 'node',
+      format: 'cjs',
+      target: BUNDLE_TARGET,
+      minify: true,
+      write: false,
+      nodePaths: [join(root, 'node_modules')],
+      logLevel: 'silent',
+    });
     const baselineFile = join(dir, `${fn.id}-sdk.bundle.js`);
     writeFileSync(baselineFile, baseline.outputFiles[0]!.text);
     const kb = (bytes: number) => `${(bytes / 1024).toFixed(0)} KiB`;
@@ -80,7 +152,10 @@ async function bundles(): Promise<void> {
 }
 
 function happyPathTransitions(): number {
-  const definition = JSON.parse(readFileSync(join(root, opportunityToProject.stateMachines[0]!.definitionFile), 'utf8')) as { StartAt: string; States: Record<string, { Next?: string; Default?: string; End?: boolean; Type: string }> };
+  const definition = JSON.parse(readFileSync(join(root, opportunityToProject.stateMachines[0]!.definitionFile), 'utf8')) as {
+    StartAt: string;
+    States: Record<string, { Next?: string; Default?: string; End?: boolean; Type: string }>;
+  };
   let state: string | undefined = definition.StartAt;
   let count = 0;
   while (state) {
@@ -100,8 +175,14 @@ async function perOpportunity(): Promise<void> {
     for (let i = 0; i < deals; i++) {
       const body = JSON.parse(readFileSync(join(root, 'local', 'examples', 'deal.json'), 'utf8')) as { company: { name: string } };
       body.company.name = `Bench ${i}`;
-      const { id } = (await (await fetch(`${env.hubspot.url}/__sandbox/deals`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) })).json()) as { id: string };
-      await fetch(`${env.hubspot.url}/__sandbox/deals/${id}/set`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ dealstage: 'closedwon' }) });
+      const { id } = (await (
+        await fetch(`${env.hubspot.url}/__sandbox/deals`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) })
+      ).json()) as { id: string };
+      await fetch(`${env.hubspot.url}/__sandbox/deals/${id}/set`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ dealstage: 'closedwon' }),
+      });
     }
     await env.settled();
     const elapsed = Date.now() - started;
@@ -111,7 +192,9 @@ async function perOpportunity(): Promise<void> {
       kantata: (env.kantata.requests.length - before.kantata) / deals,
     };
     const transitions = happyPathTransitions();
-    console.log(`\nVendor calls per opportunity (${deals} deals, local): HubSpot ${calls.hubspot}, NetSuite ${calls.netsuite}, Kantata ${calls.kantata} (tokens and reads included); ${(elapsed / deals).toFixed(0)} ms per deal end to end on loopback`);
+    console.log(
+      `\nVendor calls per opportunity (${deals} deals, local): HubSpot ${calls.hubspot}, NetSuite ${calls.netsuite}, Kantata ${calls.kantata} (tokens and reads included); ${(elapsed / deals).toFixed(0)} ms per deal end to end on loopback`,
+    );
     console.log(`State transitions per execution (happy path): ${transitions}`);
 
     // List prices, us-east-1, as published when this was written: check them before quoting.
@@ -143,7 +226,9 @@ async function perOpportunity(): Promise<void> {
       dynamoWrites * price.dynamoWritePerUnit +
       dynamoReads * price.dynamoReadPerUnit +
       (sqsRequests + dynamoWrites) * price.kmsPerRequest * 0.1; /* data keys are cached; ~10% of calls reach KMS */
-    console.log(`AWS cost per 1,000 opportunities at list prices (estimate, excludes fixed costs such as WAF and KMS key months): $${(perOpportunityCost * 1000).toFixed(3)}`);
+    console.log(
+      `AWS cost per 1,000 opportunities at list prices (estimate, excludes fixed costs such as WAF and KMS key months): $${(perOpportunityCost * 1000).toFixed(3)}`,
+    );
   } finally {
     await env.stop();
   }

@@ -92,7 +92,13 @@ describe('CRM settings', () => {
 });
 
 describe('Certinia settings', () => {
-  const certinia = (extra: Record<string, unknown> = {}) => ({ id: 'certinia-main', vendor: 'certinia' as const, secretName: 'ps-sync/demo/certinia-main', baseUrl: 'https://acme-psa.my.salesforce.com', ...extra });
+  const certinia = (extra: Record<string, unknown> = {}) => ({
+    id: 'certinia-main',
+    vendor: 'certinia' as const,
+    secretName: 'ps-sync/demo/certinia-main',
+    baseUrl: 'https://acme-psa.my.salesforce.com',
+    ...extra,
+  });
 
   it("take the org's own status values, default to Approved, and need the org's URL", () => {
     const input = exampleConfigInput();
@@ -122,7 +128,9 @@ describe('Certinia settings', () => {
     input.vendorInstances.push(certinia());
     input.legalEntities[0]!.instances.psa = 'certinia-main';
 
-    expect(() => parseDeploymentConfig(input)).toThrow(/legalEntities\.0\.instances\.psa: .*Certinia is supported as a source of approved work only; projects and invoices need a Kantata PSA for now/);
+    expect(() => parseDeploymentConfig(input)).toThrow(
+      /legalEntities\.0\.instances\.psa: .*Certinia is supported as a source of approved work only; projects and invoices need a Kantata PSA for now/,
+    );
   });
 
   it('accept the local configuration, whose Certinia org relays approved work while every legal entity uses Kantata as its PSA', () => {
@@ -163,7 +171,9 @@ describe('vendor tenant budgets', () => {
     const config = parseDeploymentConfig(input);
     const instance = config.vendorInstances.find((v) => v.id === 'kantata-global')!;
 
-    expect([regionalConcurrency(instance, 'us-east-1'), regionalConcurrency(instance, 'eu-west-1'), regionalConcurrency(instance, 'ap-south-1')]).toEqual([3, 1, 4]);
+    expect([regionalConcurrency(instance, 'us-east-1'), regionalConcurrency(instance, 'eu-west-1'), regionalConcurrency(instance, 'ap-south-1')]).toEqual([
+      3, 1, 4,
+    ]);
     kantata.regionShares = { 'us-east-1': 4, 'eu-west-1': 1 };
     expect(() => parseDeploymentConfig(input)).toThrow(/region shares of kantata-global add up to 5, more than its maxConcurrency 4/);
     kantata.regionShares = {};

@@ -1,4 +1,4 @@
-import { readFileSync, readdirSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Ajv2020 from 'ajv/dist/2020';
 import addFormats from 'ajv-formats';
@@ -9,7 +9,11 @@ import { eventJsonSchemas } from '../../canonical/json-schemas';
 const canonical = join(__dirname, '..', '..', 'canonical');
 const versionFolders = readdirSync(join(canonical, 'fixtures')).filter((f) => /^v\d+$/.test(f));
 const fixtures = versionFolders.flatMap((version) =>
-  readdirSync(join(canonical, 'fixtures', version)).map((file) => ({ version, file, event: JSON.parse(readFileSync(join(canonical, 'fixtures', version, file), 'utf8')) as Record<string, unknown> })),
+  readdirSync(join(canonical, 'fixtures', version)).map((file) => ({
+    version,
+    file,
+    event: JSON.parse(readFileSync(join(canonical, 'fixtures', version, file), 'utf8')) as Record<string, unknown>,
+  })),
 );
 const invalid = readdirSync(join(canonical, 'fixtures', 'invalid')).map((file) => ({
   file,
@@ -23,7 +27,12 @@ const validators = new Map(schemaFiles.map((f) => [f, ajv.compile(JSON.parse(rea
 
 describe('canonical event fixtures', () => {
   it('has a fixture for every event type in v1', () => {
-    expect(fixtures.filter((f) => f.version === 'v1').map((f) => f.event.type).sort()).toEqual([...EVENT_TYPES].sort());
+    expect(
+      fixtures
+        .filter((f) => f.version === 'v1')
+        .map((f) => f.event.type)
+        .sort(),
+    ).toEqual([...EVENT_TYPES].sort());
   });
 
   it.each(fixtures.map((f) => [`${f.version}/${f.file}`, f.event] as const))('%s passes the zod schema of its type and version', (_name, event) => {

@@ -2,9 +2,9 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DynamoDbBillingLedger } from '../../lambdas/dynamodb/billing-ledger';
-import { draftInvoice } from '../../lambdas/time-to-invoice/billing-engine';
-import { milestoneKey } from '../../lambdas/shared/billing-keys';
 import type { PsaProjectRef } from '../../lambdas/ports/psa';
+import { milestoneKey } from '../../lambdas/shared/billing-keys';
+import { draftInvoice } from '../../lambdas/time-to-invoice/billing-engine';
 import { type LocalEnvironment, startLocalEnvironment } from '../../local/local-environment';
 import { contractFixture } from '../support/contract-fixture';
 
@@ -51,7 +51,13 @@ describe('Certinia approved work through Event Relay on the local stack', () => 
   let week: string;
 
   it('records nothing for a submitted timecard, then one ledger entry per day of the week with its hours once it is approved', async () => {
-    week = await env.certinia.submitTimecard({ project, resource, assignment, weekStart: '2026-11-29', hours: { Sunday: 2, Monday: 8, Tuesday: 7.5, Friday: 4 } });
+    week = await env.certinia.submitTimecard({
+      project,
+      resource,
+      assignment,
+      weekStart: '2026-11-29',
+      hours: { Sunday: 2, Monday: 8, Tuesday: 7.5, Friday: 4 },
+    });
     await env.settled();
     expect(await timeOf()).toEqual([]);
 
@@ -83,7 +89,9 @@ describe('Certinia approved work through Event Relay on the local stack', () => 
     await env.settled();
 
     const work = await ledger.workOf(psa);
-    expect(work.expenses).toEqual([{ id: expense, incurredOn: '2026-11-30', category: 'Airfare', amount: { amountMinor: 41235, currency: 'USD' }, billable: true }]);
+    expect(work.expenses).toEqual([
+      { id: expense, incurredOn: '2026-11-30', category: 'Airfare', amount: { amountMinor: 41235, currency: 'USD' }, billable: true },
+    ]);
     expect([...work.milestonesCompleted]).toEqual([[milestoneKey('certinia-main', milestone), '2026-12-10']]);
   });
 
@@ -158,6 +166,8 @@ describe('Certinia approved work through Event Relay on the local stack', () => 
     await env.settled();
 
     expect(await hoursOn(invoiced, '2026-11-24')).toBe('8');
-    expect(await exceptionsOf(invoiced)).toEqual([[`certinia-main:${invoiced}:2026-11-24`, `Time entry ${invoiced}:2026-11-24 changed in the PSA after it was invoiced; the invoice was not changed`]]);
+    expect(await exceptionsOf(invoiced)).toEqual([
+      [`certinia-main:${invoiced}:2026-11-24`, `Time entry ${invoiced}:2026-11-24 changed in the PSA after it was invoiced; the invoice was not changed`],
+    ]);
   });
 });

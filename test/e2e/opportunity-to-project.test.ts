@@ -11,14 +11,28 @@ beforeAll(async () => {
   env = await startLocalEnvironment({
     logLevel: 'SILENT',
     // Real backoff is seconds; these tests assert outcomes, not pauses.
-    retryIntervalOverrides: Object.fromEntries(['ValidateOpportunity', 'FindOrCreateErpCustomer', 'CreatePsaProject', 'CreateErpProject', 'WriteBackToCrm', 'PublishProjectActivated', 'RecordException'].map((s) => [s, 20])),
+    retryIntervalOverrides: Object.fromEntries(
+      [
+        'ValidateOpportunity',
+        'FindOrCreateErpCustomer',
+        'CreatePsaProject',
+        'CreateErpProject',
+        'WriteBackToCrm',
+        'PublishProjectActivated',
+        'RecordException',
+      ].map((s) => [s, 20]),
+    ),
   });
 }, 120_000);
 afterAll(async () => env?.stop());
 
 const json = { 'content-type': 'application/json' };
 
-async function createDeal(overrides: Record<string, string> = {}, company = 'Globex Corporation', extraLineItems: Record<string, string>[] = []): Promise<string> {
+async function createDeal(
+  overrides: Record<string, string> = {},
+  company = 'Globex Corporation',
+  extraLineItems: Record<string, string>[] = [],
+): Promise<string> {
   const response = await fetch(`${env.hubspot.url}/__sandbox/deals`, {
     method: 'POST',
     headers: json,
@@ -91,7 +105,15 @@ describe('opportunity to project on the local stack', () => {
     const rates = env.kantata
       .objects('rate_card_versions')
       .filter((v) => v.rate_card_id === workspace!.rate_card_id)
-      .map((v) => [v.effective_date, Object.fromEntries(env.kantata.objects('rate_card_roles').filter((r) => r.rate_card_version_id === v.id).map((r) => [roleName.get(String(r.role_id)), r.rate]))]);
+      .map((v) => [
+        v.effective_date,
+        Object.fromEntries(
+          env.kantata
+            .objects('rate_card_roles')
+            .filter((r) => r.rate_card_version_id === v.id)
+            .map((r) => [roleName.get(String(r.role_id)), r.rate]),
+        ),
+      ]);
     expect(rates).toEqual([
       ['2026-12-01', { Consultant: 16550, Principal: 27500 }],
       ['2027-04-01', { Consultant: 17200, Principal: 27500 }],
@@ -151,7 +173,11 @@ describe('opportunity to project on the local stack', () => {
 
   it('makes nothing more when the bus archive is replayed', async () => {
     const before = counts();
-    const client = new EventBridgeClient({ endpoint: env.stack.endpoints.eventbridge, region: 'us-east-1', credentials: { accessKeyId: 'l', secretAccessKey: 'l' } });
+    const client = new EventBridgeClient({
+      endpoint: env.stack.endpoints.eventbridge,
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'l', secretAccessKey: 'l' },
+    });
 
     await client.send(
       new StartReplayCommand({
@@ -197,7 +223,10 @@ describe('opportunity to project on the local stack', () => {
 
     await closeWin(deal);
 
-    expect({ workspaces: counts().workspaces, rateCardSets: counts().rateCardSets }).toEqual({ workspaces: before.workspaces, rateCardSets: before.rateCardSets });
+    expect({ workspaces: counts().workspaces, rateCardSets: counts().rateCardSets }).toEqual({
+      workspaces: before.workspaces,
+      rateCardSets: before.rateCardSets,
+    });
     expect(env.hubspot.object('deals', deal)?.properties).toMatchObject({
       ps_sync_status: 'needs-attention',
       ps_sync_message: expect.stringContaining('Kantata has no role named "Astronaut"'),
@@ -210,10 +239,16 @@ describe('opportunity to project on the local stack', () => {
     expect(env.hubspot.object('deals', fixing)?.properties.ps_sync_status).toBe('needs-attention');
     const client = new DynamoDBClient({ endpoint: env.stack.endpoints.dynamodb, region: 'us-east-1', credentials: { accessKeyId: 'l', secretAccessKey: 'l' } });
     const exceptionItems = async () =>
-      ((await client.send(new ScanCommand({ TableName: env.stack.tableNames.exceptions }))).Items ?? []).filter((i) => i.pk?.S?.endsWith(`:${fixing}`)).map((i) => i.sk!.S!.split('#')[0]);
+      ((await client.send(new ScanCommand({ TableName: env.stack.tableNames.exceptions }))).Items ?? [])
+        .filter((i) => i.pk?.S?.endsWith(`:${fixing}`))
+        .map((i) => i.sk!.S!.split('#')[0]);
     expect(await exceptionItems()).toEqual(['OPEN']);
 
-    await fetch(`${env.hubspot.url}/__sandbox/deals/${fixing}/set`, { method: 'POST', headers: json, body: JSON.stringify({ ps_tax_profile: 'US-EXEMPT', ps_sync_revision: '2' }) });
+    await fetch(`${env.hubspot.url}/__sandbox/deals/${fixing}/set`, {
+      method: 'POST',
+      headers: json,
+      body: JSON.stringify({ ps_tax_profile: 'US-EXEMPT', ps_sync_revision: '2' }),
+    });
     await env.settled();
 
     expect(env.stack.stepFunctions.executions.filter((e) => e.name.includes(fixing)).map((e) => [e.name, e.status])).toEqual([
@@ -240,13 +275,27 @@ describe('opportunity to project on the local stack', () => {
       method: 'PUT',
       pathPrefix: '/services/rest/record/v1/customer',
       times: 2,
-      response: { status: 429, json: { type: 'x', title: 'Too Many Requests', status: 429, 'o:errorDetails': [{ detail: 'Concurrent request limit exceeded.', 'o:errorCode': 'CONCURRENCY_LIMIT_EXCEEDED' }] } },
+      response: {
+        status: 429,
+        json: {
+          type: 'x',
+          title: 'Too Many Requests',
+          status: 429,
+          'o:errorDetails': [{ detail: 'Concurrent request limit exceeded.', 'o:errorCode': 'CONCURRENCY_LIMIT_EXCEEDED' }],
+        },
+      },
     });
     const throttled = await createDeal({}, 'Stark Industries');
 
     await closeWin(throttled);
 
-    expect(counts()).toEqual({ customers: before.customers + 1, jobs: before.jobs + 1, workspaces: before.workspaces + 1, rateCardSets: before.rateCardSets + 1, executions: before.executions + 1 });
+    expect(counts()).toEqual({
+      customers: before.customers + 1,
+      jobs: before.jobs + 1,
+      workspaces: before.workspaces + 1,
+      rateCardSets: before.rateCardSets + 1,
+      executions: before.executions + 1,
+    });
     expect(env.netsuite.us.requests.filter((r) => r.method === 'PUT' && r.path.includes('/customer/') && r.status === 429)).toHaveLength(2);
     expect(env.hubspot.object('deals', throttled)?.properties.ps_sync_status).toBe('synced');
   });
@@ -269,7 +318,9 @@ describe('bad input at the local webhook API', () => {
   });
   const post = (body: string, options: { secret?: string; timestamp?: number } = {}) => {
     const timestamp = String(options.timestamp ?? Date.now());
-    const signature = createHmac('sha256', options.secret ?? secret).update(`POST${url()}${body}${timestamp}`).digest('base64');
+    const signature = createHmac('sha256', options.secret ?? secret)
+      .update(`POST${url()}${body}${timestamp}`)
+      .digest('base64');
     return fetch(url(), { method: 'POST', headers: { ...json, 'X-HubSpot-Signature-v3': signature, 'X-HubSpot-Request-Timestamp': timestamp }, body });
   };
 

@@ -12,7 +12,17 @@ const SOURCE = 'aws.partner/salesforce.com/00D000000000LOCAL/0YL000000000LOCAL';
 beforeAll(async () => {
   env = await startLocalEnvironment({
     logLevel: 'SILENT',
-    retryIntervalOverrides: Object.fromEntries(['ValidateOpportunity', 'FindOrCreateErpCustomer', 'CreatePsaProject', 'CreateErpProject', 'WriteBackToCrm', 'PublishProjectActivated', 'RecordException'].map((s) => [s, 20])),
+    retryIntervalOverrides: Object.fromEntries(
+      [
+        'ValidateOpportunity',
+        'FindOrCreateErpCustomer',
+        'CreatePsaProject',
+        'CreateErpProject',
+        'WriteBackToCrm',
+        'PublishProjectActivated',
+        'RecordException',
+      ].map((s) => [s, 20]),
+    ),
   });
   relay = new EventBridgeClient({ endpoint: env.stack.endpoints.eventbridge, region: 'us-east-1', credentials: { accessKeyId: 'l', secretAccessKey: 'l' } });
 }, 120_000);
@@ -65,9 +75,11 @@ function counts() {
     executions: env.stack.stepFunctions.executions.length,
   };
 }
-const workspaceOf = (opportunityId: string) => env.kantata.objects('workspaces').filter((w) => String(w.title).startsWith(String(env.salesforce.record('Opportunity', opportunityId)?.Name)));
+const workspaceOf = (opportunityId: string) =>
+  env.kantata.objects('workspaces').filter((w) => String(w.title).startsWith(String(env.salesforce.record('Opportunity', opportunityId)?.Name)));
 /** Reads of one opportunity the intake made after a given request count: a judged change re-reads, a dropped one does not. */
-const readsOf = (opportunityId: string, after: number) => env.salesforce.requests.slice(after).filter((r) => r.method === 'GET' && r.path.endsWith(`/sobjects/Opportunity/${opportunityId}`)).length;
+const readsOf = (opportunityId: string, after: number) =>
+  env.salesforce.requests.slice(after).filter((r) => r.method === 'GET' && r.path.endsWith(`/sobjects/Opportunity/${opportunityId}`)).length;
 const put = async (detailType: string, detail: string) => {
   const result = await relay.send(new PutPartnerEventsCommand({ Entries: [{ Source: SOURCE, DetailType: detailType, Detail: detail }] }));
   expect(result.FailedEntryCount).toBe(0);
@@ -149,7 +161,10 @@ describe('opportunity to project with Salesforce as the CRM, through Event Relay
     await win(gap);
     expect(workspaceOf(gap)).toHaveLength(0);
 
-    await fetch(`${env.salesforce.url}/__sandbox/relay/gap`, { method: 'POST', body: JSON.stringify({ sobject: 'Opportunity', ids: [gap], changeType: 'GAP_UPDATE' }) });
+    await fetch(`${env.salesforce.url}/__sandbox/relay/gap`, {
+      method: 'POST',
+      body: JSON.stringify({ sobject: 'Opportunity', ids: [gap], changeType: 'GAP_UPDATE' }),
+    });
     await env.settled();
 
     expect(workspaceOf(gap)).toHaveLength(1);
@@ -160,7 +175,10 @@ describe('opportunity to project with Salesforce as the CRM, through Event Relay
     await fetch(`${env.salesforce.url}/__sandbox/relay/lose-next`, { method: 'POST', body: '{}' });
     await win(deal);
 
-    await put('Deal_Won__e', JSON.stringify({ payload: { Opportunity_Id__c: deal, EventUuid: randomUUID(), CreatedById: '0050000000ALICE' }, schemaId: 'x', id: randomUUID() }));
+    await put(
+      'Deal_Won__e',
+      JSON.stringify({ payload: { Opportunity_Id__c: deal, EventUuid: randomUUID(), CreatedById: '0050000000ALICE' }, schemaId: 'x', id: randomUUID() }),
+    );
     await env.settled();
 
     expect(workspaceOf(deal)).toHaveLength(1);
@@ -195,7 +213,9 @@ describe('opportunity to project with Salesforce as the CRM, through Event Relay
     await win(skipped);
     expect(workspaceOf(skipped)).toHaveLength(0);
     // The relay resumes with a change committed three days ago.
-    const old = changesOf(won)[0]!.detail.replace(/"transactionKey":"[^"]+"/, `"transactionKey":"${randomUUID()}"`).replace(/"commitTimestamp":\d+/, `"commitTimestamp":${Date.now() - 3 * 86_400_000}`);
+    const old = changesOf(won)[0]!
+      .detail.replace(/"transactionKey":"[^"]+"/, `"transactionKey":"${randomUUID()}"`)
+      .replace(/"commitTimestamp":\d+/, `"commitTimestamp":${Date.now() - 3 * 86_400_000}`);
 
     await put('OpportunityChangeEvent', old);
     await env.settled();
@@ -206,13 +226,27 @@ describe('opportunity to project with Salesforce as the CRM, through Event Relay
   it('refreshes the session on INVALID_SESSION_ID while reading, and rides out REQUEST_LIMIT_EXCEEDED on the write-back', async () => {
     const deal = await createOpportunity('Soylent');
     const mark = env.salesforce.requests.length;
-    env.salesforce.injectFault({ method: 'GET', pathPrefix: `/services/data/v64.0/sobjects/Opportunity/${deal}`, response: { status: 401, json: [{ errorCode: 'INVALID_SESSION_ID', message: 'Session expired or invalid', fields: [] }] } });
-    env.salesforce.injectFault({ method: 'PATCH', pathPrefix: `/services/data/v64.0/sobjects/Opportunity/${deal}`, times: 2, response: { status: 403, json: [{ errorCode: 'REQUEST_LIMIT_EXCEEDED', message: 'TotalRequests Limit exceeded.', fields: [] }] } });
+    env.salesforce.injectFault({
+      method: 'GET',
+      pathPrefix: `/services/data/v64.0/sobjects/Opportunity/${deal}`,
+      response: { status: 401, json: [{ errorCode: 'INVALID_SESSION_ID', message: 'Session expired or invalid', fields: [] }] },
+    });
+    env.salesforce.injectFault({
+      method: 'PATCH',
+      pathPrefix: `/services/data/v64.0/sobjects/Opportunity/${deal}`,
+      times: 2,
+      response: { status: 403, json: [{ errorCode: 'REQUEST_LIMIT_EXCEEDED', message: 'TotalRequests Limit exceeded.', fields: [] }] },
+    });
 
     await win(deal);
 
     expect(workspaceOf(deal)).toHaveLength(1);
     expect(env.salesforce.record('Opportunity', deal)).toMatchObject({ PS_Sync_Status__c: 'synced' });
-    expect(env.salesforce.requests.slice(mark).filter((r) => r.path.endsWith(`/sobjects/Opportunity/${deal}`)).map((r) => `${r.method} ${r.status}`)).toEqual(['GET 401', 'GET 200', 'PATCH 403', 'PATCH 403', 'PATCH 204']);
+    expect(
+      env.salesforce.requests
+        .slice(mark)
+        .filter((r) => r.path.endsWith(`/sobjects/Opportunity/${deal}`))
+        .map((r) => `${r.method} ${r.status}`),
+    ).toEqual(['GET 401', 'GET 200', 'PATCH 403', 'PATCH 403', 'PATCH 204']);
   });
 });

@@ -15,7 +15,20 @@ beforeAll(async () => {
   env = await startLocalEnvironment({
     logLevel: 'SILENT',
     retryIntervalOverrides: Object.fromEntries(
-      ['ValidateOpportunity', 'FindOrCreateErpCustomer', 'CreatePsaProject', 'CreateErpProject', 'WriteBackToCrm', 'PublishProjectActivated', 'RecordException', 'DraftInvoice', 'PostInvoice', 'MarkPageBilled', 'RecordInvoiceInPsa', 'RecordBillingException'].map((s) => [s, 20]),
+      [
+        'ValidateOpportunity',
+        'FindOrCreateErpCustomer',
+        'CreatePsaProject',
+        'CreateErpProject',
+        'WriteBackToCrm',
+        'PublishProjectActivated',
+        'RecordException',
+        'DraftInvoice',
+        'PostInvoice',
+        'MarkPageBilled',
+        'RecordInvoiceInPsa',
+        'RecordBillingException',
+      ].map((s) => [s, 20]),
     ),
   });
   sqs = new SQSClient({ endpoint: env.stack.endpoints.sqs, region: 'us-east-1', credentials: { accessKeyId: 'l', secretAccessKey: 'l' } });
@@ -23,16 +36,34 @@ beforeAll(async () => {
 afterAll(async () => env?.stop());
 
 /** A deal won in HubSpot for a legal entity, with rates for two roles; returns the Kantata workspace of its project. */
-async function winDeal(company: string, entity: { legalEntity: string; currency: string; taxProfile: string; country: string; milestone?: boolean } = { legalEntity: 'acme-us', currency: 'USD', taxProfile: 'US-EXEMPT', country: 'US', milestone: true }): Promise<string> {
+async function winDeal(
+  company: string,
+  entity: { legalEntity: string; currency: string; taxProfile: string; country: string; milestone?: boolean } = {
+    legalEntity: 'acme-us',
+    currency: 'USD',
+    taxProfile: 'US-EXEMPT',
+    country: 'US',
+    milestone: true,
+  },
+): Promise<string> {
   const created = (await (
     await fetch(`${env.hubspot.url}/__sandbox/deals`, {
       method: 'POST',
       headers: json,
       body: JSON.stringify({
         deal: {
-          dealname: `${company} rollout`, dealstage: 'contractsent', amount: '125000', deal_currency_code: entity.currency, closedate: '2026-10-30',
-          ps_legal_entity: entity.legalEntity, ps_business_unit: 'delivery', ps_tax_profile: entity.taxProfile, ps_billing_terms: 'time-and-materials', ps_payment_terms: 'NET30',
-          ps_contract_start: '2026-11-01', ps_expense_markup: '10',
+          dealname: `${company} rollout`,
+          dealstage: 'contractsent',
+          amount: '125000',
+          deal_currency_code: entity.currency,
+          closedate: '2026-10-30',
+          ps_legal_entity: entity.legalEntity,
+          ps_business_unit: 'delivery',
+          ps_tax_profile: entity.taxProfile,
+          ps_billing_terms: 'time-and-materials',
+          ps_payment_terms: 'NET30',
+          ps_contract_start: '2026-11-01',
+          ps_expense_markup: '10',
         },
         company: { name: company, country: entity.country },
         lineItems: [
@@ -53,14 +84,31 @@ const roleId = (name: string) => env.kantata.objects('roles').find((r) => r.name
 async function logTime(workspace: string, role: string, date: string, minutes: number, billable = true): Promise<string> {
   const response = await fetch(`${env.kantata.url}/__sandbox/time_entries`, {
     method: 'POST',
-    body: JSON.stringify({ workspace_id: workspace, user_id: '5521', role_id: roleId(role), date_performed: date, time_in_minutes: minutes, billable, approved: true }),
+    body: JSON.stringify({
+      workspace_id: workspace,
+      user_id: '5521',
+      role_id: roleId(role),
+      date_performed: date,
+      time_in_minutes: minutes,
+      billable,
+      approved: true,
+    }),
   });
   return ((await response.json()) as { id: string }).id;
 }
 async function logExpense(workspace: string, date: string, cents: number): Promise<string> {
   const response = await fetch(`${env.kantata.url}/__sandbox/expenses`, {
     method: 'POST',
-    body: JSON.stringify({ workspace_id: workspace, user_id: '5521', date, category: 'Travel', amount_in_cents: cents, currency: 'USD', billable: true, approved: true }),
+    body: JSON.stringify({
+      workspace_id: workspace,
+      user_id: '5521',
+      date,
+      category: 'Travel',
+      amount_in_cents: cents,
+      currency: 'USD',
+      billable: true,
+      approved: true,
+    }),
   });
   return ((await response.json()) as { id: string }).id;
 }
@@ -69,7 +117,9 @@ const poll = async () => {
   await env.settled();
 };
 const bill = async (period: string, revision = 1) => {
-  await sqs.send(new SendMessageCommand({ QueueUrl: env.stack.queueUrls.get('BillingRunRequests')!, MessageBody: JSON.stringify({ reason: 'manual', period, revision }) }));
+  await sqs.send(
+    new SendMessageCommand({ QueueUrl: env.stack.queueUrls.get('BillingRunRequests')!, MessageBody: JSON.stringify({ reason: 'manual', period, revision }) }),
+  );
   await env.settled();
 };
 const milestoneStory = (workspace: string) => env.kantata.objects('stories').find((st) => st.workspace_id === workspace && st.story_type === 'milestone')!;
@@ -105,13 +155,20 @@ describe('time and expenses to invoice on the local stack', () => {
     expect(invoice).toMatchObject({ externalId: expect.stringMatching(/:2026-11-01$/), tranDate: '2026-11-30', total: 3247.25, currency: { refName: 'USD' } });
     const [kantataInvoice] = env.kantata.objects('invoices');
     expect(kantataInvoice).toMatchObject({ workspace_id: workspace, user_invoice_number: invoice!.tranId, total_in_cents: 324725, invoice_date: '2026-11-30' });
-    const invoicedIds = [...env.kantata.objects('time_entries'), ...env.kantata.objects('expenses')].filter((e) => e.invoice_id === kantataInvoice!.id).map((e) => e.id);
+    const invoicedIds = [...env.kantata.objects('time_entries'), ...env.kantata.objects('expenses')]
+      .filter((e) => e.invoice_id === kantataInvoice!.id)
+      .map((e) => e.id);
     expect(invoicedIds.sort()).toEqual([...billed].sort());
     expect(env.kantata.objects('time_entries').find((t) => t.id === nonBillable)?.invoice_id).toBeUndefined();
     expect(env.stack.stepFunctions.executions.find((e) => e.name === `kantata-global-${workspace}-2026-11-r1`)?.status).toBe('SUCCEEDED');
     // Billing health on the customer's account in the CRM.
     const company = env.hubspot.objects('companies').find((c) => c.properties.name === 'Umbrella')!;
-    expect(company.properties).toMatchObject({ ps_billing_status: 'invoiced', ps_last_invoice_number: invoice!.tranId, ps_last_invoice_date: '2026-11-30', ps_last_invoice_total: '3247.25 USD' });
+    expect(company.properties).toMatchObject({
+      ps_billing_status: 'invoiced',
+      ps_last_invoice_number: invoice!.tranId,
+      ps_last_invoice_date: '2026-11-30',
+      ps_last_invoice_total: '3247.25 USD',
+    });
   });
 
   it('changes nothing when the period runs again, the poll repeats, or the same request comes twice', async () => {
@@ -128,17 +185,34 @@ describe('time and expenses to invoice on the local stack', () => {
   it('puts time approved after its period was invoiced on the next invoice, riding out NetSuite 429s', async () => {
     const late = await logTime(workspace, 'Consultant', '2026-11-28', 60);
     await poll();
-    env.netsuite.us.injectFault({ method: 'PUT', pathPrefix: '/services/rest/record/v1/invoice', times: 2, response: { status: 429, json: { type: 'https://www.rfc-editor.org/rfc/rfc9110#section-15.5.30', title: 'Too Many Requests', status: 429, 'o:errorDetails': [{ detail: 'Concurrent request limit exceeded. Request blocked.', 'o:errorCode': 'CONCURRENCY_LIMIT_EXCEEDED' }] } } });
+    env.netsuite.us.injectFault({
+      method: 'PUT',
+      pathPrefix: '/services/rest/record/v1/invoice',
+      times: 2,
+      response: {
+        status: 429,
+        json: {
+          type: 'https://www.rfc-editor.org/rfc/rfc9110#section-15.5.30',
+          title: 'Too Many Requests',
+          status: 429,
+          'o:errorDetails': [{ detail: 'Concurrent request limit exceeded. Request blocked.', 'o:errorCode': 'CONCURRENCY_LIMIT_EXCEEDED' }],
+        },
+      },
+    });
 
     await bill('2026-12');
 
     const invoices = invoicesOf(customerId);
-    expect(env.netsuite.us.requests.filter((r) => r.method === 'PUT' && r.path.startsWith('/services/rest/record/v1/invoice') && r.status === 429)).toHaveLength(2);
+    expect(
+      env.netsuite.us.requests.filter((r) => r.method === 'PUT' && r.path.startsWith('/services/rest/record/v1/invoice') && r.status === 429),
+    ).toHaveLength(2);
     expect(invoices).toHaveLength(2);
     const december = invoices.find((i) => String(i.externalId).endsWith(':2026-12-01'))!;
     expect((december.item as { items: Line[] }).items.map((l) => [l.item.id, l.amount])).toEqual([['101', 165.5]]);
     expect(invoices.find((i) => String(i.externalId).endsWith(':2026-11-01'))!.total).toBe(3247.25);
-    expect(env.kantata.objects('time_entries').find((t) => t.id === late)?.invoice_id).toBe(env.kantata.objects('invoices').find((i) => i.user_invoice_number === december.tranId)!.id);
+    expect(env.kantata.objects('time_entries').find((t) => t.id === late)?.invoice_id).toBe(
+      env.kantata.objects('invoices').find((i) => i.user_invoice_number === december.tranId)!.id,
+    );
   });
 
   it('bills a completed milestone once, however often it is completed, on the invoice of the period it was completed in', async () => {
@@ -156,7 +230,9 @@ describe('time and expenses to invoice on the local stack', () => {
     // December's invoice was posted and marked before the milestone: it stays as it was.
     expect((december.item as { items: Line[] }).items.map((l) => l.item.id)).toEqual(['101']);
     await bill('2027-01');
-    const all = invoicesOf(customerId).flatMap((i) => (i.item as { items: Line[] }).items.filter((l) => l.item.id === '103').map((l) => [String(i.externalId).slice(-10), l.amount, l.description]));
+    const all = invoicesOf(customerId).flatMap((i) =>
+      (i.item as { items: Line[] }).items.filter((l) => l.item.id === '103').map((l) => [String(i.externalId).slice(-10), l.amount, l.description]),
+    );
     expect(all).toEqual([['2027-01-01', 25000, 'Design signed off']]);
   });
 
@@ -193,7 +269,10 @@ describe('time and expenses to invoice with Business Central as the ERP', () => 
   it('subscribes our webhook in Business Central, which checked it by the validation handshake', async () => {
     await env.settled();
 
-    expect(ourSubscription()).toMatchObject({ resource: expect.stringContaining(`companies(${env.businessCentral.companyId})/salesInvoices`), clientState: 'local-bc-client-state' });
+    expect(ourSubscription()).toMatchObject({
+      resource: expect.stringContaining(`companies(${env.businessCentral.companyId})/salesInvoices`),
+      clientState: 'local-bc-client-state',
+    });
   });
 
   it('posts the period as one Business Central invoice with the number and tax BC assigned, back in Kantata and the CRM', async () => {
@@ -202,7 +281,19 @@ describe('time and expenses to invoice with Business Central as the ERP', () => 
     await logTime(workspace, 'Consultant', '2026-11-19', 480);
     await logTime(workspace, 'Principal', '2026-11-20', 120);
     await logTime(workspace, 'Consultant', '2026-11-21', 180, false);
-    await fetch(`${env.kantata.url}/__sandbox/expenses`, { method: 'POST', body: JSON.stringify({ workspace_id: workspace, user_id: '5521', date: '2026-11-19', category: 'Travel', amount_in_cents: 12000, currency: 'GBP', billable: true, approved: true }) });
+    await fetch(`${env.kantata.url}/__sandbox/expenses`, {
+      method: 'POST',
+      body: JSON.stringify({
+        workspace_id: workspace,
+        user_id: '5521',
+        date: '2026-11-19',
+        category: 'Travel',
+        amount_in_cents: 12000,
+        currency: 'GBP',
+        billable: true,
+        approved: true,
+      }),
+    });
 
     await poll();
     await bill('2026-11', 4);
@@ -212,7 +303,13 @@ describe('time and expenses to invoice with Business Central as the ERP', () => 
     const [invoice, ...others] = env.businessCentral.invoices().filter((i) => i.customerId === customer.id);
     expect(others).toEqual([]);
     invoiceId = invoice!.id;
-    expect(invoice).toMatchObject({ status: 'Open', number: expect.stringMatching(/^PS-INV\d+$/), externalDocumentNumber: expect.stringMatching(/^PS[0-9A-F]{32}$/), invoiceDate: '2026-11-30', totalAmountExcludingTax: 3247.25 });
+    expect(invoice).toMatchObject({
+      status: 'Open',
+      number: expect.stringMatching(/^PS-INV\d+$/),
+      externalDocumentNumber: expect.stringMatching(/^PS[0-9A-F]{32}$/),
+      invoiceDate: '2026-11-30',
+      totalAmountExcludingTax: 3247.25,
+    });
     expect(invoice!.salesInvoiceLines!.map((l) => [l.lineObjectNumber, l.quantity, l.unitPrice])).toEqual([
       ['1000', 15.5, 165.5],
       ['1000', 2, 275],
@@ -225,9 +322,17 @@ describe('time and expenses to invoice with Business Central as the ERP', () => 
     const mostAtOnce = Math.max(...runs.map((e) => runs.filter((o) => o.startDate <= e.startDate && (o.stopDate ?? Infinity) > e.startDate).length));
     expect(mostAtOnce).toBe(1);
     const kantataInvoice = env.kantata.objects('invoices').find((i) => i.workspace_id === workspace)!;
-    expect(kantataInvoice).toMatchObject({ user_invoice_number: invoice!.number, tax_in_cents: Math.round(invoice!.totalTaxAmount * 100), total_in_cents: Math.round(invoice!.totalAmountIncludingTax * 100) });
+    expect(kantataInvoice).toMatchObject({
+      user_invoice_number: invoice!.number,
+      tax_in_cents: Math.round(invoice!.totalTaxAmount * 100),
+      total_in_cents: Math.round(invoice!.totalAmountIncludingTax * 100),
+    });
     const company = env.hubspot.objects('companies').find((c) => c.properties.name === 'Wayne Enterprises UK')!;
-    expect(company.properties).toMatchObject({ ps_billing_status: 'invoiced', ps_last_invoice_number: invoice!.number, ps_last_invoice_total: `${invoice!.totalAmountIncludingTax.toFixed(2)} GBP` });
+    expect(company.properties).toMatchObject({
+      ps_billing_status: 'invoiced',
+      ps_last_invoice_number: invoice!.number,
+      ps_last_invoice_total: `${invoice!.totalAmountIncludingTax.toFixed(2)} GBP`,
+    });
   });
 
   it('hears a payment from the Business Central webhook, re-reads the invoice and marks it paid in Kantata and the CRM', async () => {
@@ -243,16 +348,30 @@ describe('time and expenses to invoice with Business Central as the ERP', () => 
 
   it('answers 200 to a notification with a wrong clientState, records why, and acts on nothing', async () => {
     const kantataWrites = env.kantata.requests.length;
-    const forged = { value: [{ subscriptionId: ourSubscription()!.subscriptionId, clientState: 'forged', resource: `api/v2.0/companies(${env.businessCentral.companyId})/salesInvoices(${invoiceId})`, changeType: 'updated', lastModifiedDateTime: new Date().toISOString() }] };
+    const forged = {
+      value: [
+        {
+          subscriptionId: ourSubscription()!.subscriptionId,
+          clientState: 'forged',
+          resource: `api/v2.0/companies(${env.businessCentral.companyId})/salesInvoices(${invoiceId})`,
+          changeType: 'updated',
+          lastModifiedDateTime: new Date().toISOString(),
+        },
+      ],
+    };
 
     const response = await fetch(notificationUrl(), { method: 'POST', headers: json, body: JSON.stringify(forged) });
     await env.settled();
 
     expect(response.status).toBe(200);
     expect(env.kantata.requests.length).toBe(kantataWrites);
-    const ddb = DynamoDBDocumentClient.from(new DynamoDBClient({ endpoint: env.stack.endpoints.dynamodb, region: 'us-east-1', credentials: { accessKeyId: 'l', secretAccessKey: 'l' } }));
+    const ddb = DynamoDBDocumentClient.from(
+      new DynamoDBClient({ endpoint: env.stack.endpoints.dynamodb, region: 'us-east-1', credentials: { accessKeyId: 'l', secretAccessKey: 'l' } }),
+    );
     const { Items } = await ddb.send(new ScanCommand({ TableName: env.stack.tableNames.exceptions }));
-    expect(Items!.filter((i) => String(i.pk).startsWith(`EXCEPTION#invoice-payment-status#business-central-notification#${instance}:`)).map((i) => i.reason)).toEqual(['notification 0 has a clientState that is not ours']);
+    expect(
+      Items!.filter((i) => String(i.pk).startsWith(`EXCEPTION#invoice-payment-status#business-central-notification#${instance}:`)).map((i) => i.reason),
+    ).toEqual(['notification 0 has a clientState that is not ours']);
     expect(ourSubscription()).toBeDefined();
   });
 

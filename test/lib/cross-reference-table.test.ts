@@ -53,7 +53,8 @@ describe('CrossReferenceTable', () => {
   });
 
   it('grants read and write on the items and use of the key', () => {
-    const grants = (statement: object) => template.hasResourceProperties('AWS::IAM::Policy', { PolicyDocument: { Statement: Match.arrayWith([Match.objectLike(statement)]) } });
+    const grants = (statement: object) =>
+      template.hasResourceProperties('AWS::IAM::Policy', { PolicyDocument: { Statement: Match.arrayWith([Match.objectLike(statement)]) } });
 
     grants({ Action: Match.arrayWith(['dynamodb:Query', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem']) });
     grants({ Action: Match.arrayWith(['kms:Decrypt', 'kms:Encrypt']), Resource: { 'Fn::GetAtt': [keyId, 'Arn'] } });

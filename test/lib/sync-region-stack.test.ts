@@ -50,9 +50,7 @@ describe('SyncRegionStack', () => {
     template('us-east-1').hasResourceProperties('AWS::ApiGateway::Stage', {
       StageName: 'demo',
       AccessLogSetting: { DestinationArn: Match.anyValue(), Format: Match.stringLikeRegexp('"requestId"') },
-      MethodSettings: [
-        Match.objectLike({ ThrottlingRateLimit: 50, ThrottlingBurstLimit: 100, LoggingLevel: 'ERROR', DataTraceEnabled: false }),
-      ],
+      MethodSettings: [Match.objectLike({ ThrottlingRateLimit: 50, ThrottlingBurstLimit: 100, LoggingLevel: 'ERROR', DataTraceEnabled: false })],
       TracingEnabled: true,
     });
   });
@@ -61,7 +59,12 @@ describe('SyncRegionStack', () => {
     const t = template('us-east-1');
     t.hasResourceProperties('AWS::WAFv2::WebACL', {
       Scope: 'REGIONAL',
-      Rules: Match.arrayWith([Match.objectLike({ Action: { Block: { CustomResponse: { ResponseCode: 429 } } }, Statement: { RateBasedStatement: { Limit: 3000, AggregateKeyType: 'IP' } } })]),
+      Rules: Match.arrayWith([
+        Match.objectLike({
+          Action: { Block: { CustomResponse: { ResponseCode: 429 } } },
+          Statement: { RateBasedStatement: { Limit: 3000, AggregateKeyType: 'IP' } },
+        }),
+      ]),
     });
     expect(JSON.stringify(t.findResources('AWS::WAFv2::WebACL'))).not.toContain('AWSManagedRulesCommonRuleSet');
     t.hasResourceProperties('AWS::WAFv2::WebACLAssociation', { ResourceArn: Match.anyValue() });
@@ -132,7 +135,11 @@ describe('SyncRegionStack tables and exception store', () => {
   });
 
   it('keeps exceptions durably and alarms when an announcement waits more than four hours', () => {
-    t.hasResourceProperties('AWS::SQS::Queue', { MessageRetentionPeriod: 7 * 86400, KmsMasterKeyId: Match.anyValue(), RedrivePolicy: Match.objectLike({ maxReceiveCount: 5 }) });
+    t.hasResourceProperties('AWS::SQS::Queue', {
+      MessageRetentionPeriod: 7 * 86400,
+      KmsMasterKeyId: Match.anyValue(),
+      RedrivePolicy: Match.objectLike({ maxReceiveCount: 5 }),
+    });
     t.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'ApproximateAgeOfOldestMessage', Threshold: 4 * 3600, AlarmActions: [Match.anyValue()] });
   });
 
@@ -146,7 +153,13 @@ describe('SyncRegionStack operations dashboard', () => {
     const { templates } = synthesizeDeployment(exampleConfig());
     const body = JSON.stringify(templates.get('us-east-1')!.findResources('AWS::CloudWatch::Dashboard'));
 
-    for (const metric of ['ExecutionsFailed', 'ApproximateNumberOfMessagesVisible', 'ApproximateAgeOfOldestMessage', '5XXError', 'OpportunityToProject: executions']) {
+    for (const metric of [
+      'ExecutionsFailed',
+      'ApproximateNumberOfMessagesVisible',
+      'ApproximateAgeOfOldestMessage',
+      '5XXError',
+      'OpportunityToProject: executions',
+    ]) {
       expect(body).toContain(metric);
     }
   });

@@ -63,7 +63,11 @@ describe('opportunity-to-project resources', () => {
     // each region bills at month end and polls the Kantata instance and the NetSuite account serving it;
     // eu-west-1 keeps the Business Central environment of acme-de subscribed.
     expect(relayRules.length).toBe(1);
-    expect(schedules.map(([, r]) => JSON.parse((r.Properties.Target as { Input: string }).Input) as Record<string, string>).sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b)))).toEqual([
+    expect(
+      schedules
+        .map(([, r]) => JSON.parse((r.Properties.Target as { Input: string }).Input) as Record<string, string>)
+        .sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b))),
+    ).toEqual([
       { instance: 'business-central-de', reason: 'schedule' },
       { instance: 'kantata-global', reason: 'schedule' },
       { instance: 'kantata-global', reason: 'schedule' },
@@ -90,7 +94,10 @@ describe('opportunity-to-project resources', () => {
     const policies = ofType('AWS::SQS::QueuePolicy').map(([, p]) => JSON.stringify(p.Properties));
     for (const [id, queue] of queues) {
       expect(queue.Properties.KmsMasterKeyId, id).toBeDefined();
-      expect(policies.some((p) => p.includes(`"Ref":"${id}"`) && p.includes('aws:SecureTransport')), id).toBe(true);
+      expect(
+        policies.some((p) => p.includes(`"Ref":"${id}"`) && p.includes('aws:SecureTransport')),
+        id,
+      ).toBe(true);
     }
   });
 
@@ -109,7 +116,13 @@ describe('opportunity-to-project resources', () => {
     const definition = JSON.stringify(machine.Properties.DefinitionString);
 
     expect(Object.keys(machine.Properties.DefinitionSubstitutions as object).sort()).toEqual([
-      'CreateErpProjectArn', 'CreatePsaProjectArn', 'FindOrCreateErpCustomerArn', 'PublishProjectActivatedArn', 'RecordExceptionArn', 'ValidateOpportunityArn', 'WriteBackToCrmArn',
+      'CreateErpProjectArn',
+      'CreatePsaProjectArn',
+      'FindOrCreateErpCustomerArn',
+      'PublishProjectActivatedArn',
+      'RecordExceptionArn',
+      'ValidateOpportunityArn',
+      'WriteBackToCrmArn',
     ]);
     expect(definition).toContain('OpportunityNeedsAttention');
   });
@@ -150,7 +163,10 @@ describe('target dead-letter queues', () => {
         expect([...workflow.targetFailures.keys()].sort()).toEqual(delivering.sort());
         for (const [name, failures] of workflow.targetFailures) {
           const resource = stackResources[stack.getLogicalId(workflow.node.findChild(name).node.defaultChild as CfnResource)]!;
-          const target = resource.Type === 'AWS::Events::Rule' ? (resource.Properties.Targets as { DeadLetterConfig: { Arn: unknown } }[])[0]! : (resource.Properties.Target as { DeadLetterConfig: { Arn: unknown } });
+          const target =
+            resource.Type === 'AWS::Events::Rule'
+              ? (resource.Properties.Targets as { DeadLetterConfig: { Arn: unknown } }[])[0]!
+              : (resource.Properties.Target as { DeadLetterConfig: { Arn: unknown } });
           expect(ref(target.DeadLetterConfig.Arn), name).toBe(stack.getLogicalId(failures.queue.node.defaultChild as CfnResource));
           expect(failures.node.path).toBe(`${workflow.node.path}/${name}TargetFailures`);
           checked += 1;
@@ -169,7 +185,9 @@ describe('Business Central webhook', () => {
     const receiver = [...functions()].find(([id]) => id.includes('ReceiveBusinessCentralNotification'))![1];
 
     expect(methods.some((m) => m.includes('ReceiveBusinessCentralNotification') && m.includes('"HttpMethod":"POST"'))).toBe(true);
-    expect(JSON.stringify((renewal.Properties.Environment as { Variables: Record<string, unknown> }).Variables.WEBHOOK_PUBLIC_BASE_URL)).toContain('execute-api');
+    expect(JSON.stringify((renewal.Properties.Environment as { Variables: Record<string, unknown> }).Variables.WEBHOOK_PUBLIC_BASE_URL)).toContain(
+      'execute-api',
+    );
     expect((receiver.Properties.Environment as { Variables: Record<string, unknown> }).Variables).toHaveProperty('BUSINESS_CENTRAL_NOTIFICATIONS_QUEUE_URL');
   });
 
@@ -181,7 +199,11 @@ describe('Business Central webhook', () => {
 describe('vendor secret grants', () => {
   it("let a region's functions read only the secrets of the instances that serve its legal entities", () => {
     const policies = JSON.stringify(Object.values(template.Resources).filter((r) => r.Type === 'AWS::IAM::Policy'));
-    const euPolicies = JSON.stringify(Object.values((synthesizeDeployment(exampleConfig()).templates.get('eu-west-1')!.toJSON() as { Resources: Record<string, Resource> }).Resources).filter((r) => r.Type === 'AWS::IAM::Policy'));
+    const euPolicies = JSON.stringify(
+      Object.values((synthesizeDeployment(exampleConfig()).templates.get('eu-west-1')!.toJSON() as { Resources: Record<string, Resource> }).Resources).filter(
+        (r) => r.Type === 'AWS::IAM::Policy',
+      ),
+    );
 
     expect(policies).toContain('ps-sync/demo/netsuite-us-??????');
     expect(policies).not.toContain('ps-sync/demo/netsuite-eu');

@@ -8,16 +8,19 @@ import type { ContractRecord } from '../../lambdas/ports/billing-ledger';
 import type { CrmWriteBack } from '../../lambdas/ports/crm';
 import type { ErpCustomerDraft, ErpPort, ErpProjectDraft } from '../../lambdas/ports/erp';
 import type { PsaPort, PsaProjectDraft } from '../../lambdas/ports/psa';
-import type { BusinessException } from '../../lambdas/shared/exceptions';
 import { VendorThrottledError, VendorUnavailableError } from '../../lambdas/shared/errors';
-import { type JsonValue, startStepFunctions } from '../../local/aws/step-functions';
+import type { BusinessException } from '../../lambdas/shared/exceptions';
 import { opportunityToProject } from '../../lib/topology/opportunity-to-project';
+import { type JsonValue, startStepFunctions } from '../../local/aws/step-functions';
 import { exampleConfig } from '../support/example-config';
 import { InMemoryRegistry } from '../support/in-memory-registry';
 import { wonDeal } from '../support/opportunity-fixture';
 
 const declaration = opportunityToProject.stateMachines[0]!;
-const definition = readFileSync(join(__dirname, '..', '..', declaration.definitionFile), 'utf8').replace(/\$\{(\w+)\}/g, (_, p: string) => `arn:aws:lambda:us-east-1:000000000000:function:${declaration.tasks[p]}`);
+const definition = readFileSync(join(__dirname, '..', '..', declaration.definitionFile), 'utf8').replace(
+  /\$\{(\w+)\}/g,
+  (_, p: string) => `arn:aws:lambda:us-east-1:000000000000:function:${declaration.tasks[p]}`,
+);
 const call = { vendor: 'netsuite', instance: 'netsuite-us', operation: 'upsertCustomer' };
 
 function world() {
@@ -43,7 +46,9 @@ function world() {
   };
   const psa: PsaPort = {
     findProjectByExternalReference: async (ref) => (psaProjects.some((p) => p.externalReference === ref) ? { id: 'W1' } : undefined),
-    createProject: async (p) => (psaProjects.push(p), { id: `W${psaProjects.length}`, milestoneIds: Object.fromEntries(p.milestones.map((m, i) => [m.name, `M${i}`])) }),
+    createProject: async (p) => (
+      psaProjects.push(p), { id: `W${psaProjects.length}`, milestoneIds: Object.fromEntries(p.milestones.map((m, i) => [m.name, `M${i}`])) }
+    ),
     completeProject: async () => ({ milestoneIds: {} }),
   };
   const deps: StepDependencies = {
@@ -81,7 +86,9 @@ async function execute(w: ReturnType<typeof world>, event: unknown) {
   });
   running.push(sfn);
   const client = new SFNClient({ endpoint: sfn.url, region: 'us-east-1', credentials: { accessKeyId: 'l', secretAccessKey: 'l' } });
-  const { executionArn } = await client.send(new StartExecutionCommand({ stateMachineArn: sfn.arnOf(declaration.id), name: 'hubspot-main-18274650231-r1', input: JSON.stringify({ event }) }));
+  const { executionArn } = await client.send(
+    new StartExecutionCommand({ stateMachineArn: sfn.arnOf(declaration.id), name: 'hubspot-main-18274650231-r1', input: JSON.stringify({ event }) }),
+  );
   await sfn.executions[0]!.done;
   return client.send(new DescribeExecutionCommand({ executionArn }));
 }
@@ -94,10 +101,18 @@ describe('opportunity-to-project.asl.json', () => {
 
     expect(result.status).toBe('SUCCEEDED');
     expect([w.erpCustomers.size, w.psaProjects.length, w.erpProjects.size]).toEqual([1, 1, 1]);
-    expect(w.crmWrites).toEqual([['18274650231', expect.objectContaining({ erpCustomerId: 'C1', erpProjectId: 'J1', psaProjectId: 'W1', syncStatus: 'synced' })]]);
+    expect(w.crmWrites).toEqual([
+      ['18274650231', expect.objectContaining({ erpCustomerId: 'C1', erpProjectId: 'J1', psaProjectId: 'W1', syncStatus: 'synced' })],
+    ]);
     expect(w.published.map((e) => e.type)).toEqual(['project.activated']);
     // The contract billing will apply, keyed by the PSA project, with the ids an invoice needs.
-    expect(w.contracts).toEqual([expect.objectContaining({ psa: { instance: 'kantata-global', projectId: 'W1' }, erp: expect.objectContaining({ customerId: 'C1', projectId: 'J1' }), terms: expect.objectContaining({ currency: 'USD', model: 'time-and-materials' }) })]);
+    expect(w.contracts).toEqual([
+      expect.objectContaining({
+        psa: { instance: 'kantata-global', projectId: 'W1' },
+        erp: expect.objectContaining({ customerId: 'C1', projectId: 'J1' }),
+        terms: expect.objectContaining({ currency: 'USD', model: 'time-and-materials' }),
+      }),
+    ]);
     expect(w.contracts[0]!.terms.rateCard.length).toBeGreaterThan(0);
     // Milestones are known to billing by their PSA id, which the PSA step returned.
     expect(w.contracts[0]!.terms.milestones.map((m) => m.id)).toEqual(w.psaProjects[0]!.milestones.map((_, i) => `milestone:kantata-global:M${i}`));
@@ -108,11 +123,22 @@ describe('opportunity-to-project.asl.json', () => {
   it('validation failure: an exception with the reasons, the CRM told it needs attention, nothing created', async () => {
     const w = world();
 
-    const result = await execute(w, wonDeal((p) => delete p.taxProfileCode));
+    const result = await execute(
+      w,
+      wonDeal((p) => delete p.taxProfileCode),
+    );
 
     expect(result).toMatchObject({ status: 'FAILED', error: 'OpportunityNeedsAttention' });
-    expect(w.exceptions).toEqual([expect.objectContaining({ entityId: 'hubspot-main:18274650231', reason: expect.stringContaining('ps_tax_profile: the deal names no tax profile'), remediation: expect.stringContaining('sync revision') })]);
-    expect(w.crmWrites).toEqual([['18274650231', expect.objectContaining({ syncStatus: 'needs-attention', syncMessage: expect.stringContaining('tax profile') })]]);
+    expect(w.exceptions).toEqual([
+      expect.objectContaining({
+        entityId: 'hubspot-main:18274650231',
+        reason: expect.stringContaining('ps_tax_profile: the deal names no tax profile'),
+        remediation: expect.stringContaining('sync revision'),
+      }),
+    ]);
+    expect(w.crmWrites).toEqual([
+      ['18274650231', expect.objectContaining({ syncStatus: 'needs-attention', syncMessage: expect.stringContaining('tax profile') })],
+    ]);
     expect(w.erpCustomers.size + w.psaProjects.length).toBe(0);
   });
 
@@ -141,7 +167,10 @@ describe('opportunity-to-project.asl.json', () => {
   it('flow switched off for the business unit: nothing happens, and the reason is in the output', async () => {
     const w = world();
 
-    const result = await execute(w, wonDeal((p) => ((p.legalEntityId = 'acme-de'), (p.currency = 'EUR'))));
+    const result = await execute(
+      w,
+      wonDeal((p) => ((p.legalEntityId = 'acme-de'), (p.currency = 'EUR'))),
+    );
 
     expect(result.status).toBe('SUCCEEDED');
     expect(JSON.parse(result.output ?? '{}').validation).toEqual({ outcome: 'switched-off', reason: expect.stringContaining('switched off') });

@@ -1,19 +1,19 @@
-import { readFileSync, readdirSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DescribeExecutionCommand, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import aslValidator from 'asl-validator';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { InvoicePostedEvent } from '../../canonical';
-import type { BusinessException } from '../../lambdas/shared/exceptions';
-import { VendorThrottledError, VendorUnavailableError } from '../../lambdas/shared/errors';
-import { BILLED_IDS_PAGE_SIZE } from '../../lambdas/time-to-invoice/billing-steps';
 import { DynamoDbBillingLedger } from '../../lambdas/dynamodb/billing-ledger';
 import type { ErpInvoiceDraft } from '../../lambdas/ports/erp';
 import type { PsaInvoice } from '../../lambdas/ports/psa';
+import { VendorThrottledError, VendorUnavailableError } from '../../lambdas/shared/errors';
+import type { BusinessException } from '../../lambdas/shared/exceptions';
+import { BILLED_IDS_PAGE_SIZE } from '../../lambdas/time-to-invoice/billing-steps';
 import { billingStepHandlers } from '../../lambdas/time-to-invoice/step-handlers';
-import { type JsonValue, startStepFunctions } from '../../local/aws/step-functions';
 import { TABLE_KEYS } from '../../lib/topology/tables';
 import { timeToInvoice } from '../../lib/topology/time-to-invoice';
+import { type JsonValue, startStepFunctions } from '../../local/aws/step-functions';
 import { contractFixture } from '../support/contract-fixture';
 import { startDynalite } from '../support/dynalite';
 import { exampleConfig } from '../support/example-config';
@@ -21,7 +21,10 @@ import { exampleConfig } from '../support/example-config';
 // time-to-invoice.asl.json run by aws-local-stepfunctions, its tasks bound to the ledger on dynalite
 // and fakes of the vendor ports.
 const declaration = timeToInvoice.stateMachines[0]!;
-const definition = readFileSync(join(__dirname, '..', '..', declaration.definitionFile), 'utf8').replace(/\$\{(\w+)\}/g, (_, p: string) => `arn:aws:lambda:us-east-1:000000000000:function:${declaration.tasks[p]}`);
+const definition = readFileSync(join(__dirname, '..', '..', declaration.definitionFile), 'utf8').replace(
+  /\$\{(\w+)\}/g,
+  (_, p: string) => `arn:aws:lambda:us-east-1:000000000000:function:${declaration.tasks[p]}`,
+);
 const call = { vendor: 'netsuite', instance: 'netsuite-us', operation: 'upsert invoice' };
 
 let db: Awaited<ReturnType<typeof startDynalite>>;
@@ -37,7 +40,12 @@ async function world(entries: number) {
   const psa = { instance: 'kantata-global', projectId: `sm${++n}` };
   const ledger = new DynamoDbBillingLedger(db.documents, 'ledger');
   await ledger.recordContract(contractFixture(psa, { hourlyRate: '200' }));
-  for (let i = 0; i < entries; i++) await ledger.recordWork(psa, { kind: 'time', item: { id: `t${i}`, workDate: '2026-11-10', role: 'Consultant', hours: '1', billable: true } }, '2026-11-12T00:00:00Z');
+  for (let i = 0; i < entries; i++)
+    await ledger.recordWork(
+      psa,
+      { kind: 'time', item: { id: `t${i}`, workDate: '2026-11-10', role: 'Consultant', hours: '1', billable: true } },
+      '2026-11-12T00:00:00Z',
+    );
   const posted: ErpInvoiceDraft[] = [];
   const erpFailures: Error[] = [];
   const recorded: PsaInvoice[] = [];
@@ -45,7 +53,12 @@ async function world(entries: number) {
   const exceptions: BusinessException[] = [];
   const config = exampleConfig();
   const handlers = billingStepHandlers({
-    config: { ...config, vendorInstances: config.vendorInstances.map((v) => (v.id === 'netsuite-us' ? { ...v, invoiceItems: { time: '101', expense: '102', milestone: '103', retainer: '103' } } : v)) },
+    config: {
+      ...config,
+      vendorInstances: config.vendorInstances.map((v) =>
+        v.id === 'netsuite-us' ? { ...v, invoiceItems: { time: '101', expense: '102', milestone: '103', retainer: '103' } } : v,
+      ),
+    },
     ledger,
     invoicingFor: () => ({
       postInvoice: async (invoice) => {
@@ -53,10 +66,21 @@ async function world(entries: number) {
         if (failure) throw failure;
         posted.push(invoice);
         const total = invoice.lines.reduce((s, l) => s + l.amount.amountMinor, 0);
-        return { id: '2001', invoiceNumber: 'INV000001', subtotal: { amountMinor: total, currency: 'USD' }, tax: { amountMinor: 0, currency: 'USD' }, total: { amountMinor: total, currency: 'USD' } };
+        return {
+          id: '2001',
+          invoiceNumber: 'INV000001',
+          subtotal: { amountMinor: total, currency: 'USD' },
+          tax: { amountMinor: 0, currency: 'USD' },
+          total: { amountMinor: total, currency: 'USD' },
+        };
       },
     }),
-    psaBillingFor: () => ({ approvedWorkSince: async () => [], completedMilestonesSince: async () => [], recordPaymentStatus: async () => undefined, recordInvoice: async (_p, invoice) => (recorded.push(invoice), { id: 'k1' }) }),
+    psaBillingFor: () => ({
+      approvedWorkSince: async () => [],
+      completedMilestonesSince: async () => [],
+      recordPaymentStatus: async () => undefined,
+      recordInvoice: async (_p, invoice) => (recorded.push(invoice), { id: 'k1' }),
+    }),
     publish: async (e) => void published.push(e),
     recordException: async (e) => void exceptions.push(e),
     now: () => new Date('2026-12-01T07:00:00Z'),
@@ -64,12 +88,23 @@ async function world(entries: number) {
   const execute = async () => {
     const sfn = await startStepFunctions({
       region: 'us-east-1',
-      stateMachines: [{ name: declaration.id, definition, invokeResource: (arn) => handlers[arn.split(':').pop()!], retryIntervalOverrides: Object.fromEntries(Object.values(declaration.tasks).map((t) => [t, 1])) }],
+      stateMachines: [
+        {
+          name: declaration.id,
+          definition,
+          invokeResource: (arn) => handlers[arn.split(':').pop()!],
+          retryIntervalOverrides: Object.fromEntries(Object.values(declaration.tasks).map((t) => [t, 1])),
+        },
+      ],
     });
     running.push(sfn);
     const client = new SFNClient({ endpoint: sfn.url, region: 'us-east-1', credentials: { accessKeyId: 'l', secretAccessKey: 'l' } });
     const { executionArn } = await client.send(
-      new StartExecutionCommand({ stateMachineArn: sfn.arnOf(declaration.id), name: `kantata-global-${psa.projectId}-2026-11-r1`, input: JSON.stringify({ psa, periodStart: '2026-11-01', periodEnd: '2026-11-30', correlationId: 'c-1' }) }),
+      new StartExecutionCommand({
+        stateMachineArn: sfn.arnOf(declaration.id),
+        name: `kantata-global-${psa.projectId}-2026-11-r1`,
+        input: JSON.stringify({ psa, periodStart: '2026-11-01', periodEnd: '2026-11-30', correlationId: 'c-1' }),
+      }),
     );
     await sfn.executions[0]!.done;
     return client.send(new DescribeExecutionCommand({ executionArn }));
@@ -81,7 +116,10 @@ describe('time-to-invoice.asl.json', () => {
   it('is valid Amazon States Language, as is every state machine file', () => {
     for (const file of readdirSync(join(__dirname, '..', '..', 'state-machines'))) {
       // Placeholders are substituted with function ARNs at deploy time, as here.
-      const text = readFileSync(join(__dirname, '..', '..', 'state-machines', file), 'utf8').replace(/\$\{(\w+)\}/g, 'arn:aws:lambda:us-east-1:000000000000:function:$1');
+      const text = readFileSync(join(__dirname, '..', '..', 'state-machines', file), 'utf8').replace(
+        /\$\{(\w+)\}/g,
+        'arn:aws:lambda:us-east-1:000000000000:function:$1',
+      );
       const { isValid, errorsText } = aslValidator(JSON.parse(text), { checkArn: true, checkPaths: true });
       expect(isValid, `${file}: ${errorsText('\n')}`).toBe(true);
     }
@@ -125,7 +163,14 @@ describe('time-to-invoice.asl.json', () => {
     const result = await w.execute();
 
     expect(result).toMatchObject({ status: 'FAILED', error: 'BillingNeedsAttention' });
-    expect(w.exceptions).toEqual([expect.objectContaining({ workflow: 'time-to-invoice', entityId: `kantata-global:${w.psa.projectId}:2026-11-01`, reason: expect.stringContaining('HTTP 503'), remediation: expect.stringContaining('new revision') })]);
+    expect(w.exceptions).toEqual([
+      expect.objectContaining({
+        workflow: 'time-to-invoice',
+        entityId: `kantata-global:${w.psa.projectId}:2026-11-01`,
+        reason: expect.stringContaining('HTTP 503'),
+        remediation: expect.stringContaining('new revision'),
+      }),
+    ]);
     expect(w.posted).toEqual([]);
   });
 });

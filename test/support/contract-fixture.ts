@@ -5,7 +5,10 @@ import type { PsaProjectRef } from '../../lambdas/ports/psa';
  * A contract as opportunity to project records it for a PSA project: time and materials in USD, one
  * Consultant rate, no markup, no milestones. `overrides` change what a test is about.
  */
-export function contractFixture(psa: PsaProjectRef, overrides: { hourlyRate?: string; legalEntityId?: string; crm?: ContractRecord['crm'] } = {}): ContractRecord {
+export function contractFixture(
+  psa: PsaProjectRef,
+  overrides: { hourlyRate?: string; legalEntityId?: string; crm?: ContractRecord['crm'] } = {},
+): ContractRecord {
   return {
     psa,
     erp: { instance: 'netsuite-us', customerId: '1000', projectId: '1001' },

@@ -5,8 +5,8 @@ import {
   type CompleteCreateRequest,
   CrossReferenceConflictError,
   type CrossReferenceRegistry,
-  type MergeRequest,
   MergeRefusedError,
+  type MergeRequest,
   type NativeRecord,
   type RecordVersionRequest,
   type ReserveCreateRequest,
@@ -54,7 +54,12 @@ export class InMemoryRegistry implements CrossReferenceRegistry {
   }
 
   async completeCreate(request: CompleteCreateRequest): Promise<void> {
-    const claim = await this.claimNativeRecord({ entityType: request.entityType, system: request.target, nativeId: request.nativeId, globalId: request.globalId });
+    const claim = await this.claimNativeRecord({
+      entityType: request.entityType,
+      system: request.target,
+      nativeId: request.nativeId,
+      globalId: request.globalId,
+    });
     if (claim.outcome === 'already-claimed') throw new CrossReferenceConflictError('claimed by another');
   }
 

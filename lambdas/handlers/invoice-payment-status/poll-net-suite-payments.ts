@@ -13,7 +13,13 @@ async function poll(record: SQSRecord, context: Context): Promise<void> {
   const correlationId = `payments-${instance}-${record.messageId}`;
   logger.appendKeys({ correlationId });
   const erp = w.ports({ execution: correlationId, correlationId }).paymentsFor(instance);
-  const result = await publishPaymentsSince(erp, { vendor: 'netsuite', instance }, correlationId, () => context.getRemainingTimeInMillis(), w.pollDependencies());
+  const result = await publishPaymentsSince(
+    erp,
+    { vendor: 'netsuite', instance },
+    correlationId,
+    () => context.getRemainingTimeInMillis(),
+    w.pollDependencies(),
+  );
   metrics.addMetric('Payments-published', 'Count', result.published);
   logger.info('NetSuite invoices polled for payments', { instance, ...result });
   if (result.more) await w.pollAgain('ErpPollRequests', instance);

@@ -22,7 +22,11 @@ export const handler = async (request: APIGatewayProxyEvent): Promise<APIGateway
         const secret = await w.secrets(id);
         return [secret.clientState, secret.previousClientState].filter((s): s is string => typeof s === 'string' && s !== '');
       },
-      enqueue: (instance, notifications) => w.send('BusinessCentralNotifications', notifications.map((notification) => ({ instance, notification, correlationId }))),
+      enqueue: (instance, notifications) =>
+        w.send(
+          'BusinessCentralNotifications',
+          notifications.map((notification) => ({ instance, notification, correlationId })),
+        ),
       recordRejection: async (pathInstance, rejection) => {
         metrics.addMetric('BusinessCentralNotification-rejected', 'Count', 1);
         // The path is the caller's to choose: an unknown one is filed under one id, so made-up paths cannot flood the table.

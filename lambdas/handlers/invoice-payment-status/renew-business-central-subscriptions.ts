@@ -33,9 +33,19 @@ async function keepSubscribed(record: SQSRecord, context: Context): Promise<void
     if (action.kind === 'renew') await erp.renew(existing.find((s) => s.subscriptionId === action.subscriptionId)!, clientState);
     metrics.addMetric(`BusinessCentralSubscription-${action.kind}`, 'Count', 1);
   }
-  logger.info('Business Central subscriptions kept', { instance, reason, actions: plan.map((a) => ({ kind: a.kind, resource: a.resource, ...(a.kind === 'keep' ? { expiresAt: a.expiresAt } : {}) })) });
+  logger.info('Business Central subscriptions kept', {
+    instance,
+    reason,
+    actions: plan.map((a) => ({ kind: a.kind, resource: a.resource, ...(a.kind === 'keep' ? { expiresAt: a.expiresAt } : {}) })),
+  });
   // Notifications are not guaranteed: the hourly run also lists what changed, so nothing is missed.
-  const caughtUp = await publishPaymentsSince(erp, { vendor: 'business-central', instance }, `renewal-${instance}-${record.messageId}`, () => context.getRemainingTimeInMillis(), w.pollDependencies());
+  const caughtUp = await publishPaymentsSince(
+    erp,
+    { vendor: 'business-central', instance },
+    `renewal-${instance}-${record.messageId}`,
+    () => context.getRemainingTimeInMillis(),
+    w.pollDependencies(),
+  );
   metrics.addMetric('Payments-published', 'Count', caughtUp.published);
   logger.info('Business Central invoices caught up', { instance, ...caughtUp });
   if (caughtUp.more) await w.pollAgain('ErpSubscriptionRenewals', instance);

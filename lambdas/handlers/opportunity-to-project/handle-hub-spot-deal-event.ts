@@ -19,7 +19,11 @@ const handleOnce = makeIdempotent(
         if (crm === undefined) throw new Error(`${instance} is not a configured CRM instance`);
         return crm;
       },
-      readDeal: (instance, dealId) => w.ports({ execution: `deal-event-${queued.dedupKey}`, correlationId: queued.correlationId }).hubSpotFor(instance).readDeal(dealId),
+      readDeal: (instance, dealId) =>
+        w
+          .ports({ execution: `deal-event-${queued.dedupKey}`, correlationId: queued.correlationId })
+          .hubSpotFor(instance)
+          .readDeal(dealId),
       publish: (event) => w.publish('ps-sync.hubspot', [event]),
       now: w.clock,
     }),

@@ -1,6 +1,6 @@
 import { makeIdempotent } from '@aws-lambda-powertools/idempotency';
 import type { SQSRecord } from 'aws-lambda';
-import { type RelayedWork, judgeOpportunityChange, reconciliationNeeded, relayedWork } from '../../salesforce/opportunity-changes';
+import { judgeOpportunityChange, type RelayedWork, reconciliationNeeded, relayedWork } from '../../salesforce/opportunity-changes';
 import { deterministicUuid } from '../../shared/deterministic-id';
 import { idempotencyConfig, idempotencyStore } from '../../shared/idempotency';
 import { logger, metrics } from '../../shared/runtime';

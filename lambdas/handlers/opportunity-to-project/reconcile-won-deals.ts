@@ -29,7 +29,9 @@ async function reconcile(record: SQSRecord): Promise<void> {
     republish: async (dealId) => {
       const snapshot = await crm.readOpportunity(dealId);
       if (!settings.wonStages.includes(String(snapshot.opportunity.StageName ?? ''))) return 'not-won';
-      await w.publish('ps-sync.reconciliation', [parseCanonicalEvent(opportunityWonEvent(request.instance, snapshot, settings.fields, correlationId, w.clock()))]);
+      await w.publish('ps-sync.reconciliation', [
+        parseCanonicalEvent(opportunityWonEvent(request.instance, snapshot, settings.fields, correlationId, w.clock())),
+      ]);
       return 'published';
     },
     now: w.clock,

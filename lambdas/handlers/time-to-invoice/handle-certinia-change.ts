@@ -1,11 +1,11 @@
 import { makeIdempotent } from '@aws-lambda-powertools/idempotency';
 import type { SQSRecord } from 'aws-lambda';
 import { CertiniaSettings } from '../../../canonical';
+import { type CertiniaWork, certiniaWork, judgeCertiniaChange } from '../../certinia/certinia-changes';
 import { idempotencyConfig, idempotencyStore } from '../../shared/idempotency';
 import { logger, metrics } from '../../shared/runtime';
-import { wiring } from '../../wiring/wiring';
-import { type CertiniaWork, certiniaWork, judgeCertiniaChange } from '../../certinia/certinia-changes';
 import { sqsConsumer } from '../../shared/sqs-consumer';
+import { wiring } from '../../wiring/wiring';
 
 const w = wiring('HandleCertiniaChange', 'read');
 const config = idempotencyConfig('dedupKey', w.env.idempotencyTtlSeconds);

@@ -22,8 +22,16 @@ async function poll(record: SQSRecord, context: Context): Promise<void> {
       source: 'ps-sync.kantata',
       // Time entries, expenses and milestones have separate id spaces: records are keyed by kind and id.
       read: async (from) => [
-        ...(await psa.approvedWorkSince(from)).map((p) => ({ key: `${p.work.kind}:${p.work.item.id}`, updatedAt: p.updatedAt, event: () => approvedWorkEvent(source, p, correlationId) })),
-        ...(await psa.completedMilestonesSince(from)).map((m) => ({ key: `milestone:${m.milestoneId}`, updatedAt: m.updatedAt, event: () => milestoneCompletedEvent(source, m, correlationId) })),
+        ...(await psa.approvedWorkSince(from)).map((p) => ({
+          key: `${p.work.kind}:${p.work.item.id}`,
+          updatedAt: p.updatedAt,
+          event: () => approvedWorkEvent(source, p, correlationId),
+        })),
+        ...(await psa.completedMilestonesSince(from)).map((m) => ({
+          key: `milestone:${m.milestoneId}`,
+          updatedAt: m.updatedAt,
+          event: () => milestoneCompletedEvent(source, m, correlationId),
+        })),
       ],
     },
     w.pollDependencies(),

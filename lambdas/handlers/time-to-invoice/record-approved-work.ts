@@ -1,5 +1,5 @@
 import type { SQSRecord } from 'aws-lambda';
-import { type ExpenseApprovedEvent, type MilestoneCompletedEvent, type TimeApprovedEvent, parseCanonicalEvent } from '../../../canonical';
+import { type ExpenseApprovedEvent, type MilestoneCompletedEvent, parseCanonicalEvent, type TimeApprovedEvent } from '../../../canonical';
 import { logger, metrics } from '../../shared/runtime';
 import { sqsConsumer } from '../../shared/sqs-consumer';
 import { recordApprovedWork } from '../../time-to-invoice/record-approved-work';
@@ -8,7 +8,10 @@ import { wiring } from '../../wiring/wiring';
 const w = wiring('RecordApprovedWork');
 
 async function recordWork(record: SQSRecord): Promise<void> {
-  const event = parseCanonicalEvent((JSON.parse(record.body) as { detail: unknown }).detail) as TimeApprovedEvent | ExpenseApprovedEvent | MilestoneCompletedEvent;
+  const event = parseCanonicalEvent((JSON.parse(record.body) as { detail: unknown }).detail) as
+    | TimeApprovedEvent
+    | ExpenseApprovedEvent
+    | MilestoneCompletedEvent;
   logger.appendKeys({ correlationId: event.correlationId });
   const result = await recordApprovedWork(event, {
     ledger: w.ledger(),

@@ -21,7 +21,12 @@ const limit: number = (() => {
 
 const BillingRunStart = z.object({
   name: z.string().regex(/^[A-Za-z0-9_-]{1,80}$/),
-  input: z.object({ psa: z.object({ instance: z.string(), projectId: z.string() }), periodStart: z.string(), periodEnd: z.string(), correlationId: z.string() }),
+  input: z.object({
+    psa: z.object({ instance: z.string(), projectId: z.string() }),
+    periodStart: z.string(),
+    periodEnd: z.string(),
+    correlationId: z.string(),
+  }),
   /** How often this start was already turned away for want of room. */
   deferrals: z.int().min(0).default(0),
 });
@@ -55,9 +60,20 @@ async function start(record: SQSRecord): Promise<void> {
   if (!admission.admit) {
     // A new message with a delay rather than a redelivery: waiting is not failing, and must not count
     // towards the receives that send a broken message to the dead-letter queue.
-    await sqs().send(new SendMessageCommand({ QueueUrl: w.env.queueUrl('BillingRunStarts'), MessageBody: JSON.stringify({ ...message, deferrals: message.deferrals + 1 }), DelaySeconds: admission.retryAfterSeconds }));
+    await sqs().send(
+      new SendMessageCommand({
+        QueueUrl: w.env.queueUrl('BillingRunStarts'),
+        MessageBody: JSON.stringify({ ...message, deferrals: message.deferrals + 1 }),
+        DelaySeconds: admission.retryAfterSeconds,
+      }),
+    );
     metrics.addMetric('BillingRun-deferred', 'Count', 1);
-    logger.info('Billing run deferred: the region runs its maximum of billing executions', { execution: name, limit, retryAfterSeconds: admission.retryAfterSeconds, deferrals: message.deferrals + 1 });
+    logger.info('Billing run deferred: the region runs its maximum of billing executions', {
+      execution: name,
+      limit,
+      retryAfterSeconds: admission.retryAfterSeconds,
+      deferrals: message.deferrals + 1,
+    });
     return;
   }
   // One execution per contract and period: a repeated start is a no-op.

@@ -11,7 +11,10 @@ const w = wiring('StartBillingRuns');
 const BillingRunRequest = z.object({
   reason: z.string().min(1),
   /** `yyyy-mm`; the month before now when omitted. */
-  period: z.string().regex(/^\d{4}-(0[1-9]|1[0-2])$/).optional(),
+  period: z
+    .string()
+    .regex(/^\d{4}-(0[1-9]|1[0-2])$/)
+    .optional(),
   /** Bumped by a person to run a period again after a fix. @default 1 */
   revision: z.int().min(1).optional(),
 });
@@ -32,7 +35,10 @@ async function fanOut(record: SQSRecord): Promise<void> {
   const correlationId = `billing-${period.month}-${record.messageId}`;
   await w.send(
     'BillingRunStarts',
-    projects.map((psa) => ({ name: billingRunName(psa, period.month, request.revision ?? 1), input: { psa, periodStart: period.start, periodEnd: period.end, correlationId } })),
+    projects.map((psa) => ({
+      name: billingRunName(psa, period.month, request.revision ?? 1),
+      input: { psa, periodStart: period.start, periodEnd: period.end, correlationId },
+    })),
   );
   logger.info('Billing runs requested', { period: period.month, projects: projects.length, reason: request.reason });
 }

@@ -8,8 +8,8 @@ import {
   type CompleteCreateRequest,
   CrossReferenceConflictError,
   type CrossReferenceRegistry,
-  type MergeRequest,
   MergeRefusedError,
+  type MergeRequest,
   type NativeRecord,
   type RecordVersionRequest,
   type ReserveCreateRequest,
@@ -17,7 +17,7 @@ import {
   type SystemLink,
   type VersionResult,
 } from './registry';
-import { SORT_KEY, crossReferenceKeys as keys } from './table-schema';
+import { crossReferenceKeys as keys, SORT_KEY } from './table-schema';
 
 /** Merge chains longer than this are refused (and reported when read) as a probable cycle. */
 const MAX_MERGE_DEPTH = 16;
@@ -83,7 +83,15 @@ export class DynamoDbCrossReferenceRegistry implements CrossReferenceRegistry {
       await this.client.send(
         new PutCommand({
           TableName: this.tableName,
-          Item: { ...linkKey, entityType, vendor: target.vendor, instance: target.instance, state: 'pending', executionId, reservedAt: this.now().toISOString() },
+          Item: {
+            ...linkKey,
+            entityType,
+            vendor: target.vendor,
+            instance: target.instance,
+            state: 'pending',
+            executionId,
+            reservedAt: this.now().toISOString(),
+          },
           // One reservation per global id and system: a retry finds it instead of creating twice.
           ConditionExpression: 'attribute_not_exists(pk)',
         }),
@@ -102,7 +110,9 @@ export class DynamoDbCrossReferenceRegistry implements CrossReferenceRegistry {
     // Refuse a second native id before claiming it, so the usual conflict leaves no stray claim.
     const link = await this.get(keys.link(globalId, target.vendor, target.instance));
     if (link?.nativeId !== undefined && link.nativeId !== nativeId) {
-      throw new CrossReferenceConflictError(`${globalId} is already linked to ${target.vendor}/${target.instance} ${entityType} ${String(link.nativeId)}, not ${nativeId}`);
+      throw new CrossReferenceConflictError(
+        `${globalId} is already linked to ${target.vendor}/${target.instance} ${entityType} ${String(link.nativeId)}, not ${nativeId}`,
+      );
     }
     const claim = await this.claimNativeRecord({ entityType, system: target, nativeId, globalId });
     if (claim.outcome === 'already-claimed') {
@@ -207,17 +217,19 @@ export class DynamoDbCrossReferenceRegistry implements CrossReferenceRegistry {
     // different items, so look again and undo ours if a cycle closed. Both sides may undo: each
     // caller sees a refusal and may retry, and no cycle is left behind.
     if ((await this.chainOf(survivor)).includes(merged)) {
-      await this.client.send(
-        new UpdateCommand({
-          TableName: this.tableName,
-          Key: keys.meta(merged),
-          UpdateExpression: 'REMOVE mergedInto, mergedAt',
-          ConditionExpression: 'mergedInto = :survivor',
-          ExpressionAttributeValues: { ':survivor': survivor },
-        }),
-      ).catch((error: unknown) => {
-        if (!isConditionFailure(error)) throw error;
-      });
+      await this.client
+        .send(
+          new UpdateCommand({
+            TableName: this.tableName,
+            Key: keys.meta(merged),
+            UpdateExpression: 'REMOVE mergedInto, mergedAt',
+            ConditionExpression: 'mergedInto = :survivor',
+            ExpressionAttributeValues: { ':survivor': survivor },
+          }),
+        )
+        .catch((error: unknown) => {
+          if (!isConditionFailure(error)) throw error;
+        });
       await this.removeMarker(survivor, merged);
       throw new MergeRefusedError(`Merging ${merged} into ${survivor} raced with a merge the other way round; neither is applied, retry one`);
     }
@@ -243,7 +255,14 @@ export class DynamoDbCrossReferenceRegistry implements CrossReferenceRegistry {
           // One native id per global id and system: a pending reservation, no link, or the same id.
           ConditionExpression: 'attribute_not_exists(nativeId) OR nativeId = :nativeId',
           ExpressionAttributeNames: { '#state': 'state', '#instance': 'instance' },
-          ExpressionAttributeValues: { ':entityType': entityType, ':vendor': system.vendor, ':instance': system.instance, ':completed': 'completed', ':nativeId': nativeId, ':now': this.now().toISOString() },
+          ExpressionAttributeValues: {
+            ':entityType': entityType,
+            ':vendor': system.vendor,
+            ':instance': system.instance,
+            ':completed': 'completed',
+            ':nativeId': nativeId,
+            ':now': this.now().toISOString(),
+          },
         }),
       );
     } catch (error) {

@@ -37,7 +37,10 @@ export const SORT_KEY = { claim: 'CLAIM', link: 'LINK#', version: 'VERSION#', me
 
 /** The key of each item kind. */
 export const crossReferenceKeys = {
-  nativeClaim: (vendor: string, instance: string, entityType: string, nativeId: string) => ({ pk: `NATIVE#${vendor}#${instance}#${entityType}#${nativeId}`, sk: SORT_KEY.claim }),
+  nativeClaim: (vendor: string, instance: string, entityType: string, nativeId: string) => ({
+    pk: `NATIVE#${vendor}#${instance}#${entityType}#${nativeId}`,
+    sk: SORT_KEY.claim,
+  }),
   globalPartition: (globalId: string) => `GLOBAL#${globalId}`,
   link: (globalId: string, vendor: string, instance: string) => ({ pk: `GLOBAL#${globalId}`, sk: `${SORT_KEY.link}${vendor}#${instance}` }),
   version: (globalId: string, vendor: string, instance: string) => ({ pk: `GLOBAL#${globalId}`, sk: `${SORT_KEY.version}${vendor}#${instance}` }),

@@ -16,10 +16,7 @@ export function bodyBytes(event: Pick<APIGatewayProxyEvent, 'body' | 'isBase64En
  * 10 MB limit cannot be lowered, so each webhook handler calls this first.
  * @returns the 413 response to send, or `undefined` when the body is within the limit.
  */
-export function refuseOversizedBody(
-  event: Pick<APIGatewayProxyEvent, 'body' | 'isBase64Encoded'>,
-  maxBodyBytes: number,
-): APIGatewayProxyResult | undefined {
+export function refuseOversizedBody(event: Pick<APIGatewayProxyEvent, 'body' | 'isBase64Encoded'>, maxBodyBytes: number): APIGatewayProxyResult | undefined {
   const size = bodyBytes(event);
   if (size <= maxBodyBytes) return undefined;
   return {

@@ -32,7 +32,11 @@ export class ClientCredentialsToken {
   /** A valid access token, fetched from `init.url` when none is cached or it expires within 30 s. */
   async bearer(call: VendorCall, init: { url: string; headers: Record<string, string>; body: string }): Promise<string> {
     if (this.token && this.token.expiresAt > Date.now() + 30_000) return this.token.value;
-    const response = await vendorRequest({ ...call, operation: 'token' }, init.url, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', ...init.headers }, body: init.body });
+    const response = await vendorRequest({ ...call, operation: 'token' }, init.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', ...init.headers },
+      body: init.body,
+    });
     const token = response.json<{ access_token?: string; expires_in?: number }>();
     if (response.status !== 200 || !token?.access_token) {
       if (response.status === 400 || response.status === 401) throw new VendorAuthenticationError(call);

@@ -42,7 +42,12 @@ export class PollCheckpointStore {
     const chunks = Math.ceil(checkpoint.recent.length / KEYS_PER_CHUNK);
     const expiration = Math.floor(Date.now() / 1000) + 7 * 86400;
     for (let i = 0; i < chunks; i++) {
-      await this.client.send(new PutCommand({ TableName: this.tableName, Item: { id: `${id}#recent#${i}#${generation}`, keys: checkpoint.recent.slice(i * KEYS_PER_CHUNK, (i + 1) * KEYS_PER_CHUNK), expiration } }));
+      await this.client.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: { id: `${id}#recent#${i}#${generation}`, keys: checkpoint.recent.slice(i * KEYS_PER_CHUNK, (i + 1) * KEYS_PER_CHUNK), expiration },
+        }),
+      );
     }
     await this.client.send(new PutCommand({ TableName: this.tableName, Item: { id, updatedAfter: checkpoint.updatedAfter, chunks, generation } }));
   }

@@ -1,5 +1,5 @@
 import { type CanonicalEvent, parseCanonicalEvent } from '../../../canonical';
-import { type PollCheckpoint, type PolledRecord, newRecords, pollFrom } from './poll-window';
+import { newRecords, type PollCheckpoint, type PolledRecord, pollFrom } from './poll-window';
 
 export type { PolledRecord } from './poll-window';
 
@@ -55,7 +55,10 @@ export interface PollResult {
  * poll at once rather than wait for the schedule. Used by every poll, so they keep the same guarantees.
  */
 export async function pollAndPublish(request: PollRequest, deps: PollDependencies): Promise<PollResult> {
-  const checkpoint = await deps.checkpoints.load(request.checkpointId, () => ({ updatedAfter: new Date(deps.now().getTime() - FIRST_POLL_LOOKBACK_MS).toISOString(), recent: [] }));
+  const checkpoint = await deps.checkpoints.load(request.checkpointId, () => ({
+    updatedAfter: new Date(deps.now().getTime() - FIRST_POLL_LOOKBACK_MS).toISOString(),
+    recent: [],
+  }));
   const polled = await request.read(pollFrom(checkpoint, POLL_OVERLAP_MS));
   const byKey = new Map(polled.map((p) => [p.key, p]));
   const perRound = request.recordsPerRound ?? RECORDS_PER_ROUND;

@@ -43,7 +43,12 @@ const keyOf = (r: Windowed) => `${r.key}@${new Date(r.updatedAt).toISOString()}`
  * checkpoint then stops at the newest record taken, so the next poll reads the rest (records changed at
  * that same instant but not taken are not in `recent`, so they are new to it).
  */
-export function newRecords<T extends Windowed>(checkpoint: PollCheckpoint, polled: readonly T[], overlapMs: number, limit = Infinity): { fresh: T[]; next: PollCheckpoint; more: boolean } {
+export function newRecords<T extends Windowed>(
+  checkpoint: PollCheckpoint,
+  polled: readonly T[],
+  overlapMs: number,
+  limit = Infinity,
+): { fresh: T[]; next: PollCheckpoint; more: boolean } {
   const recent = new Set(checkpoint.recent);
   const byKey = new Map<string, T>();
   for (const record of polled) if (!recent.has(keyOf(record))) byKey.set(keyOf(record), record);

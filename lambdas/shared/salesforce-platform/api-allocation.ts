@@ -29,11 +29,18 @@ export type AllocationDecision = { readonly proceed: true } | { readonly proceed
  * at `billingShare`, so the last part of the day's calls stays for invoices and for people using
  * Salesforce itself.
  */
-export function mayCall(allocation: ApiAllocation | undefined, flow: 'billing' | 'other', shares: { masterDataShare: number; billingShare: number } = { masterDataShare: 0.8, billingShare: 0.95 }): AllocationDecision {
+export function mayCall(
+  allocation: ApiAllocation | undefined,
+  flow: 'billing' | 'other',
+  shares: { masterDataShare: number; billingShare: number } = { masterDataShare: 0.8, billingShare: 0.95 },
+): AllocationDecision {
   if (allocation === undefined) return { proceed: true };
   const share = flow === 'billing' ? shares.billingShare : shares.masterDataShare;
   const ratio = allocation.used / allocation.limit;
   return ratio < share
     ? { proceed: true }
-    : { proceed: false, reason: `Salesforce API usage is ${allocation.used}/${allocation.limit} (${Math.round(ratio * 100)}%), at or above the ${Math.round(share * 100)}% kept for ${flow === 'billing' ? 'billing' : 'master-data'} flows` };
+    : {
+        proceed: false,
+        reason: `Salesforce API usage is ${allocation.used}/${allocation.limit} (${Math.round(ratio * 100)}%), at or above the ${Math.round(share * 100)}% kept for ${flow === 'billing' ? 'billing' : 'master-data'} flows`,
+      };
 }

@@ -47,14 +47,23 @@ export function parseRelayedChange(rawBody: string): { header: ChangeEventHeader
   // Pub/Sub delivers changedFields as hex bitmaps and dates as epoch numbers; without the schema to
   // decode them, reading them as names would be wrong, so they are refused.
   if (Array.isArray(changedFields) && changedFields.some((f) => typeof f === 'string' && /^0x[0-9A-Fa-f]+$/.test(f))) {
-    throw new UnsupportedChangeEncodingError('changedFields is a Pub/Sub bitmap (0x...); decode it with the event schema before relaying, or relay the JSON encoding');
+    throw new UnsupportedChangeEncodingError(
+      'changedFields is a Pub/Sub bitmap (0x...); decode it with the event schema before relaying, or relay the JSON encoding',
+    );
   }
   return { header: ChangeEventHeader.parse({ ...header, commitNumber: raw ?? String(header.commitNumber) }), fields, detailType: event['detail-type'] ?? '' };
 }
 
 /** What one record's change asks of us. */
 export type RecordChange =
-  | { readonly action: 'apply'; readonly recordId: string; readonly changeType: 'CREATE' | 'UPDATE' | 'DELETE' | 'UNDELETE'; readonly changed: Readonly<Record<string, unknown>>; readonly enriched: Readonly<Record<string, unknown>>; readonly dedupKey: string }
+  | {
+      readonly action: 'apply';
+      readonly recordId: string;
+      readonly changeType: 'CREATE' | 'UPDATE' | 'DELETE' | 'UNDELETE';
+      readonly changed: Readonly<Record<string, unknown>>;
+      readonly enriched: Readonly<Record<string, unknown>>;
+      readonly dedupKey: string;
+    }
   | { readonly action: 'reread'; readonly recordId: string; readonly dedupKey: string }
   | { readonly action: 'reconcile-entity'; readonly entityName: string };
 
@@ -62,7 +71,9 @@ export type RecordChange =
 function flatten(fields: Record<string, unknown>, prefix = ''): Record<string, unknown> {
   return Object.fromEntries(
     Object.entries(fields).flatMap(([k, v]) =>
-      v !== null && typeof v === 'object' && !Array.isArray(v) ? Object.entries(flatten(v as Record<string, unknown>, `${prefix}${k}.`)) : [[`${prefix}${k}`, v]],
+      v !== null && typeof v === 'object' && !Array.isArray(v)
+        ? Object.entries(flatten(v as Record<string, unknown>, `${prefix}${k}.`))
+        : [[`${prefix}${k}`, v]],
     ),
   );
 }
@@ -80,7 +91,14 @@ export function fanOut(header: ChangeEventHeader, fields: Record<string, unknown
   const listed = new Set(header.changedFields);
   const changed = Object.fromEntries(Object.entries(flat).filter(([k]) => listed.has(k) || [...listed].some((l) => k.startsWith(`${l}.`))));
   const enriched = Object.fromEntries(Object.entries(flat).filter(([k]) => !(k in changed)));
-  return header.recordIds.map((recordId) => ({ action: 'apply', recordId, changeType: header.changeType as 'CREATE' | 'UPDATE' | 'DELETE' | 'UNDELETE', changed, enriched, dedupKey: key(recordId) }));
+  return header.recordIds.map((recordId) => ({
+    action: 'apply',
+    recordId,
+    changeType: header.changeType as 'CREATE' | 'UPDATE' | 'DELETE' | 'UNDELETE',
+    changed,
+    enriched,
+    dedupKey: key(recordId),
+  }));
 }
 
 /** Who we are in Salesforce, and what we wrote recently. */
@@ -109,7 +127,10 @@ export function echoReason(header: ChangeEventHeader, recordId: string, own: Own
 }
 
 /** Orders changes by commit exactly (BigInt commit numbers), then by sequence within a transaction. */
-export function compareCommits(a: Pick<ChangeEventHeader, 'commitNumber' | 'sequenceNumber'>, b: Pick<ChangeEventHeader, 'commitNumber' | 'sequenceNumber'>): number {
+export function compareCommits(
+  a: Pick<ChangeEventHeader, 'commitNumber' | 'sequenceNumber'>,
+  b: Pick<ChangeEventHeader, 'commitNumber' | 'sequenceNumber'>,
+): number {
   const x = BigInt(a.commitNumber);
   const y = BigInt(b.commitNumber);
   return x < y ? -1 : x > y ? 1 : a.sequenceNumber - b.sequenceNumber;

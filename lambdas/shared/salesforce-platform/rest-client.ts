@@ -81,7 +81,13 @@ export class SalesforceRestClient {
   }
 
   /** Records a write in the audit trail; `code` is a collection item's own error code. */
-  async audit(record: { recordType: string; recordKey: string; operation: string }, payload: unknown, response: VendorResponse, ok: boolean, code?: string): Promise<void> {
+  async audit(
+    record: { recordType: string; recordKey: string; operation: string },
+    payload: unknown,
+    response: VendorResponse,
+    ok: boolean,
+    code?: string,
+  ): Promise<void> {
     await this.options.audit?.record({
       vendor: this.options.vendor ?? 'salesforce',
       instance: this.options.instance,

@@ -1,4 +1,4 @@
-import { type EntityType, code, of, readOnly, text } from './odata';
+import { code, type EntityType, of, readOnly, text } from './odata';
 
 /**
  * The entity types of BC's API v2.0 this sandbox serves, with the properties the documentation lists

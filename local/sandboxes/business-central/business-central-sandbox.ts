@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import Decimal from 'decimal.js';
-import { type RunningSandbox, type SandboxRequest, type SandboxResponse, type SandboxRoute, readJson, startSandbox } from '../sandbox-kit';
-import { createEntraTokenEndpoint } from './entra-token-endpoint';
-import { SALES_TAX_PERCENT, lineAmount, parseAmount, taxByRunningTotal } from './invoice-math';
+import { type RunningSandbox, readJson, type SandboxRequest, type SandboxResponse, type SandboxRoute, startSandbox } from '../sandbox-kit';
 import { COMPANY, CUSTOMER, ITEM, PROJECT, SALES_INVOICE, SALES_INVOICE_LINE } from './api-v2-entity-types';
-import { type EntityType, defaults, isGuid, parseFilter, parseODataPath, writableFields } from './odata';
+import { createEntraTokenEndpoint } from './entra-token-endpoint';
+import { lineAmount, parseAmount, SALES_TAX_PERCENT, taxByRunningTotal } from './invoice-math';
+import { defaults, type EntityType, isGuid, parseFilter, parseODataPath, writableFields } from './odata';
 import { type BusinessCentralSubscription, createWebhookHub } from './webhooks';
 import { addDays, bcError, checkIfMatch, createClock, etag, notFound, today } from './wire';
 
@@ -187,7 +187,18 @@ export async function startBusinessCentralSandbox(options: BusinessCentralSandbo
   for (const item of options.items ?? DEFAULT_ITEMS) {
     const id = randomUUID();
     const unit = item.baseUnitOfMeasureCode ?? ((item.type ?? 'Service') === 'Service' ? 'HOUR' : 'PCS');
-    items.set(id, { id, fields: { number: item.number.toUpperCase(), displayName: item.displayName, type: item.type ?? 'Service', unitPrice: item.unitPrice ?? 0, baseUnitOfMeasureCode: unit }, lastModifiedDateTime: createdAt, version: 1 });
+    items.set(id, {
+      id,
+      fields: {
+        number: item.number.toUpperCase(),
+        displayName: item.displayName,
+        type: item.type ?? 'Service',
+        unitPrice: item.unitPrice ?? 0,
+        baseUnitOfMeasureCode: unit,
+      },
+      lastModifiedDateTime: createdAt,
+      version: 1,
+    });
   }
 
   const companyPath = (rest: string) => `companies(${companyId})/${rest}`;
@@ -204,9 +215,22 @@ export async function startBusinessCentralSandbox(options: BusinessCentralSandbo
     return CURRENCIES.includes(given) ? { ok: true, value: given } : { ok: false, response: dialog('The "currencyCode" does not match to a Currency.') };
   };
 
-  const recordView = (type: EntityType, r: StoredRecord, extra: Record<string, unknown> = {}): ApiEntity => ({ '@odata.etag': etag(r.id, r.version), ...defaults(type), ...r.fields, ...extra, id: r.id });
+  const recordView = (type: EntityType, r: StoredRecord, extra: Record<string, unknown> = {}): ApiEntity => ({
+    '@odata.etag': etag(r.id, r.version),
+    ...defaults(type),
+    ...r.fields,
+    ...extra,
+    id: r.id,
+  });
   const customerView = (c: StoredRecord) =>
-    recordView(CUSTOMER, c, { type: str(c.fields.type) || 'Company', blocked: str(c.fields.blocked) || ' ', currencyCode: str(c.fields.currencyCode) || localCurrency, balanceDue: 0, taxAreaDisplayName: '', lastModifiedDateTime: c.lastModifiedDateTime });
+    recordView(CUSTOMER, c, {
+      type: str(c.fields.type) || 'Company',
+      blocked: str(c.fields.blocked) || ' ',
+      currencyCode: str(c.fields.currencyCode) || localCurrency,
+      balanceDue: 0,
+      taxAreaDisplayName: '',
+      lastModifiedDateTime: c.lastModifiedDateTime,
+    });
   const projectView = (p: StoredRecord) => recordView(PROJECT, p);
   const itemView = (i: StoredRecord) => recordView(ITEM, i, { lastModifiedDateTime: i.lastModifiedDateTime });
 
@@ -282,8 +306,13 @@ export async function startBusinessCentralSandbox(options: BusinessCentralSandbo
   const expandsLines = (request: SandboxRequest, type: EntityType): Outcome<boolean> => {
     const expand = request.query.get('$expand');
     if (expand === null) return { ok: true, value: false };
-    const unknown = expand.split(',').map((e) => e.trim()).find((e) => !(type === SALES_INVOICE && e === 'salesInvoiceLines'));
-    return unknown === undefined ? { ok: true, value: true } : { ok: false, response: bcError(400, 'BadRequest_NotFound', `Could not find a property named '${unknown}' on type 'Microsoft.NAV.${type.name}'.`) };
+    const unknown = expand
+      .split(',')
+      .map((e) => e.trim())
+      .find((e) => !(type === SALES_INVOICE && e === 'salesInvoiceLines'));
+    return unknown === undefined
+      ? { ok: true, value: true }
+      : { ok: false, response: bcError(400, 'BadRequest_NotFound', `Could not find a property named '${unknown}' on type 'Microsoft.NAV.${type.name}'.`) };
   };
 
   /** A collection's entities as the API returns them, narrowed by `$filter` and `$top`. */
@@ -306,11 +335,18 @@ export async function startBusinessCentralSandbox(options: BusinessCentralSandbo
     };
 
   /** Customers and projects: created with a unique Code[20] number (from a number series when none is given), read, and patched. */
-  const masterData = (type: EntityType, records: Map<string, StoredRecord>, view: (r: StoredRecord) => ApiEntity, options: { table: string; series: 'customer' | 'project'; prefix: string; notifies: boolean }) => {
-    const duplicate = (number: string) => bcError(400, 'Internal_EntityWithSameKeyExists', `The ${options.table} already exists. Identification fields and values: No.='${number}'`);
+  const masterData = (
+    type: EntityType,
+    records: Map<string, StoredRecord>,
+    view: (r: StoredRecord) => ApiEntity,
+    options: { table: string; series: 'customer' | 'project'; prefix: string; notifies: boolean },
+  ) => {
+    const duplicate = (number: string) =>
+      bcError(400, 'Internal_EntityWithSameKeyExists', `The ${options.table} already exists. Identification fields and values: No.='${number}'`);
     const check = (fields: Record<string, unknown>): SandboxResponse | undefined => {
       if (type !== CUSTOMER) return undefined;
-      if (fields.type !== undefined && fields.type !== 'Company' && fields.type !== 'Person') return bcError(400, 'BadRequest', `Cannot convert the literal '${String(fields.type)}' to the expected type 'Microsoft.NAV.contactType'.`);
+      if (fields.type !== undefined && fields.type !== 'Company' && fields.type !== 'Person')
+        return bcError(400, 'BadRequest', `Cannot convert the literal '${String(fields.type)}' to the expected type 'Microsoft.NAV.contactType'.`);
       if (fields.currencyCode === undefined) return undefined;
       const currency = currencyOf(fields.currencyCode);
       if (!currency.ok) return currency.response;
@@ -378,21 +414,51 @@ export async function startBusinessCentralSandbox(options: BusinessCentralSandbo
   const buildLine = (raw: unknown, invoice: Invoice): Outcome<InvoiceLine> => {
     const checked = writableFields(raw, SALES_INVOICE_LINE);
     if (!checked.ok) return checked;
-    const { lineType: givenType, itemId, lineObjectNumber, sequence, description, quantity, unitPrice, unitOfMeasureCode, discountAmount, discountPercent, documentId, ...extra } = checked.fields;
+    const {
+      lineType: givenType,
+      itemId,
+      lineObjectNumber,
+      sequence,
+      description,
+      quantity,
+      unitPrice,
+      unitOfMeasureCode,
+      discountAmount,
+      discountPercent,
+      documentId,
+      ...extra
+    } = checked.fields;
     if (nonZero(discountAmount) || nonZero(discountPercent)) return { ok: false, response: dialog('The sandbox does not model line discounts.') };
     const lineType = givenType ?? (itemId !== undefined || lineObjectNumber !== undefined ? 'Item' : 'Comment');
-    if (lineType !== 'Item' && lineType !== 'Comment') return { ok: false, response: dialog(`The sandbox supports lineType 'Item' and 'Comment', not '${String(lineType)}'.`) };
-    if (typeof sequence === 'number' && invoice.lines.some((l) => l.sequence === sequence)) return { ok: false, response: dialog('You cannot insert a line with a duplicate sequence number.') };
+    if (lineType !== 'Item' && lineType !== 'Comment')
+      return { ok: false, response: dialog(`The sandbox supports lineType 'Item' and 'Comment', not '${String(lineType)}'.`) };
+    if (typeof sequence === 'number' && invoice.lines.some((l) => l.sequence === sequence))
+      return { ok: false, response: dialog('You cannot insert a line with a duplicate sequence number.') };
     const next = typeof sequence === 'number' ? sequence : Math.max(0, ...invoice.lines.map((l) => l.sequence)) + 10000;
     if (lineType === 'Comment') {
       if (nonZero(quantity) || nonZero(unitPrice)) return { ok: false, response: dialog('A comment line has no quantity or unit price.') };
-      return { ok: true, value: { id: randomUUID(), sequence: next, lineType, itemId: ZERO_GUID, lineObjectNumber: '', description: str(description), quantity: 0, unitPrice: 0, unitOfMeasureCode: '', extra } };
+      return {
+        ok: true,
+        value: {
+          id: randomUUID(),
+          sequence: next,
+          lineType,
+          itemId: ZERO_GUID,
+          lineObjectNumber: '',
+          description: str(description),
+          quantity: 0,
+          unitPrice: 0,
+          unitOfMeasureCode: '',
+          extra,
+        },
+      };
     }
     // The salesInvoiceLines API page refuses an unknown itemId or lineObjectNumber with the same words.
     const byId = itemId === undefined ? undefined : items.get(str(itemId));
     const byNo = lineObjectNumber === undefined ? undefined : byNumber(items, str(lineObjectNumber));
     const item = byId ?? byNo;
-    if (!item || (itemId !== undefined && !byId) || (lineObjectNumber !== undefined && !byNo) || (byId && byNo && byId !== byNo)) return { ok: false, response: dialog('Item does not exist.') };
+    if (!item || (itemId !== undefined && !byId) || (lineObjectNumber !== undefined && !byNo) || (byId && byNo && byId !== byNo))
+      return { ok: false, response: dialog('Item does not exist.') };
     return {
       ok: true,
       value: {
@@ -416,9 +482,24 @@ export async function startBusinessCentralSandbox(options: BusinessCentralSandbo
 
   /** Header fields a draft takes at creation and by PATCH; customer and currency are resolved, the rest kept as documented properties. */
   const applyHeader = (invoice: Invoice, fields: Record<string, unknown>): SandboxResponse | undefined => {
-    const { number, externalDocumentNumber, invoiceDate, postingDate, dueDate, customerId, customerNumber, currencyCode, currencyId, discountAmount, billToCustomerId, billToCustomerNumber, ...extra } = fields;
+    const {
+      number,
+      externalDocumentNumber,
+      invoiceDate,
+      postingDate,
+      dueDate,
+      customerId,
+      customerNumber,
+      currencyCode,
+      currencyId,
+      discountAmount,
+      billToCustomerId,
+      billToCustomerNumber,
+      ...extra
+    } = fields;
     // BC's invoice number series does not allow manual numbers.
-    if (number !== undefined) return dialog('You may not enter numbers manually. If you want to enter numbers manually, please activate Manual Nos. in No. Series S-INV.');
+    if (number !== undefined)
+      return dialog('You may not enter numbers manually. If you want to enter numbers manually, please activate Manual Nos. in No. Series S-INV.');
     if (nonZero(discountAmount)) return dialog('The sandbox does not model invoice discounts.');
     if (customerId !== undefined || customerNumber !== undefined) {
       const customer = sellToCustomer(customerId, customerNumber);
@@ -511,7 +592,11 @@ export async function startBusinessCentralSandbox(options: BusinessCentralSandbo
   const listInvoices: Handler = (request) => {
     const expand = expandsLines(request, SALES_INVOICE);
     if (!expand.ok) return expand.response;
-    const found = query(request, SALES_INVOICE, [...invoices.values()].map((i) => invoiceView(i, false)));
+    const found = query(
+      request,
+      SALES_INVOICE,
+      [...invoices.values()].map((i) => invoiceView(i, false)),
+    );
     if (!found.ok) return found.response;
     return { status: 200, json: { value: expand.value ? found.value.map((v) => invoiceView(invoices.get(v.id)!, true)) : found.value } };
   };
@@ -583,7 +668,11 @@ export async function startBusinessCentralSandbox(options: BusinessCentralSandbo
     'companies()/salesInvoices()/salesInvoiceLines': { GET: listLines, POST: addLine },
     'companies()/salesInvoices()/Microsoft.NAV.post': { POST: post },
     subscriptions: { GET: () => webhooks.read(), POST: (request) => webhooks.create(request) },
-    'subscriptions()': { GET: (_r, keys) => webhooks.read(keys[0]), PATCH: (request, keys) => webhooks.renew(request, keys[0]!), DELETE: (_r, keys) => webhooks.remove(keys[0]!) },
+    'subscriptions()': {
+      GET: (_r, keys) => webhooks.read(keys[0]),
+      PATCH: (request, keys) => webhooks.renew(request, keys[0]!),
+      DELETE: (_r, keys) => webhooks.remove(keys[0]!),
+    },
   };
 
   const apiPath = `/v2.0/${options.tenantId}/${options.environment}/api/v2.0`;
@@ -595,11 +684,16 @@ export async function startBusinessCentralSandbox(options: BusinessCentralSandbo
     if (!methods) return notFound(segment);
     const handle = methods[request.method];
     if (!handle) {
-      return bcError(405, 'BadRequest_MethodNotAllowed', `'${request.method}' requests for '${path.shape.split('/').pop()!.replace('()', '')}' are not allowed within Microsoft Dynamics 365 Business Central OData web services.`);
+      return bcError(
+        405,
+        'BadRequest_MethodNotAllowed',
+        `'${request.method}' requests for '${path.shape.split('/').pop()!.replace('()', '')}' are not allowed within Microsoft Dynamics 365 Business Central OData web services.`,
+      );
     }
     if (path.shape.startsWith('companies()/') && path.keys[0]?.toLowerCase() !== companyId) return notFound('companies');
     if (path.shape === 'companies()' && path.keys[0]?.toLowerCase() !== companyId) return notFound('companies');
-    if (path.shape.startsWith('companies()/') && path.keys.slice(1).some((k) => !isGuid(k))) return bcError(400, 'BadRequest_NotFound', 'Bad Request - Error in query syntax.');
+    if (path.shape.startsWith('companies()/') && path.keys.slice(1).some((k) => !isGuid(k)))
+      return bcError(400, 'BadRequest_NotFound', 'Bad Request - Error in query syntax.');
     return handle(request, path.keys);
   };
 
@@ -615,7 +709,9 @@ export async function startBusinessCentralSandbox(options: BusinessCentralSandbo
     while (times.length > 0 && times[0]! <= at - windowMs) times.shift();
     if (times.length >= limit) {
       const retryAfter = Math.max(1, Math.ceil((times[0]! + windowMs - at) / 1000));
-      return bcError(429, 'Application_TooManyRequests', `Too many requests reached. Actual (${times.length + 1}). Maximum (${limit}).`, { 'retry-after': String(retryAfter) });
+      return bcError(429, 'Application_TooManyRequests', `Too many requests reached. Actual (${times.length + 1}). Maximum (${limit}).`, {
+        'retry-after': String(retryAfter),
+      });
     }
     times.push(at);
     return undefined;
@@ -623,7 +719,9 @@ export async function startBusinessCentralSandbox(options: BusinessCentralSandbo
 
   const routes: SandboxRoute[] = [
     { method: 'POST', pattern: '/:tenant/oauth2/v2.0/token', handle: (request) => entra.issue(request) },
-    ...['GET', 'POST', 'PATCH', 'DELETE'].flatMap((method) => [1, 2, 3, 4].map((depth) => ({ method, pattern: `${apiPath}${Array.from({ length: depth }, (_, i) => `/:s${i}`).join('')}`, handle: dispatch }))),
+    ...['GET', 'POST', 'PATCH', 'DELETE'].flatMap((method) =>
+      [1, 2, 3, 4].map((depth) => ({ method, pattern: `${apiPath}${Array.from({ length: depth }, (_, i) => `/:s${i}`).join('')}`, handle: dispatch })),
+    ),
   ];
 
   const sandbox = await startSandbox({

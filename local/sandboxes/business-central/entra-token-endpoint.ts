@@ -52,15 +52,33 @@ export function createEntraTokenEndpoint(app: EntraApp): EntraTokenEndpoint {
       const tenant = decodeURIComponent(request.path.split('/')[1] ?? '');
       if (tenant !== app.tenantId) return entraError(400, 'invalid_request', 90002, `Tenant '${tenant}' not found.`);
       const form = new URLSearchParams(request.rawBody.toString('utf8'));
-      if (form.get('grant_type') !== 'client_credentials') return entraError(400, 'unsupported_grant_type', 70003, 'The app requested an unsupported grant type.');
+      if (form.get('grant_type') !== 'client_credentials')
+        return entraError(400, 'unsupported_grant_type', 70003, 'The app requested an unsupported grant type.');
       if (form.get('client_id') !== app.clientId) {
-        return entraError(401, 'invalid_client', 700016, `Application with identifier '${form.get('client_id') ?? ''}' was not found in the directory '${app.tenantId}'.`);
+        return entraError(
+          401,
+          'invalid_client',
+          700016,
+          `Application with identifier '${form.get('client_id') ?? ''}' was not found in the directory '${app.tenantId}'.`,
+        );
       }
-      if (!form.get('client_secret')) return entraError(401, 'invalid_client', 7000218, "The request body must contain the following parameter: 'client_assertion' or 'client_secret'.");
+      if (!form.get('client_secret'))
+        return entraError(401, 'invalid_client', 7000218, "The request body must contain the following parameter: 'client_assertion' or 'client_secret'.");
       if (form.get('client_secret') !== app.clientSecret) {
-        return entraError(401, 'invalid_client', 7000215, `Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID, for a secret added to app '${app.clientId}'.`);
+        return entraError(
+          401,
+          'invalid_client',
+          7000215,
+          `Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID, for a secret added to app '${app.clientId}'.`,
+        );
       }
-      if (form.get('scope') !== BUSINESS_CENTRAL_SCOPE) return entraError(400, 'invalid_scope', 70011, `The provided value for the input parameter 'scope' is not valid. The scope ${form.get('scope') ?? ''} is not valid.`);
+      if (form.get('scope') !== BUSINESS_CENTRAL_SCOPE)
+        return entraError(
+          400,
+          'invalid_scope',
+          70011,
+          `The provided value for the input parameter 'scope' is not valid. The scope ${form.get('scope') ?? ''} is not valid.`,
+        );
       const token = randomBytes(32).toString('base64url');
       tokens.set(token, { clientId: app.clientId, expiresAt: Date.now() + TOKEN_LIFETIME_SECONDS * 1000 });
       return { status: 200, json: { token_type: 'Bearer', expires_in: TOKEN_LIFETIME_SECONDS, ext_expires_in: TOKEN_LIFETIME_SECONDS, access_token: token } };

@@ -29,7 +29,15 @@ export const code = (maxLength: number): Property => ({ kind: 'code', maxLength 
 export const of = (kind: PropertyKind): Property => ({ kind });
 export const readOnly = (property: Property): Property => ({ ...property, readOnly: true });
 
-const EDM: Record<PropertyKind, string> = { text: 'Edm.String', code: 'Edm.String', decimal: 'Edm.Decimal', date: 'Edm.Date', datetime: 'Edm.DateTimeOffset', guid: 'Edm.Guid', boolean: 'Edm.Boolean' };
+const EDM: Record<PropertyKind, string> = {
+  text: 'Edm.String',
+  code: 'Edm.String',
+  decimal: 'Edm.Decimal',
+  date: 'Edm.Date',
+  datetime: 'Edm.DateTimeOffset',
+  guid: 'Edm.Guid',
+  boolean: 'Edm.Boolean',
+};
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const DATE = /^\d{4}-\d{2}-\d{2}$/;
 const DATETIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/;
@@ -74,7 +82,11 @@ function defaultOf(kind: PropertyKind): unknown {
 
 /** Every writable property of a type at its default: BC answers with all of an entity's properties, set or not. */
 export function defaults(type: EntityType): Record<string, unknown> {
-  return Object.fromEntries(Object.entries(type.properties).filter(([, p]) => !p.readOnly).map(([name, p]) => [name, defaultOf(p.kind)]));
+  return Object.fromEntries(
+    Object.entries(type.properties)
+      .filter(([, p]) => !p.readOnly)
+      .map(([name, p]) => [name, defaultOf(p.kind)]),
+  );
 }
 
 /**
@@ -83,27 +95,47 @@ export function defaults(type: EntityType): Record<string, unknown> {
  * value longer than its field with BC's `Application_StringExceededLength`. Read-only properties and
  * `@odata` annotations are ignored; `navigation` names the properties the caller deep-inserts itself.
  */
-export function writableFields(body: unknown, type: EntityType, navigation: readonly string[] = []): { ok: true; fields: Record<string, unknown> } | { ok: false; response: SandboxResponse } {
+export function writableFields(
+  body: unknown,
+  type: EntityType,
+  navigation: readonly string[] = [],
+): { ok: true; fields: Record<string, unknown> } | { ok: false; response: SandboxResponse } {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) return { ok: false, response: bcError(400, 'BadRequest', 'Invalid Request Body') };
   const fields: Record<string, unknown> = {};
   for (const [name, value] of Object.entries(body)) {
     if (name.startsWith('@') || navigation.includes(name)) continue;
     const property = type.properties[name];
     if (!property) {
-      return { ok: false, response: bcError(400, 'BadRequest', `The property '${name}' does not exist on type 'Microsoft.NAV.${type.name}'. Make sure to only use property names that are defined by the type.`) };
+      return {
+        ok: false,
+        response: bcError(
+          400,
+          'BadRequest',
+          `The property '${name}' does not exist on type 'Microsoft.NAV.${type.name}'. Make sure to only use property names that are defined by the type.`,
+        ),
+      };
     }
     if (property.readOnly) continue;
     const valid =
-      property.kind === 'decimal' ? typeof value === 'number' && Number.isFinite(value)
-      : property.kind === 'boolean' ? typeof value === 'boolean'
-      : property.kind === 'guid' ? typeof value === 'string' && GUID.test(value)
-      : property.kind === 'date' ? typeof value === 'string' && DATE.test(value) && !Number.isNaN(Date.parse(value))
-      : typeof value === 'string';
-    if (!valid) return { ok: false, response: bcError(400, 'BadRequest', `Cannot convert the literal '${String(value)}' to the expected type '${EDM[property.kind]}'.`) };
+      property.kind === 'decimal'
+        ? typeof value === 'number' && Number.isFinite(value)
+        : property.kind === 'boolean'
+          ? typeof value === 'boolean'
+          : property.kind === 'guid'
+            ? typeof value === 'string' && GUID.test(value)
+            : property.kind === 'date'
+              ? typeof value === 'string' && DATE.test(value) && !Number.isNaN(Date.parse(value))
+              : typeof value === 'string';
+    if (!valid)
+      return { ok: false, response: bcError(400, 'BadRequest', `Cannot convert the literal '${String(value)}' to the expected type '${EDM[property.kind]}'.`) };
     if (typeof value === 'string' && property.maxLength !== undefined && value.length > property.maxLength) {
       return {
         ok: false,
-        response: bcError(400, 'Application_StringExceededLength', `The length of the string is ${value.length}, but it must be less than or equal to ${property.maxLength} characters. Value: ${value}`),
+        response: bcError(
+          400,
+          'Application_StringExceededLength',
+          `The length of the string is ${value.length}, but it must be less than or equal to ${property.maxLength} characters. Value: ${value}`,
+        ),
       };
     }
     fields[name] = property.kind === 'code' ? (value as string).toUpperCase() : property.kind === 'guid' ? (value as string).toLowerCase() : value;
@@ -147,7 +179,14 @@ function order(kind: PropertyKind, value: unknown, literal: Exclude<Literal, { k
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
-const OUTCOME: Record<Operator, (o: number) => boolean> = { eq: (o) => o === 0, ne: (o) => o !== 0, gt: (o) => o > 0, ge: (o) => o >= 0, lt: (o) => o < 0, le: (o) => o <= 0 };
+const OUTCOME: Record<Operator, (o: number) => boolean> = {
+  eq: (o) => o === 0,
+  ne: (o) => o !== 0,
+  gt: (o) => o > 0,
+  ge: (o) => o >= 0,
+  lt: (o) => o < 0,
+  le: (o) => o <= 0,
+};
 
 /**
  * Parses `$filter`: comparisons `<property> <eq|ne|gt|ge|lt|le> <literal>` joined by `and`, with
@@ -163,21 +202,29 @@ export function parseFilter(expression: string, type: EntityType): { ok: true; f
   for (;;) {
     clause.lastIndex = at;
     const match = clause.exec(expression);
-    if (!match) return refuse(`Bad Request - Error in query syntax: the sandbox understands '<property> <eq|ne|gt|ge|lt|le> <literal>' joined by 'and', not '${expression}'.`);
+    if (!match)
+      return refuse(
+        `Bad Request - Error in query syntax: the sandbox understands '<property> <eq|ne|gt|ge|lt|le> <literal>' joined by 'and', not '${expression}'.`,
+      );
     const [, name, operator, token] = match as unknown as [string, string, Operator, string];
     const property = type.properties[name];
     if (!property) return refuse(`Could not find a property named '${name}' on type 'Microsoft.NAV.${type.name}'.`);
     const literal = literalOf(token);
-    if (!compatible(property.kind, literal)) return refuse(`A binary operator with incompatible types was detected. Found operand types '${EDM[property.kind]}' and '${token}' for operator kind '${operator}'.`);
+    if (!compatible(property.kind, literal))
+      return refuse(
+        `A binary operator with incompatible types was detected. Found operand types '${EDM[property.kind]}' and '${token}' for operator kind '${operator}'.`,
+      );
     tests.push((entity) => {
       const value = entity[name];
-      if (literal.kind === 'null') return operator === 'eq' ? value === null || value === undefined : operator === 'ne' ? value !== null && value !== undefined : false;
+      if (literal.kind === 'null')
+        return operator === 'eq' ? value === null || value === undefined : operator === 'ne' ? value !== null && value !== undefined : false;
       return value !== null && value !== undefined && OUTCOME[operator](order(property.kind, value, literal));
     });
     at = clause.lastIndex;
     if (at >= expression.length) break;
     and.lastIndex = at;
-    if (!and.exec(expression)) return refuse(`Bad Request - Error in query syntax: the sandbox understands comparisons joined by 'and', not '${expression.slice(at)}'.`);
+    if (!and.exec(expression))
+      return refuse(`Bad Request - Error in query syntax: the sandbox understands comparisons joined by 'and', not '${expression.slice(at)}'.`);
     at = and.lastIndex;
   }
   return { ok: true, filter: (entity) => tests.every((t) => t(entity)) };

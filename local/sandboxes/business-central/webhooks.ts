@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { type SandboxRequest, type SandboxResponse, readJson } from '../sandbox-kit';
+import { readJson, type SandboxRequest, type SandboxResponse } from '../sandbox-kit';
 import { bcError, checkIfMatch, etag } from './wire';
 
 /**
@@ -107,7 +107,11 @@ export function createWebhookHub(options: { maxDeliveryAttempts: number; userId:
     let status = 0;
     for (let attempt = 0; attempt < options.maxDeliveryAttempts; attempt++) {
       try {
-        const response = await fetch(subscription.notificationUrl, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ value: entries }) });
+        const response = await fetch(subscription.notificationUrl, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ value: entries }),
+        });
         await response.text();
         status = response.status;
       } catch {
@@ -124,7 +128,8 @@ export function createWebhookHub(options: { maxDeliveryAttempts: number; userId:
     return status;
   };
 
-  const subscribersOf = (path: string) => [...subscriptions.values()].filter((s) => Date.parse(s.expirationDateTime) > Date.now() && concerns(s.resource, path));
+  const subscribersOf = (path: string) =>
+    [...subscriptions.values()].filter((s) => Date.parse(s.expirationDateTime) > Date.now() && concerns(s.resource, path));
   const entry = (s: StoredSubscription, resource: string, changeType: ChangeType, at: string) => ({
     subscriptionId: s.subscriptionId,
     clientState: s.clientState,
@@ -149,7 +154,12 @@ export function createWebhookHub(options: { maxDeliveryAttempts: number; userId:
       const body = readJson(request);
       const { notificationUrl, resource, clientState } = strings(body.ok ? body.value : undefined);
       if (!notificationUrl || !resource) return bcError(400, 'BadRequest', 'notificationUrl and resource are required.');
-      if ((clientState ?? '').length > 2048) return bcError(400, 'Application_StringExceededLength', `The length of the string is ${clientState!.length}, but it must be less than or equal to 2048 characters. Value: ${clientState}`);
+      if ((clientState ?? '').length > 2048)
+        return bcError(
+          400,
+          'Application_StringExceededLength',
+          `The length of the string is ${clientState!.length}, but it must be less than or equal to 2048 characters. Value: ${clientState}`,
+        );
       if (!(await handshake(notificationUrl))) return handshakeFailed();
       const now = options.now();
       const subscription: StoredSubscription = {

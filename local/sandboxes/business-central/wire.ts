@@ -34,7 +34,11 @@ export function checkIfMatch(request: SandboxRequest, current: string, required 
   const value = Array.isArray(header) ? header.join(',') : header;
   if (!value) {
     return required
-      ? bcError(400, 'BadRequest_InvalidToken', 'Could not validate the client concurrency token required by the service. Please provide a valid token in the client request.')
+      ? bcError(
+          400,
+          'BadRequest_InvalidToken',
+          'Could not validate the client concurrency token required by the service. Please provide a valid token in the client request.',
+        )
       : undefined;
   }
   const tags = value.split(',').map((t) => t.trim());

@@ -1,5 +1,5 @@
-import type { ParentRelationship } from '../salesforce/soql';
 import { type SalesforceSandbox, type SalesforceSandboxOptions, startSalesforceSandbox } from '../salesforce/salesforce-sandbox';
+import type { ParentRelationship } from '../salesforce/soql';
 
 /**
  * A Certinia PSA org on loopback. Certinia is a managed package in a Salesforce org, so this is the
@@ -19,19 +19,69 @@ export type Weekday = (typeof DAYS)[number];
 
 /** Certinia's objects and the fields of each the sandbox accepts (system fields such as LastModifiedDate come with every record). */
 export const CERTINIA_OBJECT_FIELDS = {
-  pse__Proj__c: ['Name', 'pse__Account__c', 'pse__Is_Active__c', 'pse__Is_Billable__c', 'pse__Start_Date__c', 'pse__End_Date__c', 'pse__Billing_Type__c', 'CurrencyIsoCode'],
+  pse__Proj__c: [
+    'Name',
+    'pse__Account__c',
+    'pse__Is_Active__c',
+    'pse__Is_Billable__c',
+    'pse__Start_Date__c',
+    'pse__End_Date__c',
+    'pse__Billing_Type__c',
+    'CurrencyIsoCode',
+  ],
   // Resources are Contacts with Certinia's fields.
   Contact: ['FirstName', 'LastName', 'Email', 'pse__Is_Resource__c', 'pse__Is_Resource_Active__c', 'pse__Resource_Role__c'],
-  pse__Assignment__c: ['Name', 'pse__Project__c', 'pse__Resource__c', 'pse__Role__c', 'pse__Bill_Rate__c', 'pse__Is_Billable__c', 'pse__Start_Date__c', 'pse__End_Date__c', 'CurrencyIsoCode'],
-  pse__Milestone__c: ['Name', 'pse__Project__c', 'pse__Status__c', 'pse__Milestone_Amount__c', 'pse__Target_Date__c', 'pse__Actual_Date__c', 'pse__Approved__c', 'pse__Approved_for_Billing__c', 'CurrencyIsoCode'],
+  pse__Assignment__c: [
+    'Name',
+    'pse__Project__c',
+    'pse__Resource__c',
+    'pse__Role__c',
+    'pse__Bill_Rate__c',
+    'pse__Is_Billable__c',
+    'pse__Start_Date__c',
+    'pse__End_Date__c',
+    'CurrencyIsoCode',
+  ],
+  pse__Milestone__c: [
+    'Name',
+    'pse__Project__c',
+    'pse__Status__c',
+    'pse__Milestone_Amount__c',
+    'pse__Target_Date__c',
+    'pse__Actual_Date__c',
+    'pse__Approved__c',
+    'pse__Approved_for_Billing__c',
+    'CurrencyIsoCode',
+  ],
   pse__Timecard_Header__c: [
-    'pse__Project__c', 'pse__Resource__c', 'pse__Assignment__c', 'pse__Milestone__c', 'pse__Start_Date__c', 'pse__End_Date__c',
-    'pse__Status__c', 'pse__Submitted__c', 'pse__Approved__c', 'pse__Billable__c', 'pse__Timecard_Notes__c', 'CurrencyIsoCode',
+    'pse__Project__c',
+    'pse__Resource__c',
+    'pse__Assignment__c',
+    'pse__Milestone__c',
+    'pse__Start_Date__c',
+    'pse__End_Date__c',
+    'pse__Status__c',
+    'pse__Submitted__c',
+    'pse__Approved__c',
+    'pse__Billable__c',
+    'pse__Timecard_Notes__c',
+    'CurrencyIsoCode',
     ...DAYS.map((d) => `pse__${d}_Hours__c`),
   ],
   pse__Expense__c: [
-    'pse__Project__c', 'pse__Resource__c', 'pse__Assignment__c', 'pse__Milestone__c', 'pse__Expense_Date__c', 'pse__Type__c', 'pse__Amount__c',
-    'CurrencyIsoCode', 'pse__Billable__c', 'pse__Status__c', 'pse__Submitted__c', 'pse__Approved__c', 'pse__Description__c',
+    'pse__Project__c',
+    'pse__Resource__c',
+    'pse__Assignment__c',
+    'pse__Milestone__c',
+    'pse__Expense_Date__c',
+    'pse__Type__c',
+    'pse__Amount__c',
+    'CurrencyIsoCode',
+    'pse__Billable__c',
+    'pse__Status__c',
+    'pse__Submitted__c',
+    'pse__Approved__c',
+    'pse__Description__c',
   ],
 } as const;
 
@@ -98,7 +148,10 @@ export interface CertiniaSandbox extends SalesforceSandbox {
   createMilestone(milestone: { project: string; name: string; amount: number; currency: string; targetDate: string; status?: string }): Promise<string>;
   /** Saves a weekly timecard and submits it for approval. */
   submitTimecard(timecard: WeeklyTimecard, status?: string): Promise<string>;
-  submitExpense(expense: { project: string; resource: string; date: string; type: string; amount: number; currency: string; billable?: boolean }, status?: string): Promise<string>;
+  submitExpense(
+    expense: { project: string; resource: string; date: string; type: string; amount: number; currency: string; billable?: boolean },
+    status?: string,
+  ): Promise<string>;
   /** An approver sets the status (the org's approved value) and the Approved box, as Certinia's approval process does. */
   approve(sobject: 'pse__Timecard_Header__c' | 'pse__Expense__c', id: string, status?: string): Promise<void>;
   /** A project manager moves a milestone to a completed status with its actual date. */
@@ -119,7 +172,9 @@ export async function startCertiniaSandbox(options: CertiniaSandboxOptions): Pro
       pse__Expense__c: { pse__Status__c: statuses.expense },
       pse__Milestone__c: { pse__Status__c: statuses.milestone },
     },
-    ...(options.relay ? { relay: { ...options.relay, entities: RELAYED_OBJECTS, enrichedFields: Object.fromEntries(RELAYED_OBJECTS.map((o) => [o, ['pse__Project__c']])) } } : {}),
+    ...(options.relay
+      ? { relay: { ...options.relay, entities: RELAYED_OBJECTS, enrichedFields: Object.fromEntries(RELAYED_OBJECTS.map((o) => [o, ['pse__Project__c']])) } }
+      : {}),
     ...(options.dailyLimit === undefined ? {} : { dailyLimit: options.dailyLimit }),
     ...(options.port === undefined ? {} : { port: options.port }),
   });
@@ -133,13 +188,55 @@ export async function startCertiniaSandbox(options: CertiniaSandboxOptions): Pro
   const plusDays = (date: string, days: number) => new Date(Date.parse(`${date}T00:00:00Z`) + days * 86_400_000).toISOString().slice(0, 10);
   return Object.assign(org, {
     createProject: ({ name, currency, startDate }: { name: string; currency: string; startDate?: string }) =>
-      create('pse__Proj__c', { Name: name, CurrencyIsoCode: currency, pse__Is_Active__c: true, pse__Is_Billable__c: true, pse__Billing_Type__c: 'Time and Materials', ...(startDate ? { pse__Start_Date__c: startDate } : {}) }),
+      create('pse__Proj__c', {
+        Name: name,
+        CurrencyIsoCode: currency,
+        pse__Is_Active__c: true,
+        pse__Is_Billable__c: true,
+        pse__Billing_Type__c: 'Time and Materials',
+        ...(startDate ? { pse__Start_Date__c: startDate } : {}),
+      }),
     createResource: ({ firstName, lastName, role }: { firstName: string; lastName: string; role?: string }) =>
-      create('Contact', { FirstName: firstName, LastName: lastName, pse__Is_Resource__c: true, pse__Is_Resource_Active__c: true, ...(role ? { pse__Resource_Role__c: role } : {}) }),
+      create('Contact', {
+        FirstName: firstName,
+        LastName: lastName,
+        pse__Is_Resource__c: true,
+        pse__Is_Resource_Active__c: true,
+        ...(role ? { pse__Resource_Role__c: role } : {}),
+      }),
     createAssignment: ({ project, resource, role, billRate }: { project: string; resource: string; role: string; billRate?: number }) =>
-      create('pse__Assignment__c', { Name: `${role} assignment`, pse__Project__c: project, pse__Resource__c: resource, pse__Role__c: role, pse__Is_Billable__c: true, ...(billRate === undefined ? {} : { pse__Bill_Rate__c: billRate }) }),
-    createMilestone: ({ project, name, amount, currency, targetDate, status }: { project: string; name: string; amount: number; currency: string; targetDate: string; status?: string }) =>
-      create('pse__Milestone__c', { Name: name, pse__Project__c: project, pse__Milestone_Amount__c: amount, CurrencyIsoCode: currency, pse__Target_Date__c: targetDate, pse__Status__c: status ?? statuses.milestone[0], pse__Approved__c: false }),
+      create('pse__Assignment__c', {
+        Name: `${role} assignment`,
+        pse__Project__c: project,
+        pse__Resource__c: resource,
+        pse__Role__c: role,
+        pse__Is_Billable__c: true,
+        ...(billRate === undefined ? {} : { pse__Bill_Rate__c: billRate }),
+      }),
+    createMilestone: ({
+      project,
+      name,
+      amount,
+      currency,
+      targetDate,
+      status,
+    }: {
+      project: string;
+      name: string;
+      amount: number;
+      currency: string;
+      targetDate: string;
+      status?: string;
+    }) =>
+      create('pse__Milestone__c', {
+        Name: name,
+        pse__Project__c: project,
+        pse__Milestone_Amount__c: amount,
+        CurrencyIsoCode: currency,
+        pse__Target_Date__c: targetDate,
+        pse__Status__c: status ?? statuses.milestone[0],
+        pse__Approved__c: false,
+      }),
     submitTimecard: (t: WeeklyTimecard, status = 'Submitted') =>
       create('pse__Timecard_Header__c', {
         pse__Project__c: t.project,
@@ -153,13 +250,26 @@ export async function startCertiniaSandbox(options: CertiniaSandboxOptions): Pro
         pse__Submitted__c: true,
         pse__Approved__c: false,
       }),
-    submitExpense: (e: { project: string; resource: string; date: string; type: string; amount: number; currency: string; billable?: boolean }, status = 'Submitted') =>
+    submitExpense: (
+      e: { project: string; resource: string; date: string; type: string; amount: number; currency: string; billable?: boolean },
+      status = 'Submitted',
+    ) =>
       create('pse__Expense__c', {
-        pse__Project__c: e.project, pse__Resource__c: e.resource, pse__Expense_Date__c: e.date, pse__Type__c: e.type, pse__Amount__c: e.amount, CurrencyIsoCode: e.currency,
-        pse__Billable__c: e.billable ?? true, pse__Status__c: status, pse__Submitted__c: true, pse__Approved__c: false,
+        pse__Project__c: e.project,
+        pse__Resource__c: e.resource,
+        pse__Expense_Date__c: e.date,
+        pse__Type__c: e.type,
+        pse__Amount__c: e.amount,
+        CurrencyIsoCode: e.currency,
+        pse__Billable__c: e.billable ?? true,
+        pse__Status__c: status,
+        pse__Submitted__c: true,
+        pse__Approved__c: false,
       }),
-    approve: (sobject: 'pse__Timecard_Header__c' | 'pse__Expense__c', id: string, status = 'Approved') => change(sobject, id, { pse__Status__c: status, pse__Approved__c: true }),
-    completeMilestone: (id: string, { actualDate, status = 'Approved' }: { actualDate: string; status?: string }) => change('pse__Milestone__c', id, { pse__Status__c: status, pse__Actual_Date__c: actualDate, pse__Approved__c: true }),
+    approve: (sobject: 'pse__Timecard_Header__c' | 'pse__Expense__c', id: string, status = 'Approved') =>
+      change(sobject, id, { pse__Status__c: status, pse__Approved__c: true }),
+    completeMilestone: (id: string, { actualDate, status = 'Approved' }: { actualDate: string; status?: string }) =>
+      change('pse__Milestone__c', id, { pse__Status__c: status, pse__Actual_Date__c: actualDate, pse__Approved__c: true }),
     change,
   });
 }

@@ -1,5 +1,5 @@
 import { createHmac, randomUUID } from 'node:crypto';
-import { type RunningSandbox, type SandboxRequest, type SandboxResponse, readJson, startSandbox } from '../sandbox-kit';
+import { type RunningSandbox, readJson, type SandboxRequest, type SandboxResponse, startSandbox } from '../sandbox-kit';
 
 /**
  * A HubSpot portal on loopback: the CRM objects API v3 for deals, companies and line items, the
@@ -45,7 +45,18 @@ export function signHubSpotV3(input: { clientSecret: string; method: string; uri
   return createHmac('sha256', input.clientSecret).update(`${input.method}${input.uri}${input.body}${input.timestamp}`).digest('base64');
 }
 
-const STANDARD_DEAL_PROPERTIES = ['dealname', 'dealstage', 'pipeline', 'amount', 'deal_currency_code', 'closedate', 'hubspot_owner_id', 'hs_lastmodifieddate', 'createdate', 'hs_object_id'];
+const STANDARD_DEAL_PROPERTIES = [
+  'dealname',
+  'dealstage',
+  'pipeline',
+  'amount',
+  'deal_currency_code',
+  'closedate',
+  'hubspot_owner_id',
+  'hs_lastmodifieddate',
+  'createdate',
+  'hs_object_id',
+];
 const STANDARD_COMPANY_PROPERTIES = ['name', 'domain', 'address', 'city', 'state', 'zip', 'country', 'hs_lastmodifieddate'];
 const STANDARD_LINE_ITEM_PROPERTIES = ['name', 'price', 'quantity', 'hs_sku', 'hs_lastmodifieddate'];
 
@@ -85,15 +96,36 @@ export async function startHubSpotSandbox(initial: HubSpotSandboxOptions): Promi
   const typeOf = (request: SandboxRequest) => request.params.objectType as keyof typeof objects;
   const view = (type: keyof typeof objects, o: CrmObject, request: SandboxRequest) => {
     const wanted = (request.query.get('properties') ?? '').split(',').filter(Boolean);
-    const shown = Object.fromEntries(Object.entries(o.properties).filter(([k]) => wanted.length === 0 ? ['createdate', 'hs_lastmodifieddate', 'hs_object_id', ...(type === 'deals' ? ['dealname', 'amount', 'dealstage', 'pipeline', 'closedate'] : ['name', 'domain'])].includes(k) : wanted.includes(k)));
+    const shown = Object.fromEntries(
+      Object.entries(o.properties).filter(([k]) =>
+        wanted.length === 0
+          ? [
+              'createdate',
+              'hs_lastmodifieddate',
+              'hs_object_id',
+              ...(type === 'deals' ? ['dealname', 'amount', 'dealstage', 'pipeline', 'closedate'] : ['name', 'domain']),
+            ].includes(k)
+          : wanted.includes(k),
+      ),
+    );
     const associationTypes = (request.query.get('associations') ?? '').split(',').filter(Boolean);
     const associations = Object.fromEntries(
       associationTypes
         .filter((t) => (o.associations[t] ?? []).length > 0)
         // HubSpot names the line-item association "line items" in object reads.
-        .map((t) => [t === 'line_items' ? 'line items' : t, { results: o.associations[t]!.map((id) => ({ id, type: `${type.replace(/s$/, '')}_to_${t.replace(/s$/, '')}` })) }]),
+        .map((t) => [
+          t === 'line_items' ? 'line items' : t,
+          { results: o.associations[t]!.map((id) => ({ id, type: `${type.replace(/s$/, '')}_to_${t.replace(/s$/, '')}` })) },
+        ]),
     );
-    return { id: o.id, properties: shown, createdAt: o.createdAt, updatedAt: o.updatedAt, archived: false, ...(associationTypes.length ? { associations } : {}) };
+    return {
+      id: o.id,
+      properties: shown,
+      createdAt: o.createdAt,
+      updatedAt: o.updatedAt,
+      archived: false,
+      ...(associationTypes.length ? { associations } : {}),
+    };
   };
   const unknownProperties = (type: keyof typeof objects, values: Record<string, unknown>) => Object.keys(values).filter((k) => !properties[type]!.has(k));
 
@@ -115,7 +147,11 @@ export async function startHubSpotSandbox(initial: HubSpotSandboxOptions): Promi
     try {
       const response = await fetch(uri, {
         method: 'POST',
-        headers: { 'content-type': 'application/json', 'X-HubSpot-Request-Timestamp': timestamp, 'X-HubSpot-Signature-v3': signHubSpotV3({ clientSecret: options.clientSecret, method: 'POST', uri, body, timestamp }) },
+        headers: {
+          'content-type': 'application/json',
+          'X-HubSpot-Request-Timestamp': timestamp,
+          'X-HubSpot-Signature-v3': signHubSpotV3({ clientSecret: options.clientSecret, method: 'POST', uri, body, timestamp }),
+        },
         body,
       });
       await response.text();
@@ -151,7 +187,13 @@ export async function startHubSpotSandbox(initial: HubSpotSandboxOptions): Promi
   const create = (type: keyof typeof objects, values: Record<string, string>, associations: Record<string, string[]> = {}): CrmObject => {
     const now = new Date().toISOString();
     const id = String(nextId++);
-    const o: CrmObject = { id, properties: { ...values, createdate: now, hs_lastmodifieddate: now, hs_object_id: id }, createdAt: now, updatedAt: now, associations };
+    const o: CrmObject = {
+      id,
+      properties: { ...values, createdate: now, hs_lastmodifieddate: now, hs_object_id: id },
+      createdAt: now,
+      updatedAt: now,
+      associations,
+    };
     objects[type].set(id, o);
     return o;
   };
@@ -170,8 +212,19 @@ export async function startHubSpotSandbox(initial: HubSpotSandboxOptions): Promi
       windowMs: 10_000,
       response: () => ({
         status: 429,
-        headers: { 'X-HubSpot-RateLimit-Max': String(options.burstLimit ?? 100), 'X-HubSpot-RateLimit-Remaining': '0', 'X-HubSpot-RateLimit-Interval-Milliseconds': '10000' },
-        json: { status: 'error', message: 'You have reached your ten_secondly_rolling limit.', errorType: 'RATE_LIMIT', correlationId: randomUUID(), policyName: 'TEN_SECONDLY_ROLLING', category: 'RATE_LIMITS' },
+        headers: {
+          'X-HubSpot-RateLimit-Max': String(options.burstLimit ?? 100),
+          'X-HubSpot-RateLimit-Remaining': '0',
+          'X-HubSpot-RateLimit-Interval-Milliseconds': '10000',
+        },
+        json: {
+          status: 'error',
+          message: 'You have reached your ten_secondly_rolling limit.',
+          errorType: 'RATE_LIMIT',
+          correlationId: randomUUID(),
+          policyName: 'TEN_SECONDLY_ROLLING',
+          category: 'RATE_LIMITS',
+        },
       }),
     },
     routes: [
@@ -194,7 +247,10 @@ export async function startHubSpotSandbox(initial: HubSpotSandboxOptions): Promi
           const body = readJson<{ properties?: Record<string, string> }>(request);
           if (!body.ok || typeof body.value.properties !== 'object') return error(400, 'VALIDATION_ERROR', 'Invalid input JSON on line 1');
           const unknown = unknownProperties(type, body.value.properties);
-          if (unknown.length) return error(400, 'VALIDATION_ERROR', `Property values were not valid: ${unknown.map((p) => `Property "${p}" does not exist`).join(', ')}`, { errors: unknown.map((p) => ({ message: `Property "${p}" does not exist`, code: 'PROPERTY_DOESNT_EXIST', context: { propertyName: [p] } })) });
+          if (unknown.length)
+            return error(400, 'VALIDATION_ERROR', `Property values were not valid: ${unknown.map((p) => `Property "${p}" does not exist`).join(', ')}`, {
+              errors: unknown.map((p) => ({ message: `Property "${p}" does not exist`, code: 'PROPERTY_DOESNT_EXIST', context: { propertyName: [p] } })),
+            });
           update(type, o, Object.fromEntries(Object.entries(body.value.properties).map(([k, v]) => [k, String(v)])), 'INTEGRATION');
           return { status: 200, json: view(type, o, request) };
         },
@@ -233,8 +289,24 @@ export async function startHubSpotSandbox(initial: HubSpotSandboxOptions): Promi
           status: 200,
           json: {
             results: [
-              { id: 'default', label: 'Sales Pipeline', stages: ['appointmentscheduled', 'contractsent', 'closedwon', 'closedlost'].map((id, i) => ({ id, label: id, displayOrder: i, metadata: { isClosed: String(id.startsWith('closed')), probability: id === 'closedwon' ? '1.0' : '0.2' } })) },
-              { id: '2001', label: 'Services', stages: [{ id: '1067933', label: 'Proposal', displayOrder: 0 }, { id: '1067934', label: 'Signed', displayOrder: 1, metadata: { isClosed: 'true', probability: '1.0' } }] },
+              {
+                id: 'default',
+                label: 'Sales Pipeline',
+                stages: ['appointmentscheduled', 'contractsent', 'closedwon', 'closedlost'].map((id, i) => ({
+                  id,
+                  label: id,
+                  displayOrder: i,
+                  metadata: { isClosed: String(id.startsWith('closed')), probability: id === 'closedwon' ? '1.0' : '0.2' },
+                })),
+              },
+              {
+                id: '2001',
+                label: 'Services',
+                stages: [
+                  { id: '1067933', label: 'Proposal', displayOrder: 0 },
+                  { id: '1067934', label: 'Signed', displayOrder: 1, metadata: { isClosed: 'true', probability: '1.0' } },
+                ],
+              },
             ],
           },
         }),

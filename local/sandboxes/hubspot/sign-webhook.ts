@@ -11,4 +11,6 @@ if (!url || !file) {
 const body = readFileSync(file, 'utf8');
 const timestamp = String(Date.now());
 const signature = signHubSpotV3({ clientSecret: secret, method: 'POST', uri: url, body, timestamp });
-console.log(`curl -s -X POST '${url}' -H 'content-type: application/json' -H 'X-HubSpot-Request-Timestamp: ${timestamp}' -H 'X-HubSpot-Signature-v3: ${signature}' --data-binary @${file}`);
+console.log(
+  `curl -s -X POST '${url}' -H 'content-type: application/json' -H 'X-HubSpot-Request-Timestamp: ${timestamp}' -H 'X-HubSpot-Signature-v3: ${signature}' --data-binary @${file}`,
+);

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { type RunningSandbox, type SandboxRequest, type SandboxResponse, readJson, startSandbox } from '../sandbox-kit';
+import { type RunningSandbox, readJson, type SandboxRequest, type SandboxResponse, startSandbox } from '../sandbox-kit';
 
 /**
  * A Kantata OX account on loopback: REST v1 workspaces, stories, external references, account roles
@@ -62,7 +62,10 @@ export interface KantataSandbox extends RunningSandbox {
 
 /** Starts the sandbox. */
 export async function startKantataSandbox(options: KantataSandboxOptions): Promise<KantataSandbox> {
-  const store = Object.fromEntries(Object.keys(COLLECTIONS).map((c) => [c, new Map<string, KantataObject>()])) as Record<Collection, Map<string, KantataObject>>;
+  const store = Object.fromEntries(Object.keys(COLLECTIONS).map((c) => [c, new Map<string, KantataObject>()])) as Record<
+    Collection,
+    Map<string, KantataObject>
+  >;
   const tokens = new Map<string, number>();
   let nextId = 39000;
   let windowStart = Date.now();
@@ -107,7 +110,9 @@ export async function startKantataSandbox(options: KantataSandboxOptions): Promi
     if (collection === 'rate_card_set_versions') {
       if (!store.rate_card_sets.has(String(a.rate_card_set_id))) return invalid('rate_card_set_id', 'rate card set does not exist');
       if (!/^\d{4}-\d{2}-\d{2}$/.test(String(a.effective_date))) return invalid('effective_date', 'effective date is not a date');
-      const taken = [...store.rate_card_set_versions.values()].some((v) => v.rate_card_set_id === String(a.rate_card_set_id) && v.effective_date === a.effective_date);
+      const taken = [...store.rate_card_set_versions.values()].some(
+        (v) => v.rate_card_set_id === String(a.rate_card_set_id) && v.effective_date === a.effective_date,
+      );
       if (taken) return invalid('effective_date', 'effective date has already been taken');
     }
     if (collection === 'rate_cards') {
@@ -115,13 +120,16 @@ export async function startKantataSandbox(options: KantataSandboxOptions): Promi
       if (!version) return invalid('rate_card_set_version_id', 'rate card set version does not exist');
       if (!/^[A-Z]{3}$/.test(String(a.currency))) return invalid('currency', 'currency is not a currency code');
       const setId = version.rate_card_set_id;
-      if ([...store.rate_cards.values()].some((c) => c.rate_card_set_id === setId && c.currency === a.currency)) return invalid('currency', 'currency has already been taken on this rate card set');
+      if ([...store.rate_cards.values()].some((c) => c.rate_card_set_id === setId && c.currency === a.currency))
+        return invalid('currency', 'currency has already been taken on this rate card set');
     }
     if (collection === 'rate_card_roles') {
       if (!store.rate_card_versions.has(String(a.rate_card_version_id))) return invalid('rate_card_version_id', 'rate card version does not exist');
       if (!store.roles.has(String(a.role_id))) return invalid('role_id', 'role does not exist');
       if (!Number.isSafeInteger(a.rate) || (a.rate as number) < 0) return invalid('rate', 'rate must be a whole number of cents, not negative');
-      const taken = [...store.rate_card_roles.values()].some((r) => r.rate_card_version_id === String(a.rate_card_version_id) && r.role_id === String(a.role_id));
+      const taken = [...store.rate_card_roles.values()].some(
+        (r) => r.rate_card_version_id === String(a.rate_card_version_id) && r.role_id === String(a.role_id),
+      );
       if (taken) return invalid('role_id', 'role has already been taken on this rate card version');
     }
     return undefined;
@@ -130,12 +138,16 @@ export async function startKantataSandbox(options: KantataSandboxOptions): Promi
   const invoiceRules = (collection: Collection, a: Record<string, unknown>): SandboxResponse | undefined => {
     if (collection !== 'invoices') return undefined;
     if (!store.workspaces.has(String(a.workspace_id))) return invalid('workspace_id', 'workspace does not exist');
-    for (const [c, field] of [['time_entries', 'time_entry_ids'], ['expenses', 'expense_ids']] as const) {
+    for (const [c, field] of [
+      ['time_entries', 'time_entry_ids'],
+      ['expenses', 'expense_ids'],
+    ] as const) {
       const ids = a[field];
       if (ids !== undefined && !Array.isArray(ids)) return invalid(field, `${field} must be a list`);
       for (const id of (ids as unknown[] | undefined) ?? []) {
         const item = store[c].get(String(id));
-        if (!item || String(item.workspace_id) !== String(a.workspace_id)) return invalid(field, `${COLLECTIONS[c]} ${String(id)} does not belong to the workspace`);
+        if (!item || String(item.workspace_id) !== String(a.workspace_id))
+          return invalid(field, `${COLLECTIONS[c]} ${String(id)} does not belong to the workspace`);
         if (item.approved !== true) return invalid(field, `${COLLECTIONS[c]} ${String(id)} is not approved`);
         if (item.invoice_id) return invalid(field, `${COLLECTIONS[c]} ${String(id)} is already invoiced`);
       }
@@ -157,40 +169,56 @@ export async function startKantataSandbox(options: KantataSandboxOptions): Promi
     return [];
   };
 
-  const create = (collection: Collection) => (request: SandboxRequest): SandboxResponse => {
-    if (collection === 'workspaces') {
-      if (Date.now() - windowStart >= (options.windowMs ?? 10_000)) {
-        windowStart = Date.now();
-        workspaceCreates = 0;
+  const create =
+    (collection: Collection) =>
+    (request: SandboxRequest): SandboxResponse => {
+      if (collection === 'workspaces') {
+        if (Date.now() - windowStart >= (options.windowMs ?? 10_000)) {
+          windowStart = Date.now();
+          workspaceCreates = 0;
+        }
+        workspaceCreates += 1;
+        if (workspaceCreates > (options.workspaceCreatesPerWindow ?? 20)) return throttled();
       }
-      workspaceCreates += 1;
-      if (workspaceCreates > (options.workspaceCreatesPerWindow ?? 20)) return throttled();
-    }
-    const body = readJson<Record<string, Record<string, unknown>>>(request);
-    const attributes = body.ok ? body.value[COLLECTIONS[collection]] : undefined;
-    if (!attributes) return errors(400, [{ type: 'system', message: `Expected a ${COLLECTIONS[collection]} object` }]);
-    const missing = (required[collection] ?? []).filter((f) => attributes[f] === undefined || attributes[f] === '');
-    if (missing.length) return errors(422, missing.map((f) => ({ type: 'validation', message: `${f} can't be blank`, field: f })));
-    if (collection === 'stories' && !store.workspaces.has(String(attributes.workspace_id))) return errors(422, [{ type: 'validation', message: 'workspace does not exist', field: 'workspace_id' }]);
-    if (collection === 'external_references' && String(attributes.subject_type).toLowerCase() === 'workspace' && !store.workspaces.has(String(attributes.subject_id))) {
-      return errors(422, [{ type: 'validation', message: 'subject does not exist', field: 'subject_id' }]);
-    }
-    const refused = rateCardRules(collection, attributes) ?? invoiceRules(collection, attributes);
-    if (refused) return refused;
-    const object = insert(collection, collection === 'stories' ? { state: 'not started', ...attributes } : attributes);
-    if (collection === 'invoices') {
-      // The invoice takes its work: each entry and expense now says which invoice billed it.
-      for (const [c, field] of [['time_entries', 'time_entry_ids'], ['expenses', 'expense_ids']] as const) {
-        for (const id of (attributes[field] as unknown[] | undefined) ?? []) Object.assign(store[c].get(String(id))!, { invoice_id: object.id, is_invoiced: true, updated_at: now() });
+      const body = readJson<Record<string, Record<string, unknown>>>(request);
+      const attributes = body.ok ? body.value[COLLECTIONS[collection]] : undefined;
+      if (!attributes) return errors(400, [{ type: 'system', message: `Expected a ${COLLECTIONS[collection]} object` }]);
+      const missing = (required[collection] ?? []).filter((f) => attributes[f] === undefined || attributes[f] === '');
+      if (missing.length)
+        return errors(
+          422,
+          missing.map((f) => ({ type: 'validation', message: `${f} can't be blank`, field: f })),
+        );
+      if (collection === 'stories' && !store.workspaces.has(String(attributes.workspace_id)))
+        return errors(422, [{ type: 'validation', message: 'workspace does not exist', field: 'workspace_id' }]);
+      if (
+        collection === 'external_references' &&
+        String(attributes.subject_type).toLowerCase() === 'workspace' &&
+        !store.workspaces.has(String(attributes.subject_id))
+      ) {
+        return errors(422, [{ type: 'validation', message: 'subject does not exist', field: 'subject_id' }]);
       }
-    }
-    const related = sideEffects(collection, object);
-    const response = envelope(collection, [object]);
-    // Kantata side-loads what `include` names; the rate card versions a create made are what a client needs next.
-    const includes = (request.query.get('include') ?? '').split(',');
-    if (related.length && includes.includes('rate_card_versions')) return { ...response, json: { ...(response.json as object), rate_card_versions: Object.fromEntries(related.map((v) => [v.id, v])) } };
-    return response;
-  };
+      const refused = rateCardRules(collection, attributes) ?? invoiceRules(collection, attributes);
+      if (refused) return refused;
+      const object = insert(collection, collection === 'stories' ? { state: 'not started', ...attributes } : attributes);
+      if (collection === 'invoices') {
+        // The invoice takes its work: each entry and expense now says which invoice billed it.
+        for (const [c, field] of [
+          ['time_entries', 'time_entry_ids'],
+          ['expenses', 'expense_ids'],
+        ] as const) {
+          for (const id of (attributes[field] as unknown[] | undefined) ?? [])
+            Object.assign(store[c].get(String(id))!, { invoice_id: object.id, is_invoiced: true, updated_at: now() });
+        }
+      }
+      const related = sideEffects(collection, object);
+      const response = envelope(collection, [object]);
+      // Kantata side-loads what `include` names; the rate card versions a create made are what a client needs next.
+      const includes = (request.query.get('include') ?? '').split(',');
+      if (related.length && includes.includes('rate_card_versions'))
+        return { ...response, json: { ...(response.json as object), rate_card_versions: Object.fromEntries(related.map((v) => [v.id, v])) } };
+      return response;
+    };
   /** PUT /workspaces/{id}.json: the attributes a client may change, among them the workspace's rate card. */
   const updateWorkspace = (request: SandboxRequest): SandboxResponse => {
     const workspace = store.workspaces.get(request.params.file!.replace(/\.json$/, ''));
@@ -201,36 +229,52 @@ export async function startKantataSandbox(options: KantataSandboxOptions): Promi
     if (attributes.rate_card_id !== undefined) {
       const card = store.rate_cards.get(String(attributes.rate_card_id));
       if (!card) return invalid('rate_card_id', 'rate card does not exist');
-      if (workspace.currency !== undefined && card.currency !== workspace.currency) return invalid('rate_card_id', `rate card currency ${String(card.currency)} does not match the project currency ${String(workspace.currency)}`);
+      if (workspace.currency !== undefined && card.currency !== workspace.currency)
+        return invalid('rate_card_id', `rate card currency ${String(card.currency)} does not match the project currency ${String(workspace.currency)}`);
     }
     for (const [k, v] of Object.entries(attributes)) if (k !== 'id') workspace[k] = k.endsWith('_id') && v !== null ? String(v) : v;
     workspace.updated_at = now();
     return envelope('workspaces', [workspace]);
   };
-  const list = (collection: Collection) => (request: SandboxRequest): SandboxResponse => {
-    const filters = ['subject_type', 'subject_id', 'service_name', 'service_model', 'service_model_ref', 'workspace_id', 'rate_card_set_id', 'rate_card_version_id', 'rate_card_id', 'rate_card_set_version_id', 'story_type', 'state'].flatMap((f) => {
-      const v = request.query.get(f);
-      return v === null ? [] : [[f, v] as const];
-    });
-    const only = request.query.get('only')?.split(',');
-    const approved = request.query.get('approved');
-    const updatedAfter = request.query.get('updated_after');
-    const items = [...store[collection].values()].filter(
-      (o) =>
-        filters.every(([f, v]) => String(o[f] ?? '').toLowerCase() === v.toLowerCase()) &&
-        (!only || only.includes(o.id)) &&
-        (approved === null || String(o.approved === true) === approved) &&
-        (updatedAfter === null || Date.parse(String(o.updated_at)) > Date.parse(updatedAfter)),
-    );
-    const response = envelope(collection, items, Number(request.query.get('page') ?? 1), Number(request.query.get('per_page') ?? 20));
-    // `include=stories` side-loads a workspace's stories under their own top-level key, as Kantata does.
-    if (collection === 'workspaces' && (request.query.get('include') ?? '').split(',').includes('stories')) {
-      const ids = new Set((response.json as { results: { id: string }[] }).results.map((r) => r.id));
-      const stories = [...store.stories.values()].filter((st) => ids.has(String(st.workspace_id)));
-      return { ...response, json: { ...(response.json as object), stories: Object.fromEntries(stories.map((st) => [st.id, st])) } };
-    }
-    return response;
-  };
+  const list =
+    (collection: Collection) =>
+    (request: SandboxRequest): SandboxResponse => {
+      const filters = [
+        'subject_type',
+        'subject_id',
+        'service_name',
+        'service_model',
+        'service_model_ref',
+        'workspace_id',
+        'rate_card_set_id',
+        'rate_card_version_id',
+        'rate_card_id',
+        'rate_card_set_version_id',
+        'story_type',
+        'state',
+      ].flatMap((f) => {
+        const v = request.query.get(f);
+        return v === null ? [] : [[f, v] as const];
+      });
+      const only = request.query.get('only')?.split(',');
+      const approved = request.query.get('approved');
+      const updatedAfter = request.query.get('updated_after');
+      const items = [...store[collection].values()].filter(
+        (o) =>
+          filters.every(([f, v]) => String(o[f] ?? '').toLowerCase() === v.toLowerCase()) &&
+          (!only || only.includes(o.id)) &&
+          (approved === null || String(o.approved === true) === approved) &&
+          (updatedAfter === null || Date.parse(String(o.updated_at)) > Date.parse(updatedAfter)),
+      );
+      const response = envelope(collection, items, Number(request.query.get('page') ?? 1), Number(request.query.get('per_page') ?? 20));
+      // `include=stories` side-loads a workspace's stories under their own top-level key, as Kantata does.
+      if (collection === 'workspaces' && (request.query.get('include') ?? '').split(',').includes('stories')) {
+        const ids = new Set((response.json as { results: { id: string }[] }).results.map((r) => r.id));
+        const stories = [...store.stories.values()].filter((st) => ids.has(String(st.workspace_id)));
+        return { ...response, json: { ...(response.json as object), stories: Object.fromEntries(stories.map((st) => [st.id, st])) } };
+      }
+      return response;
+    };
 
   const sandbox = await startSandbox({
     name: 'kantata',
@@ -249,7 +293,8 @@ export async function startKantataSandbox(options: KantataSandboxOptions): Promi
         pattern: '/oauth/token',
         handle: (request) => {
           const form = new URLSearchParams(request.rawBody.toString('utf8'));
-          if (form.get('client_id') !== options.clientId || form.get('client_secret') !== options.clientSecret) return { status: 401, json: { error: 'invalid_client' } };
+          if (form.get('client_id') !== options.clientId || form.get('client_secret') !== options.clientSecret)
+            return { status: 401, json: { error: 'invalid_client' } };
           const token = randomUUID();
           const ttl = options.tokenTtlSeconds ?? 3600;
           tokens.set(token, Date.now() + ttl * 1000);
@@ -258,7 +303,9 @@ export async function startKantataSandbox(options: KantataSandboxOptions): Promi
       },
       ...(Object.keys(COLLECTIONS) as Collection[]).flatMap((collection) => [
         // Roles and rate card versions are made by the account and by Kantata, not posted by clients.
-        ...(collection === 'roles' || collection === 'rate_card_versions' ? [] : [{ method: 'POST', pattern: `/api/v1/${collection}.json`, handle: create(collection) }]),
+        ...(collection === 'roles' || collection === 'rate_card_versions'
+          ? []
+          : [{ method: 'POST', pattern: `/api/v1/${collection}.json`, handle: create(collection) }]),
         { method: 'GET', pattern: `/api/v1/${collection}.json`, handle: list(collection) },
       ]),
       { method: 'PUT', pattern: '/api/v1/workspaces/:file', handle: updateWorkspace },
@@ -293,7 +340,8 @@ export async function startKantataSandbox(options: KantataSandboxOptions): Promi
           pattern: `/__sandbox/${collection}`,
           handle: (request: SandboxRequest): SandboxResponse => {
             const body = readJson<Record<string, unknown>>(request);
-            if (!body.ok || !store.workspaces.has(String(body.value.workspace_id))) return { status: 400, json: { error: 'a JSON body with an existing workspace_id expected' } };
+            if (!body.ok || !store.workspaces.has(String(body.value.workspace_id)))
+              return { status: 400, json: { error: 'a JSON body with an existing workspace_id expected' } };
             return { status: 201, json: insert(collection, { approved: false, billable: true, ...body.value }) };
           },
         },

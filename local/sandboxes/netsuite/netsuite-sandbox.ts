@@ -1,5 +1,5 @@
 import { createHmac, randomUUID, timingSafeEqual } from 'node:crypto';
-import { type RunningSandbox, type SandboxRequest, type SandboxResponse, readJson, startSandbox } from '../sandbox-kit';
+import { type RunningSandbox, readJson, type SandboxRequest, type SandboxResponse, startSandbox } from '../sandbox-kit';
 
 /**
  * One NetSuite account on loopback: the SuiteTalk REST record service for `customer` and `job`, with
@@ -48,10 +48,20 @@ export async function startNetSuiteSandbox(options: NetSuiteSandboxOptions): Pro
   let nextId = 1000;
   let url = '';
 
-  const failure = (status: number, code: string, detail: string, title = status === 401 ? 'Unauthorized' : status === 404 ? 'Record not found' : 'Bad Request'): SandboxResponse => ({
+  const failure = (
+    status: number,
+    code: string,
+    detail: string,
+    title = status === 401 ? 'Unauthorized' : status === 404 ? 'Record not found' : 'Bad Request',
+  ): SandboxResponse => ({
     status,
     headers: { 'content-type': 'application/vnd.oracle.resource+json; type=error' },
-    json: { type: `https://www.rfc-editor.org/rfc/rfc9110.html#section-15.5.${status === 401 ? 2 : status === 404 ? 5 : 1}`, title, status, 'o:errorDetails': [{ detail, 'o:errorCode': code }] },
+    json: {
+      type: `https://www.rfc-editor.org/rfc/rfc9110.html#section-15.5.${status === 401 ? 2 : status === 404 ? 5 : 1}`,
+      title,
+      status,
+      'o:errorDetails': [{ detail, 'o:errorCode': code }],
+    },
   });
   const unauthorized = () => failure(401, 'INVALID_LOGIN', 'Invalid login attempt. For more details, see the Login Audit Trail in the NetSuite UI.');
 
@@ -65,9 +75,13 @@ export async function startNetSuiteSandbox(options: NetSuiteSandboxOptions): Pro
     const nonceKey = `${params.oauth_timestamp}:${params.oauth_nonce}`;
     if (nonces.has(nonceKey)) return false;
     const oauth = Object.entries(params).filter(([k]) => k.startsWith('oauth_') && k !== 'oauth_signature');
-    const all = [...request.query.entries(), ...oauth].map(([k, v]) => [enc(k), enc(v)] as const).sort(([a, x], [b, y]) => (a === b ? (x < y ? -1 : 1) : a < b ? -1 : 1));
+    const all = [...request.query.entries(), ...oauth]
+      .map(([k, v]) => [enc(k), enc(v)] as const)
+      .sort(([a, x], [b, y]) => (a === b ? (x < y ? -1 : 1) : a < b ? -1 : 1));
     const base = [request.method, enc(`${url}${request.path}`), enc(all.map(([k, v]) => `${k}=${v}`).join('&'))].join('&');
-    const expected = createHmac('sha256', `${enc(options.tba.consumerSecret)}&${enc(options.tba.tokenSecret)}`).update(base).digest();
+    const expected = createHmac('sha256', `${enc(options.tba.consumerSecret)}&${enc(options.tba.tokenSecret)}`)
+      .update(base)
+      .digest();
     const given = Buffer.from(params.oauth_signature ?? '', 'base64');
     if (given.length !== expected.length || !timingSafeEqual(given, expected)) return false;
     nonces.add(nonceKey);
@@ -156,10 +170,16 @@ export async function startNetSuiteSandbox(options: NetSuiteSandboxOptions): Pro
         handle: (request: SandboxRequest): SandboxResponse => {
           const body = readJson<{ invoice?: string; amount?: number }>(request);
           const invoice = body.ok ? store.invoice.get(String(body.value.invoice)) : undefined;
-          if (!invoice || !body.ok || typeof body.value.amount !== 'number' || body.value.amount <= 0) return { status: 400, json: { error: 'an existing invoice and a positive amount expected' } };
+          if (!invoice || !body.ok || typeof body.value.amount !== 'number' || body.value.amount <= 0)
+            return { status: 400, json: { error: 'an existing invoice and a positive amount expected' } };
           const paid = Math.min(Number(invoice.total), Math.round((Number(invoice.amountPaid ?? 0) + body.value.amount) * 100) / 100);
           const remaining = Math.round((Number(invoice.total) - paid) * 100) / 100;
-          Object.assign(invoice, { amountPaid: paid, amountRemaining: remaining, status: remaining === 0 ? { id: 'B', refName: 'Paid In Full' } : { id: 'A', refName: 'Open' }, lastModifiedDate: new Date().toISOString() });
+          Object.assign(invoice, {
+            amountPaid: paid,
+            amountRemaining: remaining,
+            status: remaining === 0 ? { id: 'B', refName: 'Paid In Full' } : { id: 'A', refName: 'Open' },
+            lastModifiedDate: new Date().toISOString(),
+          });
           return { status: 200, json: invoice };
         },
       },
@@ -185,7 +205,9 @@ export async function startNetSuiteSandbox(options: NetSuiteSandboxOptions): Pro
           pattern: `/services/rest/record/v1/${type}/:key`,
           handle: (request: SandboxRequest): SandboxResponse => {
             const record = find(type, request.params.key!);
-            return record ? { status: 200, json: view(type, record) } : failure(404, 'NONEXISTENT_ID', `The record instance does not exist. Provide a valid record instance ID.`);
+            return record
+              ? { status: 200, json: view(type, record) }
+              : failure(404, 'NONEXISTENT_ID', `The record instance does not exist. Provide a valid record instance ID.`);
           },
         },
         {
@@ -229,7 +251,17 @@ export async function startNetSuiteSandbox(options: NetSuiteSandboxOptions): Pro
             const limit = Number(request.query.get('limit') ?? 1000);
             const offset = Number(request.query.get('offset') ?? 0);
             const page = all.slice(offset, offset + limit);
-            return { status: 200, json: { links: [], count: page.length, hasMore: offset + limit < all.length, items: page.map((r) => ({ links: [], id: r.id })), offset, totalResults: all.length } };
+            return {
+              status: 200,
+              json: {
+                links: [],
+                count: page.length,
+                hasMore: offset + limit < all.length,
+                items: page.map((r) => ({ links: [], id: r.id })),
+                offset,
+                totalResults: all.length,
+              },
+            };
           },
         },
       ]),

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { type RunningSandbox, type SandboxRequest, type SandboxResponse, readJson, startSandbox } from '../sandbox-kit';
-import { type ParentRelationship, SoqlError, parseSoql, runSoql } from './soql';
+import { type RunningSandbox, readJson, type SandboxRequest, type SandboxResponse, startSandbox } from '../sandbox-kit';
+import { type ParentRelationship, parseSoql, runSoql, SoqlError } from './soql';
 
 /**
  * A Salesforce org's REST API on loopback (VENDORS.md): sObject PATCH (204, no body), create (201
@@ -104,23 +104,41 @@ export async function startSalesforceSandbox(options: SalesforceSandboxOptions):
   const integrationUser = options.integrationUserId ?? '0050000000INTEG';
   const personUser = options.personUserId ?? '0050000000ALICE';
   const headers = () => ({ 'Sforce-Limit-Info': `api-usage=${used}/${limit}` });
-  const errors = (status: number, list: { errorCode: string; message: string; fields?: string[] }[]): SandboxResponse => ({ status, headers: headers(), json: list.map((e) => ({ fields: [], ...e })) });
+  const errors = (status: number, list: { errorCode: string; message: string; fields?: string[] }[]): SandboxResponse => ({
+    status,
+    headers: headers(),
+    json: list.map((e) => ({ fields: [], ...e })),
+  });
   const table = (sobject: string) => {
     let t = store.get(sobject);
     if (!t) store.set(sobject, (t = new Map()));
     return t;
   };
   const newId = (sobject: string) => `${PREFIX[sobject] ?? 'a0X'}${randomUUID().replace(/-/g, '').slice(0, 15).toUpperCase()}`;
-  const invalidFields = (sobject: string, values: Record<string, unknown>) => Object.keys(values).filter((k) => k !== 'attributes' && !(options.fields[sobject] ?? []).includes(k));
+  const invalidFields = (sobject: string, values: Record<string, unknown>) =>
+    Object.keys(values).filter((k) => k !== 'attributes' && !(options.fields[sobject] ?? []).includes(k));
   /** The 400 a value gets that its restricted picklist lacks, if any. */
   const offPicklist = (sobject: string, values: Record<string, unknown>): SandboxResponse | undefined => {
     const off = Object.entries(options.picklists?.[sobject] ?? {}).filter(([field, allowed]) => field in values && !allowed.includes(String(values[field])));
-    return off.length ? errors(400, off.map(([f]) => ({ errorCode: 'INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST', message: `bad value for restricted picklist field: ${String(values[f])}`, fields: [f] }))) : undefined;
+    return off.length
+      ? errors(
+          400,
+          off.map(([f]) => ({
+            errorCode: 'INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST',
+            message: `bad value for restricted picklist field: ${String(values[f])}`,
+            fields: [f],
+          })),
+        )
+      : undefined;
   };
   /** The 400 an API write gets for unknown fields or a value off its picklist, if any. */
   const refused = (sobject: string, values: Record<string, unknown>): SandboxResponse | undefined => {
     const bad = invalidFields(sobject, values);
-    if (bad.length) return errors(400, bad.map((f) => ({ errorCode: 'INVALID_FIELD', message: `No such column '${f}' on sobject of type ${sobject}`, fields: [f] })));
+    if (bad.length)
+      return errors(
+        400,
+        bad.map((f) => ({ errorCode: 'INVALID_FIELD', message: `No such column '${f}' on sobject of type ${sobject}`, fields: [f] })),
+      );
     return offPicklist(sobject, values);
   };
   const clientOf = (request: SandboxRequest) => /client=([^,;\s]+)/.exec(String(request.headers['sforce-call-options'] ?? ''))?.[1];
@@ -152,7 +170,14 @@ export async function startSalesforceSandbox(options: SalesforceSandboxOptions):
     relaying = relaying.then(() => relay.put({ source: relay.eventSourceName, detailType, detail, time: change.time }));
   };
   /** The change event of one committed write: changed fields listed, enriched fields added unlisted. */
-  const changeEvent = (sobject: string, records: readonly SObject[], changeType: 'CREATE' | 'UPDATE', values: Record<string, unknown>, changeOrigin: string, commitUser: string) => {
+  const changeEvent = (
+    sobject: string,
+    records: readonly SObject[],
+    changeType: 'CREATE' | 'UPDATE',
+    values: Record<string, unknown>,
+    changeOrigin: string,
+    commitUser: string,
+  ) => {
     const changedFields = [...Object.keys(values).filter((k) => k !== 'attributes'), 'LastModifiedDate'];
     const enriched = options.relay?.enrichedFields?.[sobject] ?? [];
     const first = records[0]!;
@@ -191,7 +216,10 @@ export async function startSalesforceSandbox(options: SalesforceSandboxOptions):
     let nextRecordsUrl: string | undefined;
     if (rest.length) {
       const locator = `01g${randomUUID().replace(/-/g, '').slice(0, 15)}-${pageSize}`;
-      cursors.set(locator, rest.map((r) => ({ ...r, __sobject: sobject })));
+      cursors.set(
+        locator,
+        rest.map((r) => ({ ...r, __sobject: sobject })),
+      );
       nextRecordsUrl = `${API}/query/${locator}`;
     }
     return { status: 200, headers: headers(), json: { totalSize, done: !nextRecordsUrl, ...(nextRecordsUrl ? { nextRecordsUrl } : {}), records } };
@@ -229,7 +257,9 @@ export async function startSalesforceSandbox(options: SalesforceSandboxOptions):
         pattern: `${API}/sobjects/:sobject/:id`,
         handle: (request) => {
           const record = table(request.params.sobject!).get(request.params.id!);
-          return record ? { status: 200, headers: headers(), json: { attributes: { type: request.params.sobject }, ...record } } : errors(404, [{ errorCode: 'NOT_FOUND', message: 'The requested resource does not exist' }]);
+          return record
+            ? { status: 200, headers: headers(), json: { attributes: { type: request.params.sobject }, ...record } }
+            : errors(404, [{ errorCode: 'NOT_FOUND', message: 'The requested resource does not exist' }]);
         },
       },
       {
@@ -287,7 +317,11 @@ export async function startSalesforceSandbox(options: SalesforceSandboxOptions):
           if (!rest) return errors(400, [{ errorCode: 'INVALID_QUERY_LOCATOR', message: 'invalid query locator' }]);
           cursors.delete(request.params.locator!);
           const sobject = String(rest[0]?.__sobject ?? '');
-          return page(sobject, rest.map(({ __sobject: _s, ...r }) => r), rest.length);
+          return page(
+            sobject,
+            rest.map(({ __sobject: _s, ...r }) => r),
+            rest.length,
+          );
         },
       },
       // The back office: what people and Event Relay do, not part of Salesforce's API.
@@ -312,7 +346,8 @@ export async function startSalesforceSandbox(options: SalesforceSandboxOptions):
           // One transaction over many records: CDC merges it into one event listing every record id.
           const body = readJson<{ ids: string[]; values: Record<string, unknown> }>(request);
           const records = body.ok ? body.value.ids.map((id) => table(request.params.sobject!).get(id)) : [];
-          if (!body.ok || records.length === 0 || records.some((r) => !r)) return { status: 400, json: { error: 'ids of existing records and values expected' } };
+          if (!body.ok || records.length === 0 || records.some((r) => !r))
+            return { status: 400, json: { error: 'ids of existing records and values expected' } };
           personChange(request.params.sobject!, records as SObject[], body.value.values, 'UPDATE');
           return { status: 204 };
         },
@@ -338,7 +373,18 @@ export async function startSalesforceSandbox(options: SalesforceSandboxOptions):
           const body = readJson<{ sobject: string; ids?: string[]; changeType: string }>(request);
           if (!body.ok) return { status: 400, json: { error: 'JSON body expected' } };
           const { sobject, ids = [], changeType } = body.value;
-          emit(changeEventName(sobject), { entityName: sobject, recordIds: changeType === 'GAP_OVERFLOW' ? [] : ids, changeType, changedFields: [], changeOrigin: '', commitUser: personUser }, {});
+          emit(
+            changeEventName(sobject),
+            {
+              entityName: sobject,
+              recordIds: changeType === 'GAP_OVERFLOW' ? [] : ids,
+              changeType,
+              changedFields: [],
+              changeOrigin: '',
+              commitUser: personUser,
+            },
+            {},
+          );
           return { status: 204 };
         },
       },
@@ -358,7 +404,10 @@ export async function startSalesforceSandbox(options: SalesforceSandboxOptions):
           // A relay recovering replays what it had already delivered (up to 3 days of it).
           const relay = options.relay;
           if (!relay) return { status: 409, json: { error: 'no relay configured' } };
-          for (const change of [...emitted]) relaying = relaying.then(() => relay.put({ source: relay.eventSourceName, detailType: change.detailType, detail: change.detail, time: change.time }));
+          for (const change of [...emitted])
+            relaying = relaying.then(() =>
+              relay.put({ source: relay.eventSourceName, detailType: change.detailType, detail: change.detail, time: change.time }),
+            );
           return { status: 200, json: { replayed: emitted.length } };
         },
       },
@@ -366,9 +415,12 @@ export async function startSalesforceSandbox(options: SalesforceSandboxOptions):
         method: 'PATCH',
         pattern: `${API}/composite/sobjects`,
         handle: (request) => {
-          const body = readJson<{ allOrNone?: boolean; records?: (Record<string, unknown> & { attributes?: { type?: string }; id?: string; Id?: string })[] }>(request);
+          const body = readJson<{ allOrNone?: boolean; records?: (Record<string, unknown> & { attributes?: { type?: string }; id?: string; Id?: string })[] }>(
+            request,
+          );
           const records = body.ok ? (body.value.records ?? []) : [];
-          if (records.length === 0 || records.length > 200) return errors(400, [{ errorCode: 'INVALID_BATCH_SIZE', message: 'Collections take 1 to 200 records' }]);
+          if (records.length === 0 || records.length > 200)
+            return errors(400, [{ errorCode: 'INVALID_BATCH_SIZE', message: 'Collections take 1 to 200 records' }]);
           // HTTP 200 even when some items fail: each result says whether its record was saved.
           const checked = records.map((r) => {
             const sobject = r.attributes?.type ?? '';
@@ -383,7 +435,12 @@ export async function startSalesforceSandbox(options: SalesforceSandboxOptions):
           const rollBack = body.ok && body.value.allOrNone === true && checked.some((c) => c.error);
           const results = checked.map((c) => {
             if (c.error) return { id: c.id, success: false, errors: [c.error] };
-            if (rollBack) return { id: c.id, success: false, errors: [{ statusCode: 'ALL_OR_NONE_OPERATION_ROLLED_BACK', message: 'Record rolled back because not all records were valid', fields: [] }] };
+            if (rollBack)
+              return {
+                id: c.id,
+                success: false,
+                errors: [{ statusCode: 'ALL_OR_NONE_OPERATION_ROLLED_BACK', message: 'Record rolled back because not all records were valid', fields: [] }],
+              };
             apply(request, c.sobject, c.record!, c.values);
             return { id: c.id, success: true, errors: [] };
           });

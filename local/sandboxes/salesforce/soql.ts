@@ -42,7 +42,8 @@ export class SoqlError extends Error {
   }
 }
 
-const TOKEN = /\s*(?:('(?:[^'\\]|\\.)*')|(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:?\d{2}))|(\d{4}-\d{2}-\d{2})|(-?\d+(?:\.\d+)?)|(!=|<=|>=|=|<|>|\(|\)|,)|([A-Za-z_][A-Za-z0-9_.]*))/y;
+const TOKEN =
+  /\s*(?:('(?:[^'\\]|\\.)*')|(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:?\d{2}))|(\d{4}-\d{2}-\d{2})|(-?\d+(?:\.\d+)?)|(!=|<=|>=|=|<|>|\(|\)|,)|([A-Za-z_][A-Za-z0-9_.]*))/y;
 
 function tokenize(text: string): string[] {
   const tokens: string[] = [];
@@ -94,7 +95,8 @@ export function parseSoql(
   const known = fieldsOf(sobject);
   if (!known) throw new SoqlError('INVALID_TYPE', `sObject type '${sobject}' is not supported.`);
   const check = (field: string) => {
-    if (!/^[A-Za-z_][A-Za-z0-9_.]*$/.test(field) || /^(WHERE|AND|FROM|ORDER|BY|LIMIT|IN)$/i.test(field)) throw new SoqlError('MALFORMED_QUERY', `expected a field name, found "${field || '(end)'}"`);
+    if (!/^[A-Za-z_][A-Za-z0-9_.]*$/.test(field) || /^(WHERE|AND|FROM|ORDER|BY|LIMIT|IN)$/i.test(field))
+      throw new SoqlError('MALFORMED_QUERY', `expected a field name, found "${field || '(end)'}"`);
     if (!known.includes(field)) throw new SoqlError('INVALID_FIELD', `No such column '${field}' on entity '${sobject}'.`);
   };
   const relationships: Record<string, ParentRelationship> = {};
@@ -105,7 +107,8 @@ export function parseSoql(
       check(field);
       continue;
     }
-    if (!fieldsOf(relationship.sobject)?.includes(parentField)) throw new SoqlError('INVALID_FIELD', `No such column '${parentField}' on entity '${relationship.sobject}'.`);
+    if (!fieldsOf(relationship.sobject)?.includes(parentField))
+      throw new SoqlError('INVALID_FIELD', `No such column '${parentField}' on entity '${relationship.sobject}'.`);
     relationships[name!] = relationship;
   }
   const where: Condition[] = [];
@@ -185,7 +188,9 @@ export function runSoql<T extends Record<string, unknown>>(
   let selected = records.filter(matches);
   if (query.orderBy) {
     const { field, descending } = query.orderBy;
-    selected = [...selected].sort((a, b) => (String(a[field] ?? '') < String(b[field] ?? '') ? -1 : String(a[field] ?? '') > String(b[field] ?? '') ? 1 : 0) * (descending ? -1 : 1));
+    selected = [...selected].sort(
+      (a, b) => (String(a[field] ?? '') < String(b[field] ?? '') ? -1 : String(a[field] ?? '') > String(b[field] ?? '') ? 1 : 0) * (descending ? -1 : 1),
+    );
   }
   if (query.limit !== undefined) selected = selected.slice(0, query.limit);
   return selected.map((r) => {

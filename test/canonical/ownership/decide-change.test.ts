@@ -47,7 +47,11 @@ describe('decideChange', () => {
       attributes: { invoiceNumber: 'INV-1' },
     });
 
-    expect(decision).toEqual({ outcome: 'refused', apply: {}, refused: [expect.objectContaining({ attribute: 'invoiceNumber', owner: 'erp', reason: expect.stringContaining('owned by erp') })] });
+    expect(decision).toEqual({
+      outcome: 'refused',
+      apply: {},
+      refused: [expect.objectContaining({ attribute: 'invoiceNumber', owner: 'erp', reason: expect.stringContaining('owned by erp') })],
+    });
   });
 
   it('applies the CRM changing its own address', () => {
@@ -62,9 +66,16 @@ describe('decideChange', () => {
   });
 
   it('refuses an attribute the policy does not know, with its own reason', () => {
-    const decision = decideChange(DEFAULT_OWNERSHIP, { entityType: 'customer', globalId: customer, source: { vendor: 'hubspot', instance: 'h' }, attributes: { favouriteColour: 'teal' } });
+    const decision = decideChange(DEFAULT_OWNERSHIP, {
+      entityType: 'customer',
+      globalId: customer,
+      source: { vendor: 'hubspot', instance: 'h' },
+      attributes: { favouriteColour: 'teal' },
+    });
 
-    expect(decision.refused).toEqual([expect.objectContaining({ attribute: 'favouriteColour', owner: undefined, reason: expect.stringContaining('not a known attribute of customer') })]);
+    expect(decision.refused).toEqual([
+      expect.objectContaining({ attribute: 'favouriteColour', owner: undefined, reason: expect.stringContaining('not a known attribute of customer') }),
+    ]);
   });
 
   it('lets the most specific path win', () => {
@@ -79,15 +90,24 @@ describe('withOverrides', () => {
   it('flips the result when a deployment makes the ERP own the billing address', () => {
     const policy = withOverrides(DEFAULT_OWNERSHIP, { customer: { attributes: { billingAddress: 'erp' } } });
 
-    const decision = decideChange(policy, { entityType: 'customer', globalId: customer, source: { vendor: 'netsuite', instance: 'n' }, attributes: { billingAddress: { street: 'x' } } });
+    const decision = decideChange(policy, {
+      entityType: 'customer',
+      globalId: customer,
+      source: { vendor: 'netsuite', instance: 'n' },
+      attributes: { billingAddress: { street: 'x' } },
+    });
 
     expect(decision.outcome).toBe('applied');
     expect(DEFAULT_OWNERSHIP.customer?.attributes.billingAddress).toBeUndefined();
   });
 
   it('rejects an override of an unknown attribute or with an unknown role, naming it', () => {
-    expect(() => withOverrides(DEFAULT_OWNERSHIP, { customer: { attributes: { shoeSize: 'erp' } } })).toThrow(/customer\.shoeSize, which is not a known attribute/);
-    expect(() => withOverrides(DEFAULT_OWNERSHIP, { customer: { attributes: { name: 'billing' as never } } })).toThrow(/Invalid ownership overrides: customer\.attributes\.name/);
+    expect(() => withOverrides(DEFAULT_OWNERSHIP, { customer: { attributes: { shoeSize: 'erp' } } })).toThrow(
+      /customer\.shoeSize, which is not a known attribute/,
+    );
+    expect(() => withOverrides(DEFAULT_OWNERSHIP, { customer: { attributes: { name: 'billing' as never } } })).toThrow(
+      /Invalid ownership overrides: customer\.attributes\.name/,
+    );
   });
 });
 
@@ -103,18 +123,22 @@ describe('the default policy', () => {
     const vendors: Vendor[] = ['salesforce', 'hubspot', 'kantata', 'netsuite', 'workday'];
     const customerAttributes = DEFAULT_OWNERSHIP.customer!.known;
     fc.assert(
-      fc.property(fc.constantFrom(...vendors), fc.uniqueArray(fc.constantFrom(...customerAttributes, 'unknownField'), { minLength: 1 }), (vendor, attributes) => {
-        const decision = decideChange(DEFAULT_OWNERSHIP, {
-          entityType: 'customer',
-          globalId: customer,
-          source: { vendor, instance: 'x' },
-          attributes: Object.fromEntries(attributes.map((a) => [a, 'v'])),
-        });
-        const applied = Object.keys(decision.apply);
-        const refused = decision.refused.map((r) => r.attribute);
-        expect([...applied, ...refused].sort()).toEqual([...attributes].sort());
-        for (const a of applied) expect(ownerOf(DEFAULT_OWNERSHIP, 'customer', a)).toBe(roleOf(vendor));
-      }),
+      fc.property(
+        fc.constantFrom(...vendors),
+        fc.uniqueArray(fc.constantFrom(...customerAttributes, 'unknownField'), { minLength: 1 }),
+        (vendor, attributes) => {
+          const decision = decideChange(DEFAULT_OWNERSHIP, {
+            entityType: 'customer',
+            globalId: customer,
+            source: { vendor, instance: 'x' },
+            attributes: Object.fromEntries(attributes.map((a) => [a, 'v'])),
+          });
+          const applied = Object.keys(decision.apply);
+          const refused = decision.refused.map((r) => r.attribute);
+          expect([...applied, ...refused].sort()).toEqual([...attributes].sort());
+          for (const a of applied) expect(ownerOf(DEFAULT_OWNERSHIP, 'customer', a)).toBe(roleOf(vendor));
+        },
+      ),
     );
   });
 });

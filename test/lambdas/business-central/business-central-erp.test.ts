@@ -2,8 +2,8 @@ import { createServer, type Server } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BusinessCentralErp, businessCentralNumber } from '../../../lambdas/business-central/business-central-erp';
 import { receiveBusinessCentral } from '../../../lambdas/business-central/notification-intake';
-import { invoiceDocumentNumber, invoiceGlobalId } from '../../../lambdas/shared/billing-keys';
 import { paymentEvents } from '../../../lambdas/invoice-payment-status/payments';
+import { invoiceDocumentNumber, invoiceGlobalId } from '../../../lambdas/shared/billing-keys';
 import { type BusinessCentralSandbox, startBusinessCentralSandbox } from '../../../local/sandboxes/business-central/business-central-sandbox';
 
 const app = { tenantId: 'contoso.onmicrosoft.com', environment: 'Production', clientId: 'ps-sync-app', clientSecret: 'app-secret' };
@@ -69,12 +69,29 @@ afterAll(async () => {
 describe('BusinessCentralErp', () => {
   it('finds or creates a customer and a project by numbers derived from their global ids, never twice', async () => {
     const erp = adapter();
-    const customer = { externalId: '0b7e9a52-4c1d-4e8f-9a2b-3c4d5e6f7a8b', name: 'Globex Ltd', currency: 'GBP', paymentTermsCode: 'NET30', taxProfileCode: 'UK-VAT', legalEntityId: 'acme-uk' };
+    const customer = {
+      externalId: '0b7e9a52-4c1d-4e8f-9a2b-3c4d5e6f7a8b',
+      name: 'Globex Ltd',
+      currency: 'GBP',
+      paymentTermsCode: 'NET30',
+      taxProfileCode: 'UK-VAT',
+      legalEntityId: 'acme-uk',
+    };
 
     const first = await erp.upsertCustomer(customer);
     const again = await erp.upsertCustomer(customer);
-    const project = await erp.upsertProject({ externalId: '9d8c7b6a-5e4f-4a3b-8c2d-1e0f9a8b7c6d', name: 'Globex ERP rollout', customerId: first.id, currency: 'GBP' });
-    const projectAgain = await erp.upsertProject({ externalId: '9d8c7b6a-5e4f-4a3b-8c2d-1e0f9a8b7c6d', name: 'Globex ERP rollout', customerId: first.id, currency: 'GBP' });
+    const project = await erp.upsertProject({
+      externalId: '9d8c7b6a-5e4f-4a3b-8c2d-1e0f9a8b7c6d',
+      name: 'Globex ERP rollout',
+      customerId: first.id,
+      currency: 'GBP',
+    });
+    const projectAgain = await erp.upsertProject({
+      externalId: '9d8c7b6a-5e4f-4a3b-8c2d-1e0f9a8b7c6d',
+      name: 'Globex ERP rollout',
+      customerId: first.id,
+      currency: 'GBP',
+    });
 
     expect(again).toEqual(first);
     expect(projectAgain).toEqual(project);
@@ -84,7 +101,14 @@ describe('BusinessCentralErp', () => {
 
   it('posts an invoice with its lines, reads back the number and tax BC assigned, and posts it once however often it is asked', async () => {
     const erp = adapter();
-    const { id: customerId } = await erp.upsertCustomer({ externalId: '1a2b3c4d-5e6f-4a7b-8c9d-0e1f2a3b4c5d', name: 'Initech Ltd', currency: 'GBP', paymentTermsCode: 'NET30', taxProfileCode: 'UK-VAT', legalEntityId: 'acme-uk' });
+    const { id: customerId } = await erp.upsertCustomer({
+      externalId: '1a2b3c4d-5e6f-4a7b-8c9d-0e1f2a3b4c5d',
+      name: 'Initech Ltd',
+      currency: 'GBP',
+      paymentTermsCode: 'NET30',
+      taxProfileCode: 'UK-VAT',
+      legalEntityId: 'acme-uk',
+    });
     const externalId = '1a2b3c4d-5e6f-4a7b-8c9d-0e1f2a3b4c5d:2026-11-01';
 
     const posted = await erp.postInvoice(draft(externalId, customerId));
@@ -107,25 +131,56 @@ describe('BusinessCentralErp', () => {
 
   it('carries on with the draft an earlier attempt left when posting failed, and posts it once', async () => {
     const erp = adapter();
-    const { id: customerId } = await erp.upsertCustomer({ externalId: '2b3c4d5e-6f7a-4b8c-9d0e-1f2a3b4c5d6e', name: 'Umbrella Ltd', currency: 'GBP', paymentTermsCode: 'NET30', taxProfileCode: 'UK-VAT', legalEntityId: 'acme-uk' });
+    const { id: customerId } = await erp.upsertCustomer({
+      externalId: '2b3c4d5e-6f7a-4b8c-9d0e-1f2a3b4c5d6e',
+      name: 'Umbrella Ltd',
+      currency: 'GBP',
+      paymentTermsCode: 'NET30',
+      taxProfileCode: 'UK-VAT',
+      legalEntityId: 'acme-uk',
+    });
     const externalId = '2b3c4d5e-6f7a-4b8c-9d0e-1f2a3b4c5d6e:2026-11-01';
     // The draft is created; posting it (POST .../salesInvoices(<id>)/Microsoft.NAV.post) fails once.
-    sandbox.injectFault({ method: 'POST', pathPrefix: `/v2.0/${app.tenantId}/${app.environment}/api/v2.0/companies(${sandbox.companyId})/salesInvoices(`, times: 1, response: { status: 503, json: { error: { code: 'ServiceUnavailable', message: 'try later' } } } });
+    sandbox.injectFault({
+      method: 'POST',
+      pathPrefix: `/v2.0/${app.tenantId}/${app.environment}/api/v2.0/companies(${sandbox.companyId})/salesInvoices(`,
+      times: 1,
+      response: { status: 503, json: { error: { code: 'ServiceUnavailable', message: 'try later' } } },
+    });
     await expect(erp.postInvoice(draft(externalId, customerId))).rejects.toMatchObject({ name: 'VendorUnavailable' });
-    expect(sandbox.invoices().filter((i) => i.externalDocumentNumber === invoiceDocumentNumber(externalId)).map((i) => i.status)).toEqual(['Draft']);
+    expect(
+      sandbox
+        .invoices()
+        .filter((i) => i.externalDocumentNumber === invoiceDocumentNumber(externalId))
+        .map((i) => i.status),
+    ).toEqual(['Draft']);
 
     const posted = await erp.postInvoice(draft(externalId, customerId));
 
-    expect(sandbox.invoices().filter((i) => i.externalDocumentNumber === invoiceDocumentNumber(externalId)).map((i) => [i.status, i.number])).toEqual([['Open', posted.invoiceNumber]]);
+    expect(
+      sandbox
+        .invoices()
+        .filter((i) => i.externalDocumentNumber === invoiceDocumentNumber(externalId))
+        .map((i) => [i.status, i.number]),
+    ).toEqual([['Open', posted.invoiceNumber]]);
   });
 
   it('refuses an invoice for a customer BC does not know, by its error code', async () => {
-    await expect(adapter().postInvoice(draft('3c4d5e6f-7a8b-4c9d-8e0f-1a2b3c4d5e6f:2026-11-01', '00000000-0000-0000-0000-00000000beef'))).rejects.toMatchObject({ name: 'VendorRejected', code: 'Application_DialogException' });
+    await expect(adapter().postInvoice(draft('3c4d5e6f-7a8b-4c9d-8e0f-1a2b3c4d5e6f:2026-11-01', '00000000-0000-0000-0000-00000000beef'))).rejects.toMatchObject(
+      { name: 'VendorRejected', code: 'Application_DialogException' },
+    );
   });
 
   it('reads a paid invoice a notification names as a payment on our invoice', async () => {
     const erp = adapter();
-    const { id: customerId } = await erp.upsertCustomer({ externalId: '4d5e6f7a-8b9c-4d0e-9f1a-2b3c4d5e6f7a', name: 'Hooli Ltd', currency: 'GBP', paymentTermsCode: 'NET30', taxProfileCode: 'UK-VAT', legalEntityId: 'acme-uk' });
+    const { id: customerId } = await erp.upsertCustomer({
+      externalId: '4d5e6f7a-8b9c-4d0e-9f1a-2b3c4d5e6f7a',
+      name: 'Hooli Ltd',
+      currency: 'GBP',
+      paymentTermsCode: 'NET30',
+      taxProfileCode: 'UK-VAT',
+      legalEntityId: 'acme-uk',
+    });
     const externalId = '4d5e6f7a-8b9c-4d0e-9f1a-2b3c4d5e6f7a:2026-11-01';
     const posted = await erp.postInvoice(draft(externalId, customerId));
     const resource = `api/v2.0/companies(${sandbox.companyId})/salesInvoices(${posted.id})`;
@@ -137,9 +192,13 @@ describe('BusinessCentralErp', () => {
 
     expect(open).toMatchObject({ amountPaid: gbp(0), amountDue: posted.total });
     expect(paid).toMatchObject({ invoiceNumber: posted.invoiceNumber, amountPaid: posted.total, amountDue: gbp(0) });
-    expect(events.map((e) => [e.payload.state, e.payload.invoiceGlobalId, e.source.vendor])).toEqual([['paid', invoiceGlobalId(externalId), 'business-central']]);
+    expect(events.map((e) => [e.payload.state, e.payload.invoiceGlobalId, e.source.vendor])).toEqual([
+      ['paid', invoiceGlobalId(externalId), 'business-central'],
+    ]);
     expect(await erp.invoiceStatusOf(`api/v2.0/companies(${sandbox.companyId})/customers(${customerId})`)).toBeUndefined();
-    expect(await erp.invoicesChangedSince(new Date(Date.now() - 60_000).toISOString())).toEqual(expect.arrayContaining([expect.objectContaining({ id: posted.id, amountDue: gbp(0) })]));
+    expect(await erp.invoicesChangedSince(new Date(Date.now() - 60_000).toISOString())).toEqual(
+      expect.arrayContaining([expect.objectContaining({ id: posted.id, amountDue: gbp(0) })]),
+    );
   });
 
   it('subscribes our URL, which BC validates by handshake, and renews it for another three days', async () => {
@@ -165,7 +224,11 @@ describe('BusinessCentralErp', () => {
   });
 
   it('reports 429 as throttling, with the Retry-After BC sent', async () => {
-    sandbox.injectFault({ pathPrefix: '/v2.0/', times: 1, response: { status: 429, headers: { 'retry-after': '7' }, json: { error: { code: 'Application_TooManyRequests', message: 'slow down' } } } });
+    sandbox.injectFault({
+      pathPrefix: '/v2.0/',
+      times: 1,
+      response: { status: 429, headers: { 'retry-after': '7' }, json: { error: { code: 'Application_TooManyRequests', message: 'slow down' } } },
+    });
 
     await expect(adapter().subscriptions()).rejects.toMatchObject({ name: 'VendorThrottled', retryAfterSeconds: 7 });
   });

@@ -1,12 +1,18 @@
 import { createServer } from 'node:http';
 import { describe, expect, it } from 'vitest';
-import { type BusinessCentralNotification, needsRenewal, receiveBusinessCentral, receiveBusinessCentralWebhook, subscriptionPlan } from '../../../lambdas/business-central/notification-intake';
+import {
+  type BusinessCentralNotification,
+  needsRenewal,
+  receiveBusinessCentral,
+  receiveBusinessCentralWebhook,
+  subscriptionPlan,
+} from '../../../lambdas/business-central/notification-intake';
 import { startBusinessCentralSandbox } from '../../../local/sandboxes/business-central/business-central-sandbox';
 
 const note = (clientState: string, changeType = 'updated') => ({
   subscriptionId: 'sub-1',
   clientState,
-  resource: "api/v2.0/companies(1)/salesInvoices(42)",
+  resource: 'api/v2.0/companies(1)/salesInvoices(42)',
   changeType,
   lastModifiedDateTime: '2026-11-24T10:00:00Z',
 });
@@ -30,7 +36,9 @@ describe('receiveBusinessCentral', () => {
     expect(result.kind).toBe('notifications');
     expect(result.response.statusCode).toBe(200);
     expect(result.kind === 'notifications' && result.accepted).toHaveLength(1);
-    expect(result.kind === 'notifications' && result.rejected).toEqual([{ reason: 'notification 0 has a clientState that is not ours', resource: note('x').resource }]);
+    expect(result.kind === 'notifications' && result.rejected).toEqual([
+      { reason: 'notification 0 has a clientState that is not ours', resource: note('x').resource },
+    ]);
   });
 
   it('answers 200 to a malformed body and records the rejection', () => {
@@ -82,7 +90,11 @@ describe('receiveBusinessCentralWebhook', () => {
   it('answers 200 to an oversized body, malformed JSON and an unknown instance, records each and enqueues nothing', async () => {
     const s = setup();
 
-    const answers = [await s.post('bc-uk', JSON.stringify({ value: Array.from({ length: 40 }, () => note('s3cret')) })), await s.post('bc-uk', '{"value": ['), await s.post('nobody', JSON.stringify({ value: [note('s3cret')] }))];
+    const answers = [
+      await s.post('bc-uk', JSON.stringify({ value: Array.from({ length: 40 }, () => note('s3cret')) })),
+      await s.post('bc-uk', '{"value": ['),
+      await s.post('nobody', JSON.stringify({ value: [note('s3cret')] })),
+    ];
 
     expect(answers.map((a) => a.statusCode)).toEqual([200, 200, 200]);
     expect(s.enqueued).toEqual([]);
@@ -112,17 +124,26 @@ describe('subscriptionPlan', () => {
   const url = 'https://hooks.example.com/prod/webhooks/business-central/bc-uk';
   const resource = 'companies(11111111-2222-3333-4444-555555555555)/salesInvoices';
   const now = new Date('2026-12-01T00:00:00Z');
-  const sub = (id: string, expires: string, notificationUrl = url, res = `api/v2.0/${resource}`) => ({ subscriptionId: id, notificationUrl, resource: res, expirationDateTime: expires });
+  const sub = (id: string, expires: string, notificationUrl = url, res = `api/v2.0/${resource}`) => ({
+    subscriptionId: id,
+    notificationUrl,
+    resource: res,
+    expirationDateTime: expires,
+  });
 
   it('creates a missing subscription, renews one within a day of expiry, keeps a fresh one', () => {
     expect(subscriptionPlan([], url, [resource], now)).toEqual([{ kind: 'create', resource }]);
     expect(subscriptionPlan([sub('a', '2026-12-01T20:00:00Z')], url, [resource], now)).toEqual([{ kind: 'renew', subscriptionId: 'a', resource }]);
-    expect(subscriptionPlan([sub('a', '2026-12-03T20:00:00Z')], url, [resource], now)).toEqual([{ kind: 'keep', subscriptionId: 'a', resource, expiresAt: '2026-12-03T20:00:00Z' }]);
+    expect(subscriptionPlan([sub('a', '2026-12-03T20:00:00Z')], url, [resource], now)).toEqual([
+      { kind: 'keep', subscriptionId: 'a', resource, expiresAt: '2026-12-03T20:00:00Z' },
+    ]);
   });
 
   it("recreates an expired subscription and ignores other URLs' subscriptions", () => {
     expect(subscriptionPlan([sub('old', '2026-11-30T00:00:00Z')], url, [resource], now)).toEqual([{ kind: 'create', resource }]);
-    expect(subscriptionPlan([sub('theirs', '2026-12-03T00:00:00Z', 'https://other.example.com/hook')], url, [resource], now)).toEqual([{ kind: 'create', resource }]);
+    expect(subscriptionPlan([sub('theirs', '2026-12-03T00:00:00Z', 'https://other.example.com/hook')], url, [resource], now)).toEqual([
+      { kind: 'create', resource },
+    ]);
   });
 });
 
@@ -153,9 +174,26 @@ describe('receiveBusinessCentral against the Business Central sandbox', () => {
     const sandbox = await startBusinessCentralSandbox(app);
     try {
       const url = `http://127.0.0.1:${(server.address() as { port: number }).port}/bc`;
-      const token = ((await (await fetch(sandbox.tokenUrl, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ grant_type: 'client_credentials', client_id: app.clientId, client_secret: app.clientSecret, scope: 'https://api.businesscentral.dynamics.com/.default' }).toString() })).json()) as { access_token: string }).access_token;
+      const token = (
+        (await (
+          await fetch(sandbox.tokenUrl, {
+            method: 'POST',
+            headers: { 'content-type': 'application/x-www-form-urlencoded' },
+            body: new URLSearchParams({
+              grant_type: 'client_credentials',
+              client_id: app.clientId,
+              client_secret: app.clientSecret,
+              scope: 'https://api.businesscentral.dynamics.com/.default',
+            }).toString(),
+          })
+        ).json()) as { access_token: string }
+      ).access_token;
       const customers = `companies(${sandbox.companyId})/customers`;
-      const created = await fetch(`${sandbox.apiRoot}/subscriptions`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify({ notificationUrl: url, resource: customers, clientState: 'a-forged-secret' }) });
+      const created = await fetch(`${sandbox.apiRoot}/subscriptions`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ notificationUrl: url, resource: customers, clientState: 'a-forged-secret' }),
+      });
       expect(created.status).toBe(201);
 
       const statuses = await sandbox.change(`api/v2.0/${customers}`, 1);

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { CertiniaSettings, type ExpenseApprovedEvent, type MilestoneCompletedEvent, type TimeApprovedEvent } from '../../../canonical';
-import { UnreadableCertiniaRecordError, expenseDecision, milestoneDecision, timecardDecision } from '../../../lambdas/certinia/approved-work';
-import { type BillingContract, type TimeEntryToBill, draftInvoice } from '../../../lambdas/time-to-invoice/billing-engine';
+import { expenseDecision, milestoneDecision, timecardDecision, UnreadableCertiniaRecordError } from '../../../lambdas/certinia/approved-work';
+import { type BillingContract, draftInvoice, type TimeEntryToBill } from '../../../lambdas/time-to-invoice/billing-engine';
 
 // Records as the adapter's SOQL returns them: Salesforce datetimes with +0000, parents nested.
 const source = { vendor: 'certinia' as const, instance: 'certinia-main' };
@@ -32,8 +32,15 @@ function timecard(overrides: Record<string, unknown> = {}) {
 }
 /** The week of 2026-11-15 as `days` lists it: the hours given, 0 on every other day. */
 const week = (hours: Record<string, string>, role: string, billable: boolean) =>
-  ['2026-11-15', '2026-11-16', '2026-11-17', '2026-11-18', '2026-11-19', '2026-11-20', '2026-11-21'].map((d) => [`a0TC00000000001:${d}`, d, hours[d] ?? '0', role, billable]);
-const days = (events: readonly unknown[]) => (events as TimeApprovedEvent[]).map((e) => [e.payload.entry.id, e.payload.workDate, e.payload.hours, e.payload.role, e.payload.billable]);
+  ['2026-11-15', '2026-11-16', '2026-11-17', '2026-11-18', '2026-11-19', '2026-11-20', '2026-11-21'].map((d) => [
+    `a0TC00000000001:${d}`,
+    d,
+    hours[d] ?? '0',
+    role,
+    billable,
+  ]);
+const days = (events: readonly unknown[]) =>
+  (events as TimeApprovedEvent[]).map((e) => [e.payload.entry.id, e.payload.workDate, e.payload.hours, e.payload.role, e.payload.billable]);
 
 describe('timecardDecision', () => {
   it.each([
@@ -52,7 +59,13 @@ describe('timecardDecision', () => {
     },
     {
       name: 'a week spanning a month end dates each day in its own month',
-      record: timecard({ pse__Start_Date__c: '2026-11-29', pse__Sunday_Hours__c: 2, pse__Monday_Hours__c: 8, pse__Tuesday_Hours__c: 6, pse__Friday_Hours__c: 0 }),
+      record: timecard({
+        pse__Start_Date__c: '2026-11-29',
+        pse__Sunday_Hours__c: 2,
+        pse__Monday_Hours__c: 8,
+        pse__Tuesday_Hours__c: 6,
+        pse__Friday_Hours__c: 0,
+      }),
       expected: [
         ['a0TC00000000001:2026-11-29', '2026-11-29', '2', 'Consultant', true],
         ['a0TC00000000001:2026-11-30', '2026-11-30', '8', 'Consultant', true],
@@ -82,7 +95,11 @@ describe('timecardDecision', () => {
   it.each([
     { name: 'submitted, not approved', status: 'Submitted', settings: defaults },
     { name: 'rejected', status: 'Rejected', settings: defaults },
-    { name: "approved by Certinia's default value, in an org that renamed it", status: 'Approved', settings: CertiniaSettings.parse({ approvedTimecardStatuses: ['Approved by PM'] }) },
+    {
+      name: "approved by Certinia's default value, in an org that renamed it",
+      status: 'Approved',
+      settings: CertiniaSettings.parse({ approvedTimecardStatuses: ['Approved by PM'] }),
+    },
   ])('publishes nothing for a timecard $name, and says why', ({ status, settings }) => {
     const decision = timecardDecision(source, timecard({ pse__Status__c: status }), settings, 'corr-1');
 
@@ -90,7 +107,7 @@ describe('timecardDecision', () => {
     expect(decision.reason).toContain(`status "${status}" is not one of the org's`);
   });
 
-  it("counts a timecard approved when its status is one the org configured", () => {
+  it('counts a timecard approved when its status is one the org configured', () => {
     const settings = CertiniaSettings.parse({ approvedTimecardStatuses: ['Approved by PM', 'Approved by Client'] });
 
     const decision = timecardDecision(source, timecard({ pse__Status__c: 'Approved by Client' }), settings, 'corr-1');
@@ -101,16 +118,23 @@ describe('timecardDecision', () => {
   it('versions each day by the header LastModifiedDate, so a re-read makes the same event ids and a correction new ones', () => {
     const first = timecardDecision(source, timecard(), defaults, 'corr-1').events as TimeApprovedEvent[];
     const again = timecardDecision(source, timecard(), defaults, 'corr-2').events as TimeApprovedEvent[];
-    const corrected = timecardDecision(source, timecard({ LastModifiedDate: '2026-11-24T10:00:00.000+0000' }), defaults, 'corr-3').events as TimeApprovedEvent[];
+    const corrected = timecardDecision(source, timecard({ LastModifiedDate: '2026-11-24T10:00:00.000+0000' }), defaults, 'corr-3')
+      .events as TimeApprovedEvent[];
 
-    expect(first[0]).toMatchObject({ type: 'time.approved', source, occurredAt: '2026-11-23T09:12:00.000Z', payload: { approvedAt: '2026-11-23T09:12:00.000Z', project: { instance: 'certinia-main', id: 'a0PP00000000001' }, resource: { id: '003R00000000001' } } });
+    expect(first[0]).toMatchObject({
+      type: 'time.approved',
+      source,
+      occurredAt: '2026-11-23T09:12:00.000Z',
+      payload: { approvedAt: '2026-11-23T09:12:00.000Z', project: { instance: 'certinia-main', id: 'a0PP00000000001' }, resource: { id: '003R00000000001' } },
+    });
     expect(again.map((e) => e.id)).toEqual(first.map((e) => e.id));
     expect(corrected.map((e) => e.id)).not.toContain(first[0]!.id);
   });
 
   it('publishes a day corrected to zero as 0 hours, under its id and a newer version, so the ledger replaces the hours it had', () => {
     const approved = timecardDecision(source, timecard({ pse__Tuesday_Hours__c: 8 }), defaults, 'corr-1').events as TimeApprovedEvent[];
-    const corrected = timecardDecision(source, timecard({ pse__Tuesday_Hours__c: 0, LastModifiedDate: '2026-11-24T10:00:00.000+0000' }), defaults, 'corr-2').events as TimeApprovedEvent[];
+    const corrected = timecardDecision(source, timecard({ pse__Tuesday_Hours__c: 0, LastModifiedDate: '2026-11-24T10:00:00.000+0000' }), defaults, 'corr-2')
+      .events as TimeApprovedEvent[];
 
     const tuesday = (events: TimeApprovedEvent[]) => events.find((e) => e.payload.workDate === '2026-11-17')?.payload;
     expect(tuesday(approved)).toMatchObject({ entry: { id: 'a0TC00000000001:2026-11-17' }, hours: '8', approvedAt: '2026-11-23T09:12:00.000Z' });
@@ -130,7 +154,14 @@ describe('timecardDecision', () => {
 
 describe('a Certinia timecard in the billing engine', () => {
   // The contract's rate starts on the Monday: the Sunday before it, without hours, has no rate.
-  const contract: BillingContract = { contractId: 'c-1', currency: 'USD', model: 'time-and-materials', rateCard: [{ role: 'Consultant', hourlyRate: '150', effectiveFrom: '2026-11-16' }], expenseMarkupPercent: '0', milestones: [] };
+  const contract: BillingContract = {
+    contractId: 'c-1',
+    currency: 'USD',
+    model: 'time-and-materials',
+    rateCard: [{ role: 'Consultant', hourlyRate: '150', effectiveFrom: '2026-11-16' }],
+    expenseMarkupPercent: '0',
+    milestones: [],
+  };
   const november = { start: '2026-11-01', end: '2026-11-30' };
   const nothingBilled = { billedIds: new Set<string>(), timeBilledMinor: 0 };
   // As RecordApprovedWork keeps them in the ledger: one item per day, the newer version in place of the older.
@@ -138,7 +169,12 @@ describe('a Certinia timecard in the billing engine', () => {
     (events as TimeApprovedEvent[]).map(({ payload: p }) => ({ id: p.entry.id, workDate: p.workDate, role: p.role, hours: p.hours, billable: p.billable }));
 
   it('bills a day corrected to zero as nothing: no zero line, no rate needed, not counted as billed', () => {
-    const corrected = timecardDecision(source, timecard({ pse__Tuesday_Hours__c: 0, pse__Friday_Hours__c: 0, LastModifiedDate: '2026-11-24T10:00:00.000+0000' }), defaults, 'corr-2');
+    const corrected = timecardDecision(
+      source,
+      timecard({ pse__Tuesday_Hours__c: 0, pse__Friday_Hours__c: 0, LastModifiedDate: '2026-11-24T10:00:00.000+0000' }),
+      defaults,
+      'corr-2',
+    );
 
     const draft = draftInvoice(contract, november, { time: ledgerTime(corrected.events), expenses: [] }, nothingBilled);
 
@@ -150,7 +186,12 @@ describe('a Certinia timecard in the billing engine', () => {
   });
 
   it('drafts no invoice for a period that holds only days without hours', () => {
-    const spanning = timecardDecision(source, timecard({ pse__Start_Date__c: '2026-11-29', pse__Monday_Hours__c: 0, pse__Tuesday_Hours__c: 8, pse__Friday_Hours__c: 0 }), defaults, 'corr-1');
+    const spanning = timecardDecision(
+      source,
+      timecard({ pse__Start_Date__c: '2026-11-29', pse__Monday_Hours__c: 0, pse__Tuesday_Hours__c: 8, pse__Friday_Hours__c: 0 }),
+      defaults,
+      'corr-1',
+    );
 
     const draft = draftInvoice(contract, november, { time: ledgerTime(spanning.events), expenses: [] }, nothingBilled);
 
@@ -177,24 +218,53 @@ describe('expenseDecision', () => {
 
   it.each([
     { name: 'an approved expense in minor units of its currency', record: expense(), settings: defaults, expected: [[41235, 'USD', 'Airfare', true]] },
-    { name: 'a non-billable expense, marked so', record: expense({ pse__Billable__c: false, pse__Amount__c: '80', CurrencyIsoCode: 'EUR' }), settings: defaults, expected: [[8000, 'EUR', 'Airfare', false]] },
+    {
+      name: 'a non-billable expense, marked so',
+      record: expense({ pse__Billable__c: false, pse__Amount__c: '80', CurrencyIsoCode: 'EUR' }),
+      settings: defaults,
+      expected: [[8000, 'EUR', 'Airfare', false]],
+    },
     { name: 'an expense only submitted: nothing', record: expense({ pse__Status__c: 'Submitted' }), settings: defaults, expected: [] },
-    { name: "an org's own approved value", record: expense({ pse__Status__c: 'Finance Approved' }), settings: CertiniaSettings.parse({ approvedExpenseStatuses: ['Finance Approved'] }), expected: [[41235, 'USD', 'Airfare', true]] },
+    {
+      name: "an org's own approved value",
+      record: expense({ pse__Status__c: 'Finance Approved' }),
+      settings: CertiniaSettings.parse({ approvedExpenseStatuses: ['Finance Approved'] }),
+      expected: [[41235, 'USD', 'Airfare', true]],
+    },
   ])('$name', ({ record, settings, expected }) => {
     const { events } = expenseDecision(source, record, settings, 'corr-1');
 
-    expect((events as ExpenseApprovedEvent[]).map((e) => [e.payload.amount.amountMinor, e.payload.amount.currency, e.payload.category, e.payload.billable])).toEqual(expected);
+    expect(
+      (events as ExpenseApprovedEvent[]).map((e) => [e.payload.amount.amountMinor, e.payload.amount.currency, e.payload.category, e.payload.billable]),
+    ).toEqual(expected);
   });
 });
 
 describe('milestoneDecision', () => {
-  const milestone = (overrides: Record<string, unknown> = {}) => ({ Id: 'a0MM00000000001', pse__Project__c: 'a0PP00000000001', pse__Status__c: 'Approved', pse__Actual_Date__c: '2026-11-27', LastModifiedDate: '2026-11-28T08:00:00.000+0000', ...overrides });
+  const milestone = (overrides: Record<string, unknown> = {}) => ({
+    Id: 'a0MM00000000001',
+    pse__Project__c: 'a0PP00000000001',
+    pse__Status__c: 'Approved',
+    pse__Actual_Date__c: '2026-11-27',
+    LastModifiedDate: '2026-11-28T08:00:00.000+0000',
+    ...overrides,
+  });
 
   it.each([
     { name: 'a milestone in a completed status completes on its actual date', record: milestone(), settings: defaults, expected: ['2026-11-27'] },
-    { name: 'without an actual date, on the day it was last modified', record: milestone({ pse__Actual_Date__c: null }), settings: defaults, expected: ['2026-11-28'] },
+    {
+      name: 'without an actual date, on the day it was last modified',
+      record: milestone({ pse__Actual_Date__c: null }),
+      settings: defaults,
+      expected: ['2026-11-28'],
+    },
     { name: 'a planned milestone: nothing', record: milestone({ pse__Status__c: 'Planned' }), settings: defaults, expected: [] },
-    { name: "an org's own completed value", record: milestone({ pse__Status__c: 'Complete' }), settings: CertiniaSettings.parse({ completedMilestoneStatuses: ['Complete'] }), expected: ['2026-11-27'] },
+    {
+      name: "an org's own completed value",
+      record: milestone({ pse__Status__c: 'Complete' }),
+      settings: CertiniaSettings.parse({ completedMilestoneStatuses: ['Complete'] }),
+      expected: ['2026-11-27'],
+    },
   ])('$name', ({ record, settings, expected }) => {
     const { events } = milestoneDecision(source, record, settings, 'corr-1');
 
@@ -203,7 +273,12 @@ describe('milestoneDecision', () => {
 
   it('is the same event however often the milestone is completed again', () => {
     const first = milestoneDecision(source, milestone(), defaults, 'corr-1').events[0]!;
-    const reopenedAndCompleted = milestoneDecision(source, milestone({ LastModifiedDate: '2026-12-02T08:00:00.000+0000', pse__Actual_Date__c: '2026-12-02' }), defaults, 'corr-2').events[0]!;
+    const reopenedAndCompleted = milestoneDecision(
+      source,
+      milestone({ LastModifiedDate: '2026-12-02T08:00:00.000+0000', pse__Actual_Date__c: '2026-12-02' }),
+      defaults,
+      'corr-2',
+    ).events[0]!;
 
     expect(reopenedAndCompleted.id).toBe(first.id);
   });

@@ -1,18 +1,42 @@
 import { describe, expect, it } from 'vitest';
 import { type CanonicalEvent, CertiniaSettings } from '../../../canonical';
 import type { CertiniaObjectKind, CertiniaRecord } from '../../../lambdas/certinia/approved-work';
-import { CertiniaChangesLostError, UnknownCertiniaEventError, certiniaWork, judgeCertiniaChange } from '../../../lambdas/certinia/certinia-changes';
+import { CertiniaChangesLostError, certiniaWork, judgeCertiniaChange, UnknownCertiniaEventError } from '../../../lambdas/certinia/certinia-changes';
 
 // An Event Relay delivery as it sits in an SQS body.
 function relayed(header: Record<string, unknown>, fields: Record<string, unknown> = {}): string {
-  const ChangeEventHeader = { entityName: 'pse__Timecard_Header__c', recordIds: ['a0TC1'], changeType: 'UPDATE', changedFields: ['pse__Status__c', 'LastModifiedDate'], changeOrigin: 'com/salesforce/ui', transactionKey: 'tx-1', sequenceNumber: 1, commitTimestamp: 1_795_000_000_000, commitNumber: 10732871200012345678n.toString(), commitUser: '005PM', ...header };
-  return JSON.stringify({ source: 'aws.partner/salesforce.com/00DCERT/0YLCERT', 'detail-type': 'pse__Timecard_Header__ChangeEvent', detail: { payload: { ChangeEventHeader, ...fields } } });
+  const ChangeEventHeader = {
+    entityName: 'pse__Timecard_Header__c',
+    recordIds: ['a0TC1'],
+    changeType: 'UPDATE',
+    changedFields: ['pse__Status__c', 'LastModifiedDate'],
+    changeOrigin: 'com/salesforce/ui',
+    transactionKey: 'tx-1',
+    sequenceNumber: 1,
+    commitTimestamp: 1_795_000_000_000,
+    commitNumber: 10732871200012345678n.toString(),
+    commitUser: '005PM',
+    ...header,
+  };
+  return JSON.stringify({
+    source: 'aws.partner/salesforce.com/00DCERT/0YLCERT',
+    'detail-type': 'pse__Timecard_Header__ChangeEvent',
+    detail: { payload: { ChangeEventHeader, ...fields } },
+  });
 }
 
 const source = { vendor: 'certinia' as const, instance: 'certinia-main' };
 const approved: CertiniaRecord = {
-  Id: 'a0TC1', pse__Project__c: 'a0PP1', pse__Resource__c: '003R1', pse__Start_Date__c: '2026-11-16', pse__Status__c: 'Approved', pse__Billable__c: true,
-  pse__Monday_Hours__c: 8, pse__Tuesday_Hours__c: 8, LastModifiedDate: '2026-11-23T09:12:00.000+0000', pse__Assignment__r: { pse__Role__c: 'Consultant' },
+  Id: 'a0TC1',
+  pse__Project__c: 'a0PP1',
+  pse__Resource__c: '003R1',
+  pse__Start_Date__c: '2026-11-16',
+  pse__Status__c: 'Approved',
+  pse__Billable__c: true,
+  pse__Monday_Hours__c: 8,
+  pse__Tuesday_Hours__c: 8,
+  LastModifiedDate: '2026-11-23T09:12:00.000+0000',
+  pse__Assignment__r: { pse__Role__c: 'Consultant' },
 };
 
 /** A plain fake of the org and the bus: records by id, what was read and what was published. */
@@ -72,7 +96,11 @@ describe('judgeCertiniaChange', () => {
 
   it.each([
     { name: 'a delete, which retracts nothing already approved', header: { changeType: 'DELETE', changedFields: [] }, outcome: 'deleted' },
-    { name: "an update of fields billing does not read (Certinia's roll-ups)", header: { changedFields: ['pse__Total_Billable_Amount__c', 'LastModifiedDate'] }, outcome: 'irrelevant' },
+    {
+      name: "an update of fields billing does not read (Certinia's roll-ups)",
+      header: { changedFields: ['pse__Total_Billable_Amount__c', 'LastModifiedDate'] },
+      outcome: 'irrelevant',
+    },
   ])('publishes nothing and reads nothing on $name', async ({ header, outcome }) => {
     const f = fakes();
 
@@ -101,14 +129,34 @@ describe('judgeCertiniaChange', () => {
 
   it('judges expenses and milestones by their own status values', async () => {
     const f = fakes({
-      a0EX1: { Id: 'a0EX1', pse__Project__c: 'a0PP1', pse__Resource__c: '003R1', pse__Expense_Date__c: '2026-11-18', pse__Type__c: 'Hotel', pse__Amount__c: 180, CurrencyIsoCode: 'USD', pse__Billable__c: true, pse__Status__c: 'Approved', LastModifiedDate: '2026-11-23T09:12:00.000+0000' },
-      a0MS1: { Id: 'a0MS1', pse__Project__c: 'a0PP1', pse__Status__c: 'Approved', pse__Actual_Date__c: '2026-11-27', LastModifiedDate: '2026-11-28T09:12:00.000+0000' },
+      a0EX1: {
+        Id: 'a0EX1',
+        pse__Project__c: 'a0PP1',
+        pse__Resource__c: '003R1',
+        pse__Expense_Date__c: '2026-11-18',
+        pse__Type__c: 'Hotel',
+        pse__Amount__c: 180,
+        CurrencyIsoCode: 'USD',
+        pse__Billable__c: true,
+        pse__Status__c: 'Approved',
+        LastModifiedDate: '2026-11-23T09:12:00.000+0000',
+      },
+      a0MS1: {
+        Id: 'a0MS1',
+        pse__Project__c: 'a0PP1',
+        pse__Status__c: 'Approved',
+        pse__Actual_Date__c: '2026-11-27',
+        LastModifiedDate: '2026-11-28T09:12:00.000+0000',
+      },
     });
 
     await judge(relayed({ entityName: 'pse__Expense__c', recordIds: ['a0EX1'] }), f);
     await judge(relayed({ entityName: 'pse__Milestone__c', recordIds: ['a0MS1'] }), f);
 
-    expect(f.reads).toEqual([['expense', 'a0EX1'], ['milestone', 'a0MS1']]);
+    expect(f.reads).toEqual([
+      ['expense', 'a0EX1'],
+      ['milestone', 'a0MS1'],
+    ]);
     expect(f.published.map((e) => e.type)).toEqual(['expense.approved', 'milestone.completed']);
   });
 });

@@ -39,7 +39,12 @@ describe('CertiniaPsa against the Certinia sandbox', () => {
     const record = await adapter(sandbox.url).read('timecard', id);
 
     expect(sandbox.requests.length - before).toBe(1);
-    expect(record).toMatchObject({ Id: id, pse__Status__c: 'Approved', pse__Assignment__r: { pse__Role__c: 'Consultant' }, pse__Resource__r: { pse__Resource_Role__c: 'Analyst' } });
+    expect(record).toMatchObject({
+      Id: id,
+      pse__Status__c: 'Approved',
+      pse__Assignment__r: { pse__Role__c: 'Consultant' },
+      pse__Resource__r: { pse__Resource_Role__c: 'Analyst' },
+    });
     const { events } = timecardDecision({ vendor: 'certinia', instance: 'certinia-main' }, record!, CertiniaSettings.parse({}), 'corr-1');
     expect(events.map((e) => (e.payload as { hours: string; role: string }).hours)).toEqual(['8', '6.5', '0', '0', '0', '0', '0']);
   });

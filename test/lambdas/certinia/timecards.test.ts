@@ -37,7 +37,9 @@ describe('explodeTimecard', () => {
   });
 
   it('writes a negative zero as 0', () => {
-    expect(explodeTimecard({ Id: 'z', pse__Start_Date__c: '2026-11-15', pse__Monday_Hours__c: -0, pse__Tuesday_Hours__c: '-0.0' }).map((e) => e.hours)).toEqual(['0', '0', '0', '0', '0', '0', '0']);
+    expect(explodeTimecard({ Id: 'z', pse__Start_Date__c: '2026-11-15', pse__Monday_Hours__c: -0, pse__Tuesday_Hours__c: '-0.0' }).map((e) => e.hours)).toEqual(
+      ['0', '0', '0', '0', '0', '0', '0'],
+    );
   });
 
   it('maps each field to its weekday when the week starts on a Monday', () => {

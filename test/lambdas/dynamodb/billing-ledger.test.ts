@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { draftInvoice } from '../../../lambdas/time-to-invoice/billing-engine';
 import { DynamoDbBillingLedger } from '../../../lambdas/dynamodb/billing-ledger';
 import type { ApprovedWork } from '../../../lambdas/ports/psa';
+import { draftInvoice } from '../../../lambdas/time-to-invoice/billing-engine';
 import { TABLE_KEYS } from '../../../lib/topology/tables';
 import { contractFixture } from '../../support/contract-fixture';
 import { startDynalite } from '../../support/dynalite';
@@ -56,7 +56,13 @@ describe('DynamoDbBillingLedger', () => {
     const again = await ledger.saveDraft(psa, { ...draft, lines: [] }, 2);
 
     expect([saved.pages, saved.status, again.draft.lines.length]).toEqual([3, 'drafted', draft.lines.length]);
-    expect([...(await ledger.billedIdsPage(psa, '2026-11-01', 0)), ...(await ledger.billedIdsPage(psa, '2026-11-01', 1)), ...(await ledger.billedIdsPage(psa, '2026-11-01', 2))].sort()).toEqual(['t0', 't1', 't2', 't3', 't4']);
+    expect(
+      [
+        ...(await ledger.billedIdsPage(psa, '2026-11-01', 0)),
+        ...(await ledger.billedIdsPage(psa, '2026-11-01', 1)),
+        ...(await ledger.billedIdsPage(psa, '2026-11-01', 2)),
+      ].sort(),
+    ).toEqual(['t0', 't1', 't2', 't3', 't4']);
     const history = (await ledger.workOf(psa)).history;
     expect([history.billedIds.size, history.timeBilledMinor]).toEqual([5, 5 * 8 * 15000]);
     expect(await ledger.recordWork(psa, time('t2', '2026-11-03', '9'), '2026-11-20T00:00:00Z')).toBe('changed-after-billing');
@@ -72,7 +78,14 @@ describe('DynamoDbBillingLedger', () => {
     await ledger.recordWork(psa, time('t1', '2026-11-02'), '2026-11-10T00:00:00Z');
     const work = await ledger.workOf(psa);
     await ledger.saveDraft(psa, draftInvoice(contract(psa).terms, { start: '2026-11-01', end: '2026-11-30' }, work, work.history), 500);
-    const posted = { id: '2001', invoiceNumber: 'INV000001', subtotal: { amountMinor: 120000, currency: 'USD' as const }, tax: { amountMinor: 0, currency: 'USD' as const }, total: { amountMinor: 120000, currency: 'USD' as const }, postingDate: '2026-11-30' };
+    const posted = {
+      id: '2001',
+      invoiceNumber: 'INV000001',
+      subtotal: { amountMinor: 120000, currency: 'USD' as const },
+      tax: { amountMinor: 0, currency: 'USD' as const },
+      total: { amountMinor: 120000, currency: 'USD' as const },
+      postingDate: '2026-11-30',
+    };
 
     await ledger.recordPosted(psa, '2026-11-01', posted);
     await ledger.markBilled(psa, '2026-11-01', ['t1']);
@@ -87,7 +100,10 @@ describe('DynamoDbBillingLedger', () => {
     const psa = project();
     await ledger.recordContract(contract(psa));
 
-    const outcomes = [await ledger.recordMilestoneCompleted(psa, 'milestone:kantata-global:77', '2026-11-20'), await ledger.recordMilestoneCompleted(psa, 'milestone:kantata-global:77', '2026-12-02')];
+    const outcomes = [
+      await ledger.recordMilestoneCompleted(psa, 'milestone:kantata-global:77', '2026-11-20'),
+      await ledger.recordMilestoneCompleted(psa, 'milestone:kantata-global:77', '2026-12-02'),
+    ];
 
     expect(outcomes).toEqual(['recorded', 'unchanged']);
     expect((await ledger.workOf(psa)).milestonesCompleted).toEqual(new Map([['milestone:kantata-global:77', '2026-11-20']]));

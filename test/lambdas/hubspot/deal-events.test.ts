@@ -44,7 +44,17 @@ function queued(propertyName = 'dealstage'): QueuedDealEvent {
     dedupKey: 'k',
     correlationId: 'corr-7',
     receivedAt: '2026-11-02T14:05:10Z',
-    event: { eventId: 1, subscriptionId: 2, portalId: 3, occurredAt: 1, subscriptionType: 'deal.propertyChange', attemptNumber: 0, objectId: 18274650231, propertyName, propertyValue: 'closedwon' },
+    event: {
+      eventId: 1,
+      subscriptionId: 2,
+      portalId: 3,
+      occurredAt: 1,
+      subscriptionType: 'deal.propertyChange',
+      attemptNumber: 0,
+      objectId: 18274650231,
+      propertyName,
+      propertyValue: 'closedwon',
+    },
   };
 }
 
@@ -86,9 +96,17 @@ describe('handleDealEvent', () => {
 
   it('carries a retainer line as the amount billed each period', async () => {
     const snap = snapshot('closedwon', { [fields.billingTerms]: 'retainer' });
-    const { published } = await run({ ...snap, lineItems: [...snap.lineItems, { id: 'l4', properties: { name: 'Monthly advisory retainer', price: '8000.00', ps_line_type: 'retainer' } }] });
+    const { published } = await run({
+      ...snap,
+      lineItems: [...snap.lineItems, { id: 'l4', properties: { name: 'Monthly advisory retainer', price: '8000.00', ps_line_type: 'retainer' } }],
+    });
 
-    expect(published[0]!.payload.contract.billingTerms).toEqual({ model: 'retainer', paymentTermsCode: 'NET30', expenseMarkupPercent: '0', retainerPerPeriod: { amountMinor: 800000, currency: 'USD' } });
+    expect(published[0]!.payload.contract.billingTerms).toEqual({
+      model: 'retainer',
+      paymentTermsCode: 'NET30',
+      expenseMarkupPercent: '0',
+      retainerPerPeriod: { amountMinor: 800000, currency: 'USD' },
+    });
   });
 
   it('judges the deal as it is now: a stale "closedwon" webhook for a deal since reopened publishes nothing', async () => {

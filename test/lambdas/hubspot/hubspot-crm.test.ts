@@ -17,12 +17,20 @@ function crm(token: string, refreshed = token) {
 }
 async function seed(): Promise<string> {
   for (const name of [fields.syncStatus, fields.syncMessage, fields.erpCustomerId]) {
-    await fetch(`${sandbox!.url}/crm/v3/properties/deals`, { method: 'POST', headers: { authorization: 'Bearer pat-1', 'content-type': 'application/json' }, body: JSON.stringify({ name, label: name, type: 'string', fieldType: 'text', groupName: 'g' }) });
+    await fetch(`${sandbox!.url}/crm/v3/properties/deals`, {
+      method: 'POST',
+      headers: { authorization: 'Bearer pat-1', 'content-type': 'application/json' },
+      body: JSON.stringify({ name, label: name, type: 'string', fieldType: 'text', groupName: 'g' }),
+    });
   }
   const response = await fetch(`${sandbox!.url}/__sandbox/deals`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ deal: { dealname: 'D', dealstage: 'closedwon' }, company: { name: 'Globex', country: 'US' }, lineItems: [{ name: 'Consultant', price: '150' }] }),
+    body: JSON.stringify({
+      deal: { dealname: 'D', dealstage: 'closedwon' },
+      company: { name: 'Globex', country: 'US' },
+      lineItems: [{ name: 'Consultant', price: '150' }],
+    }),
   });
   return ((await response.json()) as { id: string }).id;
 }
@@ -35,7 +43,11 @@ describe('HubSpotCrm against the HubSpot sandbox', () => {
     const snapshot = await crm('pat-1').readDeal(id);
     await crm('pat-1').writeBack(id, { erpCustomerId: '1000', syncStatus: 'synced', syncMessage: 'ok' });
 
-    expect(snapshot).toMatchObject({ deal: { id, properties: { dealstage: 'closedwon' } }, company: { properties: { name: 'Globex' } }, lineItems: [{ properties: { name: 'Consultant', price: '150' } }] });
+    expect(snapshot).toMatchObject({
+      deal: { id, properties: { dealstage: 'closedwon' } },
+      company: { properties: { name: 'Globex' } },
+      lineItems: [{ properties: { name: 'Consultant', price: '150' } }],
+    });
     expect(sandbox.object('deals', id)?.properties).toMatchObject({ [fields.erpCustomerId]: '1000', [fields.syncStatus]: 'synced' });
   });
 
@@ -45,7 +57,11 @@ describe('HubSpotCrm against the HubSpot sandbox', () => {
     sandbox.injectFault({ response: { status: 429, headers: { 'retry-after': '2' }, json: { status: 'error', category: 'RATE_LIMITS', message: 'limit' } } });
 
     await expect(crm('pat-1').readDeal(id)).rejects.toMatchObject({ name: 'VendorThrottled', retryAfterSeconds: 2 });
-    await expect(crm('pat-1').writeBack(id, { psaProjectId: '9', syncStatus: 'synced', syncMessage: 'ok' })).rejects.toMatchObject({ name: 'VendorRejected', code: 'VALIDATION_ERROR', status: 400 });
+    await expect(crm('pat-1').writeBack(id, { psaProjectId: '9', syncStatus: 'synced', syncMessage: 'ok' })).rejects.toMatchObject({
+      name: 'VendorRejected',
+      code: 'VALIDATION_ERROR',
+      status: 400,
+    });
   });
 
   it('retries once with a refreshed token after a 401, and fails as authentication when that is refused too', async () => {
@@ -64,10 +80,18 @@ describe('HubSpotCrm against the HubSpot sandbox', () => {
 
     await expect(crm('pat-1').writeBillingHealth(companyId, health)).rejects.toMatchObject({ name: 'VendorRejected' });
     for (const name of [fields.billingStatus, fields.lastInvoiceNumber, fields.lastInvoiceDate, fields.lastInvoiceTotal]) {
-      await fetch(`${sandbox.url}/crm/v3/properties/companies`, { method: 'POST', headers: { authorization: 'Bearer pat-1', 'content-type': 'application/json' }, body: JSON.stringify({ name, label: name, type: 'string', fieldType: 'text', groupName: 'g' }) });
+      await fetch(`${sandbox.url}/crm/v3/properties/companies`, {
+        method: 'POST',
+        headers: { authorization: 'Bearer pat-1', 'content-type': 'application/json' },
+        body: JSON.stringify({ name, label: name, type: 'string', fieldType: 'text', groupName: 'g' }),
+      });
     }
     await crm('pat-1').writeBillingHealth(companyId, health);
 
-    expect(sandbox.object('companies', companyId)?.properties).toMatchObject({ [fields.billingStatus]: 'invoiced', [fields.lastInvoiceNumber]: 'INV000001', [fields.lastInvoiceTotal]: '3247.25 USD' });
+    expect(sandbox.object('companies', companyId)?.properties).toMatchObject({
+      [fields.billingStatus]: 'invoiced',
+      [fields.lastInvoiceNumber]: 'INV000001',
+      [fields.lastInvoiceTotal]: '3247.25 USD',
+    });
   });
 });

@@ -2,7 +2,7 @@ import { createHmac } from 'node:crypto';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
 import type { QueuedDealEvent } from '../../../lambdas/hubspot/webhook-events';
-import { type WebhookIntakeDependencies, receiveHubSpotWebhook } from '../../../lambdas/hubspot/webhook-intake';
+import { receiveHubSpotWebhook, type WebhookIntakeDependencies } from '../../../lambdas/hubspot/webhook-intake';
 
 const secret = 'client-secret-1';
 const now = 1_760_000_000_000;
@@ -28,7 +28,9 @@ function dealEvent(overrides: Record<string, unknown> = {}) {
 function request(body: string, options: { secret?: string; timestamp?: number; instance?: string } = {}): APIGatewayProxyEvent {
   const path = `/webhooks/hubspot/${options.instance ?? 'hubspot-main'}`;
   const timestamp = String(options.timestamp ?? now);
-  const signature = createHmac('sha256', options.secret ?? secret).update(`POST${base.slice(0, -1)}${path}${body}${timestamp}`).digest('base64');
+  const signature = createHmac('sha256', options.secret ?? secret)
+    .update(`POST${base.slice(0, -1)}${path}${body}${timestamp}`)
+    .digest('base64');
   return {
     httpMethod: 'POST',
     path,

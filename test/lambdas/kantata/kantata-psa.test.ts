@@ -22,7 +22,16 @@ describe('KantataPsa against the Kantata sandbox', () => {
       execution: 'exec-1',
       correlationId: 'corr-1',
     });
-  const project = { externalReference: 'g-9', name: 'Rollout', customerName: 'Globex', currency: 'USD', billingModel: 'fixed-fee', tasks: [{ name: 'Discovery', billable: true }], milestones: [], rateCard: [] };
+  const project = {
+    externalReference: 'g-9',
+    name: 'Rollout',
+    customerName: 'Globex',
+    currency: 'USD',
+    billingModel: 'fixed-fee',
+    tasks: [{ name: 'Discovery', billable: true }],
+    milestones: [],
+    rateCard: [],
+  };
 
   it('creates the workspace with its reference and tasks, and finds it again by external reference', async () => {
     kantata = await startKantataSandbox({ clientId: 'kid', clientSecret: 'ksecret' });
@@ -39,7 +48,11 @@ describe('KantataPsa against the Kantata sandbox', () => {
     kantata = await startKantataSandbox({ clientId: 'kid', clientSecret: 'ksecret', workspaceCreatesPerWindow: 0 });
 
     await expect(psa().createProject(project)).rejects.toMatchObject({ name: 'VendorThrottled', retryAfterSeconds: undefined });
-    kantata.injectFault({ method: 'POST', pathPrefix: '/api/v1/workspaces', response: { status: 422, json: { errors: [{ type: 'validation', message: "title can't be blank" }] } } });
+    kantata.injectFault({
+      method: 'POST',
+      pathPrefix: '/api/v1/workspaces',
+      response: { status: 422, json: { errors: [{ type: 'validation', message: "title can't be blank" }] } },
+    });
     await expect(psa().createProject(project)).rejects.toMatchObject({ name: 'VendorRejected', code: 'validation' });
   });
 
@@ -63,7 +76,12 @@ describe('KantataPsa against the Kantata sandbox', () => {
       return Object.fromEntries(
         versions.map((v) => [
           v.effective_date,
-          Object.fromEntries(kantata!.objects('rate_card_roles').filter((r) => r.rate_card_version_id === v.id).map((r) => [roleName.get(String(r.role_id)), r.rate])),
+          Object.fromEntries(
+            kantata!
+              .objects('rate_card_roles')
+              .filter((r) => r.rate_card_version_id === v.id)
+              .map((r) => [roleName.get(String(r.role_id)), r.rate]),
+          ),
         ]),
       );
     };
@@ -83,13 +101,20 @@ describe('KantataPsa against the Kantata sandbox', () => {
     it('refuses a role Kantata does not have before writing anything', async () => {
       kantata = await startKantataSandbox({ clientId: 'kid', clientSecret: 'ksecret', roles: ['Principal'] });
 
-      await expect(psa().createProject(withRates)).rejects.toMatchObject({ name: 'RateCardNotRepresentable', message: expect.stringContaining('Kantata has no role named "Consultant"') });
+      await expect(psa().createProject(withRates)).rejects.toMatchObject({
+        name: 'RateCardNotRepresentable',
+        message: expect.stringContaining('Kantata has no role named "Consultant"'),
+      });
       expect(kantata.objects('workspaces')).toEqual([]);
     });
 
     it('completes a shell a failure cut short without duplicating what exists, and leaves a complete one alone', async () => {
       kantata = await startKantataSandbox({ clientId: 'kid', clientSecret: 'ksecret' });
-      kantata.injectFault({ method: 'POST', pathPrefix: '/api/v1/rate_card_sets', response: { status: 503, json: { errors: [{ type: 'system', message: 'unavailable' }] } } });
+      kantata.injectFault({
+        method: 'POST',
+        pathPrefix: '/api/v1/rate_card_sets',
+        response: { status: 503, json: { errors: [{ type: 'system', message: 'unavailable' }] } },
+      });
       const audit: AuditEntry[] = [];
       await expect(psa(audit).createProject(withRates)).rejects.toMatchObject({ name: 'VendorUnavailable' });
       const found = await psa().findProjectByExternalReference('g-9');
@@ -105,27 +130,49 @@ describe('KantataPsa against the Kantata sandbox', () => {
       ]);
       expect(ratesOf(found!.id)['2027-04-01']).toEqual({ Principal: 27500, Consultant: 17200 });
       // The milestone's story id, which billing knows it by, whether the story was made now or before.
-      expect((await psa().completeProject(found!.id, withRates)).milestoneIds).toEqual({ 'Design signed off': kantata.objects('stories').find((st) => st.story_type === 'milestone')!.id });
+      expect((await psa().completeProject(found!.id, withRates)).milestoneIds).toEqual({
+        'Design signed off': kantata.objects('stories').find((st) => st.story_type === 'milestone')!.id,
+      });
       expect(kantata.requests.filter((r) => r.method !== 'GET' && r.path.startsWith('/api/')).length).toBe(writesBefore);
     });
   });
 
   describe('billing', () => {
-    const backOffice = async (path: string, body: unknown) => (await (await fetch(`${kantata!.url}/__sandbox/${path}`, { method: 'POST', body: JSON.stringify(body) })).json()) as { id: string };
+    const backOffice = async (path: string, body: unknown) =>
+      (await (await fetch(`${kantata!.url}/__sandbox/${path}`, { method: 'POST', body: JSON.stringify(body) })).json()) as { id: string };
 
     it('reads approved time in hours with the role’s name, and expenses in minor units', async () => {
       kantata = await startKantataSandbox({ clientId: 'kid', clientSecret: 'ksecret' });
       const { id: workspace } = await psa().createProject(project);
       const consultant = kantata.objects('roles').find((r) => r.name === 'Consultant')!.id;
-      await backOffice('time_entries', { workspace_id: workspace, user_id: '7', role_id: consultant, date_performed: '2026-11-02', time_in_minutes: 20, approved: true, billable: false });
-      await backOffice('expenses', { workspace_id: workspace, user_id: '7', date: '2026-11-03', category: 'Travel', amount_in_cents: 12345, currency: 'EUR', approved: true });
+      await backOffice('time_entries', {
+        workspace_id: workspace,
+        user_id: '7',
+        role_id: consultant,
+        date_performed: '2026-11-02',
+        time_in_minutes: 20,
+        approved: true,
+        billable: false,
+      });
+      await backOffice('expenses', {
+        workspace_id: workspace,
+        user_id: '7',
+        date: '2026-11-03',
+        category: 'Travel',
+        amount_in_cents: 12345,
+        currency: 'EUR',
+        approved: true,
+      });
       await backOffice('time_entries', { workspace_id: workspace, date_performed: '2026-11-02', time_in_minutes: 60 });
 
       const work = await psa().approvedWorkSince('2020-01-01T00:00:00Z');
 
       expect(work.map((w) => w.work)).toEqual([
         { kind: 'time', item: { id: expect.any(String), workDate: '2026-11-02', role: 'Consultant', hours: '0.333333333333', billable: false } },
-        { kind: 'expense', item: { id: expect.any(String), incurredOn: '2026-11-03', category: 'Travel', amount: { amountMinor: 12345, currency: 'EUR' }, billable: true } },
+        {
+          kind: 'expense',
+          item: { id: expect.any(String), incurredOn: '2026-11-03', category: 'Travel', amount: { amountMinor: 12345, currency: 'EUR' }, billable: true },
+        },
       ]);
       expect(work.map((w) => [w.projectId, w.resourceId])).toEqual([
         [workspace, '7'],
@@ -137,8 +184,20 @@ describe('KantataPsa against the Kantata sandbox', () => {
       kantata = await startKantataSandbox({ clientId: 'kid', clientSecret: 'ksecret' });
       const { id: workspace } = await psa().createProject(project);
       const entry = await backOffice('time_entries', { workspace_id: workspace, date_performed: '2026-11-02', time_in_minutes: 60, approved: true });
-      const invoice = { externalId: 'g-9:2026-11-01', invoiceNumber: 'INV000007', postingDate: '2026-11-30', tax: { amountMinor: 0, currency: 'USD' as const }, total: { amountMinor: 15000, currency: 'USD' as const }, timeEntryIds: [entry.id], expenseIds: [] };
-      kantata.injectFault({ method: 'POST', pathPrefix: '/api/v1/external_references', response: { status: 503, json: { errors: [{ type: 'system', message: 'unavailable' }] } } });
+      const invoice = {
+        externalId: 'g-9:2026-11-01',
+        invoiceNumber: 'INV000007',
+        postingDate: '2026-11-30',
+        tax: { amountMinor: 0, currency: 'USD' as const },
+        total: { amountMinor: 15000, currency: 'USD' as const },
+        timeEntryIds: [entry.id],
+        expenseIds: [],
+      };
+      kantata.injectFault({
+        method: 'POST',
+        pathPrefix: '/api/v1/external_references',
+        response: { status: 503, json: { errors: [{ type: 'system', message: 'unavailable' }] } },
+      });
 
       await expect(psa().recordInvoice(workspace, invoice)).rejects.toMatchObject({ name: 'VendorUnavailable' });
       const first = await psa().recordInvoice(workspace, invoice);

@@ -32,12 +32,18 @@ describe('planKantataRateCard', () => {
   });
 
   it('uses the currency’s own minor unit: yen have none', () => {
-    expect(plain(planKantataRateCard([{ role: 'Consultant', hourlyRate: '18000', effectiveFrom: '2026-01-01' }], 'JPY'))).toEqual([['2026-01-01', { Consultant: 18000 }]]);
+    expect(plain(planKantataRateCard([{ role: 'Consultant', hourlyRate: '18000', effectiveFrom: '2026-01-01' }], 'JPY'))).toEqual([
+      ['2026-01-01', { Consultant: 18000 }],
+    ]);
   });
 
   it('refuses a rate finer than the minor unit, naming the role', () => {
-    expect(() => planKantataRateCard([{ role: 'Consultant', hourlyRate: '165.505', effectiveFrom: '2026-01-01' }], 'USD')).toThrow(/Consultant at 165\.505 USD .* round the contract rate/);
-    expect(() => planKantataRateCard([{ role: 'Consultant', hourlyRate: '18000.5', effectiveFrom: '2026-01-01' }], 'JPY')).toThrow(/finer than Kantata's JPY minor unit/);
+    expect(() => planKantataRateCard([{ role: 'Consultant', hourlyRate: '165.505', effectiveFrom: '2026-01-01' }], 'USD')).toThrow(
+      /Consultant at 165\.505 USD .* round the contract rate/,
+    );
+    expect(() => planKantataRateCard([{ role: 'Consultant', hourlyRate: '18000.5', effectiveFrom: '2026-01-01' }], 'JPY')).toThrow(
+      /finer than Kantata's JPY minor unit/,
+    );
   });
 
   it('refuses two rates for one role on the same day, and a line that ends before it starts', () => {
@@ -50,7 +56,9 @@ describe('planKantataRateCard', () => {
         'USD',
       ),
     ).toThrow(/two Consultant rates are in force on 2026-06-01/);
-    expect(() => planKantataRateCard([{ role: 'Consultant', hourlyRate: '150', effectiveFrom: '2026-02-01', effectiveTo: '2026-01-31' }], 'USD')).toThrow(/ends \(2026-01-31\) before it starts/);
+    expect(() => planKantataRateCard([{ role: 'Consultant', hourlyRate: '150', effectiveFrom: '2026-02-01', effectiveTo: '2026-01-31' }], 'USD')).toThrow(
+      /ends \(2026-01-31\) before it starts/,
+    );
   });
 
   it('plans nothing for an empty rate card', () => {

@@ -48,7 +48,11 @@ describe('NetSuiteErp against the NetSuite sandbox', () => {
     netsuite.injectFault({ response: { status: 429, json: { 'o:errorDetails': [{ 'o:errorCode': 'CONCURRENCY_LIMIT_EXCEEDED' }] } } });
     await expect(adapter.upsertCustomer(customer)).rejects.toBeInstanceOf(VendorThrottledError);
 
-    await expect(adapter.upsertProject({ externalId: 'p-1', name: 'P', customerId: '999', currency: 'USD' })).rejects.toMatchObject({ name: 'VendorRejected', code: 'USER_ERROR', status: 400 });
+    await expect(adapter.upsertProject({ externalId: 'p-1', name: 'P', customerId: '999', currency: 'USD' })).rejects.toMatchObject({
+      name: 'VendorRejected',
+      code: 'USER_ERROR',
+      status: 400,
+    });
 
     netsuite.injectFault({ response: { status: 503, text: 'unavailable' } });
     await expect(adapter.upsertCustomer(customer)).rejects.toBeInstanceOf(VendorUnavailableError);
@@ -75,16 +79,27 @@ describe('NetSuiteErp against the NetSuite sandbox', () => {
       customerId,
       currency: 'USD',
       tranDate: '2026-11-30',
-      lines: [{ itemId: '101', description: 'Consultant: 7.5 h at 165.5', quantity: '7.5', rate: '165.5', amount: { amountMinor: 124125, currency: 'USD' as const } }],
+      lines: [
+        { itemId: '101', description: 'Consultant: 7.5 h at 165.5', quantity: '7.5', rate: '165.5', amount: { amountMinor: 124125, currency: 'USD' as const } },
+      ],
     };
 
     const first = await adapter.postInvoice(invoice);
     const retried = await adapter.postInvoice(invoice);
 
-    expect(first).toEqual({ id: first.id, invoiceNumber: 'INV000001', subtotal: { amountMinor: 124125, currency: 'USD' }, tax: { amountMinor: 12413, currency: 'USD' }, total: { amountMinor: 136538, currency: 'USD' } });
+    expect(first).toEqual({
+      id: first.id,
+      invoiceNumber: 'INV000001',
+      subtotal: { amountMinor: 124125, currency: 'USD' },
+      tax: { amountMinor: 12413, currency: 'USD' },
+      total: { amountMinor: 136538, currency: 'USD' },
+    });
     expect(retried).toEqual(first);
     expect(netsuite.records('invoice')).toHaveLength(1);
-    await expect(adapter.postInvoice({ ...invoice, externalId: 'c-1:2026-12', lines: [{ ...invoice.lines[0]!, itemId: '999' }] })).rejects.toMatchObject({ name: 'VendorRejected', code: 'USER_ERROR' });
+    await expect(adapter.postInvoice({ ...invoice, externalId: 'c-1:2026-12', lines: [{ ...invoice.lines[0]!, itemId: '999' }] })).rejects.toMatchObject({
+      name: 'VendorRejected',
+      code: 'USER_ERROR',
+    });
   });
 
   it('lists invoices changed since a time with what is paid and due, following the record query', async () => {
@@ -102,7 +117,12 @@ describe('NetSuiteErp against the NetSuite sandbox', () => {
     const changed = await adapter.invoicesChangedSince(since);
 
     expect(changed.map((i) => i.id)).toEqual([paid.id]);
-    expect(changed[0]).toMatchObject({ externalId: 'c-1:2026-11-01', invoiceNumber: paid.invoiceNumber, amountPaid: { amountMinor: 12550, currency: 'USD' }, amountDue: { amountMinor: 37450, currency: 'USD' } });
+    expect(changed[0]).toMatchObject({
+      externalId: 'c-1:2026-11-01',
+      invoiceNumber: paid.invoiceNumber,
+      amountPaid: { amountMinor: 12550, currency: 'USD' },
+      amountDue: { amountMinor: 37450, currency: 'USD' },
+    });
     expect(old.id).not.toBe(paid.id);
   });
 });

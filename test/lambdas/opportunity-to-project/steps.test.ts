@@ -1,6 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { type Vendor, parseCanonicalEvent } from '../../../canonical';
-import { type StepContext, createErpProject, createPsaProject, findOrCreateErpCustomer, projectActivated, writeBackToCrm } from '../../../lambdas/opportunity-to-project/steps';
+import { parseCanonicalEvent, type Vendor } from '../../../canonical';
+import {
+  createErpProject,
+  createPsaProject,
+  findOrCreateErpCustomer,
+  projectActivated,
+  type StepContext,
+  writeBackToCrm,
+} from '../../../lambdas/opportunity-to-project/steps';
 import { type ValidOpportunity, validateOpportunity } from '../../../lambdas/opportunity-to-project/validate-opportunity';
 import type { CrmPort, CrmWriteBack } from '../../../lambdas/ports/crm';
 import type { ErpCustomerDraft, ErpPort, ErpProjectDraft } from '../../../lambdas/ports/erp';
@@ -82,8 +89,22 @@ describe('opportunity to project steps', () => {
     expect(deps.erp.customers.size).toBe(1);
     expect([...deps.erp.projects.values()]).toEqual([expect.objectContaining({ customerId: ids.erpCustomerId, currency: 'USD' })]);
     expect(deps.psa.projects).toHaveLength(1);
-    expect(deps.psa.projects[0]).toMatchObject({ tasks: [{ name: 'Discovery' }, { name: 'Internal QA' }], rateCard: [{ role: 'Principal' }, { role: 'Consultant' }, { role: 'Consultant' }] });
-    expect(deps.crm.writes).toEqual([['18274650231', { erpCustomerId: ids.erpCustomerId, erpProjectId: ids.erpProjectId, psaProjectId: ids.psaProjectId, syncStatus: 'synced', syncMessage: expect.any(String) }]]);
+    expect(deps.psa.projects[0]).toMatchObject({
+      tasks: [{ name: 'Discovery' }, { name: 'Internal QA' }],
+      rateCard: [{ role: 'Principal' }, { role: 'Consultant' }, { role: 'Consultant' }],
+    });
+    expect(deps.crm.writes).toEqual([
+      [
+        '18274650231',
+        {
+          erpCustomerId: ids.erpCustomerId,
+          erpProjectId: ids.erpProjectId,
+          psaProjectId: ids.psaProjectId,
+          syncStatus: 'synced',
+          syncMessage: expect.any(String),
+        },
+      ],
+    ]);
   });
 
   it('create nothing more when run again, as after a retry or a replayed event', async () => {
@@ -92,7 +113,13 @@ describe('opportunity to project steps', () => {
     const first = await runAll(context(), deps);
     const second = await runAll(context('hubspot-main-18274650231-r2'), deps);
 
-    expect(second).toMatchObject({ customerGlobalId: first.customerGlobalId, erpCustomerId: first.erpCustomerId, psaProjectId: first.psaProjectId, erpProjectId: first.erpProjectId, recovered: true });
+    expect(second).toMatchObject({
+      customerGlobalId: first.customerGlobalId,
+      erpCustomerId: first.erpCustomerId,
+      psaProjectId: first.psaProjectId,
+      erpProjectId: first.erpProjectId,
+      recovered: true,
+    });
     expect([deps.erp.customers.size, deps.erp.projects.size, deps.psa.projects.length]).toEqual([1, 1, 1]);
   });
 
@@ -115,7 +142,10 @@ describe('opportunity to project steps', () => {
     const other = wonDeal((p) => (p.opportunity.crmId = '99999'));
 
     const a = await findOrCreateErpCustomer(context(), { ...deps, vendorOf });
-    const b = await findOrCreateErpCustomer({ execution: 'x', event: other, validation: validateOpportunity(other, config, 'us-east-1') as ValidOpportunity }, { ...deps, vendorOf });
+    const b = await findOrCreateErpCustomer(
+      { execution: 'x', event: other, validation: validateOpportunity(other, config, 'us-east-1') as ValidOpportunity },
+      { ...deps, vendorOf },
+    );
 
     expect(b.erpCustomerId).toBe(a.erpCustomerId);
     expect(deps.erp.customers.size).toBe(1);
@@ -127,7 +157,10 @@ describe('opportunity to project steps', () => {
 
     const event = projectActivated(ctx, ids, new Date('2026-11-24T10:00:00Z'));
 
-    expect(parseCanonicalEvent(event)).toMatchObject({ type: 'project.activated', payload: { erp: { instance: 'netsuite-us', projectId: '1001' }, psa: { projectId: '39000' } } });
+    expect(parseCanonicalEvent(event)).toMatchObject({
+      type: 'project.activated',
+      payload: { erp: { instance: 'netsuite-us', projectId: '1001' }, psa: { projectId: '39000' } },
+    });
     expect(projectActivated(ctx, ids, new Date()).id).toBe(event.id);
   });
 });

@@ -75,28 +75,53 @@ describe('validateOpportunity', () => {
         p.contract.billingTerms = { model: 'retainer', paymentTermsCode: 'NET30', ...(amount ? { retainerPerPeriod: amount } : {}) };
       });
 
-    expect(validateOpportunity(retainer({ amountMinor: 500000, currency: 'USD' }), config, 'us-east-1')).toMatchObject({ outcome: 'valid', billingTerms: { model: 'retainer', retainerPerPeriod: { amountMinor: 500000, currency: 'USD' } } });
-    expect(problemsOf(() => validateOpportunity(retainer(), config, 'us-east-1'))).toEqual(['contract.billingTerms.retainerPerPeriod: a retainer deal has no amount to bill each period']);
-    expect(problemsOf(() => validateOpportunity(retainer({ amountMinor: 500000, currency: 'EUR' }), config, 'us-east-1'))).toEqual([expect.stringMatching(/^currency: the retainer not in the deal currency USD/)]);
+    expect(validateOpportunity(retainer({ amountMinor: 500000, currency: 'USD' }), config, 'us-east-1')).toMatchObject({
+      outcome: 'valid',
+      billingTerms: { model: 'retainer', retainerPerPeriod: { amountMinor: 500000, currency: 'USD' } },
+    });
+    expect(problemsOf(() => validateOpportunity(retainer(), config, 'us-east-1'))).toEqual([
+      'contract.billingTerms.retainerPerPeriod: a retainer deal has no amount to bill each period',
+    ]);
+    expect(problemsOf(() => validateOpportunity(retainer({ amountMinor: 500000, currency: 'EUR' }), config, 'us-east-1'))).toEqual([
+      expect.stringMatching(/^currency: the retainer not in the deal currency USD/),
+    ]);
   });
 
   it('refuses an unknown legal entity and a business unit the entity does not have', () => {
-    expect(problemsOf(() => validateOpportunity(wonDeal((p) => (p.legalEntityId = 'acme-fr')), config, 'us-east-1'))).toEqual([
-      'ps_legal_entity: legal entity acme-fr is not configured',
-    ]);
-    expect(problemsOf(() => validateOpportunity(wonDeal((p) => (p.businessUnit = 'research')), config, 'us-east-1'))).toEqual([
-      "ps_business_unit: business unit research is not one of acme-us's",
-    ]);
+    expect(
+      problemsOf(() =>
+        validateOpportunity(
+          wonDeal((p) => (p.legalEntityId = 'acme-fr')),
+          config,
+          'us-east-1',
+        ),
+      ),
+    ).toEqual(['ps_legal_entity: legal entity acme-fr is not configured']);
+    expect(
+      problemsOf(() =>
+        validateOpportunity(
+          wonDeal((p) => (p.businessUnit = 'research')),
+          config,
+          'us-east-1',
+        ),
+      ),
+    ).toEqual(["ps_business_unit: business unit research is not one of acme-us's"]);
   });
 
   it('answers switched-off, without an exception, where the flow is off for the legal entity', () => {
-    const result = validateOpportunity(wonDeal((p) => ((p.legalEntityId = 'acme-de'), (p.currency = 'EUR'))), config, 'eu-west-1');
+    const result = validateOpportunity(
+      wonDeal((p) => ((p.legalEntityId = 'acme-de'), (p.currency = 'EUR'))),
+      config,
+      'eu-west-1',
+    );
 
     expect(result).toEqual({ outcome: 'switched-off', reason: 'opportunity-to-project for acme-de/delivery in eu-west-1 is switched off' });
   });
 
   it('refuses a deal that reached a region which does not serve its legal entity', () => {
-    expect(problemsOf(() => validateOpportunity(wonDeal(), config, 'eu-west-1'))).toEqual(['ps_legal_entity: acme-us is served by us-east-1, but the deal reached eu-west-1']);
+    expect(problemsOf(() => validateOpportunity(wonDeal(), config, 'eu-west-1'))).toEqual([
+      'ps_legal_entity: acme-us is served by us-east-1, but the deal reached eu-west-1',
+    ]);
   });
 
   it('refuses mixed currencies and overlapping rates for a role', () => {

@@ -1,7 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import type { CrmSettings, OpportunityWonEvent } from '../../../canonical';
 import { CrmFieldNames } from '../../../canonical';
-import { type OpportunityChangeDependencies, RELAY_RECOVERY_LAG_MS, type RelayedWork, UnknownRelayedEventError, judgeOpportunityChange, reconciliationNeeded, relayedWork } from '../../../lambdas/salesforce/opportunity-changes';
+import {
+  judgeOpportunityChange,
+  type OpportunityChangeDependencies,
+  RELAY_RECOVERY_LAG_MS,
+  type RelayedWork,
+  reconciliationNeeded,
+  relayedWork,
+  UnknownRelayedEventError,
+} from '../../../lambdas/salesforce/opportunity-changes';
 import type { SalesforceOpportunitySnapshot } from '../../../lambdas/salesforce/opportunity-mapping';
 
 // Domain tests with plain fakes typed by the dependencies; the same paths run end to end in test/e2e.
@@ -9,8 +17,28 @@ const fields = CrmFieldNames.parse({ legalEntity: 'PS_Legal_Entity__c', syncRevi
 const settings: CrmSettings = { wonStages: ['Closed Won'], fields, integrationUserId: '0050000000INTEG' };
 
 function relayed(header: Record<string, unknown>, values: Record<string, unknown> = {}, commitNumber = '9007199254741993'): string {
-  const detail = { payload: { ChangeEventHeader: { entityName: 'Opportunity', recordIds: ['006A'], changeType: 'UPDATE', changedFields: ['StageName'], changeOrigin: 'com/salesforce/ui', transactionKey: 'tx-1', sequenceNumber: 1, commitTimestamp: 1_795_000_000_000, commitNumber: 0, commitUser: '0050000000ALICE', ...header }, ...values } };
-  return JSON.stringify({ source: 'aws.partner/salesforce.com/00D/0YL', 'detail-type': 'OpportunityChangeEvent', detail }).replace('"commitNumber":0', `"commitNumber":${commitNumber}`);
+  const detail = {
+    payload: {
+      ChangeEventHeader: {
+        entityName: 'Opportunity',
+        recordIds: ['006A'],
+        changeType: 'UPDATE',
+        changedFields: ['StageName'],
+        changeOrigin: 'com/salesforce/ui',
+        transactionKey: 'tx-1',
+        sequenceNumber: 1,
+        commitTimestamp: 1_795_000_000_000,
+        commitNumber: 0,
+        commitUser: '0050000000ALICE',
+        ...header,
+      },
+      ...values,
+    },
+  };
+  return JSON.stringify({ source: 'aws.partner/salesforce.com/00D/0YL', 'detail-type': 'OpportunityChangeEvent', detail }).replace(
+    '"commitNumber":0',
+    `"commitNumber":${commitNumber}`,
+  );
 }
 
 const snapshot = (stage: string): SalesforceOpportunitySnapshot => ({
@@ -49,7 +77,12 @@ describe('judgeOpportunityChange', () => {
 
     expect(await judge(relayed({}, { StageName: 'Closed Won' }), f)).toEqual([{ outcome: 'published' }]);
     expect(f.reads).toEqual(['006A']);
-    expect(f.published[0]).toMatchObject({ type: 'opportunity.won', source: { vendor: 'salesforce', instance: 'salesforce-main' }, sourceVersion: '9007199254741993', legalEntityId: 'acme-us' });
+    expect(f.published[0]).toMatchObject({
+      type: 'opportunity.won',
+      source: { vendor: 'salesforce', instance: 'salesforce-main' },
+      sourceVersion: '9007199254741993',
+      legalEntityId: 'acme-us',
+    });
     expect(f.published[0]!.payload.contract.rateCard).toEqual([{ role: 'Consultant', hourlyRate: '150', effectiveFrom: '2026-12-01' }]);
   });
 
@@ -100,20 +133,27 @@ describe('judgeOpportunityChange', () => {
   it('re-reads the records of a GAP event, which carries no values', async () => {
     const f = fakes();
 
-    expect(await judge(relayed({ changeType: 'GAP_UPDATE', changedFields: [], recordIds: ['006A', '006B'] }), f)).toEqual([{ outcome: 'published' }, { outcome: 'published' }]);
+    expect(await judge(relayed({ changeType: 'GAP_UPDATE', changedFields: [], recordIds: ['006A', '006B'] }), f)).toEqual([
+      { outcome: 'published' },
+      { outcome: 'published' },
+    ]);
     expect(f.reads).toEqual(['006A', '006B']);
   });
 });
 
 describe('relayedWork', () => {
   it('turns GAP_OVERFLOW into one reconciliation of the entity', () => {
-    expect(relayedWork(relayed({ changeType: 'GAP_OVERFLOW', recordIds: [], changedFields: [] }))).toEqual([{ kind: 'reconcile', entityName: 'Opportunity', dedupKey: 'GAP_OVERFLOW:tx-1' }]);
+    expect(relayedWork(relayed({ changeType: 'GAP_OVERFLOW', recordIds: [], changedFields: [] }))).toEqual([
+      { kind: 'reconcile', entityName: 'Opportunity', dedupKey: 'GAP_OVERFLOW:tx-1' },
+    ]);
   });
 
   it('reads the Deal_Won__e platform event as a re-read of its opportunity, deduplicated by its EventUuid', () => {
     const raw = JSON.stringify({ 'detail-type': 'Deal_Won__e', detail: { payload: { Opportunity_Id__c: '006A', EventUuid: 'e-1' } } });
 
-    expect(relayedWork(raw)).toEqual([{ kind: 'record', dedupKey: 'Deal_Won__e:e-1', recordId: '006A', change: { action: 'reread', recordId: '006A', dedupKey: 'e-1' } }]);
+    expect(relayedWork(raw)).toEqual([
+      { kind: 'record', dedupKey: 'Deal_Won__e:e-1', recordId: '006A', change: { action: 'reread', recordId: '006A', dedupKey: 'e-1' } },
+    ]);
   });
 
   it('refuses an event it does not take, naming it', () => {
@@ -127,7 +167,10 @@ describe('reconciliationNeeded', () => {
   const at = (ms: number) => new Date(committed + ms);
 
   it('asks once per overflow event on GAP_OVERFLOW', () => {
-    expect(reconciliationNeeded('sf', relayedWork(relayed({ changeType: 'GAP_OVERFLOW', recordIds: [], changedFields: [] })), at(0))).toEqual({ reason: 'gap-overflow', dedupKey: 'GAP_OVERFLOW:tx-1' });
+    expect(reconciliationNeeded('sf', relayedWork(relayed({ changeType: 'GAP_OVERFLOW', recordIds: [], changedFields: [] })), at(0))).toEqual({
+      reason: 'gap-overflow',
+      dedupKey: 'GAP_OVERFLOW:tx-1',
+    });
   });
 
   it('asks once per instance and hour when deliveries lag their commits: the relay is recovering', () => {

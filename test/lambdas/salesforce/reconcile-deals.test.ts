@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { CHECKPOINT_OVERLAP_MS, FIRST_RUN_LOOKBACK_MS, type ReconciliationRunDependencies, type WonDeal, runReconciliation } from '../../../lambdas/salesforce/reconcile-deals';
+import {
+  CHECKPOINT_OVERLAP_MS,
+  FIRST_RUN_LOOKBACK_MS,
+  type ReconciliationRunDependencies,
+  runReconciliation,
+  type WonDeal,
+} from '../../../lambdas/salesforce/reconcile-deals';
 
 const NOW = new Date('2026-12-01T12:00:00Z');
 const deal = (id: string, legalEntityId: string | undefined, closedAt: string): WonDeal => ({ id, legalEntityId, closedAt });
@@ -25,12 +31,20 @@ function fakes(deals: WonDeal[], known: string[], checkpoint?: Date, failOn?: st
 
 describe('runReconciliation', () => {
   it('republishes the won deals the registry does not know, reports by legal entity and advances the checkpoint', async () => {
-    const f = fakes([deal('006A', 'acme-us', '2026-12-01T10:00:00Z'), deal('006B', 'acme-us', '2026-12-01T11:00:00Z'), deal('006C', undefined, '2026-12-01T11:30:00Z')], ['006A'], new Date('2026-12-01T09:00:00Z'));
+    const f = fakes(
+      [deal('006A', 'acme-us', '2026-12-01T10:00:00Z'), deal('006B', 'acme-us', '2026-12-01T11:00:00Z'), deal('006C', undefined, '2026-12-01T11:30:00Z')],
+      ['006A'],
+      new Date('2026-12-01T09:00:00Z'),
+    );
 
     const report = await runReconciliation(f.deps);
 
     expect(f.republished).toEqual(['006B', '006C']);
-    expect(report).toMatchObject({ checked: 3, republished: 2, byLegalEntity: { 'acme-us': { checked: 2, missing: 1 }, '(none)': { checked: 1, missing: 1 } } });
+    expect(report).toMatchObject({
+      checked: 3,
+      republished: 2,
+      byLegalEntity: { 'acme-us': { checked: 2, missing: 1 }, '(none)': { checked: 1, missing: 1 } },
+    });
     expect(f.saved).toEqual([new Date('2026-12-01T11:30:00Z')]);
   });
 
@@ -48,7 +62,12 @@ describe('runReconciliation', () => {
   });
 
   it('keeps the checkpoint when a republish fails, so the next run repeats the window instead of skipping it', async () => {
-    const f = fakes([deal('006A', 'acme-us', '2026-12-01T10:00:00Z'), deal('006B', 'acme-us', '2026-12-01T11:00:00Z')], [], new Date('2026-12-01T09:00:00Z'), '006B');
+    const f = fakes(
+      [deal('006A', 'acme-us', '2026-12-01T10:00:00Z'), deal('006B', 'acme-us', '2026-12-01T11:00:00Z')],
+      [],
+      new Date('2026-12-01T09:00:00Z'),
+      '006B',
+    );
 
     await expect(runReconciliation(f.deps)).rejects.toThrow('throttled');
     expect(f.saved).toEqual([]);

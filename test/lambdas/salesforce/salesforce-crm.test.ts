@@ -1,12 +1,12 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { SalesforceCrm } from '../../../lambdas/salesforce/salesforce-crm';
-import { VendorThrottledError } from '../../../lambdas/shared/errors';
-import { type SalesforceSandbox, startSalesforceSandbox } from '../../../local/sandboxes/salesforce/salesforce-sandbox';
 import { parseDeploymentConfig } from '../../../canonical/deployment-config';
-import { adapters } from '../../../lambdas/wiring/adapters';
-import { exampleConfig, exampleConfigInput } from '../../support/example-config';
+import { SalesforceCrm } from '../../../lambdas/salesforce/salesforce-crm';
 import type { AuditEntry } from '../../../lambdas/shared/audit-trail';
+import { VendorThrottledError } from '../../../lambdas/shared/errors';
+import { adapters } from '../../../lambdas/wiring/adapters';
 import { SALESFORCE_LOCAL_FIELDS } from '../../../local/local-environment';
+import { type SalesforceSandbox, startSalesforceSandbox } from '../../../local/sandboxes/salesforce/salesforce-sandbox';
+import { exampleConfig, exampleConfigInput } from '../../support/example-config';
 
 // The real Salesforce adapter against the sandbox.
 const fields = exampleConfig().vendorInstances.find((v) => v.id === 'salesforce-main')!.crm!.fields;
@@ -16,10 +16,26 @@ afterEach(async () => {
   sandbox = undefined;
 });
 const start = (dailyLimit: number, extraFields: string[] = []) =>
-  startSalesforceSandbox({ accessTokens: ['tok'], dailyLimit, fields: { Opportunity: ['Name', fields.syncStatus, fields.syncMessage, fields.erpCustomerId, fields.erpProjectId, fields.psaProjectId, ...extraFields] } });
-const crm = (token = 'tok') => new SalesforceCrm({ instance: 'salesforce-main', baseUrl: sandbox!.url, accessToken: async () => token, refreshAccessToken: async () => 'tok', clientId: 'ps-sync', fields });
+  startSalesforceSandbox({
+    accessTokens: ['tok'],
+    dailyLimit,
+    fields: { Opportunity: ['Name', fields.syncStatus, fields.syncMessage, fields.erpCustomerId, fields.erpProjectId, fields.psaProjectId, ...extraFields] },
+  });
+const crm = (token = 'tok') =>
+  new SalesforceCrm({
+    instance: 'salesforce-main',
+    baseUrl: sandbox!.url,
+    accessToken: async () => token,
+    refreshAccessToken: async () => 'tok',
+    clientId: 'ps-sync',
+    fields,
+  });
 async function opportunity(): Promise<string> {
-  const response = await fetch(`${sandbox!.url}/services/data/v64.0/sobjects/Opportunity`, { method: 'POST', headers: { authorization: 'Bearer tok', 'content-type': 'application/json' }, body: JSON.stringify({ Name: 'Globex' }) });
+  const response = await fetch(`${sandbox!.url}/services/data/v64.0/sobjects/Opportunity`, {
+    method: 'POST',
+    headers: { authorization: 'Bearer tok', 'content-type': 'application/json' },
+    body: JSON.stringify({ Name: 'Globex' }),
+  });
   return ((await response.json()) as { id: string }).id;
 }
 
@@ -46,7 +62,11 @@ describe('SalesforceCrm against the Salesforce sandbox', () => {
     const id = await opportunity();
 
     await expect(crm().writeBack(id, { syncStatus: 'synced', syncMessage: 'ok' })).rejects.toMatchObject({ name: 'VendorRejected', code: 'INVALID_FIELD' });
-    await fetch(`${sandbox.url}/services/data/v64.0/sobjects/Opportunity`, { method: 'POST', headers: { authorization: 'Bearer tok', 'content-type': 'application/json' }, body: '{"Name":"x"}' });
+    await fetch(`${sandbox.url}/services/data/v64.0/sobjects/Opportunity`, {
+      method: 'POST',
+      headers: { authorization: 'Bearer tok', 'content-type': 'application/json' },
+      body: '{"Name":"x"}',
+    });
     const fresh = crm();
     await expect(fresh.writeBack(id, { syncStatus: 'synced', syncMessage: 'ok' })).rejects.toBeInstanceOf(VendorThrottledError);
   });
@@ -57,7 +77,13 @@ describe('SalesforceCrm against the Salesforce sandbox', () => {
     const adapter = crm();
     const outcomes: string[] = [];
 
-    for (let i = 0; i < 10; i++) outcomes.push(await adapter.writeBack(id, { syncStatus: 'synced', syncMessage: `run ${i}` }).then(() => 'ok', (e: Error) => e.name));
+    for (let i = 0; i < 10; i++)
+      outcomes.push(
+        await adapter.writeBack(id, { syncStatus: 'synced', syncMessage: `run ${i}` }).then(
+          () => 'ok',
+          (e: Error) => e.name,
+        ),
+      );
 
     expect(outcomes.filter((o) => o === 'ok')).toHaveLength(7);
     expect(outcomes.slice(7)).toEqual(['VendorThrottled', 'VendorThrottled', 'VendorThrottled']);
@@ -72,7 +98,9 @@ describe('SalesforceCrm against the Salesforce sandbox', () => {
     for (let i = 0; i < 249; i++) ids.push(await opportunity());
     const before = sandbox.requests.length;
 
-    const results = await crm().writeBackMany([...ids, '006DELETED'].map((opportunityId) => ({ opportunityId, fields: { syncStatus: 'synced' as const, syncMessage: 'ok' } })));
+    const results = await crm().writeBackMany(
+      [...ids, '006DELETED'].map((opportunityId) => ({ opportunityId, fields: { syncStatus: 'synced' as const, syncMessage: 'ok' } })),
+    );
 
     expect(sandbox.requests.length - before).toBe(2);
     expect(results.filter((r) => r.success)).toHaveLength(249);
@@ -87,7 +115,12 @@ describe('the adapter factory', () => {
     const input = exampleConfigInput();
     input.vendorInstances.find((v) => v.id === 'salesforce-main')!.baseUrl = sandbox.url;
     const config = parseDeploymentConfig(input);
-    const ports = adapters(config, async () => ({ accessToken: 'tok' }), { audit: { record: async () => undefined }, execution: 'e', correlationId: 'c' }, (_instance, _max, call) => call());
+    const ports = adapters(
+      config,
+      async () => ({ accessToken: 'tok' }),
+      { audit: { record: async () => undefined }, execution: 'e', correlationId: 'c' },
+      (_instance, _max, call) => call(),
+    );
 
     await ports.crmFor('salesforce-main').writeBack(id, { syncStatus: 'needs-attention', syncMessage: 'tax profile missing' });
 
@@ -96,22 +129,44 @@ describe('the adapter factory', () => {
   });
 
   describe('reads', () => {
-    const backOffice = (path: string, body: unknown) => fetch(`${sandbox!.url}/__sandbox/sobjects/${path}`, { method: 'POST', body: JSON.stringify(body) }).then(async (r) => ((await r.json()) as { id: string }).id);
+    const backOffice = (path: string, body: unknown) =>
+      fetch(`${sandbox!.url}/__sandbox/sobjects/${path}`, { method: 'POST', body: JSON.stringify(body) }).then(
+        async (r) => ((await r.json()) as { id: string }).id,
+      );
     const full = (audit: AuditEntry[] = []) =>
-      new SalesforceCrm({ instance: 'salesforce-main', baseUrl: sandbox!.url, accessToken: async () => 'tok', refreshAccessToken: async () => 'tok', clientId: 'ps-sync', fields, audit: { record: async (e) => void audit.push(e) }, execution: 'x-1', correlationId: 'c-1' });
+      new SalesforceCrm({
+        instance: 'salesforce-main',
+        baseUrl: sandbox!.url,
+        accessToken: async () => 'tok',
+        refreshAccessToken: async () => 'tok',
+        clientId: 'ps-sync',
+        fields,
+        audit: { record: async (e) => void audit.push(e) },
+        execution: 'x-1',
+        correlationId: 'c-1',
+      });
 
     it('reads an opportunity with its account and line items (by SOQL), and finds won ones since a time, paging through the results', async () => {
-      sandbox = await startSalesforceSandbox({ accessTokens: ['tok'], fields: { ...SALESFORCE_LOCAL_FIELDS, Opportunity: [...SALESFORCE_LOCAL_FIELDS.Opportunity, fields.legalEntity] }, queryPageSize: 2 });
+      sandbox = await startSalesforceSandbox({
+        accessTokens: ['tok'],
+        fields: { ...SALESFORCE_LOCAL_FIELDS, Opportunity: [...SALESFORCE_LOCAL_FIELDS.Opportunity, fields.legalEntity] },
+        queryPageSize: 2,
+      });
       const account = await backOffice('Account', { Name: "O'Brien & Sons", BillingCountryCode: 'IE' });
       const won: string[] = [];
-      for (const name of ['A', 'B', 'C']) won.push(await backOffice('Opportunity', { Name: name, StageName: 'Closed Won', AccountId: account, [fields.legalEntity]: 'acme-ie' }));
+      for (const name of ['A', 'B', 'C'])
+        won.push(await backOffice('Opportunity', { Name: name, StageName: 'Closed Won', AccountId: account, [fields.legalEntity]: 'acme-ie' }));
       await backOffice('Opportunity', { Name: 'D', StageName: 'Prospecting' });
       await backOffice('OpportunityLineItem', { OpportunityId: won[0], Name: 'Consultant', UnitPrice: 150, PS_Line_Type__c: 'rate' });
 
       const snapshot = await full().readOpportunity(won[0]!);
       const since = await full().wonOpportunitiesSince(['Closed Won', "Won 'Signed'"], new Date(Date.now() - 60_000));
 
-      expect(snapshot).toMatchObject({ opportunity: { Id: won[0], Name: 'A' }, account: { Name: "O'Brien & Sons" }, lineItems: [{ Name: 'Consultant', UnitPrice: 150 }] });
+      expect(snapshot).toMatchObject({
+        opportunity: { Id: won[0], Name: 'A' },
+        account: { Name: "O'Brien & Sons" },
+        lineItems: [{ Name: 'Consultant', UnitPrice: 150 }],
+      });
       expect(since.map((d) => [d.id, d.legalEntityId])).toEqual(won.map((id) => [id, 'acme-ie']));
     });
 
@@ -122,7 +177,18 @@ describe('the adapter factory', () => {
 
       await full(audit).writeBack(id, { syncStatus: 'synced', syncMessage: 'ok' });
 
-      expect(audit).toEqual([expect.objectContaining({ vendor: 'salesforce', instance: 'salesforce-main', recordType: 'opportunity', recordKey: id, operation: 'update', execution: 'x-1', result: 'ok', status: '204' })]);
+      expect(audit).toEqual([
+        expect.objectContaining({
+          vendor: 'salesforce',
+          instance: 'salesforce-main',
+          recordType: 'opportunity',
+          recordKey: id,
+          operation: 'update',
+          execution: 'x-1',
+          result: 'ok',
+          status: '204',
+        }),
+      ]);
     });
   });
 
@@ -132,10 +198,18 @@ describe('the adapter factory', () => {
 
     const first = await adapter.upsertByExternalId('Opportunity', 'Ext_Id__c', 'X-1', { Name: 'A' });
     const second = await adapter.upsertByExternalId('Opportunity', 'Ext_Id__c', 'X-1', { Name: 'B' });
-    for (let i = 0; i < 2; i++) await fetch(`${sandbox.url}/services/data/v64.0/sobjects/Opportunity`, { method: 'POST', headers: { authorization: 'Bearer tok', 'content-type': 'application/json' }, body: JSON.stringify({ Ext_Id__c: 'X-2' }) });
+    for (let i = 0; i < 2; i++)
+      await fetch(`${sandbox.url}/services/data/v64.0/sobjects/Opportunity`, {
+        method: 'POST',
+        headers: { authorization: 'Bearer tok', 'content-type': 'application/json' },
+        body: JSON.stringify({ Ext_Id__c: 'X-2' }),
+      });
 
     expect([first.created, second.created, second.id]).toEqual([true, false, first.id]);
     expect(sandbox.record('Opportunity', first.id)?.Name).toBe('B');
-    await expect(adapter.upsertByExternalId('Opportunity', 'Ext_Id__c', 'X-2', { Name: 'C' })).rejects.toMatchObject({ name: 'VendorRejected', code: 'MULTIPLE_CHOICES' });
+    await expect(adapter.upsertByExternalId('Opportunity', 'Ext_Id__c', 'X-2', { Name: 'C' })).rejects.toMatchObject({
+      name: 'VendorRejected',
+      code: 'MULTIPLE_CHOICES',
+    });
   });
 });

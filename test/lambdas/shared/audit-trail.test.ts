@@ -36,7 +36,8 @@ describe('the audit trail', () => {
     await trail.record(entry('006B', '2026-12-01T09:00:00Z', 'x-2'));
     await trail.record(entry('006B', '2026-12-01T11:30:00Z', 'x-3'));
     await trail.record(entry('006C', '2026-12-01T12:00:00Z', 'x-4'));
-    const of = (recordKey: string) => lastWriteAt(db.documents, 'audit', { vendor: 'salesforce', instance: 'salesforce-main', recordType: 'opportunity', recordKey });
+    const of = (recordKey: string) =>
+      lastWriteAt(db.documents, 'audit', { vendor: 'salesforce', instance: 'salesforce-main', recordType: 'opportunity', recordKey });
 
     expect(await of('006B')).toEqual(new Date('2026-12-01T11:30:00Z'));
     expect(await of('006Z')).toBeUndefined();

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { type BillingContract, type BillingHistory, type TimeEntryToBill, afterPosting, draftInvoice } from '../../../lambdas/time-to-invoice/billing-engine';
+import { afterPosting, type BillingContract, type BillingHistory, draftInvoice, type TimeEntryToBill } from '../../../lambdas/time-to-invoice/billing-engine';
 
 const contract: BillingContract = {
   contractId: 'c-1',
@@ -20,7 +20,15 @@ const entry = (id: string, workDate: string, role: string, hours: string, billab
 
 describe('draftInvoice rules', () => {
   it('bills time at the rate effective on the day worked, one rounded line per role and rate', () => {
-    const draft = draftInvoice(contract, november, { time: [entry('t1', '2026-11-10', 'Consultant', '7.5'), entry('t2', '2026-11-20', 'Consultant', '8'), entry('t3', '2026-11-21', 'Principal', '2.25')], expenses: [] }, empty);
+    const draft = draftInvoice(
+      contract,
+      november,
+      {
+        time: [entry('t1', '2026-11-10', 'Consultant', '7.5'), entry('t2', '2026-11-20', 'Consultant', '8'), entry('t3', '2026-11-21', 'Principal', '2.25')],
+        expenses: [],
+      },
+      empty,
+    );
 
     expect(draft.lines.map((l) => [l.quantity, l.unitPrice, l.amount.amountMinor])).toEqual([
       ['7.5', '165.5', 124125],
@@ -31,7 +39,12 @@ describe('draftInvoice rules', () => {
   });
 
   it('counts non-billable time but never bills it', () => {
-    const draft = draftInvoice(contract, november, { time: [entry('t1', '2026-11-10', 'Principal', '3', false), entry('t2', '2026-11-10', 'Principal', '1')], expenses: [] }, empty);
+    const draft = draftInvoice(
+      contract,
+      november,
+      { time: [entry('t1', '2026-11-10', 'Principal', '3', false), entry('t2', '2026-11-10', 'Principal', '1')], expenses: [] },
+      empty,
+    );
 
     expect(draft.nonBillable).toEqual({ entries: 1, hours: '3' });
     expect(draft.billedIds).toEqual(['t2']);
@@ -41,7 +54,13 @@ describe('draftInvoice rules', () => {
     const draft = draftInvoice(
       contract,
       november,
-      { time: [], expenses: [{ id: 'e1', incurredOn: '2026-11-03', category: 'Travel', amount: { amountMinor: 48215, currency: 'USD' }, billable: true }, { id: 'e2', incurredOn: '2026-11-03', category: 'Hotel', amount: { amountMinor: 10000, currency: 'EUR' }, billable: true }] },
+      {
+        time: [],
+        expenses: [
+          { id: 'e1', incurredOn: '2026-11-03', category: 'Travel', amount: { amountMinor: 48215, currency: 'USD' }, billable: true },
+          { id: 'e2', incurredOn: '2026-11-03', category: 'Hotel', amount: { amountMinor: 10000, currency: 'EUR' }, billable: true },
+        ],
+      },
       empty,
     );
 
@@ -52,14 +71,24 @@ describe('draftInvoice rules', () => {
   it('writes down time over the not-to-exceed cap instead of billing it', () => {
     const capped = { ...contract, notToExceed: { amountMinor: 100000, currency: 'USD' as const } };
 
-    const draft = draftInvoice(capped, november, { time: [entry('t1', '2026-11-10', 'Principal', '5')], expenses: [] }, { billedIds: new Set(), timeBilledMinor: 40000 });
+    const draft = draftInvoice(
+      capped,
+      november,
+      { time: [entry('t1', '2026-11-10', 'Principal', '5')], expenses: [] },
+      { billedIds: new Set(), timeBilledMinor: 40000 },
+    );
 
     expect(draft.total.amountMinor).toBe(60000);
     expect(draft.writeDown.amountMinor).toBe(137500 - 60000);
   });
 
   it('reports work with no rate for its role on the day, and defers work dated after the period', () => {
-    const draft = draftInvoice(contract, november, { time: [entry('t1', '2026-11-10', 'Architect', '1'), entry('t2', '2026-12-01', 'Principal', '1')], expenses: [] }, empty);
+    const draft = draftInvoice(
+      contract,
+      november,
+      { time: [entry('t1', '2026-11-10', 'Architect', '1'), entry('t2', '2026-12-01', 'Principal', '1')], expenses: [] },
+      empty,
+    );
 
     expect(draft.unrated).toEqual(['t1']);
     expect(draft.deferred).toEqual(['t2']);
@@ -67,7 +96,12 @@ describe('draftInvoice rules', () => {
   });
 
   it('bills a completed fixed-fee milestone once, and a retainer once per period', () => {
-    const fixed: BillingContract = { ...contract, model: 'retainer', retainerPerPeriod: { amountMinor: 500000, currency: 'USD' }, milestones: [{ id: 'm1', name: 'Design signed off', amount: { amountMinor: 2500000, currency: 'USD' }, completedOn: '2026-11-14' }] };
+    const fixed: BillingContract = {
+      ...contract,
+      model: 'retainer',
+      retainerPerPeriod: { amountMinor: 500000, currency: 'USD' },
+      milestones: [{ id: 'm1', name: 'Design signed off', amount: { amountMinor: 2500000, currency: 'USD' }, completedOn: '2026-11-14' }],
+    };
 
     const first = draftInvoice(fixed, november, { time: [], expenses: [] }, empty);
     const again = draftInvoice(fixed, november, { time: [], expenses: [] }, afterPosting(empty, first));

@@ -1,13 +1,19 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { InvoicePostedEvent } from '../../../canonical';
-import { BILLED_IDS_PAGE_SIZE, draftPeriodInvoice, markPageBilled, postPeriodInvoice, recordInvoiceInPsa } from '../../../lambdas/time-to-invoice/billing-steps';
-import { invoiceDocumentNumber, invoiceGlobalId, ourInvoiceGlobalId } from '../../../lambdas/shared/billing-keys';
-import { paymentEvents, recordPayment } from '../../../lambdas/invoice-payment-status/payments';
-import { reportInvoiceToCrm } from '../../../lambdas/invoice-payment-status/billing-health';
 import { DynamoDbBillingLedger } from '../../../lambdas/dynamodb/billing-ledger';
+import { reportInvoiceToCrm } from '../../../lambdas/invoice-payment-status/billing-health';
+import { paymentEvents, recordPayment } from '../../../lambdas/invoice-payment-status/payments';
 import type { BillingHealth } from '../../../lambdas/ports/crm';
 import type { ErpInvoiceDraft, InvoicingPort } from '../../../lambdas/ports/erp';
 import type { PsaBillingPort, PsaInvoice } from '../../../lambdas/ports/psa';
+import { invoiceDocumentNumber, invoiceGlobalId, ourInvoiceGlobalId } from '../../../lambdas/shared/billing-keys';
+import {
+  BILLED_IDS_PAGE_SIZE,
+  draftPeriodInvoice,
+  markPageBilled,
+  postPeriodInvoice,
+  recordInvoiceInPsa,
+} from '../../../lambdas/time-to-invoice/billing-steps';
 import { TABLE_KEYS } from '../../../lib/topology/tables';
 import { contractFixture } from '../../support/contract-fixture';
 import { startDynalite } from '../../support/dynalite';
@@ -31,11 +37,22 @@ function setup(legalEntityId = 'acme-us') {
     postInvoice: async (invoice) => {
       posted.push(invoice);
       const total = invoice.lines.reduce((sum, l) => sum + l.amount.amountMinor, 0);
-      return { id: '2001', invoiceNumber: 'INV000042', subtotal: { amountMinor: total, currency: 'USD' }, tax: { amountMinor: 0, currency: 'USD' }, total: { amountMinor: total, currency: 'USD' } };
+      return {
+        id: '2001',
+        invoiceNumber: 'INV000042',
+        subtotal: { amountMinor: total, currency: 'USD' },
+        tax: { amountMinor: 0, currency: 'USD' },
+        total: { amountMinor: total, currency: 'USD' },
+      };
     },
   };
   const recorded: PsaInvoice[] = [];
-  const psaPort: PsaBillingPort = { approvedWorkSince: async () => [], completedMilestonesSince: async () => [], recordPaymentStatus: async () => undefined, recordInvoice: async (_p, invoice) => (recorded.push(invoice), { id: 'k-1' }) };
+  const psaPort: PsaBillingPort = {
+    approvedWorkSince: async () => [],
+    completedMilestonesSince: async () => [],
+    recordPaymentStatus: async () => undefined,
+    recordInvoice: async (_p, invoice) => (recorded.push(invoice), { id: 'k-1' }),
+  };
   const published: InvoicePostedEvent[] = [];
   const input = { psa, periodStart: '2026-11-01', periodEnd: '2026-11-30', execution: `x-${psa.projectId}`, correlationId: 'c-1' };
   const items = () => ({ time: '101', expense: '102', milestone: '103', retainer: '103' });
@@ -47,19 +64,41 @@ describe('the billing steps', () => {
     const s = setup();
     await s.ledger.recordContract(s.contract);
     const count = BILLED_IDS_PAGE_SIZE * 2 + 10;
-    for (let i = 0; i < count; i++) await s.ledger.recordWork(s.psa, { kind: 'time', item: { id: `t${i}`, workDate: '2026-11-10', role: 'Consultant', hours: '0.25', billable: true } }, '2026-11-12T00:00:00Z');
+    for (let i = 0; i < count; i++)
+      await s.ledger.recordWork(
+        s.psa,
+        { kind: 'time', item: { id: `t${i}`, workDate: '2026-11-10', role: 'Consultant', hours: '0.25', billable: true } },
+        '2026-11-12T00:00:00Z',
+      );
 
     const draft = await draftPeriodInvoice(s.input, { ledger: s.ledger, config });
     const post = await postPeriodInvoice(s.input, { ledger: s.ledger, erp: s.erp, itemsFor: s.items });
     for (const page of draft.pages) await markPageBilled({ ...s.input, page }, { ledger: s.ledger });
-    const psa = await recordInvoiceInPsa(s.input, { ledger: s.ledger, psa: s.psaPort, erpVendorOf: (erp) => (erp === s.contract.erp.instance ? 'business-central' : 'netsuite'), publish: async (e) => void s.published.push(e), now: () => new Date('2026-12-01T07:00:00Z') });
+    const psa = await recordInvoiceInPsa(s.input, {
+      ledger: s.ledger,
+      psa: s.psaPort,
+      erpVendorOf: (erp) => (erp === s.contract.erp.instance ? 'business-central' : 'netsuite'),
+      publish: async (e) => void s.published.push(e),
+      now: () => new Date('2026-12-01T07:00:00Z'),
+    });
 
     expect(draft).toEqual({ status: 'ready', pages: [0, 1, 2], total: { amountMinor: count * 0.25 * 15000, currency: 'USD' }, lines: 1 });
-    expect(s.posted).toEqual([expect.objectContaining({ externalId: `g-${s.psa.projectId}:2026-11-01`, customerId: '1000', tranDate: '2026-11-30', lines: [expect.objectContaining({ itemId: '101', quantity: String(count * 0.25), rate: '150' })] })]);
+    expect(s.posted).toEqual([
+      expect.objectContaining({
+        externalId: `g-${s.psa.projectId}:2026-11-01`,
+        customerId: '1000',
+        tranDate: '2026-11-30',
+        lines: [expect.objectContaining({ itemId: '101', quantity: String(count * 0.25), rate: '150' })],
+      }),
+    ]);
     expect(post.invoiceNumber).toBe('INV000042');
     expect(s.recorded[0]!.timeEntryIds).toHaveLength(count);
     expect(psa.invoiceNumber).toBe('INV000042');
-    expect(s.published[0]).toMatchObject({ type: 'invoice.posted', source: { vendor: 'business-central', instance: s.contract.erp.instance }, payload: { invoiceNumber: 'INV000042', contractGlobalId: `g-${s.psa.projectId}`, postingDate: '2026-11-30' } });
+    expect(s.published[0]).toMatchObject({
+      type: 'invoice.posted',
+      source: { vendor: 'business-central', instance: s.contract.erp.instance },
+      payload: { invoiceNumber: 'INV000042', contractGlobalId: `g-${s.psa.projectId}`, postingDate: '2026-11-30' },
+    });
     // The period is closed: running it again finds it invoiced and posts nothing.
     expect(await draftPeriodInvoice({ ...s.input, execution: 'x-r2' }, { ledger: s.ledger, config })).toEqual({ status: 'already-invoiced', pages: [] });
   });
@@ -67,7 +106,11 @@ describe('the billing steps', () => {
   it('post once: a retried post step returns the recorded invoice without calling the ERP again', async () => {
     const s = setup();
     await s.ledger.recordContract(s.contract);
-    await s.ledger.recordWork(s.psa, { kind: 'time', item: { id: 't1', workDate: '2026-11-10', role: 'Consultant', hours: '1', billable: true } }, '2026-11-12T00:00:00Z');
+    await s.ledger.recordWork(
+      s.psa,
+      { kind: 'time', item: { id: 't1', workDate: '2026-11-10', role: 'Consultant', hours: '1', billable: true } },
+      '2026-11-12T00:00:00Z',
+    );
     await draftPeriodInvoice(s.input, { ledger: s.ledger, config });
 
     await postPeriodInvoice(s.input, { ledger: s.ledger, erp: s.erp, itemsFor: s.items });
@@ -84,34 +127,64 @@ describe('the billing steps', () => {
     const unknown = setup();
 
     expect(await draftPeriodInvoice(empty.input, { ledger: empty.ledger, config })).toEqual({ status: 'nothing-to-bill', pages: [] });
-    expect(await draftPeriodInvoice(off.input, { ledger: off.ledger, config })).toMatchObject({ status: 'switched-off', reason: expect.stringContaining('time-to-invoice') });
+    expect(await draftPeriodInvoice(off.input, { ledger: off.ledger, config })).toMatchObject({
+      status: 'switched-off',
+      reason: expect.stringContaining('time-to-invoice'),
+    });
     await expect(draftPeriodInvoice(unknown.input, { ledger: unknown.ledger, config })).rejects.toMatchObject({ name: 'ContractUnknown' });
   });
 
   it('refuse to post when the ERP instance has no invoice items configured, naming what to add', async () => {
     const s = setup();
     await s.ledger.recordContract(s.contract);
-    await s.ledger.recordWork(s.psa, { kind: 'time', item: { id: 't1', workDate: '2026-11-10', role: 'Consultant', hours: '1', billable: true } }, '2026-11-12T00:00:00Z');
+    await s.ledger.recordWork(
+      s.psa,
+      { kind: 'time', item: { id: 't1', workDate: '2026-11-10', role: 'Consultant', hours: '1', billable: true } },
+      '2026-11-12T00:00:00Z',
+    );
     await draftPeriodInvoice(s.input, { ledger: s.ledger, config });
 
-    await expect(postPeriodInvoice(s.input, { ledger: s.ledger, erp: s.erp, itemsFor: () => undefined })).rejects.toMatchObject({ name: 'InvoiceItemsNotConfigured', message: expect.stringContaining('invoiceItems') });
+    await expect(postPeriodInvoice(s.input, { ledger: s.ledger, erp: s.erp, itemsFor: () => undefined })).rejects.toMatchObject({
+      name: 'InvoiceItemsNotConfigured',
+      message: expect.stringContaining('invoiceItems'),
+    });
     expect(s.posted).toEqual([]);
   });
 
   it('report a posted invoice to the CRM account of its contract, its total in major units', async () => {
     const s = setup();
     await s.ledger.recordContract(s.contract);
-    await s.ledger.recordWork(s.psa, { kind: 'time', item: { id: 't1', workDate: '2026-11-10', role: 'Consultant', hours: '1.5', billable: true } }, '2026-11-12T00:00:00Z');
+    await s.ledger.recordWork(
+      s.psa,
+      { kind: 'time', item: { id: 't1', workDate: '2026-11-10', role: 'Consultant', hours: '1.5', billable: true } },
+      '2026-11-12T00:00:00Z',
+    );
     await draftPeriodInvoice(s.input, { ledger: s.ledger, config });
     await postPeriodInvoice(s.input, { ledger: s.ledger, erp: s.erp, itemsFor: s.items });
-    await recordInvoiceInPsa(s.input, { ledger: s.ledger, psa: s.psaPort, erpVendorOf: () => 'netsuite', publish: async (e) => void s.published.push(e), now: () => new Date() });
+    await recordInvoiceInPsa(s.input, {
+      ledger: s.ledger,
+      psa: s.psaPort,
+      erpVendorOf: () => 'netsuite',
+      publish: async (e) => void s.published.push(e),
+      now: () => new Date(),
+    });
     const written: [string, string, BillingHealth][] = [];
 
-    const result = await reportInvoiceToCrm(s.published[0]!, { ledger: s.ledger, crmBillingFor: (instance) => ({ writeBillingHealth: async (account, health) => void written.push([instance, account, health]) }) });
+    const result = await reportInvoiceToCrm(s.published[0]!, {
+      ledger: s.ledger,
+      crmBillingFor: (instance) => ({ writeBillingHealth: async (account, health) => void written.push([instance, account, health]) }),
+    });
 
     expect(result).toEqual({ accountId: '001A' });
-    expect(written).toEqual([['salesforce-main', '001A', { status: 'invoiced', lastInvoiceNumber: 'INV000042', lastInvoiceDate: '2026-11-30', lastInvoiceTotal: '225.00 USD' }]]);
-    await expect(reportInvoiceToCrm({ ...s.published[0]!, payload: { ...s.published[0]!.payload, contractGlobalId: 'unknown' } }, { ledger: s.ledger, crmBillingFor: () => ({ writeBillingHealth: async () => undefined }) })).rejects.toMatchObject({ name: 'ContractUnknown' });
+    expect(written).toEqual([
+      ['salesforce-main', '001A', { status: 'invoiced', lastInvoiceNumber: 'INV000042', lastInvoiceDate: '2026-11-30', lastInvoiceTotal: '225.00 USD' }],
+    ]);
+    await expect(
+      reportInvoiceToCrm(
+        { ...s.published[0]!, payload: { ...s.published[0]!.payload, contractGlobalId: 'unknown' } },
+        { ledger: s.ledger, crmBillingFor: () => ({ writeBillingHealth: async () => undefined }) },
+      ),
+    ).rejects.toMatchObject({ name: 'ContractUnknown' });
   });
 
   it('name an invoice by a 34-character document number where the ERP field is short, and find its global id again from it', () => {
@@ -128,9 +201,27 @@ describe('the billing steps', () => {
 
   it('turn payments on our invoices into one event per state, and record them on the PSA invoice and the CRM account', async () => {
     const usd = (amountMinor: number) => ({ amountMinor, currency: 'USD' as const });
-    const status = (id: string, externalId: string | undefined, paid: number, due: number) => ({ id, ...(externalId ? { externalId } : {}), invoiceNumber: `INV${id}`, total: usd(paid + due), amountPaid: usd(paid), amountDue: usd(due), lastModified: '2026-12-05T10:00:00Z' });
+    const status = (id: string, externalId: string | undefined, paid: number, due: number) => ({
+      id,
+      ...(externalId ? { externalId } : {}),
+      invoiceNumber: `INV${id}`,
+      total: usd(paid + due),
+      amountPaid: usd(paid),
+      amountDue: usd(due),
+      lastModified: '2026-12-05T10:00:00Z',
+    });
 
-    const events = paymentEvents({ vendor: 'netsuite', instance: 'netsuite-us' }, [status('1', 'g-1:2026-11-01', 10000, 5000), status('2', 'g-1:2026-10-01', 15000, 0), status('3', 'g-1:2026-09-01', 0, 15000), status('4', 'MANUAL-77', 500, 0), status('5', undefined, 500, 0)], 'c-1');
+    const events = paymentEvents(
+      { vendor: 'netsuite', instance: 'netsuite-us' },
+      [
+        status('1', 'g-1:2026-11-01', 10000, 5000),
+        status('2', 'g-1:2026-10-01', 15000, 0),
+        status('3', 'g-1:2026-09-01', 0, 15000),
+        status('4', 'MANUAL-77', 500, 0),
+        status('5', undefined, 500, 0),
+      ],
+      'c-1',
+    );
     const again = paymentEvents({ vendor: 'netsuite', instance: 'netsuite-us' }, [status('1', 'g-1:2026-11-01', 10000, 5000)], 'c-2');
 
     expect(events.map((e) => [e.payload.invoice.id, e.payload.state, e.payload.invoiceGlobalId])).toEqual([
@@ -141,7 +232,11 @@ describe('the billing steps', () => {
 
     const s = setup();
     await s.ledger.recordContract(s.contract);
-    await s.ledger.recordWork(s.psa, { kind: 'time', item: { id: 't1', workDate: '2026-11-10', role: 'Consultant', hours: '1', billable: true } }, '2026-11-12T00:00:00Z');
+    await s.ledger.recordWork(
+      s.psa,
+      { kind: 'time', item: { id: 't1', workDate: '2026-11-10', role: 'Consultant', hours: '1', billable: true } },
+      '2026-11-12T00:00:00Z',
+    );
     await draftPeriodInvoice(s.input, { ledger: s.ledger, config });
     await postPeriodInvoice(s.input, { ledger: s.ledger, erp: s.erp, itemsFor: s.items });
     const external = `g-${s.psa.projectId}:2026-11-01`;
@@ -154,7 +249,10 @@ describe('the billing steps', () => {
       psaBillingFor: () => ({ ...s.psaPort, recordPaymentStatus: async (id, p) => void psaWrites.push([id, p.state]) }),
       crmBillingFor: () => ({ writeBillingHealth: async (_account, health) => void crmWrites.push(health.status) }),
     });
-    const foreign = await recordPayment({ ...paidInFull!, payload: { ...paidInFull!.payload, invoiceGlobalId: invoiceGlobalId('other:2026-11-01') } }, { ledger: s.ledger, psaBillingFor: () => s.psaPort, crmBillingFor: () => ({ writeBillingHealth: async () => undefined }) });
+    const foreign = await recordPayment(
+      { ...paidInFull!, payload: { ...paidInFull!.payload, invoiceGlobalId: invoiceGlobalId('other:2026-11-01') } },
+      { ledger: s.ledger, psaBillingFor: () => s.psaPort, crmBillingFor: () => ({ writeBillingHealth: async () => undefined }) },
+    );
 
     expect(recorded).toEqual({ state: 'paid' });
     expect([psaWrites, crmWrites]).toEqual([[[external, 'paid']], ['paid']]);

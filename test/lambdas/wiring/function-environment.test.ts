@@ -1,8 +1,8 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { environmentVariableFor } from '../../../lib/topology/declarations';
-import { WORKFLOWS } from '../../../lib/topology/workflows';
 import { functionEnvironment } from '../../../lambdas/wiring/function-environment';
 import { wiring } from '../../../lambdas/wiring/wiring';
+import { environmentVariableFor } from '../../../lib/topology/declarations';
+import { WORKFLOWS } from '../../../lib/topology/workflows';
 import { exampleConfigInput } from '../../support/example-config';
 
 /** The environment the stack gives a function: the base variables and one per declared use. */
@@ -62,7 +62,9 @@ describe('a function environment', () => {
   it('refuses a resource the function uses without declaring it', () => {
     const fn = functionEnvironment('DraftInvoice', environmentOf('DraftInvoice'));
 
-    expect(() => fn.tableName('audit')).toThrow("DraftInvoice uses the audit table but does not declare { kind: 'table', table: 'audit' } in lib/topology/time-to-invoice.ts");
+    expect(() => fn.tableName('audit')).toThrow(
+      "DraftInvoice uses the audit table but does not declare { kind: 'table', table: 'audit' } in lib/topology/time-to-invoice.ts",
+    );
     expect(() => fn.eventBusName()).toThrow(/does not declare \{ kind: 'eventBus' \}/);
   });
 

@@ -44,7 +44,13 @@ describe('the EventBridge stand-in', () => {
 
     expect(result.FailedEntryCount).toBe(0);
     expect(delivered).toHaveLength(1);
-    expect(delivered[0]).toMatchObject({ version: '0', source: 'ps-sync.hubspot', 'detail-type': 'opportunity.won', region: 'eu-west-1', detail: { id: 'e1' } });
+    expect(delivered[0]).toMatchObject({
+      version: '0',
+      source: 'ps-sync.hubspot',
+      'detail-type': 'opportunity.won',
+      region: 'eu-west-1',
+      detail: { id: 'e1' },
+    });
   });
 
   it('retries a failing delivery as the retry policy says, then hands the event to the dead-letter queue with the reason', async () => {
@@ -67,7 +73,9 @@ describe('the EventBridge stand-in', () => {
     const delivered: BusEvent[] = [];
     const { stand, client } = await bus(async (e) => void delivered.push(e));
 
-    const result = await client.send(new PutEventsCommand({ Entries: [{ EventBusName: 'canonical', Source: 's', DetailType: 'opportunity.won', Detail: 'not json' }] }));
+    const result = await client.send(
+      new PutEventsCommand({ Entries: [{ EventBusName: 'canonical', Source: 's', DetailType: 'opportunity.won', Detail: 'not json' }] }),
+    );
     await stand.settled();
 
     expect(result.FailedEntryCount).toBe(1);
@@ -104,14 +112,23 @@ describe('the EventBridge stand-in', () => {
     const stand = await startEventBus({
       region: 'eu-west-1',
       eventBusNames: ['canonical', source],
-      rules: [{ name: 'relay', eventBusName: source, eventPattern: { 'detail-type': ['OpportunityChangeEvent'] }, targets: [{ id: 'q', deliver: async (e) => void delivered.push(busEventJson(e)) }] }],
+      rules: [
+        {
+          name: 'relay',
+          eventBusName: source,
+          eventPattern: { 'detail-type': ['OpportunityChangeEvent'] },
+          targets: [{ id: 'q', deliver: async (e) => void delivered.push(busEventJson(e)) }],
+        },
+      ],
     });
     running.push(stand);
     const client = new EventBridgeClient({ endpoint: stand.url, region: 'eu-west-1', credentials });
     const detail = '{"payload":{"ChangeEventHeader":{"commitNumber":10732871200012345678}}}';
 
     const put = await client.send(new PutPartnerEventsCommand({ Entries: [{ Source: source, DetailType: 'OpportunityChangeEvent', Detail: detail }] }));
-    const unknown = client.send(new PutPartnerEventsCommand({ Entries: [{ Source: 'aws.partner/salesforce.com/00D9/0YL9', DetailType: 'OpportunityChangeEvent', Detail: '{}' }] }));
+    const unknown = client.send(
+      new PutPartnerEventsCommand({ Entries: [{ Source: 'aws.partner/salesforce.com/00D9/0YL9', DetailType: 'OpportunityChangeEvent', Detail: '{}' }] }),
+    );
     await stand.settled();
 
     expect(put.FailedEntryCount).toBe(0);

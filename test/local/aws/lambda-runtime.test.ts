@@ -16,7 +16,13 @@ afterEach(async () => {
 });
 
 function start(options: { environment?: Record<string, string>; timeoutMs?: number; maxInstances?: number } = {}): LocalFunction {
-  const fn = startLocalFunction({ name: 'probe', code, environment: options.environment ?? {}, timeoutMs: options.timeoutMs ?? 5000, maxInstances: options.maxInstances ?? 1 });
+  const fn = startLocalFunction({
+    name: 'probe',
+    code,
+    environment: options.environment ?? {},
+    timeoutMs: options.timeoutMs ?? 5000,
+    maxInstances: options.maxInstances ?? 1,
+  });
   started.push(fn);
   return fn;
 }
@@ -38,7 +44,11 @@ describe('startLocalFunction', () => {
   it("reports a thrown error with Lambda's errorType, the error's name", async () => {
     const fn = start();
 
-    await expect(fn.invoke({ action: 'throw' })).rejects.toMatchObject({ name: 'VendorThrottled', errorType: 'VendorThrottled', message: 'NetSuite answered 429' });
+    await expect(fn.invoke({ action: 'throw' })).rejects.toMatchObject({
+      name: 'VendorThrottled',
+      errorType: 'VendorThrottled',
+      message: 'NetSuite answered 429',
+    });
   });
 
   it('runs one invocation at a time per instance', async () => {

@@ -79,7 +79,9 @@ describe('the Step Functions stand-in', () => {
     await client.send(new StartExecutionCommand({ stateMachineArn: arn, name: 'opp-2-r1', input: '{}' }));
     await sfn.executions[0]?.done;
 
-    await expect(client.send(new StartExecutionCommand({ stateMachineArn: arn, name: 'opp-2-r1', input: '{}' }))).rejects.toMatchObject({ name: 'ExecutionAlreadyExists' });
+    await expect(client.send(new StartExecutionCommand({ stateMachineArn: arn, name: 'opp-2-r1', input: '{}' }))).rejects.toMatchObject({
+      name: 'ExecutionAlreadyExists',
+    });
     expect(sfn.executions).toHaveLength(1);
   });
 
@@ -96,8 +98,8 @@ describe('the Step Functions stand-in', () => {
   });
 
   it('refuses a definition whose Task has no local counterpart', async () => {
-    await expect(
-      startStepFunctions({ region: 'eu-west-1', stateMachines: [{ name: 'x', definition, invokeResource: () => undefined }] }),
-    ).rejects.toThrow(/PostInvoice of x calls .*post-invoice, which has no local counterpart/);
+    await expect(startStepFunctions({ region: 'eu-west-1', stateMachines: [{ name: 'x', definition, invokeResource: () => undefined }] })).rejects.toThrow(
+      /PostInvoice of x calls .*post-invoice, which has no local counterpart/,
+    );
   });
 });

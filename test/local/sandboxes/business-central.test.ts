@@ -1,11 +1,20 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { type BusinessCentralSandbox, type BusinessCentralSandboxOptions, startBusinessCentralSandbox } from '../../../local/sandboxes/business-central/business-central-sandbox';
+import {
+  type BusinessCentralSandbox,
+  type BusinessCentralSandboxOptions,
+  startBusinessCentralSandbox,
+} from '../../../local/sandboxes/business-central/business-central-sandbox';
 
 // Conformance with VENDORS.md (Business Central) and BC's API v2.0 documentation, by raw HTTP
 // (fetch, a form-encoded token request, a plain receiver written here), never through an adapter.
-const environment = { tenantId: 'contoso.onmicrosoft.com', environment: 'Production', clientId: 'app-ps-sync', clientSecret: 's3cret' } satisfies BusinessCentralSandboxOptions;
+const environment = {
+  tenantId: 'contoso.onmicrosoft.com',
+  environment: 'Production',
+  clientId: 'app-ps-sync',
+  clientSecret: 's3cret',
+} satisfies BusinessCentralSandboxOptions;
 const SCOPE = 'https://api.businesscentral.dynamics.com/.default';
 
 let sandbox: BusinessCentralSandbox | undefined;
@@ -57,8 +66,10 @@ async function receive(answer: (url: URL) => { status: number; body?: string }):
   return { url: `http://127.0.0.1:${(receiver!.address() as AddressInfo).port}/hook`, calls };
 }
 const echoToken = (url: URL) => (url.searchParams.has('validationToken') ? { status: 200, body: url.searchParams.get('validationToken')! } : { status: 200 });
-const subscribe = (url: string, resource = 'api/v2.0/companies(1)/salesInvoices') => call('POST', '/subscriptions', { notificationUrl: url, resource, clientState: 'our-secret' });
-const notifications = (calls: { body: string }[]) => calls.filter((c) => c.body).flatMap((c) => (JSON.parse(c.body) as { value: Record<string, string>[] }).value);
+const subscribe = (url: string, resource = 'api/v2.0/companies(1)/salesInvoices') =>
+  call('POST', '/subscriptions', { notificationUrl: url, resource, clientState: 'our-secret' });
+const notifications = (calls: { body: string }[]) =>
+  calls.filter((c) => c.body).flatMap((c) => (JSON.parse(c.body) as { value: Record<string, string>[] }).value);
 
 const TWO_LINES = [
   { lineType: 'Item', lineObjectNumber: '1000', description: 'Consulting, November', quantity: 7.5, unitPrice: 150 },
@@ -205,7 +216,13 @@ describe('Business Central sandbox: company, customers, projects and items', () 
 
     expect(created.status).toBe(201);
     const body = await json<{ id: string }>(created);
-    expect(body).toMatchObject({ number: 'PS-1001', displayName: 'Globex', currencyCode: 'EUR', '@odata.etag': expect.stringMatching(/^W\/"/), lastModifiedDateTime: expect.any(String) });
+    expect(body).toMatchObject({
+      number: 'PS-1001',
+      displayName: 'Globex',
+      currencyCode: 'EUR',
+      '@odata.etag': expect.stringMatching(/^W\/"/),
+      lastModifiedDateTime: expect.any(String),
+    });
     expect(found.value.map((c) => c.id)).toEqual([body.id]);
   });
 
@@ -229,7 +246,10 @@ describe('Business Central sandbox: company, customers, projects and items', () 
     const response = await call('POST', company('customers'), { number: 'C1', name: 'Globex' });
 
     expect(response.status).toBe(400);
-    expect((await json<ErrorBody>(response)).error).toMatchObject({ code: 'BadRequest', message: expect.stringContaining("'name' does not exist on type 'Microsoft.NAV.customer'") });
+    expect((await json<ErrorBody>(response)).error).toMatchObject({
+      code: 'BadRequest',
+      message: expect.stringContaining("'name' does not exist on type 'Microsoft.NAV.customer'"),
+    });
   });
 
   it('creates projects by number the same way, refusing a duplicate', async () => {
@@ -248,7 +268,9 @@ describe('Business Central sandbox: company, customers, projects and items', () 
   it('serves the seeded items by number', async () => {
     await start();
 
-    const { value } = await json<{ value: { number: string; id: string }[] }>(await call('GET', `${company('items')}?$filter=${encodeURIComponent("number eq '1000'")}`));
+    const { value } = await json<{ value: { number: string; id: string }[] }>(
+      await call('GET', `${company('items')}?$filter=${encodeURIComponent("number eq '1000'")}`),
+    );
 
     expect(value).toEqual([expect.objectContaining({ number: '1000', id: expect.any(String) })]);
   });
@@ -261,12 +283,21 @@ describe('Business Central sandbox: sales invoices', () => {
 
     const created = await draft(customerId, 'ps0a1b2c3d-nov');
     await draft(customerId, 'PS0A1B2C3D-DEC');
-    const found = await json<{ value: Invoice[] }>(await call('GET', `${company('salesInvoices')}?$filter=${encodeURIComponent("externalDocumentNumber eq 'PS0A1B2C3D-NOV'")}`));
+    const found = await json<{ value: Invoice[] }>(
+      await call('GET', `${company('salesInvoices')}?$filter=${encodeURIComponent("externalDocumentNumber eq 'PS0A1B2C3D-NOV'")}`),
+    );
     const invoice = await json<Invoice>(created);
     const expanded = await json<{ salesInvoiceLines: unknown[] }>(await call('GET', `${company(`salesInvoices(${invoice.id})`)}?$expand=salesInvoiceLines`));
 
     expect(created.status).toBe(201);
-    expect(invoice).toMatchObject({ number: expect.stringMatching(/^S-INV\d+$/), status: 'Draft', externalDocumentNumber: 'PS0A1B2C3D-NOV', customerId, currencyCode: 'USD', totalAmountExcludingTax: 1366.37 });
+    expect(invoice).toMatchObject({
+      number: expect.stringMatching(/^S-INV\d+$/),
+      status: 'Draft',
+      externalDocumentNumber: 'PS0A1B2C3D-NOV',
+      customerId,
+      currencyCode: 'USD',
+      totalAmountExcludingTax: 1366.37,
+    });
     expect(found.value.map((i) => i.id)).toEqual([invoice.id]);
     expect(expanded.salesInvoiceLines).toHaveLength(2);
   });
@@ -333,13 +364,23 @@ describe('Business Central sandbox: sales invoices', () => {
     await start();
     const { id: customerId } = await customer();
 
-    const unknownCustomer = await call('POST', company('salesInvoices'), { externalDocumentNumber: 'PS-1', customerNumber: 'NOBODY', salesInvoiceLines: TWO_LINES });
+    const unknownCustomer = await call('POST', company('salesInvoices'), {
+      externalDocumentNumber: 'PS-1',
+      customerNumber: 'NOBODY',
+      salesInvoiceLines: TWO_LINES,
+    });
     const unknownItem = await draft(customerId, 'PS-2', [{ lineType: 'Item', lineObjectNumber: '9999', quantity: 1, unitPrice: 10 }]);
 
     expect(unknownCustomer.status).toBe(400);
-    expect((await json<ErrorBody>(unknownCustomer)).error).toMatchObject({ code: 'Application_DialogException', message: expect.stringContaining('The sell-to customer cannot be found.') });
+    expect((await json<ErrorBody>(unknownCustomer)).error).toMatchObject({
+      code: 'Application_DialogException',
+      message: expect.stringContaining('The sell-to customer cannot be found.'),
+    });
     expect(unknownItem.status).toBe(400);
-    expect((await json<ErrorBody>(unknownItem)).error).toMatchObject({ code: 'Application_DialogException', message: expect.stringContaining('Item does not exist.') });
+    expect((await json<ErrorBody>(unknownItem)).error).toMatchObject({
+      code: 'Application_DialogException',
+      message: expect.stringContaining('Item does not exist.'),
+    });
     expect(sandbox!.invoices()).toEqual([]);
   });
 

@@ -11,18 +11,35 @@ afterEach(async () => {
   relayed.splice(0);
 });
 const SOURCE = 'aws.partner/salesforce.com/00D0000000CERT1/0YL0000000CERT1';
-const start = (options: Partial<CertiniaSandboxOptions> = {}) => startCertiniaSandbox({ accessTokens: ['tok'], relay: { eventSourceName: SOURCE, put: async (e) => void relayed.push(e) }, ...options });
+const start = (options: Partial<CertiniaSandboxOptions> = {}) =>
+  startCertiniaSandbox({ accessTokens: ['tok'], relay: { eventSourceName: SOURCE, put: async (e) => void relayed.push(e) }, ...options });
 const api = (path: string, method: string, body?: unknown) =>
-  fetch(`${sandbox!.url}/services/data/v64.0${path}`, { method, headers: { authorization: 'Bearer tok', 'content-type': 'application/json' }, ...(body ? { body: JSON.stringify(body) } : {}) });
-const create = async (sobject: string, values: Record<string, unknown>) => ((await (await api(`/sobjects/${sobject}`, 'POST', values)).json()) as { id: string }).id;
-const soql = async (query: string) => (await api(`/query?q=${encodeURIComponent(query)}`, 'GET')).json() as Promise<{ records: Record<string, unknown>[] } | { errorCode: string }[]>;
+  fetch(`${sandbox!.url}/services/data/v64.0${path}`, {
+    method,
+    headers: { authorization: 'Bearer tok', 'content-type': 'application/json' },
+    ...(body ? { body: JSON.stringify(body) } : {}),
+  });
+const create = async (sobject: string, values: Record<string, unknown>) =>
+  ((await (await api(`/sobjects/${sobject}`, 'POST', values)).json()) as { id: string }).id;
+const soql = async (query: string) =>
+  (await api(`/query?q=${encodeURIComponent(query)}`, 'GET')).json() as Promise<{ records: Record<string, unknown>[] } | { errorCode: string }[]>;
 type Change = { payload: Record<string, unknown> & { ChangeEventHeader: Record<string, unknown> } };
 const change = (e: { detail: string }) => JSON.parse(e.detail) as Change;
 
 const week = (project: string, resource: string) => ({
-  pse__Project__c: project, pse__Resource__c: resource, pse__Start_Date__c: '2026-11-29', pse__End_Date__c: '2026-12-05',
-  pse__Sunday_Hours__c: 0, pse__Monday_Hours__c: 8, pse__Tuesday_Hours__c: 7.5, pse__Wednesday_Hours__c: 8, pse__Thursday_Hours__c: 0, pse__Friday_Hours__c: 4, pse__Saturday_Hours__c: 0,
-  pse__Status__c: 'Saved', pse__Billable__c: true,
+  pse__Project__c: project,
+  pse__Resource__c: resource,
+  pse__Start_Date__c: '2026-11-29',
+  pse__End_Date__c: '2026-12-05',
+  pse__Sunday_Hours__c: 0,
+  pse__Monday_Hours__c: 8,
+  pse__Tuesday_Hours__c: 7.5,
+  pse__Wednesday_Hours__c: 8,
+  pse__Thursday_Hours__c: 0,
+  pse__Friday_Hours__c: 4,
+  pse__Saturday_Hours__c: 0,
+  pse__Status__c: 'Saved',
+  pse__Billable__c: true,
 });
 
 describe('Certinia sandbox', () => {
@@ -38,7 +55,12 @@ describe('Certinia sandbox', () => {
 
     expect(created.status).toBe(201);
     expect(resource).toMatch(/^003/);
-    expect(read).toMatchObject({ pse__Start_Date__c: '2026-11-29', pse__Monday_Hours__c: 8, pse__Tuesday_Hours__c: 7.5, LastModifiedDate: expect.stringMatching(/^\d{4}-\d\d-\d\dT.*\+0000$/) });
+    expect(read).toMatchObject({
+      pse__Start_Date__c: '2026-11-29',
+      pse__Monday_Hours__c: 8,
+      pse__Tuesday_Hours__c: 7.5,
+      LastModifiedDate: expect.stringMatching(/^\d{4}-\d\d-\d\dT.*\+0000$/),
+    });
     expect(unknown.status).toBe(400);
     expect(await unknown.json()).toEqual([{ errorCode: 'INVALID_FIELD', message: expect.any(String), fields: ['pse__Hours__c'] }]);
   });
@@ -50,7 +72,10 @@ describe('Certinia sandbox', () => {
 
     const renamed = await api(`/sobjects/pse__Timecard_Header__c/${id}`, 'PATCH', { pse__Status__c: 'Approved by PM' });
     const shipped = await api(`/sobjects/pse__Timecard_Header__c/${id}`, 'PATCH', { pse__Status__c: 'Approved' });
-    const byAPerson = await fetch(`${sandbox.url}/__sandbox/sobjects/pse__Timecard_Header__c/${id}`, { method: 'PATCH', body: JSON.stringify({ pse__Status__c: 'Approved' }) });
+    const byAPerson = await fetch(`${sandbox.url}/__sandbox/sobjects/pse__Timecard_Header__c/${id}`, {
+      method: 'PATCH',
+      body: JSON.stringify({ pse__Status__c: 'Approved' }),
+    });
 
     expect(renamed.status).toBe(204);
     expect([shipped.status, byAPerson.status]).toEqual([400, 400]);
@@ -70,7 +95,13 @@ describe('Certinia sandbox', () => {
     const approval = relayed.at(-1)!;
     const { payload } = change(approval);
     expect([approval.source, approval.detailType]).toEqual([SOURCE, 'pse__Timecard_Header__ChangeEvent']);
-    expect(payload.ChangeEventHeader).toMatchObject({ entityName: 'pse__Timecard_Header__c', recordIds: [id], changeType: 'UPDATE', changeOrigin: 'com/salesforce/ui', commitUser: expect.stringMatching(/^005/) });
+    expect(payload.ChangeEventHeader).toMatchObject({
+      entityName: 'pse__Timecard_Header__c',
+      recordIds: [id],
+      changeType: 'UPDATE',
+      changeOrigin: 'com/salesforce/ui',
+      commitUser: expect.stringMatching(/^005/),
+    });
     expect(payload.ChangeEventHeader.changedFields).toEqual(expect.arrayContaining(['pse__Status__c', 'pse__Approved__c', 'LastModifiedDate']));
     expect(payload.ChangeEventHeader.changedFields).not.toContain('pse__Project__c');
     expect(payload).toMatchObject({ pse__Status__c: 'Approved', pse__Approved__c: true, pse__Project__c: project });
@@ -105,11 +136,18 @@ describe('Certinia sandbox', () => {
     const assigned = await sandbox.submitTimecard({ project, resource, assignment, weekStart: '2026-11-29', hours: { Monday: 8 } });
     const unassigned = await sandbox.submitTimecard({ project, resource, weekStart: '2026-12-06', hours: { Monday: 8 } });
 
-    const result = await soql(`SELECT Id, pse__Assignment__r.pse__Role__c, pse__Resource__r.pse__Resource_Role__c FROM pse__Timecard_Header__c WHERE Id IN ('${assigned}', '${unassigned}') ORDER BY pse__Start_Date__c`);
+    const result = await soql(
+      `SELECT Id, pse__Assignment__r.pse__Role__c, pse__Resource__r.pse__Resource_Role__c FROM pse__Timecard_Header__c WHERE Id IN ('${assigned}', '${unassigned}') ORDER BY pse__Start_Date__c`,
+    );
     const bad = await soql('SELECT Id, pse__Assignment__r.pse__Nope__c FROM pse__Timecard_Header__c');
 
-    expect((result as { records: Record<string, unknown>[] }).records.map(({ pse__Assignment__r, pse__Resource__r }) => [pse__Assignment__r, pse__Resource__r])).toEqual([
-      [{ attributes: { type: 'pse__Assignment__c' }, pse__Role__c: 'Consultant' }, { attributes: { type: 'Contact' }, pse__Resource_Role__c: 'Analyst' }],
+    expect(
+      (result as { records: Record<string, unknown>[] }).records.map(({ pse__Assignment__r, pse__Resource__r }) => [pse__Assignment__r, pse__Resource__r]),
+    ).toEqual([
+      [
+        { attributes: { type: 'pse__Assignment__c' }, pse__Role__c: 'Consultant' },
+        { attributes: { type: 'Contact' }, pse__Resource_Role__c: 'Analyst' },
+      ],
       [null, { attributes: { type: 'Contact' }, pse__Resource_Role__c: 'Analyst' }],
     ]);
     expect((bad as { errorCode: string }[])[0]!.errorCode).toBe('INVALID_FIELD');

@@ -32,10 +32,22 @@ async function startReceiver(status: () => number): Promise<{ url: string; recei
 describe('HubSpot sandbox', () => {
   it('returns deal properties as strings and applies a PATCH of a defined property', async () => {
     sandbox = await startHubSpotSandbox({ portalId: 1, clientSecret: 's', accessTokens: ['pat-1'] });
-    const created = (await (await fetch(`${sandbox.url}/crm/v3/objects/deals`, { method: 'POST', headers: auth, body: JSON.stringify({ properties: { dealname: 'D', amount: '100' } }) })).json()) as { id: string };
+    const created = (await (
+      await fetch(`${sandbox.url}/crm/v3/objects/deals`, {
+        method: 'POST',
+        headers: auth,
+        body: JSON.stringify({ properties: { dealname: 'D', amount: '100' } }),
+      })
+    ).json()) as { id: string };
 
-    const patched = await fetch(`${sandbox.url}/crm/v3/objects/deals/${created.id}`, { method: 'PATCH', headers: auth, body: JSON.stringify({ properties: { amount: '250' } }) });
-    const read = (await (await fetch(`${sandbox.url}/crm/v3/objects/deals/${created.id}?properties=amount,dealname`, { headers: auth })).json()) as { properties: Record<string, unknown> };
+    const patched = await fetch(`${sandbox.url}/crm/v3/objects/deals/${created.id}`, {
+      method: 'PATCH',
+      headers: auth,
+      body: JSON.stringify({ properties: { amount: '250' } }),
+    });
+    const read = (await (await fetch(`${sandbox.url}/crm/v3/objects/deals/${created.id}?properties=amount,dealname`, { headers: auth })).json()) as {
+      properties: Record<string, unknown>;
+    };
 
     expect(patched.status).toBe(200);
     expect(read.properties).toEqual({ amount: '250', dealname: 'D' });
@@ -43,11 +55,22 @@ describe('HubSpot sandbox', () => {
 
   it('refuses an undefined custom property with VALIDATION_ERROR until it is created', async () => {
     sandbox = await startHubSpotSandbox({ portalId: 1, clientSecret: 's', accessTokens: ['pat-1'] });
-    const { id } = (await (await fetch(`${sandbox.url}/crm/v3/objects/deals`, { method: 'POST', headers: auth, body: JSON.stringify({ properties: { dealname: 'D' } }) })).json()) as { id: string };
-    const patch = () => fetch(`${sandbox.url}/crm/v3/objects/deals/${id}`, { method: 'PATCH', headers: auth, body: JSON.stringify({ properties: { ps_sync_status: 'synced' } }) });
+    const { id } = (await (
+      await fetch(`${sandbox.url}/crm/v3/objects/deals`, { method: 'POST', headers: auth, body: JSON.stringify({ properties: { dealname: 'D' } }) })
+    ).json()) as { id: string };
+    const patch = () =>
+      fetch(`${sandbox.url}/crm/v3/objects/deals/${id}`, {
+        method: 'PATCH',
+        headers: auth,
+        body: JSON.stringify({ properties: { ps_sync_status: 'synced' } }),
+      });
 
     const refused = await patch();
-    await fetch(`${sandbox.url}/crm/v3/properties/deals`, { method: 'POST', headers: auth, body: JSON.stringify({ name: 'ps_sync_status', label: 'Sync status', type: 'string', fieldType: 'text', groupName: 'dealinformation' }) });
+    await fetch(`${sandbox.url}/crm/v3/properties/deals`, {
+      method: 'POST',
+      headers: auth,
+      body: JSON.stringify({ name: 'ps_sync_status', label: 'Sync status', type: 'string', fieldType: 'text', groupName: 'dealinformation' }),
+    });
 
     expect(refused.status).toBe(400);
     expect(await refused.json()).toMatchObject({ status: 'error', category: 'VALIDATION_ERROR', correlationId: expect.any(String) });
@@ -83,7 +106,13 @@ describe('HubSpot sandbox', () => {
   it('delivers a deal change as a signed v3 JSON array that the receiver can verify independently', async () => {
     const target = await startReceiver(() => 200);
     sandbox = await startHubSpotSandbox({ portalId: 62515, clientSecret: 'app-secret', accessTokens: ['pat-1'], webhookTargetUrl: target.url });
-    const { id } = (await (await fetch(`${sandbox.url}/__sandbox/deals`, { method: 'POST', headers: auth, body: JSON.stringify({ deal: { dealname: 'D', dealstage: 'contractsent' } }) })).json()) as { id: string };
+    const { id } = (await (
+      await fetch(`${sandbox.url}/__sandbox/deals`, {
+        method: 'POST',
+        headers: auth,
+        body: JSON.stringify({ deal: { dealname: 'D', dealstage: 'contractsent' } }),
+      })
+    ).json()) as { id: string };
 
     await fetch(`${sandbox.url}/__sandbox/deals/${id}/set`, { method: 'POST', headers: auth, body: JSON.stringify({ dealstage: 'closedwon' }) });
     await sandbox.settled();
@@ -93,7 +122,14 @@ describe('HubSpot sandbox', () => {
     const expected = createHmac('sha256', 'app-secret').update(`POST${target.url}${delivery!.body}${timestamp}`).digest('base64');
     expect(delivery!.headers['x-hubspot-signature-v3']).toBe(expected);
     expect(JSON.parse(delivery!.body)).toEqual([
-      expect.objectContaining({ portalId: 62515, subscriptionType: 'deal.propertyChange', objectId: Number(id), propertyName: 'dealstage', propertyValue: 'closedwon', attemptNumber: 0 }),
+      expect.objectContaining({
+        portalId: 62515,
+        subscriptionType: 'deal.propertyChange',
+        objectId: Number(id),
+        propertyName: 'dealstage',
+        propertyValue: 'closedwon',
+        attemptNumber: 0,
+      }),
     ]);
   });
 
@@ -101,7 +137,9 @@ describe('HubSpot sandbox', () => {
     let answer = 500;
     const target = await startReceiver(() => answer);
     sandbox = await startHubSpotSandbox({ portalId: 1, clientSecret: 's', accessTokens: ['pat-1'], webhookTargetUrl: target.url, maxDeliveryAttempts: 3 });
-    const { id } = (await (await fetch(`${sandbox.url}/__sandbox/deals`, { method: 'POST', headers: auth, body: JSON.stringify({ deal: { dealname: 'D' } }) })).json()) as { id: string };
+    const { id } = (await (
+      await fetch(`${sandbox.url}/__sandbox/deals`, { method: 'POST', headers: auth, body: JSON.stringify({ deal: { dealname: 'D' } }) })
+    ).json()) as { id: string };
 
     await fetch(`${sandbox.url}/__sandbox/deals/${id}/set`, { method: 'POST', headers: auth, body: JSON.stringify({ dealstage: 'closedwon' }) });
     await sandbox.settled();

@@ -14,14 +14,21 @@ async function token(): Promise<string> {
   return ((await response.json()) as { access_token: string }).access_token;
 }
 const api = (t: string, method: string, path: string, body?: unknown) =>
-  fetch(`${sandbox.url}/api/v1/${path}`, { method, headers: { authorization: `Bearer ${t}`, 'content-type': 'application/json' }, ...(body ? { body: JSON.stringify(body) } : {}) });
+  fetch(`${sandbox.url}/api/v1/${path}`, {
+    method,
+    headers: { authorization: `Bearer ${t}`, 'content-type': 'application/json' },
+    ...(body ? { body: JSON.stringify(body) } : {}),
+  });
 
 describe('Kantata sandbox', () => {
   it('creates a workspace and answers in the documented envelope, with string ids', async () => {
     sandbox = await startKantataSandbox({ clientId: 'kid', clientSecret: 'ksecret' });
     const t = await token();
 
-    const created = (await (await api(t, 'POST', 'workspaces.json', { workspace: { title: 'Globex rollout', currency: 'USD' } })).json()) as Record<string, unknown>;
+    const created = (await (await api(t, 'POST', 'workspaces.json', { workspace: { title: 'Globex rollout', currency: 'USD' } })).json()) as Record<
+      string,
+      unknown
+    >;
 
     expect(created).toMatchObject({ count: 1, results: [{ key: 'workspaces', id: expect.any(String) }], meta: { page_number: 1 } });
     const id = (created.results as { id: string }[])[0]!.id;
@@ -32,10 +39,14 @@ describe('Kantata sandbox', () => {
     sandbox = await startKantataSandbox({ clientId: 'kid', clientSecret: 'ksecret' });
     const t = await token();
     const ids: string[] = [];
-    for (const title of ['B', 'A']) ids.push(((await (await api(t, 'POST', 'workspaces.json', { workspace: { title } })).json()) as { results: { id: string }[] }).results[0]!.id);
+    for (const title of ['B', 'A'])
+      ids.push(((await (await api(t, 'POST', 'workspaces.json', { workspace: { title } })).json()) as { results: { id: string }[] }).results[0]!.id);
     await api(t, 'POST', 'stories.json', { story: { workspace_id: ids[1], title: 'Discovery', story_type: 'task' } });
 
-    const listed = (await (await api(t, 'GET', 'workspaces.json?include=stories')).json()) as { results: { key: string; id: string }[]; stories: Record<string, { title: string }> };
+    const listed = (await (await api(t, 'GET', 'workspaces.json?include=stories')).json()) as {
+      results: { key: string; id: string }[];
+      stories: Record<string, { title: string }>;
+    };
 
     expect(listed.results.map((r) => r.id)).toEqual(ids);
     expect(Object.values(listed.stories).map((st) => st.title)).toEqual(['Discovery']);
@@ -56,9 +67,14 @@ describe('Kantata sandbox', () => {
     sandbox = await startKantataSandbox({ clientId: 'kid', clientSecret: 'ksecret' });
     const t = await token();
     const id = ((await (await api(t, 'POST', 'workspaces.json', { workspace: { title: 'W' } })).json()) as { results: { id: string }[] }).results[0]!.id;
-    await api(t, 'POST', 'external_references.json', { external_reference: { subject_type: 'workspace', subject_id: id, service_name: 'ps-sync', service_model: 'project', service_model_ref: 'g-1' } });
+    await api(t, 'POST', 'external_references.json', {
+      external_reference: { subject_type: 'workspace', subject_id: id, service_name: 'ps-sync', service_model: 'project', service_model_ref: 'g-1' },
+    });
 
-    const found = (await (await api(t, 'GET', 'external_references.json?service_name=ps-sync&service_model_ref=g-1')).json()) as { results: { id: string }[]; external_references: Record<string, { subject_id: string }> };
+    const found = (await (await api(t, 'GET', 'external_references.json?service_name=ps-sync&service_model_ref=g-1')).json()) as {
+      results: { id: string }[];
+      external_references: Record<string, { subject_id: string }>;
+    };
 
     expect(found.results).toHaveLength(1);
     expect(found.external_references[found.results[0]!.id]!.subject_id).toBe(id);
@@ -114,10 +130,16 @@ describe('Kantata sandbox', () => {
       sandbox = await startKantataSandbox({ clientId: 'kid', clientSecret: 'ksecret' });
       const t = await token();
       const set = idOf((await post(t, 'rate_card_sets.json', { rate_card_set: { title: 'Contract rates' } })).body);
-      const first = idOf((await post(t, 'rate_card_set_versions.json', { rate_card_set_version: { rate_card_set_id: set, effective_date: '2026-11-01' } })).body);
+      const first = idOf(
+        (await post(t, 'rate_card_set_versions.json', { rate_card_set_version: { rate_card_set_id: set, effective_date: '2026-11-01' } })).body,
+      );
 
       const card = (await post(t, 'rate_cards.json?include=rate_card_versions', { rate_card: { rate_card_set_version_id: first, currency: 'USD' } })).body;
-      const later = (await post(t, 'rate_card_set_versions.json?include=rate_card_versions', { rate_card_set_version: { rate_card_set_id: set, effective_date: '2027-04-01' } })).body;
+      const later = (
+        await post(t, 'rate_card_set_versions.json?include=rate_card_versions', {
+          rate_card_set_version: { rate_card_set_id: set, effective_date: '2027-04-01' },
+        })
+      ).body;
 
       const versions = (e: Envelope) => Object.values(e.rate_card_versions as Record<string, { rate_card_id: string; rate_card_set_version_id: string }>);
       expect(versions(card)).toEqual([expect.objectContaining({ rate_card_id: idOf(card), rate_card_set_version_id: first })]);
@@ -128,7 +150,9 @@ describe('Kantata sandbox', () => {
       sandbox = await startKantataSandbox({ clientId: 'kid', clientSecret: 'ksecret' });
       const t = await token();
       const set = idOf((await post(t, 'rate_card_sets.json', { rate_card_set: { title: 'R' } })).body);
-      const version = idOf((await post(t, 'rate_card_set_versions.json', { rate_card_set_version: { rate_card_set_id: set, effective_date: '2026-11-01' } })).body);
+      const version = idOf(
+        (await post(t, 'rate_card_set_versions.json', { rate_card_set_version: { rate_card_set_id: set, effective_date: '2026-11-01' } })).body,
+      );
       const card = (await post(t, 'rate_cards.json?include=rate_card_versions', { rate_card: { rate_card_set_version_id: version, currency: 'USD' } })).body;
       const rateCardVersion = Object.keys(card.rate_card_versions as object)[0]!;
       const roles = (await (await api(t, 'GET', 'roles.json')).json()) as Envelope;
@@ -157,7 +181,9 @@ describe('Kantata sandbox', () => {
       const t = await token();
       const workspace = idOf((await post(t, 'workspaces.json', { workspace: { title: 'W', currency: 'USD' } })).body);
       const set = idOf((await post(t, 'rate_card_sets.json', { rate_card_set: { title: 'R' } })).body);
-      const version = idOf((await post(t, 'rate_card_set_versions.json', { rate_card_set_version: { rate_card_set_id: set, effective_date: '2026-11-01' } })).body);
+      const version = idOf(
+        (await post(t, 'rate_card_set_versions.json', { rate_card_set_version: { rate_card_set_id: set, effective_date: '2026-11-01' } })).body,
+      );
       const euro = idOf((await post(t, 'rate_cards.json', { rate_card: { rate_card_set_version_id: version, currency: 'EUR' } })).body);
       const dollar = idOf((await post(t, 'rate_cards.json', { rate_card: { rate_card_set_version_id: version, currency: 'USD' } })).body);
 
@@ -173,7 +199,8 @@ describe('Kantata sandbox', () => {
 
   describe('time, expenses and invoices', () => {
     type Envelope = { results: { key: string; id: string }[]; errors?: { type: string; field?: string; message: string }[]; [key: string]: unknown };
-    const backOffice = async (path: string, body: unknown, method = 'POST') => (await (await fetch(`${sandbox.url}/__sandbox/${path}`, { method, body: JSON.stringify(body) })).json()) as { id: string; updated_at: string };
+    const backOffice = async (path: string, body: unknown, method = 'POST') =>
+      (await (await fetch(`${sandbox.url}/__sandbox/${path}`, { method, body: JSON.stringify(body) })).json()) as { id: string; updated_at: string };
 
     it('lists approved time changed after a moment, as VENDORS.md polls it', async () => {
       sandbox = await startKantataSandbox({ clientId: 'kid', clientSecret: 'ksecret' });
@@ -198,11 +225,20 @@ describe('Kantata sandbox', () => {
     it('invoices approved work of the project once, marking it, and refuses unapproved, foreign or already invoiced work with 422', async () => {
       sandbox = await startKantataSandbox({ clientId: 'kid', clientSecret: 'ksecret' });
       const t = await token();
-      const [w, other] = await Promise.all(['W', 'Other'].map(async (title) => ((await (await api(t, 'POST', 'workspaces.json', { workspace: { title } })).json()) as Envelope).results[0]!.id));
+      const [w, other] = await Promise.all(
+        ['W', 'Other'].map(async (title) => ((await (await api(t, 'POST', 'workspaces.json', { workspace: { title } })).json()) as Envelope).results[0]!.id),
+      );
       const approved = await backOffice('time_entries', { workspace_id: w, date_performed: '2026-11-02', time_in_minutes: 60, approved: true });
       const unapproved = await backOffice('time_entries', { workspace_id: w, date_performed: '2026-11-02', time_in_minutes: 60 });
       const foreign = await backOffice('time_entries', { workspace_id: other, date_performed: '2026-11-02', time_in_minutes: 60, approved: true });
-      const expense = await backOffice('expenses', { workspace_id: w, date: '2026-11-02', category: 'Travel', amount_in_cents: 1000, currency: 'USD', approved: true });
+      const expense = await backOffice('expenses', {
+        workspace_id: w,
+        date: '2026-11-02',
+        category: 'Travel',
+        amount_in_cents: 1000,
+        currency: 'USD',
+        approved: true,
+      });
       const invoice = (body: Record<string, unknown>) => api(t, 'POST', 'invoices.json', { invoice: { workspace_id: w, invoice_date: '2026-11-30', ...body } });
 
       const refusals = [await invoice({ time_entry_ids: [unapproved.id] }), await invoice({ time_entry_ids: [foreign.id] })];

@@ -18,8 +18,12 @@ function authorization(method: string, url: string, options: { nonce?: string; t
   const u = new URL(url);
   const params = [...u.searchParams.entries(), ...Object.entries(oauth)].map(([k, v]) => `${rfc3986(k)}=${rfc3986(v)}`).sort();
   const base = `${method}&${rfc3986(`${u.origin}${u.pathname}`)}&${rfc3986(params.join('&'))}`;
-  const signature = createHmac('sha256', `${options.secret ?? tba.consumerSecret}&${tba.tokenSecret}`).update(base).digest('base64');
-  return `OAuth realm="123_SB1", ${Object.entries({ ...oauth, oauth_signature: signature }).map(([k, v]) => `${k}="${rfc3986(v)}"`).join(', ')}`;
+  const signature = createHmac('sha256', `${options.secret ?? tba.consumerSecret}&${tba.tokenSecret}`)
+    .update(base)
+    .digest('base64');
+  return `OAuth realm="123_SB1", ${Object.entries({ ...oauth, oauth_signature: signature })
+    .map(([k, v]) => `${k}="${rfc3986(v)}"`)
+    .join(', ')}`;
 }
 
 let sandbox: NetSuiteSandbox;
@@ -27,7 +31,11 @@ afterEach(async () => sandbox?.close());
 
 async function call(method: string, path: string, body?: unknown, headers: Record<string, string> = {}) {
   const url = `${sandbox.url}${path}`;
-  return fetch(url, { method, headers: { authorization: authorization(method, url), 'content-type': 'application/json', ...headers }, ...(body ? { body: JSON.stringify(body) } : {}) });
+  return fetch(url, {
+    method,
+    headers: { authorization: authorization(method, url), 'content-type': 'application/json', ...headers },
+    ...(body ? { body: JSON.stringify(body) } : {}),
+  });
 }
 
 describe('NetSuite sandbox', () => {
@@ -69,11 +77,19 @@ describe('NetSuite sandbox', () => {
   it('assigns the invoice number and computes tax and totals, and refuses unknown items and customers', async () => {
     sandbox = await startNetSuiteSandbox({ accountId: '123_SB1', tba, taxRatePercent: 8.25 });
     const customer = (await call('PUT', '/services/rest/record/v1/customer/eid:G-3', { companyName: 'Globex' })).headers.get('location')!.split('/').pop();
-    const lines = { items: [{ item: { id: '101' }, amount: 1000 }, { item: { id: '102' }, amount: 241.5 }] };
+    const lines = {
+      items: [
+        { item: { id: '101' }, amount: 1000 },
+        { item: { id: '102' }, amount: 241.5 },
+      ],
+    };
 
     const created = await call('PUT', '/services/rest/record/v1/invoice/eid:c-1-2026-11', { entity: { id: customer }, item: lines });
     const read = (await (await call('GET', new URL(created.headers.get('location')!).pathname)).json()) as Record<string, unknown>;
-    const badItem = await call('PUT', '/services/rest/record/v1/invoice/eid:c-1-2026-12', { entity: { id: customer }, item: { items: [{ item: { id: '999' }, amount: 1 }] } });
+    const badItem = await call('PUT', '/services/rest/record/v1/invoice/eid:c-1-2026-12', {
+      entity: { id: customer },
+      item: { items: [{ item: { id: '999' }, amount: 1 }] },
+    });
     const badCustomer = await call('PUT', '/services/rest/record/v1/invoice/eid:c-2-2026-12', { entity: { id: '424242' }, item: lines });
 
     expect(created.status).toBe(204);
@@ -88,8 +104,13 @@ describe('NetSuite sandbox', () => {
     await call('PUT', '/services/rest/record/v1/invoice/eid:c-1', { entity: { id: customer }, item: { items: [{ item: { id: '101' }, amount: 100 }] } });
     const since = new Date(Date.now() + 1000).toISOString();
 
-    const none = (await (await call('GET', `/services/rest/record/v1/invoice?q=${encodeURIComponent(`lastModifiedDate ON_OR_AFTER "${since}"`)}`)).json()) as { items: unknown[]; totalResults: number };
-    const all = (await (await call('GET', `/services/rest/record/v1/invoice?q=${encodeURIComponent('lastModifiedDate ON_OR_AFTER "2020-01-01T00:00:00Z"')}`)).json()) as { items: { id: string }[] };
+    const none = (await (await call('GET', `/services/rest/record/v1/invoice?q=${encodeURIComponent(`lastModifiedDate ON_OR_AFTER "${since}"`)}`)).json()) as {
+      items: unknown[];
+      totalResults: number;
+    };
+    const all = (await (
+      await call('GET', `/services/rest/record/v1/invoice?q=${encodeURIComponent('lastModifiedDate ON_OR_AFTER "2020-01-01T00:00:00Z"')}`)
+    ).json()) as { items: { id: string }[] };
     const bad = await call('GET', `/services/rest/record/v1/invoice?q=${encodeURIComponent('lastModifiedDate SOMETIME')}`);
 
     expect([none.items, none.totalResults, all.items.length]).toEqual([[], 0, 1]);
@@ -120,7 +141,15 @@ describe('NetSuite sandbox', () => {
   it('issues OAuth 2.0 tokens that expire with a 401, after which a new token works', async () => {
     sandbox = await startNetSuiteSandbox({ accountId: '123_SB1', oauth2: { clientId: 'id', clientSecret: 'secret', tokenTtlSeconds: 1 } });
     const token = async () =>
-      ((await (await fetch(`${sandbox.url}/services/rest/auth/oauth2/v1/token`, { method: 'POST', headers: { authorization: `Basic ${Buffer.from('id:secret').toString('base64')}`, 'content-type': 'application/x-www-form-urlencoded' }, body: 'grant_type=client_credentials' })).json()) as { access_token: string }).access_token;
+      (
+        (await (
+          await fetch(`${sandbox.url}/services/rest/auth/oauth2/v1/token`, {
+            method: 'POST',
+            headers: { authorization: `Basic ${Buffer.from('id:secret').toString('base64')}`, 'content-type': 'application/x-www-form-urlencoded' },
+            body: 'grant_type=client_credentials',
+          })
+        ).json()) as { access_token: string }
+      ).access_token;
     const list = (t: string) => fetch(`${sandbox.url}/services/rest/record/v1/customer`, { headers: { authorization: `Bearer ${t}` } });
 
     const first = await token();

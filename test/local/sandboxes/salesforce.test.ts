@@ -8,8 +8,13 @@ afterEach(async () => {
   sandbox = undefined;
 });
 const api = (path: string, method: string, body?: unknown, token = 'tok') =>
-  fetch(`${sandbox!.url}/services/data/v64.0${path}`, { method, headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', 'Sforce-Call-Options': 'client=ps-sync' }, ...(body ? { body: JSON.stringify(body) } : {}) });
-const start = (dailyLimit = 100) => startSalesforceSandbox({ accessTokens: ['tok'], dailyLimit, fields: { Opportunity: ['Name', 'StageName', 'ERP_Id__c', 'Ext_Id__c'] } });
+  fetch(`${sandbox!.url}/services/data/v64.0${path}`, {
+    method,
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', 'Sforce-Call-Options': 'client=ps-sync' },
+    ...(body ? { body: JSON.stringify(body) } : {}),
+  });
+const start = (dailyLimit = 100) =>
+  startSalesforceSandbox({ accessTokens: ['tok'], dailyLimit, fields: { Opportunity: ['Name', 'StageName', 'ERP_Id__c', 'Ext_Id__c'] } });
 
 describe('Salesforce sandbox', () => {
   it('creates with 201 {id, success, errors}, updates with 204 and no body, and reports usage on every response', async () => {
@@ -52,7 +57,9 @@ describe('Salesforce sandbox', () => {
   it('answers 401 INVALID_SESSION_ID to a bad token and 403 REQUEST_LIMIT_EXCEEDED past the daily allocation', async () => {
     sandbox = await start(2);
 
-    expect(await (await api('/sobjects/Opportunity', 'POST', { Name: 'A' }, 'expired')).json()).toEqual([expect.objectContaining({ errorCode: 'INVALID_SESSION_ID' })]);
+    expect(await (await api('/sobjects/Opportunity', 'POST', { Name: 'A' }, 'expired')).json()).toEqual([
+      expect.objectContaining({ errorCode: 'INVALID_SESSION_ID' }),
+    ]);
     await api('/sobjects/Opportunity', 'POST', { Name: 'A' });
     await api('/sobjects/Opportunity', 'POST', { Name: 'B' });
     const over = await api('/sobjects/Opportunity', 'POST', { Name: 'C' });
@@ -63,7 +70,10 @@ describe('Salesforce sandbox', () => {
   it('answers collections with 200 and per-item results, and rolls all back with allOrNone', async () => {
     sandbox = await start();
     const { id } = (await (await api('/sobjects/Opportunity', 'POST', { Name: 'A' })).json()) as { id: string };
-    const records = [{ attributes: { type: 'Opportunity' }, id, StageName: 'Closed Won' }, { attributes: { type: 'Opportunity' }, id: '006MISSING', StageName: 'Closed Won' }];
+    const records = [
+      { attributes: { type: 'Opportunity' }, id, StageName: 'Closed Won' },
+      { attributes: { type: 'Opportunity' }, id: '006MISSING', StageName: 'Closed Won' },
+    ];
 
     const partial = await api('/composite/sobjects', 'PATCH', { allOrNone: false, records });
     const rolledBack = await api('/composite/sobjects', 'PATCH', { allOrNone: true, records: records.map((r) => ({ ...r, StageName: 'Closed Lost' })) });
@@ -79,11 +89,27 @@ describe('Salesforce sandbox', () => {
   describe('SOQL', () => {
     it('selects, filters with IN and datetime comparisons, orders and pages by nextRecordsUrl', async () => {
       sandbox = await startSalesforceSandbox({ accessTokens: ['tok'], fields: { Opportunity: ['Name', 'StageName'] }, queryPageSize: 2 });
-      for (const [name, stage] of [['A', 'Closed Won'], ['B', 'Prospecting'], ['C', 'Closed Won'], ['D', 'Won - Signed']]) await api('/sobjects/Opportunity', 'POST', { Name: name, StageName: stage });
-      const q = encodeURIComponent("SELECT Id, Name FROM Opportunity WHERE StageName IN ('Closed Won', 'Won - Signed') AND LastModifiedDate >= 2020-01-01T00:00:00Z ORDER BY Name DESC");
+      for (const [name, stage] of [
+        ['A', 'Closed Won'],
+        ['B', 'Prospecting'],
+        ['C', 'Closed Won'],
+        ['D', 'Won - Signed'],
+      ])
+        await api('/sobjects/Opportunity', 'POST', { Name: name, StageName: stage });
+      const q = encodeURIComponent(
+        "SELECT Id, Name FROM Opportunity WHERE StageName IN ('Closed Won', 'Won - Signed') AND LastModifiedDate >= 2020-01-01T00:00:00Z ORDER BY Name DESC",
+      );
 
-      const first = (await (await api(`/query?q=${q}`, 'GET')).json()) as { totalSize: number; done: boolean; nextRecordsUrl: string; records: { Name: string; attributes: { type: string } }[] };
-      const rest = (await (await fetch(`${sandbox.url}${first.nextRecordsUrl}`, { headers: { authorization: 'Bearer tok' } })).json()) as { done: boolean; records: { Name: string }[] };
+      const first = (await (await api(`/query?q=${q}`, 'GET')).json()) as {
+        totalSize: number;
+        done: boolean;
+        nextRecordsUrl: string;
+        records: { Name: string; attributes: { type: string } }[];
+      };
+      const rest = (await (await fetch(`${sandbox.url}${first.nextRecordsUrl}`, { headers: { authorization: 'Bearer tok' } })).json()) as {
+        done: boolean;
+        records: { Name: string }[];
+      };
 
       expect([first.totalSize, first.done, first.records.map((r) => r.Name)]).toEqual([3, false, ['D', 'C']]);
       expect(first.records[0]!.attributes.type).toBe('Opportunity');
@@ -107,7 +133,11 @@ describe('Salesforce sandbox', () => {
       startSalesforceSandbox({
         accessTokens: ['tok'],
         fields: { Opportunity: ['Name', 'StageName', 'Amount'] },
-        relay: { eventSourceName: 'aws.partner/salesforce.com/00D000000000001/0YL000000000001', put: async (e) => void relayed.push(e), enrichedFields: { Opportunity: ['Name'] } },
+        relay: {
+          eventSourceName: 'aws.partner/salesforce.com/00D000000000001/0YL000000000001',
+          put: async (e) => void relayed.push(e),
+          enrichedFields: { Opportunity: ['Name'] },
+        },
       });
     const header = (i: number) => (JSON.parse(relayed[i]!.detail) as { payload: { ChangeEventHeader: Record<string, unknown> } }).payload.ChangeEventHeader;
     afterEach(() => void relayed.splice(0));
@@ -122,7 +152,14 @@ describe('Salesforce sandbox', () => {
         ['aws.partner/salesforce.com/00D000000000001/0YL000000000001', 'OpportunityChangeEvent'],
         ['aws.partner/salesforce.com/00D000000000001/0YL000000000001', 'OpportunityChangeEvent'],
       ]);
-      expect(header(1)).toMatchObject({ entityName: 'Opportunity', recordIds: [id], changeType: 'UPDATE', changedFields: ['StageName', 'LastModifiedDate'], changeOrigin: 'com/salesforce/api/rest/64.0;client=ps-sync', commitUser: '0050000000INTEG' });
+      expect(header(1)).toMatchObject({
+        entityName: 'Opportunity',
+        recordIds: [id],
+        changeType: 'UPDATE',
+        changedFields: ['StageName', 'LastModifiedDate'],
+        changeOrigin: 'com/salesforce/api/rest/64.0;client=ps-sync',
+        commitUser: '0050000000INTEG',
+      });
       expect((JSON.parse(relayed[1]!.detail) as { payload: Record<string, unknown> }).payload).toMatchObject({ StageName: 'Closed Won', Name: 'Globex' });
     });
 
@@ -140,9 +177,19 @@ describe('Salesforce sandbox', () => {
     it('makes a merged event for one transaction over many records, GAP events without values, a lost event and a replay', async () => {
       sandbox = await startRelaying();
       const ids: string[] = [];
-      for (const name of ['A', 'B']) ids.push(((await (await fetch(`${sandbox.url}/__sandbox/sobjects/Opportunity`, { method: 'POST', body: JSON.stringify({ Name: name }) })).json()) as { id: string }).id);
+      for (const name of ['A', 'B'])
+        ids.push(
+          (
+            (await (await fetch(`${sandbox.url}/__sandbox/sobjects/Opportunity`, { method: 'POST', body: JSON.stringify({ Name: name }) })).json()) as {
+              id: string;
+            }
+          ).id,
+        );
       await fetch(`${sandbox.url}/__sandbox/sobjects/Opportunity`, { method: 'PATCH', body: JSON.stringify({ ids, values: { StageName: 'Closed Won' } }) });
-      await fetch(`${sandbox.url}/__sandbox/relay/gap`, { method: 'POST', body: JSON.stringify({ sobject: 'Opportunity', ids: [ids[0]], changeType: 'GAP_UPDATE' }) });
+      await fetch(`${sandbox.url}/__sandbox/relay/gap`, {
+        method: 'POST',
+        body: JSON.stringify({ sobject: 'Opportunity', ids: [ids[0]], changeType: 'GAP_UPDATE' }),
+      });
       await fetch(`${sandbox.url}/__sandbox/relay/lose-next`, { method: 'POST', body: '{}' });
       await fetch(`${sandbox.url}/__sandbox/sobjects/Opportunity/${ids[1]}`, { method: 'PATCH', body: JSON.stringify({ Amount: 5 }) });
       await sandbox.settled();

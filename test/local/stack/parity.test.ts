@@ -2,14 +2,16 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type DeploymentConfigInput, parseDeploymentConfig } from '../../../canonical/deployment-config';
-import { DECLARATION_TAG } from '../../../lib/workflow-resources';
 import { WORKFLOWS } from '../../../lib/sync-region-stack';
+import { DECLARATION_TAG } from '../../../lib/workflow-resources';
 import { type LocalStack, startLocalStack } from '../../../local/stack/local-stack';
 import { synthesizeDeployment } from '../../support/synth';
 
 type Resource = { Type: string; Properties: Record<string, unknown> };
 // One configuration on both sides: the local one, whose relayed Salesforce org gives the relay rules and schedules names.
-const localConfig = parseDeploymentConfig(JSON.parse(readFileSync(join(__dirname, '..', '..', '..', 'local', 'deployment.local.json'), 'utf8')) as DeploymentConfigInput);
+const localConfig = parseDeploymentConfig(
+  JSON.parse(readFileSync(join(__dirname, '..', '..', '..', 'local', 'deployment.local.json'), 'utf8')) as DeploymentConfigInput,
+);
 const template = synthesizeDeployment(localConfig).templates.get('us-east-1')!.toJSON() as { Resources: Record<string, Resource> };
 const resources = template.Resources;
 
@@ -27,7 +29,9 @@ function tagged(kind: string): string[] {
     .filter((r) => r.Type === TYPES[kind])
     .flatMap((r) => {
       const tags = r.Properties?.Tags;
-      const list = Array.isArray(tags) ? (tags as { Key: string; Value: string }[]) : Object.entries((tags ?? {}) as Record<string, string>).map(([Key, Value]) => ({ Key, Value }));
+      const list = Array.isArray(tags)
+        ? (tags as { Key: string; Value: string }[])
+        : Object.entries((tags ?? {}) as Record<string, string>).map(([Key, Value]) => ({ Key, Value }));
       return list.filter((t) => t.Key === DECLARATION_TAG && t.Value.startsWith(`${kind}/`)).map((t) => t.Value.slice(kind.length + 1));
     })
     .sort();
@@ -73,14 +77,19 @@ describe('the local stack is built from the same declarations as the CDK stack',
   it('routes with every rule of the template, relay rules on partner buses included, with the same pattern', () => {
     expect(local.topology.rules.some((r) => r.startsWith('SalesforceOpportunityChanges-'))).toBe(true);
     expect([...local.topology.rules].sort()).toEqual(tagged('rule'));
-    const patterns = Object.values(resources).filter((r) => r.Type === 'AWS::Events::Rule').map((r) => JSON.stringify(r.Properties.EventPattern));
+    const patterns = Object.values(resources)
+      .filter((r) => r.Type === 'AWS::Events::Rule')
+      .map((r) => JSON.stringify(r.Properties.EventPattern));
     for (const rule of WORKFLOWS.flatMap((w) => [...w.rules, ...(w.relayRules ?? [])])) expect(patterns).toContain(JSON.stringify(rule.eventPattern));
   });
 
   it('runs every state machine of the template from the same definition', () => {
     expect([...local.topology.stateMachines].sort()).toEqual(tagged('state-machine'));
     for (const machine of WORKFLOWS.flatMap((w) => w.stateMachines)) {
-      const deployed = Object.values(resources).find((r) => r.Type === 'AWS::StepFunctions::StateMachine' && Object.keys((r.Properties.DefinitionSubstitutions ?? {}) as object).every((k) => k in machine.tasks))!;
+      const deployed = Object.values(resources).find(
+        (r) =>
+          r.Type === 'AWS::StepFunctions::StateMachine' && Object.keys((r.Properties.DefinitionSubstitutions ?? {}) as object).every((k) => k in machine.tasks),
+      )!;
       expect(deployed.Properties.DefinitionString).toBe(readFileSync(join(__dirname, '..', '..', '..', machine.definitionFile), 'utf8'));
     }
   });
@@ -90,7 +99,12 @@ describe('the local stack is built from the same declarations as the CDK stack',
     expect(local.topology.schedules.length).toBeGreaterThan(0);
     // Deployed names carry the stack's name before the declared one, so two stages in one account cannot collide.
     expect(deployed).toHaveLength(local.topology.schedules.length);
-    for (const name of local.topology.schedules) expect(deployed.filter((r) => String(r.Properties.Name).endsWith(`-${name}`)), name).toHaveLength(1);
-    for (const schedule of WORKFLOWS.flatMap((w) => w.schedules ?? [])) expect(deployed.map((r) => r.Properties.ScheduleExpression)).toContain(schedule.expression);
+    for (const name of local.topology.schedules)
+      expect(
+        deployed.filter((r) => String(r.Properties.Name).endsWith(`-${name}`)),
+        name,
+      ).toHaveLength(1);
+    for (const schedule of WORKFLOWS.flatMap((w) => w.schedules ?? []))
+      expect(deployed.map((r) => r.Properties.ScheduleExpression)).toContain(schedule.expression);
   });
 });

@@ -134,7 +134,10 @@ describe('reserving a create before the vendor call', () => {
     const retry = await registry.reserveCreate({ entityType: 'project', globalId: project, target: kantata, executionId: 'opp-1-r2' });
 
     expect(first).toEqual({ outcome: 'reserved' });
-    expect(retry).toEqual({ outcome: 'existing', link: { globalId: project, entityType: 'project', system: kantata, state: 'pending', executionId: 'opp-1-r1' } });
+    expect(retry).toEqual({
+      outcome: 'existing',
+      link: { globalId: project, entityType: 'project', system: kantata, state: 'pending', executionId: 'opp-1-r1' },
+    });
   });
 
   it('lets exactly one of ten concurrent executions reserve the same create', async () => {
@@ -166,14 +169,18 @@ describe('reserving a create before the vendor call', () => {
   it('completes a create on retry when the process died between claiming the Kantata id and completing the link', async () => {
     const project = randomUUID();
     await registry.reserveCreate({ entityType: 'project', globalId: project, target: kantata, executionId: 'opp-3-r1' });
-    await expect(registryKilledAfter(1).completeCreate({ entityType: 'project', globalId: project, target: kantata, nativeId: '39100' })).rejects.toThrow('process killed');
+    await expect(registryKilledAfter(1).completeCreate({ entityType: 'project', globalId: project, target: kantata, nativeId: '39100' })).rejects.toThrow(
+      'process killed',
+    );
     const afterCrash = await registry.reserveCreate({ entityType: 'project', globalId: project, target: kantata, executionId: 'opp-3-r2' });
     expect(afterCrash.outcome === 'existing' && afterCrash.link.state).toBe('pending');
 
     // The retry finds the project by its external reference and completes again.
     await registry.completeCreate({ entityType: 'project', globalId: project, target: kantata, nativeId: '39100' });
 
-    expect(await registry.linksOf(project)).toEqual([{ globalId: project, entityType: 'project', system: kantata, state: 'completed', nativeId: '39100', executionId: 'opp-3-r1' }]);
+    expect(await registry.linksOf(project)).toEqual([
+      { globalId: project, entityType: 'project', system: kantata, state: 'completed', nativeId: '39100', executionId: 'opp-3-r1' },
+    ]);
   });
 
   it('refuses to complete with a Kantata id that another global id owns', async () => {
@@ -182,7 +189,9 @@ describe('reserving a create before the vendor call', () => {
     await registry.claimNativeRecord({ ...projectIn(kantata, '50000'), globalId: owner });
     await registry.reserveCreate({ entityType: 'project', globalId: other, target: kantata, executionId: 'opp-4-r1' });
 
-    await expect(registry.completeCreate({ entityType: 'project', globalId: other, target: kantata, nativeId: '50000' })).rejects.toBeInstanceOf(CrossReferenceConflictError);
+    await expect(registry.completeCreate({ entityType: 'project', globalId: other, target: kantata, nativeId: '50000' })).rejects.toBeInstanceOf(
+      CrossReferenceConflictError,
+    );
     expect(await registry.resolve(projectIn(kantata, '50000'))).toBe(owner);
   });
 
@@ -191,7 +200,9 @@ describe('reserving a create before the vendor call', () => {
     await registry.reserveCreate({ entityType: 'project', globalId: project, target: kantata, executionId: 'opp-5-r1' });
     await registry.completeCreate({ entityType: 'project', globalId: project, target: kantata, nativeId: '50001' });
 
-    await expect(registry.completeCreate({ entityType: 'project', globalId: project, target: kantata, nativeId: '50002' })).rejects.toBeInstanceOf(CrossReferenceConflictError);
+    await expect(registry.completeCreate({ entityType: 'project', globalId: project, target: kantata, nativeId: '50002' })).rejects.toBeInstanceOf(
+      CrossReferenceConflictError,
+    );
 
     expect(await registry.resolve(projectIn(kantata, '50002'))).toBeUndefined();
     expect(await nativeIdsOf(project)).toEqual(['50001']);
@@ -213,7 +224,10 @@ describe('recording source versions', () => {
     await registry.recordVersion({ globalId, source: salesforce, version: '9007199254740993' });
 
     // As floats the two are equal; as DynamoDB Numbers the candidate is older.
-    expect(await registry.recordVersion({ globalId, source: salesforce, version: '9007199254740992' })).toEqual({ outcome: 'stale', storedVersion: '9007199254740993' });
+    expect(await registry.recordVersion({ globalId, source: salesforce, version: '9007199254740992' })).toEqual({
+      outcome: 'stale',
+      storedVersion: '9007199254740993',
+    });
     expect(await registry.recordVersion({ globalId, source: salesforce, version: '9007199254740994' })).toEqual({ outcome: 'applied' });
   });
 
@@ -221,8 +235,14 @@ describe('recording source versions', () => {
     const globalId = randomUUID();
     await registry.recordVersion({ globalId, source: salesforce, version: '18446744073709551617' });
 
-    expect(await registry.recordVersion({ globalId, source: salesforce, version: '18446744073709551616' })).toEqual({ outcome: 'stale', storedVersion: '18446744073709551617' });
-    expect(await registry.recordVersion({ globalId, source: salesforce, version: '18446744073709551617' })).toEqual({ outcome: 'stale', storedVersion: '18446744073709551617' });
+    expect(await registry.recordVersion({ globalId, source: salesforce, version: '18446744073709551616' })).toEqual({
+      outcome: 'stale',
+      storedVersion: '18446744073709551617',
+    });
+    expect(await registry.recordVersion({ globalId, source: salesforce, version: '18446744073709551617' })).toEqual({
+      outcome: 'stale',
+      storedVersion: '18446744073709551617',
+    });
     expect(await registry.recordVersion({ globalId, source: salesforce, version: '18446744073709551618' })).toEqual({ outcome: 'applied' });
   });
 
@@ -239,17 +259,24 @@ describe('recording source versions', () => {
 
     await registry.recordVersion({ globalId, source: salesforce, version: '12345678901234567890123456789012345678' });
 
-    const stored = await db.documents.send(new GetCommand({ TableName: TABLE, Key: crossReferenceKeys.version(globalId, salesforce.vendor, salesforce.instance) }));
+    const stored = await db.documents.send(
+      new GetCommand({ TableName: TABLE, Key: crossReferenceKeys.version(globalId, salesforce.vendor, salesforce.instance) }),
+    );
     expect(stored.Item?.version).toEqual(NumberValue.from('12345678901234567890123456789012345678'));
   });
 
   it('reports the stored version exactly through a document client that does not wrap numbers', async () => {
     const globalId = randomUUID();
-    const plain = DynamoDBDocumentClient.from(new DynamoDBClient({ endpoint: db.endpoint, region: 'eu-west-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } }));
+    const plain = DynamoDBDocumentClient.from(
+      new DynamoDBClient({ endpoint: db.endpoint, region: 'eu-west-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } }),
+    );
     const unwrapped = new DynamoDbCrossReferenceRegistry(plain, TABLE);
     await unwrapped.recordVersion({ globalId, source: salesforce, version: '18446744073709551617' });
 
-    expect(await unwrapped.recordVersion({ globalId, source: salesforce, version: '18446744073709551616' })).toEqual({ outcome: 'stale', storedVersion: '18446744073709551617' });
+    expect(await unwrapped.recordVersion({ globalId, source: salesforce, version: '18446744073709551616' })).toEqual({
+      outcome: 'stale',
+      storedVersion: '18446744073709551617',
+    });
     plain.destroy();
   });
 
@@ -308,7 +335,10 @@ describe('merging global ids (a CRM account merge)', () => {
     const { survivor, merged, ids } = await twoCustomers();
     await registry.mergeGlobalIds({ survivor, merged });
 
-    expect(await registry.claimNativeRecord({ ...customerIn(netsuiteUs, ids[2]!), globalId: randomUUID() })).toEqual({ outcome: 'already-claimed', globalId: survivor });
+    expect(await registry.claimNativeRecord({ ...customerIn(netsuiteUs, ids[2]!), globalId: randomUUID() })).toEqual({
+      outcome: 'already-claimed',
+      globalId: survivor,
+    });
   });
 
   it('leaves both records whole when interrupted after its first write, and completes when run again', async () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { mayCall, parseLimitInfo } from '../../../../lambdas/shared/salesforce-platform/api-allocation';
 import { reconcileDeals } from '../../../../lambdas/salesforce/reconcile-deals';
+import { mayCall, parseLimitInfo } from '../../../../lambdas/shared/salesforce-platform/api-allocation';
 
 describe('Salesforce API allocation', () => {
   it('reads Sforce-Limit-Info and ignores a header not in the documented form', () => {
@@ -33,7 +33,11 @@ describe('reconcileDeals', () => {
     );
 
     expect(report.missing.map((d) => d.id)).toEqual(['006B', '006D']);
-    expect(report.byLegalEntity).toEqual({ 'acme-us': { checked: 2, missing: 1 }, 'acme-de': { checked: 1, missing: 0 }, '(none)': { checked: 1, missing: 1 } });
+    expect(report.byLegalEntity).toEqual({
+      'acme-us': { checked: 2, missing: 1 },
+      'acme-de': { checked: 1, missing: 0 },
+      '(none)': { checked: 1, missing: 1 },
+    });
     expect(report.nextCheckpoint).toBe('2026-11-22T10:00:00Z');
   });
 });

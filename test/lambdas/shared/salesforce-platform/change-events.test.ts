@@ -1,10 +1,36 @@
 import { describe, expect, it } from 'vitest';
-import { UnsupportedChangeEncodingError, compareCommits, echoReason, fanOut, parseRelayedChange } from '../../../../lambdas/shared/salesforce-platform/change-events';
+import {
+  compareCommits,
+  echoReason,
+  fanOut,
+  parseRelayedChange,
+  UnsupportedChangeEncodingError,
+} from '../../../../lambdas/shared/salesforce-platform/change-events';
 
 // An Event Relay delivery as text, the way it sits in an SQS body; commitNumber above 2^53 as a JSON number.
 function relayed(header: Record<string, unknown>, fields: Record<string, unknown> = {}, commitNumber = '10732871200012345678'): string {
-  const detail = { payload: { ChangeEventHeader: { entityName: 'Opportunity', recordIds: ['006A'], changeType: 'UPDATE', changedFields: ['StageName'], changeOrigin: 'com/salesforce/api/soap/64.0;client=SfdcInternalAPI/', transactionKey: 'tx-1', sequenceNumber: 1, commitTimestamp: 1_795_000_000_000, commitNumber: 0, commitUser: '005USER', ...header }, ...fields } };
-  return JSON.stringify({ version: '0', source: 'aws.partner/salesforce.com/00D/0YL', 'detail-type': 'OpportunityChangeEvent', detail }).replace('"commitNumber":0', `"commitNumber":${commitNumber}`);
+  const detail = {
+    payload: {
+      ChangeEventHeader: {
+        entityName: 'Opportunity',
+        recordIds: ['006A'],
+        changeType: 'UPDATE',
+        changedFields: ['StageName'],
+        changeOrigin: 'com/salesforce/api/soap/64.0;client=SfdcInternalAPI/',
+        transactionKey: 'tx-1',
+        sequenceNumber: 1,
+        commitTimestamp: 1_795_000_000_000,
+        commitNumber: 0,
+        commitUser: '005USER',
+        ...header,
+      },
+      ...fields,
+    },
+  };
+  return JSON.stringify({ version: '0', source: 'aws.partner/salesforce.com/00D/0YL', 'detail-type': 'OpportunityChangeEvent', detail }).replace(
+    '"commitNumber":0',
+    `"commitNumber":${commitNumber}`,
+  );
 }
 
 describe('parseRelayedChange', () => {
@@ -32,10 +58,16 @@ describe('fanOut', () => {
   });
 
   it('tells changed fields from enriched ones, and names compound fields as CDC lists them', () => {
-    const { header, fields } = parseRelayedChange(relayed({ changedFields: ['BillingAddress.Street'] }, { Name: 'Globex', BillingAddress: { Street: '2 Globex Way', City: 'Springfield' } }));
+    const { header, fields } = parseRelayedChange(
+      relayed({ changedFields: ['BillingAddress.Street'] }, { Name: 'Globex', BillingAddress: { Street: '2 Globex Way', City: 'Springfield' } }),
+    );
 
     const [change] = fanOut(header, fields);
-    expect(change).toMatchObject({ action: 'apply', changed: { 'BillingAddress.Street': '2 Globex Way' }, enriched: { Name: 'Globex', 'BillingAddress.City': 'Springfield' } });
+    expect(change).toMatchObject({
+      action: 'apply',
+      changed: { 'BillingAddress.Street': '2 Globex Way' },
+      enriched: { Name: 'Globex', 'BillingAddress.City': 'Springfield' },
+    });
   });
 
   it('asks for a re-read on GAP events and a reconciliation of the entity on GAP_OVERFLOW', () => {
@@ -52,7 +84,9 @@ describe('echoReason', () => {
 
   it('recognises our client id in changeOrigin exactly, not a lookalike', () => {
     const ours = parseRelayedChange(relayed({ changeOrigin: 'com/salesforce/api/rest/64.0;client=ps-sync', recordIds: ['006Z'] })).header;
-    const lookalike = parseRelayedChange(relayed({ changeOrigin: 'com/salesforce/api/rest/64.0;client=ps-sync-staging', recordIds: ['006Z'], commitTimestamp: 1 })).header;
+    const lookalike = parseRelayedChange(
+      relayed({ changeOrigin: 'com/salesforce/api/rest/64.0;client=ps-sync-staging', recordIds: ['006Z'], commitTimestamp: 1 }),
+    ).header;
 
     expect(echoReason(ours, '006Z', own)).toMatch(/changeOrigin names our client/);
     expect(echoReason(lookalike, '006Z', own)).toBeUndefined();
