@@ -1,13 +1,12 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { functionEnvironment } from '../../../lambdas/wiring/function-environment';
+import { declarationOf, functionEnvironment } from '../../../lambdas/wiring/function-environment';
 import { wiring } from '../../../lambdas/wiring/wiring';
 import { environmentVariableFor } from '../../../lib/topology/declarations';
-import { WORKFLOWS } from '../../../lib/topology/workflows';
 import { exampleConfigInput } from '../../support/example-config';
 
-/** The environment the stack gives a function: the base variables and one per declared use. */
+/** The environment the stack gives a function: the base variables and one per use (declared, or implied by a route). */
 function environmentOf(functionId: string): Record<string, string> {
-  const declaration = WORKFLOWS.flatMap((w) => w.functions).find((f) => f.id === functionId)!;
+  const { declaration } = declarationOf(functionId);
   const env: Record<string, string> = { AWS_REGION: 'eu-west-1', IDEMPOTENCY_TTL_SECONDS: '604800', WEBHOOK_MAX_BODY_BYTES: '1048576' };
   for (const use of declaration.uses) {
     const name = environmentVariableFor(use);
@@ -66,6 +65,13 @@ describe('a function environment', () => {
       "DraftInvoice uses the audit table but does not declare { kind: 'table', table: 'audit' } in lib/topology/time-to-invoice.ts",
     );
     expect(() => fn.eventBusName()).toThrow(/does not declare \{ kind: 'eventBus' \}/);
+  });
+
+  it("knows a route's function gets the webhook base URL, which signatures are checked against", () => {
+    const env = environmentOf('ReceiveHubSpotWebhook');
+
+    expect(functionEnvironment('ReceiveHubSpotWebhook', env).webhookPublicBaseUrl()).toBe('value-of-WEBHOOK_PUBLIC_BASE_URL');
+    expect(() => functionEnvironment('ReceiveHubSpotWebhook', { ...env, WEBHOOK_PUBLIC_BASE_URL: '' })).toThrow(/WEBHOOK_PUBLIC_BASE_URL is not set/);
   });
 
   it('refuses a function the topology does not declare', () => {
