@@ -111,7 +111,7 @@ export type CrmSettings = z.infer<typeof CrmSettings>;
 
 /**
  * Settings of a Certinia org: which values of its status picklists mean approved or completed. The
- * picklists are configurable per org (VENDORS.md); the default is `Approved` for all three, the status
+ * picklists are configurable per org (docs/vendors/certinia.md); the default is `Approved` for all three, the status
  * that drives Certinia's `pse__Approved__c` checkbox, its own sign that a record may be billed.
  */
 export const CertiniaSettings = z.strictObject({

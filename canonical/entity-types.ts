@@ -1,7 +1,7 @@
 import { z } from 'zod';
 
 /**
- * Every entity of the canonical model (PRODUCT.md). The names are the keys used by the ownership
+ * Every entity of the canonical model (docs/canonical-model.md). The names are the keys used by the ownership
  * policy, the cross-reference registry and the event catalogue.
  */
 export const EntityType = z.enum([

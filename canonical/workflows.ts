@@ -1,6 +1,6 @@
 import { z } from 'zod';
 
-/** The workflows of PRODUCT.md, one state machine each. Flow switches and routing use these ids. */
+/** The workflows of the product (docs/architecture.md), one state machine each where they have steps. Flow switches and routing use these ids. */
 export const Workflow = z.enum([
   'opportunity-to-project',
   'time-to-invoice',

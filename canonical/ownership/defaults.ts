@@ -1,7 +1,7 @@
 import type { OwnershipPolicy } from './policy';
 
 /**
- * The default ownership of PRODUCT.md. Where an entity is shared, the split and the reason:
+ * The default ownership (docs/canonical-model.md). Where an entity is shared, the split and the reason:
  * - customer: the CRM owns the commercial account (name, address, industry, owner); the ERP owns the
  *   legal record (legal name, tax profile, customer number, payment terms), because invoices are
  *   legal documents issued from it.

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { refuseOversizedBody } from '../shared/http/body-limit';
 
 /**
- * Business Central webhook notifications (VENDORS.md): the validation handshake answers the token as
+ * Business Central webhook notifications (docs/vendors/business-central.md): the validation handshake answers the token as
  * plain text; a notification is authentic when its `clientState` matches ours. BC deletes the
  * subscription on any error status except 408, 429 and 5xx, so a notification we reject still gets
  * 200, and the rejection is recorded instead.

@@ -6,7 +6,7 @@ import { CERTINIA_FIELDS, CERTINIA_OBJECTS, type CertiniaObjectKind, type Certin
 /**
  * Certinia's change events as Event Relay delivers them: a Certinia org is a Salesforce org, so its
  * Change Data Capture events on `pse__Timecard_Header__c`, `pse__Expense__c` and `pse__Milestone__c`
- * are read, fanned out per record and keyed exactly as Salesforce's (VENDORS.md). Each record is then
+ * are read, fanned out per record and keyed exactly as Salesforce's (docs/vendors/certinia.md). Each record is then
  * re-read and judged as it is now, so an event's own values, a GAP event without values and a late
  * or replayed event all lead to the same answer.
  */

@@ -4,7 +4,7 @@ import { UnreadableCertiniaRecordError } from './unreadable-certinia-record';
 
 /**
  * Certinia timecards are weekly headers (`pse__Timecard_Header__c`) with one hours field per day
- * (VENDORS.md). Billing works on days, because rates are effective-dated: a week that spans a rate
+ * (docs/vendors/certinia.md). Billing works on days, because rates are effective-dated: a week that spans a rate
  * change must bill each day at its own rate. This explodes a header into daily entries.
  *
  * Every day of the week is an entry, a day without hours as `0`: the billing ledger keeps one item

@@ -1,5 +1,5 @@
 /**
- * Reconciliation of deals (PRODUCT.md workflow 7, first slice): won opportunities in the CRM since a
+ * Reconciliation of deals (docs/operations.md, reconciliation; its first slice): won opportunities in the CRM since a
  * checkpoint, compared with the cross-reference registry, find the deals whose event never arrived
  * (relay gaps, GAP_OVERFLOW, a relay outage). Each is then started like any other, idempotently:
  * the deterministic execution name makes a deal that did arrive meanwhile a no-op.

@@ -4,11 +4,11 @@ import { CurrencyCode, DecimalString, type Money, money, type OpportunityWonEven
 type Contract = OpportunityWonEvent['payload']['contract'];
 
 /**
- * How a CRM deal carries its contract, whatever the CRM: a few deal fields and line items typed as
- * `rate` (name = role, price = hourly rate), `milestone` (price × quantity) or `task`. Each CRM mapping
- * reads its own field names into these shapes (as text), and `retainer` (price = the amount billed
- * each period); this turns them into the canonical contract
- * without judging it: validation in the workflow decides whether it suffices, and says why not.
+ * How a CRM deal carries its contract, whatever the CRM: a few deal fields, and line items typed as
+ * `rate` (name = role, price = hourly rate), `milestone` (price × quantity), `task` or `retainer`
+ * (price = the amount billed each period). Each CRM mapping reads its own field names into these
+ * shapes, as text; this turns them into the canonical contract without judging it: validation in the
+ * workflow decides whether it suffices, and says why not.
  */
 
 /** A contract line item, its values as text. */

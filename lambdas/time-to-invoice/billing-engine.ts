@@ -5,7 +5,7 @@ import type { BillingContract, BillingHistory, DraftLine, ExpenseToBill, Invoice
 export type { BillingContract, BillingHistory, DraftLine, ExpenseToBill, InvoiceDraft, TimeEntryToBill } from '../ports/billing-values';
 
 /**
- * The billing engine of time and expenses to invoice (PRODUCT.md workflow 2 and 3): plain
+ * The billing engine of time and expenses to invoice (docs/architecture.md): plain
  * TypeScript, no AWS, no vendor types. Given a contract, a billing period, the approved work and what
  * was billed before, it drafts one invoice. Hours and rates are decimals; each line is rounded once
  * with the product's one rounding rule (`toMinorUnits`); totals are sums of rounded lines.

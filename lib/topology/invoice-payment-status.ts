@@ -1,7 +1,7 @@
 import type { WorkflowDeclaration } from './declarations';
 
 /**
- * Invoice and payment status (PRODUCT.md workflow 4): each NetSuite account serving the region is
+ * Invoice and payment status (docs/architecture.md): each NetSuite account serving the region is
  * polled on a schedule for invoices that changed; each Business Central environment notifies our
  * webhook, kept subscribed by a renewal job, and each notified invoice is re-read. Payments on our
  * invoices become `payment.received` events, which a rule delivers to the consumer that records them on

@@ -3,7 +3,7 @@ import type { WorkflowDeclaration } from './declarations';
 const VENDOR_CALL_TIMEOUT = 60;
 
 /**
- * Opportunity to project (PRODUCT.md workflow 1): a HubSpot webhook, or a Salesforce change relayed
+ * Opportunity to project (docs/architecture.md): a HubSpot webhook, or a Salesforce change relayed
  * by Event Relay onto a partner bus, becomes a canonical `opportunity.won` event; a reconciliation
  * job (on a schedule, and on GAP_OVERFLOW) finds won Salesforce deals whose event never arrived; a rule delivers it to the start queue; the
  * starter runs the state machine under a deterministic execution name; the state machine creates the

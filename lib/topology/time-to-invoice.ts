@@ -10,7 +10,7 @@ const vendorUses: readonly FunctionUse[] = [
 ];
 
 /**
- * Time and expenses to invoice (PRODUCT.md workflow 2): Kantata is polled on a schedule for approved
+ * Time and expenses to invoice (docs/architecture.md): Kantata is polled on a schedule for approved
  * time and expenses, and Certinia's timecard, expense and milestone changes arrive through Event Relay;
  * both become canonical events; a rule records them in the billing ledger; at month end one execution
  * per contract and period drafts the invoice with the billing engine, posts it to the ERP, marks the

@@ -1,5 +1,5 @@
 /**
- * Salesforce's daily API allocation (VENDORS.md): every REST response carries
+ * Salesforce's daily API allocation (docs/vendors/salesforce.md): every REST response carries
  * `Sforce-Limit-Info: api-usage=<used>/<limit>`. The adapter reads it on each call and slows down
  * before the allocation runs out, instead of failing at REQUEST_LIMIT_EXCEEDED. Billing keeps a
  * reserve that master-data syncs may not use.

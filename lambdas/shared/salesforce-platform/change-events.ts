@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { SyncError } from '../errors';
 
 /**
- * Salesforce Change Data Capture events as Event Relay delivers them on EventBridge (VENDORS.md):
+ * Salesforce Change Data Capture events as Event Relay delivers them on EventBridge (docs/vendors/salesforce.md):
  * the record under `detail.payload`, its `ChangeEventHeader` saying which records changed and how.
  * Pure functions: parse, fan out per record, tell changed from enriched fields, recognise our own
  * writes coming back, and order by commit exactly.
@@ -81,7 +81,7 @@ function flatten(fields: Record<string, unknown>, prefix = ''): Record<string, u
 /**
  * One change per record id: a multi-record event (a merged transaction) fans out. Fields listed in
  * `changedFields` are changes; other fields present are enrichment and never treated as changes.
- * The dedup key is VENDORS.md's: transactionKey + sequenceNumber + record id.
+ * The dedup key is docs/vendors/salesforce.md's: transactionKey + sequenceNumber + record id.
  */
 export function fanOut(header: ChangeEventHeader, fields: Record<string, unknown>): RecordChange[] {
   if (header.changeType === 'GAP_OVERFLOW') return [{ action: 'reconcile-entity', entityName: header.entityName }];

@@ -3,7 +3,7 @@ import { readJson, type SandboxRequest, type SandboxResponse } from '../sandbox-
 import { bcError, checkIfMatch, etag } from './wire';
 
 /**
- * Business Central's webhooks (VENDORS.md, https://learn.microsoft.com/dynamics365/business-central/dev-itpro/api-reference/v2.0/dynamics-subscriptions):
+ * Business Central's webhooks (docs/vendors/business-central.md, https://learn.microsoft.com/dynamics365/business-central/dev-itpro/api-reference/v2.0/dynamics-subscriptions):
  * creating or renewing a subscription first calls the notification URL with `?validationToken=` and
  * expects 200 with the token as plain text; subscriptions expire after three days; a change is
  * notified as `value[]` entries carrying the `clientState` and the changed record's path
@@ -118,7 +118,7 @@ export function createWebhookHub(options: { maxDeliveryAttempts: number; userId:
         status = 599;
       }
       if (status >= 200 && status < 300) return status;
-      // Any error status other than 408, 429 and 5xx deletes the subscription: the trap VENDORS.md warns of.
+      // Any error status other than 408, 429 and 5xx deletes the subscription: the trap docs/vendors/business-central.md warns of.
       if (status !== 408 && status !== 429 && status < 500) {
         subscriptions.delete(subscription.subscriptionId);
         return status;

@@ -6,7 +6,7 @@ import type { ParentRelationship } from '../salesforce/soql';
  * Salesforce sandbox (REST, SOQL, errors, API allocation, Change Data Capture through Event Relay)
  * with the package's objects and fields (`pse__` namespace, as Certinia's data dictionary names them),
  * their lookups for relationship queries, and the status picklists as restricted picklists whose
- * values each org configures (VENDORS.md). Changes to timecards, expenses and milestones are relayed
+ * values each org configures (docs/vendors/certinia.md). Changes to timecards, expenses and milestones are relayed
  * as `pse__Timecard_Header__ChangeEvent`, `pse__Expense__ChangeEvent` and `pse__Milestone__ChangeEvent`.
  *
  * The helpers are a person at work in Certinia, through the back office: they create a project, a

@@ -13,7 +13,7 @@ import { type RunningSandbox, readJson, type SandboxRequest, type SandboxRespons
  * (`PATCH /__sandbox/stories/{id}`), listed with `story_type=milestone&state=completed&updated_after=...`.
  * Billing: time entries (`date_performed`, `time_in_minutes`, `billable`, `approved`, `role_id`) and
  * expenses (`date`, `category`, `amount_in_cents`, `currency`, `billable`, `approved`) are listed with
- * `approved=true&updated_after=...` (VENDORS.md); people log and approve them through the back office
+ * `approved=true&updated_after=...` (docs/vendors/kantata.md); people log and approve them through the back office
  * (`/__sandbox/time_entries`, `/__sandbox/expenses`). An invoice (`POST /invoices.json` with
  * `workspace_id`, `invoice_date`, `time_entry_ids`, `expense_ids`) marks its work invoiced and refuses
  * work that is unapproved, of another project, or already invoiced. The ERP's number, tax and status

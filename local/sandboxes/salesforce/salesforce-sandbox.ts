@@ -3,7 +3,7 @@ import { type RunningSandbox, readJson, type SandboxRequest, type SandboxRespons
 import { type ParentRelationship, parseSoql, runSoql, SoqlError } from './soql';
 
 /**
- * A Salesforce org's REST API on loopback (VENDORS.md): sObject PATCH (204, no body), create (201
+ * A Salesforce org's REST API on loopback (docs/vendors/salesforce.md): sObject PATCH (204, no body), create (201
  * `{id, success, errors}`), upsert by external id (201 created, 200 updated, 300 when ambiguous),
  * sObject Collections of up to 200 with per-item results, error arrays matched by `errorCode`,
  * `INVALID_SESSION_ID` with 401, `REQUEST_LIMIT_EXCEEDED` with 403 once the daily allocation is spent,

@@ -7,7 +7,7 @@ import {
   startBusinessCentralSandbox,
 } from '../../../local/sandboxes/business-central/business-central-sandbox';
 
-// Conformance with VENDORS.md (Business Central) and BC's API v2.0 documentation, by raw HTTP
+// Conformance with docs/vendors/business-central.md (Business Central) and BC's API v2.0 documentation, by raw HTTP
 // (fetch, a form-encoded token request, a plain receiver written here), never through an adapter.
 const environment = {
   tenantId: 'contoso.onmicrosoft.com',

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { type CertiniaSandbox, type CertiniaSandboxOptions, startCertiniaSandbox } from '../../../local/sandboxes/certinia/certinia-sandbox';
 
-// Conformance with VENDORS.md (Certinia: a Salesforce org with the pse__ package, its changes relayed
+// Conformance with docs/vendors/certinia.md (Certinia: a Salesforce org with the pse__ package, its changes relayed
 // like Salesforce CDC), by plain fetch and the relayed events themselves; the adapter is not used.
 let sandbox: CertiniaSandbox | undefined;
 const relayed: { source: string; detailType: string; detail: string }[] = [];

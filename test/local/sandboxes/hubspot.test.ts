@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type HubSpotSandbox, startHubSpotSandbox } from '../../../local/sandboxes/hubspot/hubspot-sandbox';
 
-// Conformance with VENDORS.md (HubSpot), by plain fetch; signatures are recomputed here from the docs.
+// Conformance with docs/vendors/hubspot.md (HubSpot), by plain fetch; signatures are recomputed here from the docs.
 let sandbox: HubSpotSandbox;
 let receiver: Server | undefined;
 afterEach(async () => {

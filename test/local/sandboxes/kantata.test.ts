@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { type KantataSandbox, startKantataSandbox } from '../../../local/sandboxes/kantata/kantata-sandbox';
 
-// Conformance with VENDORS.md (Kantata OX) and Kantata's documented response format, by plain fetch.
+// Conformance with docs/vendors/kantata.md (Kantata OX) and Kantata's documented response format, by plain fetch.
 let sandbox: KantataSandbox;
 afterEach(async () => sandbox?.close());
 
@@ -202,7 +202,7 @@ describe('Kantata sandbox', () => {
     const backOffice = async (path: string, body: unknown, method = 'POST') =>
       (await (await fetch(`${sandbox.url}/__sandbox/${path}`, { method, body: JSON.stringify(body) })).json()) as { id: string; updated_at: string };
 
-    it('lists approved time changed after a moment, as VENDORS.md polls it', async () => {
+    it('lists approved time changed after a moment, as docs/vendors/kantata.md polls it', async () => {
       sandbox = await startKantataSandbox({ clientId: 'kid', clientSecret: 'ksecret' });
       const t = await token();
       const w = ((await (await api(t, 'POST', 'workspaces.json', { workspace: { title: 'W' } })).json()) as Envelope).results[0]!.id;

@@ -2,7 +2,7 @@ import { createHmac, randomBytes } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type NetSuiteSandbox, startNetSuiteSandbox } from '../../../local/sandboxes/netsuite/netsuite-sandbox';
 
-// Conformance with VENDORS.md (NetSuite), by hand-built requests. The OAuth 1.0a signer below is
+// Conformance with docs/vendors/netsuite.md (NetSuite), by hand-built requests. The OAuth 1.0a signer below is
 // written from RFC 5849 §3.4 for these tests, apart from the adapter's.
 const tba = { consumerKey: 'ck', consumerSecret: 'cs', tokenId: 'tk', tokenSecret: 'ts' };
 const rfc3986 = (v: string) => encodeURIComponent(v).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);

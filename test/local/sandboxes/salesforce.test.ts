@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { type SalesforceSandbox, startSalesforceSandbox } from '../../../local/sandboxes/salesforce/salesforce-sandbox';
 
-// Conformance with VENDORS.md (Salesforce REST), by plain fetch.
+// Conformance with docs/vendors/salesforce.md (Salesforce REST), by plain fetch.
 let sandbox: SalesforceSandbox | undefined;
 afterEach(async () => {
   await sandbox?.close();
