@@ -1,0 +1,64 @@
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { InvoicePostedEvent } from '../../canonical';
+import { DynamoDbBillingLedger } from '../../lambdas/dynamodb/billing-ledger';
+import type { ErpInvoiceDraft, InvoicingPort } from '../../lambdas/ports/erp';
+import type { PsaBillingPort, PsaInvoice } from '../../lambdas/ports/psa';
+import { draftPeriodInvoice, postPeriodInvoice, recordInvoiceInPsa } from '../../lambdas/time-to-invoice/billing-steps';
+import { contractFixture } from './contract-fixture';
+import { exampleConfig } from './example-config';
+
+let n = 0;
+
+/**
+ * A contract on the real ledger (on dynalite) with plain fakes of the ERP's invoicing port and the PSA's
+ * billing port, which record what they were asked: what the billing steps and the payment steps run on.
+ */
+export function billingRunFixture(documents: DynamoDBDocumentClient, table: string, legalEntityId = 'acme-us') {
+  const psa = { instance: 'kantata-global', projectId: `w${++n}` };
+  const ledger = new DynamoDbBillingLedger(documents, table);
+  const contract = contractFixture(psa, { legalEntityId, crm: { instance: 'salesforce-main', opportunityId: '006A', accountId: '001A' } });
+  const posted: ErpInvoiceDraft[] = [];
+  const erp: InvoicingPort = {
+    postInvoice: async (invoice) => {
+      posted.push(invoice);
+      const total = invoice.lines.reduce((sum, l) => sum + l.amount.amountMinor, 0);
+      return {
+        id: '2001',
+        invoiceNumber: 'INV000042',
+        subtotal: { amountMinor: total, currency: 'USD' },
+        tax: { amountMinor: 0, currency: 'USD' },
+        total: { amountMinor: total, currency: 'USD' },
+      };
+    },
+  };
+  const recorded: PsaInvoice[] = [];
+  const psaPort: PsaBillingPort = {
+    approvedWorkSince: async () => [],
+    completedMilestonesSince: async () => [],
+    recordPaymentStatus: async () => undefined,
+    recordInvoice: async (_p, invoice) => (recorded.push(invoice), { id: 'k-1' }),
+  };
+  const published: InvoicePostedEvent[] = [];
+  const input = { psa, periodStart: '2026-11-01', periodEnd: '2026-11-30', execution: `x-${psa.projectId}`, correlationId: 'c-1' };
+  const items = () => ({ time: '101', expense: '102', milestone: '103', retainer: '103' });
+  return { psa, ledger, contract, erp, posted, psaPort, recorded, published, input, items };
+}
+
+/** Bills the fixture's contract for November: one time entry, drafted, posted and recorded in the PSA (announced). */
+export async function billNovember(s: ReturnType<typeof billingRunFixture>, hours: string): Promise<void> {
+  await s.ledger.recordContract(s.contract);
+  await s.ledger.recordWork(
+    s.psa,
+    { kind: 'time', item: { id: 't1', workDate: '2026-11-10', role: 'Consultant', hours, billable: true } },
+    '2026-11-12T00:00:00Z',
+  );
+  await draftPeriodInvoice(s.input, { ledger: s.ledger, config: exampleConfig() });
+  await postPeriodInvoice(s.input, { ledger: s.ledger, erp: s.erp, itemsFor: s.items });
+  await recordInvoiceInPsa(s.input, {
+    ledger: s.ledger,
+    psa: s.psaPort,
+    erpVendorOf: () => 'netsuite',
+    publish: async (e) => void s.published.push(e),
+    now: () => new Date(),
+  });
+}
