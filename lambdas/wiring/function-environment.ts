@@ -1,5 +1,6 @@
 import { environmentVariableFor, type FunctionDeclaration, type FunctionUse, type SharedTable } from '../../lib/topology/declarations';
 import { WORKFLOWS } from '../../lib/topology/workflows';
+import { SyncError } from '../shared/errors';
 
 /**
  * A function's environment as its declaration in `lib/topology/` implies it. Each use a function
@@ -27,7 +28,7 @@ export interface FunctionEnvironment {
 }
 
 /** A function's environment does not match its declaration. */
-export class FunctionEnvironmentError extends Error {
+export class FunctionEnvironmentError extends SyncError {
   override readonly name = 'FunctionEnvironmentError';
 }
 
