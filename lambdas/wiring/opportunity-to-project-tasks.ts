@@ -3,7 +3,11 @@ import type { Context } from 'aws-lambda';
 import { type StepDependencies, stepHandlers, type TaskInput } from '../opportunity-to-project/step-handlers';
 import { idempotencyConfig, idempotencyStore } from '../shared/idempotency';
 import { logger, metrics } from '../shared/runtime';
-import { type FlowRule, type Wiring, wiring } from './wiring';
+import { canonicalPublisher } from './bus';
+import { type Container, container, type FlowRule, once } from './container';
+import { exceptionRecorder } from './exceptions';
+import { billingLedger, crossReferences } from './tables';
+import { type VendorPorts, vendorPorts } from './vendor-ports';
 
 type StepName = keyof ReturnType<typeof stepHandlers>;
 
@@ -11,27 +15,27 @@ type StepName = keyof ReturnType<typeof stepHandlers>;
  * The dependencies of a step, bound to its execution for audit entries. Getters, so a step builds only
  * what it uses (ValidateOpportunity touches no table, and declares none).
  */
-function dependencies(w: Wiring, input: TaskInput): StepDependencies {
-  const ports = () => w.ports({ execution: input.execution, correlationId: input.state.event.correlationId });
+function dependencies(c: Container, vendors: () => VendorPorts, input: TaskInput): StepDependencies {
+  const ports = () => vendors().ports({ execution: input.execution, correlationId: input.state.event.correlationId });
   return {
-    config: w.config,
-    region: w.env.region,
+    config: c.config,
+    region: c.env.region,
     get registry() {
-      return w.registry();
+      return crossReferences(c);
     },
     erpFor: (id) => ports().erpFor(id),
     psaFor: (id) => ports().psaFor(id),
     crmFor: (id) => ports().crmFor(id),
-    publish: (event) => w.publish('ps-sync.opportunity-to-project', [event]),
-    recordContract: (contract) => w.ledger().recordContract(contract),
+    publish: (event) => canonicalPublisher(c)('ps-sync.opportunity-to-project', [event]),
+    recordContract: (contract) => billingLedger(c).recordContract(contract),
     recordException: async (exception) => {
-      await w.exceptions().record(exception, w.clock());
+      await exceptionRecorder(c).record(exception, c.clock());
     },
     resolveException: async (key, resolvedBy) => {
-      const { resolved } = await w.exceptions().resolve(key, resolvedBy, w.clock());
+      const { resolved } = await exceptionRecorder(c).resolve(key, resolvedBy, c.clock());
       if (resolved) logger.info('Open exception resolved by a successful run', { entityId: key.entityId });
     },
-    now: w.clock,
+    now: c.clock,
   };
 }
 
@@ -43,18 +47,19 @@ function dependencies(w: Wiring, input: TaskInput): StepDependencies {
  * `sync` flow rule (master data).
  */
 export function taskHandler(step: StepName, options: { idempotent: boolean; flow?: FlowRule }) {
-  const w = wiring(step, options.flow);
-  const config = idempotencyConfig('execution', w.env.idempotencyTtlSeconds);
+  const c = container(step, options.flow);
+  const vendors = once(() => vendorPorts(c));
+  const config = idempotencyConfig('execution', c.env.idempotencyTtlSeconds);
   const run = async (input: TaskInput) => {
     logger.appendKeys({ correlationId: input.state.event.correlationId, execution: input.execution });
-    const result = await stepHandlers(dependencies(w, input))[step](input);
+    const result = await stepHandlers(dependencies(c, vendors, input))[step](input);
     logger.info(`${step} done`, { outcome: (result as { outcome?: string }).outcome ?? 'ok' });
     if ((result as { outcome?: string }).outcome === 'switched-off')
       logger.info('Flow switched off; nothing happens', { reason: (result as { reason?: string }).reason });
     metrics.addMetric(`${step}-succeeded`, 'Count', 1);
     return result;
   };
-  const wrapped = options.idempotent ? makeIdempotent(run, { persistenceStore: idempotencyStore(w.env.tableName('idempotency')), config }) : run;
+  const wrapped = options.idempotent ? makeIdempotent(run, { persistenceStore: idempotencyStore(c.env.tableName('idempotency')), config }) : run;
   return async (input: TaskInput, context: Context) => {
     config.registerLambdaContext(context);
     try {

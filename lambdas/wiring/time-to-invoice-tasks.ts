@@ -4,23 +4,28 @@ import { idempotencyConfig, idempotencyStore } from '../shared/idempotency';
 import { logger, metrics } from '../shared/runtime';
 import type { BillingRunInput } from '../time-to-invoice/billing-steps';
 import { type BillingStepDependencies, billingStepHandlers } from '../time-to-invoice/step-handlers';
-import { type FlowRule, type Wiring, wiring } from './wiring';
+import { canonicalPublisher } from './bus';
+import { type Container, container, type FlowRule, once } from './container';
+import { exceptionRecorder } from './exceptions';
+import { billingLedger } from './tables';
+import { vendorPorts } from './vendor-ports';
 
 /** The step implementations bound to the ledger, the adapters (billing flow rule), the bus and the exception store. */
-function dependencies(w: Wiring): BillingStepDependencies {
-  const ports = (input: BillingRunInput) => w.ports({ execution: input.execution, correlationId: input.correlationId });
+function dependencies(c: Container): BillingStepDependencies {
+  const vendors = once(() => vendorPorts(c));
+  const ports = (input: BillingRunInput) => vendors().ports({ execution: input.execution, correlationId: input.correlationId });
   return {
-    config: w.config,
+    config: c.config,
     get ledger() {
-      return w.ledger();
+      return billingLedger(c);
     },
     invoicingFor: (erp, input) => ports(input).invoicingFor(erp),
     psaBillingFor: (psa, input) => ports(input).psaBillingFor(psa),
-    publish: (event) => w.publish('ps-sync.time-to-invoice', [event]),
+    publish: (event) => canonicalPublisher(c)('ps-sync.time-to-invoice', [event]),
     recordException: async (exception) => {
-      await w.exceptions().record(exception, w.clock());
+      await exceptionRecorder(c).record(exception, c.clock());
     },
-    now: w.clock,
+    now: c.clock,
   };
 }
 
@@ -33,9 +38,9 @@ type Steps = ReturnType<typeof billingStepHandlers>;
  * run the `billing` flow rule: they may take the slots reserved for billing.
  */
 export function billingTask<K extends keyof Steps>(step: K, options: { idempotent: boolean; flow?: FlowRule }) {
-  const w = wiring(step, options.flow);
-  const steps = billingStepHandlers(dependencies(w));
-  const config = idempotencyConfig('[execution, page]', w.env.idempotencyTtlSeconds);
+  const c = container(step, options.flow);
+  const steps = billingStepHandlers(dependencies(c));
+  const config = idempotencyConfig('[execution, page]', c.env.idempotencyTtlSeconds);
   const run = async (input: Parameters<Steps[K]>[0]) => {
     logger.appendKeys({ correlationId: input.correlationId, execution: input.execution });
     const result = await (steps[step] as (i: typeof input) => Promise<unknown>)(input);
@@ -43,7 +48,7 @@ export function billingTask<K extends keyof Steps>(step: K, options: { idempoten
     logger.info(`${step} done`, { status: (result as { status?: string }).status ?? 'ok', reason: (result as { reason?: string }).reason });
     return result;
   };
-  const wrapped = options.idempotent ? makeIdempotent(run, { persistenceStore: idempotencyStore(w.env.tableName('idempotency')), config }) : run;
+  const wrapped = options.idempotent ? makeIdempotent(run, { persistenceStore: idempotencyStore(c.env.tableName('idempotency')), config }) : run;
   return async (input: Parameters<Steps[K]>[0], context: Context) => {
     config.registerLambdaContext(context);
     try {

@@ -4,10 +4,16 @@ import { BusinessCentralNotification } from '../../business-central/notification
 import { paymentEvents } from '../../invoice-payment-status/payments';
 import { logger, metrics } from '../../shared/runtime';
 import { sqsConsumer } from '../../shared/sqs-consumer';
-import { wiring } from '../../wiring/wiring';
+import { canonicalPublisher } from '../../wiring/bus';
+import { container } from '../../wiring/container';
+import { queueSender } from '../../wiring/queues';
+import { vendorPorts } from '../../wiring/vendor-ports';
 
 // A read flow: a month-end flood of notifications about our own invoices must not take billing's slots.
-const w = wiring('HandleBusinessCentralNotification', 'read');
+const c = container('HandleBusinessCentralNotification', 'read');
+const vendors = vendorPorts(c);
+const publish = canonicalPublisher(c);
+const queues = queueSender(c);
 
 const QueuedNotification = z.object({ instance: z.string().min(1), notification: BusinessCentralNotification, correlationId: z.string().min(1) });
 
@@ -21,7 +27,7 @@ async function reread(record: SQSRecord): Promise<void> {
   const { instance, notification, correlationId } = QueuedNotification.parse(JSON.parse(record.body));
   logger.appendKeys({ correlationId });
   if (notification.changeType === 'collection') {
-    await w.send('ErpSubscriptionRenewals', [{ instance, reason: 'collection' }]);
+    await queues.send('ErpSubscriptionRenewals', [{ instance, reason: 'collection' }]);
     metrics.addMetric('BusinessCentralNotification-collection', 'Count', 1);
     logger.info('Business Central collection notification: catch-up requested', { instance });
     return;
@@ -31,9 +37,9 @@ async function reread(record: SQSRecord): Promise<void> {
     logger.info('Business Central reported a deleted record; nothing to re-read', { instance });
     return;
   }
-  const status = await w.businessCentral(instance).invoiceStatusOf(notification.resource);
+  const status = await vendors.businessCentral(instance).invoiceStatusOf(notification.resource);
   const events = status === undefined ? [] : paymentEvents({ vendor: 'business-central', instance }, [status], correlationId);
-  await w.publish('ps-sync.business-central', events);
+  await publish('ps-sync.business-central', events);
   metrics.addMetric('Payments-published', 'Count', events.length);
   logger.info('Business Central notification re-read', { instance, changeType: notification.changeType, invoice: status?.id, payments: events.length });
 }

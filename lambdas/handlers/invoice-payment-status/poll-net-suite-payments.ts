@@ -3,26 +3,26 @@ import { z } from 'zod';
 import { publishPaymentsSince } from '../../invoice-payment-status/publish-payments';
 import { logger, metrics } from '../../shared/runtime';
 import { sqsConsumer } from '../../shared/sqs-consumer';
-import { wiring } from '../../wiring/wiring';
+import { container } from '../../wiring/container';
+import { pollDependencies } from '../../wiring/polling';
+import { queueSender } from '../../wiring/queues';
+import { vendorPorts } from '../../wiring/vendor-ports';
 
-const w = wiring('PollNetSuitePayments', 'read');
+const c = container('PollNetSuitePayments', 'read');
+const vendors = vendorPorts(c);
+const queues = queueSender(c);
+const polling = pollDependencies(c);
 const PollRequest = z.object({ instance: z.string().min(1), reason: z.string().min(1) });
 
 async function poll(record: SQSRecord, context: Context): Promise<void> {
   const { instance } = PollRequest.parse(JSON.parse(record.body));
   const correlationId = `payments-${instance}-${record.messageId}`;
   logger.appendKeys({ correlationId });
-  const erp = w.ports({ execution: correlationId, correlationId }).paymentsFor(instance);
-  const result = await publishPaymentsSince(
-    erp,
-    { vendor: 'netsuite', instance },
-    correlationId,
-    () => context.getRemainingTimeInMillis(),
-    w.pollDependencies(),
-  );
+  const erp = vendors.ports({ execution: correlationId, correlationId }).paymentsFor(instance);
+  const result = await publishPaymentsSince(erp, { vendor: 'netsuite', instance }, correlationId, () => context.getRemainingTimeInMillis(), polling);
   metrics.addMetric('Payments-published', 'Count', result.published);
   logger.info('NetSuite invoices polled for payments', { instance, ...result });
-  if (result.more) await w.pollAgain('ErpPollRequests', instance);
+  if (result.more) await queues.pollAgain('ErpPollRequests', instance);
 }
 
 /** Polls one NetSuite account per request (its schedule) for payments on our invoices. */

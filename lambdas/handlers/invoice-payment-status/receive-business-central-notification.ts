@@ -3,10 +3,15 @@ import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { receiveBusinessCentralWebhook } from '../../business-central/notification-intake';
 import { remediationFor } from '../../shared/errors';
 import { logger, metrics } from '../../shared/runtime';
-import { wiring } from '../../wiring/wiring';
+import { container } from '../../wiring/container';
+import { exceptionRecorder } from '../../wiring/exceptions';
+import { queueSender } from '../../wiring/queues';
+import { vendorSecret } from '../../wiring/secrets';
 
-const w = wiring('ReceiveBusinessCentralNotification');
-const isBusinessCentralInstance = (id: string) => w.config.vendorInstances.some((v) => v.id === id && v.vendor === 'business-central');
+const c = container('ReceiveBusinessCentralNotification');
+const queues = queueSender(c);
+const exceptions = exceptionRecorder(c);
+const isBusinessCentralInstance = (id: string) => c.config.vendorInstances.some((v) => v.id === id && v.vendor === 'business-central');
 
 /**
  * POST /webhooks/business-central/{instance}: the validation handshake, and notifications checked by
@@ -16,14 +21,14 @@ export const handler = async (request: APIGatewayProxyEvent): Promise<APIGateway
   const correlationId = randomUUID();
   try {
     const response = await receiveBusinessCentralWebhook(request, {
-      maxBodyBytes: w.env.maxWebhookBodyBytes,
+      maxBodyBytes: c.env.maxWebhookBodyBytes,
       isBusinessCentralInstance,
       clientStates: async (id) => {
-        const secret = await w.secrets(id);
+        const secret = await vendorSecret(id);
         return [secret.clientState, secret.previousClientState].filter((s): s is string => typeof s === 'string' && s !== '');
       },
       enqueue: (instance, notifications) =>
-        w.send(
+        queues.send(
           'BusinessCentralNotifications',
           notifications.map((notification) => ({ instance, notification, correlationId })),
         ),
@@ -33,7 +38,7 @@ export const handler = async (request: APIGatewayProxyEvent): Promise<APIGateway
         const instance = isBusinessCentralInstance(pathInstance) ? pathInstance : 'unknown-instance';
         // One open exception per instance and kind of reason: a flood of forged notifications is one item to look at, not thousands.
         const reasonKey = createHash('sha256').update(rejection.reason.replace(/\d+/g, '#')).digest('hex').slice(0, 16);
-        await w.exceptions().record(
+        await exceptions.record(
           {
             workflow: 'invoice-payment-status',
             entityType: 'business-central-notification',
@@ -43,7 +48,7 @@ export const handler = async (request: APIGatewayProxyEvent): Promise<APIGateway
             correlationId,
             source: { vendor: 'business-central', instance },
           },
-          w.clock(),
+          c.clock(),
         );
       },
     });

@@ -3,15 +3,19 @@ import { type PaymentReceivedEvent, parseCanonicalEvent } from '../../../canonic
 import { recordPayment } from '../../invoice-payment-status/payments';
 import { logger, metrics } from '../../shared/runtime';
 import { sqsConsumer } from '../../shared/sqs-consumer';
-import { wiring } from '../../wiring/wiring';
+import { container } from '../../wiring/container';
+import { billingLedger } from '../../wiring/tables';
+import { vendorPorts } from '../../wiring/vendor-ports';
 
-const w = wiring('RecordPaymentStatus', 'sync');
+const c = container('RecordPaymentStatus', 'sync');
+const vendors = vendorPorts(c);
+const ledger = billingLedger(c);
 
 async function record(message: SQSRecord): Promise<void> {
   const event = parseCanonicalEvent((JSON.parse(message.body) as { detail: unknown }).detail) as PaymentReceivedEvent;
   logger.appendKeys({ correlationId: event.correlationId });
-  const ports = w.ports({ execution: `payment-${event.id}`, correlationId: event.correlationId });
-  const result = await recordPayment(event, { ledger: w.ledger(), psaBillingFor: ports.psaBillingFor, crmBillingFor: ports.crmBillingFor });
+  const ports = vendors.ports({ execution: `payment-${event.id}`, correlationId: event.correlationId });
+  const result = await recordPayment(event, { ledger: ledger, psaBillingFor: ports.psaBillingFor, crmBillingFor: ports.crmBillingFor });
   metrics.addMetric('skipped' in result ? 'PaymentStatus-skipped' : `PaymentStatus-${result.state}`, 'Count', 1);
   logger.info('Payment status recorded in the PSA and the CRM', { invoice: event.payload.invoice.id, ...result });
 }

@@ -4,10 +4,17 @@ import { notificationUrlOf, subscriptionPlan } from '../../business-central/noti
 import { publishPaymentsSince } from '../../invoice-payment-status/publish-payments';
 import { logger, metrics } from '../../shared/runtime';
 import { sqsConsumer } from '../../shared/sqs-consumer';
-import { wiring } from '../../wiring/wiring';
+import { container } from '../../wiring/container';
+import { pollDependencies } from '../../wiring/polling';
+import { queueSender } from '../../wiring/queues';
+import { vendorSecret } from '../../wiring/secrets';
+import { vendorPorts } from '../../wiring/vendor-ports';
 
 // Subscription upkeep and catch-up reads write no business record: the read flow rule.
-const w = wiring('RenewBusinessCentralSubscriptions', 'read');
+const c = container('RenewBusinessCentralSubscriptions', 'read');
+const vendors = vendorPorts(c);
+const queues = queueSender(c);
+const polling = pollDependencies(c);
 
 /** From the hourly schedule (`schedule`), a collection notification (`collection`), or a person (`manual`). */
 const RenewalRequest = z.object({ instance: z.string().min(1), reason: z.string().min(1) });
@@ -21,13 +28,13 @@ const RenewalRequest = z.object({ instance: z.string().min(1), reason: z.string(
  */
 async function keepSubscribed(record: SQSRecord, context: Context): Promise<void> {
   const { instance, reason } = RenewalRequest.parse(JSON.parse(record.body));
-  const erp = w.businessCentral(instance);
-  const companyId = w.config.vendorInstances.find((v) => v.id === instance)!.businessCentral!.companyId;
-  const notificationUrl = notificationUrlOf(w.env.webhookPublicBaseUrl(), instance);
-  const clientState = String((await w.secrets(instance)).clientState ?? '');
+  const erp = vendors.businessCentral(instance);
+  const companyId = c.config.vendorInstances.find((v) => v.id === instance)!.businessCentral!.companyId;
+  const notificationUrl = notificationUrlOf(c.env.webhookPublicBaseUrl(), instance);
+  const clientState = String((await vendorSecret(instance)).clientState ?? '');
   if (clientState === '') throw new Error(`The secret of ${instance} has no clientState; notifications could not be told from forgeries`);
   const existing = await erp.subscriptions();
-  const plan = subscriptionPlan(existing, notificationUrl, [`api/v2.0/companies(${companyId})/salesInvoices`], w.clock());
+  const plan = subscriptionPlan(existing, notificationUrl, [`api/v2.0/companies(${companyId})/salesInvoices`], c.clock());
   for (const action of plan) {
     if (action.kind === 'create') await erp.subscribe(notificationUrl, action.resource, clientState);
     if (action.kind === 'renew') await erp.renew(existing.find((s) => s.subscriptionId === action.subscriptionId)!, clientState);
@@ -44,11 +51,11 @@ async function keepSubscribed(record: SQSRecord, context: Context): Promise<void
     { vendor: 'business-central', instance },
     `renewal-${instance}-${record.messageId}`,
     () => context.getRemainingTimeInMillis(),
-    w.pollDependencies(),
+    polling,
   );
   metrics.addMetric('Payments-published', 'Count', caughtUp.published);
   logger.info('Business Central invoices caught up', { instance, ...caughtUp });
-  if (caughtUp.more) await w.pollAgain('ErpSubscriptionRenewals', instance);
+  if (caughtUp.more) await queues.pollAgain('ErpSubscriptionRenewals', instance);
 }
 
 /** One instance per request (its schedule); a failure is redelivered, then dead-lettered and alarmed. */

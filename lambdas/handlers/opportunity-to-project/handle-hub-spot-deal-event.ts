@@ -5,29 +5,33 @@ import type { QueuedDealEvent } from '../../hubspot/webhook-events';
 import { idempotencyConfig, idempotencyStore } from '../../shared/idempotency';
 import { logger, metrics } from '../../shared/runtime';
 import { sqsConsumer } from '../../shared/sqs-consumer';
-import { wiring } from '../../wiring/wiring';
+import { canonicalPublisher } from '../../wiring/bus';
+import { container } from '../../wiring/container';
+import { vendorPorts } from '../../wiring/vendor-ports';
 
-const w = wiring('HandleHubSpotDealEvent', 'read');
-const config = idempotencyConfig('dedupKey', w.env.idempotencyTtlSeconds);
+const c = container('HandleHubSpotDealEvent', 'read');
+const publish = canonicalPublisher(c);
+const vendors = vendorPorts(c);
+const config = idempotencyConfig('dedupKey', c.env.idempotencyTtlSeconds);
 
 // Deduplication on HubSpot's documented key: a retried or replayed delivery returns the first result.
 const handleOnce = makeIdempotent(
   (queued: QueuedDealEvent) =>
     handleDealEvent(queued, {
       settingsOf: (instance) => {
-        const crm = w.config.vendorInstances.find((v) => v.id === instance)?.crm;
+        const crm = c.config.vendorInstances.find((v) => v.id === instance)?.crm;
         if (crm === undefined) throw new Error(`${instance} is not a configured CRM instance`);
         return crm;
       },
       readDeal: (instance, dealId) =>
-        w
+        vendors
           .ports({ execution: `deal-event-${queued.dedupKey}`, correlationId: queued.correlationId })
           .hubSpotFor(instance)
           .readDeal(dealId),
-      publish: (event) => w.publish('ps-sync.hubspot', [event]),
-      now: w.clock,
+      publish: (event) => publish('ps-sync.hubspot', [event]),
+      now: c.clock,
     }),
-  { persistenceStore: idempotencyStore(w.env.tableName('idempotency')), config },
+  { persistenceStore: idempotencyStore(c.env.tableName('idempotency')), config },
 );
 
 async function processRecord(record: SQSRecord): Promise<void> {

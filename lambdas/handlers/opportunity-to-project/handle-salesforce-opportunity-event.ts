@@ -5,15 +5,24 @@ import { deterministicUuid } from '../../shared/deterministic-id';
 import { idempotencyConfig, idempotencyStore } from '../../shared/idempotency';
 import { logger, metrics } from '../../shared/runtime';
 import { sqsConsumer } from '../../shared/sqs-consumer';
-import { wiring } from '../../wiring/wiring';
+import { canonicalPublisher } from '../../wiring/bus';
+import { container } from '../../wiring/container';
+import { queueSender } from '../../wiring/queues';
+import { crossReferences, lastOwnWrite } from '../../wiring/tables';
+import { vendorPorts } from '../../wiring/vendor-ports';
 
-const w = wiring('HandleSalesforceOpportunityEvent', 'read');
-const config = idempotencyConfig('dedupKey', w.env.idempotencyTtlSeconds);
-const persistenceStore = idempotencyStore(w.env.tableName('idempotency'));
+const c = container('HandleSalesforceOpportunityEvent', 'read');
+const vendors = vendorPorts(c);
+const publish = canonicalPublisher(c);
+const queues = queueSender(c);
+const registry = crossReferences(c);
+const ownWriteAt = lastOwnWrite(c);
+const config = idempotencyConfig('dedupKey', c.env.idempotencyTtlSeconds);
+const persistenceStore = idempotencyStore(c.env.tableName('idempotency'));
 
 /** The Salesforce instance whose partner event source sent an event. */
 function instanceOf(source: string): string {
-  const relay = w.config.eventRelays.find((r) => r.eventSourceName === source);
+  const relay = c.config.eventRelays.find((r) => r.eventSourceName === source);
   if (relay === undefined) throw new Error(`No event relay is configured for source ${source}`);
   return relay.instance;
 }
@@ -24,21 +33,21 @@ type RecordWork = Extract<RelayedWork, { kind: 'record' }> & { instance: string;
 // relayed duplicates and a 3-day relay replay return the first result.
 const judgeOnce = makeIdempotent(
   async (work: RecordWork) => {
-    const settings = w.config.vendorInstances.find((v) => v.id === work.instance)?.crm;
+    const settings = c.config.vendorInstances.find((v) => v.id === work.instance)?.crm;
     if (settings === undefined) throw new Error(`${work.instance} is not a configured CRM instance`);
-    const crm = w.ports({ execution: `relay-${work.dedupKey}`, correlationId: work.correlationId }).salesforceFor(work.instance);
+    const crm = vendors.ports({ execution: `relay-${work.dedupKey}`, correlationId: work.correlationId }).salesforceFor(work.instance);
     const source = { vendor: 'salesforce' as const, instance: work.instance };
     return judgeOpportunityChange(work.instance, work, work.correlationId, {
       settings,
-      clientId: w.config.name,
+      clientId: c.config.name,
       readOpportunity: (id) => crm.readOpportunity(id),
-      publish: (event) => w.publish('ps-sync.salesforce', [event]),
+      publish: (event) => publish('ps-sync.salesforce', [event]),
       recordCommit: (opportunityId, commitNumber) => {
         const globalId = deterministicUuid('project', `salesforce:${work.instance}:${opportunityId}`);
-        return w.registry().recordVersion({ globalId, source, version: commitNumber });
+        return registry.recordVersion({ globalId, source, version: commitNumber });
       },
-      lastOwnWrite: (recordId) => w.lastOwnWrite({ vendor: 'salesforce', instance: work.instance, recordType: 'opportunity', recordKey: recordId }),
-      now: w.clock,
+      lastOwnWrite: (recordId) => ownWriteAt({ vendor: 'salesforce', instance: work.instance, recordType: 'opportunity', recordKey: recordId }),
+      now: c.clock,
     });
   },
   { persistenceStore, config },
@@ -47,7 +56,7 @@ const judgeOnce = makeIdempotent(
 // One reconciliation request per dedup key (an overflow event, an hour of relay recovery).
 const requestReconciliationOnce = makeIdempotent(
   async (request: { instance: string; reason: string; dedupKey: string }) => {
-    await w.send('DealReconciliationRequests', [request]);
+    await queues.send('DealReconciliationRequests', [request]);
     return 'requested';
   },
   { persistenceStore, config },
@@ -60,7 +69,7 @@ async function processRecord(record: SQSRecord): Promise<void> {
   const correlationId = envelope.id ?? record.messageId;
   logger.appendKeys({ correlationId });
   const works = relayedWork(record.body);
-  const reconciliation = reconciliationNeeded(instance, works, w.clock());
+  const reconciliation = reconciliationNeeded(instance, works, c.clock());
   if (reconciliation) {
     await requestReconciliationOnce({ instance, ...reconciliation });
     metrics.addMetric(`SalesforceChange-reconcile-${reconciliation.reason}`, 'Count', 1);

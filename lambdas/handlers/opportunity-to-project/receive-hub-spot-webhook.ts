@@ -3,24 +3,29 @@ import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { receiveHubSpotWebhook } from '../../hubspot/webhook-intake';
 import { remediationFor } from '../../shared/errors';
 import { logger } from '../../shared/runtime';
-import { wiring } from '../../wiring/wiring';
+import { container } from '../../wiring/container';
+import { exceptionRecorder } from '../../wiring/exceptions';
+import { queueSender } from '../../wiring/queues';
+import { vendorSecret } from '../../wiring/secrets';
 
-const w = wiring('ReceiveHubSpotWebhook');
+const c = container('ReceiveHubSpotWebhook');
+const queues = queueSender(c);
+const exceptions = exceptionRecorder(c);
 
 /** POST /webhooks/hubspot/{instance}: verifies, splits and enqueues a HubSpot webhook batch. */
 export const handler = async (request: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> => {
   const response = await receiveHubSpotWebhook(request, {
     nowMs: Date.now,
-    maxBodyBytes: w.env.maxWebhookBodyBytes,
-    publicBaseUrl: w.env.webhookPublicBaseUrl(),
-    isHubSpotInstance: (id) => w.config.vendorInstances.some((v) => v.id === id && v.vendor === 'hubspot'),
+    maxBodyBytes: c.env.maxWebhookBodyBytes,
+    publicBaseUrl: c.env.webhookPublicBaseUrl(),
+    isHubSpotInstance: (id) => c.config.vendorInstances.some((v) => v.id === id && v.vendor === 'hubspot'),
     clientSecrets: async (id) => {
-      const secret = await w.secrets(id);
+      const secret = await vendorSecret(id);
       return [secret.clientSecret, secret.previousClientSecret].filter((s): s is string => typeof s === 'string' && s !== '');
     },
-    enqueue: (events) => w.send('HubspotDealEvents', events),
+    enqueue: (events) => queues.send('HubspotDealEvents', events),
     recordRejectedEvent: async (instance, rejected, correlationId) => {
-      await w.exceptions().record(
+      await exceptions.record(
         {
           workflow: 'opportunity-to-project',
           entityType: 'opportunity',
@@ -30,7 +35,7 @@ export const handler = async (request: APIGatewayProxyEvent): Promise<APIGateway
           correlationId,
           source: { vendor: 'hubspot', instance },
         },
-        w.clock(),
+        c.clock(),
       );
     },
     newCorrelationId: randomUUID,

@@ -6,35 +6,42 @@ import { runReconciliation } from '../../salesforce/reconcile-deals';
 import { deterministicUuid } from '../../shared/deterministic-id';
 import { logger, metrics } from '../../shared/runtime';
 import { sqsConsumer } from '../../shared/sqs-consumer';
-import { wiring } from '../../wiring/wiring';
+import { canonicalPublisher } from '../../wiring/bus';
+import { container } from '../../wiring/container';
+import { crossReferences, instantCheckpoints } from '../../wiring/tables';
+import { vendorPorts } from '../../wiring/vendor-ports';
 
-const w = wiring('ReconcileWonDeals', 'read');
+const c = container('ReconcileWonDeals', 'read');
+const vendors = vendorPorts(c);
+const publish = canonicalPublisher(c);
+const registry = crossReferences(c);
+const checkpoints = instantCheckpoints(c);
 
 /** A request to reconcile one CRM instance: from its schedule, or from a GAP_OVERFLOW. */
 const ReconciliationRequest = z.object({ instance: z.string().min(1), reason: z.enum(['schedule', 'gap-overflow', 'relay-recovery', 'manual']) });
 
 async function reconcile(record: SQSRecord): Promise<void> {
   const request = ReconciliationRequest.parse(JSON.parse(record.body));
-  const settings = w.config.vendorInstances.find((v) => v.id === request.instance && v.vendor === 'salesforce')?.crm;
+  const settings = c.config.vendorInstances.find((v) => v.id === request.instance && v.vendor === 'salesforce')?.crm;
   if (settings === undefined) throw new Error(`${request.instance} is not a configured Salesforce CRM instance`);
   const correlationId = `reconcile-${request.instance}-${record.messageId}`;
   logger.appendKeys({ correlationId });
-  const crm = w.ports({ execution: correlationId, correlationId }).salesforceFor(request.instance);
+  const crm = vendors.ports({ execution: correlationId, correlationId }).salesforceFor(request.instance);
   const checkpointId = `checkpoint#reconcile-won-deals#${request.instance}`;
   const report = await runReconciliation({
-    loadCheckpoint: () => w.instantCheckpoints().load(checkpointId),
-    saveCheckpoint: (at) => w.instantCheckpoints().save(checkpointId, at),
+    loadCheckpoint: () => checkpoints.load(checkpointId),
+    saveCheckpoint: (at) => checkpoints.save(checkpointId, at),
     wonDealsSince: (since) => crm.wonOpportunitiesSince(settings.wonStages, since),
-    known: async (dealId) => (await w.registry().linksOf(deterministicUuid('project', `salesforce:${request.instance}:${dealId}`))).length > 0,
+    known: async (dealId) => (await registry.linksOf(deterministicUuid('project', `salesforce:${request.instance}:${dealId}`))).length > 0,
     republish: async (dealId) => {
       const snapshot = await crm.readOpportunity(dealId);
       if (!settings.wonStages.includes(String(snapshot.opportunity.StageName ?? ''))) return 'not-won';
-      await w.publish('ps-sync.reconciliation', [
-        parseCanonicalEvent(opportunityWonEvent(request.instance, snapshot, settings.fields, correlationId, w.clock())),
+      await publish('ps-sync.reconciliation', [
+        parseCanonicalEvent(opportunityWonEvent(request.instance, snapshot, settings.fields, correlationId, c.clock())),
       ]);
       return 'published';
     },
-    now: w.clock,
+    now: c.clock,
   });
   metrics.addMetric('ReconciledDeals-checked', 'Count', report.checked);
   metrics.addMetric('ReconciledDeals-missing', 'Count', report.missing.length);

@@ -3,10 +3,10 @@ import { executionName } from '../../opportunity-to-project/execution-name';
 import { logger } from '../../shared/runtime';
 import { sqsConsumer } from '../../shared/sqs-consumer';
 import { startExecutionOnce } from '../../shared/start-execution';
-import { wiring } from '../../wiring/wiring';
+import { container } from '../../wiring/container';
 
-const w = wiring('StartOpportunityToProject');
-const stateMachineArn = w.env.stateMachineArn('OpportunityToProject');
+const c = container('StartOpportunityToProject');
+const stateMachineArn = c.env.stateMachineArn('OpportunityToProject');
 
 /** Starts one execution per opportunity revision from the start queue, under its deterministic name. */
 export const handler = sqsConsumer(async (record) => {

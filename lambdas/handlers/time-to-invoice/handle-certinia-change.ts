@@ -5,10 +5,14 @@ import { type CertiniaWork, certiniaWork, judgeCertiniaChange } from '../../cert
 import { idempotencyConfig, idempotencyStore } from '../../shared/idempotency';
 import { logger, metrics } from '../../shared/runtime';
 import { sqsConsumer } from '../../shared/sqs-consumer';
-import { wiring } from '../../wiring/wiring';
+import { canonicalPublisher } from '../../wiring/bus';
+import { container } from '../../wiring/container';
+import { vendorPorts } from '../../wiring/vendor-ports';
 
-const w = wiring('HandleCertiniaChange', 'read');
-const config = idempotencyConfig('dedupKey', w.env.idempotencyTtlSeconds);
+const c = container('HandleCertiniaChange', 'read');
+const vendors = vendorPorts(c);
+const publish = canonicalPublisher(c);
+const config = idempotencyConfig('dedupKey', c.env.idempotencyTtlSeconds);
 
 type Work = CertiniaWork & { instance: string; correlationId: string };
 
@@ -16,20 +20,20 @@ type Work = CertiniaWork & { instance: string; correlationId: string };
 // and a relay's replay return the first result without reading or publishing again.
 const judgeOnce = makeIdempotent(
   async (work: Work) => {
-    const settings = CertiniaSettings.parse(w.config.vendorInstances.find((v) => v.id === work.instance)?.certinia ?? {});
-    const certinia = w.ports({ execution: `relay-${work.dedupKey}`, correlationId: work.correlationId }).certiniaFor(work.instance);
+    const settings = CertiniaSettings.parse(c.config.vendorInstances.find((v) => v.id === work.instance)?.certinia ?? {});
+    const certinia = vendors.ports({ execution: `relay-${work.dedupKey}`, correlationId: work.correlationId }).certiniaFor(work.instance);
     return judgeCertiniaChange({ vendor: 'certinia', instance: work.instance }, work, work.correlationId, {
       settings,
       read: (kind, id) => certinia.read(kind, id),
-      publish: (events) => w.publish('ps-sync.certinia', events),
+      publish: (events) => publish('ps-sync.certinia', events),
     });
   },
-  { persistenceStore: idempotencyStore(w.env.tableName('idempotency')), config },
+  { persistenceStore: idempotencyStore(c.env.tableName('idempotency')), config },
 );
 
 async function processRecord(record: SQSRecord): Promise<void> {
   const envelope = JSON.parse(record.body) as { id?: string; source?: string };
-  const instance = w.config.eventRelays.find((r) => r.eventSourceName === envelope.source)?.instance;
+  const instance = c.config.eventRelays.find((r) => r.eventSourceName === envelope.source)?.instance;
   if (instance === undefined) throw new Error(`No event relay is configured for source ${String(envelope.source)}`);
   // The relayed event's id runs through every log line and the canonical events it leads to.
   const correlationId = envelope.id ?? record.messageId;

@@ -4,9 +4,15 @@ import { approvedWorkEvent, milestoneCompletedEvent } from '../../ports/approved
 import { pollAndPublish } from '../../shared/polling/poll-and-publish';
 import { logger, metrics } from '../../shared/runtime';
 import { sqsConsumer } from '../../shared/sqs-consumer';
-import { wiring } from '../../wiring/wiring';
+import { container } from '../../wiring/container';
+import { pollDependencies } from '../../wiring/polling';
+import { queueSender } from '../../wiring/queues';
+import { vendorPorts } from '../../wiring/vendor-ports';
 
-const w = wiring('PollKantataApprovedWork', 'read');
+const c = container('PollKantataApprovedWork', 'read');
+const vendors = vendorPorts(c);
+const queues = queueSender(c);
+const polling = pollDependencies(c);
 const PollRequest = z.object({ instance: z.string().min(1), reason: z.string().min(1) });
 
 async function poll(record: SQSRecord, context: Context): Promise<void> {
@@ -14,7 +20,7 @@ async function poll(record: SQSRecord, context: Context): Promise<void> {
   const correlationId = `poll-${instance}-${record.messageId}`;
   logger.appendKeys({ correlationId });
   const source = { vendor: 'kantata' as const, instance };
-  const psa = w.ports({ execution: correlationId, correlationId }).psaBillingFor(instance);
+  const psa = vendors.ports({ execution: correlationId, correlationId }).psaBillingFor(instance);
   const result = await pollAndPublish(
     {
       timeLeftMs: () => context.getRemainingTimeInMillis(),
@@ -34,11 +40,11 @@ async function poll(record: SQSRecord, context: Context): Promise<void> {
         })),
       ],
     },
-    w.pollDependencies(),
+    polling,
   );
   metrics.addMetric('ApprovedWork-published', 'Count', result.published);
   logger.info('Kantata approved work polled', { instance, ...result });
-  if (result.more) await w.pollAgain('PsaPollRequests', instance);
+  if (result.more) await queues.pollAgain('PsaPollRequests', instance);
 }
 
 /** Polls one Kantata instance per request (its schedule), publishing approved work as canonical events. */

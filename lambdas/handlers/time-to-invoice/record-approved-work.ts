@@ -3,9 +3,13 @@ import { type ExpenseApprovedEvent, type MilestoneCompletedEvent, parseCanonical
 import { logger, metrics } from '../../shared/runtime';
 import { sqsConsumer } from '../../shared/sqs-consumer';
 import { recordApprovedWork } from '../../time-to-invoice/record-approved-work';
-import { wiring } from '../../wiring/wiring';
+import { container } from '../../wiring/container';
+import { exceptionRecorder } from '../../wiring/exceptions';
+import { billingLedger } from '../../wiring/tables';
 
-const w = wiring('RecordApprovedWork');
+const c = container('RecordApprovedWork');
+const exceptions = exceptionRecorder(c);
+const ledger = billingLedger(c);
 
 async function recordWork(record: SQSRecord): Promise<void> {
   const event = parseCanonicalEvent((JSON.parse(record.body) as { detail: unknown }).detail) as
@@ -14,8 +18,8 @@ async function recordWork(record: SQSRecord): Promise<void> {
     | MilestoneCompletedEvent;
   logger.appendKeys({ correlationId: event.correlationId });
   const result = await recordApprovedWork(event, {
-    ledger: w.ledger(),
-    recordException: async (exception) => void (await w.exceptions().record(exception, w.clock())),
+    ledger: ledger,
+    recordException: async (exception) => void (await exceptions.record(exception, c.clock())),
   });
   metrics.addMetric(`${result.kind === 'milestone' ? 'MilestoneCompleted' : 'ApprovedWork'}-${result.outcome}`, 'Count', 1);
   logger.info(result.kind === 'milestone' ? 'Milestone completion recorded' : 'Approved work recorded', result);

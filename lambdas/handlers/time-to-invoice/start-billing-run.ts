@@ -8,14 +8,14 @@ import { logger, metrics } from '../../shared/runtime';
 import { sqsConsumer } from '../../shared/sqs-consumer';
 import { startExecutionOnce } from '../../shared/start-execution';
 import { admitBillingRun } from '../../time-to-invoice/billing-run-admission';
-import { wiring } from '../../wiring/wiring';
+import { container } from '../../wiring/container';
 
-const w = wiring('StartBillingRun');
-const stateMachineArn = w.env.stateMachineArn('TimeToInvoice');
+const c = container('StartBillingRun');
+const stateMachineArn = c.env.stateMachineArn('TimeToInvoice');
 /** The region's `billingRuns.maxConcurrent`. */
 const limit: number = (() => {
-  const configured = w.config.regions.find((r) => r.region === w.env.region)?.billingRuns.maxConcurrent;
-  if (configured === undefined) throw new Error(`Region ${w.env.region} is not in the deployment configuration`);
+  const configured = c.config.regions.find((r) => r.region === c.env.region)?.billingRuns.maxConcurrent;
+  if (configured === undefined) throw new Error(`Region ${c.env.region} is not in the deployment configuration`);
   return configured;
 })();
 
@@ -62,7 +62,7 @@ async function start(record: SQSRecord): Promise<void> {
     // towards the receives that send a broken message to the dead-letter queue.
     await sqs().send(
       new SendMessageCommand({
-        QueueUrl: w.env.queueUrl('BillingRunStarts'),
+        QueueUrl: c.env.queueUrl('BillingRunStarts'),
         MessageBody: JSON.stringify({ ...message, deferrals: message.deferrals + 1 }),
         DelaySeconds: admission.retryAfterSeconds,
       }),

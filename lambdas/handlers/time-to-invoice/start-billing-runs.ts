@@ -3,9 +3,13 @@ import { z } from 'zod';
 import { logger } from '../../shared/runtime';
 import { sqsConsumer } from '../../shared/sqs-consumer';
 import { billingPeriod, billingRunName } from '../../time-to-invoice/billing-period';
-import { wiring } from '../../wiring/wiring';
+import { container } from '../../wiring/container';
+import { queueSender } from '../../wiring/queues';
+import { billingLedger } from '../../wiring/tables';
 
-const w = wiring('StartBillingRuns');
+const c = container('StartBillingRuns');
+const queues = queueSender(c);
+const ledger = billingLedger(c);
 
 /** A request to bill a month: from the month-end schedule (the month just ended), or by hand. */
 const BillingRunRequest = z.object({
@@ -26,14 +30,13 @@ const BillingRunRequest = z.object({
  */
 async function fanOut(record: SQSRecord): Promise<void> {
   const request = BillingRunRequest.parse(JSON.parse(record.body));
-  const period = billingPeriod(request.period, w.clock());
-  const ledger = w.ledger();
+  const period = billingPeriod(request.period, c.clock());
   // Every contract, since unbilled work of earlier months (a late entry, a milestone) goes on this month's
   // invoice; and any project with work this month, so work without a contract surfaces as an exception.
   const keyOf = (p: { instance: string; projectId: string }) => `${p.instance}#${p.projectId}`;
   const projects = [...new Map([...(await ledger.contracts()), ...(await ledger.projectsWithWorkIn(period.month))].map((p) => [keyOf(p), p])).values()];
   const correlationId = `billing-${period.month}-${record.messageId}`;
-  await w.send(
+  await queues.send(
     'BillingRunStarts',
     projects.map((psa) => ({
       name: billingRunName(psa, period.month, request.revision ?? 1),

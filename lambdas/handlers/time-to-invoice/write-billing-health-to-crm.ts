@@ -3,15 +3,19 @@ import { type InvoicePostedEvent, parseCanonicalEvent } from '../../../canonical
 import { reportInvoiceToCrm } from '../../invoice-payment-status/billing-health';
 import { logger, metrics } from '../../shared/runtime';
 import { sqsConsumer } from '../../shared/sqs-consumer';
-import { wiring } from '../../wiring/wiring';
+import { container } from '../../wiring/container';
+import { billingLedger } from '../../wiring/tables';
+import { vendorPorts } from '../../wiring/vendor-ports';
 
-const w = wiring('WriteBillingHealthToCrm', 'sync');
+const c = container('WriteBillingHealthToCrm', 'sync');
+const vendors = vendorPorts(c);
+const ledger = billingLedger(c);
 
 async function report(record: SQSRecord): Promise<void> {
   const event = parseCanonicalEvent((JSON.parse(record.body) as { detail: unknown }).detail) as InvoicePostedEvent;
   logger.appendKeys({ correlationId: event.correlationId });
-  const ports = w.ports({ execution: `invoice-${event.payload.invoiceNumber}`, correlationId: event.correlationId });
-  const result = await reportInvoiceToCrm(event, { ledger: w.ledger(), crmBillingFor: ports.crmBillingFor });
+  const ports = vendors.ports({ execution: `invoice-${event.payload.invoiceNumber}`, correlationId: event.correlationId });
+  const result = await reportInvoiceToCrm(event, { ledger: ledger, crmBillingFor: ports.crmBillingFor });
   metrics.addMetric('skipped' in result ? 'BillingHealth-skipped' : 'BillingHealth-written', 'Count', 1);
   logger.info('Billing health written to the CRM account', { invoiceNumber: event.payload.invoiceNumber, ...result });
 }

@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { container } from '../../../lambdas/wiring/container';
 import { declarationOf, functionEnvironment } from '../../../lambdas/wiring/function-environment';
-import { wiring } from '../../../lambdas/wiring/wiring';
+import { vendorPorts } from '../../../lambdas/wiring/vendor-ports';
 import { environmentVariableFor } from '../../../lib/topology/declarations';
 import { exampleConfigInput } from '../../support/example-config';
 
@@ -79,13 +80,13 @@ describe('a function environment', () => {
   });
 });
 
-describe('the wiring of a function', () => {
+describe('the container of a function', () => {
   it('refuses a flow rule whose needs the declaration does not meet, at cold start', () => {
     // Prepare: a read flow's function, wired as an audited one.
     for (const [name, value] of Object.entries(environmentOf('PollKantataApprovedWork'))) vi.stubEnv(name, value);
 
     // Act, Assess
-    expect(() => wiring('PollKantataApprovedWork', 'sync')).toThrow(
+    expect(() => container('PollKantataApprovedWork', 'sync')).toThrow(
       "PollKantataApprovedWork runs the sync flow rule but does not declare { kind: 'table', table: 'audit' } (its writes are audited) in lib/topology/time-to-invoice.ts",
     );
   });
@@ -93,14 +94,16 @@ describe('the wiring of a function', () => {
   it('refuses a flow rule for a function that reads no vendor secrets', () => {
     for (const [name, value] of Object.entries(environmentOf('RecordApprovedWork'))) vi.stubEnv(name, value);
 
-    expect(() => wiring('RecordApprovedWork', 'read')).toThrow(/RecordApprovedWork runs the read flow rule but does not declare \{ kind: 'vendorSecrets' \}/);
+    expect(() => container('RecordApprovedWork', 'read')).toThrow(
+      /RecordApprovedWork runs the read flow rule but does not declare \{ kind: 'vendorSecrets' \}/,
+    );
   });
 
   it('refuses vendor calls from a function wired without a flow rule', () => {
     for (const [name, value] of Object.entries(environmentOf('ReceiveHubSpotWebhook'))) vi.stubEnv(name, value);
     vi.stubEnv('DEPLOYMENT_CONFIG_JSON', JSON.stringify(exampleConfigInput()));
-    const w = wiring('ReceiveHubSpotWebhook');
+    const c = container('ReceiveHubSpotWebhook');
 
-    expect(() => w.ports({ execution: 'e', correlationId: 'c' })).toThrow('ReceiveHubSpotWebhook calls vendors but its wiring names no flow rule');
+    expect(() => vendorPorts(c)).toThrow('ReceiveHubSpotWebhook calls vendors but its wiring names no flow rule');
   });
 });

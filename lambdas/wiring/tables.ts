@@ -1,0 +1,33 @@
+import { DynamoDbBillingLedger } from '../dynamodb/billing-ledger';
+import type { BillingLedger } from '../ports/billing-ledger';
+import { type AuditEntry, lastWriteAt } from '../shared/audit-trail';
+import { documents } from '../shared/clients/dynamodb';
+import { DynamoDbCrossReferenceRegistry } from '../shared/cross-reference/dynamodb-registry';
+import { InstantCheckpointStore, PollCheckpointStore } from '../shared/polling/checkpoint-store';
+import type { Container } from './container';
+
+/** The cross-reference registry (the function must declare the crossReferences table). */
+export function crossReferences(c: Container): DynamoDbCrossReferenceRegistry {
+  return new DynamoDbCrossReferenceRegistry(documents(), c.env.tableName('crossReferences'));
+}
+
+/** The billing ledger (the function must declare the billingLedger table). */
+export function billingLedger(c: Container): BillingLedger {
+  return new DynamoDbBillingLedger(documents(), c.env.tableName('billingLedger'));
+}
+
+/** When we last wrote a vendor record, from the audit trail (the change intake's echo check). */
+export function lastOwnWrite(c: Container): (record: Pick<AuditEntry, 'vendor' | 'instance' | 'recordType' | 'recordKey'>) => Promise<Date | undefined> {
+  const table = c.env.tableName('audit');
+  return (record) => lastWriteAt(documents(), table, record);
+}
+
+/** Poll checkpoints, in the idempotency table. */
+export function pollCheckpoints(c: Container): PollCheckpointStore {
+  return new PollCheckpointStore(documents(), c.env.tableName('idempotency'));
+}
+
+/** Checkpoints that are one instant (reconciliation runs), in the idempotency table. */
+export function instantCheckpoints(c: Container): InstantCheckpointStore {
+  return new InstantCheckpointStore(documents(), c.env.tableName('idempotency'));
+}

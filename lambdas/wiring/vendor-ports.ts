@@ -1,0 +1,54 @@
+import type { BusinessCentralErp } from '../business-central/business-central-erp';
+import { type AuditTrail, DynamoDbAuditTrail } from '../shared/audit-trail';
+import { documents } from '../shared/clients/dynamodb';
+import { adapters } from './adapters';
+import { type Container, FLOW_RULES } from './container';
+import { FunctionEnvironmentError } from './function-environment';
+import { vendorSecret } from './secrets';
+import { regionLimiter } from './vendor-limiter';
+
+/** Audit entries are kept this many days (the audit table's TTL); one number for every flow. */
+export const AUDIT_RETENTION_DAYS = 400;
+
+/** The ports of the configured vendor instances, as one call context sees them. */
+export type Ports = ReturnType<typeof adapters>;
+
+/** A function's way to the vendors, under its flow rule. */
+export interface VendorPorts {
+  /** The ports of a call (an execution, a record): adapters under the limiter, writes audited by the rule. */
+  ports(context: { readonly execution: string; readonly correlationId: string }): Ports;
+  /** The Business Central adapter of an instance for the webhook side, kept for the container so its token is reused. */
+  businessCentral(instance: string): BusinessCentralErp;
+}
+
+/** The vendor ports of a function that names a flow rule. */
+export function vendorPorts(c: Container): VendorPorts {
+  if (c.flow === undefined) throw new FunctionEnvironmentError(`${c.functionId} calls vendors but its wiring names no flow rule`);
+  const rule = FLOW_RULES[c.flow];
+  const audit: AuditTrail = rule.audited
+    ? new DynamoDbAuditTrail(documents(), c.env.tableName('audit'), AUDIT_RETENTION_DAYS)
+    : {
+        record: async (entry) => {
+          throw new Error(`${c.functionId} runs a read flow but tried to write ${entry.vendor} ${entry.recordType} ${entry.recordKey}`);
+        },
+      };
+  const limiter = regionLimiter(rule.limiter, {
+    config: c.config,
+    region: c.env.region,
+    documents: documents(),
+    idempotencyTable: c.env.tableName('idempotency'),
+  });
+  const businessCentral = new Map<string, BusinessCentralErp>();
+  return {
+    ports: (context) => adapters(c.config, vendorSecret, { audit, ...context }, limiter),
+    businessCentral: (instance) => {
+      let erp = businessCentral.get(instance);
+      if (erp === undefined) {
+        const context = { audit, execution: `business-central-${instance}`, correlationId: `business-central-${instance}` };
+        erp = adapters(c.config, vendorSecret, context, limiter).businessCentralFor(instance);
+        businessCentral.set(instance, erp);
+      }
+      return erp;
+    },
+  };
+}
