@@ -15,7 +15,7 @@ export interface BillingLedgerTableProps {
 
 /**
  * The billing ledger of a region: what time and expenses to invoice bills, and what it has billed.
- * Key layout (string `pk`/`sk`; see `lambdas/time-to-invoice/billing-ledger.ts`):
+ * Key layout (string `pk`/`sk`; see `lambdas/dynamodb/billing-ledger.ts`):
  * - `CONTRACT#<psa instance>#<psa project>` / `CONTRACT`: the contract terms workflow 1 created.
  * - `CONTRACTS` / `<psa instance>#<psa project>`: every contract, the list a month-end run bills.
  * - `CONTRACTID#<contract id>` / `CONTRACT`: which project a contract id (the project's global id) is.

@@ -121,6 +121,8 @@ export async function recordInvoiceInPsa(
   const contract = (await deps.ledger.contractOf(input.psa))!;
   const invoice = (await deps.ledger.invoiceOf(input.psa, input.periodStart))!;
   if (!invoice.posted) throw new Error(`Invoice of ${input.psa.projectId} ${input.periodStart} is not posted yet`);
+  // Before any write: an ERP instance missing from the configuration fails the step with nothing done.
+  const erpVendor = deps.erpVendorOf(contract.erp.instance);
   const work = await deps.ledger.workOf(input.psa);
   const billed = new Set<string>();
   for (let page = 0; page < invoice.pages; page++) for (const id of await deps.ledger.billedIdsPage(input.psa, input.periodStart, page)) billed.add(id);
@@ -140,7 +142,7 @@ export async function recordInvoiceInPsa(
     type: 'invoice.posted',
     schemaVersion: 1,
     // The ERP that posted it (NetSuite or Business Central): consumers tell the two apart by source.
-    source: { vendor: deps.erpVendorOf(contract.erp.instance), instance: contract.erp.instance },
+    source: { vendor: erpVendor, instance: contract.erp.instance },
     occurredAt: deps.now().toISOString(),
     correlationId: input.correlationId,
     legalEntityId: contract.legalEntityId,

@@ -33,13 +33,17 @@ export interface Container {
   readonly clock: () => Date;
   /** The function's flow rule, when it calls vendors. */
   readonly flow?: FlowRule;
+  /** The function's timeout, from its declaration. */
+  readonly timeoutSeconds: number;
+  /** Whether the function consumes a queue (a failed record then costs a receive towards the DLQ). */
+  readonly consumesQueue: boolean;
 }
 
 /** The container of a function, by its id in `lib/topology/`. */
 export function container(functionId: string, flow?: FlowRule): Container {
   const env = functionEnvironment(functionId);
+  const { file, declaration, consumesQueue } = declarationOf(functionId);
   if (flow !== undefined) {
-    const { file } = declarationOf(functionId);
     const needs: [boolean, string][] = [
       [env.declares('vendorSecrets'), "{ kind: 'vendorSecrets' }"],
       [env.declares('table', 'idempotency'), "{ kind: 'table', table: 'idempotency' } (the vendor limiter's slots)"],
@@ -48,7 +52,15 @@ export function container(functionId: string, flow?: FlowRule): Container {
     for (const [ok, use] of needs)
       if (!ok) throw new FunctionEnvironmentError(`${functionId} runs the ${flow} flow rule but does not declare ${use} in ${file}`);
   }
-  return { functionId, env, config: deploymentConfig(), clock: () => new Date(), ...(flow ? { flow } : {}) };
+  return {
+    functionId,
+    env,
+    config: deploymentConfig(),
+    clock: () => new Date(),
+    timeoutSeconds: declaration.timeoutSeconds,
+    consumesQueue,
+    ...(flow ? { flow } : {}),
+  };
 }
 
 /** A value made on first use and kept for the container (a cold start builds only what it uses). */

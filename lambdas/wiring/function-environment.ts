@@ -33,14 +33,14 @@ export class FunctionEnvironmentError extends SyncError {
 }
 
 /** Where a function is declared: its workflow's declaration file and the declaration itself. */
-export function declarationOf(functionId: string): { readonly file: string; readonly declaration: FunctionDeclaration } {
+export function declarationOf(functionId: string): { readonly file: string; readonly declaration: FunctionDeclaration; readonly consumesQueue: boolean } {
   for (const workflow of WORKFLOWS) {
     const declared = workflow.functions.find((f) => f.id === functionId);
     if (declared === undefined) continue;
     // A route's function gets the webhook base URL too (WorkflowResources adds it): it checks signatures against it.
     const routed = workflow.routes.some((r) => r.function === functionId) && !declared.uses.some((u) => u.kind === 'webhookUrl');
     const declaration = routed ? { ...declared, uses: [...declared.uses, { kind: 'webhookUrl' as const }] } : declared;
-    return { file: `lib/topology/${workflow.workflow}.ts`, declaration };
+    return { file: `lib/topology/${workflow.workflow}.ts`, declaration, consumesQueue: workflow.queues.some((q) => q.consumer === functionId) };
   }
   throw new FunctionEnvironmentError(`No function ${functionId} is declared in lib/topology/`);
 }

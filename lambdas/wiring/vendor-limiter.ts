@@ -3,9 +3,6 @@ import { type DeploymentConfig, regionalConcurrency } from '../../canonical/depl
 import { ConcurrencyLimit } from '../shared/concurrency-limit';
 import type { Limiter } from './adapters';
 
-/** How long a slot is leased: longer than any function that holds one runs, so a slot is never freed under a running call. */
-const LEASE_SECONDS = 90;
-
 /**
  * The region's limiter for vendor calls of one kind of flow: each call holds one of the instance's
  * slots for this region (its share of the tenant's limit), kept in the idempotency table. Billing may
@@ -14,12 +11,24 @@ const LEASE_SECONDS = 90;
  */
 export function regionLimiter(
   flow: 'billing' | 'other',
-  setting: { config: DeploymentConfig; region: string; documents: DynamoDBDocumentClient; idempotencyTable: string },
+  setting: {
+    config: DeploymentConfig;
+    region: string;
+    documents: DynamoDBDocumentClient;
+    idempotencyTable: string;
+    /** How long a slot is leased: at least as long as its holder can run, so a slot is never handed out under a running call. */
+    leaseSeconds: number;
+    /** How long a caller waits for a free slot before failing as throttled. */
+    maxWaitMs: number;
+  },
 ): Limiter {
-  const limit = new ConcurrencyLimit(setting.documents, setting.idempotencyTable);
+  const limit = new ConcurrencyLimit(setting.documents, setting.idempotencyTable, Date.now, setting.maxWaitMs);
   return <T>(instanceId: string, _max: number, call: () => Promise<T>) => {
     const instance = setting.config.vendorInstances.find((v) => v.id === instanceId);
     if (instance === undefined) throw new Error(`Vendor instance ${instanceId} is not configured`);
-    return limit.run(instanceId, regionalConcurrency(instance, setting.region), LEASE_SECONDS, call, { flow, reservedForBilling: instance.reservedForBilling });
+    return limit.run(instanceId, regionalConcurrency(instance, setting.region), setting.leaseSeconds, call, {
+      flow,
+      reservedForBilling: instance.reservedForBilling,
+    });
   };
 }

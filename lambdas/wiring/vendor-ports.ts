@@ -1,6 +1,7 @@
 import type { BusinessCentralErp } from '../business-central/business-central-erp';
 import { type AuditTrail, DynamoDbAuditTrail } from '../shared/audit-trail';
 import { documents } from '../shared/clients/dynamodb';
+import { SyncError } from '../shared/errors';
 import { adapters } from './adapters';
 import { type Container, FLOW_RULES } from './container';
 import { FunctionEnvironmentError } from './function-environment';
@@ -9,6 +10,17 @@ import { regionLimiter } from './vendor-limiter';
 
 /** Audit entries are kept this many days (the audit table's TTL); one number for every flow. */
 export const AUDIT_RETENTION_DAYS = 400;
+/** A slot's lease outlives its holder's timeout by this much: a crashed holder frees it, a live one never loses it. */
+const LEASE_MARGIN_SECONDS = 30;
+/** How long a state machine's task waits for a slot before failing as throttled; the state machine retries it with backoff. */
+const TASK_SLOT_WAIT_MS = 5_000;
+/** The share of its timeout a queue consumer waits for a slot: failing costs the record a receive towards its DLQ. */
+const CONSUMER_SLOT_WAIT_SHARE = 0.1;
+
+/** A business write attempted by a read flow: a defect, refused rather than dropped. */
+export class ReadFlowWriteError extends SyncError {
+  override readonly name = 'ReadFlowWrite';
+}
 
 /** The ports of the configured vendor instances, as one call context sees them. */
 export type Ports = ReturnType<typeof adapters>;
@@ -29,7 +41,7 @@ export function vendorPorts(c: Container): VendorPorts {
     ? new DynamoDbAuditTrail(documents(), c.env.tableName('audit'), AUDIT_RETENTION_DAYS)
     : {
         record: async (entry) => {
-          throw new Error(`${c.functionId} runs a read flow but tried to write ${entry.vendor} ${entry.recordType} ${entry.recordKey}`);
+          throw new ReadFlowWriteError(`${c.functionId} runs a read flow but tried to write ${entry.vendor} ${entry.recordType} ${entry.recordKey}`);
         },
       };
   const limiter = regionLimiter(rule.limiter, {
@@ -37,6 +49,9 @@ export function vendorPorts(c: Container): VendorPorts {
     region: c.env.region,
     documents: documents(),
     idempotencyTable: c.env.tableName('idempotency'),
+    // Polls page through a backlog inside one port call: the lease covers the holder's whole run.
+    leaseSeconds: c.timeoutSeconds + LEASE_MARGIN_SECONDS,
+    maxWaitMs: c.consumesQueue ? c.timeoutSeconds * 1000 * CONSUMER_SLOT_WAIT_SHARE : TASK_SLOT_WAIT_MS,
   });
   const businessCentral = new Map<string, BusinessCentralErp>();
   return {

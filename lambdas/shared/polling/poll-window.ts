@@ -1,7 +1,7 @@
 import type { CanonicalEvent } from '../../../canonical';
 
 /**
- * Polling a vendor that has no push (Kantata's approved work, NetSuite's invoices): each poll reads from the checkpoint minus an
+ * Polling a vendor that has no push (Kantata's approved work, NetSuite's invoices, Business Central's catch-up): each poll reads from the checkpoint minus an
  * overlap, because a change can become visible after a poll that ended later than its `updated_at`
  * (clock skew, slow commits). The overlap re-reads recent records; the checkpoint remembers which
  * `key@updatedAt` it already enqueued inside the overlap, so those are dropped and late arrivals are

@@ -3,6 +3,7 @@ import {
   CHECKPOINT_OVERLAP_MS,
   FIRST_RUN_LOOKBACK_MS,
   type ReconciliationRunDependencies,
+  reconcileDeals,
   runReconciliation,
   type WonDeal,
 } from '../../../lambdas/salesforce/reconcile-deals';
@@ -71,5 +72,29 @@ describe('runReconciliation', () => {
 
     await expect(runReconciliation(f.deps)).rejects.toThrow('throttled');
     expect(f.saved).toEqual([]);
+  });
+});
+
+describe('reconcileDeals', () => {
+  it('finds won deals the registry never saw, reports them by legal entity, and moves the checkpoint to the newest close', async () => {
+    const registered = new Set(['006A', '006C']);
+
+    const report = await reconcileDeals(
+      [
+        { id: '006A', legalEntityId: 'acme-us', closedAt: '2026-11-20T10:00:00Z' },
+        { id: '006B', legalEntityId: 'acme-us', closedAt: '2026-11-21T10:00:00Z' },
+        { id: '006C', legalEntityId: 'acme-de', closedAt: '2026-11-22T10:00:00Z' },
+        { id: '006D', legalEntityId: undefined, closedAt: '2026-11-19T10:00:00Z' },
+      ],
+      async (id) => registered.has(id),
+    );
+
+    expect(report.missing.map((d) => d.id)).toEqual(['006B', '006D']);
+    expect(report.byLegalEntity).toEqual({
+      'acme-us': { checked: 2, missing: 1 },
+      'acme-de': { checked: 1, missing: 0 },
+      '(none)': { checked: 1, missing: 1 },
+    });
+    expect(report.nextCheckpoint).toBe('2026-11-22T10:00:00Z');
   });
 });

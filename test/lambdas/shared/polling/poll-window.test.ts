@@ -6,7 +6,7 @@ const overlap = 5 * 60_000;
 const start: PollCheckpoint = { updatedAfter: '2026-11-24T10:00:00.000Z', recent: [] };
 const at = (minute: number, second = 0) => new Date(Date.UTC(2026, 10, 24, 10, minute, second)).toISOString();
 
-describe('Kantata poll windows', () => {
+describe('poll windows', () => {
   it('asks from the checkpoint minus the overlap', () => {
     expect(pollFrom(start, overlap)).toBe('2026-11-24T09:55:00.000Z');
   });
