@@ -12,7 +12,7 @@ import { type NetSuiteSandbox, startNetSuiteSandbox } from './sandboxes/netsuite
 import { type SalesforceSandbox, startSalesforceSandbox } from './sandboxes/salesforce/salesforce-sandbox';
 import { type LocalStack, startLocalStack } from './stack/local-stack';
 
-/** The custom deal properties a HubSpot admin creates for the integration (README: HubSpot setup). */
+/** The custom deal properties a HubSpot admin creates for the integration (docs/vendors/hubspot.md, "Setting up the portal"). */
 export const HUBSPOT_CUSTOM_DEAL_PROPERTIES = [
   'ps_legal_entity',
   'ps_business_unit',
@@ -35,7 +35,7 @@ export const HUBSPOT_CUSTOM_COMPANY_PROPERTIES = ['ps_billing_status', 'ps_last_
 /** Custom line-item properties that carry the contract (rate lines, milestones, tasks). */
 export const HUBSPOT_CUSTOM_LINE_ITEM_PROPERTIES = ['ps_line_type', 'ps_effective_from', 'ps_effective_to', 'ps_due_date', 'ps_billable', 'ps_estimated_hours'];
 
-/** The Salesforce fields the integration reads and writes (README: Salesforce setup), as the local org defines them. */
+/** The Salesforce fields the integration reads and writes (docs/vendors/salesforce.md, "Setting up the org"), as the local org defines them. */
 export const SALESFORCE_LOCAL_FIELDS = {
   Opportunity: [
     'Name',

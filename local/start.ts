@@ -27,7 +27,7 @@ Or win an opportunity in the Salesforce sandbox (Event Relay delivers the change
   npm run demo -- --crm salesforce     (a separate run, with its own stack)
 Or bill through Business Central, with the payment heard by webhook:
   npm run demo -- --erp business-central
-Then read what appeared (see README, "Run it locally"). Ctrl-C stops everything.
+Then read what appeared (see docs/local-stack.md). Ctrl-C stops everything.
 `);
   const stop = async () => {
     await env.stop();

@@ -15,7 +15,7 @@ export interface SalesforceOpportunitySnapshot {
 }
 
 /**
- * Fields the README asks a Salesforce admin to create for the contract, beside the configurable
+ * Fields docs/vendors/salesforce.md ("Setting up the org") asks a Salesforce admin to create for the contract, beside the configurable
  * `crm.fields`. Standard fields (Name, StageName, Amount, CurrencyIsoCode, CloseDate, AccountId) are
  * Salesforce's own.
  */
