@@ -9,7 +9,9 @@ import { opportunityWonEvent } from '../../lambdas/hubspot/deal-mapping';
 import type { HubSpotDealSnapshot } from '../../lambdas/hubspot/hubspot-crm';
 import { checkBatch, dedupKey } from '../../lambdas/hubspot/webhook-events';
 import { verifyHubSpotSignature } from '../../lambdas/hubspot/webhook-signature';
-import { BUNDLE_TARGET, bundleDefines } from '../../lib/topology/bundling';
+import { declarationOf } from '../../lambdas/wiring/function-environment';
+import { BUNDLE_TARGET, baseEnvironment, bundleDefines } from '../../lib/topology/bundling';
+import { environmentVariableFor } from '../../lib/topology/declarations';
 import { opportunityToProject } from '../../lib/topology/opportunity-to-project';
 import { startLocalEnvironment } from '../../local/local-environment';
 import { exampleConfig } from '../support/example-config';
@@ -92,7 +94,16 @@ function intake(): void {
 async function bundles(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'bench-'));
   console.log('\nBundled functions (esbuild, minified, as deployed) | size | cold load | SDK clients only: size | cold load');
-  const load = (file: string) => {
+  // Each bundle cold-starts with the environment the stack gives its function (it refuses to load without it).
+  const environmentOf = (functionId: string): Record<string, string> => {
+    const env: Record<string, string> = { ...baseEnvironment(opportunityToProject.workflow, config, 'us-east-1') };
+    for (const use of declarationOf(functionId).declaration.uses) {
+      const name = environmentVariableFor(use);
+      if (name) env[name] = `bench-${name}`;
+    }
+    return env;
+  };
+  const load = (file: string, functionId: string) => {
     const out = execFileSync(
       process.execPath,
       ['-e', `const t=process.hrtime.bigint();require(${JSON.stringify(file)});console.log(Number(process.hrtime.bigint()-t)/1e6)`],
@@ -100,11 +111,9 @@ async function bundles(): Promise<void> {
         env: {
           ...process.env,
           AWS_REGION: 'us-east-1',
-          POWERTOOLS_LOG_LEVEL: 'SILENT',
           AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
-          EXCEPTIONS_TABLE_NAME: 't',
-          EXCEPTION_QUEUE_URL: 'q',
-          IDEMPOTENCY_TABLE_NAME: 'i',
+          ...environmentOf(functionId),
+          POWERTOOLS_LOG_LEVEL: 'SILENT',
         },
       },
     );
@@ -146,7 +155,7 @@ async function bundles(): Promise<void> {
     writeFileSync(baselineFile, baseline.outputFiles[0]!.text);
     const kb = (bytes: number) => `${(bytes / 1024).toFixed(0)} KiB`;
     console.log(
-      `  ${fn.id.padEnd(26)} ${kb(result.outputFiles[0]!.contents.length).padStart(9)} ${load(file).toFixed(0).padStart(5)} ms | ${kb(baseline.outputFiles[0]!.contents.length).padStart(9)} ${load(baselineFile).toFixed(0).padStart(5)} ms  (${clients.join(', ') || 'none'})`,
+      `  ${fn.id.padEnd(26)} ${kb(result.outputFiles[0]!.contents.length).padStart(9)} ${load(file, fn.id).toFixed(0).padStart(5)} ms | ${kb(baseline.outputFiles[0]!.contents.length).padStart(9)} ${load(baselineFile, fn.id).toFixed(0).padStart(5)} ms  (${clients.join(', ') || 'none'})`,
     );
   }
 }
