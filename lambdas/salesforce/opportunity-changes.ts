@@ -83,7 +83,8 @@ export interface OpportunityChangeDependencies {
   readonly settings: CrmSettings;
   /** The client id our writes carry (`Sforce-Call-Options: client=<id>`). */
   readonly clientId: string;
-  readonly readOpportunity: (opportunityId: string) => Promise<SalesforceOpportunitySnapshot>;
+  /** The opportunity as it is now; undefined when the org has no such record. */
+  readonly readOpportunity: (opportunityId: string) => Promise<SalesforceOpportunitySnapshot | undefined>;
   readonly publish: (event: OpportunityWonEvent) => Promise<void>;
   /** Records the change's commit number for the opportunity unless one at least as new is stored (the registry's recordVersion). */
   readonly recordCommit: (
@@ -96,7 +97,7 @@ export interface OpportunityChangeDependencies {
 }
 
 /** What became of one record's change, for metrics and logs. */
-export type OpportunityChangeOutcome = 'published' | 'not-won' | 'irrelevant' | 'echo' | 'stale' | 'deleted';
+export type OpportunityChangeOutcome = 'published' | 'not-won' | 'irrelevant' | 'echo' | 'stale' | 'deleted' | 'not-found';
 
 /**
  * Judges one record of a relayed event. Our own writes coming back are dropped first (client id,
@@ -126,6 +127,10 @@ export async function judgeOpportunityChange(
     const relevant = change.changeType !== 'UPDATE' || watched.some((f) => f in change.changed);
     if (!relevant) return { outcome: 'irrelevant' };
   }
+  // Re-read before anything is written: an event naming a record the org does not have (made up, or
+  // deleted since) leaves nothing behind in the registry.
+  const snapshot = await deps.readOpportunity(work.recordId);
+  if (snapshot === undefined) return { outcome: 'not-found', reason: `the org has no opportunity ${work.recordId}; nothing recorded` };
   if (header) {
     const recorded = await deps.recordCommit(work.recordId, header.commitNumber);
     // The same commit stored already is this change again after a failed attempt: it goes on.
@@ -133,7 +138,6 @@ export async function judgeOpportunityChange(
       return { outcome: 'stale', reason: `commit ${header.commitNumber} is older than ${recorded.storedVersion}, already applied` };
     }
   }
-  const snapshot = await deps.readOpportunity(work.recordId);
   if (!deps.settings.wonStages.includes(String(snapshot.opportunity.StageName ?? ''))) return { outcome: 'not-won' };
   // Validated before publishing: a mapping bug must fail here, with the opportunity id, not downstream.
   const event = parseCanonicalEvent(

@@ -114,9 +114,10 @@ export class SalesforceCrm implements CrmPort, CrmBillingPort {
     if (response.status !== 204) throw this.client.errorFor(call, response);
   }
 
-  /** The opportunity, its account and line items, read in full before acting on a change. */
-  async readOpportunity(opportunityId: string): Promise<SalesforceOpportunitySnapshot> {
-    const opportunity = await this.client.get<SalesforceRecord>('read opportunity', `/sobjects/Opportunity/${encodeURIComponent(opportunityId)}`);
+  /** The opportunity, its account and line items, read in full before acting on a change; undefined when the org has no such opportunity. */
+  async readOpportunity(opportunityId: string): Promise<SalesforceOpportunitySnapshot | undefined> {
+    const opportunity = await this.client.find<SalesforceRecord>('read opportunity', `/sobjects/Opportunity/${encodeURIComponent(opportunityId)}`);
+    if (opportunity === undefined) return undefined;
     const accountId = typeof opportunity.AccountId === 'string' ? opportunity.AccountId : undefined;
     const account = accountId ? await this.client.get<SalesforceRecord>('read account', `/sobjects/Account/${encodeURIComponent(accountId)}`) : undefined;
     const lineItems = await this.client.query<SalesforceRecord>(

@@ -104,6 +104,8 @@ const REMEDIATION: Readonly<Partial<Record<Workflow, Readonly<Record<string, str
     VendorAuthenticationFailed: "Renew the vendor instance's credentials in Secrets Manager, then increase the sync revision.",
     CrossReferenceConflict: 'Two records claim the same vendor id; merge them in the CRM, then increase the sync revision.',
     RateCardNotRepresentable: "Correct the deal's rate card, or add the missing role in the PSA, then increase the sync revision.",
+    MalformedChangeEvent:
+      "The relayed change event was refused and not acted on: one of its version fields is not a plain unsigned integer. Check the Event Relay configuration of the org; the record's next change, or the scheduled reconciliation, brings it in.",
     HubSpotEventRejected: 'Check the HubSpot app webhook subscriptions; the event was not processed. Re-save the deal in HubSpot to send it again.',
     default: 'See the execution history for the failed step; increase the sync revision to run again once fixed.',
   },
@@ -113,6 +115,8 @@ const REMEDIATION: Readonly<Partial<Record<Workflow, Readonly<Record<string, str
     VendorThrottled: 'The ERP kept throttling after every retry (month-end load); start the run again with a new revision once it is quieter.',
     VendorUnavailable: "The vendor kept failing after every retry; check the vendor's status, then start the run again with a new revision.",
     VendorRejected: 'The vendor refused the invoice for the reason above; correct the data, then start the run again with a new revision.',
+    MalformedChangeEvent:
+      "The relayed change event was refused and not acted on: one of its version fields is not a plain unsigned integer. Check the Event Relay configuration of the org; the record's next change, or the next approval, brings it in.",
     ChangedAfterBilling: 'Issue a credit note or an adjustment in the ERP if the change should be billed, then correct the entry in the PSA.',
     default: 'See the execution history for the failed step; start the run again with a new revision once fixed.',
   },

@@ -50,6 +50,9 @@ export const opportunityToProject: WorkflowDeclaration = {
         { kind: 'table', table: 'audit', access: 'read' },
         { kind: 'queue', queue: 'DealReconciliationRequests', access: 'send' },
         { kind: 'eventBus' },
+        // A malformed relayed change is refused and recorded as an exception, never acted on.
+        { kind: 'table', table: 'exceptions', access: 'readWrite' },
+        { kind: 'exceptionQueue' },
         { kind: 'vendorSecrets' },
       ],
     },

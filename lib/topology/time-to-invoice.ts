@@ -37,6 +37,9 @@ export const timeToInvoice: WorkflowDeclaration = {
         { kind: 'table', table: 'idempotency', access: 'readWrite' },
         { kind: 'eventBus' },
         { kind: 'queue', queue: 'PsaPollRequests', access: 'send' },
+        // A malformed relayed change is refused and recorded as an exception, never acted on.
+        { kind: 'table', table: 'exceptions', access: 'readWrite' },
+        { kind: 'exceptionQueue' },
       ],
     },
     {

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient, PutPartnerEventsCommand } from '@aws-sdk/client-eventbridge';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type LocalEnvironment, startLocalEnvironment } from '../../local/local-environment';
@@ -137,9 +138,38 @@ describe('opportunity to project with Salesforce as the CRM, through Event Relay
     await put(created.detailType, older);
     await env.settled();
 
-    expect(readsOf(won, mark)).toBe(0);
+    // Re-read once (the record must exist before its commit is recorded), then judged stale: nothing started.
+    expect(readsOf(won, mark)).toBe(1);
     expect(counts()).toEqual(before);
     expect(env.salesforce.record('Opportunity', won)).toMatchObject({ StageName: 'Closed Won', PS_Sync_Status__c: 'synced' });
+  });
+
+  it('refuses a change whose commit number is not a plain integer: recorded with its reason, nothing read, written or started', async () => {
+    const created = changesOf(won)[0]!;
+    const forged = created.detail
+      .replace(/"transactionKey":"[^"]+"/, `"transactionKey":"${randomUUID()}"`)
+      .replace(/"commitNumber":\s*"?\d+"?/, '"commitNumber":"99999999999999999999abc"');
+    const mark = env.salesforce.requests.length;
+    const before = counts();
+
+    await put(created.detailType, forged);
+    await env.settled();
+
+    expect(readsOf(won, mark)).toBe(0);
+    expect(counts()).toEqual(before);
+    const dynamodb = new DynamoDBClient({
+      endpoint: env.stack.endpoints.dynamodb,
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'l', secretAccessKey: 'l' },
+    });
+    const refused = ((await dynamodb.send(new ScanCommand({ TableName: env.stack.tableNames.exceptions }))).Items ?? []).filter(
+      (i) => i.pk?.S === 'EXCEPTION#opportunity-to-project#relayed-change#salesforce-main:malformed-change-event',
+    );
+    expect(refused.map((i) => i.reason?.S)).toEqual([expect.stringContaining('commitNumber must be a plain unsigned integer')]);
+    // The forged number was never recorded, so no later real change of the record can look stale.
+    const registry = (await dynamodb.send(new ScanCommand({ TableName: env.stack.tableNames.crossReferences }))).Items ?? [];
+    expect(registry.length).toBeGreaterThan(0);
+    expect(JSON.stringify(registry)).not.toContain('99999999999999999999');
   });
 
   it('fans out a merged event of one transaction over two opportunities', async () => {

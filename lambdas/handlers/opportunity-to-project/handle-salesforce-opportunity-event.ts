@@ -4,14 +4,17 @@ import { judgeOpportunityChange, type RelayedWork, reconciliationNeeded, relayed
 import { deterministicUuid } from '../../shared/deterministic-id';
 import { idempotencyConfig, idempotencyStore } from '../../shared/idempotency';
 import { logger, metrics } from '../../shared/runtime';
+import { MalformedChangeEventError, malformedChangeException } from '../../shared/salesforce-platform/change-events';
 import { sqsConsumer } from '../../shared/sqs-consumer';
 import { canonicalPublisher } from '../../wiring/bus';
 import { container } from '../../wiring/container';
+import { exceptionRecorder } from '../../wiring/exceptions';
 import { queueSender } from '../../wiring/queues';
 import { crossReferences, lastOwnWrite } from '../../wiring/tables';
 import { vendorPorts } from '../../wiring/vendor-ports';
 
 const c = container('HandleSalesforceOpportunityEvent', 'read');
+const exceptions = exceptionRecorder(c);
 const vendors = vendorPorts(c);
 const publish = canonicalPublisher(c);
 const queues = queueSender(c);
@@ -68,7 +71,17 @@ async function processRecord(record: SQSRecord): Promise<void> {
   // The relayed event's id runs through every log line and the canonical event it leads to.
   const correlationId = envelope.id ?? record.messageId;
   logger.appendKeys({ correlationId });
-  const works = relayedWork(record.body);
+  let works: RelayedWork[];
+  try {
+    works = relayedWork(record.body);
+  } catch (error) {
+    if (!(error instanceof MalformedChangeEventError)) throw error;
+    // Refused and recorded, never acted on: a retry could not make it readable.
+    await exceptions.record(malformedChangeException('opportunity-to-project', { vendor: 'salesforce', instance }, error, correlationId), c.clock());
+    metrics.addMetric('SalesforceChange-refused', 'Count', 1);
+    logger.warn('Salesforce change event refused', { instance, reason: error.message });
+    return;
+  }
   const reconciliation = reconciliationNeeded(instance, works, c.clock());
   if (reconciliation) {
     await requestReconciliationOnce({ instance, ...reconciliation });

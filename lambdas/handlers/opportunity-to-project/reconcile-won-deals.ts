@@ -35,6 +35,8 @@ async function reconcile(record: SQSRecord): Promise<void> {
     known: async (dealId) => (await registry.linksOf(deterministicUuid('project', `salesforce:${request.instance}:${dealId}`))).length > 0,
     republish: async (dealId) => {
       const snapshot = await crm.readOpportunity(dealId);
+      // Deleted since the query listed it: nothing to publish.
+      if (snapshot === undefined) return 'not-won';
       if (!settings.wonStages.includes(String(snapshot.opportunity.StageName ?? ''))) return 'not-won';
       await publish('ps-sync.reconciliation', [
         parseCanonicalEvent(opportunityWonEvent(request.instance, snapshot, settings.fields, correlationId, c.clock())),

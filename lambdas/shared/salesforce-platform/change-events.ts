@@ -1,5 +1,7 @@
 import { z } from 'zod';
-import { SyncError } from '../errors';
+import type { Workflow } from '../../../canonical/workflows';
+import { remediationFor, SyncError } from '../errors';
+import type { BusinessException } from '../exceptions';
 
 /**
  * Salesforce Change Data Capture events as Event Relay delivers them on EventBridge (docs/vendors/salesforce.md):
@@ -19,13 +21,27 @@ export const ChangeEventHeader = z.object({
   changedFields: z.array(z.string()).default([]),
   changeOrigin: z.string().default(''),
   transactionKey: z.string().min(1),
-  sequenceNumber: z.number().int(),
-  commitTimestamp: z.number().int(),
+  sequenceNumber: z.number().int().nonnegative(),
+  commitTimestamp: z.number().int().nonnegative(),
   commitNumber: z.string().regex(/^\d{1,38}$/),
   commitUser: z.string().min(1),
 });
 /** A change event header. */
 export type ChangeEventHeader = z.infer<typeof ChangeEventHeader>;
+
+/**
+ * A relayed event whose version fields are not plain unsigned integers (`"12abc"`, `1.5e3`, `-4`): refused
+ * and recorded, never acted on. Read leniently, one of them would be misread as another commit and, if
+ * high, make every later real change of the record look stale.
+ */
+export class MalformedChangeEventError extends SyncError {
+  override readonly name = 'MalformedChangeEvent';
+}
+
+/** `commitNumber` as it stands in the text: the whole token, a JSON number or a string of at most 38 digits. */
+const COMMIT_NUMBER = /"commitNumber"\s*:\s*(?:"(\d{1,38})"|(\d{1,38}))\s*[,}]/;
+/** Whatever stands after `"commitNumber":`, for the refusal's message. */
+const COMMIT_NUMBER_TOKEN = /"commitNumber"\s*:\s*("[^"]{0,40}"?|[^,}\s]{0,40})/;
 
 /** The encoding is not the one we can read; refused loudly rather than misread. */
 export class UnsupportedChangeEncodingError extends SyncError {
@@ -37,7 +53,8 @@ export class UnsupportedChangeEncodingError extends SyncError {
  * from the text itself, because JSON.parse turns a number above 2^53 into the wrong number.
  */
 export function parseRelayedChange(rawBody: string): { header: ChangeEventHeader; fields: Record<string, unknown>; detailType: string } {
-  const raw = /"commitNumber"\s*:\s*"?(\d+)"?/.exec(rawBody)?.[1];
+  const token = COMMIT_NUMBER.exec(rawBody);
+  const raw = token?.[1] ?? token?.[2];
   const event = JSON.parse(rawBody) as { 'detail-type'?: string; detail?: { payload?: Record<string, unknown> } };
   const payload = event.detail?.payload;
   if (payload === undefined) throw new Error('The event has no detail.payload: is it an Event Relay change event?');
@@ -51,7 +68,18 @@ export function parseRelayedChange(rawBody: string): { header: ChangeEventHeader
       'changedFields is a Pub/Sub bitmap (0x...); decode it with the event schema before relaying, or relay the JSON encoding',
     );
   }
-  return { header: ChangeEventHeader.parse({ ...header, commitNumber: raw ?? String(header.commitNumber) }), fields, detailType: event['detail-type'] ?? '' };
+  if (raw === undefined) {
+    throw new MalformedChangeEventError(
+      `commitNumber must be a plain unsigned integer of at most 38 digits, not ${COMMIT_NUMBER_TOKEN.exec(rawBody)?.[1] ?? 'missing'}`,
+    );
+  }
+  const parsed = ChangeEventHeader.safeParse({ ...header, commitNumber: raw });
+  if (!parsed.success) {
+    throw new MalformedChangeEventError(
+      `The ChangeEventHeader is malformed: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
+    );
+  }
+  return { header: parsed.data, fields, detailType: event['detail-type'] ?? '' };
 }
 
 /** What one record's change asks of us. */
@@ -134,4 +162,25 @@ export function compareCommits(
   const x = BigInt(a.commitNumber);
   const y = BigInt(b.commitNumber);
   return x < y ? -1 : x > y ? 1 : a.sequenceNumber - b.sequenceNumber;
+}
+
+/**
+ * The exception a refused relayed change is recorded as: one open item per org, its count rising with
+ * each refusal, so a stream of malformed events is one thing to look at rather than thousands.
+ */
+export function malformedChangeException(
+  workflow: Workflow,
+  source: { readonly vendor: 'salesforce' | 'certinia'; readonly instance: string },
+  error: MalformedChangeEventError,
+  correlationId: string,
+): BusinessException {
+  return {
+    workflow,
+    entityType: 'relayed-change',
+    entityId: `${source.instance}:malformed-change-event`,
+    reason: error.message,
+    remediation: remediationFor(workflow, 'MalformedChangeEvent'),
+    correlationId,
+    source,
+  };
 }

@@ -64,6 +64,15 @@ export class SalesforceRestClient {
     return response.json<T>() as T;
   }
 
+  /** GETs a record that may not exist: undefined for Salesforce's 404 NOT_FOUND, a vendor error otherwise. */
+  async find<T>(operation: string, path: string): Promise<T | undefined> {
+    const call = this.call(operation);
+    const response = await this.send(call, 'GET', path);
+    if (response.status === 404 && response.json<{ errorCode?: string }[]>()?.[0]?.errorCode === 'NOT_FOUND') return undefined;
+    if (response.status !== 200) throw this.errorFor(call, response);
+    return response.json<T>() as T;
+  }
+
   /** Runs a SOQL query and follows `nextRecordsUrl` to the last page. */
   async query<T>(operation: string, soql: string): Promise<T[]> {
     const call = this.call(operation);

@@ -47,17 +47,20 @@ const snapshot = (stage: string): SalesforceOpportunitySnapshot => ({
   lineItems: [{ Id: '00kA', Name: 'Consultant', UnitPrice: 150, PS_Line_Type__c: 'rate', PS_Effective_From__c: '2026-12-01' }],
 });
 
-function fakes(stage = 'Closed Won', options: { lastWrite?: Date; storedCommit?: string } = {}) {
+function fakes(stage = 'Closed Won', options: { lastWrite?: Date; storedCommit?: string; missing?: boolean } = {}) {
   const published: OpportunityWonEvent[] = [];
   const reads: string[] = [];
+  // Every call in order, to show what is read before anything is written.
+  const calls: string[] = [];
   // Per opportunity and strictly newer only, as the registry's recordVersion.
   const stored = new Map<string, string>(options.storedCommit ? [['006A', options.storedCommit]] : []);
   const deps: OpportunityChangeDependencies = {
     settings,
     clientId: 'ps-sync',
-    readOpportunity: async (id) => (reads.push(id), snapshot(stage)),
+    readOpportunity: async (id) => (reads.push(id), calls.push(`read ${id}`), options.missing ? undefined : snapshot(stage)),
     publish: async (e) => void published.push(e),
     recordCommit: async (id, commit) => {
+      calls.push(`record ${id}@${commit}`);
       const previous = stored.get(id);
       if (previous !== undefined && BigInt(commit) <= BigInt(previous)) return { outcome: 'stale' as const, storedVersion: previous };
       stored.set(id, commit);
@@ -66,7 +69,7 @@ function fakes(stage = 'Closed Won', options: { lastWrite?: Date; storedCommit?:
     lastOwnWrite: async () => options.lastWrite,
     now: () => new Date('2026-12-01T12:00:00Z'),
   };
-  return { deps, published, reads };
+  return { deps, published, reads, calls, stored };
 }
 const records = (raw: string) => relayedWork(raw).filter((w): w is Extract<RelayedWork, { kind: 'record' }> => w.kind === 'record');
 const judge = async (raw: string, f = fakes()) => Promise.all(records(raw).map((w) => judgeOpportunityChange('salesforce-main', w, 'corr-1', f.deps)));
@@ -104,8 +107,27 @@ describe('judgeOpportunityChange', () => {
     const retry = fakes('Closed Won', { storedCommit: '9007199254741993' });
 
     expect(await judge(relayed({}, { StageName: 'Closed Won' }), older)).toEqual([{ outcome: 'stale', reason: expect.stringContaining('older') }]);
-    expect(older.reads).toEqual([]);
+    // Read first (the record must exist before its commit is recorded), then judged stale: nothing published.
+    expect([older.reads, older.published]).toEqual([['006A'], []]);
     expect((await judge(relayed({}, { StageName: 'Closed Won' }), retry))[0]!.outcome).toBe('published');
+  });
+
+  it('re-reads the record before it writes anything to the registry', async () => {
+    const f = fakes();
+
+    await judge(relayed({}, { StageName: 'Closed Won' }), f);
+
+    expect(f.calls).toEqual(['read 006A', 'record 006A@9007199254741993']);
+  });
+
+  it('writes nothing to the registry for a record the org does not have, and publishes nothing', async () => {
+    const f = fakes('Closed Won', { missing: true });
+
+    const [result] = await judge(relayed({ recordIds: ['006MADEUP'] }, { StageName: 'Closed Won' }), f);
+
+    expect(result).toEqual({ outcome: 'not-found', reason: expect.stringContaining('006MADEUP') });
+    expect(f.calls).toEqual(['read 006MADEUP']);
+    expect([f.stored.size, f.published.length]).toEqual([0, 0]);
   });
 
   it('ignores changes to fields that do not matter, and deletes', async () => {

@@ -168,6 +168,8 @@ describe('the adapter factory', () => {
         lineItems: [{ Name: 'Consultant', UnitPrice: 150 }],
       });
       expect(since.map((d) => [d.id, d.legalEntityId])).toEqual(won.map((id) => [id, 'acme-ie']));
+      // An id the org does not have is no opportunity, not an error to retry.
+      expect(await full().readOpportunity('006000000000MADE')).toBeUndefined();
     });
 
     it('records each write-back in the audit trail, which the change intake reads as its own-write log', async () => {

@@ -3,6 +3,7 @@ import {
   compareCommits,
   echoReason,
   fanOut,
+  MalformedChangeEventError,
   parseRelayedChange,
   UnsupportedChangeEncodingError,
 } from '../../../../lambdas/shared/salesforce-platform/change-events';
@@ -40,6 +41,26 @@ describe('parseRelayedChange', () => {
     const naive = (JSON.parse(raw) as { detail: { payload: { ChangeEventHeader: { commitNumber: number } } } }).detail.payload.ChangeEventHeader.commitNumber;
     expect(BigInt(naive).toString()).not.toBe('10732871200012345678');
     expect(parseRelayedChange(raw).header.commitNumber).toBe('10732871200012345678');
+  });
+
+  it.each([
+    ['digits followed by letters', '"12abc"'],
+    ['an exponent', '1.5e3'],
+    ['a fraction', '12.5'],
+    ['a negative number', '-4'],
+    ['more than 38 digits', '1'.repeat(39)],
+    ['an empty string', '""'],
+  ])('refuses a commit number that is %s, rather than reading its leading digits', (_case, commitNumber) => {
+    expect(() => parseRelayedChange(relayed({}, {}, commitNumber))).toThrow(MalformedChangeEventError);
+    expect(() => parseRelayedChange(relayed({}, {}, commitNumber))).toThrow(/commitNumber must be a plain unsigned integer/);
+  });
+
+  it('takes a commit number written as a string of digits as well as a number', () => {
+    expect(parseRelayedChange(relayed({}, {}, '"10732871200012345678"')).header.commitNumber).toBe('10732871200012345678');
+  });
+
+  it('refuses a negative sequence number as a malformed header', () => {
+    expect(() => parseRelayedChange(relayed({ sequenceNumber: -1 }))).toThrow(/ChangeEventHeader is malformed: sequenceNumber/);
   });
 
   it('refuses the Pub/Sub bitmap encoding of changedFields loudly', () => {
