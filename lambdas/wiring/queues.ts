@@ -1,6 +1,7 @@
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import { sqs } from '../shared/clients/sqs';
 import { sendAll } from '../shared/queue';
+import { DEFERRALS_ATTRIBUTE, type DeferRecord } from '../shared/sqs-consumer';
 import type { Container } from './container';
 
 /** Sends to the function's declared queues. */
@@ -18,5 +19,20 @@ export function queueSender(c: Container): QueueSender {
     pollAgain: async (queue, instance) => {
       await sqs().send(new SendMessageCommand({ QueueUrl: c.env.queueUrl(queue), MessageBody: JSON.stringify({ instance, reason: 'backlog' }) }));
     },
+  };
+}
+
+/** Sends a record back to the function's own queue (declared with send access), delayed, with its deferral count. */
+export function deferToQueue(c: Container, queue: string): DeferRecord {
+  const url = c.env.queueUrl(queue);
+  return async (record, deferrals, delaySeconds) => {
+    await sqs().send(
+      new SendMessageCommand({
+        QueueUrl: url,
+        MessageBody: record.body,
+        DelaySeconds: delaySeconds,
+        MessageAttributes: { [DEFERRALS_ATTRIBUTE]: { DataType: 'Number', StringValue: String(deferrals) } },
+      }),
+    );
   };
 }

@@ -31,6 +31,8 @@ export const opportunityToProject: WorkflowDeclaration = {
       description: 'Deduplicates deal events, re-reads won deals and publishes opportunity.won',
       timeoutSeconds: VENDOR_CALL_TIMEOUT,
       uses: [
+        // Its own queue: a record whose duplicate is in progress goes back to it, delayed a few seconds.
+        { kind: 'queue', queue: 'HubspotDealEvents', access: 'send' },
         { kind: 'table', table: 'idempotency', access: 'readWrite' },
         { kind: 'table', table: 'crossReferences', access: 'readWrite' },
         { kind: 'table', table: 'exceptions', access: 'readWrite' },
@@ -45,6 +47,8 @@ export const opportunityToProject: WorkflowDeclaration = {
       description: 'Judges relayed Salesforce opportunity changes: drops echoes and stale commits, re-reads, publishes opportunity.won',
       timeoutSeconds: VENDOR_CALL_TIMEOUT,
       uses: [
+        // Its own queue: a record whose duplicate is in progress goes back to it, delayed a few seconds.
+        { kind: 'queue', queue: 'SalesforceOpportunityEvents', access: 'send' },
         { kind: 'table', table: 'idempotency', access: 'readWrite' },
         { kind: 'table', table: 'crossReferences', access: 'readWrite' },
         { kind: 'table', table: 'audit', access: 'read' },

@@ -33,6 +33,8 @@ export const timeToInvoice: WorkflowDeclaration = {
       timeoutSeconds: VENDOR_CALL_TIMEOUT,
       // Its own request queue too: a backlog larger than one invocation asks for the next poll at once.
       uses: [
+        // Its own queue: a record whose duplicate is in progress goes back to it, delayed a few seconds.
+        { kind: 'queue', queue: 'CertiniaChanges', access: 'send' },
         { kind: 'vendorSecrets', vendors: ['kantata'] },
         { kind: 'table', table: 'idempotency', access: 'readWrite' },
         { kind: 'eventBus' },

@@ -7,6 +7,7 @@ import { logger, metrics } from '../../shared/runtime';
 import { sqsConsumer } from '../../shared/sqs-consumer';
 import { canonicalPublisher } from '../../wiring/bus';
 import { container } from '../../wiring/container';
+import { deferToQueue } from '../../wiring/queues';
 import { vendorPorts } from '../../wiring/vendor-ports';
 
 const c = container('HandleHubSpotDealEvent', 'read');
@@ -43,4 +44,4 @@ async function processRecord(record: SQSRecord): Promise<void> {
 }
 
 /** Consumes verified HubSpot deal events; failed records are reported back for redelivery. */
-export const handler = sqsConsumer(processRecord, { idempotency: config });
+export const handler = sqsConsumer(processRecord, { idempotency: config, defer: deferToQueue(c, 'HubspotDealEvents') });

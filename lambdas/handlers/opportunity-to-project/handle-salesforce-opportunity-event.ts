@@ -9,7 +9,7 @@ import { sqsConsumer } from '../../shared/sqs-consumer';
 import { canonicalPublisher } from '../../wiring/bus';
 import { container } from '../../wiring/container';
 import { exceptionRecorder } from '../../wiring/exceptions';
-import { queueSender } from '../../wiring/queues';
+import { deferToQueue, queueSender } from '../../wiring/queues';
 import { crossReferences, lastOwnWrite } from '../../wiring/tables';
 import { vendorPorts } from '../../wiring/vendor-ports';
 
@@ -97,4 +97,4 @@ async function processRecord(record: SQSRecord): Promise<void> {
 }
 
 /** Consumes relayed Salesforce opportunity events; failed records are reported back for redelivery. */
-export const handler = sqsConsumer(processRecord, { idempotency: config });
+export const handler = sqsConsumer(processRecord, { idempotency: config, defer: deferToQueue(c, 'SalesforceOpportunityEvents') });

@@ -9,6 +9,7 @@ import { sqsConsumer } from '../../shared/sqs-consumer';
 import { canonicalPublisher } from '../../wiring/bus';
 import { container } from '../../wiring/container';
 import { exceptionRecorder } from '../../wiring/exceptions';
+import { deferToQueue } from '../../wiring/queues';
 import { vendorPorts } from '../../wiring/vendor-ports';
 
 const c = container('HandleCertiniaChange', 'read');
@@ -60,4 +61,4 @@ async function processRecord(record: SQSRecord): Promise<void> {
 }
 
 /** Consumes relayed Certinia timecard, expense and milestone changes; failed records are reported back for redelivery. */
-export const handler = sqsConsumer(processRecord, { idempotency: config });
+export const handler = sqsConsumer(processRecord, { idempotency: config, defer: deferToQueue(c, 'CertiniaChanges') });

@@ -1,0 +1,67 @@
+import { IdempotencyAlreadyInProgressError } from '@aws-lambda-powertools/idempotency';
+import type { Context, SQSRecord } from 'aws-lambda';
+import { describe, expect, it } from 'vitest';
+import { DEFERRALS_ATTRIBUTE, deferralDelaySeconds, deferringInProgress, MAX_DEFERRALS } from '../../../lambdas/shared/sqs-consumer';
+
+const context = {} as Context;
+const record = (deferrals?: number): SQSRecord =>
+  ({
+    messageId: 'm-1',
+    body: '{"dedupKey":"k"}',
+    messageAttributes: deferrals === undefined ? {} : { [DEFERRALS_ATTRIBUTE]: { stringValue: String(deferrals), dataType: 'Number' } },
+  }) as unknown as SQSRecord;
+
+describe('a record whose duplicate is in progress', () => {
+  it('goes back to its queue as a new message delayed a few seconds, and counts as handled', async () => {
+    // Prepare
+    const sent: [string, number, number][] = [];
+    const handle = deferringInProgress(
+      async () => {
+        throw new IdempotencyAlreadyInProgressError('in progress');
+      },
+      async (r, deferrals, delay) => void sent.push([r.body, deferrals, delay]),
+      () => 0.5,
+    );
+
+    // Act
+    await handle(record(), context);
+    await handle(record(2), context);
+
+    // Assess
+    expect(sent).toEqual([
+      ['{"dedupKey":"k"}', 1, 2],
+      ['{"dedupKey":"k"}', 3, 6],
+    ]);
+  });
+
+  it(`fails as usual after ${MAX_DEFERRALS} deferrals, and on any other error at once`, async () => {
+    const sent: number[] = [];
+    const inProgress = deferringInProgress(
+      async () => {
+        throw new IdempotencyAlreadyInProgressError('in progress');
+      },
+      async (_r, deferrals) => void sent.push(deferrals),
+    );
+    const failing = deferringInProgress(
+      async () => {
+        throw new Error('vendor down');
+      },
+      async (_r, deferrals) => void sent.push(deferrals),
+    );
+
+    await expect(inProgress(record(MAX_DEFERRALS), context)).rejects.toBeInstanceOf(IdempotencyAlreadyInProgressError);
+    await expect(failing(record(), context)).rejects.toThrow('vendor down');
+    expect(sent).toEqual([]);
+  });
+
+  it('waits between 1 and 30 seconds, growing with each deferral', () => {
+    for (let n = 0; n < 8; n++) {
+      for (const r of [0, 0.5, 0.999]) {
+        const delay = deferralDelaySeconds(n, r);
+        expect(delay).toBeGreaterThanOrEqual(1);
+        expect(delay).toBeLessThanOrEqual(30);
+      }
+    }
+    expect(deferralDelaySeconds(3, 0.999)).toBeGreaterThan(deferralDelaySeconds(0, 0.999));
+  });
+});
