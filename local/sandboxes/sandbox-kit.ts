@@ -35,16 +35,40 @@ export interface SandboxRoute {
   readonly handle: (request: SandboxRequest) => SandboxResponse | Promise<SandboxResponse>;
 }
 
-/** A fault to inject: the next `times` requests that match answer `response` (after `delayMs`). */
+/**
+ * How a fault strikes the requests it matches:
+ * - `instead`: answer `response`; nothing is applied.
+ * - `after-commit`: apply the request as the vendor would, then answer `response`: the vendor committed
+ *   the write and the caller sees an error. The case that proves a create idempotent.
+ * - `reset`: close the connection without an answer; nothing is applied.
+ * - `reset-after-commit`: apply the request, then close the connection without an answer.
+ */
+export type FaultMode = 'instead' | 'after-commit' | 'reset' | 'reset-after-commit';
+
+/** A fault to inject: the next `times` requests that match fail as `mode` says (after `delayMs`). */
 export interface FaultSpec {
   readonly method?: string;
   /** Matches requests whose path starts with this. @default every path */
   readonly pathPrefix?: string;
   /** @default 1 */
   readonly times?: number;
-  readonly response: SandboxResponse;
-  /** @default 0 */
+  /** @default 'instead' */
+  readonly mode?: FaultMode;
+  /** The answer; required unless the mode is a reset. */
+  readonly response?: SandboxResponse;
+  /** Waits this long first: past the caller's timeout, a slow answer. @default 0 */
   readonly delayMs?: number;
+}
+
+/** What `route` answers when the connection is to be closed without a response. */
+const RESET = Symbol('reset');
+
+/** Why a fault cannot be injected, or undefined when it can. */
+export function faultProblem(fault: FaultSpec): string | undefined {
+  const mode = fault.mode ?? 'instead';
+  if (!['instead', 'after-commit', 'reset', 'reset-after-commit'].includes(mode)) return `unknown fault mode ${String(mode)}`;
+  if ((mode === 'instead' || mode === 'after-commit') && typeof fault.response?.status !== 'number') return `a fault in mode ${mode} needs response.status`;
+  return undefined;
 }
 
 /** Rate limits a sandbox enforces, as its vendor does. */
@@ -119,7 +143,8 @@ export function matchPattern(pattern: string, path: string): Record<string, stri
 
 /**
  * Starts a sandbox on loopback. Besides the vendor routes it serves `POST /__sandbox/faults` (body: a
- * {@link FaultSpec}) and `DELETE /__sandbox/faults`, so the local stack and demos can inject faults
+ * {@link FaultSpec}: an error instead of the answer, an error after the write was applied, a reset
+ * connection, a slow answer) and `DELETE /__sandbox/faults`, so the local stack and demos can inject faults
  * from outside the process, and `GET /__sandbox/requests` with the request log.
  */
 export async function startSandbox(options: SandboxOptions): Promise<RunningSandbox> {
@@ -141,7 +166,8 @@ export async function startSandbox(options: SandboxOptions): Promise<RunningSand
   const admin = (method: string, path: string, body: Buffer): SandboxResponse | undefined => {
     if (path === '/__sandbox/faults' && method === 'POST') {
       const fault = JSON.parse(body.toString('utf8') || '{}') as FaultSpec;
-      if (typeof fault.response?.status !== 'number') return { status: 400, json: { error: 'a fault needs response.status' } };
+      const problem = faultProblem(fault);
+      if (problem !== undefined) return { status: 400, json: { error: problem } };
       faults.push({ ...fault, remaining: fault.times ?? 1 });
       return { status: 204 };
     }
@@ -153,15 +179,24 @@ export async function startSandbox(options: SandboxOptions): Promise<RunningSand
     return undefined;
   };
 
-  const route = async (request: Omit<SandboxRequest, 'params'>): Promise<SandboxResponse> => {
+  const route = async (request: Omit<SandboxRequest, 'params'>): Promise<SandboxResponse | typeof RESET> => {
     const adminResponse = request.path.startsWith('/__sandbox/') ? admin(request.method, request.path, request.rawBody) : undefined;
     if (adminResponse !== undefined) return adminResponse;
 
     const fault = takeFault(request.method, request.path);
     if (fault !== undefined) {
       if (fault.delayMs) await new Promise((r) => setTimeout(r, fault.delayMs));
-      return fault.response;
+      const mode = fault.mode ?? 'instead';
+      if (mode === 'instead') return fault.response!;
+      if (mode === 'reset') return RESET;
+      await serve(request);
+      return mode === 'after-commit' ? fault.response! : RESET;
     }
+    return serve(request);
+  };
+
+  /** The vendor's own handling of a request: its limits, its authentication, its routes. */
+  const serve = async (request: Omit<SandboxRequest, 'params'>): Promise<SandboxResponse> => {
     // The back office (what people do in the vendor's UI) is not API traffic: no limits apply to it.
     const limit = request.path.startsWith('/__sandbox/') ? undefined : options.rateLimit;
     if (limit?.maxConcurrent !== undefined && inFlight > limit.maxConcurrent) return limit.response();
@@ -202,6 +237,12 @@ export async function startSandbox(options: SandboxOptions): Promise<RunningSand
         )
         .then((response) => {
           inFlight -= 1;
+          if (response === RESET) {
+            // A connection reset: the caller gets no answer at all (logged as status 0).
+            requests.push({ method, path: request.path, status: 0, at: Date.now() });
+            req.socket.destroy();
+            return;
+          }
           if (!request.path.startsWith('/__sandbox/')) requests.push({ method, path: request.path, status: response.status, at: Date.now() });
           const headers: Record<string, string> = { ...response.headers };
           let body: string | undefined;
@@ -224,7 +265,11 @@ export async function startSandbox(options: SandboxOptions): Promise<RunningSand
   return {
     name: options.name,
     url: `http://${host}:${address.port}`,
-    injectFault: (fault) => faults.push({ ...fault, remaining: fault.times ?? 1 }),
+    injectFault: (fault) => {
+      const problem = faultProblem(fault);
+      if (problem !== undefined) throw new Error(problem);
+      faults.push({ ...fault, remaining: fault.times ?? 1 });
+    },
     clearFaults: () => {
       faults.length = 0;
     },
