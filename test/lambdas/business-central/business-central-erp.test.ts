@@ -165,6 +165,46 @@ describe('BusinessCentralErp', () => {
     ).toEqual([['Open', posted.invoiceNumber]]);
   });
 
+  it.each(['after-commit', 'reset-after-commit'] as const)(
+    'makes one customer and one posted invoice when the creates and the post are applied but answered with a failure (%s), then retried',
+    async (mode) => {
+      const erp = adapter();
+      const company = `/v2.0/${app.tenantId}/${app.environment}/api/v2.0/companies(${sandbox.companyId})`;
+      const failAfterCommit = (pathPrefix: string) =>
+        sandbox.injectFault({ method: 'POST', pathPrefix, mode, response: { status: 502, json: { error: { code: 'BadGateway', message: 'lost' } } } });
+      const retried = async <T>(write: () => Promise<T>): Promise<T> => {
+        await expect(write()).rejects.toMatchObject({ name: 'VendorUnavailable' });
+        return write();
+      };
+      // The sandbox lives for the whole file: each mode bills its own customer.
+      const customer = {
+        externalId: mode === 'after-commit' ? '4d5e6f7a-8b9c-4d0e-8f1a-2b3c4d5e6f7a' : '5e6f7a8b-9c0d-4e1f-8a2b-3c4d5e6f7a8b',
+        name: `Cyberdyne Ltd (${mode})`,
+        currency: 'GBP',
+        paymentTermsCode: 'NET30',
+        taxProfileCode: 'UK-VAT',
+        legalEntityId: 'acme-uk',
+      };
+      const externalId = `${customer.externalId}:2026-11-01`;
+
+      failAfterCommit(`${company}/customers`);
+      const { id: customerId } = await retried(() => erp.upsertCustomer(customer));
+      // The first POST of an invoice creates its draft; the second posts it: each is applied, then answered 502.
+      failAfterCommit(`${company}/salesInvoices`);
+      await expect(erp.postInvoice(draft(externalId, customerId))).rejects.toMatchObject({ name: 'VendorUnavailable' });
+      failAfterCommit(`${company}/salesInvoices(`);
+      const posted = await retried(() => erp.postInvoice(draft(externalId, customerId)));
+
+      expect(sandbox.customers().filter((c) => c.displayName === customer.name)).toHaveLength(1);
+      expect(
+        sandbox
+          .invoices()
+          .filter((i) => i.externalDocumentNumber === invoiceDocumentNumber(externalId))
+          .map((i) => [i.status, i.number]),
+      ).toEqual([['Open', posted.invoiceNumber]]);
+    },
+  );
+
   it('refuses an invoice for a customer BC does not know, by its error code', async () => {
     await expect(adapter().postInvoice(draft('3c4d5e6f-7a8b-4c9d-8e0f-1a2b3c4d5e6f:2026-11-01', '00000000-0000-0000-0000-00000000beef'))).rejects.toMatchObject(
       { name: 'VendorRejected', code: 'Application_DialogException' },

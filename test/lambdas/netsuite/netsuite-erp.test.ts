@@ -102,6 +102,38 @@ describe('NetSuiteErp against the NetSuite sandbox', () => {
     });
   });
 
+  it.each(['after-commit', 'reset-after-commit'] as const)(
+    'makes one customer, one job and one invoice when each write is applied but answered with a failure (%s), then retried',
+    async (mode) => {
+      netsuite = await startNetSuiteSandbox({ accountId: '123_SB1', tba });
+      const adapter = erp({ auth: 'tba', accountId: '123_SB1', ...tba });
+      const failAfterCommit = (type: string) =>
+        netsuite!.injectFault({ method: 'PUT', pathPrefix: `/services/rest/record/v1/${type}/eid:`, mode, response: { status: 502, text: 'bad gateway' } });
+      const retried = async <T>(write: () => Promise<T>): Promise<T> => {
+        await expect(write()).rejects.toBeInstanceOf(VendorUnavailableError);
+        return write();
+      };
+
+      failAfterCommit('customer');
+      const { id: customerId } = await retried(() => adapter.upsertCustomer(customer));
+      failAfterCommit('job');
+      await retried(() => adapter.upsertProject({ externalId: 'p-1', name: 'Globex rollout', customerId, currency: 'USD' }));
+      failAfterCommit('invoice');
+      const posted = await retried(() =>
+        adapter.postInvoice({
+          externalId: 'c-1:2026-11',
+          customerId,
+          currency: 'USD',
+          tranDate: '2026-11-30',
+          lines: [{ itemId: '101', description: 'Consultant', amount: { amountMinor: 10000, currency: 'USD' as const } }],
+        }),
+      );
+
+      expect([netsuite.records('customer').length, netsuite.records('job').length, netsuite.records('invoice').length]).toEqual([1, 1, 1]);
+      expect(posted.invoiceNumber).toBe('INV000001');
+    },
+  );
+
   it('lists invoices changed since a time with what is paid and due, following the record query', async () => {
     netsuite = await startNetSuiteSandbox({ accountId: '123_SB1', tba });
     const adapter = erp({ auth: 'tba', accountId: '123_SB1', ...tba });
