@@ -4,7 +4,7 @@ import { judgeOpportunityChange, type RelayedWork, reconciliationNeeded, relayed
 import { deterministicUuid } from '../../shared/deterministic-id';
 import { idempotencyConfig, idempotencyStore } from '../../shared/idempotency';
 import { logger, metrics } from '../../shared/runtime';
-import { MalformedChangeEventError, malformedChangeException } from '../../shared/salesforce-platform/change-events';
+import { readRelayedOrRefuse } from '../../shared/salesforce-platform/change-events';
 import { sqsConsumer } from '../../shared/sqs-consumer';
 import { canonicalPublisher } from '../../wiring/bus';
 import { container } from '../../wiring/container';
@@ -71,17 +71,13 @@ async function processRecord(record: SQSRecord): Promise<void> {
   // The relayed event's id runs through every log line and the canonical event it leads to.
   const correlationId = envelope.id ?? record.messageId;
   logger.appendKeys({ correlationId });
-  let works: RelayedWork[];
-  try {
-    works = relayedWork(record.body);
-  } catch (error) {
-    if (!(error instanceof MalformedChangeEventError)) throw error;
-    // Refused and recorded, never acted on: a retry could not make it readable.
-    await exceptions.record(malformedChangeException('opportunity-to-project', { vendor: 'salesforce', instance }, error, correlationId), c.clock());
-    metrics.addMetric('SalesforceChange-refused', 'Count', 1);
-    logger.warn('Salesforce change event refused', { instance, reason: error.message });
-    return;
-  }
+  const works = await readRelayedOrRefuse(() => relayedWork(record.body), {
+    workflow: 'opportunity-to-project',
+    source: { vendor: 'salesforce', instance },
+    correlationId,
+    record: (exception) => exceptions.record(exception, c.clock()),
+  });
+  if (works === undefined) return;
   const reconciliation = reconciliationNeeded(instance, works, c.clock());
   if (reconciliation) {
     await requestReconciliationOnce({ instance, ...reconciliation });

@@ -4,7 +4,7 @@ import { CertiniaSettings } from '../../../canonical';
 import { type CertiniaWork, certiniaWork, judgeCertiniaChange } from '../../certinia/certinia-changes';
 import { idempotencyConfig, idempotencyStore } from '../../shared/idempotency';
 import { logger, metrics } from '../../shared/runtime';
-import { MalformedChangeEventError, malformedChangeException } from '../../shared/salesforce-platform/change-events';
+import { readRelayedOrRefuse } from '../../shared/salesforce-platform/change-events';
 import { sqsConsumer } from '../../shared/sqs-consumer';
 import { canonicalPublisher } from '../../wiring/bus';
 import { container } from '../../wiring/container';
@@ -42,17 +42,13 @@ async function processRecord(record: SQSRecord): Promise<void> {
   // The relayed event's id runs through every log line and the canonical events it leads to.
   const correlationId = envelope.id ?? record.messageId;
   logger.appendKeys({ correlationId });
-  let works: CertiniaWork[];
-  try {
-    works = certiniaWork(record.body);
-  } catch (error) {
-    if (!(error instanceof MalformedChangeEventError)) throw error;
-    // Refused and recorded, never acted on: a retry could not make it readable.
-    await exceptions.record(malformedChangeException('time-to-invoice', { vendor: 'certinia', instance }, error, correlationId), c.clock());
-    metrics.addMetric('CertiniaChange-refused', 'Count', 1);
-    logger.warn('Certinia change event refused', { instance, reason: error.message });
-    return;
-  }
+  const works = await readRelayedOrRefuse(() => certiniaWork(record.body), {
+    workflow: 'time-to-invoice',
+    source: { vendor: 'certinia', instance },
+    correlationId,
+    record: (exception) => exceptions.record(exception, c.clock()),
+  });
+  if (works === undefined) return;
   for (const work of works) {
     const { outcome, reason, published } = await judgeOnce({ ...work, instance, correlationId });
     metrics.addMetric(`CertiniaChange-${outcome}`, 'Count', 1);

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import type { Workflow } from '../../../canonical/workflows';
 import { remediationFor, SyncError } from '../errors';
 import type { BusinessException } from '../exceptions';
+import { logger, metrics } from '../runtime';
 
 /**
  * Salesforce Change Data Capture events as Event Relay delivers them on EventBridge (docs/vendors/salesforce.md):
@@ -183,4 +184,29 @@ export function malformedChangeException(
     correlationId,
     source,
   };
+}
+
+/**
+ * Reads a relayed change with `read`, or, when it is malformed, records the refusal (one exception per
+ * org), counts it and logs why, and returns undefined: a retry could not make it readable, so the
+ * message is acknowledged, never acted on.
+ */
+export async function readRelayedOrRefuse<T>(
+  read: () => T,
+  refusal: {
+    readonly workflow: Workflow;
+    readonly source: { readonly vendor: 'salesforce' | 'certinia'; readonly instance: string };
+    readonly correlationId: string;
+    readonly record: (exception: BusinessException) => Promise<unknown>;
+  },
+): Promise<T | undefined> {
+  try {
+    return read();
+  } catch (error) {
+    if (!(error instanceof MalformedChangeEventError)) throw error;
+    await refusal.record(malformedChangeException(refusal.workflow, refusal.source, error, refusal.correlationId));
+    metrics.addMetric(`RelayedChange-refused`, 'Count', 1);
+    logger.warn('Relayed change event refused', { ...refusal.source, reason: error.message });
+    return undefined;
+  }
 }
