@@ -3,7 +3,7 @@ import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
-import { CROSS_REFERENCE_TABLE, type KeyAttribute } from '../lambdas/shared/cross-reference/table-schema';
+import { CROSS_REFERENCE_TABLE, type KeyAttribute } from '../lambdas/common/cross-reference/table-schema';
 import { secureTableProps } from './secure-table-defaults';
 
 /** Properties of {@link CrossReferenceTable}. */
@@ -37,7 +37,7 @@ export class CrossReferenceTable extends Construct {
     /*
      * Key design (single table, generic pk/sk, no index; single-item conditional writes only). The
      * full table, with every item's attributes and guarding condition, is the comment in
-     * lambdas/shared/cross-reference/table-schema.ts, next to the keys the tests build the same table from.
+     * lambdas/common/cross-reference/table-schema.ts, next to the keys the tests build the same table from.
      * - NATIVE#<vendor>#<instance>#<entityType>#<nativeId> / CLAIM: the owning global id;
      *   attribute_not_exists(pk) lets exactly one of concurrent creators win.
      * - GLOBAL#<globalId> / LINK#<vendor>#<instance>: the id in that system, pending while a create is

@@ -1,11 +1,11 @@
 import Decimal from 'decimal.js';
 import { CurrencyCode, type Money, majorUnits, money } from '../../canonical';
+import type { AuditTrail } from '../common/audit-trail';
+import { invoiceDocumentNumber } from '../common/billing-keys';
+import { type VendorCall, VendorRejectedError, VendorThrottledError, VendorUnavailableError } from '../common/errors';
+import { ClientCredentialsToken, sendWithOneRefresh } from '../common/http/credential-refresh';
+import { type VendorResponse, vendorRequest } from '../common/http/vendor-http';
 import type { ErpCustomerDraft, ErpInvoiceDraft, ErpInvoiceStatus, ErpPort, ErpProjectDraft, InvoicingPort, PaymentsPort, PostedInvoice } from '../ports/erp';
-import type { AuditTrail } from '../shared/audit-trail';
-import { invoiceDocumentNumber } from '../shared/billing-keys';
-import { type VendorCall, VendorRejectedError, VendorThrottledError, VendorUnavailableError } from '../shared/errors';
-import { ClientCredentialsToken, sendWithOneRefresh } from '../shared/http/credential-refresh';
-import { type VendorResponse, vendorRequest } from '../shared/http/vendor-http';
 
 /** The client credentials of an Entra app registration with access to the BC environment, from the instance's secret. */
 export interface BusinessCentralCredentials {

@@ -1,6 +1,6 @@
 import { timingSafeEqual } from 'node:crypto';
 import { z } from 'zod';
-import { refuseOversizedBody } from '../shared/http/body-limit';
+import { refuseOversizedBody } from '../common/http/body-limit';
 
 /**
  * Business Central webhook notifications (docs/vendors/business-central.md): the validation handshake answers the token as

@@ -1,6 +1,6 @@
 import type { CanonicalEvent, CertiniaSettings, SystemRef } from '../../canonical';
-import { SyncError } from '../shared/errors';
-import { fanOut, parseRelayedChange, type RecordChange } from '../shared/salesforce-platform/change-events';
+import { SyncError } from '../common/errors';
+import { fanOut, parseRelayedChange, type RecordChange } from '../common/salesforce-platform/change-events';
 import { CERTINIA_FIELDS, CERTINIA_OBJECTS, type CertiniaObjectKind, type CertiniaRecord, DECISIONS } from './approved-work';
 
 /**

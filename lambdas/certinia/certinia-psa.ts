@@ -1,4 +1,4 @@
-import { soqlString } from '../shared/salesforce-platform/rest-client';
+import { soqlString } from '../common/salesforce-platform/rest-client';
 import { CERTINIA_FIELDS, CERTINIA_OBJECTS, type CertiniaObjectKind, type CertiniaRecord, TIMECARD_ROLE_FIELDS } from './approved-work';
 
 /** The SOQL side of the Salesforce REST client (`SalesforceRestClient`), which a Certinia org answers too. */

@@ -1,4 +1,4 @@
-import { SyncError } from '../shared/errors';
+import { SyncError } from '../common/errors';
 /** A record whose fields cannot be what Certinia sends: refused loudly, never billed as a guess. */
 export class UnreadableCertiniaRecordError extends SyncError {
   override readonly name = 'UnreadableCertiniaRecord';

@@ -1,6 +1,6 @@
 import type { CrmFieldNames, OpportunityWonEvent } from '../../canonical';
-import { amountOf, dealContract } from '../shared/deal-contract';
-import { deterministicUuid } from '../shared/deterministic-id';
+import { amountOf, dealContract } from '../common/deal-contract';
+import { deterministicUuid } from '../common/deterministic-id';
 import type { HubSpotDealSnapshot, HubSpotObject } from './hubspot-crm';
 
 type Payload = OpportunityWonEvent['payload'];

@@ -1,9 +1,9 @@
 import type { CrmFieldNames } from '../../canonical';
+import { type AuditTrail, auditResult } from '../common/audit-trail';
+import { type VendorCall, VendorRejectedError, VendorThrottledError, VendorUnavailableError } from '../common/errors';
+import { sendWithOneRefresh } from '../common/http/credential-refresh';
+import { type VendorResponse, vendorRequest } from '../common/http/vendor-http';
 import type { BillingHealth, CrmBillingPort, CrmPort, CrmWriteBack } from '../ports/crm';
-import { type AuditTrail, auditResult } from '../shared/audit-trail';
-import { type VendorCall, VendorRejectedError, VendorThrottledError, VendorUnavailableError } from '../shared/errors';
-import { sendWithOneRefresh } from '../shared/http/credential-refresh';
-import { type VendorResponse, vendorRequest } from '../shared/http/vendor-http';
 
 /** A deal as HubSpot's CRM objects API returns it (every property value is a string). */
 export interface HubSpotObject {

@@ -1,5 +1,5 @@
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
-import { refuseOversizedBody } from '../shared/http/body-limit';
+import { refuseOversizedBody } from '../common/http/body-limit';
 import { checkBatch, dedupKey, type EventCheck, type QueuedDealEvent } from './webhook-events';
 import { verifyHubSpotSignature } from './webhook-signature';
 

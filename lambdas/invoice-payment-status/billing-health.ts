@@ -1,7 +1,7 @@
 import { CURRENCY_EXPONENTS, type InvoicePostedEvent, type Money, majorUnits } from '../../canonical';
+import { ContractUnknownError } from '../common/errors';
 import type { BillingLedger } from '../ports/billing-ledger';
 import type { CrmBillingPort } from '../ports/crm';
-import { ContractUnknownError } from '../shared/errors';
 
 /** An invoice total in major units with its currency, as a person reads it on the CRM account: `3247.25 USD`. */
 export function readableTotal(total: Money): string {

@@ -1,10 +1,10 @@
 import type { PaymentReceivedEvent } from '../../canonical';
+import { invoiceExternalId, ourInvoiceGlobalId } from '../common/billing-keys';
+import { deterministicUuid } from '../common/deterministic-id';
 import type { BillingLedger } from '../ports/billing-ledger';
 import type { CrmBillingPort } from '../ports/crm';
 import type { ErpInvoiceStatus } from '../ports/erp';
 import type { PsaBillingPort } from '../ports/psa';
-import { invoiceExternalId, ourInvoiceGlobalId } from '../shared/billing-keys';
-import { deterministicUuid } from '../shared/deterministic-id';
 import { readableTotal } from './billing-health';
 
 /**

@@ -1,5 +1,5 @@
+import { type PollDependencies, type PollResult, pollAndPublish } from '../common/polling/poll-and-publish';
 import type { PaymentsPort } from '../ports/erp';
-import { type PollDependencies, type PollResult, pollAndPublish } from '../shared/polling/poll-and-publish';
 import { paymentEvents } from './payments';
 
 /**

@@ -1,10 +1,10 @@
 import Decimal from 'decimal.js';
 import { CurrencyCode, type Money } from '../../canonical';
+import type { AuditTrail } from '../common/audit-trail';
+import { type VendorCall, VendorRejectedError, VendorThrottledError, VendorUnavailableError } from '../common/errors';
+import { ClientCredentialsToken, sendWithOneRefresh } from '../common/http/credential-refresh';
+import { type VendorResponse, vendorRequest } from '../common/http/vendor-http';
 import type { CompletedMilestone, PolledWork, PsaBillingPort, PsaInvoice, PsaPort, PsaProjectDraft } from '../ports/psa';
-import type { AuditTrail } from '../shared/audit-trail';
-import { type VendorCall, VendorRejectedError, VendorThrottledError, VendorUnavailableError } from '../shared/errors';
-import { ClientCredentialsToken, sendWithOneRefresh } from '../shared/http/credential-refresh';
-import { type VendorResponse, vendorRequest } from '../shared/http/vendor-http';
 import { planKantataRateCard, RateCardNotRepresentableError, type RateCardVersionPlan } from './rate-card-plan';
 
 /** Kantata OAuth 2.0 client credentials, as stored in the instance's secret. */

@@ -1,5 +1,5 @@
 import { CURRENCY_EXPONENTS, type CurrencyCode, decimal, type RateCardLine } from '../../canonical';
-import { SyncError } from '../shared/errors';
+import { SyncError } from '../common/errors';
 
 /**
  * How a contract's rate card becomes Kantata's rate card model. Kantata keys rates by date through

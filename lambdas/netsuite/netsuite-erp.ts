@@ -1,9 +1,9 @@
 import { CurrencyCode, type Money, majorUnits, money } from '../../canonical';
+import type { AuditTrail } from '../common/audit-trail';
+import { type VendorCall, VendorRejectedError, VendorThrottledError, VendorUnavailableError } from '../common/errors';
+import { ClientCredentialsToken, sendWithOneRefresh } from '../common/http/credential-refresh';
+import { type VendorResponse, vendorRequest } from '../common/http/vendor-http';
 import type { ErpCustomerDraft, ErpInvoiceDraft, ErpInvoiceStatus, ErpPort, ErpProjectDraft, InvoicingPort, PaymentsPort, PostedInvoice } from '../ports/erp';
-import type { AuditTrail } from '../shared/audit-trail';
-import { type VendorCall, VendorRejectedError, VendorThrottledError, VendorUnavailableError } from '../shared/errors';
-import { ClientCredentialsToken, sendWithOneRefresh } from '../shared/http/credential-refresh';
-import { type VendorResponse, vendorRequest } from '../shared/http/vendor-http';
 import { type TokenBasedAuth, tokenBasedAuthorization } from './oauth1';
 
 /** NetSuite credentials as stored in the instance's secret: token-based auth or OAuth 2.0. */

@@ -1,11 +1,11 @@
 import type { DeploymentConfig, OpportunityWonEvent, ProjectActivatedEvent, Vendor } from '../../canonical';
+import type { CrossReferenceRegistry } from '../common/cross-reference/registry';
+import { remediationFor } from '../common/errors';
+import { type BusinessException, failureReason } from '../common/exceptions';
 import type { ContractRecord } from '../ports/billing-ledger';
 import type { CrmPort } from '../ports/crm';
 import type { ErpPort } from '../ports/erp';
 import type { PsaPort } from '../ports/psa';
-import type { CrossReferenceRegistry } from '../shared/cross-reference/registry';
-import { remediationFor } from '../shared/errors';
-import { type BusinessException, failureReason } from '../shared/exceptions';
 import { contractRecord, createErpProject, createPsaProject, findOrCreateErpCustomer, projectActivated, type StepContext, writeBackToCrm } from './steps';
 import { type SwitchedOff, type ValidOpportunity, validateOpportunity } from './validate-opportunity';
 

@@ -1,12 +1,12 @@
 import type { OpportunityWonEvent, ProjectActivatedEvent, SystemRef, Vendor } from '../../canonical';
+import { milestoneKey } from '../common/billing-keys';
+import type { CrossReferenceRegistry } from '../common/cross-reference/registry';
+import { CrossReferenceConflictError } from '../common/cross-reference/registry';
+import { deterministicUuid } from '../common/deterministic-id';
 import type { ContractRecord } from '../ports/billing-ledger';
 import type { CrmPort, CrmWriteBack } from '../ports/crm';
 import type { ErpPort } from '../ports/erp';
 import type { PsaPort, PsaProjectDraft } from '../ports/psa';
-import { milestoneKey } from '../shared/billing-keys';
-import type { CrossReferenceRegistry } from '../shared/cross-reference/registry';
-import { CrossReferenceConflictError } from '../shared/cross-reference/registry';
-import { deterministicUuid } from '../shared/deterministic-id';
 import type { ValidOpportunity } from './validate-opportunity';
 
 /**

@@ -1,6 +1,6 @@
 import { type BillingTerms, CurrencyCode, type DeploymentConfig, type OpportunityWonEvent, routeFlow } from '../../canonical';
-import { deterministicUuid } from '../shared/deterministic-id';
-import { SyncError } from '../shared/errors';
+import { deterministicUuid } from '../common/deterministic-id';
+import { SyncError } from '../common/errors';
 
 /** One reason a deal cannot be synced, with what a person should do about it. */
 export interface ValidationProblem {

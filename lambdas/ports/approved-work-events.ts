@@ -1,5 +1,5 @@
 import type { ExpenseApprovedEvent, MilestoneCompletedEvent, SystemRef, TimeApprovedEvent } from '../../canonical';
-import { deterministicUuid } from '../shared/deterministic-id';
+import { deterministicUuid } from '../common/deterministic-id';
 import type { CompletedMilestone, PolledWork } from './psa';
 
 /**

@@ -1,6 +1,6 @@
 import { type CrmSettings, type OpportunityWonEvent, parseCanonicalEvent } from '../../canonical';
-import { SyncError } from '../shared/errors';
-import { type ChangeEventHeader, echoReason, fanOut, parseRelayedChange, type RecordChange } from '../shared/salesforce-platform/change-events';
+import { SyncError } from '../common/errors';
+import { type ChangeEventHeader, echoReason, fanOut, parseRelayedChange, type RecordChange } from '../common/salesforce-platform/change-events';
 import { opportunityWonEvent, type SalesforceOpportunitySnapshot } from './opportunity-mapping';
 
 /**

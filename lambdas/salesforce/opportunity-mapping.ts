@@ -1,6 +1,6 @@
 import type { CrmFieldNames, OpportunityWonEvent } from '../../canonical';
-import { amountOf, dealContract, isoDate } from '../shared/deal-contract';
-import { deterministicUuid } from '../shared/deterministic-id';
+import { amountOf, dealContract, isoDate } from '../common/deal-contract';
+import { deterministicUuid } from '../common/deterministic-id';
 
 type Payload = OpportunityWonEvent['payload'];
 

@@ -1,7 +1,7 @@
 import type { CrmFieldNames } from '../../canonical';
+import { VendorRejectedError } from '../common/errors';
+import { SalesforceRestClient, type SalesforceRestOptions, soqlString } from '../common/salesforce-platform/rest-client';
 import type { BillingHealth, CrmBillingPort, CrmPort, CrmWriteBack } from '../ports/crm';
-import { VendorRejectedError } from '../shared/errors';
-import { SalesforceRestClient, type SalesforceRestOptions, soqlString } from '../shared/salesforce-platform/rest-client';
 import { SALESFORCE_CONTRACT_FIELDS, type SalesforceOpportunitySnapshot, type SalesforceRecord } from './opportunity-mapping';
 import type { WonDeal } from './reconcile-deals';
 

@@ -1,10 +1,10 @@
 import { type DeploymentConfig, type InvoicePostedEvent, type Money, routeFlow, type Vendor } from '../../canonical';
+import { invoiceExternalId, invoiceGlobalId } from '../common/billing-keys';
+import { deterministicUuid } from '../common/deterministic-id';
+import { ContractUnknownError, InvoiceItemsNotConfiguredError } from '../common/errors';
 import type { BillingLedger } from '../ports/billing-ledger';
 import type { InvoicingPort } from '../ports/erp';
 import type { PsaBillingPort, PsaProjectRef } from '../ports/psa';
-import { invoiceExternalId, invoiceGlobalId } from '../shared/billing-keys';
-import { deterministicUuid } from '../shared/deterministic-id';
-import { ContractUnknownError, InvoiceItemsNotConfiguredError } from '../shared/errors';
 import { type DraftLine, draftInvoice } from './billing-engine';
 
 /**

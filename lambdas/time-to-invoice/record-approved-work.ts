@@ -1,9 +1,9 @@
 import type { ExpenseApprovedEvent, MilestoneCompletedEvent, TimeApprovedEvent } from '../../canonical';
+import { milestoneKey } from '../common/billing-keys';
+import { remediationFor } from '../common/errors';
+import type { BusinessException } from '../common/exceptions';
 import type { BillingLedger, RecordWorkOutcome } from '../ports/billing-ledger';
 import type { ApprovedWork } from '../ports/psa';
-import { milestoneKey } from '../shared/billing-keys';
-import { remediationFor } from '../shared/errors';
-import type { BusinessException } from '../shared/exceptions';
 
 /** The ledger's view of a canonical approved-work event. */
 export function approvedWorkOf(event: TimeApprovedEvent | ExpenseApprovedEvent): {

@@ -1,9 +1,9 @@
 import type { DeploymentConfig, InvoicePostedEvent, Vendor } from '../../canonical';
+import { remediationFor } from '../common/errors';
+import { type BusinessException, failureReason } from '../common/exceptions';
 import type { BillingLedger } from '../ports/billing-ledger';
 import type { InvoicingPort } from '../ports/erp';
 import type { PsaBillingPort } from '../ports/psa';
-import { remediationFor } from '../shared/errors';
-import { type BusinessException, failureReason } from '../shared/exceptions';
 import { type BillingRunInput, draftPeriodInvoice, invoiceItemsOf, markPageBilled, postPeriodInvoice, recordInvoiceInPsa } from './billing-steps';
 
 /**

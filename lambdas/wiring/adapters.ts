@@ -1,6 +1,8 @@
 import type { CrmFieldNames, DeploymentConfig } from '../../canonical';
 import { type BusinessCentralCredentials, BusinessCentralErp } from '../business-central/business-central-erp';
 import { CertiniaPsa } from '../certinia/certinia-psa';
+import type { AuditTrail } from '../common/audit-trail';
+import { SalesforceRestClient } from '../common/salesforce-platform/rest-client';
 import { HubSpotCrm } from '../hubspot/hubspot-crm';
 import { KantataPsa } from '../kantata/kantata-psa';
 import { type NetSuiteCredentials, NetSuiteErp } from '../netsuite/netsuite-erp';
@@ -8,8 +10,6 @@ import type { CrmBillingPort, CrmPort } from '../ports/crm';
 import type { ErpPort, InvoicingPort, PaymentsPort } from '../ports/erp';
 import type { PsaBillingPort, PsaPort } from '../ports/psa';
 import { SalesforceCrm } from '../salesforce/salesforce-crm';
-import type { AuditTrail } from '../shared/audit-trail';
-import { SalesforceRestClient } from '../shared/salesforce-platform/rest-client';
 
 /** Credentials of a vendor instance, read from its secret (cached) or re-read after a 401. */
 export type SecretReader = (instanceId: string, options?: { forceFetch?: boolean }) => Promise<Record<string, unknown>>;

@@ -1,5 +1,5 @@
 import type { CanonicalEvent } from '../../canonical';
-import { publishCanonical } from '../shared/canonical-bus';
+import { publishCanonical } from '../common/canonical-bus';
 import type { Container } from './container';
 
 /** Puts canonical events on the region's bus, all or nothing (the function must declare the bus). */

@@ -1,5 +1,5 @@
 import type { DeploymentConfig } from '../../canonical';
-import { deploymentConfig } from '../shared/runtime';
+import { deploymentConfig } from '../common/runtime';
 import { declarationOf, type FunctionEnvironment, FunctionEnvironmentError, functionEnvironment } from './function-environment';
 
 /**

@@ -1,6 +1,6 @@
-import { documents } from '../shared/clients/dynamodb';
-import { sqs } from '../shared/clients/sqs';
-import { DurableExceptionRecorder } from '../shared/exceptions';
+import { documents } from '../common/clients/dynamodb';
+import { sqs } from '../common/clients/sqs';
+import { DurableExceptionRecorder } from '../common/exceptions';
 import type { Container } from './container';
 
 /** The exception store and its announcement queue (the function must declare both). */

@@ -1,6 +1,6 @@
 import { environmentVariableFor, type FunctionDeclaration, type FunctionUse, type SharedTable } from '../../lib/topology/declarations';
 import { WORKFLOWS } from '../../lib/topology/workflows';
-import { SyncError } from '../shared/errors';
+import { SyncError } from '../common/errors';
 
 /**
  * A function's environment as its declaration in `lib/topology/` implies it. Each use a function

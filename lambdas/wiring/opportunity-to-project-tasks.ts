@@ -1,8 +1,8 @@
 import { makeIdempotent } from '@aws-lambda-powertools/idempotency';
 import type { Context } from 'aws-lambda';
+import { idempotencyConfig, idempotencyStore } from '../common/idempotency';
+import { logger, metrics } from '../common/runtime';
 import { type StepDependencies, stepHandlers, type TaskInput } from '../opportunity-to-project/step-handlers';
-import { idempotencyConfig, idempotencyStore } from '../shared/idempotency';
-import { logger, metrics } from '../shared/runtime';
 import { canonicalPublisher } from './bus';
 import { type Container, container, type FlowRule, once } from './container';
 import { exceptionRecorder } from './exceptions';

@@ -1,4 +1,4 @@
-import type { PollDependencies } from '../shared/polling/poll-and-publish';
+import type { PollDependencies } from '../common/polling/poll-and-publish';
 import { canonicalPublisher } from './bus';
 import type { Container } from './container';
 import { pollCheckpoints } from './tables';

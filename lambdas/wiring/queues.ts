@@ -1,7 +1,7 @@
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
-import { sqs } from '../shared/clients/sqs';
-import { sendAll } from '../shared/queue';
-import { DEFERRALS_ATTRIBUTE, type DeferRecord } from '../shared/sqs-consumer';
+import { sqs } from '../common/clients/sqs';
+import { sendAll } from '../common/queue';
+import { DEFERRALS_ATTRIBUTE, type DeferRecord } from '../common/sqs-consumer';
 import type { Container } from './container';
 
 /** Sends to the function's declared queues. */

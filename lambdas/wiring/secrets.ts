@@ -1,5 +1,5 @@
 import { getSecret } from '@aws-lambda-powertools/parameters/secrets';
-import { deploymentConfig } from '../shared/runtime';
+import { deploymentConfig } from '../common/runtime';
 
 /**
  * A vendor instance's credentials from Secrets Manager, cached for five minutes so a rotation is

@@ -1,9 +1,9 @@
+import { type AuditEntry, lastWriteAt } from '../common/audit-trail';
+import { documents } from '../common/clients/dynamodb';
+import { DynamoDbCrossReferenceRegistry } from '../common/cross-reference/dynamodb-registry';
+import { InstantCheckpointStore, PollCheckpointStore } from '../common/polling/checkpoint-store';
 import { DynamoDbBillingLedger } from '../dynamodb/billing-ledger';
 import type { BillingLedger } from '../ports/billing-ledger';
-import { type AuditEntry, lastWriteAt } from '../shared/audit-trail';
-import { documents } from '../shared/clients/dynamodb';
-import { DynamoDbCrossReferenceRegistry } from '../shared/cross-reference/dynamodb-registry';
-import { InstantCheckpointStore, PollCheckpointStore } from '../shared/polling/checkpoint-store';
 import type { Container } from './container';
 
 /** The cross-reference registry (the function must declare the crossReferences table). */

@@ -1,6 +1,6 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { type DeploymentConfig, regionalConcurrency } from '../../canonical/deployment-config';
-import { ConcurrencyLimit } from '../shared/concurrency-limit';
+import { ConcurrencyLimit } from '../common/concurrency-limit';
 import type { Limiter } from './adapters';
 
 /**

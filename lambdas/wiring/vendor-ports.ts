@@ -1,7 +1,7 @@
 import type { BusinessCentralErp } from '../business-central/business-central-erp';
-import { type AuditTrail, DynamoDbAuditTrail } from '../shared/audit-trail';
-import { documents } from '../shared/clients/dynamodb';
-import { SyncError } from '../shared/errors';
+import { type AuditTrail, DynamoDbAuditTrail } from '../common/audit-trail';
+import { documents } from '../common/clients/dynamodb';
+import { SyncError } from '../common/errors';
 import { adapters } from './adapters';
 import { type Container, FLOW_RULES } from './container';
 import { FunctionEnvironmentError } from './function-environment';

@@ -5,7 +5,7 @@ import { filesUnder, importsOf, layerOf, violation } from './layers';
 const root = path.resolve(__dirname, '../..');
 
 describe('the import direction', () => {
-  it('runs handlers → wiring → workflows and adapters → ports → shared → canonical across lambdas/ and canonical/', () => {
+  it('runs handlers → wiring → workflows and adapters → ports → common → canonical across lambdas/ and canonical/', () => {
     // Prepare
     const files = [...filesUnder(root, 'lambdas'), ...filesUnder(root, 'canonical')];
 
@@ -18,17 +18,17 @@ describe('the import direction', () => {
   });
 
   it('refuses an import that runs back up, across workflows, between adapters or from canonical', () => {
-    expect(violation('lambdas/shared/queue.ts', 'lambdas/wiring/wiring.ts')).toMatch(/shared.*wiring/);
+    expect(violation('lambdas/common/queue.ts', 'lambdas/wiring/container.ts')).toMatch(/common.*wiring/);
     expect(violation('lambdas/ports/erp.ts', 'lambdas/time-to-invoice/billing-engine.ts')).toMatch(/ports.*workflow/);
     expect(violation('lambdas/time-to-invoice/billing-steps.ts', 'lambdas/opportunity-to-project/steps.ts')).toMatch(/workflow.*workflow/);
     expect(violation('lambdas/time-to-invoice/billing-steps.ts', 'lambdas/netsuite/netsuite-erp.ts')).toMatch(/workflow.*adapter/);
     expect(violation('lambdas/kantata/kantata-psa.ts', 'lambdas/time-to-invoice/billing-steps.ts')).toMatch(/adapter.*workflow/);
     expect(violation('lambdas/certinia/certinia-psa.ts', 'lambdas/salesforce/salesforce-crm.ts')).toMatch(/adapter.*adapter/);
-    expect(violation('canonical/index.ts', 'lambdas/shared/queue.ts')).toMatch(/canonical.*shared/);
-    expect(violation('lambdas/wiring/wiring.ts', 'lambdas/handlers/time-to-invoice/post-invoice.ts')).toMatch(/wiring.*handlers/);
+    expect(violation('canonical/index.ts', 'lambdas/common/queue.ts')).toMatch(/canonical.*common/);
+    expect(violation('lambdas/wiring/container.ts', 'lambdas/handlers/time-to-invoice/post-invoice.ts')).toMatch(/wiring.*handlers/);
     expect(violation('lambdas/handlers/time-to-invoice/post-invoice.ts', 'lambdas/handlers/time-to-invoice/draft-invoice.ts')).toMatch(/handlers.*handlers/);
     expect(violation('lambdas/time-to-invoice/billing-steps.ts', 'lib/topology/workflows.ts')).toMatch(/only wiring reads lib\/topology/);
-    expect(violation('lambdas/shared/queue.ts', 'local/aws/event-bus.ts')).toMatch(/outside the layered code/);
+    expect(violation('lambdas/common/queue.ts', 'local/aws/event-bus.ts')).toMatch(/outside the layered code/);
   });
 
   it('lets each layer import downwards and within its own folder', () => {
@@ -36,8 +36,8 @@ describe('the import direction', () => {
     expect(violation('lambdas/wiring/adapters.ts', 'lambdas/netsuite/netsuite-erp.ts')).toBeUndefined();
     expect(violation('lambdas/netsuite/netsuite-erp.ts', 'lambdas/ports/erp.ts')).toBeUndefined();
     expect(violation('lambdas/time-to-invoice/billing-steps.ts', 'lambdas/time-to-invoice/billing-engine.ts')).toBeUndefined();
-    expect(violation('lambdas/ports/psa.ts', 'lambdas/shared/billing-keys.ts')).toBeUndefined();
-    expect(violation('lambdas/shared/queue.ts', 'canonical/index.ts')).toBeUndefined();
+    expect(violation('lambdas/ports/psa.ts', 'lambdas/common/billing-keys.ts')).toBeUndefined();
+    expect(violation('lambdas/common/queue.ts', 'canonical/index.ts')).toBeUndefined();
     expect(violation('lambdas/wiring/function-environment.ts', 'lib/topology/workflows.ts')).toBeUndefined();
   });
 

@@ -3,12 +3,12 @@ import path from 'node:path';
 
 /**
  * The layer order of `lambdas/` (docs/architecture.md): imports run one way only,
- * handlers → wiring → workflows and adapters → ports → shared → canonical.
+ * handlers → wiring → workflows and adapters → ports → common → canonical.
  */
-export type Layer = 'handlers' | 'wiring' | 'workflow' | 'adapter' | 'ports' | 'shared' | 'canonical' | 'topology';
+export type Layer = 'handlers' | 'wiring' | 'workflow' | 'adapter' | 'ports' | 'common' | 'canonical' | 'topology';
 
 /** Each layer's rank: a file may import only from a layer of a higher rank (or its own folder). */
-const RANK: Readonly<Record<Layer, number>> = { handlers: 0, wiring: 1, workflow: 2, adapter: 2, ports: 3, shared: 4, topology: 5, canonical: 6 };
+const RANK: Readonly<Record<Layer, number>> = { handlers: 0, wiring: 1, workflow: 2, adapter: 2, ports: 3, common: 4, topology: 5, canonical: 6 };
 
 export const WORKFLOW_FOLDERS = ['opportunity-to-project', 'time-to-invoice', 'invoice-payment-status'] as const;
 export const ADAPTER_FOLDERS = ['hubspot', 'salesforce', 'certinia', 'kantata', 'netsuite', 'business-central', 'dynamodb'] as const;
@@ -23,7 +23,7 @@ export function layerOf(file: string): { layer: Layer; group: string } | undefin
   if (folder === 'handlers') return { layer: 'handlers', group: file };
   if (folder === 'wiring') return { layer: 'wiring', group: 'wiring' };
   if (folder === 'ports') return { layer: 'ports', group: 'ports' };
-  if (folder === 'shared') return { layer: 'shared', group: 'shared' };
+  if (folder === 'common') return { layer: 'common', group: 'common' };
   if ((WORKFLOW_FOLDERS as readonly string[]).includes(folder)) return { layer: 'workflow', group: folder };
   if ((ADAPTER_FOLDERS as readonly string[]).includes(folder)) return { layer: 'adapter', group: folder };
   throw new Error(`${file} is in lambdas/${folder}/, which no layer names: add the folder to test/architecture/layers.ts and docs/architecture.md`);

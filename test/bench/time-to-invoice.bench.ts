@@ -1,9 +1,9 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { deterministicUuid } from '../../lambdas/common/deterministic-id';
 import { DynamoDbBillingLedger } from '../../lambdas/dynamodb/billing-ledger';
 import { NetSuiteErp } from '../../lambdas/netsuite/netsuite-erp';
-import { deterministicUuid } from '../../lambdas/shared/deterministic-id';
 import { LOCAL_CREDENTIALS, startLocalEnvironment } from '../../local/local-environment';
 
 // Lambda runs Node 24; the SDK's warning about this machine's Node 20 is noise here.

@@ -1,9 +1,9 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { milestoneKey } from '../../lambdas/common/billing-keys';
 import { DynamoDbBillingLedger } from '../../lambdas/dynamodb/billing-ledger';
 import type { PsaProjectRef } from '../../lambdas/ports/psa';
-import { milestoneKey } from '../../lambdas/shared/billing-keys';
 import { draftInvoice } from '../../lambdas/time-to-invoice/billing-engine';
 import { type LocalEnvironment, startLocalEnvironment } from '../../local/local-environment';
 import { contractFixture } from '../support/contract-fixture';

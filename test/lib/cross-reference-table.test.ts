@@ -3,7 +3,7 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import { describe, expect, it } from 'vitest';
-import { CROSS_REFERENCE_TABLE } from '../../lambdas/shared/cross-reference/table-schema';
+import { CROSS_REFERENCE_TABLE } from '../../lambdas/common/cross-reference/table-schema';
 import { CrossReferenceTable } from '../../lib/cross-reference-table';
 import { TABLE_KEYS } from '../../lib/topology/tables';
 

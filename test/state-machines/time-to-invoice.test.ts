@@ -4,11 +4,11 @@ import { DescribeExecutionCommand, SFNClient, StartExecutionCommand } from '@aws
 import aslValidator from 'asl-validator';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { InvoicePostedEvent } from '../../canonical';
+import { VendorThrottledError, VendorUnavailableError } from '../../lambdas/common/errors';
+import type { BusinessException } from '../../lambdas/common/exceptions';
 import { DynamoDbBillingLedger } from '../../lambdas/dynamodb/billing-ledger';
 import type { ErpInvoiceDraft } from '../../lambdas/ports/erp';
 import type { PsaInvoice } from '../../lambdas/ports/psa';
-import { VendorThrottledError, VendorUnavailableError } from '../../lambdas/shared/errors';
-import type { BusinessException } from '../../lambdas/shared/exceptions';
 import { BILLED_IDS_PAGE_SIZE } from '../../lambdas/time-to-invoice/billing-steps';
 import { billingStepHandlers } from '../../lambdas/time-to-invoice/step-handlers';
 import { TABLE_KEYS } from '../../lib/topology/tables';

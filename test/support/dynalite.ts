@@ -2,7 +2,7 @@ import type { AddressInfo } from 'node:net';
 import { type AttributeDefinition, CreateTableCommand, DynamoDBClient, type KeySchemaElement } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import dynalite from 'dynalite';
-import type { KeyAttribute } from '../../lambdas/shared/cross-reference/table-schema';
+import type { KeyAttribute } from '../../lambdas/common/cross-reference/table-schema';
 import type { TableKeys } from '../../lib/topology/tables';
 
 /** A key schema with attribute types (as `table-schema.ts` exports), or key names of string keys. */

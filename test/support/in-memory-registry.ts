@@ -13,7 +13,7 @@ import {
   type ReserveResult,
   type SystemLink,
   type VersionResult,
-} from '../../lambdas/shared/cross-reference/registry';
+} from '../../lambdas/common/cross-reference/registry';
 
 /** A plain fake of the registry port for domain tests; the DynamoDB adapter has its own tests against dynalite. */
 export class InMemoryRegistry implements CrossReferenceRegistry {

@@ -1,9 +1,9 @@
 import type { SQSRecord } from 'aws-lambda';
 import { z } from 'zod';
 import { BusinessCentralNotification } from '../../business-central/notification-intake';
+import { logger, metrics } from '../../common/runtime';
+import { sqsConsumer } from '../../common/sqs-consumer';
 import { paymentEvents } from '../../invoice-payment-status/payments';
-import { logger, metrics } from '../../shared/runtime';
-import { sqsConsumer } from '../../shared/sqs-consumer';
 import { canonicalPublisher } from '../../wiring/bus';
 import { container } from '../../wiring/container';
 import { queueSender } from '../../wiring/queues';

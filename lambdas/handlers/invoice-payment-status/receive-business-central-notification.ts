@@ -1,8 +1,8 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { receiveBusinessCentralWebhook } from '../../business-central/notification-intake';
-import { remediationFor } from '../../shared/errors';
-import { logger, metrics } from '../../shared/runtime';
+import { remediationFor } from '../../common/errors';
+import { logger, metrics } from '../../common/runtime';
 import { container } from '../../wiring/container';
 import { exceptionRecorder } from '../../wiring/exceptions';
 import { queueSender } from '../../wiring/queues';

@@ -1,9 +1,9 @@
 import type { Context, SQSRecord } from 'aws-lambda';
 import { z } from 'zod';
 import { notificationUrlOf, subscriptionPlan } from '../../business-central/notification-intake';
+import { logger, metrics } from '../../common/runtime';
+import { sqsConsumer } from '../../common/sqs-consumer';
 import { publishPaymentsSince } from '../../invoice-payment-status/publish-payments';
-import { logger, metrics } from '../../shared/runtime';
-import { sqsConsumer } from '../../shared/sqs-consumer';
 import { container } from '../../wiring/container';
 import { pollDependencies } from '../../wiring/polling';
 import { queueSender } from '../../wiring/queues';

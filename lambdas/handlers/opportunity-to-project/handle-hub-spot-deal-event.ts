@@ -1,10 +1,10 @@
 import { makeIdempotent } from '@aws-lambda-powertools/idempotency';
 import type { SQSRecord } from 'aws-lambda';
+import { idempotencyConfig, idempotencyStore } from '../../common/idempotency';
+import { logger, metrics } from '../../common/runtime';
+import { sqsConsumer } from '../../common/sqs-consumer';
 import { handleDealEvent } from '../../hubspot/deal-events';
 import type { QueuedDealEvent } from '../../hubspot/webhook-events';
-import { idempotencyConfig, idempotencyStore } from '../../shared/idempotency';
-import { logger, metrics } from '../../shared/runtime';
-import { sqsConsumer } from '../../shared/sqs-consumer';
 import { canonicalPublisher } from '../../wiring/bus';
 import { container } from '../../wiring/container';
 import { deferToQueue } from '../../wiring/queues';

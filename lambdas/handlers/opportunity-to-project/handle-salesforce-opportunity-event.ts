@@ -1,11 +1,11 @@
 import { makeIdempotent } from '@aws-lambda-powertools/idempotency';
 import type { SQSRecord } from 'aws-lambda';
+import { deterministicUuid } from '../../common/deterministic-id';
+import { idempotencyConfig, idempotencyStore } from '../../common/idempotency';
+import { logger, metrics } from '../../common/runtime';
+import { readRelayedOrRefuse } from '../../common/salesforce-platform/change-events';
+import { sqsConsumer } from '../../common/sqs-consumer';
 import { judgeOpportunityChange, type RelayedWork, reconciliationNeeded, relayedWork } from '../../salesforce/opportunity-changes';
-import { deterministicUuid } from '../../shared/deterministic-id';
-import { idempotencyConfig, idempotencyStore } from '../../shared/idempotency';
-import { logger, metrics } from '../../shared/runtime';
-import { readRelayedOrRefuse } from '../../shared/salesforce-platform/change-events';
-import { sqsConsumer } from '../../shared/sqs-consumer';
 import { canonicalPublisher } from '../../wiring/bus';
 import { container } from '../../wiring/container';
 import { exceptionRecorder } from '../../wiring/exceptions';

@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+import { remediationFor } from '../../common/errors';
+import { logger } from '../../common/runtime';
 import { receiveHubSpotWebhook } from '../../hubspot/webhook-intake';
-import { remediationFor } from '../../shared/errors';
-import { logger } from '../../shared/runtime';
 import { container } from '../../wiring/container';
 import { exceptionRecorder } from '../../wiring/exceptions';
 import { queueSender } from '../../wiring/queues';

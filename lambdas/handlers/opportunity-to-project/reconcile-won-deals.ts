@@ -1,11 +1,11 @@
 import type { SQSRecord } from 'aws-lambda';
 import { z } from 'zod';
 import { parseCanonicalEvent } from '../../../canonical';
+import { deterministicUuid } from '../../common/deterministic-id';
+import { logger, metrics } from '../../common/runtime';
+import { sqsConsumer } from '../../common/sqs-consumer';
 import { opportunityWonEvent } from '../../salesforce/opportunity-mapping';
 import { runReconciliation } from '../../salesforce/reconcile-deals';
-import { deterministicUuid } from '../../shared/deterministic-id';
-import { logger, metrics } from '../../shared/runtime';
-import { sqsConsumer } from '../../shared/sqs-consumer';
 import { canonicalPublisher } from '../../wiring/bus';
 import { container } from '../../wiring/container';
 import { crossReferences, instantCheckpoints } from '../../wiring/tables';

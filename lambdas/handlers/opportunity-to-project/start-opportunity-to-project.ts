@@ -1,8 +1,8 @@
 import { type OpportunityWonEvent, parseCanonicalEvent } from '../../../canonical';
+import { logger } from '../../common/runtime';
+import { sqsConsumer } from '../../common/sqs-consumer';
+import { startExecutionOnce } from '../../common/start-execution';
 import { executionName } from '../../opportunity-to-project/execution-name';
-import { logger } from '../../shared/runtime';
-import { sqsConsumer } from '../../shared/sqs-consumer';
-import { startExecutionOnce } from '../../shared/start-execution';
 import { container } from '../../wiring/container';
 
 const c = container('StartOpportunityToProject');

@@ -1,9 +1,9 @@
 import type { Context, SQSRecord } from 'aws-lambda';
 import { z } from 'zod';
+import { pollAndPublish } from '../../common/polling/poll-and-publish';
+import { logger, metrics } from '../../common/runtime';
+import { sqsConsumer } from '../../common/sqs-consumer';
 import { approvedWorkEvent, milestoneCompletedEvent } from '../../ports/approved-work-events';
-import { pollAndPublish } from '../../shared/polling/poll-and-publish';
-import { logger, metrics } from '../../shared/runtime';
-import { sqsConsumer } from '../../shared/sqs-consumer';
 import { container } from '../../wiring/container';
 import { pollDependencies } from '../../wiring/polling';
 import { queueSender } from '../../wiring/queues';

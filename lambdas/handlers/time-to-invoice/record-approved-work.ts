@@ -1,7 +1,7 @@
 import type { SQSRecord } from 'aws-lambda';
 import { type ExpenseApprovedEvent, type MilestoneCompletedEvent, parseCanonicalEvent, type TimeApprovedEvent } from '../../../canonical';
-import { logger, metrics } from '../../shared/runtime';
-import { sqsConsumer } from '../../shared/sqs-consumer';
+import { logger, metrics } from '../../common/runtime';
+import { sqsConsumer } from '../../common/sqs-consumer';
 import { recordApprovedWork } from '../../time-to-invoice/record-approved-work';
 import { container } from '../../wiring/container';
 import { exceptionRecorder } from '../../wiring/exceptions';

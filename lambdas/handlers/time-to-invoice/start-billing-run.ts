@@ -2,11 +2,11 @@ import { ListExecutionsCommand } from '@aws-sdk/client-sfn';
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import type { SQSRecord } from 'aws-lambda';
 import { z } from 'zod';
-import { sqs } from '../../shared/clients/sqs';
-import { stepFunctions } from '../../shared/clients/step-functions';
-import { logger, metrics } from '../../shared/runtime';
-import { sqsConsumer } from '../../shared/sqs-consumer';
-import { startExecutionOnce } from '../../shared/start-execution';
+import { sqs } from '../../common/clients/sqs';
+import { stepFunctions } from '../../common/clients/step-functions';
+import { logger, metrics } from '../../common/runtime';
+import { sqsConsumer } from '../../common/sqs-consumer';
+import { startExecutionOnce } from '../../common/start-execution';
 import { admitBillingRun } from '../../time-to-invoice/billing-run-admission';
 import { container } from '../../wiring/container';
 

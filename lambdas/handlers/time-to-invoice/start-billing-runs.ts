@@ -1,7 +1,7 @@
 import type { SQSRecord } from 'aws-lambda';
 import { z } from 'zod';
-import { logger } from '../../shared/runtime';
-import { sqsConsumer } from '../../shared/sqs-consumer';
+import { logger } from '../../common/runtime';
+import { sqsConsumer } from '../../common/sqs-consumer';
 import { billingPeriod, billingRunName } from '../../time-to-invoice/billing-period';
 import { container } from '../../wiring/container';
 import { queueSender } from '../../wiring/queues';

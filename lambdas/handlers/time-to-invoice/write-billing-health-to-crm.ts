@@ -1,8 +1,8 @@
 import type { SQSRecord } from 'aws-lambda';
 import { type InvoicePostedEvent, parseCanonicalEvent } from '../../../canonical';
+import { logger, metrics } from '../../common/runtime';
+import { sqsConsumer } from '../../common/sqs-consumer';
 import { reportInvoiceToCrm } from '../../invoice-payment-status/billing-health';
-import { logger, metrics } from '../../shared/runtime';
-import { sqsConsumer } from '../../shared/sqs-consumer';
 import { container } from '../../wiring/container';
 import { billingLedger } from '../../wiring/tables';
 import { vendorPorts } from '../../wiring/vendor-ports';

@@ -2,8 +2,8 @@ import { createServer, type Server } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BusinessCentralErp, businessCentralNumber } from '../../../lambdas/business-central/business-central-erp';
 import { receiveBusinessCentral } from '../../../lambdas/business-central/notification-intake';
+import { invoiceDocumentNumber, invoiceGlobalId } from '../../../lambdas/common/billing-keys';
 import { paymentEvents } from '../../../lambdas/invoice-payment-status/payments';
-import { invoiceDocumentNumber, invoiceGlobalId } from '../../../lambdas/shared/billing-keys';
 import { type BusinessCentralSandbox, startBusinessCentralSandbox } from '../../../local/sandboxes/business-central/business-central-sandbox';
 
 const app = { tenantId: 'contoso.onmicrosoft.com', environment: 'Production', clientId: 'ps-sync-app', clientSecret: 'app-secret' };

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { VendorAuthenticationError } from '../../../lambdas/common/errors';
 import { HubSpotCrm } from '../../../lambdas/hubspot/hubspot-crm';
-import { VendorAuthenticationError } from '../../../lambdas/shared/errors';
 import { type HubSpotSandbox, startHubSpotSandbox } from '../../../local/sandboxes/hubspot/hubspot-sandbox';
 import { exampleConfig } from '../../support/example-config';
 

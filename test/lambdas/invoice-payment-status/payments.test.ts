@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { invoiceGlobalId } from '../../../lambdas/common/billing-keys';
 import { paymentEvents, recordPayment } from '../../../lambdas/invoice-payment-status/payments';
-import { invoiceGlobalId } from '../../../lambdas/shared/billing-keys';
 import { TABLE_KEYS } from '../../../lib/topology/tables';
 import { billingRunFixture, billNovember } from '../../support/billing-run-fixture';
 import { startDynalite } from '../../support/dynalite';

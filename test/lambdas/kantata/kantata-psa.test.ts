@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import type { AuditEntry } from '../../../lambdas/common/audit-trail';
 import { KantataPsa } from '../../../lambdas/kantata/kantata-psa';
 import type { PsaProjectDraft } from '../../../lambdas/ports/psa';
-import type { AuditEntry } from '../../../lambdas/shared/audit-trail';
 import { type KantataSandbox, startKantataSandbox } from '../../../local/sandboxes/kantata/kantata-sandbox';
 
 // The real adapter against the sandbox.

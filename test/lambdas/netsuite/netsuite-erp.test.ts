@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import type { AuditEntry } from '../../../lambdas/common/audit-trail';
+import { VendorAuthenticationError, VendorThrottledError, VendorUnavailableError } from '../../../lambdas/common/errors';
 import { type NetSuiteCredentials, NetSuiteErp } from '../../../lambdas/netsuite/netsuite-erp';
-import type { AuditEntry } from '../../../lambdas/shared/audit-trail';
-import { VendorAuthenticationError, VendorThrottledError, VendorUnavailableError } from '../../../lambdas/shared/errors';
 import { type NetSuiteSandbox, startNetSuiteSandbox } from '../../../local/sandboxes/netsuite/netsuite-sandbox';
 
 // The real adapter against the sandbox: error mapping, credential refresh and audit entries.

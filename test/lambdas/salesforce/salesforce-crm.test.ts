@@ -1,8 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { parseDeploymentConfig } from '../../../canonical/deployment-config';
+import type { AuditEntry } from '../../../lambdas/common/audit-trail';
+import { VendorThrottledError } from '../../../lambdas/common/errors';
 import { SalesforceCrm } from '../../../lambdas/salesforce/salesforce-crm';
-import type { AuditEntry } from '../../../lambdas/shared/audit-trail';
-import { VendorThrottledError } from '../../../lambdas/shared/errors';
 import { adapters } from '../../../lambdas/wiring/adapters';
 import { SALESFORCE_LOCAL_FIELDS } from '../../../local/local-environment';
 import { type SalesforceSandbox, startSalesforceSandbox } from '../../../local/sandboxes/salesforce/salesforce-sandbox';

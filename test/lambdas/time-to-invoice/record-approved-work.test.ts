@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { ExpenseApprovedEvent, MilestoneCompletedEvent, TimeApprovedEvent } from '../../../canonical';
+import type { BusinessException } from '../../../lambdas/common/exceptions';
 import type { BillingLedger, RecordWorkOutcome } from '../../../lambdas/ports/billing-ledger';
-import type { BusinessException } from '../../../lambdas/shared/exceptions';
 import { recordApprovedWork } from '../../../lambdas/time-to-invoice/record-approved-work';
 
 const base = {

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { VendorUnavailableError } from '../../../lambdas/shared/errors';
-import { vendorRequest } from '../../../lambdas/shared/http/vendor-http';
+import { VendorUnavailableError } from '../../../lambdas/common/errors';
+import { vendorRequest } from '../../../lambdas/common/http/vendor-http';
 import { type RunningSandbox, readJson, startSandbox } from '../../../local/sandboxes/sandbox-kit';
 
 // The faults every sandbox can inject, on a sandbox of one collection: what was applied, and what the caller saw.

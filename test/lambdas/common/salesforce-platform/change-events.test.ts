@@ -6,7 +6,7 @@ import {
   MalformedChangeEventError,
   parseRelayedChange,
   UnsupportedChangeEncodingError,
-} from '../../../../lambdas/shared/salesforce-platform/change-events';
+} from '../../../../lambdas/common/salesforce-platform/change-events';
 
 // An Event Relay delivery as text, the way it sits in an SQS body; commitNumber above 2^53 as a JSON number.
 function relayed(header: Record<string, unknown>, fields: Record<string, unknown> = {}, commitNumber = '10732871200012345678'): string {

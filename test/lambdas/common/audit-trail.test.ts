@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DynamoDbAuditTrail, lastWriteAt } from '../../../lambdas/shared/audit-trail';
+import { DynamoDbAuditTrail, lastWriteAt } from '../../../lambdas/common/audit-trail';
 import { TABLE_KEYS } from '../../../lib/topology/tables';
 import { startDynalite } from '../../support/dynalite';
 

@@ -3,9 +3,9 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DeleteCommand, DynamoDBDocumentClient, GetCommand, NumberValue, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SystemRef } from '../../../../canonical/systems';
-import { DynamoDbCrossReferenceRegistry } from '../../../../lambdas/shared/cross-reference/dynamodb-registry';
-import { CrossReferenceConflictError, MergeRefusedError, type NativeRecord } from '../../../../lambdas/shared/cross-reference/registry';
-import { CROSS_REFERENCE_TABLE, crossReferenceKeys } from '../../../../lambdas/shared/cross-reference/table-schema';
+import { DynamoDbCrossReferenceRegistry } from '../../../../lambdas/common/cross-reference/dynamodb-registry';
+import { CrossReferenceConflictError, MergeRefusedError, type NativeRecord } from '../../../../lambdas/common/cross-reference/registry';
+import { CROSS_REFERENCE_TABLE, crossReferenceKeys } from '../../../../lambdas/common/cross-reference/table-schema';
 import { type DynaliteTable, startDynalite } from '../../../support/dynalite';
 
 const TABLE = 'cross-references';

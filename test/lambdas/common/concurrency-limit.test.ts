@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ConcurrencyLimit } from '../../../lambdas/shared/concurrency-limit';
-import { VendorThrottledError } from '../../../lambdas/shared/errors';
+import { ConcurrencyLimit } from '../../../lambdas/common/concurrency-limit';
+import { VendorThrottledError } from '../../../lambdas/common/errors';
 import { TABLE_KEYS } from '../../../lib/topology/tables';
 import { startDynalite } from '../../support/dynalite';
 

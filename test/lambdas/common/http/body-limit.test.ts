@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { bodyBytes, refuseOversizedBody } from '../../../../lambdas/shared/http/body-limit';
+import { bodyBytes, refuseOversizedBody } from '../../../../lambdas/common/http/body-limit';
 
 describe('refuseOversizedBody', () => {
   it('answers 413 with the size and the limit for a body one byte over', () => {

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { newRecords, type PollCheckpoint, pollFrom } from '../../../../lambdas/shared/polling/poll-window';
+import { newRecords, type PollCheckpoint, pollFrom } from '../../../../lambdas/common/polling/poll-window';
 
 const overlap = 5 * 60_000;
 const start: PollCheckpoint = { updatedAfter: '2026-11-24T10:00:00.000Z', recent: [] };

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { invoiceDocumentNumber, invoiceGlobalId, ourInvoiceGlobalId } from '../../../lambdas/shared/billing-keys';
+import { invoiceDocumentNumber, invoiceGlobalId, ourInvoiceGlobalId } from '../../../lambdas/common/billing-keys';
 
 describe('billing keys', () => {
   it('name an invoice by a 34-character document number where the ERP field is short, and find its global id again from it', () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { mayCall, parseLimitInfo } from '../../../../lambdas/shared/salesforce-platform/api-allocation';
+import { mayCall, parseLimitInfo } from '../../../../lambdas/common/salesforce-platform/api-allocation';
 
 describe('Salesforce API allocation', () => {
   it('reads Sforce-Limit-Info and ignores a header not in the documented form', () => {

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PollCheckpointStore } from '../../../../lambdas/shared/polling/checkpoint-store';
-import { newRecords } from '../../../../lambdas/shared/polling/poll-window';
+import { PollCheckpointStore } from '../../../../lambdas/common/polling/checkpoint-store';
+import { newRecords } from '../../../../lambdas/common/polling/poll-window';
 import { TABLE_KEYS } from '../../../../lib/topology/tables';
 import { startDynalite } from '../../../support/dynalite';
 
