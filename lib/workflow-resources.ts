@@ -31,6 +31,7 @@ import {
   relayedInstances,
   type SharedTable,
   scheduleInstances,
+  usesOf,
   type WorkflowDeclaration,
 } from './topology/declarations';
 import type { WebhookApi } from './webhook-api';
@@ -194,10 +195,6 @@ export class WorkflowResources extends Construct {
     }
 
     for (const r of declaration.routes) {
-      // Behind a stage or custom domain the URL a vendor signed cannot be rebuilt from the request.
-      // Built from the API id and stage name, not api.url, which would make the function depend on the
-      // deployment that depends on the function.
-      this.functions.get(r.function)!.addEnvironment('WEBHOOK_PUBLIC_BASE_URL', this.webhookBaseUrl(props));
       const resource = r.path
         .split('/')
         .reduce<apigateway.IResource>((parent, part) => parent.getResource(part) ?? parent.addResource(part), props.webhookApi.api.root);
@@ -267,7 +264,8 @@ export class WorkflowResources extends Construct {
 
     for (const fn of declaration.functions) {
       const handler = this.functions.get(fn.id)!;
-      for (const use of fn.uses) this.grantUse(handler, use, props);
+      // A route's function gets the webhook base URL among its uses (usesOf).
+      for (const use of usesOf(declaration, fn)) this.grantUse(handler, use, props);
     }
 
     // Only the secrets of instances that serve this region's legal entities (or relay into it).
@@ -358,6 +356,9 @@ export class WorkflowResources extends Construct {
       case 'vendorSecrets':
         return;
       case 'webhookUrl':
+        // Behind a stage or custom domain the URL a vendor signed cannot be rebuilt from the request.
+        // Built from the API id and stage name, not api.url, which would make the function depend on the
+        // deployment that depends on the function.
         handler.addEnvironment(variable!, this.webhookBaseUrl(props));
         return;
     }

@@ -2,8 +2,6 @@ import Decimal from 'decimal.js';
 import { type Money, majorUnits, type RateCardLine, toMinorUnits } from '../../canonical';
 import type { BillingContract, BillingHistory, DraftLine, ExpenseToBill, InvoiceDraft, TimeEntryToBill } from '../ports/billing-values';
 
-export type { BillingContract, BillingHistory, DraftLine, ExpenseToBill, InvoiceDraft, TimeEntryToBill } from '../ports/billing-values';
-
 /**
  * The billing engine of time and expenses to invoice (docs/architecture.md): plain
  * TypeScript, no AWS, no vendor types. Given a contract, a billing period, the approved work and what

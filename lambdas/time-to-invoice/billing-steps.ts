@@ -3,9 +3,10 @@ import { invoiceExternalId, invoiceGlobalId } from '../common/billing-keys';
 import { deterministicUuid } from '../common/deterministic-id';
 import { ContractUnknownError, InvoiceItemsNotConfiguredError } from '../common/errors';
 import type { BillingLedger } from '../ports/billing-ledger';
+import type { DraftLine } from '../ports/billing-values';
 import type { InvoicingPort } from '../ports/erp';
 import type { PsaBillingPort, PsaProjectRef } from '../ports/psa';
-import { type DraftLine, draftInvoice } from './billing-engine';
+import { draftInvoice } from './billing-engine';
 
 /**
  * The steps of `time-to-invoice.asl.json`, one execution per contract and billing period. Large

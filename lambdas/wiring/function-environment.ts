@@ -1,4 +1,4 @@
-import { environmentVariableFor, type FunctionDeclaration, type FunctionUse, type SharedTable } from '../../lib/topology/declarations';
+import { environmentVariableFor, type FunctionDeclaration, type FunctionUse, type SharedTable, usesOf } from '../../lib/topology/declarations';
 import { WORKFLOWS } from '../../lib/topology/workflows';
 import { SyncError } from '../common/errors';
 
@@ -37,9 +37,7 @@ export function declarationOf(functionId: string): { readonly file: string; read
   for (const workflow of WORKFLOWS) {
     const declared = workflow.functions.find((f) => f.id === functionId);
     if (declared === undefined) continue;
-    // A route's function gets the webhook base URL too (WorkflowResources adds it): it checks signatures against it.
-    const routed = workflow.routes.some((r) => r.function === functionId) && !declared.uses.some((u) => u.kind === 'webhookUrl');
-    const declaration = routed ? { ...declared, uses: [...declared.uses, { kind: 'webhookUrl' as const }] } : declared;
+    const declaration = { ...declared, uses: usesOf(workflow, declared) };
     return { file: `lib/topology/${workflow.workflow}.ts`, declaration, consumesQueue: workflow.queues.some((q) => q.consumer === functionId) };
   }
   throw new FunctionEnvironmentError(`No function ${functionId} is declared in lib/topology/`);

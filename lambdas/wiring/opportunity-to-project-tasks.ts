@@ -7,32 +7,43 @@ import { canonicalPublisher } from './bus';
 import { type Container, container, type FlowRule, once } from './container';
 import { exceptionRecorder } from './exceptions';
 import { billingLedger, crossReferences } from './tables';
-import { type VendorPorts, vendorPorts } from './vendor-ports';
+import { vendorPorts } from './vendor-ports';
 
 type StepName = keyof ReturnType<typeof stepHandlers>;
 
 /**
- * The dependencies of a step, bound to its execution for audit entries. Getters, so a step builds only
- * what it uses (ValidateOpportunity touches no table, and declares none).
+ * What a task function may build, each made on first use and kept for the container: a step builds
+ * only what it uses (ValidateOpportunity touches no table, and declares none).
  */
-function dependencies(c: Container, vendors: () => VendorPorts, input: TaskInput): StepDependencies {
-  const ports = () => vendors().ports({ execution: input.execution, correlationId: input.state.event.correlationId });
+function pieces(c: Container) {
+  return {
+    vendors: once(() => vendorPorts(c)),
+    registry: once(() => crossReferences(c)),
+    ledger: once(() => billingLedger(c)),
+    exceptions: once(() => exceptionRecorder(c)),
+    publish: once(() => canonicalPublisher(c)),
+  };
+}
+
+/** The dependencies of a step, bound to its execution for audit entries. */
+function dependencies(c: Container, built: ReturnType<typeof pieces>, input: TaskInput): StepDependencies {
+  const ports = () => built.vendors().ports({ execution: input.execution, correlationId: input.state.event.correlationId });
   return {
     config: c.config,
     region: c.env.region,
     get registry() {
-      return crossReferences(c);
+      return built.registry();
     },
     erpFor: (id) => ports().erpFor(id),
     psaFor: (id) => ports().psaFor(id),
     crmFor: (id) => ports().crmFor(id),
-    publish: (event) => canonicalPublisher(c)('ps-sync.opportunity-to-project', [event]),
-    recordContract: (contract) => billingLedger(c).recordContract(contract),
+    publish: (event) => built.publish()('ps-sync.opportunity-to-project', [event]),
+    recordContract: (contract) => built.ledger().recordContract(contract),
     recordException: async (exception) => {
-      await exceptionRecorder(c).record(exception, c.clock());
+      await built.exceptions().record(exception, c.clock());
     },
     resolveException: async (key, resolvedBy) => {
-      const { resolved } = await exceptionRecorder(c).resolve(key, resolvedBy, c.clock());
+      const { resolved } = await built.exceptions().resolve(key, resolvedBy, c.clock());
       if (resolved) logger.info('Open exception resolved by a successful run', { entityId: key.entityId });
     },
     now: c.clock,
@@ -48,11 +59,11 @@ function dependencies(c: Container, vendors: () => VendorPorts, input: TaskInput
  */
 export function taskHandler(step: StepName, options: { idempotent: boolean; flow?: FlowRule }) {
   const c = container(step, options.flow);
-  const vendors = once(() => vendorPorts(c));
+  const built = pieces(c);
   const config = idempotencyConfig('execution', c.env.idempotencyTtlSeconds);
   const run = async (input: TaskInput) => {
     logger.appendKeys({ correlationId: input.state.event.correlationId, execution: input.execution });
-    const result = await stepHandlers(dependencies(c, vendors, input))[step](input);
+    const result = await stepHandlers(dependencies(c, built, input))[step](input);
     logger.info(`${step} done`, { outcome: (result as { outcome?: string }).outcome ?? 'ok' });
     if ((result as { outcome?: string }).outcome === 'switched-off')
       logger.info('Flow switched off; nothing happens', { reason: (result as { reason?: string }).reason });

@@ -12,18 +12,22 @@ import { vendorPorts } from './vendor-ports';
 
 /** The step implementations bound to the ledger, the adapters (billing flow rule), the bus and the exception store. */
 function dependencies(c: Container): BillingStepDependencies {
+  // Each made on first use and kept for the container: DraftInvoice, for one, never calls a vendor.
   const vendors = once(() => vendorPorts(c));
+  const ledger = once(() => billingLedger(c));
+  const exceptions = once(() => exceptionRecorder(c));
+  const publish = once(() => canonicalPublisher(c));
   const ports = (input: BillingRunInput) => vendors().ports({ execution: input.execution, correlationId: input.correlationId });
   return {
     config: c.config,
     get ledger() {
-      return billingLedger(c);
+      return ledger();
     },
     invoicingFor: (erp, input) => ports(input).invoicingFor(erp),
     psaBillingFor: (psa, input) => ports(input).psaBillingFor(psa),
-    publish: (event) => canonicalPublisher(c)('ps-sync.time-to-invoice', [event]),
+    publish: (event) => publish()('ps-sync.time-to-invoice', [event]),
     recordException: async (exception) => {
-      await exceptionRecorder(c).record(exception, c.clock());
+      await exceptions().record(exception, c.clock());
     },
     now: c.clock,
   };

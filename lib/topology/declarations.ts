@@ -158,6 +158,16 @@ export interface WorkflowDeclaration {
   readonly stateMachines: readonly StateMachineDeclaration[];
 }
 
+/**
+ * What a function may touch: its declared uses, and the webhook base URL when a route calls it (it
+ * checks the vendor's signature against the URL the vendor called). The one derivation the CDK stack,
+ * the local stack and the functions' cold-start check all read.
+ */
+export function usesOf(workflow: WorkflowDeclaration, fn: FunctionDeclaration): readonly FunctionUse[] {
+  const routed = workflow.routes.some((r) => r.function === fn.id);
+  return routed && !fn.uses.some((u) => u.kind === 'webhookUrl') ? [...fn.uses, { kind: 'webhookUrl' }] : fn.uses;
+}
+
 /** `crossReferences` → `CROSS_REFERENCES`. */
 export function constantCase(id: string): string {
   return id

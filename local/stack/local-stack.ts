@@ -17,6 +17,7 @@ import {
   relayedInstances,
   type SharedTable,
   scheduleInstances,
+  usesOf,
   type WorkflowDeclaration,
 } from '../../lib/topology/declarations';
 import { TABLE_KEYS } from '../../lib/topology/tables';
@@ -317,14 +318,14 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
         AWS_ENDPOINT_URL_EVENTBRIDGE: endpoints.eventbridge,
         AWS_ENDPOINT_URL_SFN: endpoints.sfn,
         AWS_ENDPOINT_URL_SECRETS_MANAGER: endpoints.secretsManager,
-        WEBHOOK_PUBLIC_BASE_URL: api.url,
         // Lambda runs Node 24; this machine's Node 20 would make every client warn.
         AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
         ...(options.logLevel
           ? { POWERTOOLS_LOG_LEVEL: options.logLevel, POWERTOOLS_METRICS_DISABLED: String(options.logLevel !== 'INFO' && options.logLevel !== 'DEBUG') }
           : {}),
       };
-      for (const use of fn.uses) {
+      // Exactly what the deployed function gets: its uses, a route's webhook base URL among them.
+      for (const use of usesOf(wf, fn)) {
         const variable = environmentVariableFor(use);
         const value = environmentFor(use);
         if (variable !== undefined && value !== undefined) environment[variable] = value;

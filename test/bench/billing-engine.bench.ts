@@ -1,4 +1,5 @@
-import { type BillingContract, draftInvoice, type TimeEntryToBill } from '../../lambdas/time-to-invoice/billing-engine';
+import type { BillingContract, TimeEntryToBill } from '../../lambdas/ports/billing-values';
+import { draftInvoice } from '../../lambdas/time-to-invoice/billing-engine';
 
 // npm run bench (billing part): a month-end run of 100,000 entries across 2,000 contracts through
 // the billing engine alone. Figures are printed, never asserted.

@@ -3,6 +3,7 @@ import { DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient, StartReplayCommand } from '@aws-sdk/client-eventbridge';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type LocalEnvironment, startLocalEnvironment } from '../../local/local-environment';
+import { shortRetries } from '../support/short-retries';
 
 // End to end: entering only through the local API (HubSpot webhooks from its sandbox) and the bus.
 let env: LocalEnvironment;
@@ -10,18 +11,7 @@ let env: LocalEnvironment;
 beforeAll(async () => {
   env = await startLocalEnvironment({
     logLevel: 'SILENT',
-    // Real backoff is seconds; these tests assert outcomes, not pauses.
-    retryIntervalOverrides: Object.fromEntries(
-      [
-        'ValidateOpportunity',
-        'FindOrCreateErpCustomer',
-        'CreatePsaProject',
-        'CreateErpProject',
-        'WriteBackToCrm',
-        'PublishProjectActivated',
-        'RecordException',
-      ].map((s) => [s, 20]),
-    ),
+    retryIntervalOverrides: shortRetries(),
   });
 }, 120_000);
 afterAll(async () => env?.stop());

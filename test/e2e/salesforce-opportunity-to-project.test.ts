@@ -3,6 +3,7 @@ import { DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient, PutPartnerEventsCommand } from '@aws-sdk/client-eventbridge';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type LocalEnvironment, startLocalEnvironment } from '../../local/local-environment';
+import { shortRetries } from '../support/short-retries';
 
 // End to end with Salesforce as the CRM: entering only through the partner event bus, as Event Relay
 // delivers, from changes made in the Salesforce sandbox.
@@ -13,17 +14,7 @@ const SOURCE = 'aws.partner/salesforce.com/00D000000000LOCAL/0YL000000000LOCAL';
 beforeAll(async () => {
   env = await startLocalEnvironment({
     logLevel: 'SILENT',
-    retryIntervalOverrides: Object.fromEntries(
-      [
-        'ValidateOpportunity',
-        'FindOrCreateErpCustomer',
-        'CreatePsaProject',
-        'CreateErpProject',
-        'WriteBackToCrm',
-        'PublishProjectActivated',
-        'RecordException',
-      ].map((s) => [s, 20]),
-    ),
+    retryIntervalOverrides: shortRetries(),
   });
   relay = new EventBridgeClient({ endpoint: env.stack.endpoints.eventbridge, region: 'us-east-1', credentials: { accessKeyId: 'l', secretAccessKey: 'l' } });
 }, 120_000);

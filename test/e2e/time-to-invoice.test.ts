@@ -3,6 +3,7 @@ import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type LocalEnvironment, startLocalEnvironment } from '../../local/local-environment';
+import { shortRetries } from '../support/short-retries';
 
 // End to end: a deal won in the CRM sandbox makes the project and its contract (workflow 1); time and
 // expenses approved in the Kantata sandbox are polled on their schedule; a billing run request makes the
@@ -14,22 +15,7 @@ const json = { 'content-type': 'application/json' };
 beforeAll(async () => {
   env = await startLocalEnvironment({
     logLevel: 'SILENT',
-    retryIntervalOverrides: Object.fromEntries(
-      [
-        'ValidateOpportunity',
-        'FindOrCreateErpCustomer',
-        'CreatePsaProject',
-        'CreateErpProject',
-        'WriteBackToCrm',
-        'PublishProjectActivated',
-        'RecordException',
-        'DraftInvoice',
-        'PostInvoice',
-        'MarkPageBilled',
-        'RecordInvoiceInPsa',
-        'RecordBillingException',
-      ].map((s) => [s, 20]),
-    ),
+    retryIntervalOverrides: shortRetries(),
   });
   sqs = new SQSClient({ endpoint: env.stack.endpoints.sqs, region: 'us-east-1', credentials: { accessKeyId: 'l', secretAccessKey: 'l' } });
 }, 120_000);

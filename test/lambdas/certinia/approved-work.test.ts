@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { CertiniaSettings, type ExpenseApprovedEvent, type MilestoneCompletedEvent, type TimeApprovedEvent } from '../../../canonical';
 import { expenseDecision, milestoneDecision, timecardDecision, UnreadableCertiniaRecordError } from '../../../lambdas/certinia/approved-work';
-import { type BillingContract, draftInvoice, type TimeEntryToBill } from '../../../lambdas/time-to-invoice/billing-engine';
+import type { BillingContract, TimeEntryToBill } from '../../../lambdas/ports/billing-values';
+import { draftInvoice } from '../../../lambdas/time-to-invoice/billing-engine';
 
 // Records as the adapter's SOQL returns them: Salesforce datetimes with +0000, parents nested.
 const source = { vendor: 'certinia' as const, instance: 'certinia-main' };

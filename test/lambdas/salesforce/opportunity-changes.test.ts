@@ -11,35 +11,14 @@ import {
   UnknownRelayedEventError,
 } from '../../../lambdas/salesforce/opportunity-changes';
 import type { SalesforceOpportunitySnapshot } from '../../../lambdas/salesforce/opportunity-mapping';
+import { relayedChangeEvent } from '../../support/relayed-change';
 
 // Domain tests with plain fakes typed by the dependencies; the same paths run end to end in test/e2e.
 const fields = CrmFieldNames.parse({ legalEntity: 'PS_Legal_Entity__c', syncRevision: 'PS_Sync_Revision__c' });
 const settings: CrmSettings = { wonStages: ['Closed Won'], fields, integrationUserId: '0050000000INTEG' };
 
-function relayed(header: Record<string, unknown>, values: Record<string, unknown> = {}, commitNumber = '9007199254741993'): string {
-  const detail = {
-    payload: {
-      ChangeEventHeader: {
-        entityName: 'Opportunity',
-        recordIds: ['006A'],
-        changeType: 'UPDATE',
-        changedFields: ['StageName'],
-        changeOrigin: 'com/salesforce/ui',
-        transactionKey: 'tx-1',
-        sequenceNumber: 1,
-        commitTimestamp: 1_795_000_000_000,
-        commitNumber: 0,
-        commitUser: '0050000000ALICE',
-        ...header,
-      },
-      ...values,
-    },
-  };
-  return JSON.stringify({ source: 'aws.partner/salesforce.com/00D/0YL', 'detail-type': 'OpportunityChangeEvent', detail }).replace(
-    '"commitNumber":0',
-    `"commitNumber":${commitNumber}`,
-  );
-}
+const relayed = (header: Record<string, unknown> = {}, fields: Record<string, unknown> = {}, commitNumber = '9007199254741993') =>
+  relayedChangeEvent({ ...header }, fields, commitNumber);
 
 const snapshot = (stage: string): SalesforceOpportunitySnapshot => ({
   opportunity: { Id: '006A', Name: 'Globex rollout', StageName: stage, CurrencyIsoCode: 'USD', Amount: 1000, PS_Legal_Entity__c: 'acme-us', AccountId: '001A' },

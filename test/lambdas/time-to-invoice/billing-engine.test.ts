@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { afterPosting, type BillingContract, type BillingHistory, draftInvoice, type TimeEntryToBill } from '../../../lambdas/time-to-invoice/billing-engine';
+import type { BillingContract, BillingHistory, TimeEntryToBill } from '../../../lambdas/ports/billing-values';
+import { afterPosting, draftInvoice } from '../../../lambdas/time-to-invoice/billing-engine';
 
 const contract: BillingContract = {
   contractId: 'c-1',

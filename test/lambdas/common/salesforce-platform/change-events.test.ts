@@ -7,32 +7,11 @@ import {
   parseRelayedChange,
   UnsupportedChangeEncodingError,
 } from '../../../../lambdas/common/salesforce-platform/change-events';
+import { relayedChangeEvent } from '../../../support/relayed-change';
 
 // An Event Relay delivery as text, the way it sits in an SQS body; commitNumber above 2^53 as a JSON number.
-function relayed(header: Record<string, unknown>, fields: Record<string, unknown> = {}, commitNumber = '10732871200012345678'): string {
-  const detail = {
-    payload: {
-      ChangeEventHeader: {
-        entityName: 'Opportunity',
-        recordIds: ['006A'],
-        changeType: 'UPDATE',
-        changedFields: ['StageName'],
-        changeOrigin: 'com/salesforce/api/soap/64.0;client=SfdcInternalAPI/',
-        transactionKey: 'tx-1',
-        sequenceNumber: 1,
-        commitTimestamp: 1_795_000_000_000,
-        commitNumber: 0,
-        commitUser: '005USER',
-        ...header,
-      },
-      ...fields,
-    },
-  };
-  return JSON.stringify({ version: '0', source: 'aws.partner/salesforce.com/00D/0YL', 'detail-type': 'OpportunityChangeEvent', detail }).replace(
-    '"commitNumber":0',
-    `"commitNumber":${commitNumber}`,
-  );
-}
+const relayed = (header: Record<string, unknown> = {}, fields: Record<string, unknown> = {}, commitNumber = '10732871200012345678') =>
+  relayedChangeEvent({ changeOrigin: 'com/salesforce/api/soap/64.0;client=SfdcInternalAPI/', commitUser: '005USER', ...header }, fields, commitNumber);
 
 describe('parseRelayedChange', () => {
   it('keeps a commit number above 2^53 exact, where JSON.parse would round it', () => {
