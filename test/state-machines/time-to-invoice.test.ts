@@ -14,6 +14,7 @@ import { billingStepHandlers } from '../../lambdas/time-to-invoice/step-handlers
 import { TABLE_KEYS } from '../../lib/topology/tables';
 import { timeToInvoice } from '../../lib/topology/time-to-invoice';
 import { type JsonValue, startStepFunctions } from '../../local/aws/step-functions';
+import { recordingInvoicing, recordingPsaBilling } from '../support/billing-run-fixture';
 import { contractFixture } from '../support/contract-fixture';
 import { startDynalite } from '../support/dynalite';
 import { exampleConfig } from '../support/example-config';
@@ -60,27 +61,8 @@ async function world(entries: number) {
       ),
     },
     ledger,
-    invoicingFor: () => ({
-      postInvoice: async (invoice) => {
-        const failure = erpFailures.shift();
-        if (failure) throw failure;
-        posted.push(invoice);
-        const total = invoice.lines.reduce((s, l) => s + l.amount.amountMinor, 0);
-        return {
-          id: '2001',
-          invoiceNumber: 'INV000001',
-          subtotal: { amountMinor: total, currency: 'USD' },
-          tax: { amountMinor: 0, currency: 'USD' },
-          total: { amountMinor: total, currency: 'USD' },
-        };
-      },
-    }),
-    psaBillingFor: () => ({
-      approvedWorkSince: async () => [],
-      completedMilestonesSince: async () => [],
-      recordPaymentStatus: async () => undefined,
-      recordInvoice: async (_p, invoice) => (recorded.push(invoice), { id: 'k1' }),
-    }),
+    invoicingFor: () => recordingInvoicing(posted, 'INV000001', erpFailures),
+    psaBillingFor: () => recordingPsaBilling(recorded, 'k1'),
     publish: async (e) => void published.push(e),
     recordException: async (e) => void exceptions.push(e),
     now: () => new Date('2026-12-01T07:00:00Z'),

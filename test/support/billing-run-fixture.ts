@@ -9,6 +9,35 @@ import { exampleConfig } from './example-config';
 
 let n = 0;
 
+/** An ERP invoicing fake that records each invoice it posts (or throws the next of `failures`), untaxed. */
+export function recordingInvoicing(posted: ErpInvoiceDraft[], invoiceNumber: string, failures: Error[] = []): InvoicingPort {
+  return {
+    postInvoice: async (invoice) => {
+      const failure = failures.shift();
+      if (failure) throw failure;
+      posted.push(invoice);
+      const total = invoice.lines.reduce((sum, l) => sum + l.amount.amountMinor, 0);
+      return {
+        id: '2001',
+        invoiceNumber,
+        subtotal: { amountMinor: total, currency: 'USD' },
+        tax: { amountMinor: 0, currency: 'USD' },
+        total: { amountMinor: total, currency: 'USD' },
+      };
+    },
+  };
+}
+
+/** A PSA billing fake that records each invoice it is asked to record; it polls nothing. */
+export function recordingPsaBilling(recorded: PsaInvoice[], psaInvoiceId: string): PsaBillingPort {
+  return {
+    approvedWorkSince: async () => [],
+    completedMilestonesSince: async () => [],
+    recordPaymentStatus: async () => undefined,
+    recordInvoice: async (_p, invoice) => (recorded.push(invoice), { id: psaInvoiceId }),
+  };
+}
+
 /**
  * A contract on the real ledger (on dynalite) with plain fakes of the ERP's invoicing port and the PSA's
  * billing port, which record what they were asked: what the billing steps and the payment steps run on.
@@ -18,26 +47,9 @@ export function billingRunFixture(documents: DynamoDBDocumentClient, table: stri
   const ledger = new DynamoDbBillingLedger(documents, table);
   const contract = contractFixture(psa, { legalEntityId, crm: { instance: 'salesforce-main', opportunityId: '006A', accountId: '001A' } });
   const posted: ErpInvoiceDraft[] = [];
-  const erp: InvoicingPort = {
-    postInvoice: async (invoice) => {
-      posted.push(invoice);
-      const total = invoice.lines.reduce((sum, l) => sum + l.amount.amountMinor, 0);
-      return {
-        id: '2001',
-        invoiceNumber: 'INV000042',
-        subtotal: { amountMinor: total, currency: 'USD' },
-        tax: { amountMinor: 0, currency: 'USD' },
-        total: { amountMinor: total, currency: 'USD' },
-      };
-    },
-  };
+  const erp = recordingInvoicing(posted, 'INV000042');
   const recorded: PsaInvoice[] = [];
-  const psaPort: PsaBillingPort = {
-    approvedWorkSince: async () => [],
-    completedMilestonesSince: async () => [],
-    recordPaymentStatus: async () => undefined,
-    recordInvoice: async (_p, invoice) => (recorded.push(invoice), { id: 'k-1' }),
-  };
+  const psaPort = recordingPsaBilling(recorded, 'k-1');
   const published: InvoicePostedEvent[] = [];
   const input = { psa, periodStart: '2026-11-01', periodEnd: '2026-11-30', execution: `x-${psa.projectId}`, correlationId: 'c-1' };
   const items = () => ({ time: '101', expense: '102', milestone: '103', retainer: '103' });
