@@ -1,7 +1,7 @@
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import { sqs } from '../common/clients/sqs';
 import { sendAll } from '../common/queue';
-import { DEFERRALS_ATTRIBUTE, type DeferRecord } from '../common/sqs-consumer';
+import { DEFERRALS_ATTRIBUTE, type DeferRecord } from '../common/sqs-deferral';
 import type { Container } from './container';
 
 /** Sends to the function's declared queues. */

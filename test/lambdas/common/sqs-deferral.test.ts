@@ -1,7 +1,7 @@
 import { IdempotencyAlreadyInProgressError } from '@aws-lambda-powertools/idempotency';
 import type { Context, SQSRecord } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
-import { DEFERRALS_ATTRIBUTE, deferralDelaySeconds, deferringInProgress, MAX_DEFERRALS } from '../../../lambdas/common/sqs-consumer';
+import { DEFERRALS_ATTRIBUTE, deferralDelaySeconds, deferringInProgress, MAX_DEFERRALS } from '../../../lambdas/common/sqs-deferral';
 
 const context = {} as Context;
 const record = (deferrals?: number): SQSRecord =>
