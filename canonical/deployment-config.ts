@@ -140,6 +140,12 @@ export const VendorInstanceConfig = z.strictObject({
   certinia: CertiniaSettings.optional(),
   /** Secrets Manager secret name (not ARN, not value) holding this instance's credentials. */
   secretName: z.string().regex(/^[A-Za-z0-9/_+=.@-]{1,512}$/, 'a Secrets Manager secret name'),
+  /**
+   * How long one API call to this tenant may take before the adapter gives up and the state machine's
+   * retry takes over. Omitted: the adapter's default (Kantata 60 s, which times out at 3 minutes itself;
+   * the others 30 s).
+   */
+  requestTimeoutMs: z.int().min(100).max(180_000).optional(),
   /** Upper bound on concurrent calls we make to this tenant from one region (NetSuite concurrency, say). */
   maxConcurrency: z.int().min(1).max(100).default(5),
   /**

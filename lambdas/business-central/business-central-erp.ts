@@ -16,6 +16,8 @@ export interface BusinessCentralCredentials {
 /** Where the BC environment is and as whom the adapter calls it. */
 export interface BusinessCentralOptions {
   readonly instance: string;
+  /** How long one API call may take before the adapter gives up and the state machine retries. @default 30_000 */
+  readonly requestTimeoutMs?: number;
   readonly tenantId: string;
   readonly environment: string;
   readonly companyId: string;
@@ -360,6 +362,7 @@ export class BusinessCentralErp implements ErpPort, InvoicingPort, PaymentsPort 
             ...headers,
           },
           ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+          timeoutMs: this.options.requestTimeoutMs ?? 30_000,
         });
       },
       () => this.token.invalidate(),

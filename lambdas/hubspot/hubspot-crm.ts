@@ -21,6 +21,8 @@ export interface HubSpotDealSnapshot {
 /** Options of {@link HubSpotCrm}. */
 export interface HubSpotOptions {
   readonly instance: string;
+  /** How long one API call may take before the adapter gives up and the state machine retries. @default 30_000 */
+  readonly requestTimeoutMs?: number;
   /** @default https://api.hubapi.com */
   readonly baseUrl?: string;
   /** The private-app access token from the instance's secret. */
@@ -148,6 +150,7 @@ export class HubSpotCrm implements CrmPort, CrmBillingPort {
         method,
         headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', accept: 'application/json' },
         ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+        timeoutMs: this.options.requestTimeoutMs ?? 30_000,
       }),
     );
   }

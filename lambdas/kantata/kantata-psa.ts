@@ -1,5 +1,5 @@
 import Decimal from 'decimal.js';
-import { CurrencyCode, type Money } from '../../canonical';
+import { CURRENCY_EXPONENTS, CurrencyCode, type Money } from '../../canonical';
 import type { AuditTrail } from '../common/audit-trail';
 import { type VendorCall, VendorRejectedError, VendorThrottledError, VendorUnavailableError } from '../common/errors';
 import { ClientCredentialsToken, sendWithOneRefresh } from '../common/http/credential-refresh';
@@ -16,6 +16,8 @@ export interface KantataCredentials {
 /** Options of {@link KantataPsa}. */
 export interface KantataOptions {
   readonly instance: string;
+  /** How long one API call may take before the adapter gives up and the state machine retries. @default 60_000 */
+  readonly requestTimeoutMs?: number;
   /** @default https://api.mavenlink.com */
   readonly baseUrl?: string;
   readonly credentials: () => Promise<KantataCredentials>;
@@ -39,6 +41,24 @@ function sideLoaded(envelope: Envelope, key: string, order?: readonly { key: str
   const byId = (envelope[key] ?? {}) as Record<string, Record<string, unknown>>;
   const ids = order ? order.filter((r) => r.key === key).map((r) => r.id) : Object.keys(byId);
   return ids.flatMap((id) => (byId[id] ? [{ ...byId[id], id: String(id) }] : []));
+}
+
+/** Our nested `external_reference`: written in the same request as the record it names. */
+function ourReference(model: string, ref: string) {
+  return { service_name: SERVICE_NAME, service_model: model, service_model_ref: ref };
+}
+
+/** The reference of a task or milestone of a project: the project's global id, the story type and its name in the contract. */
+function storyReference(projectRef: string, type: 'task' | 'milestone', name: string): string {
+  return `${projectRef}/${type}/${name}`;
+}
+
+/** A budget in whole units of its currency, Kantata's `price`, rounded half to even as every amount we round. */
+function wholeUnits(money: Money): number {
+  return new Decimal(money.amountMinor)
+    .dividedBy(new Decimal(10).pow(CURRENCY_EXPONENTS[money.currency]))
+    .toDecimalPlaces(0, Decimal.ROUND_HALF_EVEN)
+    .toNumber();
 }
 
 /** A Kantata time entry as listed. */
@@ -86,74 +106,76 @@ export class KantataPsa implements PsaPort, PsaBillingPort {
   constructor(private readonly options: KantataOptions) {}
 
   async findProjectByExternalReference(externalReference: string): Promise<{ id: string } | undefined> {
-    const call: VendorCall = { vendor: 'kantata', instance: this.options.instance, operation: 'find workspace by external reference' };
-    const query = new URLSearchParams({ subject_type: 'workspace', service_name: SERVICE_NAME, service_model_ref: externalReference });
-    const response = await this.send(call, 'GET', `/api/v1/external_references.json?${query.toString()}`);
-    if (response.status !== 200) throw this.errorFor(call, response);
-    const envelope = response.json<Envelope>() ?? {};
-    const references = (envelope.external_references ?? {}) as Record<string, { subject_id?: string; subject_type?: string; service_model_ref?: string }>;
-    const match = (envelope.results ?? [])
-      .map((r) => references[r.id])
-      .find((r) => r?.service_model_ref === externalReference && (r.subject_type ?? 'workspace').toLowerCase() === 'workspace');
-    return match?.subject_id ? { id: String(match.subject_id) } : undefined;
+    const [reference] = await this.references('Workspace', externalReference);
+    return reference ? { id: reference.subjectId } : undefined;
   }
 
-  async createProject(project: PsaProjectDraft): Promise<{ id: string; milestoneIds: Readonly<Record<string, string>> }> {
-    // Everything that could refuse the rate card is checked before the first write.
-    const rateCard = await this.prepareRateCard(project);
+  async checkProject(project: PsaProjectDraft): Promise<void> {
+    await this.prepareRateCard(project);
+  }
+
+  /**
+   * One POST makes the workspace and its external reference together (Kantata's nested
+   * `external_reference`), so a workspace that exists can always be found again: there is no moment
+   * between the create and the reference for a failure to fall into.
+   */
+  async createProject(project: PsaProjectDraft): Promise<{ id: string }> {
+    const budget = project.budget;
     const workspace = await this.write('POST', 'workspaces', 'workspace', project.externalReference, {
       title: project.name,
       description: `${project.customerName}: ${project.billingModel}`,
       currency: project.currency,
+      // The integration user joins on the provider's side; Kantata asks every create for a role.
+      creator_role: 'maven',
       ...(project.startDate ? { start_date: project.startDate } : {}),
       ...(project.endDate ? { due_date: project.endDate } : {}),
-      ...(project.budget ? { budgeted: true, price_in_cents: project.budget.amountMinor } : {}),
+      // Kantata's `price` is the budget in whole units of the currency (`price_in_cents` is read-only).
+      ...(budget ? { budgeted: true, price: wholeUnits(budget) } : {}),
+      external_reference: ourReference('project', project.externalReference),
     });
-    // The reference first: from here on a crash is recoverable by findProjectByExternalReference.
-    await this.write('POST', 'external_references', 'external_reference', project.externalReference, {
-      subject_type: 'workspace',
-      subject_id: workspace.id,
-      service_name: SERVICE_NAME,
-      service_model: 'project',
-      service_model_ref: project.externalReference,
-    });
-    const milestoneIds = await this.fillInShell(workspace.id, project, rateCard);
-    return { id: workspace.id, milestoneIds };
-  }
-
-  async completeProject(projectId: string, project: PsaProjectDraft): Promise<{ milestoneIds: Readonly<Record<string, string>> }> {
-    return { milestoneIds: await this.fillInShell(projectId, project, await this.prepareRateCard(project)) };
+    return { id: workspace.id };
   }
 
   /**
-   * Tasks, milestones and rate card: whatever of them the workspace lacks, so a re-run after a crash
-   * completes it. Returns each milestone's story id by name: billing knows milestones by their PSA id.
+   * The tasks and milestones the workspace lacks, each written with its own reference
+   * (`<project>/task/<name>`), so a retry finds what an earlier attempt made even if a person renamed it.
+   * Returns each milestone's story id by name: billing knows milestones by their PSA id.
    */
-  private async fillInShell(workspaceId: string, project: PsaProjectDraft, rateCard: PreparedRateCard | undefined): Promise<Record<string, string>> {
-    const stories = await this.list<{ title?: string; story_type?: string }>('stories', { workspace_id: workspaceId });
-    const existing = new Set(stories.map((st) => `${st.story_type}:${st.title}`));
-    const milestoneIds: Record<string, string> = Object.fromEntries(stories.filter((st) => st.story_type === 'milestone').map((st) => [st.title ?? '', st.id]));
+  async ensurePlan(projectId: string, project: PsaProjectDraft): Promise<{ milestoneIds: Readonly<Record<string, string>> }> {
+    const stories = await this.listReferenced<{ title?: string; story_type?: string }>('stories', { workspace_id: projectId });
+    const find = (type: 'task' | 'milestone', name: string) => {
+      const ref = storyReference(project.externalReference, type, name);
+      // A story made before stories carried references is known by its type and title.
+      return (
+        stories.find((st) => st.references.includes(ref)) ?? stories.find((st) => st.references.length === 0 && st.story_type === type && st.title === name)
+      );
+    };
+    const milestoneIds: Record<string, string> = {};
     for (const task of project.tasks) {
-      if (existing.has(`task:${task.name}`)) continue;
+      if (find('task', task.name)) continue;
       await this.write('POST', 'stories', 'story', project.externalReference, {
-        workspace_id: workspaceId,
+        workspace_id: projectId,
         title: task.name,
         story_type: 'task',
         billable: task.billable,
+        external_reference: ourReference('task', storyReference(project.externalReference, 'task', task.name)),
       });
     }
     for (const milestone of project.milestones) {
-      if (existing.has(`milestone:${milestone.name}`)) continue;
-      const story = await this.write('POST', 'stories', 'story', project.externalReference, {
-        workspace_id: workspaceId,
-        title: milestone.name,
-        story_type: 'milestone',
-        ...(milestone.dueDate ? { due_date: milestone.dueDate } : {}),
-      });
-      milestoneIds[milestone.name] = story.id;
+      const existing = find('milestone', milestone.name);
+      milestoneIds[milestone.name] =
+        existing?.id ??
+        (
+          await this.write('POST', 'stories', 'story', project.externalReference, {
+            workspace_id: projectId,
+            title: milestone.name,
+            story_type: 'milestone',
+            ...(milestone.dueDate ? { due_date: milestone.dueDate } : {}),
+            external_reference: ourReference('milestone', storyReference(project.externalReference, 'milestone', milestone.name)),
+          })
+        ).id;
     }
-    if (rateCard) await this.applyRateCard(workspaceId, project, rateCard);
-    return milestoneIds;
+    return { milestoneIds };
   }
 
   /** The contract's rate card cut into Kantata versions, with each role's Kantata id; undefined when the contract has none. */
@@ -172,53 +194,65 @@ export class KantataPsa implements PsaPort, PsaBillingPort {
   }
 
   /**
-   * Builds a Rate Card Set for the contract (a version per effective date, a rate card in the project's
-   * currency, a Rate Card Role per role and version) and points the workspace at it. Pointing the
-   * workspace is the commit: a workspace that has its rate card is skipped, and a crash before it leaves
-   * an unattached set (its title names the project's global id) that the re-run does not reuse.
+   * Gives the workspace the contract's rate card: a Rate Card Set (its title ends in the project's
+   * global id), a Set Version per effective date, a Rate Card in the project's currency (with our
+   * reference) and a Rate Card Role per role and version; then points the workspace at the card.
+   * Each piece is looked for before it is made, so a retry resumes where an earlier attempt stopped
+   * and makes nothing twice. A workspace that has its rate card is left alone.
    */
-  private async applyRateCard(workspaceId: string, project: PsaProjectDraft, rateCard: PreparedRateCard): Promise<void> {
-    const [workspace] = await this.list<{ rate_card_id?: string | null }>('workspaces', { only: workspaceId });
-    if (workspace?.rate_card_id) return;
+  async ensureRateCard(projectId: string, project: PsaProjectDraft): Promise<{ rateCardId: string | undefined }> {
+    const [workspace] = await this.list<{ rate_card_id?: string | null }>('workspaces', { only: projectId });
+    if (workspace?.rate_card_id) return { rateCardId: String(workspace.rate_card_id) };
+    const plan = await this.prepareRateCard(project);
+    if (plan === undefined) return { rateCardId: undefined };
     const ref = project.externalReference;
-    const set = await this.write('POST', 'rate_card_sets', 'rate_card_set', ref, { title: `${project.name} contract rates (${ref})` });
-    let rateCardId: string | undefined;
-    for (const version of rateCard.versions) {
-      const setVersion = await this.write(
-        'POST',
-        'rate_card_set_versions',
-        'rate_card_set_version',
-        ref,
-        { rate_card_set_id: set.id, effective_date: version.effectiveDate },
-        'rate_card_versions',
-      );
-      let rateCardVersionId: string | undefined;
-      if (rateCardId === undefined) {
-        // The first set version gets the rate card; Kantata gives it a version there and in every later set version.
-        const card = await this.write(
-          'POST',
-          'rate_cards',
-          'rate_card',
-          ref,
-          { rate_card_set_version_id: setVersion.id, currency: project.currency },
-          'rate_card_versions',
-        );
-        rateCardId = card.id;
-        rateCardVersionId = sideLoaded(card.envelope, 'rate_card_versions').find((v) => String(v.rate_card_id) === card.id)?.id;
-      } else {
-        rateCardVersionId = sideLoaded(setVersion.envelope, 'rate_card_versions').find((v) => String(v.rate_card_id) === rateCardId)?.id;
-      }
-      if (!rateCardVersionId)
-        throw new VendorUnavailableError(this.call('create rate card version'), `no rate card version for ${version.effectiveDate} in the response`);
-      for (const [role, rate] of version.ratesInMinorUnits) {
-        await this.write('POST', 'rate_card_roles', 'rate_card_role', ref, {
-          rate_card_version_id: rateCardVersionId,
-          role_id: rateCard.roleIds.get(role),
-          rate,
+    const title = `${project.name} contract rates ${ref}`;
+    const found = (await this.list<{ title?: string }>('rate_card_sets', { matching: ref })).find((set) => set.title === title);
+    // Nothing can hang under a set made just now: its children need no looking for.
+    const set = found ?? (await this.write('POST', 'rate_card_sets', 'rate_card_set', ref, { title }));
+    const setVersions = new Map(
+      found ? (await this.list<{ effective_date?: string }>('rate_card_set_versions', { rate_card_set_id: set.id })).map((v) => [v.effective_date, v.id]) : [],
+    );
+    let [card] = found ? await this.list<{ currency?: string }>('rate_cards', { rate_card_set_id: set.id, currencies: project.currency }) : [];
+    const cardIsNew = card === undefined;
+    for (const version of plan.versions) {
+      if (!setVersions.has(version.effectiveDate)) {
+        const made = await this.write('POST', 'rate_card_set_versions', 'rate_card_set_version', ref, {
+          rate_card_set_id: set.id,
+          effective_date: version.effectiveDate,
         });
+        setVersions.set(version.effectiveDate, made.id);
+      }
+      // The card is made on the first set version; Kantata gives it a version there and in every later set version.
+      card ??= await this.write('POST', 'rate_cards', 'rate_card', ref, {
+        rate_card_set_id: set.id,
+        rate_card_set_version_id: setVersions.get(version.effectiveDate),
+        currency: project.currency,
+        external_reference: ourReference('rate-card', ref),
+      });
+    }
+    if (card === undefined) return { rateCardId: undefined };
+    const cardVersions = new Map(
+      (await this.list<{ rate_card_set_version_id?: string }>('rate_card_versions', { rate_card_id: card.id })).map((v) => [
+        String(v.rate_card_set_version_id),
+        v.id,
+      ]),
+    );
+    for (const version of plan.versions) {
+      const rateCardVersionId = cardVersions.get(String(setVersions.get(version.effectiveDate)));
+      if (!rateCardVersionId)
+        throw new VendorUnavailableError(this.call('list rate card versions'), `no rate card version for ${version.effectiveDate} on rate card ${card.id}`);
+      const priced = cardIsNew
+        ? new Set<string>()
+        : new Set((await this.list<{ role_id?: string }>('rate_card_roles', { rate_card_version_id: rateCardVersionId })).map((r) => String(r.role_id)));
+      for (const [role, rate] of version.ratesInMinorUnits) {
+        const roleId = plan.roleIds.get(role)!;
+        if (priced.has(roleId)) continue;
+        await this.write('POST', 'rate_card_roles', 'rate_card_role', ref, { rate_card_version_id: rateCardVersionId, role_id: roleId, rate });
       }
     }
-    await this.write('PUT', `workspaces/${workspaceId}`, 'workspace', ref, { rate_card_id: rateCardId });
+    await this.write('PUT', `workspaces/${projectId}`, 'workspace', ref, { rate_card_id: card.id });
+    return { rateCardId: card.id };
   }
 
   async approvedWorkSince(updatedAfter: string): Promise<PolledWork[]> {
@@ -280,24 +314,23 @@ export class KantataPsa implements PsaPort, PsaBillingPort {
   }
 
   async recordPaymentStatus(externalId: string, payment: { state: 'partially-paid' | 'paid'; amountDue: Money }): Promise<void> {
-    const call = this.call('find invoice by external reference');
-    const query = new URLSearchParams({ subject_type: 'invoice', service_name: SERVICE_NAME, service_model_ref: externalId });
-    const response = await this.send(call, 'GET', `/api/v1/external_references.json?${query.toString()}`);
-    if (response.status !== 200) throw this.errorFor(call, response);
-    const [reference] = sideLoaded(response.json<Envelope>() ?? {}, 'external_references', response.json<Envelope>()?.results);
-    if (!reference?.subject_id) throw new VendorRejectedError(call, 404, 'invoice_not_found', `no Kantata invoice carries the reference ${externalId}`);
-    await this.write('PUT', `invoices/${String(reference.subject_id)}`, 'invoice', externalId, {
+    const [reference] = await this.references('Invoice', externalId);
+    if (!reference)
+      throw new VendorRejectedError(
+        this.call('find invoice by external reference'),
+        404,
+        'invoice_not_found',
+        `no Kantata invoice carries the reference ${externalId}`,
+      );
+    await this.write('PUT', `invoices/${reference.subjectId}`, 'invoice', externalId, {
       payment_status: payment.state === 'paid' ? 'paid' : 'partially paid',
       balance_in_cents: payment.amountDue.amountMinor,
     });
   }
 
+  /** The invoice and its reference are one POST, so a retry finds an invoice an earlier attempt made and updates it. */
   async recordInvoice(projectId: string, invoice: PsaInvoice): Promise<{ id: string }> {
-    const call = this.call('find invoice by external reference');
-    const query = new URLSearchParams({ subject_type: 'invoice', service_name: SERVICE_NAME, service_model_ref: invoice.externalId });
-    const response = await this.send(call, 'GET', `/api/v1/external_references.json?${query.toString()}`);
-    if (response.status !== 200) throw this.errorFor(call, response);
-    const [reference] = sideLoaded(response.json<Envelope>() ?? {}, 'external_references', response.json<Envelope>()?.results);
+    const [reference] = await this.references('Invoice', invoice.externalId);
     const fields = {
       user_invoice_number: invoice.invoiceNumber,
       invoice_date: invoice.postingDate,
@@ -306,50 +339,49 @@ export class KantataPsa implements PsaPort, PsaBillingPort {
       currency: invoice.total.currency,
       payment_status: 'unpaid',
     };
-    if (reference?.subject_id) {
-      await this.write('PUT', `invoices/${String(reference.subject_id)}`, 'invoice', invoice.externalId, fields);
-      return { id: String(reference.subject_id) };
+    if (reference) {
+      await this.write('PUT', `invoices/${reference.subjectId}`, 'invoice', invoice.externalId, fields);
+      return { id: reference.subjectId };
     }
-    // Kantata refuses to invoice work twice: work already on an invoice of ours (a retry after a crash
-    // between the POST and its reference) names that invoice.
-    const first = invoice.timeEntryIds[0] ?? invoice.expenseIds[0];
-    const collection = invoice.timeEntryIds.length ? 'time_entries' : 'expenses';
-    const [already] = first === undefined ? [] : await this.list<{ invoice_id?: string | null }>(collection, { only: first });
-    let id: string;
-    if (already?.invoice_id) {
-      const [existing] = await this.list<{ user_invoice_number?: string | null }>('invoices', { only: String(already.invoice_id) });
-      if (existing?.user_invoice_number && existing.user_invoice_number !== invoice.invoiceNumber) {
-        throw new VendorRejectedError(
-          this.call('create invoice'),
-          422,
-          'already_invoiced',
-          `the work is already on Kantata invoice ${String(already.invoice_id)} (${existing.user_invoice_number}), not made by this integration`,
-        );
-      }
-      id = String(already.invoice_id);
-      await this.write('PUT', `invoices/${id}`, 'invoice', invoice.externalId, fields);
-    } else {
-      id = (
-        await this.write('POST', 'invoices', 'invoice', invoice.externalId, {
-          workspace_id: projectId,
-          time_entry_ids: invoice.timeEntryIds,
-          expense_ids: invoice.expenseIds,
-          ...fields,
-        })
-      ).id;
-    }
-    await this.write('POST', 'external_references', 'external_reference', invoice.externalId, {
-      subject_type: 'invoice',
-      subject_id: id,
-      service_name: SERVICE_NAME,
-      service_model: 'invoice',
-      service_model_ref: invoice.externalId,
+    const created = await this.write('POST', 'invoices', 'invoice', invoice.externalId, {
+      workspace_id: projectId,
+      time_entry_ids: invoice.timeEntryIds,
+      expense_ids: invoice.expenseIds,
+      ...fields,
+      external_reference: ourReference('invoice', invoice.externalId),
     });
-    return { id };
+    return { id: created.id };
+  }
+
+  /** Our references to one record of ours (`service_model_ref`), newest first as Kantata lists them. */
+  private async references(subjectType: 'Workspace' | 'Invoice', serviceModelRef: string): Promise<{ subjectId: string }[]> {
+    const found = await this.list<{ subject_id?: string; subject_type?: string; service_model_ref?: string }>('external_references', {
+      subject_type: subjectType,
+      service_name: SERVICE_NAME,
+      service_model_ref: serviceModelRef,
+    });
+    return found
+      .filter((r) => r.service_model_ref === serviceModelRef && String(r.subject_type).toLowerCase() === subjectType.toLowerCase() && r.subject_id)
+      .map((r) => ({ subjectId: String(r.subject_id) }));
+  }
+
+  /** A collection listed with `include=external_references`: each object with the `service_model_ref`s of our references to it. */
+  private async listReferenced<T>(collection: string, filters: Record<string, string>): Promise<(T & { id: string; references: string[] })[]> {
+    const references = new Map<string, { service_name?: string; service_model_ref?: string }>();
+    const objects = await this.list<T & { external_reference_ids?: string[] }>(collection, { ...filters, include: 'external_references' }, (envelope) => {
+      for (const r of sideLoaded(envelope, 'external_references')) references.set(r.id, r as { service_name?: string; service_model_ref?: string });
+    });
+    return objects.map((o) => ({
+      ...o,
+      references: (o.external_reference_ids ?? []).flatMap((id) => {
+        const r = references.get(String(id));
+        return r?.service_name === SERVICE_NAME && r.service_model_ref ? [r.service_model_ref] : [];
+      }),
+    }));
   }
 
   /** Every object of a collection matching the filters, following Kantata's pages. */
-  private async list<T>(collection: string, filters: Record<string, string>): Promise<(T & { id: string })[]> {
+  private async list<T>(collection: string, filters: Record<string, string>, onPage?: (envelope: Envelope) => void): Promise<(T & { id: string })[]> {
     const call = this.call(`list ${collection}`);
     const objects: (T & { id: string })[] = [];
     for (let page = 1; ; page++) {
@@ -357,6 +389,7 @@ export class KantataPsa implements PsaPort, PsaBillingPort {
       const response = await this.send(call, 'GET', `/api/v1/${collection}.json?${query.toString()}`);
       if (response.status !== 200) throw this.errorFor(call, response);
       const envelope = response.json<Envelope>() ?? {};
+      onPage?.(envelope);
       objects.push(...sideLoaded(envelope, collection, envelope.results).map((o) => o as T & { id: string }));
       const meta = envelope.meta as { page_count?: number } | undefined;
       if (page >= (meta?.page_count ?? 1)) return objects;
@@ -370,11 +403,10 @@ export class KantataPsa implements PsaPort, PsaBillingPort {
     key: string,
     recordKey: string,
     attributes: Record<string, unknown>,
-    include?: string,
   ): Promise<{ id: string; envelope: Envelope }> {
     const call = this.call(`${method === 'POST' ? 'create' : 'update'} ${key}`);
     const body = { [key]: attributes };
-    const response = await this.send(call, method, `/api/v1/${path}.json${include ? `?include=${include}` : ''}`, body);
+    const response = await this.send(call, method, `/api/v1/${path}.json`, body);
     const ok = response.status === 200 || response.status === 201;
     await this.options.audit.record({
       vendor: 'kantata',
@@ -410,7 +442,7 @@ export class KantataPsa implements PsaPort, PsaBillingPort {
           headers: { authorization: `Bearer ${await this.bearer(credentials, call)}`, 'content-type': 'application/json', accept: 'application/json' },
           ...(body === undefined ? {} : { body: JSON.stringify(body) }),
           // Kantata times requests out after three minutes; we give up sooner and let the state machine retry.
-          timeoutMs: 60_000,
+          timeoutMs: this.options.requestTimeoutMs ?? 60_000,
         }),
       () => this.token.invalidate(),
     );

@@ -14,6 +14,8 @@ export type NetSuiteCredentials =
 /** Where and as whom the adapter writes. */
 export interface NetSuiteOptions {
   readonly instance: string;
+  /** How long one API call may take before the adapter gives up and the state machine retries. @default 30_000 */
+  readonly requestTimeoutMs?: number;
   /** @default https://<account>.suitetalk.api.netsuite.com */
   readonly baseUrl?: string;
   readonly credentials: () => Promise<NetSuiteCredentials>;
@@ -205,6 +207,7 @@ export class NetSuiteErp implements ErpPort, InvoicingPort, PaymentsPort {
           method,
           headers: { authorization, 'content-type': 'application/json', accept: 'application/json', prefer: 'transient' },
           ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+          timeoutMs: this.options.requestTimeoutMs ?? 30_000,
         });
       },
       () => this.token.invalidate(),

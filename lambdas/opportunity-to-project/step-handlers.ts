@@ -6,7 +6,17 @@ import type { ContractRecord } from '../ports/billing-ledger';
 import type { CrmPort } from '../ports/crm';
 import type { ErpPort } from '../ports/erp';
 import type { PsaPort } from '../ports/psa';
-import { contractRecord, createErpProject, createPsaProject, findOrCreateErpCustomer, projectActivated, type StepContext, writeBackToCrm } from './steps';
+import {
+  addPsaProjectPlan,
+  applyPsaRateCard,
+  contractRecord,
+  createErpProject,
+  createPsaProject,
+  findOrCreateErpCustomer,
+  projectActivated,
+  type StepContext,
+  writeBackToCrm,
+} from './steps';
 import { type SwitchedOff, type ValidOpportunity, validateOpportunity } from './validate-opportunity';
 
 /**
@@ -21,7 +31,9 @@ export interface ExecutionState {
   readonly event: OpportunityWonEvent;
   readonly validation?: ValidOpportunity | SwitchedOff;
   readonly erpCustomer?: { customerGlobalId: string; erpCustomerId: string };
-  readonly psaProject?: { psaProjectId: string; recovered: boolean; milestoneIds?: Readonly<Record<string, string>> };
+  readonly psaProject?: { psaProjectId: string; recovered: boolean };
+  readonly psaPlan?: { milestoneIds: Readonly<Record<string, string>> };
+  readonly psaRateCard?: { rateCardId: string | null };
   readonly erpProject?: { erpProjectId: string };
   /** Set by Catch: Step Functions' `{ Error, Cause }`. */
   readonly failure?: { readonly Error: string; readonly Cause?: string };
@@ -73,6 +85,14 @@ export function stepHandlers(deps: StepDependencies) {
       const ctx = contextOf(input);
       return createPsaProject(ctx, { psa: deps.psaFor(ctx.validation.instances.psa), registry: deps.registry, vendorOf });
     },
+    AddPsaProjectPlan: async (input: TaskInput) => {
+      const ctx = contextOf(input);
+      return addPsaProjectPlan(ctx, input.state.psaProject!.psaProjectId, { psa: deps.psaFor(ctx.validation.instances.psa) });
+    },
+    ApplyPsaRateCard: async (input: TaskInput) => {
+      const ctx = contextOf(input);
+      return applyPsaRateCard(ctx, input.state.psaProject!.psaProjectId, { psa: deps.psaFor(ctx.validation.instances.psa) });
+    },
     CreateErpProject: async (input: TaskInput) => {
       const ctx = contextOf(input);
       return createErpProject(ctx, input.state.erpCustomer!.erpCustomerId, {
@@ -98,9 +118,7 @@ export function stepHandlers(deps: StepDependencies) {
       const ids = { ...input.state.erpCustomer!, erpProjectId: input.state.erpProject!.erpProjectId, psaProjectId: input.state.psaProject!.psaProjectId };
       const event = projectActivated(ctx, ids, deps.now());
       // The contract first: once the project is announced, its approved time may be billed.
-      await deps.recordContract(
-        contractRecord(ctx, { ...ids, ...(input.state.psaProject!.milestoneIds ? { milestoneIds: input.state.psaProject!.milestoneIds } : {}) }),
-      );
+      await deps.recordContract(contractRecord(ctx, { ...ids, ...(input.state.psaPlan ? { milestoneIds: input.state.psaPlan.milestoneIds } : {}) }));
       await deps.publish(event);
       await deps.resolveException(exceptionKey(input), input.execution);
       return { eventId: event.id };

@@ -12,8 +12,9 @@ import type { ValidOpportunity } from './validate-opportunity';
 /**
  * The steps of opportunity to project, as plain functions over the ports and the registry. Each is
  * safe to run again after a crash or a retry: ERP writes are upserts by external id, the PSA create
- * is reserved in the registry before the call and looked up by external reference on recovery, and
- * every id is derived deterministically from the deal.
+ * is reserved in the registry before the call and carries the external reference it is found by on
+ * recovery, the PSA plan and rate card look before they make, and every id is derived deterministically
+ * from the deal.
  */
 
 /** What every step receives from the state machine. */
@@ -66,15 +67,11 @@ export async function findOrCreateErpCustomer(
   return { customerGlobalId, erpCustomerId: id };
 }
 
-/** Creates the PSA project shell once: reserved before the call, found by external reference after a crash. */
-export async function createPsaProject(
-  ctx: StepContext,
-  deps: { psa: PsaPort; registry: CrossReferenceRegistry; vendorOf: VendorOf },
-): Promise<{ psaProjectId: string; recovered: boolean; milestoneIds: Readonly<Record<string, string>> }> {
-  const { event, validation, execution } = ctx;
-  const target = system(validation.instances.psa, deps.vendorOf);
+/** The PSA project as the deal describes it. */
+export function psaDraft(ctx: StepContext): PsaProjectDraft {
+  const { event, validation } = ctx;
   const p = event.payload;
-  const draft: PsaProjectDraft = {
+  return {
     externalReference: validation.projectGlobalId,
     name: p.opportunity.name,
     customerName: p.account.name,
@@ -87,25 +84,50 @@ export async function createPsaProject(
     milestones: p.contract.milestones,
     rateCard: p.contract.rateCard,
   };
-  const reservation = await deps.registry.reserveCreate({ entityType: 'project', globalId: validation.projectGlobalId, target, executionId: execution });
+}
+
+/**
+ * Creates the PSA project once: reserved in the registry before the call, and after a failure found
+ * by the external reference the create itself carried. Its plan and rate card are the next two steps,
+ * so a throttled call there does not make this one run again.
+ */
+export async function createPsaProject(
+  ctx: StepContext,
+  deps: { psa: PsaPort; registry: CrossReferenceRegistry; vendorOf: VendorOf },
+): Promise<{ psaProjectId: string; recovered: boolean }> {
+  const { validation, execution } = ctx;
+  const target = system(validation.instances.psa, deps.vendorOf);
+  const draft = psaDraft(ctx);
+  const key = { entityType: 'project' as const, globalId: validation.projectGlobalId, target };
+  const reservation = await deps.registry.reserveCreate({ ...key, executionId: execution });
   if (reservation.outcome === 'existing') {
-    if (reservation.link.state === 'completed' && reservation.link.nativeId) {
-      // Done before: completing a complete shell writes nothing and names its milestones.
-      const { milestoneIds } = await deps.psa.completeProject(reservation.link.nativeId, draft);
-      return { psaProjectId: reservation.link.nativeId, recovered: true, milestoneIds };
-    }
-    // Reserved earlier but not completed: the POST may or may not have happened. Look before creating,
-    // and finish a shell the crash cut short (tasks, milestones, rate card).
+    if (reservation.link.state === 'completed' && reservation.link.nativeId) return { psaProjectId: reservation.link.nativeId, recovered: true };
+    // Reserved earlier but not completed: the create may have been applied with its answer lost. Look before creating.
     const found = await deps.psa.findProjectByExternalReference(validation.projectGlobalId);
     if (found) {
-      const { milestoneIds } = await deps.psa.completeProject(found.id, draft);
-      await deps.registry.completeCreate({ entityType: 'project', globalId: validation.projectGlobalId, target, nativeId: found.id });
-      return { psaProjectId: found.id, recovered: true, milestoneIds };
+      await deps.registry.completeCreate({ ...key, nativeId: found.id });
+      return { psaProjectId: found.id, recovered: true };
     }
   }
+  await deps.psa.checkProject(draft);
   const created = await deps.psa.createProject(draft);
-  await deps.registry.completeCreate({ entityType: 'project', globalId: validation.projectGlobalId, target, nativeId: created.id });
-  return { psaProjectId: created.id, recovered: false, milestoneIds: created.milestoneIds };
+  await deps.registry.completeCreate({ ...key, nativeId: created.id });
+  return { psaProjectId: created.id, recovered: false };
+}
+
+/** Adds the contract's tasks and milestones the PSA project lacks; names each milestone's PSA id for billing. */
+export async function addPsaProjectPlan(
+  ctx: StepContext,
+  psaProjectId: string,
+  deps: { psa: PsaPort },
+): Promise<{ milestoneIds: Readonly<Record<string, string>> }> {
+  return deps.psa.ensurePlan(psaProjectId, psaDraft(ctx));
+}
+
+/** Gives the PSA project the contract's rate card, resuming one an earlier attempt began. */
+export async function applyPsaRateCard(ctx: StepContext, psaProjectId: string, deps: { psa: PsaPort }): Promise<{ rateCardId: string | null }> {
+  const { rateCardId } = await deps.psa.ensureRateCard(psaProjectId, psaDraft(ctx));
+  return { rateCardId: rateCardId ?? null };
 }
 
 /** Upserts the ERP project under the customer, keyed by the project's global id. */

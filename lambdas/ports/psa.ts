@@ -23,13 +23,21 @@ export interface PsaProjectDraft {
   readonly rateCard: readonly RateCardLine[];
 }
 
-/** The PSA: creates are not idempotent (Kantata), so the workflow looks before it creates. */
+/**
+ * The PSA project shell, built in three resumable parts (the project, its plan, its rate card). Creates
+ * are not idempotent in Kantata, so every record is written with our reference in the same request and
+ * each part looks for what an earlier attempt made before it makes anything.
+ */
 export interface PsaPort {
+  /** Refuses, before anything is written, a draft the PSA cannot hold (a rate card role it lacks). */
+  checkProject(project: PsaProjectDraft): Promise<void>;
   findProjectByExternalReference(externalReference: string): Promise<{ id: string } | undefined>;
-  /** Creates the project shell: the project, its tasks, milestones and rate card; returns the PSA id of each milestone by name. */
-  createProject(project: PsaProjectDraft): Promise<{ id: string; milestoneIds: Readonly<Record<string, string>> }>;
-  /** Adds whatever part of the shell a create cut short left out (changes nothing on a complete one); returns the milestone ids. */
-  completeProject(projectId: string, project: PsaProjectDraft): Promise<{ milestoneIds: Readonly<Record<string, string>> }>;
+  /** Creates the project itself, its external reference written in the same request. */
+  createProject(project: PsaProjectDraft): Promise<{ id: string }>;
+  /** Adds the tasks and milestones the project lacks; returns the PSA id of each milestone by name. */
+  ensurePlan(projectId: string, project: PsaProjectDraft): Promise<{ milestoneIds: Readonly<Record<string, string>> }>;
+  /** Gives the project the contract's rate card unless it has one, resuming a rate card an earlier attempt began. */
+  ensureRateCard(projectId: string, project: PsaProjectDraft): Promise<{ rateCardId: string | undefined }>;
 }
 
 /** A PSA project: where approved work comes from, and the key billing runs by. */

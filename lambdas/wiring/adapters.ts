@@ -36,6 +36,11 @@ function limited<T extends object>(port: T, instance: { id: string; maxConcurren
   });
 }
 
+/** The instance's request timeout, when its configuration sets one. */
+function timeoutOf(instance: { requestTimeoutMs?: number | undefined }): { requestTimeoutMs?: number } {
+  return instance.requestTimeoutMs === undefined ? {} : { requestTimeoutMs: instance.requestTimeoutMs };
+}
+
 function instanceOf(config: DeploymentConfig, id: string) {
   const instance = config.vendorInstances.find((v) => v.id === id);
   if (instance === undefined) throw new Error(`Vendor instance ${id} is not configured`);
@@ -53,6 +58,7 @@ export function adapters(config: DeploymentConfig, secrets: SecretReader, contex
     if (instance.vendor !== 'netsuite') throw new Error(`No ERP adapter for ${instance.vendor} yet (instance ${id})`);
     const netSuite = new NetSuiteErp({
       instance: id,
+      ...timeoutOf(instance),
       ...(instance.baseUrl ? { baseUrl: instance.baseUrl } : {}),
       credentials: async () => (await secrets(id)) as unknown as NetSuiteCredentials,
       refreshCredentials: async () => (await secrets(id, { forceFetch: true })) as unknown as NetSuiteCredentials,
@@ -70,6 +76,7 @@ export function adapters(config: DeploymentConfig, secrets: SecretReader, contex
     return limited(
       new KantataPsa({
         instance: id,
+        ...timeoutOf(instance),
         ...(instance.baseUrl ? { baseUrl: instance.baseUrl } : {}),
         credentials: () => read(false),
         refreshCredentials: () => read(true),
@@ -124,6 +131,7 @@ function businessCentralFor(config: DeploymentConfig, id: string, secrets: Secre
   };
   return new BusinessCentralErp({
     instance: id,
+    ...timeoutOf(instance),
     ...instance.businessCentral,
     ...(instance.baseUrl ? { baseUrl: instance.baseUrl } : {}),
     ...(instance.authorityUrl ? { authorityUrl: instance.authorityUrl } : {}),
@@ -142,6 +150,7 @@ function certiniaFor(config: DeploymentConfig, id: string, secrets: SecretReader
   return new CertiniaPsa(
     new SalesforceRestClient({
       instance: id,
+      ...timeoutOf(instance),
       vendor: 'certinia',
       baseUrl: instance.baseUrl,
       accessToken: () => read(false),
@@ -159,6 +168,7 @@ function hubSpotFor(config: DeploymentConfig, id: string, secrets: SecretReader,
   const token = async (forceFetch: boolean) => String((await secrets(id, { forceFetch })).accessToken);
   return new HubSpotCrm({
     instance: id,
+    ...timeoutOf(instance),
     ...(instance.baseUrl ? { baseUrl: instance.baseUrl } : {}),
     accessToken: () => token(false),
     refreshAccessToken: () => token(true),
@@ -179,6 +189,7 @@ function salesforceFor(config: DeploymentConfig, id: string, secrets: SecretRead
   const read = async (forceFetch: boolean) => secrets(id, { forceFetch });
   return new SalesforceCrm({
     instance: id,
+    ...timeoutOf(instance),
     vendor: instance.vendor === 'certinia' ? 'certinia' : 'salesforce',
     baseUrl: instance.baseUrl,
     accessToken: async () => String((await read(false)).accessToken),

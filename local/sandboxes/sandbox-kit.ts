@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
@@ -42,8 +42,9 @@ export interface SandboxRoute {
  *   the write and the caller sees an error. The case that proves a create idempotent.
  * - `reset`: close the connection without an answer; nothing is applied.
  * - `reset-after-commit`: apply the request, then close the connection without an answer.
+ * - `slow`: apply the request and answer as the vendor would, `delayMs` late.
  */
-export type FaultMode = 'instead' | 'after-commit' | 'reset' | 'reset-after-commit';
+export type FaultMode = 'instead' | 'after-commit' | 'reset' | 'reset-after-commit' | 'slow';
 
 /** A fault to inject: the next `times` requests that match fail as `mode` says (after `delayMs`). */
 export interface FaultSpec {
@@ -66,9 +67,55 @@ const RESET = Symbol('reset');
 /** Why a fault cannot be injected, or undefined when it can. */
 export function faultProblem(fault: FaultSpec): string | undefined {
   const mode = fault.mode ?? 'instead';
-  if (!['instead', 'after-commit', 'reset', 'reset-after-commit'].includes(mode)) return `unknown fault mode ${String(mode)}`;
+  if (!['instead', 'after-commit', 'reset', 'reset-after-commit', 'slow'].includes(mode)) return `unknown fault mode ${String(mode)}`;
   if ((mode === 'instead' || mode === 'after-commit') && typeof fault.response?.status !== 'number') return `a fault in mode ${mode} needs response.status`;
   return undefined;
+}
+
+/**
+ * The kinds of fault a schedule draws from:
+ * - `throttle`: the vendor's own throttling answer (its rate limit response), nothing applied.
+ * - `unavailable`: a 503, nothing applied.
+ * - `reset`: the connection closed without an answer, nothing applied.
+ * - `slow`: the answer (applied) comes after `slowMs`, past the caller's timeout.
+ * - `after-commit`: applied, then a 502.
+ * - `reset-after-commit`: applied, then the connection closed.
+ */
+export type ScheduledFault = 'throttle' | 'unavailable' | 'reset' | 'slow' | 'after-commit' | 'reset-after-commit';
+
+/**
+ * A seeded fault schedule: each API request fails with probability `rate`, as one of `kinds`. The draw
+ * is a hash of the seed, the request (method, path, query, body) and how many times that same request
+ * came before, not a shared random stream, so a run is repeatable even when deals interleave
+ * differently: the third attempt of one create meets the same fate in every run.
+ */
+export interface FaultSchedule {
+  readonly seed: number;
+  /** Share of API requests that fail, from 0 to 1. */
+  readonly rate: number;
+  /** Drawn with equal weight; a kind may be listed twice to weigh it double. */
+  readonly kinds: readonly ScheduledFault[];
+  /** Only requests with this method, e.g. POST for writes only. @default every method */
+  readonly methods?: readonly string[];
+  /** Only requests whose path starts with this. @default every path */
+  readonly pathPrefix?: string;
+  /** How late a `slow` answer comes. @default 2_000 */
+  readonly slowMs?: number;
+}
+
+/** Why a schedule cannot be played, or undefined when it can. */
+export function scheduleProblem(schedule: FaultSchedule): string | undefined {
+  const kinds: readonly string[] = ['throttle', 'unavailable', 'reset', 'slow', 'after-commit', 'reset-after-commit'];
+  if (!Number.isSafeInteger(schedule.seed)) return 'a schedule needs an integer seed';
+  if (!(typeof schedule.rate === 'number' && schedule.rate >= 0 && schedule.rate <= 1)) return 'a schedule needs a rate from 0 to 1';
+  if (!Array.isArray(schedule.kinds) || schedule.kinds.length === 0) return 'a schedule needs at least one kind of fault';
+  const unknown = schedule.kinds.find((k) => !kinds.includes(k));
+  return unknown === undefined ? undefined : `unknown fault kind ${String(unknown)}`;
+}
+
+/** A number in [0, 1) drawn from the hash of `parts`. */
+function draw(...parts: readonly (string | number)[]): number {
+  return createHash('sha256').update(parts.join('\u0000')).digest().readUInt32BE(0) / 2 ** 32;
 }
 
 /** Rate limits a sandbox enforces, as its vendor does. */
@@ -119,8 +166,12 @@ export interface RunningSandbox {
   readonly url: string;
   /** Queue a fault; faults are consumed in the order they were injected. */
   injectFault(fault: FaultSpec): void;
-  /** Drop every queued fault. */
+  /** Play a seeded fault schedule from now on, besides the queued faults (which come first). */
+  scheduleFaults(schedule: FaultSchedule): void;
+  /** Drop every queued fault and the schedule. */
   clearFaults(): void;
+  /** The faults the schedule played, in order: what a run met, for its report. */
+  readonly scheduledFaults: readonly { readonly method: string; readonly path: string; readonly kind: ScheduledFault }[];
   /** Every request answered so far. */
   readonly requests: readonly LoggedRequest[];
   close(): Promise<void>;
@@ -149,6 +200,9 @@ export function matchPattern(pattern: string, path: string): Record<string, stri
  */
 export async function startSandbox(options: SandboxOptions): Promise<RunningSandbox> {
   const faults: (FaultSpec & { remaining: number })[] = [];
+  let schedule: FaultSchedule | undefined;
+  const seen = new Map<string, number>();
+  const scheduledFaults: { method: string; path: string; kind: ScheduledFault }[] = [];
   const requests: LoggedRequest[] = [];
   let inFlight = 0;
   let windowStart = Date.now();
@@ -163,6 +217,40 @@ export async function startSandbox(options: SandboxOptions): Promise<RunningSand
     return fault;
   };
 
+  /** The schedule's fault for this request, if it draws one: decided by the request and its repeat count. */
+  const scheduled = (request: Omit<SandboxRequest, 'params'>): FaultSpec | undefined => {
+    if (schedule === undefined) return undefined;
+    if (schedule.methods !== undefined && !schedule.methods.includes(request.method)) return undefined;
+    if (schedule.pathPrefix !== undefined && !request.path.startsWith(schedule.pathPrefix)) return undefined;
+    const key = `${request.method} ${request.path}?${request.query.toString()} ${request.rawBody.toString('utf8')}`;
+    const occurrence = seen.get(key) ?? 0;
+    seen.set(key, occurrence + 1);
+    if (draw(schedule.seed, key, occurrence) >= schedule.rate) return undefined;
+    const kind = schedule.kinds[Math.floor(draw(schedule.seed, 'kind', key, occurrence) * schedule.kinds.length)]!;
+    scheduledFaults.push({ method: request.method, path: request.path, kind });
+    const unavailable: SandboxResponse = { status: 503, json: { error: 'service unavailable (scheduled fault)' } };
+    switch (kind) {
+      case 'throttle':
+        return { response: options.rateLimit?.response() ?? { status: 429, json: { error: 'too many requests' } } };
+      case 'unavailable':
+        return { response: unavailable };
+      case 'reset':
+        return { mode: 'reset' };
+      case 'slow':
+        return { mode: 'slow', delayMs: schedule.slowMs ?? 2_000 };
+      case 'after-commit':
+        return { mode: 'after-commit', response: { status: 502, json: { error: 'bad gateway (scheduled fault)' } } };
+      case 'reset-after-commit':
+        return { mode: 'reset-after-commit' };
+    }
+  };
+
+  const clearFaults = () => {
+    faults.length = 0;
+    schedule = undefined;
+    seen.clear();
+  };
+
   const admin = (method: string, path: string, body: Buffer): SandboxResponse | undefined => {
     if (path === '/__sandbox/faults' && method === 'POST') {
       const fault = JSON.parse(body.toString('utf8') || '{}') as FaultSpec;
@@ -172,9 +260,17 @@ export async function startSandbox(options: SandboxOptions): Promise<RunningSand
       return { status: 204 };
     }
     if (path === '/__sandbox/faults' && method === 'DELETE') {
-      faults.length = 0;
+      clearFaults();
       return { status: 204 };
     }
+    if (path === '/__sandbox/fault-schedule' && method === 'POST') {
+      const next = JSON.parse(body.toString('utf8') || '{}') as FaultSchedule;
+      const problem = scheduleProblem(next);
+      if (problem !== undefined) return { status: 400, json: { error: problem } };
+      schedule = next;
+      return { status: 204 };
+    }
+    if (path === '/__sandbox/fault-schedule' && method === 'GET') return { status: 200, json: { schedule: schedule ?? null, played: scheduledFaults } };
     if (path === '/__sandbox/requests' && method === 'GET') return { status: 200, json: requests };
     return undefined;
   };
@@ -183,10 +279,16 @@ export async function startSandbox(options: SandboxOptions): Promise<RunningSand
     const adminResponse = request.path.startsWith('/__sandbox/') ? admin(request.method, request.path, request.rawBody) : undefined;
     if (adminResponse !== undefined) return adminResponse;
 
-    const fault = takeFault(request.method, request.path);
+    const fault = takeFault(request.method, request.path) ?? scheduled(request);
     if (fault !== undefined) {
-      if (fault.delayMs) await new Promise((r) => setTimeout(r, fault.delayMs));
       const mode = fault.mode ?? 'instead';
+      if (mode === 'slow') {
+        // Applied at once, answered late: what a caller that gives up sees of a slow vendor.
+        const response = await serve(request);
+        await new Promise((r) => setTimeout(r, fault.delayMs));
+        return response;
+      }
+      if (fault.delayMs) await new Promise((r) => setTimeout(r, fault.delayMs));
       if (mode === 'instead') return fault.response!;
       if (mode === 'reset') return RESET;
       await serve(request);
@@ -270,9 +372,13 @@ export async function startSandbox(options: SandboxOptions): Promise<RunningSand
       if (problem !== undefined) throw new Error(problem);
       faults.push({ ...fault, remaining: fault.times ?? 1 });
     },
-    clearFaults: () => {
-      faults.length = 0;
+    scheduleFaults: (next) => {
+      const problem = scheduleProblem(next);
+      if (problem !== undefined) throw new Error(problem);
+      schedule = next;
     },
+    clearFaults,
+    scheduledFaults,
     requests,
     close: () =>
       new Promise<void>((resolve, reject) => {

@@ -87,7 +87,14 @@ describe('opportunity to project on the local stack', () => {
       ['Discovery', 'task'],
       ['Design signed off', 'milestone'],
     ]);
-    expect(env.kantata.objects('external_references')).toEqual([expect.objectContaining({ subject_id: workspace!.id, service_name: 'ps-sync' })]);
+    // Each record we made carries our reference, written in its own create.
+    expect(env.kantata.objects('external_references').map((r) => [r.subject_type, r.service_model])).toEqual([
+      ['Workspace', 'project'],
+      ['Story', 'task'],
+      ['Story', 'milestone'],
+      ['RateCard', 'rate-card'],
+    ]);
+    expect(env.kantata.objects('external_references')[0]).toMatchObject({ subject_id: workspace!.id, service_name: 'ps-sync' });
     // Kantata carries money as *_in_cents with a currency.
     expect(workspace).toMatchObject({ currency: 'USD', price_in_cents: 12500000 });
     // The rate card, read back through Kantata's own objects: the workspace's rate card, its version per date, cents per hour by role.
@@ -125,7 +132,6 @@ describe('opportunity to project on the local stack', () => {
     const writes = Items.map((i) => `${i.pk!.S!.split('#').slice(0, 3).join('#')} ${i.operation!.S} ${i.result!.S}`).sort();
     expect(writes).toEqual([
       'hubspot#hubspot-main#deal update ok',
-      'kantata#kantata-global#external_reference create ok',
       'kantata#kantata-global#rate_card create ok',
       'kantata#kantata-global#rate_card_role create ok',
       'kantata#kantata-global#rate_card_role create ok',

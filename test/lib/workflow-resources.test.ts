@@ -116,6 +116,8 @@ describe('opportunity-to-project resources', () => {
     const definition = JSON.stringify(machine.Properties.DefinitionString);
 
     expect(Object.keys(machine.Properties.DefinitionSubstitutions as object).sort()).toEqual([
+      'AddPsaProjectPlanArn',
+      'ApplyPsaRateCardArn',
       'CreateErpProjectArn',
       'CreatePsaProjectArn',
       'FindOrCreateErpCustomerArn',

@@ -46,10 +46,10 @@ function world() {
   };
   const psa: PsaPort = {
     findProjectByExternalReference: async (ref) => (psaProjects.some((p) => p.externalReference === ref) ? { id: 'W1' } : undefined),
-    createProject: async (p) => (
-      psaProjects.push(p), { id: `W${psaProjects.length}`, milestoneIds: Object.fromEntries(p.milestones.map((m, i) => [m.name, `M${i}`])) }
-    ),
-    completeProject: async () => ({ milestoneIds: {} }),
+    checkProject: async () => undefined,
+    createProject: async (p) => (psaProjects.push(p), { id: `W${psaProjects.length}` }),
+    ensurePlan: async (_id, p) => ({ milestoneIds: Object.fromEntries(p.milestones.map((m, i) => [m.name, `M${i}`])) }),
+    ensureRateCard: async () => ({ rateCardId: undefined }),
   };
   const deps: StepDependencies = {
     config: exampleConfig(),

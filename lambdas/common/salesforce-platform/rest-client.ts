@@ -12,6 +12,8 @@ export function soqlString(value: string): string {
 /** Options of {@link SalesforceRestClient}. */
 export interface SalesforceRestOptions {
   readonly instance: string;
+  /** How long one API call may take before the adapter gives up and the state machine retries. @default 30_000 */
+  readonly requestTimeoutMs?: number;
   /** The vendor errors and audit entries name: a Certinia org is a Salesforce org with the managed package. @default salesforce */
   readonly vendor?: 'salesforce' | 'certinia';
   /** The org's instance URL, e.g. https://acme.my.salesforce.com. */
@@ -119,6 +121,7 @@ export class SalesforceRestClient {
         method,
         headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', 'Sforce-Call-Options': `client=${this.options.clientId}` },
         ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+        timeoutMs: this.options.requestTimeoutMs ?? 30_000,
       }),
     );
     const allocation = parseLimitInfo(response.headers.get('sforce-limit-info'));

@@ -54,6 +54,8 @@ const COLLECTIONS = {
   invoices: 'invoice',
 } as const;
 type Collection = keyof typeof COLLECTIONS;
+/** The collections whose create takes a nested `external_reference`, and the subject type Kantata gives it. */
+const REFERABLE: Partial<Record<Collection, string>> = { workspaces: 'Workspace', stories: 'Story', invoices: 'Invoice', rate_cards: 'RateCard' };
 
 /** A running Kantata sandbox. */
 export interface KantataSandbox extends RunningSandbox {
@@ -87,9 +89,8 @@ export async function startKantataSandbox(options: KantataSandboxOptions): Promi
     };
   };
   const required: Partial<Record<Collection, string[]>> = {
-    workspaces: ['title'],
+    workspaces: ['title', 'creator_role'],
     stories: ['title', 'workspace_id'],
-    external_references: ['subject_type', 'subject_id', 'service_name', 'service_model_ref'],
     rate_card_sets: ['title'],
     rate_card_set_versions: ['rate_card_set_id', 'effective_date'],
     rate_cards: ['rate_card_set_version_id', 'currency'],
@@ -187,8 +188,27 @@ export async function startKantataSandbox(options: KantataSandboxOptions): Promi
       if (missing.length)
         return errors(
           422,
-          missing.map((f) => ({ type: 'validation', message: `${f} can't be blank`, field: f })),
+          missing.map((f) => ({
+            type: 'validation',
+            message: f === 'creator_role' ? 'Please select a role for this project' : `${f} can't be blank`,
+            field: f,
+          })),
         );
+      if (collection === 'workspaces') {
+        if (!['maven', 'buyer'].includes(String(attributes.creator_role))) return invalid('creator_role', 'Please select a role for this project');
+        // `price` is the budget in whole units of the currency; `price_in_cents` is read-only and ignored on input.
+        if (attributes.price !== undefined && !Number.isSafeInteger(attributes.price)) return invalid('price', 'price must be a whole number');
+      }
+      const reference = attributes.external_reference as Record<string, unknown> | undefined;
+      if (reference !== undefined) {
+        if (REFERABLE[collection] === undefined) return invalid('external_reference', `a ${COLLECTIONS[collection]} takes no external reference`);
+        const blank = ['service_name', 'service_model', 'service_model_ref'].filter((f) => typeof reference[f] !== 'string' || reference[f] === '');
+        if (blank.length)
+          return errors(
+            422,
+            blank.map((f) => ({ type: 'validation', message: `external_reference ${f} can't be blank`, field: `external_reference.${f}` })),
+          );
+      }
       if (collection === 'stories' && !store.workspaces.has(String(attributes.workspace_id)))
         return errors(422, [{ type: 'validation', message: 'workspace does not exist', field: 'workspace_id' }]);
       if (
@@ -200,7 +220,11 @@ export async function startKantataSandbox(options: KantataSandboxOptions): Promi
       }
       const refused = rateCardRules(collection, attributes) ?? invoiceRules(collection, attributes);
       if (refused) return refused;
-      const object = insert(collection, collection === 'stories' ? { state: 'not started', ...attributes } : attributes);
+      const { external_reference: _reference, price_in_cents: _readOnly, ...stored } = attributes;
+      const object = insert(collection, collection === 'stories' ? { state: 'not started', ...stored } : stored);
+      if (collection === 'workspaces' && typeof object.price === 'number') object.price_in_cents = object.price * 100;
+      // The reference is written with its subject, in the same request: both or neither.
+      if (reference !== undefined) insert('external_references', { ...reference, subject_type: REFERABLE[collection], subject_id: object.id });
       if (collection === 'invoices') {
         // The invoice takes its work: each entry and expense now says which invoice billed it.
         for (const [c, field] of [
@@ -232,7 +256,9 @@ export async function startKantataSandbox(options: KantataSandboxOptions): Promi
       if (workspace.currency !== undefined && card.currency !== workspace.currency)
         return invalid('rate_card_id', `rate card currency ${String(card.currency)} does not match the project currency ${String(workspace.currency)}`);
     }
-    for (const [k, v] of Object.entries(attributes)) if (k !== 'id') workspace[k] = k.endsWith('_id') && v !== null ? String(v) : v;
+    if (attributes.price !== undefined && !Number.isSafeInteger(attributes.price)) return invalid('price', 'price must be a whole number');
+    for (const [k, v] of Object.entries(attributes)) if (k !== 'id' && k !== 'price_in_cents') workspace[k] = k.endsWith('_id') && v !== null ? String(v) : v;
+    if (typeof workspace.price === 'number') workspace.price_in_cents = workspace.price * 100;
     workspace.updated_at = now();
     return envelope('workspaces', [workspace]);
   };
@@ -256,24 +282,70 @@ export async function startKantataSandbox(options: KantataSandboxOptions): Promi
         const v = request.query.get(f);
         return v === null ? [] : [[f, v] as const];
       });
+      if (collection === 'external_references' && !request.query.get('subject_type')) return invalid('subject_type', "subject_type can't be blank");
       const only = request.query.get('only')?.split(',');
+      const currencies = request.query.get('currencies')?.split(',');
+      const matching = request.query.get('matching')?.toLowerCase().split(/\s+/).filter(Boolean);
+      // Objects found by their references: `external_reference_service_name`, `external_reference_service_model_refs`.
+      const byReference = (() => {
+        const service = request.query.get('external_reference_service_name');
+        const refs = request.query.get('external_reference_service_model_refs')?.split(',');
+        if (service === null && refs === undefined) return undefined;
+        const subjectType = REFERABLE[collection]?.toLowerCase();
+        return new Set(
+          [...store.external_references.values()]
+            .filter(
+              (r) =>
+                String(r.subject_type).toLowerCase() === subjectType &&
+                (service === null || r.service_name === service) &&
+                (refs === undefined || refs.includes(String(r.service_model_ref))),
+            )
+            .map((r) => String(r.subject_id)),
+        );
+      })();
       const approved = request.query.get('approved');
       const updatedAfter = request.query.get('updated_after');
       const items = [...store[collection].values()].filter(
         (o) =>
           filters.every(([f, v]) => String(o[f] ?? '').toLowerCase() === v.toLowerCase()) &&
           (!only || only.includes(o.id)) &&
+          (!currencies || currencies.includes(String(o.currency))) &&
+          (!matching ||
+            matching.every((m) =>
+              String(o.title ?? '')
+                .toLowerCase()
+                .split(/\s+/)
+                .some((word) => word.startsWith(m)),
+            )) &&
+          (!byReference || byReference.has(o.id)) &&
           (approved === null || String(o.approved === true) === approved) &&
           (updatedAfter === null || Date.parse(String(o.updated_at)) > Date.parse(updatedAfter)),
       );
       const response = envelope(collection, items, Number(request.query.get('page') ?? 1), Number(request.query.get('per_page') ?? 20));
+      const includes = (request.query.get('include') ?? '').split(',');
+      const ids = new Set((response.json as { results: { id: string }[] }).results.map((r) => r.id));
+      let json = response.json as Record<string, unknown>;
       // `include=stories` side-loads a workspace's stories under their own top-level key, as Kantata does.
-      if (collection === 'workspaces' && (request.query.get('include') ?? '').split(',').includes('stories')) {
-        const ids = new Set((response.json as { results: { id: string }[] }).results.map((r) => r.id));
+      if (collection === 'workspaces' && includes.includes('stories')) {
         const stories = [...store.stories.values()].filter((st) => ids.has(String(st.workspace_id)));
-        return { ...response, json: { ...(response.json as object), stories: Object.fromEntries(stories.map((st) => [st.id, st])) } };
+        json = { ...json, stories: Object.fromEntries(stories.map((st) => [st.id, st])) };
       }
-      return response;
+      // `include=external_references`: each object names its references, which come side-loaded.
+      const subjectType = REFERABLE[collection]?.toLowerCase();
+      if (subjectType !== undefined && includes.includes('external_references')) {
+        const references = [...store.external_references.values()].filter(
+          (r) => String(r.subject_type).toLowerCase() === subjectType && ids.has(String(r.subject_id)),
+        );
+        const listed = json[collection] as Record<string, KantataObject>;
+        json = {
+          ...json,
+          [collection]: Object.fromEntries(
+            Object.entries(listed).map(([id, o]) => [id, { ...o, external_reference_ids: references.filter((r) => r.subject_id === id).map((r) => r.id) }]),
+          ),
+          external_references: Object.fromEntries(references.map((r) => [r.id, r])),
+        };
+      }
+      return { ...response, json };
     };
 
   const sandbox = await startSandbox({
@@ -303,7 +375,8 @@ export async function startKantataSandbox(options: KantataSandboxOptions): Promi
       },
       ...(Object.keys(COLLECTIONS) as Collection[]).flatMap((collection) => [
         // Roles and rate card versions are made by the account and by Kantata, not posted by clients.
-        ...(collection === 'roles' || collection === 'rate_card_versions'
+        // Kantata has no plain POST /external_references: a reference is written nested in its subject's create.
+        ...(collection === 'roles' || collection === 'rate_card_versions' || collection === 'external_references'
           ? []
           : [{ method: 'POST', pattern: `/api/v1/${collection}.json`, handle: create(collection) }]),
         { method: 'GET', pattern: `/api/v1/${collection}.json`, handle: list(collection) },

@@ -1,8 +1,13 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { AuditEntry } from '../../../lambdas/common/audit-trail';
 import { KantataPsa } from '../../../lambdas/kantata/kantata-psa';
+import { addPsaProjectPlan, applyPsaRateCard, createPsaProject, psaDraft } from '../../../lambdas/opportunity-to-project/steps';
+import { type ValidOpportunity, validateOpportunity } from '../../../lambdas/opportunity-to-project/validate-opportunity';
 import type { PsaProjectDraft } from '../../../lambdas/ports/psa';
 import { type KantataSandbox, startKantataSandbox } from '../../../local/sandboxes/kantata/kantata-sandbox';
+import { exampleConfig } from '../../support/example-config';
+import { InMemoryRegistry } from '../../support/in-memory-registry';
+import { wonDeal } from '../../support/opportunity-fixture';
 
 // The real adapter against the sandbox.
 let kantata: KantataSandbox | undefined;
@@ -33,15 +38,35 @@ describe('KantataPsa against the Kantata sandbox', () => {
     rateCard: [],
   };
 
-  it('creates the workspace with its reference and tasks, and finds it again by external reference', async () => {
+  /** The three parts of the shell, as the state machine runs them. */
+  const build = async (adapter: KantataPsa, draft: PsaProjectDraft) => {
+    await adapter.checkProject(draft);
+    const { id } = await adapter.createProject(draft);
+    const { milestoneIds } = await adapter.ensurePlan(id, draft);
+    await adapter.ensureRateCard(id, draft);
+    return { id, milestoneIds };
+  };
+
+  it('creates the workspace and its reference in one request, with the budget in whole units, and finds it again', async () => {
     kantata = await startKantataSandbox({ clientId: 'kid', clientSecret: 'ksecret' });
     const adapter = psa();
 
-    const created = await adapter.createProject(project);
+    const created = await build(adapter, { ...project, budget: { amountMinor: 12_500_050, currency: 'USD' } });
 
     expect(await adapter.findProjectByExternalReference('g-9')).toEqual({ id: created.id });
     expect(await adapter.findProjectByExternalReference('g-unknown')).toBeUndefined();
+    // Half to even: 125,000.50 is 125,000 whole dollars, Kantata's `price`.
+    expect(kantata.objects('workspaces')).toEqual([expect.objectContaining({ id: created.id, creator_role: 'maven', price: 125000, currency: 'USD' })]);
     expect(kantata.objects('stories')).toEqual([expect.objectContaining({ title: 'Discovery', workspace_id: created.id })]);
+    expect(kantata.objects('external_references').map((r) => [r.subject_type, r.subject_id, r.service_model_ref])).toEqual([
+      ['Workspace', created.id, 'g-9'],
+      ['Story', kantata.objects('stories')[0]!.id, 'g-9/task/Discovery'],
+    ]);
+    // One POST each: the references travelled inside their records' creates.
+    expect(kantata.requests.filter((r) => r.method === 'POST' && r.path.startsWith('/api/')).map((r) => r.path)).toEqual([
+      '/api/v1/workspaces.json',
+      '/api/v1/stories.json',
+    ]);
   });
 
   it('maps a 429 without Retry-After to throttled and a 422 to rejected with Kantata’s error type', async () => {
@@ -54,6 +79,19 @@ describe('KantataPsa against the Kantata sandbox', () => {
       response: { status: 422, json: { errors: [{ type: 'validation', message: "title can't be blank" }] } },
     });
     await expect(psa().createProject(project)).rejects.toMatchObject({ name: 'VendorRejected', code: 'validation' });
+  });
+
+  it('finds a task again by its reference after a person renamed it in Kantata', async () => {
+    kantata = await startKantataSandbox({ clientId: 'kid', clientSecret: 'ksecret' });
+    const { id } = await build(psa(), project);
+    await fetch(`${kantata.url}/__sandbox/stories/${kantata.objects('stories')[0]!.id}`, {
+      method: 'PATCH',
+      body: JSON.stringify({ title: 'Discovery (phase 1)' }),
+    });
+
+    await psa().ensurePlan(id, project);
+
+    expect(kantata.objects('stories').map((st) => st.title)).toEqual(['Discovery (phase 1)']);
   });
 
   describe('the rate card', () => {
@@ -89,7 +127,7 @@ describe('KantataPsa against the Kantata sandbox', () => {
     it('builds a rate card set with a version per effective date and points the workspace at it', async () => {
       kantata = await startKantataSandbox({ clientId: 'kid', clientSecret: 'ksecret' });
 
-      const created = await psa().createProject(withRates);
+      const created = await build(psa(), withRates);
 
       expect(ratesOf(created.id)).toEqual({
         '2026-11-01': { Principal: 27500, Consultant: 16550 },
@@ -101,39 +139,96 @@ describe('KantataPsa against the Kantata sandbox', () => {
     it('refuses a role Kantata does not have before writing anything', async () => {
       kantata = await startKantataSandbox({ clientId: 'kid', clientSecret: 'ksecret', roles: ['Principal'] });
 
-      await expect(psa().createProject(withRates)).rejects.toMatchObject({
+      await expect(psa().checkProject(withRates)).rejects.toMatchObject({
         name: 'RateCardNotRepresentable',
         message: expect.stringContaining('Kantata has no role named "Consultant"'),
       });
-      expect(kantata.objects('workspaces')).toEqual([]);
+      expect(kantata.requests.filter((r) => r.method !== 'GET' && r.path.startsWith('/api/'))).toEqual([]);
     });
 
-    it('completes a shell a failure cut short without duplicating what exists, and leaves a complete one alone', async () => {
+    it('resumes a rate card a failure cut short without duplicating what exists, and leaves a complete one alone', async () => {
       kantata = await startKantataSandbox({ clientId: 'kid', clientSecret: 'ksecret' });
-      kantata.injectFault({
-        method: 'POST',
-        pathPrefix: '/api/v1/rate_card_sets',
-        response: { status: 503, json: { errors: [{ type: 'system', message: 'unavailable' }] } },
-      });
-      const audit: AuditEntry[] = [];
-      await expect(psa(audit).createProject(withRates)).rejects.toMatchObject({ name: 'VendorUnavailable' });
-      const found = await psa().findProjectByExternalReference('g-9');
-
-      await psa().completeProject(found!.id, withRates);
+      const { id } = await psa().createProject(withRates);
+      await psa().ensurePlan(id, withRates);
+      const unavailable = { status: 503, json: { errors: [{ type: 'system', message: 'unavailable' }] } };
+      // The first attempt stops at the first role rate (set, first version and card exist), the second at the last write.
+      kantata.injectFault({ method: 'POST', pathPrefix: '/api/v1/rate_card_roles', response: unavailable });
+      await expect(psa().ensureRateCard(id, withRates)).rejects.toMatchObject({ name: 'VendorUnavailable' });
+      kantata.injectFault({ method: 'PUT', pathPrefix: '/api/v1/workspaces', response: unavailable });
+      await expect(psa().ensureRateCard(id, withRates)).rejects.toMatchObject({ name: 'VendorUnavailable' });
+      await expect(psa().ensureRateCard(id, withRates)).resolves.toMatchObject({ rateCardId: expect.any(String) });
       const writesBefore = kantata.requests.filter((r) => r.method !== 'GET' && r.path.startsWith('/api/')).length;
-      await psa().completeProject(found!.id, withRates);
 
-      expect(kantata.objects('workspaces')).toHaveLength(1);
-      expect(kantata.objects('stories').map((st) => [st.title, st.story_type])).toEqual([
-        ['Discovery', 'task'],
-        ['Design signed off', 'milestone'],
-      ]);
-      expect(ratesOf(found!.id)['2027-04-01']).toEqual({ Principal: 27500, Consultant: 17200 });
-      // The milestone's story id, which billing knows it by, whether the story was made now or before.
-      expect((await psa().completeProject(found!.id, withRates)).milestoneIds).toEqual({
-        'Design signed off': kantata.objects('stories').find((st) => st.story_type === 'milestone')!.id,
+      await psa().ensureRateCard(id, withRates);
+      const { milestoneIds } = await psa().ensurePlan(id, withRates);
+
+      expect(kantata.objects('rate_card_sets')).toHaveLength(1);
+      expect(kantata.objects('rate_cards')).toHaveLength(1);
+      expect(ratesOf(id)).toEqual({
+        '2026-11-01': { Principal: 27500, Consultant: 16550 },
+        '2027-04-01': { Principal: 27500, Consultant: 17200 },
       });
+      // The milestone's story id, which billing knows it by, whether the story was made now or before.
+      expect(milestoneIds).toEqual({ 'Design signed off': kantata.objects('stories').find((st) => st.story_type === 'milestone')!.id });
       expect(kantata.requests.filter((r) => r.method !== 'GET' && r.path.startsWith('/api/')).length).toBe(writesBefore);
+    });
+
+    // Fail after commit: Kantata applies the POST and the caller sees an error. Each part is retried
+    // as the state machine retries it; every record must exist once.
+    it.each([
+      ['workspaces', 'after-commit'],
+      ['stories', 'after-commit'],
+      ['rate_card_sets', 'after-commit'],
+      ['rate_card_set_versions', 'reset-after-commit'],
+      ['rate_cards', 'after-commit'],
+      ['rate_card_roles', 'reset-after-commit'],
+      ['workspaces/', 'after-commit'],
+    ] as const)('makes every record once when a write to %s is applied and its answer lost (%s)', async (collection, mode) => {
+      kantata = await startKantataSandbox({ clientId: 'kid', clientSecret: 'ksecret' });
+      const registry = new InMemoryRegistry();
+      const event = wonDeal();
+      const ctx = { execution: 'exec-1', event, validation: validateOpportunity(event, exampleConfig(), 'us-east-1') as ValidOpportunity };
+      const deps = { psa: psa(), registry, vendorOf: () => 'kantata' as const };
+      kantata.injectFault({
+        method: collection === 'workspaces/' ? 'PUT' : 'POST',
+        pathPrefix: `/api/v1/${collection}`,
+        mode,
+        ...(mode === 'after-commit' ? { response: { status: 502, json: { errors: [{ type: 'system', message: 'bad gateway' }] } } } : {}),
+      });
+      const retried = async <T>(part: () => Promise<T>): Promise<T> => {
+        for (let attempt = 1; ; attempt++) {
+          try {
+            return await part();
+          } catch (error) {
+            if (attempt === 3 || (error as Error).name !== 'VendorUnavailable') throw error;
+          }
+        }
+      };
+
+      const { psaProjectId } = await retried(() => createPsaProject(ctx, deps));
+      await retried(() => addPsaProjectPlan(ctx, psaProjectId, deps));
+      await retried(() => applyPsaRateCard(ctx, psaProjectId, deps));
+
+      const draft = psaDraft(ctx);
+      const roles = new Set(draft.rateCard.map((line) => line.role)).size;
+      const versions = new Set(draft.rateCard.map((line) => line.effectiveFrom)).size;
+      expect({
+        workspaces: kantata.objects('workspaces').length,
+        stories: kantata.objects('stories').length,
+        sets: kantata.objects('rate_card_sets').length,
+        setVersions: kantata.objects('rate_card_set_versions').length,
+        cards: kantata.objects('rate_cards').length,
+        roles: kantata.objects('rate_card_roles').length,
+      }).toEqual({
+        workspaces: 1,
+        stories: draft.tasks.length + draft.milestones.length,
+        sets: 1,
+        setVersions: versions,
+        cards: 1,
+        roles: roles * versions,
+      });
+      expect(kantata.objects('workspaces')[0]!.rate_card_id).toBe(kantata.objects('rate_cards')[0]!.id);
+      expect(kantata.requests.some((r) => r.status === 502 || r.status === 0)).toBe(true);
     });
   });
 
@@ -180,31 +275,35 @@ describe('KantataPsa against the Kantata sandbox', () => {
       ]);
     });
 
-    it('records an invoice once: a retry after a crash between the POST and its reference finds the invoice Kantata already made', async () => {
-      kantata = await startKantataSandbox({ clientId: 'kid', clientSecret: 'ksecret' });
-      const { id: workspace } = await psa().createProject(project);
-      const entry = await backOffice('time_entries', { workspace_id: workspace, date_performed: '2026-11-02', time_in_minutes: 60, approved: true });
-      const invoice = {
-        externalId: 'g-9:2026-11-01',
-        invoiceNumber: 'INV000007',
-        postingDate: '2026-11-30',
-        tax: { amountMinor: 0, currency: 'USD' as const },
-        total: { amountMinor: 15000, currency: 'USD' as const },
-        timeEntryIds: [entry.id],
-        expenseIds: [],
-      };
-      kantata.injectFault({
-        method: 'POST',
-        pathPrefix: '/api/v1/external_references',
-        response: { status: 503, json: { errors: [{ type: 'system', message: 'unavailable' }] } },
-      });
+    it.each(['after-commit', 'reset-after-commit'] as const)(
+      'records an invoice once: a retry after its POST was applied and the answer lost (%s) finds it by its reference',
+      async (mode) => {
+        kantata = await startKantataSandbox({ clientId: 'kid', clientSecret: 'ksecret' });
+        const { id: workspace } = await psa().createProject(project);
+        const entry = await backOffice('time_entries', { workspace_id: workspace, date_performed: '2026-11-02', time_in_minutes: 60, approved: true });
+        const invoice = {
+          externalId: 'g-9:2026-11-01',
+          invoiceNumber: 'INV000007',
+          postingDate: '2026-11-30',
+          tax: { amountMinor: 0, currency: 'USD' as const },
+          total: { amountMinor: 15000, currency: 'USD' as const },
+          timeEntryIds: [entry.id],
+          expenseIds: [],
+        };
+        kantata.injectFault({
+          method: 'POST',
+          pathPrefix: '/api/v1/invoices',
+          mode,
+          ...(mode === 'after-commit' ? { response: { status: 502, json: { errors: [{ type: 'system', message: 'bad gateway' }] } } } : {}),
+        });
 
-      await expect(psa().recordInvoice(workspace, invoice)).rejects.toMatchObject({ name: 'VendorUnavailable' });
-      const first = await psa().recordInvoice(workspace, invoice);
-      const second = await psa().recordInvoice(workspace, invoice);
+        await expect(psa().recordInvoice(workspace, invoice)).rejects.toMatchObject({ name: 'VendorUnavailable' });
+        const first = await psa().recordInvoice(workspace, invoice);
+        const second = await psa().recordInvoice(workspace, invoice);
 
-      expect(kantata.objects('invoices')).toEqual([expect.objectContaining({ id: first.id, user_invoice_number: 'INV000007', total_in_cents: 15000 })]);
-      expect(second).toEqual(first);
-    });
+        expect(kantata.objects('invoices')).toEqual([expect.objectContaining({ id: first.id, user_invoice_number: 'INV000007', total_in_cents: 15000 })]);
+        expect(second).toEqual(first);
+      },
+    );
   });
 });

@@ -102,3 +102,73 @@ describe('sandbox faults', () => {
     expect(() => s.injectFault({ mode: 'instead' })).toThrow('a fault in mode instead needs response.status');
   });
 });
+
+describe('a seeded fault schedule', () => {
+  /** Creates `names` in order, each retried until it answers 201; returns what the schedule played. */
+  async function run(seed: number, names: readonly string[]) {
+    const s = await start();
+    s.scheduleFaults({ seed, rate: 0.4, kinds: ['throttle', 'unavailable', 'reset', 'after-commit', 'reset-after-commit'] });
+    for (const name of names) {
+      for (let attempt = 0; attempt < 20; attempt++) {
+        const status = await create(s, name).then(
+          (r) => r.status,
+          () => 0,
+        );
+        if (status === 201) break;
+      }
+    }
+    const played = s.scheduledFaults.map((f) => f.kind);
+    const applied = [...stored];
+    await s.close();
+    sandbox = undefined;
+    stored = [];
+    return { played, applied };
+  }
+
+  it('plays the same faults for the same requests in every run, whatever their order', async () => {
+    const names = ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h'];
+
+    const first = await run(7, names);
+    const again = await run(7, names);
+    const reversed = await run(7, [...names].reverse());
+    const otherSeed = await run(8, names);
+
+    expect(again).toEqual(first);
+    expect([...reversed.played].sort()).toEqual([...first.played].sort());
+    expect(otherSeed.played).not.toEqual(first.played);
+    // Roughly the rate asked for, and writes applied twice exactly where a fault struck after commit.
+    expect(first.played.length).toBeGreaterThan(0);
+    const committedTwice = first.played.filter((k) => k.endsWith('after-commit')).length;
+    expect(first.applied).toHaveLength(names.length + committedTwice);
+  });
+
+  it('throttles with the vendor own answer, and refuses a schedule it cannot play', async () => {
+    sandbox = await startSandbox({
+      name: 'kit',
+      routes: [],
+      rateLimit: { maxPerWindow: 1000, response: () => ({ status: 429, json: { errors: [{ type: 'rate_limit' }] } }) },
+    });
+    sandbox.scheduleFaults({ seed: 1, rate: 1, kinds: ['throttle'] });
+
+    const response = await fetch(`${sandbox.url}/anything`);
+    const refused = await fetch(`${sandbox.url}/__sandbox/fault-schedule`, { method: 'POST', body: JSON.stringify({ seed: 1, rate: 2, kinds: ['throttle'] }) });
+
+    expect([response.status, await response.json()]).toEqual([429, { errors: [{ type: 'rate_limit' }] }]);
+    expect([refused.status, await refused.json()]).toEqual([400, { error: 'a schedule needs a rate from 0 to 1' }]);
+    expect(() => sandbox!.scheduleFaults({ seed: 1, rate: 0.5, kinds: ['explode' as never] })).toThrow('unknown fault kind explode');
+  });
+
+  it('answers a slow fault after applying it', async () => {
+    const s = await start();
+    s.scheduleFaults({ seed: 3, rate: 1, kinds: ['slow'], slowMs: 300 });
+
+    const failure = await vendorRequest({ vendor: 'kit', instance: 'kit-1', operation: 'create thing' }, `${s.url}/things`, {
+      method: 'POST',
+      body: JSON.stringify({ name: 'a' }),
+      timeoutMs: 50,
+    }).catch((error: unknown) => error);
+
+    expect(failure).toMatchObject({ name: 'VendorUnavailable' });
+    expect(stored).toEqual(['a']);
+  });
+});
