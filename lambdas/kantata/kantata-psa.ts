@@ -4,6 +4,7 @@ import type { AuditTrail } from '../common/audit-trail';
 import { type VendorCall, VendorRejectedError, VendorThrottledError, VendorUnavailableError } from '../common/errors';
 import { ClientCredentialsToken, sendWithOneRefresh } from '../common/http/credential-refresh';
 import { type VendorResponse, vendorRequest } from '../common/http/vendor-http';
+import { JournalProgress, NO_JOURNAL, type WriteJournal } from '../common/write-journal';
 import type { CompletedMilestone, PolledWork, PsaBillingPort, PsaInvoice, PsaPort, PsaProjectDraft } from '../ports/psa';
 import { planKantataRateCard, RateCardNotRepresentableError, type RateCardVersionPlan } from './rate-card-plan';
 
@@ -25,6 +26,11 @@ export interface KantataOptions {
   readonly audit: AuditTrail;
   readonly execution: string;
   readonly correlationId: string;
+  /**
+   * Where the shell's progress is kept, so a retry resumes without looking for what it knows exists.
+   * @default NO_JOURNAL: every piece is looked for in Kantata before it is made
+   */
+  readonly journal?: WriteJournal;
 }
 
 /** Our name in Kantata's external references, so our records can be found again. */
@@ -133,48 +139,48 @@ export class KantataPsa implements PsaPort, PsaBillingPort {
       ...(budget ? { budgeted: true, price: wholeUnits(budget) } : {}),
       external_reference: ourReference('project', project.externalReference),
     });
+    // A journal begun here says nothing else exists under the new workspace: the later parts look for nothing.
+    await this.journal().done(this.scope(project), 'workspace', workspace.id);
     return { id: workspace.id };
   }
 
   /**
    * The tasks and milestones the workspace lacks, each written with its own reference
-   * (`<project>/task/<name>`), so a retry finds what an earlier attempt made even if a person renamed it.
+   * (`<project>/task/<name>`) and journalled, so a retry resumes at the first one not known to exist;
+   * one it sent without an answer is looked for by its reference, which survives a rename in Kantata.
    * Returns each milestone's story id by name: billing knows milestones by their PSA id.
    */
   async ensurePlan(projectId: string, project: PsaProjectDraft): Promise<{ milestoneIds: Readonly<Record<string, string>> }> {
-    const stories = await this.listReferenced<{ title?: string; story_type?: string }>('stories', { workspace_id: projectId });
-    const find = (type: 'task' | 'milestone', name: string) => {
+    const progress = await JournalProgress.load(this.journal(), this.scope(project));
+    let listed: Promise<(Record<string, unknown> & { id: string; title?: string; story_type?: string; references: string[] })[]> | undefined;
+    const find = (type: 'task' | 'milestone', name: string) => async () => {
+      listed ??= this.listReferenced<{ title?: string; story_type?: string }>('stories', { workspace_id: projectId });
+      const stories = await listed;
       const ref = storyReference(project.externalReference, type, name);
       // A story made before stories carried references is known by its type and title.
       return (
         stories.find((st) => st.references.includes(ref)) ?? stories.find((st) => st.references.length === 0 && st.story_type === type && st.title === name)
-      );
+      )?.id;
     };
+    const story = (type: 'task' | 'milestone', name: string, attributes: Record<string, unknown>) =>
+      progress.once(
+        `story/${type}/${name}`,
+        find(type, name),
+        async () =>
+          (
+            await this.write('POST', 'stories', 'story', project.externalReference, {
+              workspace_id: projectId,
+              title: name,
+              story_type: type,
+              ...attributes,
+              external_reference: ourReference(type, storyReference(project.externalReference, type, name)),
+            })
+          ).id,
+      );
+    for (const task of project.tasks) await story('task', task.name, { billable: task.billable });
     const milestoneIds: Record<string, string> = {};
-    for (const task of project.tasks) {
-      if (find('task', task.name)) continue;
-      await this.write('POST', 'stories', 'story', project.externalReference, {
-        workspace_id: projectId,
-        title: task.name,
-        story_type: 'task',
-        billable: task.billable,
-        external_reference: ourReference('task', storyReference(project.externalReference, 'task', task.name)),
-      });
-    }
-    for (const milestone of project.milestones) {
-      const existing = find('milestone', milestone.name);
-      milestoneIds[milestone.name] =
-        existing?.id ??
-        (
-          await this.write('POST', 'stories', 'story', project.externalReference, {
-            workspace_id: projectId,
-            title: milestone.name,
-            story_type: 'milestone',
-            ...(milestone.dueDate ? { due_date: milestone.dueDate } : {}),
-            external_reference: ourReference('milestone', storyReference(project.externalReference, 'milestone', milestone.name)),
-          })
-        ).id;
-    }
+    for (const milestone of project.milestones)
+      milestoneIds[milestone.name] = await story('milestone', milestone.name, milestone.dueDate ? { due_date: milestone.dueDate } : {});
     return { milestoneIds };
   }
 
@@ -196,63 +202,111 @@ export class KantataPsa implements PsaPort, PsaBillingPort {
   /**
    * Gives the workspace the contract's rate card: a Rate Card Set (its title ends in the project's
    * global id), a Set Version per effective date, a Rate Card in the project's currency (with our
-   * reference) and a Rate Card Role per role and version; then points the workspace at the card.
-   * Each piece is looked for before it is made, so a retry resumes where an earlier attempt stopped
-   * and makes nothing twice. A workspace that has its rate card is left alone.
+   * reference) and a Rate Card Role per role and version; then points the workspace at the card. Each
+   * write is journalled, so a retry resumes at the first one not known to be done, and one sent without
+   * an answer is looked for in Kantata before it is made again. A workspace that has its card is left alone.
    */
   async ensureRateCard(projectId: string, project: PsaProjectDraft): Promise<{ rateCardId: string | undefined }> {
-    const [workspace] = await this.list<{ rate_card_id?: string | null }>('workspaces', { only: projectId });
-    if (workspace?.rate_card_id) return { rateCardId: String(workspace.rate_card_id) };
+    const progress = await JournalProgress.load(this.journal(), this.scope(project));
+    const attached = progress.value('rate-card/attached');
+    if (attached !== undefined) return { rateCardId: attached };
+    if (progress.blank) {
+      // No journal: the workspace may have its card from before, or from a person.
+      const [workspace] = await this.list<{ rate_card_id?: string | null }>('workspaces', { only: projectId });
+      if (workspace?.rate_card_id) return { rateCardId: String(workspace.rate_card_id) };
+    }
     const plan = await this.prepareRateCard(project);
     if (plan === undefined) return { rateCardId: undefined };
     const ref = project.externalReference;
     const title = `${project.name} contract rates ${ref}`;
-    const found = (await this.list<{ title?: string }>('rate_card_sets', { matching: ref })).find((set) => set.title === title);
-    // Nothing can hang under a set made just now: its children need no looking for.
-    const set = found ?? (await this.write('POST', 'rate_card_sets', 'rate_card_set', ref, { title }));
-    const setVersions = new Map(
-      found ? (await this.list<{ effective_date?: string }>('rate_card_set_versions', { rate_card_set_id: set.id })).map((v) => [v.effective_date, v.id]) : [],
+    const made = async (path: string, key: string, attributes: Record<string, unknown>) => (await this.write('POST', path, key, ref, attributes)).id;
+    const setId = await progress.once(
+      'rate-card/set',
+      async () => (await this.list<{ title?: string }>('rate_card_sets', { matching: ref })).find((set) => set.title === title)?.id,
+      () => made('rate_card_sets', 'rate_card_set', { title }),
     );
-    let [card] = found ? await this.list<{ currency?: string }>('rate_cards', { rate_card_set_id: set.id, currencies: project.currency }) : [];
-    const cardIsNew = card === undefined;
+    let setVersions: Promise<Map<string | undefined, string>> | undefined;
+    const setVersionIds = new Map<string, string>();
+    let cardId = progress.value('rate-card/card');
     for (const version of plan.versions) {
-      if (!setVersions.has(version.effectiveDate)) {
-        const made = await this.write('POST', 'rate_card_set_versions', 'rate_card_set_version', ref, {
-          rate_card_set_id: set.id,
-          effective_date: version.effectiveDate,
-        });
-        setVersions.set(version.effectiveDate, made.id);
-      }
+      const date = version.effectiveDate;
+      const setVersionId = await progress.once(
+        `rate-card/set-version/${date}`,
+        async () => {
+          setVersions ??= this.list<{ effective_date?: string }>('rate_card_set_versions', { rate_card_set_id: setId }).then(
+            (versions) => new Map(versions.map((v) => [v.effective_date, v.id])),
+          );
+          return (await setVersions).get(date);
+        },
+        () => made('rate_card_set_versions', 'rate_card_set_version', { rate_card_set_id: setId, effective_date: date }),
+      );
+      setVersionIds.set(date, setVersionId);
       // The card is made on the first set version; Kantata gives it a version there and in every later set version.
-      card ??= await this.write('POST', 'rate_cards', 'rate_card', ref, {
-        rate_card_set_id: set.id,
-        rate_card_set_version_id: setVersions.get(version.effectiveDate),
-        currency: project.currency,
-        external_reference: ourReference('rate-card', ref),
-      });
+      cardId ??= await progress.once(
+        'rate-card/card',
+        async () => (await this.list('rate_cards', { rate_card_set_id: setId, currencies: project.currency }))[0]?.id,
+        () =>
+          made('rate_cards', 'rate_card', {
+            rate_card_set_id: setId,
+            rate_card_set_version_id: setVersionId,
+            currency: project.currency,
+            external_reference: ourReference('rate-card', ref),
+          }),
+      );
     }
-    if (card === undefined) return { rateCardId: undefined };
-    const cardVersions = new Map(
-      (await this.list<{ rate_card_set_version_id?: string }>('rate_card_versions', { rate_card_id: card.id })).map((v) => [
-        String(v.rate_card_set_version_id),
-        v.id,
-      ]),
+    if (cardId === undefined) return { rateCardId: undefined };
+    const card = cardId;
+    // The card's version in each set version, read once every set version exists, and kept.
+    const cardVersions = new Map<string, string>(
+      Object.entries(
+        JSON.parse(
+          await progress.once(
+            'rate-card/card-versions',
+            async () => undefined,
+            async () =>
+              JSON.stringify(
+                Object.fromEntries(
+                  (await this.list<{ rate_card_set_version_id?: string }>('rate_card_versions', { rate_card_id: card })).map((v) => [
+                    String(v.rate_card_set_version_id),
+                    v.id,
+                  ]),
+                ),
+              ),
+          ),
+        ) as Record<string, string>,
+      ),
     );
     for (const version of plan.versions) {
-      const rateCardVersionId = cardVersions.get(String(setVersions.get(version.effectiveDate)));
+      const rateCardVersionId = cardVersions.get(setVersionIds.get(version.effectiveDate)!);
       if (!rateCardVersionId)
-        throw new VendorUnavailableError(this.call('list rate card versions'), `no rate card version for ${version.effectiveDate} on rate card ${card.id}`);
-      const priced = cardIsNew
-        ? new Set<string>()
-        : new Set((await this.list<{ role_id?: string }>('rate_card_roles', { rate_card_version_id: rateCardVersionId })).map((r) => String(r.role_id)));
+        throw new VendorUnavailableError(this.call('list rate card versions'), `no rate card version for ${version.effectiveDate} on rate card ${card}`);
+      let priced: Promise<Map<string, string>> | undefined;
       for (const [role, rate] of version.ratesInMinorUnits) {
         const roleId = plan.roleIds.get(role)!;
-        if (priced.has(roleId)) continue;
-        await this.write('POST', 'rate_card_roles', 'rate_card_role', ref, { rate_card_version_id: rateCardVersionId, role_id: roleId, rate });
+        await progress.once(
+          `rate-card/rate/${version.effectiveDate}/${role}`,
+          async () => {
+            priced ??= this.list<{ role_id?: string }>('rate_card_roles', { rate_card_version_id: rateCardVersionId }).then(
+              (rates) => new Map(rates.map((r) => [String(r.role_id), r.id])),
+            );
+            return (await priced).get(roleId);
+          },
+          () => made('rate_card_roles', 'rate_card_role', { rate_card_version_id: rateCardVersionId, role_id: roleId, rate }),
+        );
       }
     }
-    await this.write('PUT', `workspaces/${projectId}`, 'workspace', ref, { rate_card_id: card.id });
-    return { rateCardId: card.id };
+    await this.write('PUT', `workspaces/${projectId}`, 'workspace', ref, { rate_card_id: card });
+    await progress.record('rate-card/attached', card);
+    return { rateCardId: card };
+  }
+
+  /** The journal scope of a project's shell. */
+  private scope(project: PsaProjectDraft): string {
+    return `${this.options.instance}#${project.externalReference}`;
+  }
+
+  private journal(): WriteJournal {
+    return this.options.journal ?? NO_JOURNAL;
   }
 
   async approvedWorkSince(updatedAfter: string): Promise<PolledWork[]> {

@@ -3,6 +3,7 @@ import { type BusinessCentralCredentials, BusinessCentralErp } from '../business
 import { CertiniaPsa } from '../certinia/certinia-psa';
 import type { AuditTrail } from '../common/audit-trail';
 import { SalesforceRestClient } from '../common/salesforce-platform/rest-client';
+import type { WriteJournal } from '../common/write-journal';
 import { HubSpotCrm } from '../hubspot/hubspot-crm';
 import { KantataPsa } from '../kantata/kantata-psa';
 import { type NetSuiteCredentials, NetSuiteErp } from '../netsuite/netsuite-erp';
@@ -19,6 +20,8 @@ export interface CallContext {
   readonly audit: AuditTrail;
   readonly execution: string;
   readonly correlationId: string;
+  /** Where a multi-write step keeps its progress (the PSA shell); without it, adapters look before they make. */
+  readonly journal?: WriteJournal;
 }
 
 /** Runs a vendor call within the instance's concurrency limit (see ConcurrencyLimit). */

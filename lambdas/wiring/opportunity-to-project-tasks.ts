@@ -6,10 +6,13 @@ import { type StepDependencies, stepHandlers, type TaskInput } from '../opportun
 import { canonicalPublisher } from './bus';
 import { type Container, container, type FlowRule, once } from './container';
 import { exceptionRecorder } from './exceptions';
-import { billingLedger, crossReferences } from './tables';
+import { billingLedger, crossReferences, writeJournal } from './tables';
 import { vendorPorts } from './vendor-ports';
 
 type StepName = keyof ReturnType<typeof stepHandlers>;
+
+/** The steps that build the PSA project shell, each resuming from the write journal. */
+const PSA_SHELL_STEPS: ReadonlySet<StepName> = new Set(['CreatePsaProject', 'AddPsaProjectPlan', 'ApplyPsaRateCard']);
 
 /**
  * What a task function may build, each made on first use and kept for the container: a step builds
@@ -19,6 +22,7 @@ function pieces(c: Container) {
   return {
     vendors: once(() => vendorPorts(c)),
     registry: once(() => crossReferences(c)),
+    journal: once(() => writeJournal(c)),
     ledger: once(() => billingLedger(c)),
     exceptions: once(() => exceptionRecorder(c)),
     publish: once(() => canonicalPublisher(c)),
@@ -26,8 +30,10 @@ function pieces(c: Container) {
 }
 
 /** The dependencies of a step, bound to its execution for audit entries. */
-function dependencies(c: Container, built: ReturnType<typeof pieces>, input: TaskInput): StepDependencies {
-  const ports = () => built.vendors().ports({ execution: input.execution, correlationId: input.state.event.correlationId });
+function dependencies(c: Container, built: ReturnType<typeof pieces>, step: StepName, input: TaskInput): StepDependencies {
+  // The PSA shell's parts keep their progress in the journal; the other steps write nothing there.
+  const journal = PSA_SHELL_STEPS.has(step) ? built.journal() : undefined;
+  const ports = () => built.vendors().ports({ execution: input.execution, correlationId: input.state.event.correlationId, ...(journal ? { journal } : {}) });
   return {
     config: c.config,
     region: c.env.region,
@@ -63,7 +69,7 @@ export function taskHandler(step: StepName, options: { idempotent: boolean; flow
   const config = idempotencyConfig('execution', c.env.idempotencyTtlSeconds);
   const run = async (input: TaskInput) => {
     logger.appendKeys({ correlationId: input.state.event.correlationId, execution: input.execution });
-    const result = await stepHandlers(dependencies(c, built, input))[step](input);
+    const result = await stepHandlers(dependencies(c, built, step, input))[step](input);
     logger.info(`${step} done`, { outcome: (result as { outcome?: string }).outcome ?? 'ok' });
     if ((result as { outcome?: string }).outcome === 'switched-off')
       logger.info('Flow switched off; nothing happens', { reason: (result as { reason?: string }).reason });

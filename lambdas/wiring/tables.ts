@@ -2,13 +2,20 @@ import { type AuditEntry, lastWriteAt } from '../common/audit-trail';
 import { documents } from '../common/clients/dynamodb';
 import { DynamoDbCrossReferenceRegistry } from '../common/cross-reference/dynamodb-registry';
 import { InstantCheckpointStore, PollCheckpointStore } from '../common/polling/checkpoint-store';
+import type { WriteJournal } from '../common/write-journal';
 import { DynamoDbBillingLedger } from '../dynamodb/billing-ledger';
+import { DynamoDbWriteJournal } from '../dynamodb/write-journal';
 import type { BillingLedger } from '../ports/billing-ledger';
 import type { Container } from './container';
 
 /** The cross-reference registry (the function must declare the crossReferences table). */
 export function crossReferences(c: Container): DynamoDbCrossReferenceRegistry {
   return new DynamoDbCrossReferenceRegistry(documents(), c.env.tableName('crossReferences'));
+}
+
+/** The progress of multi-write steps, in the cross-reference table (the function must declare it). */
+export function writeJournal(c: Container): WriteJournal {
+  return new DynamoDbWriteJournal(documents(), c.env.tableName('crossReferences'), c.clock);
 }
 
 /** The billing ledger (the function must declare the billingLedger table). */

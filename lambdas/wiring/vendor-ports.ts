@@ -2,6 +2,7 @@ import type { BusinessCentralErp } from '../business-central/business-central-er
 import { type AuditTrail, DynamoDbAuditTrail } from '../common/audit-trail';
 import { documents } from '../common/clients/dynamodb';
 import { SyncError } from '../common/errors';
+import type { WriteJournal } from '../common/write-journal';
 import { adapters } from './adapters';
 import { type Container, FLOW_RULES } from './container';
 import { FunctionEnvironmentError } from './function-environment';
@@ -28,7 +29,7 @@ export type Ports = ReturnType<typeof adapters>;
 /** A function's way to the vendors, under its flow rule. */
 export interface VendorPorts {
   /** The ports of a call (an execution, a record): adapters under the limiter, writes audited by the rule. */
-  ports(context: { readonly execution: string; readonly correlationId: string }): Ports;
+  ports(context: { readonly execution: string; readonly correlationId: string; readonly journal?: WriteJournal }): Ports;
   /** The Business Central adapter of an instance for the webhook side, kept for the container so its token is reused. */
   businessCentral(instance: string): BusinessCentralErp;
 }

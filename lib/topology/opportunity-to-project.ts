@@ -84,8 +84,8 @@ export const opportunityToProject: WorkflowDeclaration = {
         ['ValidateOpportunity', 'validate-opportunity', 'Checks routing, flow switches, currency, tax profile and billing terms', []],
         ['FindOrCreateErpCustomer', 'find-or-create-erp-customer', 'Upserts the ERP customer by external id', 'vendor'],
         ['CreatePsaProject', 'create-psa-project', 'Creates the PSA project with its external reference, claimed in the registry before the call', 'vendor'],
-        ['AddPsaProjectPlan', 'add-psa-project-plan', 'Adds the tasks and milestones the PSA project lacks', 'psa'],
-        ['ApplyPsaRateCard', 'apply-psa-rate-card', 'Gives the PSA project the contract rate card, resuming one begun earlier', 'psa'],
+        ['AddPsaProjectPlan', 'add-psa-project-plan', 'Adds the tasks and milestones the PSA project lacks, resuming from its write journal', 'vendor'],
+        ['ApplyPsaRateCard', 'apply-psa-rate-card', 'Gives the PSA project the contract rate card, resuming from its write journal', 'vendor'],
         ['CreateErpProject', 'create-erp-project', 'Upserts the ERP project under its customer', 'vendor'],
         ['WriteBackToCrm', 'write-back-to-crm', 'Writes ERP and PSA ids and the sync status to the CRM record', 'vendor'],
         [
@@ -126,14 +126,7 @@ export const opportunityToProject: WorkflowDeclaration = {
               { kind: 'table' as const, table: 'crossReferences' as const, access: 'readWrite' as const },
               { kind: 'table' as const, table: 'audit' as const, access: 'append' as const },
             ]
-          : uses === 'psa'
-            ? // Only the PSA: no registry, the vendor's own references say what exists.
-              [
-                { kind: 'vendorSecrets' as const },
-                { kind: 'table' as const, table: 'idempotency' as const, access: 'readWrite' as const },
-                { kind: 'table' as const, table: 'audit' as const, access: 'append' as const },
-              ]
-            : uses,
+          : uses,
     })),
   ],
   queues: [

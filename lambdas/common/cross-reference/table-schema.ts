@@ -12,6 +12,7 @@
  * | source version | `GLOBAL#<globalId>`                                  | `VERSION#<vendor>#<instance>` | version (Number, exact to 38 digits), recordedAt            | `attribute_not_exists(version) OR version < :candidate`                                      |
  * | merge marker   | `GLOBAL#<survivor>`                                  | `MERGED#<mergedGlobalId>`     | mergedAt                                                    | none: written first, counts only once the merged id's META points back at this survivor     |
  * | metadata       | `GLOBAL#<globalId>`                                  | `META`                        | mergedInto, mergedAt                                        | `attribute_not_exists(mergedInto) OR mergedInto = :survivor`: the merge's single commit point |
+ * | write journal  | `JOURNAL#<instance>#<globalId>`                      | the write's key (`story/task/Discovery`) | state (pending / done), value, at                 | none: one step writes its own scope (`lambdas/dynamodb/write-journal.ts`)                    |
  *
  * Reads: `resolve` gets the claim, then follows META.mergedInto; `linksOf` queries the survivor's
  * partition and descends through its MERGED# markers (each one checked against the merged id's META,

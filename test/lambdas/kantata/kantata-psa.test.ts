@@ -1,11 +1,13 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { AuditEntry } from '../../../lambdas/common/audit-trail';
+import type { WriteJournal } from '../../../lambdas/common/write-journal';
 import { KantataPsa } from '../../../lambdas/kantata/kantata-psa';
 import { addPsaProjectPlan, applyPsaRateCard, createPsaProject, psaDraft } from '../../../lambdas/opportunity-to-project/steps';
 import { type ValidOpportunity, validateOpportunity } from '../../../lambdas/opportunity-to-project/validate-opportunity';
 import type { PsaProjectDraft } from '../../../lambdas/ports/psa';
 import { type KantataSandbox, startKantataSandbox } from '../../../local/sandboxes/kantata/kantata-sandbox';
 import { exampleConfig } from '../../support/example-config';
+import { InMemoryWriteJournal } from '../../support/in-memory-journal';
 import { InMemoryRegistry } from '../../support/in-memory-registry';
 import { wonDeal } from '../../support/opportunity-fixture';
 
@@ -17,8 +19,9 @@ afterEach(async () => {
 });
 
 describe('KantataPsa against the Kantata sandbox', () => {
-  const psa = (audit: AuditEntry[] = []) =>
+  const psa = (audit: AuditEntry[] = [], journal?: WriteJournal) =>
     new KantataPsa({
+      ...(journal ? { journal } : {}),
       instance: 'kantata-global',
       baseUrl: kantata!.url,
       credentials: async () => ({ clientId: 'kid', clientSecret: 'ksecret' }),
@@ -173,22 +176,56 @@ describe('KantataPsa against the Kantata sandbox', () => {
       expect(kantata.requests.filter((r) => r.method !== 'GET' && r.path.startsWith('/api/')).length).toBe(writesBefore);
     });
 
+    it('resumes from its write journal: a retry sends only the writes still missing and looks only for the one in doubt', async () => {
+      kantata = await startKantataSandbox({ clientId: 'kid', clientSecret: 'ksecret' });
+      const journal = new InMemoryWriteJournal();
+      const { id } = await psa([], journal).createProject(withRates);
+      kantata.injectFault({ method: 'POST', pathPrefix: '/api/v1/rate_card_roles', times: 1, response: { status: 429, json: { errors: [] } } });
+      await expect(psa([], journal).ensureRateCard(id, withRates)).rejects.toMatchObject({ name: 'VendorThrottled' });
+      const before = kantata.requests.length;
+
+      await psa([], journal).ensureRateCard(id, withRates);
+
+      // The account's roles (their ids), the one role rate sent without an answer looked for, the four
+      // role rates and pointing the workspace: the set, its versions and the card are not looked for.
+      expect(
+        kantata.requests
+          .slice(before)
+          .filter((r) => r.path.startsWith('/api/'))
+          .map((r) => `${r.method} ${r.path}`),
+      ).toEqual([
+        'GET /api/v1/roles.json',
+        'GET /api/v1/rate_card_roles.json',
+        ...Array.from({ length: 4 }, () => 'POST /api/v1/rate_card_roles.json'),
+        `PUT /api/v1/workspaces/${id}.json`,
+      ]);
+      expect(ratesOf(id)['2027-04-01']).toEqual({ Principal: 27500, Consultant: 17200 });
+    });
+
     // Fail after commit: Kantata applies the POST and the caller sees an error. Each part is retried
     // as the state machine retries it; every record must exist once.
-    it.each([
-      ['workspaces', 'after-commit'],
-      ['stories', 'after-commit'],
-      ['rate_card_sets', 'after-commit'],
-      ['rate_card_set_versions', 'reset-after-commit'],
-      ['rate_cards', 'after-commit'],
-      ['rate_card_roles', 'reset-after-commit'],
-      ['workspaces/', 'after-commit'],
-    ] as const)('makes every record once when a write to %s is applied and its answer lost (%s)', async (collection, mode) => {
+    it.each(
+      (
+        [
+          ['workspaces', 'after-commit'],
+          ['stories', 'after-commit'],
+          ['rate_card_sets', 'after-commit'],
+          ['rate_card_set_versions', 'reset-after-commit'],
+          ['rate_cards', 'after-commit'],
+          ['rate_card_roles', 'reset-after-commit'],
+          ['workspaces/', 'after-commit'],
+        ] as const
+      ).flatMap(([collection, mode]) => [
+        [collection, mode, 'with'],
+        [collection, mode, 'without'],
+      ]) as [string, 'after-commit' | 'reset-after-commit', 'with' | 'without'][],
+    )('makes every record once when a write to %s is applied and its answer lost (%s), %s a write journal', async (collection, mode, journalled) => {
       kantata = await startKantataSandbox({ clientId: 'kid', clientSecret: 'ksecret' });
       const registry = new InMemoryRegistry();
       const event = wonDeal();
       const ctx = { execution: 'exec-1', event, validation: validateOpportunity(event, exampleConfig(), 'us-east-1') as ValidOpportunity };
-      const deps = { psa: psa(), registry, vendorOf: () => 'kantata' as const };
+      const journal = journalled === 'with' ? new InMemoryWriteJournal() : undefined;
+      const deps = { psa: psa([], journal), registry, vendorOf: () => 'kantata' as const };
       kantata.injectFault({
         method: collection === 'workspaces/' ? 'PUT' : 'POST',
         pathPrefix: `/api/v1/${collection}`,

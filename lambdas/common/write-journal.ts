@@ -1,0 +1,71 @@
+/**
+ * The progress of a step that makes several records in a vendor without idempotency keys (Kantata):
+ * each write is marked `pending` before it is sent and `done`, with the id it produced, after. A retry
+ * reads the journal once and resumes at the first write not known to be done; only a write left
+ * `pending` (sent, answer lost) costs a lookup in the vendor. Keys are scoped to one record of ours
+ * (`<instance>#<global id>`), so a later execution of the same project resumes too.
+ */
+export type JournalEntry = { readonly state: 'pending' } | { readonly state: 'done'; readonly value: string };
+
+/** The journal port; `DynamoDbWriteJournal` keeps it in the cross-reference table. */
+export interface WriteJournal {
+  /** Every entry of a scope, by key. */
+  entries(scope: string): Promise<Map<string, JournalEntry>>;
+  /** Marks a write as about to be sent. */
+  begin(scope: string, key: string): Promise<void>;
+  /** Records what a write produced (an id), or a value read once and kept (a list of ids). */
+  done(scope: string, key: string, value: string): Promise<void>;
+}
+
+/** One step's view of its journal: read once, kept current as the step writes. */
+export class JournalProgress {
+  /** True when nothing was recorded for the scope when the step began: whatever exists must be looked for. */
+  readonly blank: boolean;
+
+  private constructor(
+    private readonly journal: WriteJournal,
+    private readonly scope: string,
+    private readonly known: Map<string, JournalEntry>,
+  ) {
+    this.blank = known.size === 0;
+  }
+
+  static async load(journal: WriteJournal, scope: string): Promise<JournalProgress> {
+    return new JournalProgress(journal, scope, await journal.entries(scope));
+  }
+
+  /**
+   * The value of the write `key`: recorded, found (when an earlier attempt sent it and lost the answer,
+   * or the scope predates the journal), or made now.
+   */
+  async once(key: string, find: () => Promise<string | undefined>, make: () => Promise<string>): Promise<string> {
+    const entry = this.known.get(key);
+    if (entry?.state === 'done') return entry.value;
+    if (entry?.state === 'pending' || this.blank) {
+      const found = await find();
+      if (found !== undefined) return this.record(key, found);
+    }
+    if (entry === undefined) await this.journal.begin(this.scope, key);
+    this.known.set(key, { state: 'pending' });
+    return this.record(key, await make());
+  }
+
+  /** The value of `key` if recorded done. */
+  value(key: string): string | undefined {
+    const entry = this.known.get(key);
+    return entry?.state === 'done' ? entry.value : undefined;
+  }
+
+  async record(key: string, value: string): Promise<string> {
+    await this.journal.done(this.scope, key, value);
+    this.known.set(key, { state: 'done', value });
+    return value;
+  }
+}
+
+/** A journal that remembers nothing: every write is looked for before it is made. */
+export const NO_JOURNAL: WriteJournal = {
+  entries: async () => new Map(),
+  begin: async () => undefined,
+  done: async () => undefined,
+};
