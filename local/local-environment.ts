@@ -101,6 +101,10 @@ export interface LocalEnvironmentOptions {
   readonly billingRunsMaxConcurrent?: number;
   /** Kantata's limits are not public; the sandbox's defaults are conservative, and benchmarks raise them. */
   readonly kantataLimits?: { readonly requestsPerWindow: number; readonly workspaceCreatesPerWindow: number };
+  /** HubSpot's requests per 10 s (its burst limit); runs that close dozens of deals at once raise it. @default 100 */
+  readonly hubspotBurstLimit?: number;
+  /** Every vendor instance's `requestTimeoutMs`, so a slow-answer fault costs a second, not the adapter's default. */
+  readonly requestTimeoutMs?: number;
   readonly onError?: (error: unknown) => void;
   /** @default INFO */
   readonly logLevel?: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR' | 'SILENT';
@@ -116,6 +120,7 @@ export async function startLocalEnvironment(options: LocalEnvironmentOptions = {
     portalId: 62515,
     clientSecret: LOCAL_CREDENTIALS.hubspot.clientSecret,
     accessTokens: [LOCAL_CREDENTIALS.hubspot.accessToken],
+    ...(options.hubspotBurstLimit === undefined ? {} : { burstLimit: options.hubspotBurstLimit }),
   });
   // Event Relay: the org's change events go onto the partner event bus of the local stack, once it runs.
   const relayTo: { client?: EventBridgeClient } = {};
@@ -165,6 +170,7 @@ export async function startLocalEnvironment(options: LocalEnvironmentOptions = {
   for (const instance of input.vendorInstances) {
     const url = urls[instance.id];
     if (url !== undefined) instance.baseUrl = url;
+    if (options.requestTimeoutMs !== undefined) instance.requestTimeoutMs = options.requestTimeoutMs;
   }
   if (options.billingRunsMaxConcurrent !== undefined)
     for (const region of input.regions) region.billingRuns = { maxConcurrent: options.billingRunsMaxConcurrent };

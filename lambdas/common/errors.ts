@@ -98,6 +98,8 @@ export function isRetryable(error: unknown): boolean {
 const REMEDIATION: Readonly<Partial<Record<Workflow, Readonly<Record<string, string>>>>> = {
   'opportunity-to-project': {
     OpportunityInvalid: 'Fix the fields named above on the deal, then increase its sync revision to run it again.',
+    ChangeRefusedByOwnership:
+      'The rest of the revision was applied. Make the change in the system named above, which owns it, or change the ownership policy of the deployment; then resolve this exception.',
     VendorThrottled: 'The vendor kept throttling after every retry; check its concurrency use, then increase the sync revision to run again.',
     VendorUnavailable: "The vendor kept failing after every retry; check the vendor's status, then increase the sync revision to run again.",
     VendorRejected: 'The vendor refused the data for the reason above; correct it in the source system, then increase the sync revision.',

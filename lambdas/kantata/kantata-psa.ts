@@ -144,6 +144,14 @@ export class KantataPsa implements PsaPort, PsaBillingPort {
     return { id: workspace.id };
   }
 
+  /** A PUT of the workspace's budget (`price`, whole units) and currency: the same PUT again changes nothing. */
+  async updateProject(projectId: string, changes: { readonly budget?: Money; readonly currency?: string }): Promise<void> {
+    await this.write('PUT', `workspaces/${projectId}`, 'workspace', projectId, {
+      ...(changes.budget ? { budgeted: true, price: wholeUnits(changes.budget) } : {}),
+      ...(changes.currency ? { currency: changes.currency } : {}),
+    });
+  }
+
   /**
    * The tasks and milestones the workspace lacks, each written with its own reference
    * (`<project>/task/<name>`) and journalled, so a retry resumes at the first one not known to exist;
@@ -185,13 +193,19 @@ export class KantataPsa implements PsaPort, PsaBillingPort {
   }
 
   /** The contract's rate card cut into Kantata versions, with each role's Kantata id; undefined when the contract has none. */
-  private async prepareRateCard(project: PsaProjectDraft): Promise<PreparedRateCard | undefined> {
+  private async prepareRateCard(project: PsaProjectDraft, progress?: JournalProgress): Promise<PreparedRateCard | undefined> {
     if (project.rateCard.length === 0) return undefined;
     const currency = CurrencyCode.safeParse(project.currency);
     if (!currency.success) throw new RateCardNotRepresentableError(`Kantata rate cards need an ISO currency; the project has "${project.currency}"`);
     const versions = planKantataRateCard(project.rateCard, currency.data);
-    const roles = new Map((await this.list<{ name?: string }>('roles', {})).map((role) => [role.name ?? '', role.id]));
-    const unknown = [...new Set(project.rateCard.map((line) => line.role))].filter((role) => !roles.has(role));
+    const listRoles = async () => JSON.stringify((await this.list<{ name?: string }>('roles', {})).map((role) => [role.name ?? '', role.id]));
+    // The account's role ids, read once per project and kept in the journal: a retry need not read them again.
+    const listed = progress ? await progress.once('roles', async () => undefined, listRoles) : await listRoles();
+    let roles = new Map(JSON.parse(listed) as [string, string][]);
+    const missing = () => [...new Set(project.rateCard.map((line) => line.role))].filter((role) => !roles.has(role));
+    // A role someone added in Kantata since the list was kept: read it again before refusing.
+    if (progress && missing().length) roles = new Map(JSON.parse(await progress.record('roles', await listRoles())) as [string, string][]);
+    const unknown = missing();
     if (unknown.length)
       throw new RateCardNotRepresentableError(
         `Kantata has no role named ${unknown.map((r) => `"${r}"`).join(', ')}; add it in Kantata or correct the contract's rate card`,
@@ -215,7 +229,7 @@ export class KantataPsa implements PsaPort, PsaBillingPort {
       const [workspace] = await this.list<{ rate_card_id?: string | null }>('workspaces', { only: projectId });
       if (workspace?.rate_card_id) return { rateCardId: String(workspace.rate_card_id) };
     }
-    const plan = await this.prepareRateCard(project);
+    const plan = await this.prepareRateCard(project, progress);
     if (plan === undefined) return { rateCardId: undefined };
     const ref = project.externalReference;
     const title = `${project.name} contract rates ${ref}`;

@@ -1,7 +1,9 @@
-import type { DeploymentConfig, OpportunityWonEvent, ProjectActivatedEvent, Vendor } from '../../canonical';
+import { type DeploymentConfig, type OpportunityWonEvent, ownershipPolicy, type ProjectActivatedEvent, type Vendor } from '../../canonical';
+import type { RefusedAttribute } from '../../canonical/ownership';
 import type { CrossReferenceRegistry } from '../common/cross-reference/registry';
 import { remediationFor } from '../common/errors';
 import { type BusinessException, failureReason } from '../common/exceptions';
+import type { WriteJournal } from '../common/write-journal';
 import type { ContractRecord } from '../ports/billing-ledger';
 import type { CrmPort } from '../ports/crm';
 import type { ErpPort } from '../ports/erp';
@@ -9,6 +11,7 @@ import type { PsaPort } from '../ports/psa';
 import {
   addPsaProjectPlan,
   applyPsaRateCard,
+  claimDealRevision,
   contractRecord,
   createErpProject,
   createPsaProject,
@@ -31,7 +34,8 @@ export interface ExecutionState {
   readonly event: OpportunityWonEvent;
   readonly validation?: ValidOpportunity | SwitchedOff;
   readonly erpCustomer?: { customerGlobalId: string; erpCustomerId: string };
-  readonly psaProject?: { psaProjectId: string; recovered: boolean };
+  readonly revision?: { latest: boolean; revision: number; newestRevision: number };
+  readonly psaProject?: { psaProjectId: string; recovered: boolean; revised?: { applied: string[]; refused: readonly RefusedAttribute[] } };
   readonly psaPlan?: { milestoneIds: Readonly<Record<string, string>> };
   readonly psaRateCard?: { rateCardId: string | null };
   readonly erpProject?: { erpProjectId: string };
@@ -50,6 +54,8 @@ export interface StepDependencies {
   readonly config: DeploymentConfig;
   readonly region: string;
   readonly registry: CrossReferenceRegistry;
+  /** Where the PSA project's last CRM proposal is kept, to tell what a later revision changed. */
+  readonly journal: WriteJournal;
   readonly erpFor: (instanceId: string) => ErpPort;
   readonly psaFor: (instanceId: string) => PsaPort;
   readonly crmFor: (instanceId: string) => CrmPort;
@@ -81,9 +87,32 @@ export function stepHandlers(deps: StepDependencies) {
       const ctx = contextOf(input);
       return findOrCreateErpCustomer(ctx, { erp: deps.erpFor(ctx.validation.instances.erp), registry: deps.registry, vendorOf });
     },
+    ClaimDealRevision: async (input: TaskInput) => claimDealRevision(contextOf(input), { registry: deps.registry }),
     CreatePsaProject: async (input: TaskInput) => {
       const ctx = contextOf(input);
-      return createPsaProject(ctx, { psa: deps.psaFor(ctx.validation.instances.psa), registry: deps.registry, vendorOf });
+      const result = await createPsaProject(ctx, {
+        psa: deps.psaFor(ctx.validation.instances.psa),
+        registry: deps.registry,
+        vendorOf,
+        journal: deps.journal,
+        policy: ownershipPolicy(deps.config),
+      });
+      const refused = result.revised?.refused ?? [];
+      if (refused.length > 0) {
+        // The deal still syncs what the CRM owns; what it may not change waits, with its reason, for a person.
+        await deps.recordException({
+          workflow: 'opportunity-to-project',
+          entityType: 'project',
+          entityId: `${ctx.validation.instances.psa}:${result.psaProjectId}`,
+          reason: refused.map((r) => r.reason).join(' '),
+          remediation: remediationFor('opportunity-to-project', 'ChangeRefusedByOwnership'),
+          correlationId: ctx.event.correlationId,
+          source: ctx.event.source,
+          execution: ctx.execution,
+          legalEntityId: ctx.validation.legalEntityId,
+        });
+      }
+      return result;
     },
     AddPsaProjectPlan: async (input: TaskInput) => {
       const ctx = contextOf(input);

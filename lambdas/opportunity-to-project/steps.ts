@@ -1,8 +1,10 @@
-import type { OpportunityWonEvent, ProjectActivatedEvent, SystemRef, Vendor } from '../../canonical';
+import type { Money, OpportunityWonEvent, ProjectActivatedEvent, SystemRef, Vendor } from '../../canonical';
+import { decideChange, type OwnershipPolicy, type RefusedAttribute } from '../../canonical/ownership';
 import { milestoneKey } from '../common/billing-keys';
 import type { CrossReferenceRegistry } from '../common/cross-reference/registry';
 import { CrossReferenceConflictError } from '../common/cross-reference/registry';
 import { deterministicUuid } from '../common/deterministic-id';
+import type { WriteJournal } from '../common/write-journal';
 import type { ContractRecord } from '../ports/billing-ledger';
 import type { CrmPort, CrmWriteBack } from '../ports/crm';
 import type { ErpPort } from '../ports/erp';
@@ -87,31 +89,103 @@ export function psaDraft(ctx: StepContext): PsaProjectDraft {
 }
 
 /**
+ * Claims the deal's revision for its project before anything is written. A revision older than one
+ * already claimed (delivered late or out of order) is superseded and writes nothing, so no system rolls
+ * back to it; a retry of this execution finds its own revision stored and goes on.
+ */
+export async function claimDealRevision(
+  ctx: StepContext,
+  deps: { registry: CrossReferenceRegistry },
+): Promise<{ latest: boolean; revision: number; newestRevision: number }> {
+  const revision = ctx.event.payload.opportunity.revision;
+  const result = await deps.registry.recordVersion({
+    globalId: ctx.validation.projectGlobalId,
+    source: ctx.event.source,
+    version: String(revision),
+    counter: 'revision',
+  });
+  const newestRevision = result.outcome === 'applied' ? revision : Number(result.storedVersion);
+  return { latest: newestRevision <= revision, revision, newestRevision };
+}
+
+/** The project's attributes as the deal proposes them, by their canonical names (the ownership policy's). */
+function proposedProject(draft: PsaProjectDraft): Record<string, unknown> {
+  return {
+    name: draft.name,
+    currency: draft.currency,
+    budget: draft.budget ?? null,
+    startDate: draft.startDate ?? null,
+    endDate: draft.endDate ?? null,
+  };
+}
+
+/** Where the project's attributes last taken from the CRM are kept: a change is what differs from them. */
+const proposalKey = (projectGlobalId: string) => ({ scope: `crm#${projectGlobalId}`, key: 'project' });
+
+/**
+ * A later revision of the deal reaching the existing PSA project: of what changed since the CRM last
+ * proposed it, the attributes the CRM owns (budget, currency) are applied, and those the PSA owns
+ * (name, dates) are refused and returned with the reason, never dropped in silence.
+ */
+async function reviseProject(
+  ctx: StepContext,
+  projectId: string,
+  draft: PsaProjectDraft,
+  deps: { psa: PsaPort; journal: WriteJournal; policy: OwnershipPolicy },
+): Promise<{ applied: string[]; refused: readonly RefusedAttribute[] }> {
+  const { scope, key } = proposalKey(ctx.validation.projectGlobalId);
+  const proposed = proposedProject(draft);
+  const last = (await deps.journal.entries(scope)).get(key);
+  const before = last?.state === 'done' ? (JSON.parse(last.value) as Record<string, unknown>) : undefined;
+  // Without a record of the last proposal, the CRM's own attributes are applied and nothing is called a change.
+  const changed = Object.fromEntries(
+    Object.entries(proposed).filter(([attribute, value]) => (before === undefined ? true : JSON.stringify(before[attribute]) !== JSON.stringify(value))),
+  );
+  const decision = decideChange(deps.policy, {
+    entityType: 'project',
+    globalId: ctx.validation.projectGlobalId,
+    source: ctx.event.source,
+    attributes: changed,
+  });
+  const refused = before === undefined ? [] : decision.refused;
+  const apply = decision.apply;
+  if (Object.keys(apply).length > 0)
+    await deps.psa.updateProject(projectId, {
+      ...(apply.budget ? { budget: apply.budget as Money } : {}),
+      ...(typeof apply.currency === 'string' ? { currency: apply.currency } : {}),
+    });
+  await deps.journal.done(scope, key, JSON.stringify(proposed));
+  return { applied: Object.keys(apply).sort(), refused };
+}
+
+/**
  * Creates the PSA project once: reserved in the registry before the call, and after a failure found
  * by the external reference the create itself carried. Its plan and rate card are the next two steps,
  * so a throttled call there does not make this one run again.
  */
 export async function createPsaProject(
   ctx: StepContext,
-  deps: { psa: PsaPort; registry: CrossReferenceRegistry; vendorOf: VendorOf },
-): Promise<{ psaProjectId: string; recovered: boolean }> {
+  deps: { psa: PsaPort; registry: CrossReferenceRegistry; vendorOf: VendorOf; journal: WriteJournal; policy: OwnershipPolicy },
+): Promise<{ psaProjectId: string; recovered: boolean; revised?: { applied: string[]; refused: readonly RefusedAttribute[] } }> {
   const { validation, execution } = ctx;
   const target = system(validation.instances.psa, deps.vendorOf);
   const draft = psaDraft(ctx);
   const key = { entityType: 'project' as const, globalId: validation.projectGlobalId, target };
   const reservation = await deps.registry.reserveCreate({ ...key, executionId: execution });
   if (reservation.outcome === 'existing') {
-    if (reservation.link.state === 'completed' && reservation.link.nativeId) return { psaProjectId: reservation.link.nativeId, recovered: true };
-    // Reserved earlier but not completed: the create may have been applied with its answer lost. Look before creating.
-    const found = await deps.psa.findProjectByExternalReference(validation.projectGlobalId);
-    if (found) {
-      await deps.registry.completeCreate({ ...key, nativeId: found.id });
-      return { psaProjectId: found.id, recovered: true };
+    let projectId = reservation.link.state === 'completed' ? reservation.link.nativeId : undefined;
+    if (projectId === undefined) {
+      // Reserved earlier but not completed: the create may have been applied with its answer lost. Look before creating.
+      projectId = (await deps.psa.findProjectByExternalReference(validation.projectGlobalId))?.id;
+      if (projectId !== undefined) await deps.registry.completeCreate({ ...key, nativeId: projectId });
     }
+    if (projectId !== undefined) return { psaProjectId: projectId, recovered: true, revised: await reviseProject(ctx, projectId, draft, deps) };
   }
   await deps.psa.checkProject(draft);
   const created = await deps.psa.createProject(draft);
   await deps.registry.completeCreate({ ...key, nativeId: created.id });
+  const { scope, key: proposal } = proposalKey(validation.projectGlobalId);
+  await deps.journal.done(scope, proposal, JSON.stringify(proposedProject(draft)));
   return { psaProjectId: created.id, recovered: false };
 }
 

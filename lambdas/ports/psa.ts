@@ -36,6 +36,8 @@ export interface PsaPort {
   createProject(project: PsaProjectDraft): Promise<{ id: string }>;
   /** Adds the tasks and milestones the project lacks; returns the PSA id of each milestone by name. */
   ensurePlan(projectId: string, project: PsaProjectDraft): Promise<{ milestoneIds: Readonly<Record<string, string>> }>;
+  /** Applies a later revision's changes of the attributes the CRM owns (the budget, the currency). */
+  updateProject(projectId: string, changes: { readonly budget?: Money; readonly currency?: string }): Promise<void>;
   /** Gives the project the contract's rate card unless it has one, resuming a rate card an earlier attempt began. */
   ensureRateCard(projectId: string, project: PsaProjectDraft): Promise<{ rateCardId: string | undefined }>;
 }

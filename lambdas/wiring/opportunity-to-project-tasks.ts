@@ -40,6 +40,9 @@ function dependencies(c: Container, built: ReturnType<typeof pieces>, step: Step
     get registry() {
       return built.registry();
     },
+    get journal() {
+      return built.journal();
+    },
     erpFor: (id) => ports().erpFor(id),
     psaFor: (id) => ports().psaFor(id),
     crmFor: (id) => ports().crmFor(id),

@@ -82,8 +82,19 @@ export const opportunityToProject: WorkflowDeclaration = {
     ...(
       [
         ['ValidateOpportunity', 'validate-opportunity', 'Checks routing, flow switches, currency, tax profile and billing terms', []],
+        [
+          'ClaimDealRevision',
+          'claim-deal-revision',
+          "Claims the deal's revision for its project before any write, so an older revision arriving late writes nothing",
+          [{ kind: 'table', table: 'crossReferences', access: 'readWrite' }],
+        ],
         ['FindOrCreateErpCustomer', 'find-or-create-erp-customer', 'Upserts the ERP customer by external id', 'vendor'],
-        ['CreatePsaProject', 'create-psa-project', 'Creates the PSA project with its external reference, claimed in the registry before the call', 'vendor'],
+        [
+          'CreatePsaProject',
+          'create-psa-project',
+          "Creates the PSA project with its external reference, claimed in the registry before the call; applies a later revision's changes the CRM owns and records those it does not",
+          'vendor+exceptions',
+        ],
         ['AddPsaProjectPlan', 'add-psa-project-plan', 'Adds the tasks and milestones the PSA project lacks, resuming from its write journal', 'vendor'],
         ['ApplyPsaRateCard', 'apply-psa-rate-card', 'Gives the PSA project the contract rate card, resuming from its write journal', 'vendor'],
         ['CreateErpProject', 'create-erp-project', 'Upserts the ERP project under its customer', 'vendor'],
@@ -119,12 +130,15 @@ export const opportunityToProject: WorkflowDeclaration = {
       description,
       timeoutSeconds: VENDOR_CALL_TIMEOUT,
       uses:
-        uses === 'vendor'
+        uses === 'vendor' || uses === 'vendor+exceptions'
           ? [
               { kind: 'vendorSecrets' as const },
               { kind: 'table' as const, table: 'idempotency' as const, access: 'readWrite' as const },
               { kind: 'table' as const, table: 'crossReferences' as const, access: 'readWrite' as const },
               { kind: 'table' as const, table: 'audit' as const, access: 'append' as const },
+              ...(uses === 'vendor+exceptions'
+                ? [{ kind: 'table' as const, table: 'exceptions' as const, access: 'readWrite' as const }, { kind: 'exceptionQueue' as const }]
+                : []),
             ]
           : uses,
     })),
@@ -179,6 +193,7 @@ export const opportunityToProject: WorkflowDeclaration = {
       definitionFile: 'state-machines/opportunity-to-project.asl.json',
       tasks: {
         ValidateOpportunityArn: 'ValidateOpportunity',
+        ClaimDealRevisionArn: 'ClaimDealRevision',
         FindOrCreateErpCustomerArn: 'FindOrCreateErpCustomer',
         CreatePsaProjectArn: 'CreatePsaProject',
         AddPsaProjectPlanArn: 'AddPsaProjectPlan',

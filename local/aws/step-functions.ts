@@ -50,6 +50,8 @@ export interface LocalExecution {
   output?: string;
   error?: string;
   cause?: string;
+  /** Task attempts retried by a Retry rule so far (what the execution history lists as retries). */
+  retries: number;
   readonly done: Promise<void>;
 }
 
@@ -101,7 +103,16 @@ export async function startStepFunctions(options: {
     const executionArn = stateMachineArn.replace(':stateMachine:', ':execution:') + `:${name}`;
     const startDate = Date.now() / 1000;
     let finish!: () => void;
-    const execution: LocalExecution = { executionArn, stateMachineArn, name, input, status: 'RUNNING', startDate, done: new Promise((r) => (finish = r)) };
+    const execution: LocalExecution = {
+      executionArn,
+      stateMachineArn,
+      name,
+      input,
+      status: 'RUNNING',
+      startDate,
+      retries: 0,
+      done: new Promise((r) => (finish = r)),
+    };
     executions.push(execution);
     const run = found.machine.run(JSON.parse(input) as Json, {
       overrides: { taskResourceLocalHandlers: found.handlers, retryIntervalOverrides: { ...found.spec.retryIntervalOverrides } },
@@ -110,6 +121,9 @@ export async function startStepFunctions(options: {
         StateMachine: { Id: stateMachineArn, Name: found.spec.name },
       } as never,
     });
+    void (async () => {
+      for await (const event of run.eventLogs) if (event.type === 'StateRetried') execution.retries += 1;
+    })().catch(() => undefined);
     run.result.then(
       (output) => {
         Object.assign(execution, { status: 'SUCCEEDED', output: JSON.stringify(output), stopDate: Date.now() / 1000 });

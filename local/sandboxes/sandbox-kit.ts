@@ -219,7 +219,8 @@ export async function startSandbox(options: SandboxOptions): Promise<RunningSand
 
   /** The schedule's fault for this request, if it draws one: decided by the request and its repeat count. */
   const scheduled = (request: Omit<SandboxRequest, 'params'>): FaultSpec | undefined => {
-    if (schedule === undefined) return undefined;
+    // The back office (what people do in the vendor's UI) is not API traffic: no faults strike it.
+    if (schedule === undefined || request.path.startsWith('/__sandbox/')) return undefined;
     if (schedule.methods !== undefined && !schedule.methods.includes(request.method)) return undefined;
     if (schedule.pathPrefix !== undefined && !request.path.startsWith(schedule.pathPrefix)) return undefined;
     const key = `${request.method} ${request.path}?${request.query.toString()} ${request.rawBody.toString('utf8')}`;

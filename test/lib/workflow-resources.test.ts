@@ -118,6 +118,7 @@ describe('opportunity-to-project resources', () => {
     expect(Object.keys(machine.Properties.DefinitionSubstitutions as object).sort()).toEqual([
       'AddPsaProjectPlanArn',
       'ApplyPsaRateCardArn',
+      'ClaimDealRevisionArn',
       'CreateErpProjectArn',
       'CreatePsaProjectArn',
       'FindOrCreateErpCustomerArn',

@@ -13,6 +13,7 @@ import type { PsaPort, PsaProjectDraft } from '../../lambdas/ports/psa';
 import { opportunityToProject } from '../../lib/topology/opportunity-to-project';
 import { type JsonValue, startStepFunctions } from '../../local/aws/step-functions';
 import { exampleConfig } from '../support/example-config';
+import { InMemoryWriteJournal } from '../support/in-memory-journal';
 import { InMemoryRegistry } from '../support/in-memory-registry';
 import { wonDeal } from '../support/opportunity-fixture';
 
@@ -50,11 +51,13 @@ function world() {
     createProject: async (p) => (psaProjects.push(p), { id: `W${psaProjects.length}` }),
     ensurePlan: async (_id, p) => ({ milestoneIds: Object.fromEntries(p.milestones.map((m, i) => [m.name, `M${i}`])) }),
     ensureRateCard: async () => ({ rateCardId: undefined }),
+    updateProject: async () => undefined,
   };
   const deps: StepDependencies = {
     config: exampleConfig(),
     region: 'us-east-1',
     registry: new InMemoryRegistry(),
+    journal: new InMemoryWriteJournal(),
     erpFor: () => erp,
     psaFor: () => psa,
     crmFor: () => ({ writeBack: async (id, fields) => void crmWrites.push([id, fields]) }),

@@ -74,7 +74,7 @@ export class InMemoryRegistry implements CrossReferenceRegistry {
   }
 
   async recordVersion(request: RecordVersionRequest): Promise<VersionResult> {
-    const key = `${request.globalId}#${request.source.vendor}#${request.source.instance}`;
+    const key = `${request.globalId}#${request.source.vendor}#${request.source.instance}${request.counter ? `#${request.counter}` : ''}`;
     const stored = this.versions.get(key);
     if (!isNewer(request.version, stored)) return { outcome: 'stale', storedVersion: stored! };
     this.versions.set(key, request.version);

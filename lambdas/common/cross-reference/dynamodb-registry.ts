@@ -146,7 +146,7 @@ export class DynamoDbCrossReferenceRegistry implements CrossReferenceRegistry {
   async recordVersion(request: RecordVersionRequest): Promise<VersionResult> {
     const { globalId, source } = request;
     const candidate = sourceVersion(request.version);
-    const key = keys.version(globalId, source.vendor, source.instance);
+    const key = keys.version(globalId, source.vendor, source.instance, request.counter);
     try {
       await this.client.send(
         new UpdateCommand({

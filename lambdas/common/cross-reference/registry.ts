@@ -43,6 +43,12 @@ export interface RecordVersionRequest {
   readonly source: SystemRef;
   /** A source version: a non-negative integer as decimal digits (see `canonical/source-version`). */
   readonly version: string;
+  /**
+   * What the version counts, when a source has more than one counter for the record: the default is
+   * the source's own change order (commit numbers, modification times); `revision` is the deal's sync
+   * revision, which guards the updates of opportunity to project.
+   */
+  readonly counter?: 'revision';
 }
 
 /** A request to merge one global id into another. */

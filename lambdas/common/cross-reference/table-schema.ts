@@ -9,7 +9,7 @@
  * | -------------- | ---------------------------------------------------- | ----------------------------- | ----------------------------------------------------------- | -------------------------------------------------------------------------------------------- |
  * | native claim   | `NATIVE#<vendor>#<instance>#<entityType>#<nativeId>` | `CLAIM`                       | globalId, entityType, claimedAt                             | put `attribute_not_exists(pk)`: one owner per native record, of any number of creators       |
  * | system link    | `GLOBAL#<globalId>`                                  | `LINK#<vendor>#<instance>`    | entityType, vendor, instance, state (pending / completed), nativeId, executionId | reserve: put `attribute_not_exists(pk)`; complete: `attribute_not_exists(nativeId) OR nativeId = :nativeId` |
- * | source version | `GLOBAL#<globalId>`                                  | `VERSION#<vendor>#<instance>` | version (Number, exact to 38 digits), recordedAt            | `attribute_not_exists(version) OR version < :candidate`                                      |
+ * | source version | `GLOBAL#<globalId>`                                  | `VERSION#<vendor>#<instance>[#<counter>]` | version (Number, exact to 38 digits), recordedAt            | `attribute_not_exists(version) OR version < :candidate`                                      |
  * | merge marker   | `GLOBAL#<survivor>`                                  | `MERGED#<mergedGlobalId>`     | mergedAt                                                    | none: written first, counts only once the merged id's META points back at this survivor     |
  * | metadata       | `GLOBAL#<globalId>`                                  | `META`                        | mergedInto, mergedAt                                        | `attribute_not_exists(mergedInto) OR mergedInto = :survivor`: the merge's single commit point |
  * | write journal  | `JOURNAL#<instance>#<globalId>`                      | the write's key (`story/task/Discovery`) | state (pending / done), value, at                 | none: one step writes its own scope (`lambdas/dynamodb/write-journal.ts`)                    |
@@ -44,7 +44,10 @@ export const crossReferenceKeys = {
   }),
   globalPartition: (globalId: string) => `GLOBAL#${globalId}`,
   link: (globalId: string, vendor: string, instance: string) => ({ pk: `GLOBAL#${globalId}`, sk: `${SORT_KEY.link}${vendor}#${instance}` }),
-  version: (globalId: string, vendor: string, instance: string) => ({ pk: `GLOBAL#${globalId}`, sk: `${SORT_KEY.version}${vendor}#${instance}` }),
+  version: (globalId: string, vendor: string, instance: string, counter?: string) => ({
+    pk: `GLOBAL#${globalId}`,
+    sk: `${SORT_KEY.version}${vendor}#${instance}${counter ? `#${counter}` : ''}`,
+  }),
   mergeMarker: (survivor: string, merged: string) => ({ pk: `GLOBAL#${survivor}`, sk: `${SORT_KEY.mergeMarker}${merged}` }),
   meta: (globalId: string) => ({ pk: `GLOBAL#${globalId}`, sk: SORT_KEY.meta }),
 };

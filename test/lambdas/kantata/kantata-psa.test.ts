@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { DEFAULT_OWNERSHIP } from '../../../canonical/ownership';
 import type { AuditEntry } from '../../../lambdas/common/audit-trail';
 import type { WriteJournal } from '../../../lambdas/common/write-journal';
 import { KantataPsa } from '../../../lambdas/kantata/kantata-psa';
@@ -186,15 +187,14 @@ describe('KantataPsa against the Kantata sandbox', () => {
 
       await psa([], journal).ensureRateCard(id, withRates);
 
-      // The account's roles (their ids), the one role rate sent without an answer looked for, the four
-      // role rates and pointing the workspace: the set, its versions and the card are not looked for.
+      // The one role rate sent without an answer looked for, the four role rates and pointing the
+      // workspace: the roles, the set, its versions and the card are known from the journal.
       expect(
         kantata.requests
           .slice(before)
           .filter((r) => r.path.startsWith('/api/'))
           .map((r) => `${r.method} ${r.path}`),
       ).toEqual([
-        'GET /api/v1/roles.json',
         'GET /api/v1/rate_card_roles.json',
         ...Array.from({ length: 4 }, () => 'POST /api/v1/rate_card_roles.json'),
         `PUT /api/v1/workspaces/${id}.json`,
@@ -225,7 +225,13 @@ describe('KantataPsa against the Kantata sandbox', () => {
       const event = wonDeal();
       const ctx = { execution: 'exec-1', event, validation: validateOpportunity(event, exampleConfig(), 'us-east-1') as ValidOpportunity };
       const journal = journalled === 'with' ? new InMemoryWriteJournal() : undefined;
-      const deps = { psa: psa([], journal), registry, vendorOf: () => 'kantata' as const };
+      const deps = {
+        psa: psa([], journal),
+        registry,
+        vendorOf: () => 'kantata' as const,
+        journal: journal ?? new InMemoryWriteJournal(),
+        policy: DEFAULT_OWNERSHIP,
+      };
       kantata.injectFault({
         method: collection === 'workspaces/' ? 'PUT' : 'POST',
         pathPrefix: `/api/v1/${collection}`,

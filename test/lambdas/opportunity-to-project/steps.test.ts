@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { parseCanonicalEvent, type Vendor } from '../../../canonical';
+import { type Money, parseCanonicalEvent, type Vendor } from '../../../canonical';
+import { DEFAULT_OWNERSHIP } from '../../../canonical/ownership';
 import {
+  claimDealRevision,
   createErpProject,
   createPsaProject,
   findOrCreateErpCustomer,
@@ -13,6 +15,7 @@ import type { CrmPort, CrmWriteBack } from '../../../lambdas/ports/crm';
 import type { ErpCustomerDraft, ErpPort, ErpProjectDraft } from '../../../lambdas/ports/erp';
 import type { PsaPort, PsaProjectDraft } from '../../../lambdas/ports/psa';
 import { exampleConfig } from '../../support/example-config';
+import { InMemoryWriteJournal } from '../../support/in-memory-journal';
 import { InMemoryRegistry } from '../../support/in-memory-registry';
 import { wonDeal } from '../../support/opportunity-fixture';
 
@@ -40,6 +43,7 @@ class FakeErp implements ErpPort {
 class FakePsa implements PsaPort {
   readonly projects: (PsaProjectDraft & { id: string })[] = [];
   readonly checks: string[] = [];
+  readonly updates: [string, { budget?: Money; currency?: string }][] = [];
   failAfterCreate = false;
   async checkProject(p: PsaProjectDraft) {
     this.checks.push(p.externalReference);
@@ -59,6 +63,9 @@ class FakePsa implements PsaPort {
   async ensureRateCard() {
     return { rateCardId: undefined };
   }
+  async updateProject(id: string, changes: { budget?: Money; currency?: string }) {
+    this.updates.push([id, changes]);
+  }
 }
 
 class FakeCrm implements CrmPort {
@@ -73,9 +80,19 @@ function context(execution = 'hubspot-main-18274650231-r1'): StepContext {
   return { execution, event, validation: validateOpportunity(event, config, 'us-east-1') as ValidOpportunity };
 }
 
-async function runAll(ctx: StepContext, deps: { erp: FakeErp; psa: FakePsa; crm: FakeCrm; registry: InMemoryRegistry }) {
+type Deps = { erp: FakeErp; psa: FakePsa; crm: FakeCrm; registry: InMemoryRegistry; journal: InMemoryWriteJournal };
+const fakes = (): Deps => ({
+  erp: new FakeErp(),
+  psa: new FakePsa(),
+  crm: new FakeCrm(),
+  registry: new InMemoryRegistry(),
+  journal: new InMemoryWriteJournal(),
+});
+const psaDeps = (deps: Deps) => ({ ...deps, vendorOf, policy: DEFAULT_OWNERSHIP });
+
+async function runAll(ctx: StepContext, deps: Deps) {
   const customer = await findOrCreateErpCustomer(ctx, { ...deps, vendorOf });
-  const psa = await createPsaProject(ctx, { ...deps, vendorOf });
+  const psa = await createPsaProject(ctx, psaDeps(deps));
   const erp = await createErpProject(ctx, customer.erpCustomerId, { ...deps, vendorOf });
   await writeBackToCrm(ctx, { erpCustomerId: customer.erpCustomerId, erpProjectId: erp.erpProjectId, psaProjectId: psa.psaProjectId }, deps);
   return { ...customer, ...psa, ...erp };
@@ -83,7 +100,7 @@ async function runAll(ctx: StepContext, deps: { erp: FakeErp; psa: FakePsa; crm:
 
 describe('opportunity to project steps', () => {
   it('make one customer, one PSA project with tasks and rate card, one ERP project under the customer, and write the ids back', async () => {
-    const deps = { erp: new FakeErp(), psa: new FakePsa(), crm: new FakeCrm(), registry: new InMemoryRegistry() };
+    const deps = fakes();
 
     const ids = await runAll(context(), deps);
 
@@ -109,7 +126,7 @@ describe('opportunity to project steps', () => {
   });
 
   it('create nothing more when run again, as after a retry or a replayed event', async () => {
-    const deps = { erp: new FakeErp(), psa: new FakePsa(), crm: new FakeCrm(), registry: new InMemoryRegistry() };
+    const deps = fakes();
 
     const first = await runAll(context(), deps);
     const second = await runAll(context('hubspot-main-18274650231-r2'), deps);
@@ -125,21 +142,62 @@ describe('opportunity to project steps', () => {
   });
 
   it('find the PSA project by its external reference after a crash between the POST and the registry update', async () => {
-    const deps = { erp: new FakeErp(), psa: new FakePsa(), crm: new FakeCrm(), registry: new InMemoryRegistry() };
+    const deps = fakes();
     deps.psa.failAfterCreate = true;
-    await expect(createPsaProject(context(), { ...deps, vendorOf })).rejects.toThrow(/connection reset/);
+    await expect(createPsaProject(context(), psaDeps(deps))).rejects.toThrow(/connection reset/);
     deps.psa.failAfterCreate = false;
 
-    const retried = await createPsaProject(context(), { ...deps, vendorOf });
+    const retried = await createPsaProject(context(), psaDeps(deps));
 
-    expect(retried).toEqual({ psaProjectId: deps.psa.projects[0]!.id, recovered: true });
+    expect(retried).toMatchObject({ psaProjectId: deps.psa.projects[0]!.id, recovered: true, revised: { refused: [] } });
     expect(deps.psa.projects).toHaveLength(1);
     // Checked once, before the one create; the recovery only looked.
     expect(deps.psa.checks).toHaveLength(1);
   });
 
+  it('apply a later revision to the PSA project in what the CRM owns, refuse what the PSA owns with the reason, and apply nothing twice', async () => {
+    const deps = fakes();
+    const revised = (revision: number, amountMinor: number, name: string) => {
+      const event = wonDeal((p) => {
+        p.opportunity = { ...p.opportunity, revision, name, amount: { amountMinor, currency: 'USD' } };
+      });
+      return { execution: `hubspot-main-18274650231-r${revision}`, event, validation: validateOpportunity(event, config, 'us-east-1') as ValidOpportunity };
+    };
+    const first = await createPsaProject(revised(1, 100_000_00, 'Globex rollout'), psaDeps(deps));
+
+    const second = await createPsaProject(revised(2, 125_000_00, 'Globex rollout phase 2'), psaDeps(deps));
+    const again = await createPsaProject(revised(2, 125_000_00, 'Globex rollout phase 2'), psaDeps(deps));
+
+    expect(second.revised?.applied).toEqual(['budget']);
+    expect(second.revised?.refused).toEqual([
+      expect.objectContaining({ attribute: 'name', owner: 'psa', reason: expect.stringContaining('name of project is owned by psa') }),
+    ]);
+    expect(deps.psa.updates).toEqual([[first.psaProjectId, { budget: { amountMinor: 125_000_00, currency: 'USD' } }]]);
+    expect(again.revised).toEqual({ applied: [], refused: [] });
+  });
+
+  it('claim revisions so one arriving after a newer one is superseded, while a retry of the newest goes on', async () => {
+    const registry = new InMemoryRegistry();
+    const at = (revision: number) => {
+      const event = wonDeal((p) => {
+        p.opportunity = { ...p.opportunity, revision };
+      });
+      return { execution: `r${revision}`, event, validation: validateOpportunity(event, config, 'us-east-1') as ValidOpportunity };
+    };
+
+    const outcomes = [];
+    for (const revision of [1, 3, 2, 3]) outcomes.push(await claimDealRevision(at(revision), { registry }));
+
+    expect(outcomes.map((o) => [o.revision, o.latest, o.newestRevision])).toEqual([
+      [1, true, 1],
+      [3, true, 3],
+      [2, false, 3],
+      [3, true, 3],
+    ]);
+  });
+
   it('give two deals of the same account one ERP customer', async () => {
-    const deps = { erp: new FakeErp(), psa: new FakePsa(), crm: new FakeCrm(), registry: new InMemoryRegistry() };
+    const deps = fakes();
     const other = wonDeal((p) => (p.opportunity.crmId = '99999'));
 
     const a = await findOrCreateErpCustomer(context(), { ...deps, vendorOf });
