@@ -52,8 +52,8 @@ export class NetSuiteErp implements ErpPort, InvoicingPort, PaymentsPort {
       externalId: customer.externalId,
       companyName: customer.name,
       currency: { refName: customer.currency },
-      terms: { refName: customer.paymentTermsCode },
-      taxItem: { refName: customer.taxProfileCode },
+      ...(customer.paymentTermsCode ? { terms: { refName: customer.paymentTermsCode } } : {}),
+      ...(customer.taxProfileCode ? { taxItem: { refName: customer.taxProfileCode } } : {}),
       ...(customer.billingAddress
         ? {
             addressBook: {

@@ -85,7 +85,12 @@ export function stepHandlers(deps: StepDependencies) {
     ValidateOpportunity: async (input: TaskInput) => validateOpportunity(input.state.event, deps.config, deps.region),
     FindOrCreateErpCustomer: async (input: TaskInput) => {
       const ctx = contextOf(input);
-      return findOrCreateErpCustomer(ctx, { erp: deps.erpFor(ctx.validation.instances.erp), registry: deps.registry, vendorOf });
+      return findOrCreateErpCustomer(ctx, {
+        erp: deps.erpFor(ctx.validation.instances.erp),
+        registry: deps.registry,
+        vendorOf,
+        policy: ownershipPolicy(deps.config),
+      });
     },
     ClaimDealRevision: async (input: TaskInput) => claimDealRevision(contextOf(input), { registry: deps.registry }),
     CreatePsaProject: async (input: TaskInput) => {

@@ -1,5 +1,5 @@
 import type { Money, OpportunityWonEvent, ProjectActivatedEvent, SystemRef, Vendor } from '../../canonical';
-import { decideChange, type OwnershipPolicy, type RefusedAttribute } from '../../canonical/ownership';
+import { decideChange, type OwnershipPolicy, ownerOf, type RefusedAttribute } from '../../canonical/ownership';
 import { milestoneKey } from '../common/billing-keys';
 import type { CrossReferenceRegistry } from '../common/cross-reference/registry';
 import { CrossReferenceConflictError } from '../common/cross-reference/registry';
@@ -36,7 +36,7 @@ function system(instance: string, vendorOf: VendorOf): SystemRef {
 /** Finds or creates the ERP customer for the deal's account; the account's global id is claimed first. */
 export async function findOrCreateErpCustomer(
   ctx: StepContext,
-  deps: { erp: ErpPort; registry: CrossReferenceRegistry; vendorOf: VendorOf },
+  deps: { erp: ErpPort; registry: CrossReferenceRegistry; vendorOf: VendorOf; policy: OwnershipPolicy },
 ): Promise<{ customerGlobalId: string; erpCustomerId: string }> {
   const { event, validation } = ctx;
   const account = event.payload.account;
@@ -48,13 +48,20 @@ export async function findOrCreateErpCustomer(
     globalId: deterministicUuid('customer', `${event.source.vendor}:${event.source.instance}:${account.crmId}`),
   });
   const customerGlobalId = claim.globalId;
+  const erp = system(validation.instances.erp, deps.vendorOf);
+  const exists = (await deps.registry.linksOf(customerGlobalId)).some(
+    (link) => link.system.vendor === erp.vendor && link.system.instance === erp.instance && link.nativeId !== undefined,
+  );
+  // The deal's payment terms and tax profile make a new customer; after that the ERP owns them, and a later
+  // deal or revision changes only what the policy gives the CRM (the name, the address).
+  const ownedByErp = (attribute: string) => exists && ownerOf(deps.policy, 'customer', attribute) === 'erp';
   const { id } = await deps.erp.upsertCustomer({
     externalId: customerGlobalId,
     name: account.name,
     ...(account.billingAddress ? { billingAddress: account.billingAddress } : {}),
     currency: validation.currency,
-    paymentTermsCode: validation.billingTerms.paymentTermsCode,
-    taxProfileCode: validation.taxProfileCode,
+    ...(ownedByErp('paymentTermsCode') ? {} : { paymentTermsCode: validation.billingTerms.paymentTermsCode }),
+    ...(ownedByErp('taxProfileCode') ? {} : { taxProfileCode: validation.taxProfileCode }),
     legalEntityId: validation.legalEntityId,
   });
   const erpClaim = await deps.registry.claimNativeRecord({

@@ -12,8 +12,10 @@ export interface ErpCustomerDraft {
   readonly name: string;
   readonly billingAddress?: Address;
   readonly currency: string;
-  readonly paymentTermsCode: string;
-  readonly taxProfileCode: string;
+  /** The ERP owns it: sent when the customer is made, omitted afterwards so the ERP's value stays. */
+  readonly paymentTermsCode?: string;
+  /** The ERP owns it: sent when the customer is made, omitted afterwards so the ERP's value stays. */
+  readonly taxProfileCode?: string;
   readonly legalEntityId: string;
 }
 

@@ -218,12 +218,14 @@ export async function startNetSuiteSandbox(options: NetSuiteSandboxOptions): Pro
             if (!key.startsWith('eid:')) return failure(400, 'INVALID_REQUEST', 'PUT is supported with an external id (eid:) only.');
             const body = readJson<Record<string, unknown>>(request);
             if (!body.ok) return failure(400, 'INVALID_CONTENT', 'The request body is not valid JSON.');
-            const invalid = check(type, body.value);
-            if (invalid) return invalid;
             const existing = find(type, key);
+            // Upsert: the same external id always lands on the same record; an existing one is updated in
+            // the fields sent, the others stay as they are (NetSuite's "Using the Upsert Operation").
+            const merged = existing && type !== 'invoice' ? { ...existing, ...body.value } : body.value;
+            const invalid = check(type, merged);
+            if (invalid) return invalid;
             const id = existing?.id ?? String(nextId++);
-            // Upsert: the same external id always lands on the same record.
-            store[type].set(id, { ...(type === 'invoice' ? completeInvoice(body.value, existing) : body.value), id, externalId: key.slice(4) });
+            store[type].set(id, { ...(type === 'invoice' ? completeInvoice(body.value, existing) : merged), id, externalId: key.slice(4) });
             return location(type, id);
           },
         },

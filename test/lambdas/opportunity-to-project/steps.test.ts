@@ -27,9 +27,12 @@ class FakeErp implements ErpPort {
   readonly customers = new Map<string, ErpCustomerDraft & { id: string }>();
   readonly projects = new Map<string, ErpProjectDraft & { id: string }>();
   private next = 1000;
+  readonly sent: ErpCustomerDraft[] = [];
   async upsertCustomer(c: ErpCustomerDraft) {
+    this.sent.push(c);
+    // An upsert updates the fields it is sent, as NetSuite's does.
     const id = this.customers.get(c.externalId)?.id ?? String(this.next++);
-    this.customers.set(c.externalId, { ...c, id });
+    this.customers.set(c.externalId, { ...this.customers.get(c.externalId), ...c, id });
     return { id };
   }
   async upsertProject(p: ErpProjectDraft) {
@@ -91,7 +94,7 @@ const fakes = (): Deps => ({
 const psaDeps = (deps: Deps) => ({ ...deps, vendorOf, policy: DEFAULT_OWNERSHIP });
 
 async function runAll(ctx: StepContext, deps: Deps) {
-  const customer = await findOrCreateErpCustomer(ctx, { ...deps, vendorOf });
+  const customer = await findOrCreateErpCustomer(ctx, psaDeps(deps));
   const psa = await createPsaProject(ctx, psaDeps(deps));
   const erp = await createErpProject(ctx, customer.erpCustomerId, { ...deps, vendorOf });
   await writeBackToCrm(ctx, { erpCustomerId: customer.erpCustomerId, erpProjectId: erp.erpProjectId, psaProjectId: psa.psaProjectId }, deps);
@@ -200,14 +203,35 @@ describe('opportunity to project steps', () => {
     const deps = fakes();
     const other = wonDeal((p) => (p.opportunity.crmId = '99999'));
 
-    const a = await findOrCreateErpCustomer(context(), { ...deps, vendorOf });
+    const a = await findOrCreateErpCustomer(context(), psaDeps(deps));
     const b = await findOrCreateErpCustomer(
       { execution: 'x', event: other, validation: validateOpportunity(other, config, 'us-east-1') as ValidOpportunity },
-      { ...deps, vendorOf },
+      psaDeps(deps),
     );
 
     expect(b.erpCustomerId).toBe(a.erpCustomerId);
     expect(deps.erp.customers.size).toBe(1);
+  });
+
+  it('change what the CRM owns of an existing ERP customer and leave what the ERP owns as the ERP has it', async () => {
+    const deps = fakes();
+    const later = wonDeal((p) => {
+      p.opportunity = { ...p.opportunity, crmId: '99999' };
+      p.account = { ...p.account, name: 'Globex Holdings' };
+      p.taxProfileCode = 'US-EXEMPT';
+    });
+
+    await findOrCreateErpCustomer(context(), psaDeps(deps));
+    await findOrCreateErpCustomer(
+      { execution: 'x', event: later, validation: validateOpportunity(later, config, 'us-east-1') as ValidOpportunity },
+      psaDeps(deps),
+    );
+
+    expect(deps.erp.sent.map((c) => [c.name, c.taxProfileCode, c.paymentTermsCode])).toEqual([
+      ['Globex Corporation', 'US-OR-EXEMPT', 'NET30'],
+      ['Globex Holdings', undefined, undefined],
+    ]);
+    expect([...deps.erp.customers.values()]).toEqual([expect.objectContaining({ name: 'Globex Holdings', taxProfileCode: 'US-OR-EXEMPT' })]);
   });
 
   it('describe the activated project in a valid project.activated event with a stable id', async () => {

@@ -62,6 +62,15 @@ describe('NetSuite sandbox', () => {
     expect(sandbox.records('customer')).toEqual([expect.objectContaining({ companyName: 'Globex Corp', externalId: 'G-1' })]);
   });
 
+  it('updates an existing record in the fields an upsert sends and leaves the others as they are', async () => {
+    sandbox = await startNetSuiteSandbox({ accountId: '123_SB1', tba });
+
+    await call('PUT', '/services/rest/record/v1/customer/eid:G-9', { companyName: 'Globex', terms: { refName: 'NET30' } });
+    await call('PUT', '/services/rest/record/v1/customer/eid:G-9', { companyName: 'Globex Holdings' });
+
+    expect(sandbox.records('customer')).toEqual([expect.objectContaining({ companyName: 'Globex Holdings', terms: { refName: 'NET30' } })]);
+  });
+
   it('links a job to its customer through parent, and refuses a job whose parent does not exist with o:errorDetails', async () => {
     sandbox = await startNetSuiteSandbox({ accountId: '123_SB1', tba });
     const customer = (await call('PUT', '/services/rest/record/v1/customer/eid:G-2', { companyName: 'Globex' })).headers.get('location')!.split('/').pop();
