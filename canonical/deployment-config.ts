@@ -143,9 +143,9 @@ export const VendorInstanceConfig = z.strictObject({
   /**
    * How long one API call to this tenant may take before the adapter gives up and the state machine's
    * retry takes over. Omitted: the adapter's default (Kantata 60 s, which times out at 3 minutes itself;
-   * the others 30 s).
+   * the others 30 s). At most 60 s: a vendor step's function has 60 s in all.
    */
-  requestTimeoutMs: z.int().min(100).max(180_000).optional(),
+  requestTimeoutMs: z.int().min(100).max(60_000).optional(),
   /** Upper bound on concurrent calls we make to this tenant from one region (NetSuite concurrency, say). */
   maxConcurrency: z.int().min(1).max(100).default(5),
   /**

@@ -98,6 +98,8 @@ export function isRetryable(error: unknown): boolean {
 const REMEDIATION: Readonly<Partial<Record<Workflow, Readonly<Record<string, string>>>>> = {
   'opportunity-to-project': {
     OpportunityInvalid: 'Fix the fields named above on the deal, then increase its sync revision to run it again.',
+    CreateInProgress:
+      "Another revision of the deal reserved the PSA project's create and neither finished nor released it; check that execution, then increase the sync revision to run again.",
     ChangeRefusedByOwnership:
       'The rest of the revision was applied. Make the change in the system named above, which owns it, or change the ownership policy of the deployment; then resolve this exception.',
     VendorThrottled: 'The vendor kept throttling after every retry; check its concurrency use, then increase the sync revision to run again.',

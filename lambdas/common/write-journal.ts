@@ -19,19 +19,27 @@ export interface WriteJournal {
 
 /** One step's view of its journal: read once, kept current as the step writes. */
 export class JournalProgress {
-  /** True when nothing was recorded for the scope when the step began: whatever exists must be looked for. */
+  /**
+   * True when nothing of this part was recorded when the step began: records made before the journal
+   * existed, or by a step whose journal writes failed, may exist and must be looked for.
+   */
   readonly blank: boolean;
 
   private constructor(
     private readonly journal: WriteJournal,
     private readonly scope: string,
     private readonly known: Map<string, JournalEntry>,
+    part: string,
   ) {
-    this.blank = known.size === 0;
+    this.blank = ![...known.keys()].some((key) => key.startsWith(`${part}/`));
   }
 
-  static async load(journal: WriteJournal, scope: string): Promise<JournalProgress> {
-    return new JournalProgress(journal, scope, await journal.entries(scope));
+  /**
+   * The progress of one part of a scope (its keys start with `<part>/`). A part that may begin from
+   * nothing is marked by {@link WriteJournal.done} of `<part>/fresh` when its parent is made.
+   */
+  static async load(journal: WriteJournal, scope: string, part: string): Promise<JournalProgress> {
+    return new JournalProgress(journal, scope, await journal.entries(scope), part);
   }
 
   /**

@@ -139,8 +139,8 @@ export class KantataPsa implements PsaPort, PsaBillingPort {
       ...(budget ? { budgeted: true, price: wholeUnits(budget) } : {}),
       external_reference: ourReference('project', project.externalReference),
     });
-    // A journal begun here says nothing else exists under the new workspace: the later parts look for nothing.
-    await this.journal().done(this.scope(project), 'workspace', workspace.id);
+    // Nothing hangs under a workspace made just now: its plan and rate card begin from nothing and need look for nothing.
+    for (const part of ['workspace', 'story/fresh', 'rate-card/fresh']) await this.journal().done(this.scope(project), part, workspace.id);
     return { id: workspace.id };
   }
 
@@ -159,7 +159,7 @@ export class KantataPsa implements PsaPort, PsaBillingPort {
    * Returns each milestone's story id by name: billing knows milestones by their PSA id.
    */
   async ensurePlan(projectId: string, project: PsaProjectDraft): Promise<{ milestoneIds: Readonly<Record<string, string>> }> {
-    const progress = await JournalProgress.load(this.journal(), this.scope(project));
+    const progress = await JournalProgress.load(this.journal(), this.scope(project), 'story');
     let listed: Promise<(Record<string, unknown> & { id: string; title?: string; story_type?: string; references: string[] })[]> | undefined;
     const find = (type: 'task' | 'milestone', name: string) => async () => {
       listed ??= this.listReferenced<{ title?: string; story_type?: string }>('stories', { workspace_id: projectId });
@@ -200,11 +200,11 @@ export class KantataPsa implements PsaPort, PsaBillingPort {
     const versions = planKantataRateCard(project.rateCard, currency.data);
     const listRoles = async () => JSON.stringify((await this.list<{ name?: string }>('roles', {})).map((role) => [role.name ?? '', role.id]));
     // The account's role ids, read once per project and kept in the journal: a retry need not read them again.
-    const listed = progress ? await progress.once('roles', async () => undefined, listRoles) : await listRoles();
+    const listed = progress ? await progress.once('rate-card/roles', async () => undefined, listRoles) : await listRoles();
     let roles = new Map(JSON.parse(listed) as [string, string][]);
     const missing = () => [...new Set(project.rateCard.map((line) => line.role))].filter((role) => !roles.has(role));
     // A role someone added in Kantata since the list was kept: read it again before refusing.
-    if (progress && missing().length) roles = new Map(JSON.parse(await progress.record('roles', await listRoles())) as [string, string][]);
+    if (progress && missing().length) roles = new Map(JSON.parse(await progress.record('rate-card/roles', await listRoles())) as [string, string][]);
     const unknown = missing();
     if (unknown.length)
       throw new RateCardNotRepresentableError(
@@ -221,7 +221,7 @@ export class KantataPsa implements PsaPort, PsaBillingPort {
    * an answer is looked for in Kantata before it is made again. A workspace that has its card is left alone.
    */
   async ensureRateCard(projectId: string, project: PsaProjectDraft): Promise<{ rateCardId: string | undefined }> {
-    const progress = await JournalProgress.load(this.journal(), this.scope(project));
+    const progress = await JournalProgress.load(this.journal(), this.scope(project), 'rate-card');
     const attached = progress.value('rate-card/attached');
     if (attached !== undefined) return { rateCardId: attached };
     if (progress.blank) {
@@ -236,7 +236,8 @@ export class KantataPsa implements PsaPort, PsaBillingPort {
     const made = async (path: string, key: string, attributes: Record<string, unknown>) => (await this.write('POST', path, key, ref, attributes)).id;
     const setId = await progress.once(
       'rate-card/set',
-      async () => (await this.list<{ title?: string }>('rate_card_sets', { matching: ref })).find((set) => set.title === title)?.id,
+      // Ours whatever the project was called when it was made: the title ends in the global id (an earlier adapter put it in parentheses).
+      async () => (await this.list<{ title?: string }>('rate_card_sets', { matching: ref })).find((set) => set.title?.includes(ref))?.id,
       () => made('rate_card_sets', 'rate_card_set', { title }),
     );
     let setVersions: Promise<Map<string | undefined, string>> | undefined;
@@ -270,26 +271,22 @@ export class KantataPsa implements PsaPort, PsaBillingPort {
     }
     if (cardId === undefined) return { rateCardId: undefined };
     const card = cardId;
-    // The card's version in each set version, read once every set version exists, and kept.
-    const cardVersions = new Map<string, string>(
-      Object.entries(
-        JSON.parse(
-          await progress.once(
-            'rate-card/card-versions',
-            async () => undefined,
-            async () =>
-              JSON.stringify(
-                Object.fromEntries(
-                  (await this.list<{ rate_card_set_version_id?: string }>('rate_card_versions', { rate_card_id: card })).map((v) => [
-                    String(v.rate_card_set_version_id),
-                    v.id,
-                  ]),
-                ),
-              ),
-          ),
-        ) as Record<string, string>,
-      ),
+    // The card's version in each set version, read once every set version exists, and kept; read again
+    // when a set version is missing from what was kept (a later revision added an effective date).
+    const listCardVersions = async () =>
+      JSON.stringify(
+        Object.fromEntries(
+          (await this.list<{ rate_card_set_version_id?: string }>('rate_card_versions', { rate_card_id: card })).map((v) => [
+            String(v.rate_card_set_version_id),
+            v.id,
+          ]),
+        ),
+      );
+    let cardVersions = new Map<string, string>(
+      Object.entries(JSON.parse(await progress.once('rate-card/card-versions', async () => undefined, listCardVersions)) as Record<string, string>),
     );
+    if ([...setVersionIds.values()].some((id) => !cardVersions.has(id)))
+      cardVersions = new Map(Object.entries(JSON.parse(await progress.record('rate-card/card-versions', await listCardVersions())) as Record<string, string>));
     for (const version of plan.versions) {
       const rateCardVersionId = cardVersions.get(setVersionIds.get(version.effectiveDate)!);
       if (!rateCardVersionId)

@@ -95,29 +95,27 @@ export function stepHandlers(deps: StepDependencies) {
     ClaimDealRevision: async (input: TaskInput) => claimDealRevision(contextOf(input), { registry: deps.registry }),
     CreatePsaProject: async (input: TaskInput) => {
       const ctx = contextOf(input);
-      const result = await createPsaProject(ctx, {
+      return createPsaProject(ctx, {
         psa: deps.psaFor(ctx.validation.instances.psa),
         registry: deps.registry,
         vendorOf,
         journal: deps.journal,
         policy: ownershipPolicy(deps.config),
-      });
-      const refused = result.revised?.refused ?? [];
-      if (refused.length > 0) {
+        now: deps.now,
         // The deal still syncs what the CRM owns; what it may not change waits, with its reason, for a person.
-        await deps.recordException({
-          workflow: 'opportunity-to-project',
-          entityType: 'project',
-          entityId: `${ctx.validation.instances.psa}:${result.psaProjectId}`,
-          reason: refused.map((r) => r.reason).join(' '),
-          remediation: remediationFor('opportunity-to-project', 'ChangeRefusedByOwnership'),
-          correlationId: ctx.event.correlationId,
-          source: ctx.event.source,
-          execution: ctx.execution,
-          legalEntityId: ctx.validation.legalEntityId,
-        });
-      }
-      return result;
+        recordRefusals: (projectId, refused) =>
+          deps.recordException({
+            workflow: 'opportunity-to-project',
+            entityType: 'project',
+            entityId: `${ctx.validation.instances.psa}:${projectId}`,
+            reason: refused.map((r) => r.reason).join(' '),
+            remediation: remediationFor('opportunity-to-project', 'ChangeRefusedByOwnership'),
+            correlationId: ctx.event.correlationId,
+            source: ctx.event.source,
+            execution: ctx.execution,
+            legalEntityId: ctx.validation.legalEntityId,
+          }),
+      });
     },
     AddPsaProjectPlan: async (input: TaskInput) => {
       const ctx = contextOf(input);

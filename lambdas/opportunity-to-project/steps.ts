@@ -2,8 +2,9 @@ import type { Money, OpportunityWonEvent, ProjectActivatedEvent, SystemRef, Vend
 import { decideChange, type OwnershipPolicy, ownerOf, type RefusedAttribute } from '../../canonical/ownership';
 import { milestoneKey } from '../common/billing-keys';
 import type { CrossReferenceRegistry } from '../common/cross-reference/registry';
-import { CrossReferenceConflictError } from '../common/cross-reference/registry';
+import { CrossReferenceConflictError, type SystemLink } from '../common/cross-reference/registry';
 import { deterministicUuid } from '../common/deterministic-id';
+import { SyncError } from '../common/errors';
 import type { WriteJournal } from '../common/write-journal';
 import type { ContractRecord } from '../ports/billing-ledger';
 import type { CrmPort, CrmWriteBack } from '../ports/crm';
@@ -76,6 +77,19 @@ export async function findOrCreateErpCustomer(
   return { customerGlobalId, erpCustomerId: id };
 }
 
+/** How long another execution's reservation is taken to be in flight: longer than that step's whole retry budget. */
+const CREATE_IN_FLIGHT_MS = 15 * 60_000;
+
+/** Another execution reserved the create and may still be making it. */
+export class CreateInProgressError extends SyncError {
+  override readonly name = 'CreateInProgress';
+}
+
+function createInFlightElsewhere(link: SystemLink, execution: string, now: Date): boolean {
+  if (link.executionId === undefined || link.executionId === execution || link.reservedAt === undefined) return false;
+  return now.getTime() - Date.parse(link.reservedAt) < CREATE_IN_FLIGHT_MS;
+}
+
 /** The PSA project as the deal describes it. */
 export function psaDraft(ctx: StepContext): PsaProjectDraft {
   const { event, validation } = ctx;
@@ -129,16 +143,29 @@ function proposedProject(draft: PsaProjectDraft): Record<string, unknown> {
 /** Where the project's attributes last taken from the CRM are kept: a change is what differs from them. */
 const proposalKey = (projectGlobalId: string) => ({ scope: `crm#${projectGlobalId}`, key: 'project' });
 
+/** What a step needs to revise an existing PSA project. */
+export interface RevisionDependencies {
+  readonly psa: PsaPort;
+  readonly registry: CrossReferenceRegistry;
+  readonly journal: WriteJournal;
+  readonly policy: OwnershipPolicy;
+  /** Records the changes refused on the project, durably, before the revision counts as applied. */
+  readonly recordRefusals: (projectId: string, refused: readonly RefusedAttribute[]) => Promise<void>;
+  readonly now: () => Date;
+}
+
 /**
  * A later revision of the deal reaching the existing PSA project: of what changed since the CRM last
- * proposed it, the attributes the CRM owns (budget, currency) are applied, and those the PSA owns
- * (name, dates) are refused and returned with the reason, never dropped in silence.
+ * proposed it, the budget (the CRM's) is applied, and what the PSA owns (name, dates) is refused and
+ * recorded with its reason, never dropped in silence. A currency change is refused too: the project's
+ * rate card is in the old currency, so it is a change order. A revision claimed after this one began
+ * carries its own changes: this one then writes nothing.
  */
 async function reviseProject(
   ctx: StepContext,
   projectId: string,
   draft: PsaProjectDraft,
-  deps: { psa: PsaPort; journal: WriteJournal; policy: OwnershipPolicy },
+  deps: RevisionDependencies,
 ): Promise<{ applied: string[]; refused: readonly RefusedAttribute[] }> {
   const { scope, key } = proposalKey(ctx.validation.projectGlobalId);
   const proposed = proposedProject(draft);
@@ -154,13 +181,20 @@ async function reviseProject(
     source: ctx.event.source,
     attributes: changed,
   });
-  const refused = before === undefined ? [] : decision.refused;
-  const apply = decision.apply;
-  if (Object.keys(apply).length > 0)
-    await deps.psa.updateProject(projectId, {
-      ...(apply.budget ? { budget: apply.budget as Money } : {}),
-      ...(typeof apply.currency === 'string' ? { currency: apply.currency } : {}),
+  const { currency, budget, ...rest } = decision.apply;
+  const refused: RefusedAttribute[] = before === undefined ? [] : [...decision.refused];
+  if (currency !== undefined && before !== undefined)
+    refused.push({
+      attribute: 'currency',
+      owner: 'crm',
+      reason: `currency of project changed from ${String(before.currency)} to ${String(currency)} in ${ctx.event.source.vendor}/${ctx.event.source.instance}; the project's rate card is in ${String(before.currency)}, so the change was not applied. A change of currency is a change order.`,
     });
+  // A budget removed in the CRM leaves the PSA's as it is.
+  const apply = { ...rest, ...(budget ? { budget } : {}) };
+  const claim = await claimDealRevision(ctx, deps);
+  if (!claim.latest) return { applied: [], refused: [] };
+  if (refused.length > 0) await deps.recordRefusals(projectId, refused);
+  if (apply.budget) await deps.psa.updateProject(projectId, { budget: apply.budget as Money });
   await deps.journal.done(scope, key, JSON.stringify(proposed));
   return { applied: Object.keys(apply).sort(), refused };
 }
@@ -172,7 +206,7 @@ async function reviseProject(
  */
 export async function createPsaProject(
   ctx: StepContext,
-  deps: { psa: PsaPort; registry: CrossReferenceRegistry; vendorOf: VendorOf; journal: WriteJournal; policy: OwnershipPolicy },
+  deps: RevisionDependencies & { vendorOf: VendorOf },
 ): Promise<{ psaProjectId: string; recovered: boolean; revised?: { applied: string[]; refused: readonly RefusedAttribute[] } }> {
   const { validation, execution } = ctx;
   const target = system(validation.instances.psa, deps.vendorOf);
@@ -185,6 +219,10 @@ export async function createPsaProject(
       // Reserved earlier but not completed: the create may have been applied with its answer lost. Look before creating.
       projectId = (await deps.psa.findProjectByExternalReference(validation.projectGlobalId))?.id;
       if (projectId !== undefined) await deps.registry.completeCreate({ ...key, nativeId: projectId });
+      else if (createInFlightElsewhere(reservation.link, execution, deps.now())) {
+        // Another revision's create may still be on its way to Kantata: wait for it rather than make a second project.
+        throw new CreateInProgressError(`The PSA project of ${validation.projectGlobalId} is being created by ${reservation.link.executionId}; retrying`);
+      }
     }
     if (projectId !== undefined) return { psaProjectId: projectId, recovered: true, revised: await reviseProject(ctx, projectId, draft, deps) };
   }

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { DescribeExecutionCommand, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ProjectActivatedEvent } from '../../canonical';
+import { deterministicUuid } from '../../lambdas/common/deterministic-id';
 import { VendorThrottledError, VendorUnavailableError } from '../../lambdas/common/errors';
 import type { BusinessException } from '../../lambdas/common/exceptions';
 import { type StepDependencies, stepHandlers } from '../../lambdas/opportunity-to-project/step-handlers';
@@ -178,5 +179,21 @@ describe('opportunity-to-project.asl.json', () => {
     expect(result.status).toBe('SUCCEEDED');
     expect(JSON.parse(result.output ?? '{}').validation).toEqual({ outcome: 'switched-off', reason: expect.stringContaining('switched off') });
     expect(w.erpCalls() + w.psaProjects.length + w.crmWrites.length + w.exceptions.length).toBe(0);
+  });
+
+  it('superseded by a newer revision: an older revision arriving late writes nothing', async () => {
+    const w = world();
+    await w.deps.registry.recordVersion({
+      globalId: deterministicUuid('project', 'hubspot:hubspot-main:18274650231'),
+      source: { vendor: 'hubspot', instance: 'hubspot-main' },
+      version: '2',
+      counter: 'revision',
+    });
+
+    const result = await execute(w, wonDeal());
+
+    expect(result.status).toBe('SUCCEEDED');
+    expect(JSON.parse(result.output ?? '{}').revision).toEqual({ latest: false, revision: 1, newestRevision: 2 });
+    expect(w.erpCalls() + w.psaProjects.length + w.crmWrites.length + w.exceptions.length + w.contracts.length).toBe(0);
   });
 });

@@ -102,13 +102,16 @@ export function duplicatesIn(env: LocalEnvironment): number {
   const referenceOf = (type: string, id: string) => references.find((r) => r.subject_type === type && r.subject_id === id)?.service_model_ref ?? `none:${id}`;
   const workspaces = k.objects('workspaces').map((w) => referenceOf('Workspace', w.id));
   const stories = k.objects('stories').map((st) => [st.workspace_id, st.story_type, st.title]);
-  const sets = k.objects('rate_card_sets').map((s) => s.title);
+  // A set's title ends in its project's global id, whatever the project was called.
+  const sets = k.objects('rate_card_sets').map((s) => String(s.title).split(' ').pop());
   const setVersions = k.objects('rate_card_set_versions').map((v) => [v.rate_card_set_id, v.effective_date]);
   const cards = k.objects('rate_cards').map((c) => [c.rate_card_set_id, c.currency]);
   const rates = k.objects('rate_card_roles').map((r) => [r.rate_card_version_id, r.role_id]);
+  // Each deal of a run names its own company: two customers or projects of one name are one made twice,
+  // whatever external id either carries.
   const netsuite = [env.netsuite.us, env.netsuite.ca].flatMap((n) => [
-    ...n.records('customer').map((c) => ['customer', c.externalId ?? c.id]),
-    ...n.records('job').map((j) => ['job', j.externalId ?? j.id]),
+    ...n.records('customer').map((c) => ['customer', c.companyName]),
+    ...n.records('job').map((j) => ['job', j.companyName]),
   ]);
   return surplus(workspaces) + surplus(stories) + surplus(sets) + surplus(setVersions) + surplus(cards) + surplus(rates) + surplus(netsuite);
 }

@@ -49,7 +49,7 @@ export class InMemoryRegistry implements CrossReferenceRegistry {
     const key = `${globalId}#${target.vendor}#${target.instance}`;
     const existing = this.links.get(key);
     if (existing) return { outcome: 'existing', link: existing };
-    this.links.set(key, { globalId, entityType, system: target, state: 'pending', executionId });
+    this.links.set(key, { globalId, entityType, system: target, state: 'pending', executionId, reservedAt: new Date().toISOString() });
     return { outcome: 'reserved' };
   }
 

@@ -325,5 +325,6 @@ function toLink(item: Item): SystemLink {
     state: item.state === 'completed' ? 'completed' : 'pending',
     ...(item.nativeId === undefined ? {} : { nativeId: String(item.nativeId) }),
     ...(item.executionId === undefined ? {} : { executionId: String(item.executionId) }),
+    ...(item.reservedAt === undefined ? {} : { reservedAt: String(item.reservedAt) }),
   };
 }

@@ -70,6 +70,8 @@ export interface SystemLink {
   readonly nativeId?: string;
   /** The execution that reserved the create; absent when the link came from a claim. */
   readonly executionId?: string;
+  /** When the create was reserved (ISO); absent when the link came from a claim. */
+  readonly reservedAt?: string;
 }
 
 /**

@@ -15,7 +15,7 @@ describe('the write journal on DynamoDB', () => {
     const journal = new DynamoDbWriteJournal(db.documents, 'crossReferences');
     const made: string[] = [];
     const looked: string[] = [];
-    const first = await JournalProgress.load(journal, 'kantata-global#g-1');
+    const first = await JournalProgress.load(journal, 'kantata-global#g-1', 'story');
     await first.once(
       'story/task/A',
       async () => undefined,
@@ -30,7 +30,7 @@ describe('the write journal on DynamoDB', () => {
       ),
     ).rejects.toThrow('reset');
 
-    const retry = await JournalProgress.load(journal, 'kantata-global#g-1');
+    const retry = await JournalProgress.load(journal, 'kantata-global#g-1', 'story');
     const ids = [
       await retry.once(
         'story/task/A',
@@ -60,17 +60,19 @@ describe('the write journal on DynamoDB', () => {
     ]);
   });
 
-  it('looks for every write of a scope it has never seen: the records may predate the journal', async () => {
+  it('looks for every write of a part it has never journalled: the records may predate the journal', async () => {
     const journal = new DynamoDbWriteJournal(db.documents, 'crossReferences');
-    const progress = await JournalProgress.load(journal, 'kantata-global#g-legacy');
+    // Another part's progress says nothing of this one: the plan was journalled, the rate card never was.
+    await journal.done('kantata-global#g-legacy', 'story/task/A', 's1');
+    const progress = await JournalProgress.load(journal, 'kantata-global#g-legacy', 'rate-card');
 
     const found = await progress.once(
-      'story/task/A',
+      'rate-card/set',
       async () => 'existing',
       async () => 'made',
     );
     const made = await progress.once(
-      'story/task/B',
+      'rate-card/card',
       async () => undefined,
       async () => 'made',
     );

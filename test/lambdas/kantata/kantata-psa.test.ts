@@ -202,6 +202,37 @@ describe('KantataPsa against the Kantata sandbox', () => {
       expect(ratesOf(id)['2027-04-01']).toEqual({ Principal: 27500, Consultant: 17200 });
     });
 
+    it('finds the plan and rate card of a project made before the journal existed, and makes neither again', async () => {
+      kantata = await startKantataSandbox({ clientId: 'kid', clientSecret: 'ksecret' });
+      const { id } = await build(psa(), withRates);
+      const journal = new InMemoryWriteJournal();
+
+      // The next revision, after the journal was deployed: the plan is journalled first, then the rate card.
+      await psa([], journal).ensurePlan(id, withRates);
+      await psa([], journal).ensureRateCard(id, withRates);
+
+      expect([kantata.objects('stories').length, kantata.objects('rate_card_sets').length, kantata.objects('rate_cards').length]).toEqual([2, 1, 1]);
+    });
+
+    it('reads the card versions again when a later revision adds an effective date to a rate card left unfinished', async () => {
+      kantata = await startKantataSandbox({ clientId: 'kid', clientSecret: 'ksecret' });
+      const journal = new InMemoryWriteJournal();
+      const { id } = await psa([], journal).createProject(withRates);
+      kantata.injectFault({
+        method: 'POST',
+        pathPrefix: '/api/v1/rate_card_roles',
+        response: { status: 422, json: { errors: [{ type: 'validation', message: 'no' }] } },
+      });
+      await expect(psa([], journal).ensureRateCard(id, withRates)).rejects.toMatchObject({ name: 'VendorRejected' });
+      const revised = { ...withRates, rateCard: [...withRates.rateCard, { role: 'Principal', hourlyRate: '290.00', effectiveFrom: '2027-07-01' }] };
+      revised.rateCard[0] = { ...revised.rateCard[0]!, effectiveTo: '2027-06-30' };
+
+      await psa([], journal).ensureRateCard(id, revised);
+
+      expect(ratesOf(id)['2027-07-01']).toEqual({ Principal: 29000, Consultant: 17200 });
+      expect(kantata.objects('rate_cards')).toHaveLength(1);
+    });
+
     // Fail after commit: Kantata applies the POST and the caller sees an error. Each part is retried
     // as the state machine retries it; every record must exist once.
     it.each(
@@ -231,6 +262,8 @@ describe('KantataPsa against the Kantata sandbox', () => {
         vendorOf: () => 'kantata' as const,
         journal: journal ?? new InMemoryWriteJournal(),
         policy: DEFAULT_OWNERSHIP,
+        recordRefusals: async () => undefined,
+        now: () => new Date(),
       };
       kantata.injectFault({
         method: collection === 'workspaces/' ? 'PUT' : 'POST',

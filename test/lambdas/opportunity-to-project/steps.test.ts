@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { type Money, parseCanonicalEvent, type Vendor } from '../../../canonical';
-import { DEFAULT_OWNERSHIP } from '../../../canonical/ownership';
+import { DEFAULT_OWNERSHIP, type RefusedAttribute } from '../../../canonical/ownership';
 import {
   claimDealRevision,
   createErpProject,
@@ -83,15 +83,29 @@ function context(execution = 'hubspot-main-18274650231-r1'): StepContext {
   return { execution, event, validation: validateOpportunity(event, config, 'us-east-1') as ValidOpportunity };
 }
 
-type Deps = { erp: FakeErp; psa: FakePsa; crm: FakeCrm; registry: InMemoryRegistry; journal: InMemoryWriteJournal };
+type Deps = {
+  erp: FakeErp;
+  psa: FakePsa;
+  crm: FakeCrm;
+  registry: InMemoryRegistry;
+  journal: InMemoryWriteJournal;
+  refusals: [string, readonly RefusedAttribute[]][];
+};
 const fakes = (): Deps => ({
   erp: new FakeErp(),
   psa: new FakePsa(),
   crm: new FakeCrm(),
   registry: new InMemoryRegistry(),
   journal: new InMemoryWriteJournal(),
+  refusals: [],
 });
-const psaDeps = (deps: Deps) => ({ ...deps, vendorOf, policy: DEFAULT_OWNERSHIP });
+const psaDeps = (deps: Deps) => ({
+  ...deps,
+  vendorOf,
+  policy: DEFAULT_OWNERSHIP,
+  recordRefusals: async (projectId: string, refused: readonly RefusedAttribute[]) => void deps.refusals.push([projectId, refused]),
+  now: () => new Date(),
+});
 
 async function runAll(ctx: StepContext, deps: Deps) {
   const customer = await findOrCreateErpCustomer(ctx, psaDeps(deps));
@@ -158,25 +172,84 @@ describe('opportunity to project steps', () => {
     expect(deps.psa.checks).toHaveLength(1);
   });
 
-  it('apply a later revision to the PSA project in what the CRM owns, refuse what the PSA owns with the reason, and apply nothing twice', async () => {
-    const deps = fakes();
-    const revised = (revision: number, amountMinor: number, name: string) => {
+  describe('a later revision of the deal', () => {
+    const revised = (revision: number, change: (opportunity: Record<string, unknown>, payload: Record<string, unknown>) => void) => {
       const event = wonDeal((p) => {
-        p.opportunity = { ...p.opportunity, revision, name, amount: { amountMinor, currency: 'USD' } };
+        p.opportunity = { ...p.opportunity, revision };
+        change(p.opportunity as unknown as Record<string, unknown>, p);
       });
       return { execution: `hubspot-main-18274650231-r${revision}`, event, validation: validateOpportunity(event, config, 'us-east-1') as ValidOpportunity };
     };
-    const first = await createPsaProject(revised(1, 100_000_00, 'Globex rollout'), psaDeps(deps));
+    const budget = (amountMinor: number) => (o: Record<string, unknown>) => {
+      o.amount = { amountMinor, currency: 'USD' };
+    };
 
-    const second = await createPsaProject(revised(2, 125_000_00, 'Globex rollout phase 2'), psaDeps(deps));
-    const again = await createPsaProject(revised(2, 125_000_00, 'Globex rollout phase 2'), psaDeps(deps));
+    it('apply what the CRM owns to the PSA project, record what the PSA owns as refused with the reason, and apply nothing twice', async () => {
+      const deps = fakes();
+      const first = await createPsaProject(revised(1, budget(100_000_00)), psaDeps(deps));
+      const renamed = (o: Record<string, unknown>) => {
+        budget(125_000_00)(o);
+        o.name = 'Globex rollout phase 2';
+      };
 
-    expect(second.revised?.applied).toEqual(['budget']);
-    expect(second.revised?.refused).toEqual([
-      expect.objectContaining({ attribute: 'name', owner: 'psa', reason: expect.stringContaining('name of project is owned by psa') }),
-    ]);
-    expect(deps.psa.updates).toEqual([[first.psaProjectId, { budget: { amountMinor: 125_000_00, currency: 'USD' } }]]);
-    expect(again.revised).toEqual({ applied: [], refused: [] });
+      const second = await createPsaProject(revised(2, renamed), psaDeps(deps));
+      const again = await createPsaProject(revised(2, renamed), psaDeps(deps));
+
+      expect(second.revised?.applied).toEqual(['budget']);
+      expect(deps.psa.updates).toEqual([[first.psaProjectId, { budget: { amountMinor: 125_000_00, currency: 'USD' } }]]);
+      expect(deps.refusals).toEqual([
+        [
+          first.psaProjectId,
+          [expect.objectContaining({ attribute: 'name', owner: 'psa', reason: expect.stringContaining('name of project is owned by psa') })],
+        ],
+      ]);
+      expect(again.revised).toEqual({ applied: [], refused: [] });
+    });
+
+    it('refuse a currency change (the rate card is in the old one) and leave a budget the CRM removed as the PSA has it', async () => {
+      const deps = fakes();
+      await createPsaProject(revised(1, budget(100_000_00)), psaDeps(deps));
+
+      const second = await createPsaProject(
+        revised(2, (o, p) => {
+          delete o.amount;
+          // The whole contract in CAD, as a deal re-priced in another currency would be.
+          const contract = JSON.parse(JSON.stringify(p.contract).replaceAll('"USD"', '"CAD"')) as unknown;
+          Object.assign(p, { currency: 'CAD', contract });
+        }),
+        psaDeps(deps),
+      );
+
+      expect(second.revised).toEqual({
+        applied: [],
+        refused: [expect.objectContaining({ attribute: 'currency', reason: expect.stringContaining('change order') })],
+      });
+      expect(deps.psa.updates).toEqual([]);
+    });
+
+    it('write nothing when a newer revision was claimed while this one ran', async () => {
+      const deps = fakes();
+      await createPsaProject(revised(1, budget(100_000_00)), psaDeps(deps));
+      const late = revised(2, budget(110_000_00));
+      await claimDealRevision(revised(3, budget(125_000_00)), deps);
+
+      const result = await createPsaProject(late, psaDeps(deps));
+
+      expect(result.revised).toEqual({ applied: [], refused: [] });
+      expect(deps.psa.updates).toEqual([]);
+    });
+  });
+
+  it('wait for a create another revision has in flight, and take it over once that is long past', async () => {
+    const deps = fakes();
+    const ctx = context('hubspot-main-18274650231-r2');
+    const target = { vendor: 'kantata' as const, instance: ctx.validation.instances.psa };
+    await deps.registry.reserveCreate({ entityType: 'project', globalId: ctx.validation.projectGlobalId, target, executionId: 'hubspot-main-18274650231-r1' });
+
+    await expect(createPsaProject(ctx, psaDeps(deps))).rejects.toMatchObject({ name: 'CreateInProgress' });
+    const later = await createPsaProject(ctx, { ...psaDeps(deps), now: () => new Date(Date.now() + 16 * 60_000) });
+
+    expect(deps.psa.projects.map((p) => p.id)).toEqual([later.psaProjectId]);
   });
 
   it('claim revisions so one arriving after a newer one is superseded, while a retry of the newest goes on', async () => {

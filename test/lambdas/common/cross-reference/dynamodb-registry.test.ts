@@ -136,7 +136,7 @@ describe('reserving a create before the vendor call', () => {
     expect(first).toEqual({ outcome: 'reserved' });
     expect(retry).toEqual({
       outcome: 'existing',
-      link: { globalId: project, entityType: 'project', system: kantata, state: 'pending', executionId: 'opp-1-r1' },
+      link: { globalId: project, entityType: 'project', system: kantata, state: 'pending', executionId: 'opp-1-r1', reservedAt: expect.any(String) },
     });
   });
 
@@ -160,7 +160,15 @@ describe('reserving a create before the vendor call', () => {
 
     expect(await registry.reserveCreate({ entityType: 'project', globalId: project, target: kantata, executionId: 'opp-2-r2' })).toEqual({
       outcome: 'existing',
-      link: { globalId: project, entityType: 'project', system: kantata, state: 'completed', nativeId: '39018', executionId: 'opp-2-r1' },
+      link: {
+        globalId: project,
+        entityType: 'project',
+        system: kantata,
+        state: 'completed',
+        nativeId: '39018',
+        executionId: 'opp-2-r1',
+        reservedAt: expect.any(String),
+      },
     });
     expect(await registry.resolve(projectIn(kantata, '39018'))).toBe(project);
     await expect(registry.completeCreate({ entityType: 'project', globalId: project, target: kantata, nativeId: '39018' })).resolves.toBeUndefined();
@@ -179,7 +187,15 @@ describe('reserving a create before the vendor call', () => {
     await registry.completeCreate({ entityType: 'project', globalId: project, target: kantata, nativeId: '39100' });
 
     expect(await registry.linksOf(project)).toEqual([
-      { globalId: project, entityType: 'project', system: kantata, state: 'completed', nativeId: '39100', executionId: 'opp-3-r1' },
+      {
+        globalId: project,
+        entityType: 'project',
+        system: kantata,
+        state: 'completed',
+        nativeId: '39100',
+        executionId: 'opp-3-r1',
+        reservedAt: expect.any(String),
+      },
     ]);
   });
 
@@ -285,6 +301,15 @@ describe('recording source versions', () => {
     await registry.recordVersion({ globalId, source: hubspot, version: '500' });
 
     expect(await registry.recordVersion({ globalId, source: netsuiteUs, version: '1' })).toEqual({ outcome: 'applied' });
+  });
+
+  it('keeps a deal revision apart from its source commit numbers, so neither makes the other look stale', async () => {
+    const globalId = randomUUID();
+    await registry.recordVersion({ globalId, source: hubspot, version: '12345678901' });
+
+    expect(await registry.recordVersion({ globalId, source: hubspot, version: '2', counter: 'revision' })).toEqual({ outcome: 'applied' });
+    expect(await registry.recordVersion({ globalId, source: hubspot, version: '1', counter: 'revision' })).toEqual({ outcome: 'stale', storedVersion: '2' });
+    expect(await registry.recordVersion({ globalId, source: hubspot, version: '12345678902' })).toEqual({ outcome: 'applied' });
   });
 
   it('refuses a version that is not a non-negative integer before writing anything', async () => {
