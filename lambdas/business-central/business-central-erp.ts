@@ -122,7 +122,8 @@ export class BusinessCentralErp implements ErpPort, InvoicingPort, PaymentsPort 
 
   async upsertProject(project: ErpProjectDraft): Promise<{ id: string }> {
     const number = businessCentralNumber(project.externalId);
-    return this.findOrCreate('projects', number, { number, displayName: project.name.slice(0, 100) });
+    // Found or created, never updated: a project that exists keeps the name BC has.
+    return this.findOrCreate('projects', number, { number, displayName: (project.name ?? number).slice(0, 100) });
   }
 
   /**

@@ -78,7 +78,7 @@ export class NetSuiteErp implements ErpPort, InvoicingPort, PaymentsPort {
   async upsertProject(project: ErpProjectDraft): Promise<{ id: string }> {
     return this.upsert('job', project.externalId, {
       externalId: project.externalId,
-      companyName: project.name,
+      ...(project.name ? { companyName: project.name } : {}),
       // A job belongs to its customer through `parent`.
       parent: { id: project.customerId },
       currency: { refName: project.currency },

@@ -131,6 +131,7 @@ export function stepHandlers(deps: StepDependencies) {
         erp: deps.erpFor(ctx.validation.instances.erp),
         registry: deps.registry,
         vendorOf,
+        policy: ownershipPolicy(deps.config),
       });
     },
     WriteBackToCrm: async (input: TaskInput) => {

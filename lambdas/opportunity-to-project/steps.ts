@@ -253,16 +253,24 @@ export async function applyPsaRateCard(ctx: StepContext, psaProjectId: string, d
 export async function createErpProject(
   ctx: StepContext,
   erpCustomerId: string,
-  deps: { erp: ErpPort; registry: CrossReferenceRegistry; vendorOf: VendorOf },
+  deps: { erp: ErpPort; registry: CrossReferenceRegistry; vendorOf: VendorOf; policy: OwnershipPolicy },
 ): Promise<{ erpProjectId: string }> {
   const { event, validation } = ctx;
+  const erp = system(validation.instances.erp, deps.vendorOf);
+  const exists = (await deps.registry.linksOf(validation.projectGlobalId)).some(
+    (link) => link.system.vendor === erp.vendor && link.system.instance === erp.instance && link.nativeId !== undefined,
+  );
+  // The deal names and dates a new project; after that the policy gives them to the PSA, and a later
+  // revision sends the ERP only what the CRM owns (the customer, the currency).
+  const fromDeal = (attribute: string) => !exists || ownerOf(deps.policy, 'project', attribute) === 'crm';
+  const contract = event.payload.contract;
   const { id } = await deps.erp.upsertProject({
     externalId: validation.projectGlobalId,
-    name: event.payload.opportunity.name,
+    ...(fromDeal('name') ? { name: event.payload.opportunity.name } : {}),
     customerId: erpCustomerId,
     currency: validation.currency,
-    ...(event.payload.contract.startDate ? { startDate: event.payload.contract.startDate } : {}),
-    ...(event.payload.contract.endDate ? { endDate: event.payload.contract.endDate } : {}),
+    ...(contract.startDate && fromDeal('startDate') ? { startDate: contract.startDate } : {}),
+    ...(contract.endDate && fromDeal('endDate') ? { endDate: contract.endDate } : {}),
   });
   const claim = await deps.registry.claimNativeRecord({
     entityType: 'project',

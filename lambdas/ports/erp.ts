@@ -22,9 +22,12 @@ export interface ErpCustomerDraft {
 /** The ERP project (NetSuite `job`) under its customer. */
 export interface ErpProjectDraft {
   readonly externalId: string;
-  readonly name: string;
+  /** The PSA owns it: sent when the project is made, omitted afterwards. */
+  readonly name?: string;
   readonly customerId: string;
+  /** The PSA owns it: sent when the project is made, omitted afterwards. */
   readonly startDate?: string;
+  /** The PSA owns it: sent when the project is made, omitted afterwards. */
   readonly endDate?: string;
   readonly currency: string;
 }

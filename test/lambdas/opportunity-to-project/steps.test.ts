@@ -37,7 +37,7 @@ class FakeErp implements ErpPort {
   }
   async upsertProject(p: ErpProjectDraft) {
     const id = this.projects.get(p.externalId)?.id ?? String(this.next++);
-    this.projects.set(p.externalId, { ...p, id });
+    this.projects.set(p.externalId, { ...this.projects.get(p.externalId), ...p, id });
     return { id };
   }
 }
@@ -110,7 +110,7 @@ const psaDeps = (deps: Deps) => ({
 async function runAll(ctx: StepContext, deps: Deps) {
   const customer = await findOrCreateErpCustomer(ctx, psaDeps(deps));
   const psa = await createPsaProject(ctx, psaDeps(deps));
-  const erp = await createErpProject(ctx, customer.erpCustomerId, { ...deps, vendorOf });
+  const erp = await createErpProject(ctx, customer.erpCustomerId, psaDeps(deps));
   await writeBackToCrm(ctx, { erpCustomerId: customer.erpCustomerId, erpProjectId: erp.erpProjectId, psaProjectId: psa.psaProjectId }, deps);
   return { ...customer, ...psa, ...erp };
 }
@@ -284,6 +284,22 @@ describe('opportunity to project steps', () => {
 
     expect(b.erpCustomerId).toBe(a.erpCustomerId);
     expect(deps.erp.customers.size).toBe(1);
+  });
+
+  it('name and date a new ERP project from the deal, and leave them to the PSA afterwards', async () => {
+    const deps = fakes();
+    await runAll(context(), deps);
+    const renamed = wonDeal((p) => {
+      p.opportunity = { ...p.opportunity, revision: 2, name: 'Renamed in the CRM' };
+      p.contract = { ...p.contract, endDate: '2027-12-31' };
+    });
+
+    await runAll(
+      { execution: 'hubspot-main-18274650231-r2', event: renamed, validation: validateOpportunity(renamed, config, 'us-east-1') as ValidOpportunity },
+      deps,
+    );
+
+    expect([...deps.erp.projects.values()]).toEqual([expect.objectContaining({ name: 'Globex ERP rollout, phase 1', endDate: '2027-05-14' })]);
   });
 
   it('change what the CRM owns of an existing ERP customer and leave what the ERP owns as the ERP has it', async () => {
