@@ -33,24 +33,22 @@ describe('won deals under vendor faults', () => {
   }, 900_000);
 
   it.each(['hubspot', 'netsuite', 'kantata'] as const)(
-    'makes every record once when %s applies a third of its writes and the answer is lost',
+    'makes every record once when %s applies one write in five and the answer is lost',
     async (vendor) => {
       const report = await runDealsUnderFaults(env, {
         label: `After commit ${vendor}`,
-        deals: 6,
+        deals: 40,
         seed: 7,
-        rate: 0.33,
+        rate: 0.2,
         kinds: ['after-commit', 'reset-after-commit'],
         vendors: [vendor],
         writesOnly: true,
       });
 
-      // Ids in request bodies depend on how deals interleave, so the faults played vary a little from run
-      // to run; a deal that meets more than its retry budget waits as an exception, never as a duplicate.
-      expect(report.faultsPlayed).toBeGreaterThanOrEqual(4);
-      expect({ accepted: report.accepted, lost: report.lost, duplicated: report.duplicated }).toEqual({ accepted: 6, lost: 0, duplicated: 0 });
-      expect(report.completed, report.reasons.join('\n')).toBeGreaterThanOrEqual(5);
+      expect(report.faultsPlayed).toBeGreaterThan(0);
+      expect({ accepted: report.accepted, lost: report.lost, duplicated: report.duplicated }).toEqual({ accepted: 40, lost: 0, duplicated: 0 });
+      expect(report.completed, report.reasons.join('\n')).toBeGreaterThanOrEqual(38);
     },
-    600_000,
+    900_000,
   );
 });
