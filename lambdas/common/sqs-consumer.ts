@@ -8,7 +8,7 @@ import { metrics } from './runtime';
  * reported back alone (partial batch response) to be redelivered and then dead-lettered, and the
  * invocation's metrics are flushed. `idempotency` is the config of the consumer's makeIdempotent
  * functions, which need the Lambda context; `inOrder` handles records one after another. A consumer
- * whose duplicates may be in progress wraps its handler in `deferringInProgress` (sqs-deferral.ts).
+ * whose duplicates may be in progress wraps its handler in `deferringWhenBusy` (sqs-deferral.ts).
  */
 export function sqsConsumer(
   handleRecord: (record: SQSRecord, context: Context) => Promise<void>,

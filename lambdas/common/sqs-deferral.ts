@@ -1,8 +1,9 @@
 import { IdempotencyAlreadyInProgressError } from '@aws-lambda-powertools/idempotency';
 import type { Context, SQSRecord } from 'aws-lambda';
+import { VendorThrottledError } from './errors';
 import { logger, metrics } from './runtime';
 
-/** The message attribute that counts how often a record was sent back while its duplicate was in progress. */
+/** The message attribute that counts how often a record was sent back (its duplicate in progress, its vendor throttling). */
 export const DEFERRALS_ATTRIBUTE = 'ps-deferrals';
 /** Sent back at most this often; then the record fails as usual and waits out its visibility timeout. */
 export const MAX_DEFERRALS = 5;
@@ -16,13 +17,17 @@ export function deferralDelaySeconds(deferrals: number, random: number): number 
   return Math.max(1, Math.round(ceiling / 2 + (random * ceiling) / 2));
 }
 
+/** SQS delays a message by at most 15 minutes. */
+const MAX_DELAY_SECONDS = 900;
+
 /**
- * Wraps a record handler so that a record whose idempotency key is in progress (a concurrent duplicate
- * being handled right now) goes back to its queue as a new message delayed a few seconds, instead of
- * failing and waiting out the whole visibility timeout, where each wait would count a receive towards
- * the DLQ. A new message, not a changed visibility: waiting is not failing.
+ * Wraps a record handler so that a record that finds the way busy goes back to its queue as a new
+ * message delayed a few seconds, instead of failing and waiting out the whole visibility timeout, where
+ * each wait would count a receive towards the DLQ. Busy is a concurrent duplicate whose idempotency key
+ * is in progress, or a vendor that throttled the record's reads (delayed at least by its Retry-After).
+ * A new message, not a changed visibility: waiting is not failing.
  */
-export function deferringInProgress(
+export function deferringWhenBusy(
   handleRecord: (record: SQSRecord, context: Context) => Promise<void>,
   defer: DeferRecord,
   random: () => number = Math.random,
@@ -32,11 +37,19 @@ export function deferringInProgress(
       await handleRecord(record, context);
     } catch (error) {
       const deferrals = Number(record.messageAttributes?.[DEFERRALS_ATTRIBUTE]?.stringValue ?? 0);
-      if (!(error instanceof IdempotencyAlreadyInProgressError) || deferrals >= MAX_DEFERRALS) throw error;
-      const delaySeconds = deferralDelaySeconds(deferrals, random());
+      const throttled = error instanceof VendorThrottledError;
+      if (!(error instanceof IdempotencyAlreadyInProgressError || throttled) || deferrals >= MAX_DEFERRALS) throw error;
+      const delaySeconds = Math.min(
+        MAX_DELAY_SECONDS,
+        Math.max(deferralDelaySeconds(deferrals, random()), Math.ceil((throttled && error.retryAfterSeconds) || 0)),
+      );
       await defer(record, deferrals + 1, delaySeconds);
-      metrics.addMetric('Record-deferredInProgress', 'Count', 1);
-      logger.info('Duplicate in progress: record sent back to its queue', { messageId: record.messageId, deferrals: deferrals + 1, delaySeconds });
+      metrics.addMetric(throttled ? 'Record-deferredThrottled' : 'Record-deferredInProgress', 'Count', 1);
+      logger.info(throttled ? 'Vendor throttled: record sent back to its queue' : 'Duplicate in progress: record sent back to its queue', {
+        messageId: record.messageId,
+        deferrals: deferrals + 1,
+        delaySeconds,
+      });
     }
   };
 }

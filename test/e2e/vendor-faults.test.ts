@@ -16,8 +16,9 @@ beforeAll(async () => {
     requestTimeoutMs: 1_000,
     // Kantata's limits are not public; the sandbox's defaults would throttle forty deals in ten seconds on top of the faults.
     kantataLimits: { requestsPerWindow: 100_000, workspaceCreatesPerWindow: 10_000 },
-    // Forty deals won in one second exceed HubSpot's burst limit on the intake's re-reads, which then wait
-    // out the queue's visibility timeout; that is a test of the intake, not of these faults.
+    // Forty deals won in one second exceed HubSpot's burst limit (100 calls in 10 s). The intake defers a
+    // throttled re-read, but the write-back's retries, shortened to milliseconds here, cannot wait out the
+    // window as the real backoff does; that is a test of the limit, not of these faults.
     hubspotBurstLimit: 10_000,
   });
 }, 120_000);

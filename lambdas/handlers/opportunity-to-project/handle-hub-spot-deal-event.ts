@@ -3,7 +3,7 @@ import type { SQSRecord } from 'aws-lambda';
 import { idempotencyConfig, idempotencyStore } from '../../common/idempotency';
 import { logger, metrics } from '../../common/runtime';
 import { sqsConsumer } from '../../common/sqs-consumer';
-import { deferringInProgress } from '../../common/sqs-deferral';
+import { deferringWhenBusy } from '../../common/sqs-deferral';
 import { handleDealEvent } from '../../hubspot/deal-events';
 import type { QueuedDealEvent } from '../../hubspot/webhook-events';
 import { canonicalPublisher } from '../../wiring/bus';
@@ -45,4 +45,4 @@ async function processRecord(record: SQSRecord): Promise<void> {
 }
 
 /** Consumes verified HubSpot deal events; failed records are reported back for redelivery. */
-export const handler = sqsConsumer(deferringInProgress(processRecord, deferToQueue(c, 'HubspotDealEvents')), { idempotency: config });
+export const handler = sqsConsumer(deferringWhenBusy(processRecord, deferToQueue(c, 'HubspotDealEvents')), { idempotency: config });

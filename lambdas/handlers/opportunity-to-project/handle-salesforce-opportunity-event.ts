@@ -5,7 +5,7 @@ import { idempotencyConfig, idempotencyStore } from '../../common/idempotency';
 import { logger, metrics } from '../../common/runtime';
 import { readRelayedOrRefuse } from '../../common/salesforce-platform/change-events';
 import { sqsConsumer } from '../../common/sqs-consumer';
-import { deferringInProgress } from '../../common/sqs-deferral';
+import { deferringWhenBusy } from '../../common/sqs-deferral';
 import { judgeOpportunityChange, type RelayedWork, reconciliationNeeded, relayedWork } from '../../salesforce/opportunity-changes';
 import { canonicalPublisher } from '../../wiring/bus';
 import { container } from '../../wiring/container';
@@ -94,4 +94,4 @@ async function processRecord(record: SQSRecord): Promise<void> {
 }
 
 /** Consumes relayed Salesforce opportunity events; failed records are reported back for redelivery. */
-export const handler = sqsConsumer(deferringInProgress(processRecord, deferToQueue(c, 'SalesforceOpportunityEvents')), { idempotency: config });
+export const handler = sqsConsumer(deferringWhenBusy(processRecord, deferToQueue(c, 'SalesforceOpportunityEvents')), { idempotency: config });

@@ -6,7 +6,7 @@ import { idempotencyConfig, idempotencyStore } from '../../common/idempotency';
 import { logger, metrics } from '../../common/runtime';
 import { readRelayedOrRefuse } from '../../common/salesforce-platform/change-events';
 import { sqsConsumer } from '../../common/sqs-consumer';
-import { deferringInProgress } from '../../common/sqs-deferral';
+import { deferringWhenBusy } from '../../common/sqs-deferral';
 import { canonicalPublisher } from '../../wiring/bus';
 import { container } from '../../wiring/container';
 import { exceptionRecorder } from '../../wiring/exceptions';
@@ -58,4 +58,4 @@ async function processRecord(record: SQSRecord): Promise<void> {
 }
 
 /** Consumes relayed Certinia timecard, expense and milestone changes; failed records are reported back for redelivery. */
-export const handler = sqsConsumer(deferringInProgress(processRecord, deferToQueue(c, 'CertiniaChanges')), { idempotency: config });
+export const handler = sqsConsumer(deferringWhenBusy(processRecord, deferToQueue(c, 'CertiniaChanges')), { idempotency: config });

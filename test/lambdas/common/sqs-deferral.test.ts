@@ -1,7 +1,8 @@
 import { IdempotencyAlreadyInProgressError } from '@aws-lambda-powertools/idempotency';
 import type { Context, SQSRecord } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
-import { DEFERRALS_ATTRIBUTE, deferralDelaySeconds, deferringInProgress, MAX_DEFERRALS } from '../../../lambdas/common/sqs-deferral';
+import { VendorThrottledError } from '../../../lambdas/common/errors';
+import { DEFERRALS_ATTRIBUTE, deferralDelaySeconds, deferringWhenBusy, MAX_DEFERRALS } from '../../../lambdas/common/sqs-deferral';
 
 const context = {} as Context;
 const record = (deferrals?: number): SQSRecord =>
@@ -15,7 +16,7 @@ describe('a record whose duplicate is in progress', () => {
   it('goes back to its queue as a new message delayed a few seconds, and counts as handled', async () => {
     // Prepare
     const sent: [string, number, number][] = [];
-    const handle = deferringInProgress(
+    const handle = deferringWhenBusy(
       async () => {
         throw new IdempotencyAlreadyInProgressError('in progress');
       },
@@ -36,13 +37,13 @@ describe('a record whose duplicate is in progress', () => {
 
   it(`fails as usual after ${MAX_DEFERRALS} deferrals, and on any other error at once`, async () => {
     const sent: number[] = [];
-    const inProgress = deferringInProgress(
+    const inProgress = deferringWhenBusy(
       async () => {
         throw new IdempotencyAlreadyInProgressError('in progress');
       },
       async (_r, deferrals) => void sent.push(deferrals),
     );
-    const failing = deferringInProgress(
+    const failing = deferringWhenBusy(
       async () => {
         throw new Error('vendor down');
       },
@@ -63,5 +64,30 @@ describe('a record whose duplicate is in progress', () => {
       }
     }
     expect(deferralDelaySeconds(3, 0.999)).toBeGreaterThan(deferralDelaySeconds(0, 0.999));
+  });
+});
+
+describe('a record whose vendor throttled its reads', () => {
+  it('goes back to its queue delayed at least by the Retry-After, at most 15 minutes, and fails after the deferrals are spent', async () => {
+    const sent: [number, number][] = [];
+    const throttledFor = (retryAfterSeconds?: number) =>
+      deferringWhenBusy(
+        async () => {
+          throw new VendorThrottledError({ vendor: 'hubspot', instance: 'hubspot-main', operation: 'read deal' }, retryAfterSeconds);
+        },
+        async (_r, deferrals, delay) => void sent.push([deferrals, delay]),
+        () => 0.5,
+      );
+
+    await throttledFor(10)(record(), context);
+    await throttledFor()(record(1), context);
+    await throttledFor(3600)(record(2), context);
+    await expect(throttledFor(10)(record(MAX_DEFERRALS), context)).rejects.toMatchObject({ name: 'VendorThrottled' });
+
+    expect(sent).toEqual([
+      [1, 10],
+      [2, 3],
+      [3, 900],
+    ]);
   });
 });
