@@ -14,6 +14,11 @@ export const logger = new Logger();
 /** Business metrics, flushed by each handler. */
 export const metrics = new Metrics();
 
+/** Flushes the invocation's metrics, if it recorded any: an invocation without metrics writes nothing, not a warning. */
+export function publishMetrics(): void {
+  if (metrics.hasStoredMetrics()) metrics.publishStoredMetrics();
+}
+
 let config: DeploymentConfig | undefined;
 /** The deployment configuration the bundle was built with. */
 export function deploymentConfig(): DeploymentConfig {

@@ -1,7 +1,7 @@
 import { makeIdempotent } from '@aws-lambda-powertools/idempotency';
 import type { Context } from 'aws-lambda';
 import { idempotencyConfig, idempotencyStore } from '../common/idempotency';
-import { logger, metrics } from '../common/runtime';
+import { logger, metrics, publishMetrics } from '../common/runtime';
 import { type StepDependencies, stepHandlers, type TaskInput } from '../opportunity-to-project/step-handlers';
 import { canonicalPublisher } from './bus';
 import { type Container, container, type FlowRule, once } from './container';
@@ -85,7 +85,7 @@ export function taskHandler(step: StepName, options: { idempotent: boolean; flow
     try {
       return await wrapped(input);
     } finally {
-      metrics.publishStoredMetrics();
+      publishMetrics();
     }
   };
 }

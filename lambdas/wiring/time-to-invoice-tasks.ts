@@ -1,7 +1,7 @@
 import { makeIdempotent } from '@aws-lambda-powertools/idempotency';
 import type { Context } from 'aws-lambda';
 import { idempotencyConfig, idempotencyStore } from '../common/idempotency';
-import { logger, metrics } from '../common/runtime';
+import { logger, metrics, publishMetrics } from '../common/runtime';
 import type { BillingRunInput } from '../time-to-invoice/billing-steps';
 import { type BillingStepDependencies, billingStepHandlers } from '../time-to-invoice/step-handlers';
 import { canonicalPublisher } from './bus';
@@ -58,7 +58,7 @@ export function billingTask<K extends keyof Steps>(step: K, options: { idempoten
     try {
       return await wrapped(input);
     } finally {
-      metrics.publishStoredMetrics();
+      publishMetrics();
     }
   };
 }

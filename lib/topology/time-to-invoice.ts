@@ -24,21 +24,25 @@ export const timeToInvoice: WorkflowDeclaration = {
       entry: 'lambdas/handlers/time-to-invoice/poll-kantata-approved-work.ts',
       description: 'Polls a Kantata instance for approved time and expenses and publishes them; the checkpoint moves only after publishing',
       timeoutSeconds: 300,
-      uses: [{ kind: 'vendorSecrets' }, { kind: 'table', table: 'idempotency', access: 'readWrite' }, { kind: 'eventBus' }],
+      uses: [
+        { kind: 'vendorSecrets', vendors: ['kantata'] },
+        { kind: 'table', table: 'idempotency', access: 'readWrite' },
+        { kind: 'eventBus' },
+        // Its own request queue too: a backlog larger than one invocation asks for the next poll at once.
+        { kind: 'queue', queue: 'PsaPollRequests', access: 'send' },
+      ],
     },
     {
       id: 'HandleCertiniaChange',
       entry: 'lambdas/handlers/time-to-invoice/handle-certinia-change.ts',
       description: 'Re-reads relayed Certinia timecard, expense and milestone changes and publishes approved work once per version',
       timeoutSeconds: VENDOR_CALL_TIMEOUT,
-      // Its own request queue too: a backlog larger than one invocation asks for the next poll at once.
       uses: [
-        // Its own queue: a record whose duplicate is in progress goes back to it, delayed a few seconds.
+        // Its own queue: a record whose duplicate is in progress, or whose read was throttled, goes back to it, delayed.
         { kind: 'queue', queue: 'CertiniaChanges', access: 'send' },
-        { kind: 'vendorSecrets', vendors: ['kantata'] },
+        { kind: 'vendorSecrets', vendors: ['certinia'] },
         { kind: 'table', table: 'idempotency', access: 'readWrite' },
         { kind: 'eventBus' },
-        { kind: 'queue', queue: 'PsaPollRequests', access: 'send' },
         // A malformed relayed change is refused and recorded as an exception, never acted on.
         { kind: 'table', table: 'exceptions', access: 'readWrite' },
         { kind: 'exceptionQueue' },

@@ -215,6 +215,27 @@ describe('vendor secret grants', () => {
     expect(euPolicies).toContain('ps-sync/demo/salesforce-main-??????');
     expect(euPolicies).not.toContain('ps-sync/demo/netsuite-us');
   });
+
+  it('give the Kantata poll the Kantata secret and its own request queue, and the Certinia intake no Kantata secret', () => {
+    const policyOf = (functionId: string) => {
+      const [, fn] = ofType('AWS::Lambda::Function').find(([id]) => id.startsWith(`TimeToInvoice${functionId}`))!;
+      const role = ref(fn.Properties.Role);
+      return JSON.stringify(
+        ofType('AWS::IAM::Policy')
+          .filter(([, p]) => (p.Properties.Roles as unknown[]).some((r) => ref(r) === role))
+          .map(([, p]) => p.Properties.PolicyDocument),
+      );
+    };
+
+    const poll = policyOf('PollKantataApprovedWork');
+    const certinia = policyOf('HandleCertiniaChange');
+
+    expect(poll).toContain('ps-sync/demo/kantata-global-??????');
+    expect(poll).not.toMatch(/ps-sync\/demo\/(hubspot|netsuite|salesforce|workday)/);
+    expect(poll).toMatch(/PsaPollRequests[A-Za-z0-9]*"/);
+    expect(certinia).not.toContain('ps-sync/demo/kantata-global');
+    expect(certinia).not.toMatch(/PsaPollRequests[A-Za-z0-9]*"/);
+  });
 });
 
 describe('scheduleName', () => {

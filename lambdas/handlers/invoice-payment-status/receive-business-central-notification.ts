@@ -2,7 +2,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { receiveBusinessCentralWebhook } from '../../business-central/notification-intake';
 import { remediationFor } from '../../common/errors';
-import { logger, metrics } from '../../common/runtime';
+import { logger, metrics, publishMetrics } from '../../common/runtime';
 import { container } from '../../wiring/container';
 import { exceptionRecorder } from '../../wiring/exceptions';
 import { queueSender } from '../../wiring/queues';
@@ -55,6 +55,6 @@ export const handler = async (request: APIGatewayProxyEvent): Promise<APIGateway
     logger.info('Business Central webhook answered', { statusCode: response.statusCode, correlationId });
     return response;
   } finally {
-    metrics.publishStoredMetrics();
+    publishMetrics();
   }
 };
