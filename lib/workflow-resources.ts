@@ -305,6 +305,7 @@ export class WorkflowResources extends Construct {
       visibilityTimeout: Duration.seconds(30),
       alarmTopic: props.alarmTopic,
       description: `${what} ${name} could not deliver to its queue`,
+      holdsFailures: true,
     });
     this.targetFailures.set(name, targetFailures);
     return { retryAttempts: declared.retryAttempts ?? 8, maxEventAge: Duration.hours(declared.maxEventAgeHours ?? 24), deadLetterQueue: targetFailures.queue };

@@ -216,6 +216,21 @@ describe('vendor secret grants', () => {
     expect(euPolicies).not.toContain('ps-sync/demo/netsuite-us');
   });
 
+  it('alarm on the depth of every target-failure queue itself, where failed deliveries land, and on every dead-letter queue', () => {
+    const alarmedQueues = new Set(
+      ofType('AWS::CloudWatch::Alarm').flatMap(([, alarm]) =>
+        ((alarm.Properties.Dimensions as { Name: string; Value: unknown }[] | undefined) ?? []).filter((d) => d.Name === 'QueueName').map((d) => ref(d.Value)),
+      ),
+    );
+    const queueIds = ofType('AWS::SQS::Queue').map(([id]) => id);
+    const targetFailureQueues = queueIds.filter((id) => id.includes('TargetFailures') && !id.includes('DeadLetters'));
+    const deadLetterQueues = queueIds.filter((id) => id.includes('DeadLetters'));
+
+    expect(targetFailureQueues.length).toBeGreaterThan(5);
+    expect(targetFailureQueues.filter((id) => !alarmedQueues.has(id))).toEqual([]);
+    expect(deadLetterQueues.filter((id) => !alarmedQueues.has(id))).toEqual([]);
+  });
+
   it('give the Kantata poll the Kantata secret and its own request queue, and the Certinia intake no Kantata secret', () => {
     const policyOf = (functionId: string) => {
       const [, fn] = ofType('AWS::Lambda::Function').find(([id]) => id.startsWith(`TimeToInvoice${functionId}`))!;
