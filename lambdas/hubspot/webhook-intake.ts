@@ -46,7 +46,10 @@ export async function receiveHubSpotWebhook(request: APIGatewayProxyEvent, deps:
   if (oversized !== undefined) return { ...oversized, headers: { ...oversized.headers, 'x-correlation-id': correlationId } };
 
   const instance = request.pathParameters?.instance ?? '';
-  if (!deps.isHubSpotInstance(instance)) return problem(404, 'Not Found', `No HubSpot instance named ${JSON.stringify(instance)} is configured`, correlationId);
+  const badSignature = 'The v3 signature does not match this body, URL and timestamp';
+  // An unknown instance has no secret to sign with: it answers as a wrong signature does, so a caller
+  // without a secret cannot learn which instance names exist.
+  if (!deps.isHubSpotInstance(instance)) return problem(401, 'Unauthorized', badSignature, correlationId);
 
   const rawBody = Buffer.from(request.body ?? '', request.isBase64Encoded ? 'base64' : 'utf8');
   const header = (name: string) => Object.entries(request.headers ?? {}).find(([k]) => k.toLowerCase() === name.toLowerCase())?.[1];
@@ -72,9 +75,17 @@ export async function receiveHubSpotWebhook(request: APIGatewayProxyEvent, deps:
       'missing-signature': 'The X-HubSpot-Signature-v3 header is missing',
       'missing-timestamp': 'The X-HubSpot-Request-Timestamp header is missing or not a millisecond timestamp',
       'stale-timestamp': 'The request timestamp is more than 5 minutes from now',
-      'bad-signature': 'The v3 signature does not match this body, URL and timestamp',
+      'bad-signature': badSignature,
     } as const;
     return problem(401, 'Unauthorized', reasons[verdict.reason], correlationId);
+  }
+  // HubSpot sends its batches as JSON; anything else is not one of its deliveries.
+  const contentType = String(header('Content-Type') ?? '')
+    .split(';')[0]!
+    .trim()
+    .toLowerCase();
+  if (contentType !== 'application/json') {
+    return problem(415, 'Unsupported Media Type', `The body must be application/json, not ${JSON.stringify(contentType || 'none')}`, correlationId);
   }
 
   let batch: unknown;

@@ -25,7 +25,7 @@ function dealEvent(overrides: Record<string, unknown> = {}) {
   };
 }
 
-function request(body: string, options: { secret?: string; timestamp?: number; instance?: string } = {}): APIGatewayProxyEvent {
+function request(body: string, options: { secret?: string; timestamp?: number; instance?: string; contentType?: string } = {}): APIGatewayProxyEvent {
   const path = `/webhooks/hubspot/${options.instance ?? 'hubspot-main'}`;
   const timestamp = String(options.timestamp ?? now);
   const signature = createHmac('sha256', options.secret ?? secret)
@@ -36,7 +36,7 @@ function request(body: string, options: { secret?: string; timestamp?: number; i
     path,
     body,
     isBase64Encoded: false,
-    headers: { 'Content-Type': 'application/json', 'X-HubSpot-Signature-v3': signature, 'X-HubSpot-Request-Timestamp': timestamp },
+    headers: { 'Content-Type': options.contentType ?? 'application/json', 'X-HubSpot-Signature-v3': signature, 'X-HubSpot-Request-Timestamp': timestamp },
     multiValueHeaders: {},
     pathParameters: { instance: options.instance ?? 'hubspot-main' },
     queryStringParameters: null,
@@ -84,7 +84,9 @@ describe('receiveHubSpotWebhook', () => {
     ['a body over the limit', request(JSON.stringify(Array.from({ length: 40 }, () => dealEvent()))), 413, /accepts at most 4096/],
     ['an unknown event type', request(JSON.stringify([dealEvent({ subscriptionType: 'contact.deletion' })])), 422, /does not handle/],
     ['a schema violation', request(JSON.stringify([dealEvent({ objectId: 'abc' })])), 422, /objectId/],
-    ['an unknown instance', request(JSON.stringify([dealEvent()]), { instance: 'hubspot-other' }), 404, /hubspot-other/],
+    // As a wrong signature: the answer does not say whether the instance exists.
+    ['an unknown instance', request(JSON.stringify([dealEvent()]), { instance: 'hubspot-other' }), 401, /signature does not match/],
+    ['a signed body that is not JSON by its content type', request(JSON.stringify([dealEvent()]), { contentType: 'text/plain' }), 415, /application\/json/],
   ])('refuses %s with a clear 4xx and changes nothing', async (_name, event, status, detail) => {
     const { deps, enqueued, exceptions } = fakes();
 
