@@ -1,5 +1,6 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { type DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { type DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { queryPartition } from '../common/dynamodb-partition';
 import type { BillingLedger, ContractRecord, LedgerInvoice, RecordWorkOutcome } from '../ports/billing-ledger';
 import type { ExpenseToBill, InvoiceDraft, TimeEntryToBill } from '../ports/billing-values';
 import type { PostedInvoice } from '../ports/erp';
@@ -244,22 +245,7 @@ export class DynamoDbBillingLedger implements BillingLedger {
     };
   }
 
-  private async queryAll(pk: string): Promise<Record<string, unknown>[]> {
-    const items: Record<string, unknown>[] = [];
-    let start: Record<string, unknown> | undefined;
-    do {
-      const page = await this.client.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          KeyConditionExpression: 'pk = :pk',
-          ExpressionAttributeValues: { ':pk': pk },
-          ConsistentRead: true,
-          ...(start ? { ExclusiveStartKey: start } : {}),
-        }),
-      );
-      items.push(...((page.Items ?? []) as Record<string, unknown>[]));
-      start = page.LastEvaluatedKey as Record<string, unknown> | undefined;
-    } while (start);
-    return items;
+  private queryAll(pk: string): Promise<Record<string, unknown>[]> {
+    return queryPartition(this.client, this.tableName, pk);
   }
 }

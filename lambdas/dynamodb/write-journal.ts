@@ -1,4 +1,5 @@
-import { type DynamoDBDocumentClient, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { type DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { queryPartition } from '../common/dynamodb-partition';
 import type { JournalEntry, WriteJournal } from '../common/write-journal';
 
 /**
@@ -13,23 +14,13 @@ export class DynamoDbWriteJournal implements WriteJournal {
   ) {}
 
   async entries(scope: string): Promise<Map<string, JournalEntry>> {
-    const entries = new Map<string, JournalEntry>();
-    let start: Record<string, unknown> | undefined;
-    do {
-      const page = await this.client.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          KeyConditionExpression: 'pk = :pk',
-          ExpressionAttributeValues: { ':pk': `JOURNAL#${scope}` },
-          ConsistentRead: true,
-          ...(start ? { ExclusiveStartKey: start } : {}),
-        }),
-      );
-      for (const item of page.Items ?? [])
-        entries.set(String(item.sk), item.state === 'done' ? { state: 'done', value: String(item.value) } : { state: 'pending' });
-      start = page.LastEvaluatedKey;
-    } while (start);
-    return entries;
+    const items = await queryPartition(this.client, this.tableName, `JOURNAL#${scope}`);
+    return new Map(
+      items.map((item): [string, JournalEntry] => [
+        String(item.sk),
+        item.state === 'done' ? { state: 'done', value: String(item.value) } : { state: 'pending' },
+      ]),
+    );
   }
 
   async begin(scope: string, key: string): Promise<void> {

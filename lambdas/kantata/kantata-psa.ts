@@ -140,7 +140,7 @@ export class KantataPsa implements PsaPort, PsaBillingPort {
       external_reference: ourReference('project', project.externalReference),
     });
     // Nothing hangs under a workspace made just now: its plan and rate card begin from nothing and need look for nothing.
-    for (const part of ['workspace', 'story/fresh', 'rate-card/fresh']) await this.journal().done(this.scope(project), part, workspace.id);
+    for (const part of ['story/fresh', 'rate-card/fresh']) await this.journal().done(this.scope(project), part, workspace.id);
     return { id: workspace.id };
   }
 

@@ -34,6 +34,18 @@ function system(instance: string, vendorOf: VendorOf): SystemRef {
   return { vendor: vendorOf(instance), instance };
 }
 
+/** Whether the record of a global id already exists in a system, by its registry link. */
+async function linkedIn(registry: CrossReferenceRegistry, globalId: string, target: SystemRef): Promise<boolean> {
+  return (await registry.linksOf(globalId)).some(
+    (link) => link.system.vendor === target.vendor && link.system.instance === target.instance && link.nativeId !== undefined,
+  );
+}
+
+/** Which attributes the deal sets: all of a record it makes; of one that exists, those the policy gives the CRM. */
+function dealSets(policy: OwnershipPolicy, entity: 'customer' | 'project', exists: boolean): (attribute: string) => boolean {
+  return (attribute) => !exists || ownerOf(policy, entity, attribute) === 'crm';
+}
+
 /** Finds or creates the ERP customer for the deal's account; the account's global id is claimed first. */
 export async function findOrCreateErpCustomer(
   ctx: StepContext,
@@ -50,24 +62,21 @@ export async function findOrCreateErpCustomer(
   });
   const customerGlobalId = claim.globalId;
   const erp = system(validation.instances.erp, deps.vendorOf);
-  const exists = (await deps.registry.linksOf(customerGlobalId)).some(
-    (link) => link.system.vendor === erp.vendor && link.system.instance === erp.instance && link.nativeId !== undefined,
-  );
   // The deal's payment terms and tax profile make a new customer; after that the ERP owns them, and a later
   // deal or revision changes only what the policy gives the CRM (the name, the address).
-  const ownedByErp = (attribute: string) => exists && ownerOf(deps.policy, 'customer', attribute) === 'erp';
+  const fromDeal = dealSets(deps.policy, 'customer', await linkedIn(deps.registry, customerGlobalId, erp));
   const { id } = await deps.erp.upsertCustomer({
     externalId: customerGlobalId,
     name: account.name,
     ...(account.billingAddress ? { billingAddress: account.billingAddress } : {}),
     currency: validation.currency,
-    ...(ownedByErp('paymentTermsCode') ? {} : { paymentTermsCode: validation.billingTerms.paymentTermsCode }),
-    ...(ownedByErp('taxProfileCode') ? {} : { taxProfileCode: validation.taxProfileCode }),
+    ...(fromDeal('paymentTermsCode') ? { paymentTermsCode: validation.billingTerms.paymentTermsCode } : {}),
+    ...(fromDeal('taxProfileCode') ? { taxProfileCode: validation.taxProfileCode } : {}),
     legalEntityId: validation.legalEntityId,
   });
   const erpClaim = await deps.registry.claimNativeRecord({
     entityType: 'customer',
-    system: system(validation.instances.erp, deps.vendorOf),
+    system: erp,
     nativeId: id,
     globalId: customerGlobalId,
   });
@@ -257,12 +266,9 @@ export async function createErpProject(
 ): Promise<{ erpProjectId: string }> {
   const { event, validation } = ctx;
   const erp = system(validation.instances.erp, deps.vendorOf);
-  const exists = (await deps.registry.linksOf(validation.projectGlobalId)).some(
-    (link) => link.system.vendor === erp.vendor && link.system.instance === erp.instance && link.nativeId !== undefined,
-  );
   // The deal names and dates a new project; after that the policy gives them to the PSA, and a later
   // revision sends the ERP only what the CRM owns (the customer, the currency).
-  const fromDeal = (attribute: string) => !exists || ownerOf(deps.policy, 'project', attribute) === 'crm';
+  const fromDeal = dealSets(deps.policy, 'project', await linkedIn(deps.registry, validation.projectGlobalId, erp));
   const contract = event.payload.contract;
   const { id } = await deps.erp.upsertProject({
     externalId: validation.projectGlobalId,
@@ -274,7 +280,7 @@ export async function createErpProject(
   });
   const claim = await deps.registry.claimNativeRecord({
     entityType: 'project',
-    system: system(validation.instances.erp, deps.vendorOf),
+    system: erp,
     nativeId: id,
     globalId: validation.projectGlobalId,
   });

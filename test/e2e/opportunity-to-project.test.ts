@@ -3,6 +3,7 @@ import { DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient, StartReplayCommand } from '@aws-sdk/client-eventbridge';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type LocalEnvironment, startLocalEnvironment } from '../../local/local-environment';
+import { createHubSpotDeal } from '../support/hubspot-deal';
 import { shortRetries } from '../support/short-retries';
 
 // End to end: entering only through the local API (HubSpot webhooks from its sandbox) and the bus.
@@ -18,41 +19,8 @@ afterAll(async () => env?.stop());
 
 const json = { 'content-type': 'application/json' };
 
-async function createDeal(
-  overrides: Record<string, string> = {},
-  company = 'Globex Corporation',
-  extraLineItems: Record<string, string>[] = [],
-): Promise<string> {
-  const response = await fetch(`${env.hubspot.url}/__sandbox/deals`, {
-    method: 'POST',
-    headers: json,
-    body: JSON.stringify({
-      deal: {
-        dealname: `${company} rollout`,
-        dealstage: 'contractsent',
-        amount: '125000',
-        deal_currency_code: 'USD',
-        closedate: '2026-11-20',
-        ps_legal_entity: 'acme-us',
-        ps_business_unit: 'delivery',
-        ps_tax_profile: 'US-EXEMPT',
-        ps_billing_terms: 'time-and-materials',
-        ps_payment_terms: 'NET30',
-        ps_contract_start: '2026-12-01',
-        ...overrides,
-      },
-      company: { name: company, country: 'US', city: 'Springfield' },
-      lineItems: [
-        { name: 'Consultant', price: '165.50', ps_line_type: 'rate', ps_effective_from: '2026-12-01', ps_effective_to: '2027-03-31' },
-        { name: 'Consultant', price: '172.00', ps_line_type: 'rate', ps_effective_from: '2027-04-01' },
-        { name: 'Principal', price: '275', ps_line_type: 'rate', ps_effective_from: '2026-12-01' },
-        { name: 'Discovery', ps_line_type: 'task', ps_estimated_hours: '40' },
-        { name: 'Design signed off', price: '25000', quantity: '1', ps_line_type: 'milestone' },
-        ...extraLineItems,
-      ],
-    }),
-  });
-  return ((await response.json()) as { id: string }).id;
+function createDeal(overrides: Record<string, string> = {}, company = 'Globex Corporation', extraLineItems: Record<string, string>[] = []): Promise<string> {
+  return createHubSpotDeal(env.hubspot.url, { company, overrides, extraLineItems });
 }
 
 async function closeWin(dealId: string, stage = 'closedwon'): Promise<void> {

@@ -2,6 +2,7 @@ import { DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { GetQueueAttributesCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { LocalEnvironment } from '../../local/local-environment';
 import type { FaultSchedule, RunningSandbox, ScheduledFault } from '../../local/sandboxes/sandbox-kit';
+import { createHubSpotDeal } from './hubspot-deal';
 
 /**
  * Won HubSpot deals pushed through the local stack while the vendor sandboxes play a seeded fault
@@ -59,37 +60,6 @@ const json = { 'content-type': 'application/json' };
 const WRITES = ['POST', 'PUT', 'PATCH'];
 const ALL_KINDS: readonly ScheduledFault[] = ['throttle', 'unavailable', 'reset', 'slow', 'after-commit', 'reset-after-commit'];
 
-async function createDeal(env: LocalEnvironment, company: string): Promise<string> {
-  const response = await fetch(`${env.hubspot.url}/__sandbox/deals`, {
-    method: 'POST',
-    headers: json,
-    body: JSON.stringify({
-      deal: {
-        dealname: `${company} rollout`,
-        dealstage: 'contractsent',
-        amount: '125000',
-        deal_currency_code: 'USD',
-        closedate: '2026-11-20',
-        ps_legal_entity: 'acme-us',
-        ps_business_unit: 'delivery',
-        ps_tax_profile: 'US-EXEMPT',
-        ps_billing_terms: 'time-and-materials',
-        ps_payment_terms: 'NET30',
-        ps_contract_start: '2026-12-01',
-      },
-      company: { name: company, country: 'US', city: 'Springfield' },
-      lineItems: [
-        { name: 'Consultant', price: '165.50', ps_line_type: 'rate', ps_effective_from: '2026-12-01', ps_effective_to: '2027-03-31' },
-        { name: 'Consultant', price: '172.00', ps_line_type: 'rate', ps_effective_from: '2027-04-01' },
-        { name: 'Principal', price: '275', ps_line_type: 'rate', ps_effective_from: '2026-12-01' },
-        { name: 'Discovery', ps_line_type: 'task', ps_estimated_hours: '40' },
-        { name: 'Design signed off', price: '25000', quantity: '1', ps_line_type: 'milestone' },
-      ],
-    }),
-  });
-  return ((await response.json()) as { id: string }).id;
-}
-
 /** Records that share a key: how many more there are than keys. */
 function surplus(keys: readonly unknown[]): number {
   return keys.length - new Set(keys.map((k) => JSON.stringify(k))).size;
@@ -121,7 +91,7 @@ export async function runDealsUnderFaults(env: LocalEnvironment, options: FaultR
   const vendors = options.vendors ?? ['hubspot', 'netsuite', 'kantata'];
   const sandboxes: Record<FaultedVendor, RunningSandbox[]> = { hubspot: [env.hubspot], netsuite: [env.netsuite.us, env.netsuite.ca], kantata: [env.kantata] };
   const dealIds: string[] = [];
-  for (let i = 1; i <= options.deals; i++) dealIds.push(await createDeal(env, `${options.label} Client ${i}`));
+  for (let i = 1; i <= options.deals; i++) dealIds.push(await createHubSpotDeal(env.hubspot.url, { company: `${options.label} Client ${i}` }));
 
   const requestsBefore = new Map(
     Object.values(sandboxes)

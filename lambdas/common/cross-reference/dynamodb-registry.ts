@@ -1,7 +1,8 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { DeleteCommand, type DynamoDBDocumentClient, GetCommand, NumberValue, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, type DynamoDBDocumentClient, GetCommand, NumberValue, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { sourceVersion } from '../../../canonical/source-version';
 import type { SystemRef } from '../../../canonical/systems';
+import { queryPartition } from '../dynamodb-partition';
 import {
   type ClaimRequest,
   type ClaimResult,
@@ -298,22 +299,7 @@ export class DynamoDbCrossReferenceRegistry implements CrossReferenceRegistry {
   }
 
   private async partition(globalId: string): Promise<Item[]> {
-    const items: Item[] = [];
-    let start: Item | undefined;
-    do {
-      const page = await this.client.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          KeyConditionExpression: 'pk = :pk',
-          ExpressionAttributeValues: { ':pk': keys.globalPartition(globalId) },
-          ExclusiveStartKey: start,
-          ConsistentRead: true,
-        }),
-      );
-      items.push(...(page.Items ?? []));
-      start = page.LastEvaluatedKey;
-    } while (start !== undefined);
-    return items;
+    return (await queryPartition(this.client, this.tableName, keys.globalPartition(globalId))) as Item[];
   }
 }
 
