@@ -11,6 +11,7 @@ import { IdempotencyTable } from './idempotency-table';
 import { OperationsDashboard } from './operations-dashboard';
 import { SyncEncryptionKey } from './sync-encryption-key';
 import { SyncEventBus } from './sync-event-bus';
+import type { WorkflowDeclaration } from './topology/declarations';
 import { WORKFLOWS } from './topology/workflows';
 import { WebhookApi } from './webhook-api';
 import { pascalCase, WorkflowResources, workflowConstructId } from './workflow-resources';
@@ -19,6 +20,11 @@ import { pascalCase, WorkflowResources, workflowConstructId } from './workflow-r
 export interface SyncRegionStackProps extends StackProps {
   /** The validated deployment configuration; the stack takes what concerns its region. */
   readonly config: DeploymentConfig;
+  /**
+   * The workflows to build. @default WORKFLOWS, every workflow of the product; the local stack passes
+   * the declarations it runs, so its template is theirs.
+   */
+  readonly workflows?: readonly WorkflowDeclaration[];
   /** The region this stack serves, one of `config.regions`. */
   readonly regionConfig: RegionConfig;
 }
@@ -83,7 +89,7 @@ export class SyncRegionStack extends Stack {
     this.exceptions = new ExceptionStore(this, 'Exceptions', { encryptionKey: key, alarmTopic: this.alarms.topic });
     this.auditTrail = new AuditTrailTable(this, 'AuditTrail', { encryptionKey: key });
 
-    for (const declaration of WORKFLOWS) {
+    for (const declaration of props.workflows ?? WORKFLOWS) {
       this.workflows.set(
         declaration.workflow,
         new WorkflowResources(this, workflowConstructId(declaration.workflow), {

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { EventBridgeClient, PutPartnerEventsCommand } from '@aws-sdk/client-eventbridge';
 import { type DeploymentConfig, type DeploymentConfigInput, parseDeploymentConfig } from '../canonical/deployment-config';
 import { SALESFORCE_CONTRACT_FIELDS } from '../lambdas/salesforce/opportunity-mapping';
+import type { WorkflowDeclaration } from '../lib/topology/declarations';
 import { WORKFLOWS } from '../lib/topology/workflows';
 import { type BusinessCentralSandbox, startBusinessCentralSandbox } from './sandboxes/business-central/business-central-sandbox';
 import { type CertiniaSandbox, startCertiniaSandbox } from './sandboxes/certinia/certinia-sandbox';
@@ -10,6 +11,7 @@ import { type HubSpotSandbox, startHubSpotSandbox } from './sandboxes/hubspot/hu
 import { type KantataSandbox, startKantataSandbox } from './sandboxes/kantata/kantata-sandbox';
 import { type NetSuiteSandbox, startNetSuiteSandbox } from './sandboxes/netsuite/netsuite-sandbox';
 import { type SalesforceSandbox, startSalesforceSandbox } from './sandboxes/salesforce/salesforce-sandbox';
+import { LocalNetwork } from './sandboxes/sandbox-kit';
 import { type LocalStack, startLocalStack } from './stack/local-stack';
 
 /** The custom deal properties a HubSpot admin creates for the integration (docs/vendors/hubspot.md, "Setting up the portal"). */
@@ -106,6 +108,8 @@ export interface LocalEnvironmentOptions {
   /** Every vendor instance's `requestTimeoutMs`, so a slow-answer fault costs a second, not the adapter's default. */
   readonly requestTimeoutMs?: number;
   readonly onError?: (error: unknown) => void;
+  /** The workflows to run, and to synthesize the template whose roles and environments they get. @default WORKFLOWS */
+  readonly workflows?: readonly WorkflowDeclaration[];
   /** @default INFO */
   readonly logLevel?: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR' | 'SILENT';
 }
@@ -116,7 +120,10 @@ export interface LocalEnvironmentOptions {
  * local Secrets Manager, and the HubSpot custom properties created as a portal admin would.
  */
 export async function startLocalEnvironment(options: LocalEnvironmentOptions = {}): Promise<LocalEnvironment> {
+  // Vendors call the stack's public URL; this routes it to the local API once the stack runs.
+  const network = new LocalNetwork();
   const hubspot = await startHubSpotSandbox({
+    network,
     portalId: 62515,
     clientSecret: LOCAL_CREDENTIALS.hubspot.clientSecret,
     accessTokens: [LOCAL_CREDENTIALS.hubspot.accessToken],
@@ -152,6 +159,7 @@ export async function startLocalEnvironment(options: LocalEnvironmentOptions = {
   const bcInstance = input.vendorInstances.find((v) => v.id === 'business-central-uk')!;
   const businessCentral = await startBusinessCentralSandbox({
     ...bcInstance.businessCentral!,
+    network,
     clientId: LOCAL_CREDENTIALS.businessCentral.clientId,
     clientSecret: LOCAL_CREDENTIALS.businessCentral.clientSecret,
   });
@@ -179,7 +187,7 @@ export async function startLocalEnvironment(options: LocalEnvironmentOptions = {
   const stack = await startLocalStack({
     config,
     region: config.regions[0]!.region,
-    workflows: WORKFLOWS,
+    workflows: options.workflows ?? WORKFLOWS,
     secrets: {
       [secretOf('hubspot-main')]: LOCAL_CREDENTIALS.hubspot,
       [secretOf('salesforce-main')]: LOCAL_CREDENTIALS.salesforce,
@@ -199,7 +207,8 @@ export async function startLocalEnvironment(options: LocalEnvironmentOptions = {
     region: config.regions[0]!.region,
     credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
   });
-  hubspot.setWebhookTargetUrl(`${stack.apiUrl}webhooks/hubspot/hubspot-main`);
+  network.add(stack.webhookBaseUrl, stack.apiUrl);
+  hubspot.setWebhookTargetUrl(`${stack.webhookBaseUrl}webhooks/hubspot/hubspot-main`);
   // The first run of the hourly renewal job, as after a deploy: it subscribes our webhook in BC.
   await stack.scheduler.fire('BusinessCentralSubscriptionRenewal-business-central-uk');
 

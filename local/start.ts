@@ -11,6 +11,8 @@ async function main(): Promise<void> {
 ps-sync local stack is running (region ${env.config.regions[0]!.region}, stage ${env.config.stage}).
 
   Webhook API      ${env.stack.apiUrl}   (POST webhooks/hubspot/hubspot-main, POST webhooks/business-central/business-central-uk, GET health)
+                   vendors call and sign ${env.stack.webhookBaseUrl}, routed here as DNS would route it
+  IAM              every AWS call of a function is checked against its role in the synthesized template
   HubSpot sandbox  ${env.hubspot.url}   (token pat-local-0000; webhooks go to ${webhook})
   Salesforce org   ${env.salesforce.url}   (changes relayed to the partner bus ${[...env.stack.partnerBuses.values()].join(', ')})
   Kantata sandbox  ${env.kantata.url}

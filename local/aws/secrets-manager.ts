@@ -9,7 +9,7 @@ export async function startSecretsManager(options: {
   readonly region: string;
   readonly secrets: Readonly<Record<string, unknown>>;
   readonly port?: number;
-}): Promise<AwsJsonServer & { put(name: string, value: unknown): void }> {
+}): Promise<AwsJsonServer & { put(name: string, value: unknown): void; arnOf(secretId: string): string }> {
   const store = new Map<string, { arn: string; value: string; versionId: string; createdDate: number }>();
   const put = (name: string, value: unknown) => {
     const existing = store.get(name);
@@ -43,5 +43,9 @@ export async function startSecretsManager(options: {
       },
     },
   });
-  return { ...server, put };
+  // IAM authorizes against the full ARN (name, dash, six random characters), whichever form SecretId takes.
+  const arnOf = (secretId: string) =>
+    [...store.entries()].find(([name, s]) => name === secretId || s.arn === secretId)?.[1].arn ??
+    (secretId.startsWith('arn:') ? secretId : `arn:aws:secretsmanager:${options.region}:000000000000:secret:${secretId}`);
+  return { ...server, put, arnOf };
 }

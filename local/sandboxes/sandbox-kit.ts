@@ -397,3 +397,23 @@ export function readJson<T = unknown>(request: SandboxRequest): { ok: true; valu
     return { ok: false };
   }
 }
+
+/**
+ * How a sandbox reaches a URL it calls back (a webhook): public addresses routed to where they run
+ * locally, as DNS and a TLS-terminating proxy would route them. The URL the vendor signs and records
+ * stays the public one; only the connection goes elsewhere.
+ */
+export class LocalNetwork {
+  private readonly routes: { readonly publicPrefix: string; readonly localPrefix: string }[] = [];
+
+  /** Requests to URLs under `publicPrefix` go to the same path under `localPrefix`. */
+  add(publicPrefix: string, localPrefix: string): void {
+    this.routes.push({ publicPrefix, localPrefix });
+  }
+
+  /** Where a request to `url` is sent. */
+  route(url: string): string {
+    const found = this.routes.find((r) => url.startsWith(r.publicPrefix));
+    return found === undefined ? url : `${found.localPrefix}${url.slice(found.publicPrefix.length)}`;
+  }
+}

@@ -9,25 +9,19 @@ import dynalite from 'dynalite';
 import { build } from 'esbuild';
 import { createSqsServer } from 'local-aws-sqs';
 import type { DeploymentConfig } from '../../canonical/deployment-config';
-import { BUNDLE_TARGET, baseEnvironment, bundleDefines } from '../../lib/topology/bundling';
-import {
-  assertConsistent,
-  environmentVariableFor,
-  type FunctionUse,
-  relayedInstances,
-  type SharedTable,
-  scheduleInstances,
-  usesOf,
-  type WorkflowDeclaration,
-} from '../../lib/topology/declarations';
+import { BUNDLE_TARGET, bundleDefines } from '../../lib/topology/bundling';
+import { assertConsistent, relayedInstances, type SharedTable, scheduleInstances, type WorkflowDeclaration } from '../../lib/topology/declarations';
 import { TABLE_KEYS } from '../../lib/topology/tables';
 import { type BusEvent, busEventJson, type LocalRule, startEventBus } from '../aws/event-bus';
+import { IamEvaluator, type LocalPrincipal } from '../aws/iam-evaluator';
+import { type GatedService, type IamGate, startIamGate } from '../aws/iam-gate';
 import { type LocalFunction, startLocalFunction } from '../aws/lambda-runtime';
 import { startScheduler } from '../aws/scheduler';
 import { startSecretsManager } from '../aws/secrets-manager';
 import { type JsonValue, startStepFunctions } from '../aws/step-functions';
 import { startApiGateway } from './api-gateway';
 import { startSqsEventSource } from './sqs-event-source';
+import { type LocalResource, readRegionTemplate, synthesizeRegion } from './template';
 
 const REPOSITORY_ROOT = join(__dirname, '..', '..');
 const ACCOUNT = '000000000000';
@@ -57,7 +51,14 @@ export interface LocalStackOptions {
 export interface LocalStack {
   /** Base URL of the webhook API, with the stage: `http://127.0.0.1:PORT/<stage>/`. */
   readonly apiUrl: string;
-  /** Service endpoints, for clients in tests and the demo. */
+  /**
+   * The URL vendors call and sign, as the functions' template gives it (`webhooks.publicBaseUrl`, or
+   * the API's execute-api URL); requests to it reach {@link apiUrl} through a {@link LocalNetwork}.
+   */
+  readonly webhookBaseUrl: string;
+  /** Every call the local IAM gates refused, as AWS would have: who, and AWS's message. */
+  readonly iamRefusals: () => readonly { readonly principal: string; readonly message: string }[];
+  /** Service endpoints, for clients in tests and the demo (administrator access; functions go through IAM gates). */
   readonly endpoints: { readonly dynamodb: string; readonly sqs: string; readonly eventbridge: string; readonly sfn: string; readonly secretsManager: string };
   readonly tableNames: Readonly<Record<SharedTable, string>>;
   readonly queueUrls: ReadonlyMap<string, string>;
@@ -259,7 +260,19 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
         }),
         invokeResource: (arn: string) => {
           const fnId = arn.startsWith(functionArn('')) ? arn.slice(functionArn('').length) : undefined;
-          return fnId !== undefined && wf.functions.some((f) => f.id === fnId) ? (input: JsonValue) => invoke(fnId)(input) as Promise<JsonValue> : undefined;
+          if (fnId === undefined || !wf.functions.some((f) => f.id === fnId)) return undefined;
+          // The state machine's role must allow lambda:InvokeFunction on the task's function, as in AWS.
+          return async (input: JsonValue) => {
+            const principal = principals.get(`state-machine/${s.id}`)!;
+            const decision = await evaluator.decide(principal, [{ action: 'lambda:InvokeFunction', resource: arn }]);
+            if (!decision.allowed) {
+              stateMachineRefusals.push({ principal: principal.arn, message: decision.message });
+              throw Object.assign(new Error(`${decision.message} (Service: Lambda, Status Code: 403, Error Code: AccessDeniedException)`), {
+                name: 'Lambda.AWSLambdaException',
+              });
+            }
+            return invoke(fnId)(input) as Promise<JsonValue>;
+          };
         },
         retryIntervalOverrides: options.retryIntervalOverrides ?? {},
       })),
@@ -267,32 +280,63 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   });
   closers.push(() => stepFunctions.close());
 
-  // API Gateway, started before the functions so they learn its public URL.
+  // API Gateway: functions learn the public URL vendors call from their template, not from here.
   const routes = options.workflows.flatMap((wf) =>
     wf.routes.map((r) => ({ method: r.method, path: r.path, invoke: (event: APIGatewayProxyEvent) => invoke(r.function)(event) })),
   );
   const api = await startApiGateway({ stage: config.stage, routes });
   closers.push(() => api.close());
-
   const endpoints = { dynamodb: dynamodbUrl, sqs: sqsUrl, eventbridge: eventBus.url, sfn: stepFunctions.url, secretsManager: secretsManager.url };
-  const environmentFor = (use: FunctionUse): string | undefined => {
-    switch (use.kind) {
-      case 'table':
-        return tableNames[use.table];
-      case 'queue':
-        return queueUrl(use.queue);
-      case 'exceptionQueue':
-        return queueUrl('exception-announcements');
-      case 'eventBus':
-        return EVENT_BUS_NAME;
-      case 'stateMachine':
-        return stepFunctions.arnOf(use.stateMachine);
-      case 'vendorSecrets':
-        return undefined;
-      case 'webhookUrl':
-        return api.url;
+
+  // IAM: every call a function makes passes a gate that evaluates it against the function's role in
+  // the template synthesized from the same configuration and declarations (docs/adr/0020-iam-enforced-locally.md).
+  const principals = new Map<string, LocalPrincipal>();
+  const evaluator = new IamEvaluator(ACCOUNT, principals);
+  const stateMachineRefusals: { principal: string; message: string }[] = [];
+  const gates = new Map<GatedService, IamGate>();
+  for (const [service, target] of [
+    ['dynamodb', endpoints.dynamodb],
+    ['sqs', endpoints.sqs],
+    ['events', endpoints.eventbridge],
+    ['states', endpoints.sfn],
+    ['secretsmanager', endpoints.secretsManager],
+  ] as const) {
+    const gate = await startIamGate({ service, target, region, account: ACCOUNT, evaluator, secretArn: secretsManager.arnOf });
+    closers.push(() => gate.close());
+    gates.set(service, gate);
+  }
+  const gatedQueueUrl = (name: string) => `${gates.get('sqs')!.url}/${ACCOUNT}/${name}`;
+
+  const synthesized = synthesizeRegion(config, region, options.workflows);
+  const arnResource = (ref: string, arn: string, extra: Record<string, string> = {}): LocalResource => ({ ref, attributes: { Arn: arn, ...extra } });
+  const template = readRegionTemplate(synthesized, () => ({
+    tables: Object.fromEntries(
+      Object.entries(tableNames).map(([t, name]) => [t, arnResource(name, `arn:aws:dynamodb:${region}:${ACCOUNT}:table/${name}`)]),
+    ) as Record<SharedTable, LocalResource>,
+    queues: new Map(queueDefinitions.map((q) => [q.QueueName, arnResource(gatedQueueUrl(q.QueueName), queueArn(q.QueueName), { QueueName: q.QueueName })])),
+    eventBus: arnResource(EVENT_BUS_NAME, `arn:aws:events:${region}:${ACCOUNT}:event-bus/${EVENT_BUS_NAME}`, { Name: EVENT_BUS_NAME }),
+    partnerBuses: new Map(
+      [...partnerBuses].map(([instance, name]) => [instance, arnResource(name, `arn:aws:events:${region}:${ACCOUNT}:event-bus/${name}`, { Name: name })]),
+    ),
+    stateMachines: new Map(
+      options.workflows.flatMap((wf) => wf.stateMachines.map((m) => [m.id, arnResource(stepFunctions.arnOf(m.id), stepFunctions.arnOf(m.id), { Name: m.id })])),
+    ),
+    functions: new Map(options.workflows.flatMap((wf) => wf.functions.map((f) => [f.id, arnResource(f.id, functionArn(f.id))]))),
+    // The API id in the execute-api URL the template builds; the local network routes that URL here.
+    webhookApi: { ref: 'local-webhook-api', attributes: { RootResourceId: 'local-root' } },
+  }));
+  for (const wf of options.workflows) {
+    for (const fn of wf.functions) {
+      const role = template.functionRole(fn.id);
+      principals.set(fn.id, { arn: `arn:aws:sts::${ACCOUNT}:assumed-role/${role.roleName}/${fn.id}`, policies: role.policies });
     }
-  };
+    for (const machine of wf.stateMachines) {
+      const role = template.stateMachineRole(machine.id);
+      principals.set(`state-machine/${machine.id}`, { arn: `arn:aws:sts::${ACCOUNT}:assumed-role/${role.roleName}/${machine.id}`, policies: role.policies });
+    }
+  }
+  const routed = options.workflows.flatMap((wf) => wf.routes.map((r) => r.function));
+  const webhookBaseUrl = routed.length > 0 ? template.environmentOf(routed[0]!).WEBHOOK_PUBLIC_BASE_URL : undefined;
 
   for (const wf of options.workflows) {
     for (const fn of wf.functions) {
@@ -309,27 +353,24 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
         logLevel: 'silent',
       });
       const environment: Record<string, string> = {
-        ...baseEnvironment(wf.workflow, config, region),
+        // Exactly the variables of the deployed function, from its template: one missing there is missing here.
+        ...template.environmentOf(fn.id),
+        // What the Lambda runtime adds: the region and the credentials of the function's role.
         AWS_REGION: region,
-        AWS_ACCESS_KEY_ID: CREDENTIALS.accessKeyId,
-        AWS_SECRET_ACCESS_KEY: CREDENTIALS.secretAccessKey,
-        AWS_ENDPOINT_URL_DYNAMODB: endpoints.dynamodb,
-        AWS_ENDPOINT_URL_SQS: endpoints.sqs,
-        AWS_ENDPOINT_URL_EVENTBRIDGE: endpoints.eventbridge,
-        AWS_ENDPOINT_URL_SFN: endpoints.sfn,
-        AWS_ENDPOINT_URL_SECRETS_MANAGER: endpoints.secretsManager,
+        AWS_ACCESS_KEY_ID: fn.id,
+        AWS_SECRET_ACCESS_KEY: 'local',
+        // The local services, each behind its IAM gate.
+        AWS_ENDPOINT_URL_DYNAMODB: gates.get('dynamodb')!.url,
+        AWS_ENDPOINT_URL_SQS: gates.get('sqs')!.url,
+        AWS_ENDPOINT_URL_EVENTBRIDGE: gates.get('events')!.url,
+        AWS_ENDPOINT_URL_SFN: gates.get('states')!.url,
+        AWS_ENDPOINT_URL_SECRETS_MANAGER: gates.get('secretsmanager')!.url,
         // Lambda runs Node 24; this machine's Node 20 would make every client warn.
         AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
         ...(options.logLevel
           ? { POWERTOOLS_LOG_LEVEL: options.logLevel, POWERTOOLS_METRICS_DISABLED: String(options.logLevel !== 'INFO' && options.logLevel !== 'DEBUG') }
           : {}),
       };
-      // Exactly what the deployed function gets: its uses, a route's webhook base URL among them.
-      for (const use of usesOf(wf, fn)) {
-        const variable = environmentVariableFor(use);
-        const value = environmentFor(use);
-        if (variable !== undefined && value !== undefined) environment[variable] = value;
-      }
       functions.set(
         fn.id,
         startLocalFunction({ name: fn.id, code: bundle.outputFiles[0]!.text, environment, timeoutMs: fn.timeoutSeconds * 1000, maxInstances: 4 }),
@@ -338,12 +379,13 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   }
   closers.push(() => Promise.all([...functions.values()].map((f) => f.close())));
 
-  // Event source mappings, last, so no message is consumed before its function exists.
+  // Event source mappings, last, so no message is consumed before its function exists. Each polls
+  // with its function's role, which must allow receiving and deleting, as Lambda's poller does.
   const sources = options.workflows.flatMap((wf) =>
     wf.queues.map((q) =>
       startSqsEventSource({
-        sqs,
-        queueUrl: queueUrl(q.id),
+        sqs: new SQSClient({ endpoint: gates.get('sqs')!.url, region, credentials: { accessKeyId: q.consumer, secretAccessKey: 'local' } }),
+        queueUrl: gatedQueueUrl(q.id),
         queueArn: queueArn(q.id),
         region,
         batchSize: q.batchSize ?? 10,
@@ -371,6 +413,8 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
 
   return {
     apiUrl: api.url,
+    webhookBaseUrl: webhookBaseUrl ?? api.url,
+    iamRefusals: () => [...[...gates.values()].flatMap((g) => g.refusals), ...stateMachineRefusals],
     endpoints,
     tableNames,
     queueUrls,

@@ -267,7 +267,9 @@ describe('opportunity to project on the local stack', () => {
 
 describe('bad input at the local webhook API', () => {
   const secret = 'local-hubspot-client-secret';
-  const url = () => `${env.stack.apiUrl}webhooks/hubspot/hubspot-main`;
+  // Signed as HubSpot signs: over the public URL the function is configured with; sent to the local API.
+  const url = () => `${env.stack.webhookBaseUrl}webhooks/hubspot/hubspot-main`;
+  const localUrl = () => `${env.stack.apiUrl}webhooks/hubspot/hubspot-main`;
   const event = (overrides: Record<string, unknown> = {}) => ({
     eventId: 9,
     subscriptionId: 1001,
@@ -285,7 +287,7 @@ describe('bad input at the local webhook API', () => {
     const signature = createHmac('sha256', options.secret ?? secret)
       .update(`POST${url()}${body}${timestamp}`)
       .digest('base64');
-    return fetch(url(), { method: 'POST', headers: { ...json, 'X-HubSpot-Signature-v3': signature, 'X-HubSpot-Request-Timestamp': timestamp }, body });
+    return fetch(localUrl(), { method: 'POST', headers: { ...json, 'X-HubSpot-Signature-v3': signature, 'X-HubSpot-Request-Timestamp': timestamp }, body });
   };
 
   it.each([

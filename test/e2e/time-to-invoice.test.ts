@@ -247,7 +247,8 @@ describe('time and expenses to invoice on the local stack', () => {
 
 describe('time and expenses to invoice with Business Central as the ERP', () => {
   const instance = 'business-central-uk';
-  const notificationUrl = () => `${env.stack.apiUrl}webhooks/business-central/${instance}`;
+  // The public URL the renewal job registers; the local network routes it to the local API.
+  const notificationUrl = () => `${env.stack.webhookBaseUrl}webhooks/business-central/${instance}`;
   const ourSubscription = () => [...env.businessCentral.subscriptions.values()].find((s) => s.notificationUrl === notificationUrl());
   let workspace: string;
   let invoiceId: string;

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import Decimal from 'decimal.js';
-import { type RunningSandbox, readJson, type SandboxRequest, type SandboxResponse, type SandboxRoute, startSandbox } from '../sandbox-kit';
+import { type LocalNetwork, type RunningSandbox, readJson, type SandboxRequest, type SandboxResponse, type SandboxRoute, startSandbox } from '../sandbox-kit';
 import { COMPANY, CUSTOMER, ITEM, PROJECT, SALES_INVOICE, SALES_INVOICE_LINE } from './api-v2-entity-types';
 import { createEntraTokenEndpoint } from './entra-token-endpoint';
 import { lineAmount, parseAmount, SALES_TAX_PERCENT, taxByRunningTotal } from './invoice-math';
@@ -56,6 +56,8 @@ export interface BusinessCentralSandboxOptions {
   /** The sliding window of `requestsPerWindow`. @default 300_000 (five minutes) */
   readonly windowMs?: number;
   readonly port?: number;
+  /** Routes public notification URLs to where the integration runs locally. */
+  readonly network?: LocalNetwork;
 }
 
 /** A record as the API returns it: its documented properties and `@odata.etag`. */
@@ -177,7 +179,12 @@ export async function startBusinessCentralSandbox(options: BusinessCentralSandbo
   const now = createClock();
   const createdAt = now();
   const entra = createEntraTokenEndpoint(options);
-  const webhooks = createWebhookHub({ maxDeliveryAttempts: options.maxDeliveryAttempts ?? 3, userId: randomUUID(), now });
+  const webhooks = createWebhookHub({
+    maxDeliveryAttempts: options.maxDeliveryAttempts ?? 3,
+    userId: randomUUID(),
+    now,
+    ...(options.network ? { network: options.network } : {}),
+  });
   const customers = new Map<string, StoredRecord>();
   const projects = new Map<string, StoredRecord>();
   const items = new Map<string, StoredRecord>();

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { readJson, type SandboxRequest, type SandboxResponse } from '../sandbox-kit';
+import { type LocalNetwork, readJson, type SandboxRequest, type SandboxResponse } from '../sandbox-kit';
 import { bcError, checkIfMatch, etag } from './wire';
 
 /**
@@ -77,7 +77,8 @@ export interface WebhookHub {
 }
 
 /** Creates the hub; `userId` is the user BC records as each subscription's creator. */
-export function createWebhookHub(options: { maxDeliveryAttempts: number; userId: string; now: () => string }): WebhookHub {
+export function createWebhookHub(options: { maxDeliveryAttempts: number; userId: string; now: () => string; network?: LocalNetwork }): WebhookHub {
+  const reach = (url: string) => options.network?.route(url) ?? url;
   const subscriptions = new Map<string, StoredSubscription>();
   const inFlight = new Set<Promise<unknown>>();
 
@@ -95,7 +96,7 @@ export function createWebhookHub(options: { maxDeliveryAttempts: number; userId:
   const handshake = async (url: string): Promise<boolean> => {
     const token = randomUUID();
     try {
-      const response = await fetch(`${url}${url.includes('?') ? '&' : '?'}validationToken=${encodeURIComponent(token)}`, { method: 'POST' });
+      const response = await fetch(`${reach(url)}${url.includes('?') ? '&' : '?'}validationToken=${encodeURIComponent(token)}`, { method: 'POST' });
       return response.status === 200 && (await response.text()) === token;
     } catch {
       return false;
@@ -107,7 +108,7 @@ export function createWebhookHub(options: { maxDeliveryAttempts: number; userId:
     let status = 0;
     for (let attempt = 0; attempt < options.maxDeliveryAttempts; attempt++) {
       try {
-        const response = await fetch(subscription.notificationUrl, {
+        const response = await fetch(reach(subscription.notificationUrl), {
           method: 'POST',
           headers: { 'content-type': 'application/json' },
           body: JSON.stringify({ value: entries }),

@@ -1,5 +1,5 @@
 import { createHmac, randomUUID } from 'node:crypto';
-import { type RunningSandbox, readJson, type SandboxRequest, type SandboxResponse, startSandbox } from '../sandbox-kit';
+import { type LocalNetwork, type RunningSandbox, readJson, type SandboxRequest, type SandboxResponse, startSandbox } from '../sandbox-kit';
 
 /**
  * A HubSpot portal on loopback: the CRM objects API v3 for deals, companies and line items, the
@@ -23,6 +23,8 @@ export interface HubSpotSandboxOptions {
   readonly maxDeliveryAttempts?: number;
   /** @default 0 */
   readonly port?: number;
+  /** Routes the public target URL to where the integration runs locally; the signature covers the public URL. */
+  readonly network?: LocalNetwork;
 }
 
 interface CrmObject {
@@ -145,7 +147,7 @@ export async function startHubSpotSandbox(initial: HubSpotSandboxOptions): Promi
     const timestamp = String(Date.now());
     const uri = options.webhookTargetUrl!;
     try {
-      const response = await fetch(uri, {
+      const response = await fetch(options.network?.route(uri) ?? uri, {
         method: 'POST',
         headers: {
           'content-type': 'application/json',
