@@ -249,6 +249,7 @@ describe('time and expenses to invoice with Business Central as the ERP', () => 
   const instance = 'business-central-uk';
   // The public URL the renewal job registers; the local network routes it to the local API.
   const notificationUrl = () => `${env.stack.webhookBaseUrl}webhooks/business-central/${instance}`;
+  const localNotificationUrl = () => `${env.stack.apiUrl}webhooks/business-central/${instance}`;
   const ourSubscription = () => [...env.businessCentral.subscriptions.values()].find((s) => s.notificationUrl === notificationUrl());
   let workspace: string;
   let invoiceId: string;
@@ -347,7 +348,7 @@ describe('time and expenses to invoice with Business Central as the ERP', () => 
       ],
     };
 
-    const response = await fetch(notificationUrl(), { method: 'POST', headers: json, body: JSON.stringify(forged) });
+    const response = await fetch(localNotificationUrl(), { method: 'POST', headers: json, body: JSON.stringify(forged) });
     await env.settled();
 
     expect(response.status).toBe(200);

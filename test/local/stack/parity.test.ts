@@ -1,3 +1,4 @@
+import { createHmac } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -8,10 +9,15 @@ import { type LocalStack, startLocalStack } from '../../../local/stack/local-sta
 import { synthesizeDeployment } from '../../support/synth';
 
 type Resource = { Type: string; Properties: Record<string, unknown> };
-// One configuration on both sides: the local one, whose relayed Salesforce org gives the relay rules and schedules names.
-const localConfig = parseDeploymentConfig(
-  JSON.parse(readFileSync(join(__dirname, '..', '..', '..', 'local', 'deployment.local.json'), 'utf8')) as DeploymentConfigInput,
-);
+// One configuration on both sides: the local one, whose relayed Salesforce org gives the relay rules and
+// schedules names, here behind a custom domain as a deployment may be.
+const PUBLIC_BASE_URL = 'https://hooks.example.com/local/';
+const localInput = JSON.parse(readFileSync(join(__dirname, '..', '..', '..', 'local', 'deployment.local.json'), 'utf8')) as DeploymentConfigInput;
+const localConfig = parseDeploymentConfig({
+  ...localInput,
+  regions: localInput.regions.map((r) => ({ ...r, webhooks: { ...r.webhooks, publicBaseUrl: PUBLIC_BASE_URL } })),
+});
+const HUBSPOT_SECRET = 'parity-hubspot-client-secret';
 const template = synthesizeDeployment(localConfig).templates.get('us-east-1')!.toJSON() as { Resources: Record<string, Resource> };
 const resources = template.Resources;
 
@@ -54,7 +60,14 @@ function routes(): string[] {
 
 let local: LocalStack;
 beforeAll(async () => {
-  local = await startLocalStack({ config: localConfig, region: 'us-east-1', workflows: WORKFLOWS, secrets: {}, logLevel: 'SILENT' });
+  const hubspotSecret = localConfig.vendorInstances.find((v) => v.id === 'hubspot-main')!.secretName;
+  local = await startLocalStack({
+    config: localConfig,
+    region: 'us-east-1',
+    workflows: WORKFLOWS,
+    secrets: { [hubspotSecret]: { clientSecret: HUBSPOT_SECRET, accessToken: 'unused' } },
+    logLevel: 'SILENT',
+  });
 }, 60_000);
 afterAll(async () => local?.stop());
 
@@ -106,5 +119,28 @@ describe('the local stack is built from the same declarations as the CDK stack',
       ).toHaveLength(1);
     for (const schedule of WORKFLOWS.flatMap((w) => w.schedules ?? []))
       expect(deployed.map((r) => r.Properties.ScheduleExpression)).toContain(schedule.expression);
+  });
+});
+
+describe('the local stack honours webhooks.publicBaseUrl', () => {
+  const signedPost = (signedUrl: string) => {
+    const body = '[]';
+    const timestamp = String(Date.now());
+    const signature = createHmac('sha256', HUBSPOT_SECRET).update(`POST${signedUrl}${body}${timestamp}`).digest('base64');
+    return fetch(`${local.apiUrl}webhooks/hubspot/hubspot-main`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'X-HubSpot-Signature-v3': signature, 'X-HubSpot-Request-Timestamp': timestamp },
+      body,
+    });
+  };
+
+  it('gives the functions the configured URL, as the template does', () => {
+    expect(local.webhookBaseUrl).toBe(PUBLIC_BASE_URL);
+  });
+
+  it('verifies a HubSpot signature over the public URL, and refuses one over the local URL', async () => {
+    // Past the signature: an empty batch is then refused for what it is.
+    expect((await signedPost(`${PUBLIC_BASE_URL}webhooks/hubspot/hubspot-main`)).status).toBe(400);
+    expect((await signedPost(`${local.apiUrl}webhooks/hubspot/hubspot-main`)).status).toBe(401);
   });
 });
