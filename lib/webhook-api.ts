@@ -1,9 +1,12 @@
-import { RemovalPolicy, Validations } from 'aws-cdk-lib';
+import { RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import * as apigateway from 'aws-cdk-lib/aws-apigateway';
+import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
+import type * as sns from 'aws-cdk-lib/aws-sns';
 import * as wafv2 from 'aws-cdk-lib/aws-wafv2';
 import { Construct } from 'constructs';
+import { alarmOnServerErrors } from './alarms';
 
 /** Properties of {@link WebhookApi}. */
 export interface WebhookApiProps {
@@ -15,6 +18,8 @@ export interface WebhookApiProps {
   readonly throttleBurstLimit: number;
   /** Encrypts the access log group. */
   readonly encryptionKey: kms.IKey;
+  /** Notified when the API answers 5xx. */
+  readonly alarmTopic: sns.ITopic;
   /**
    * Bodies larger than this are refused with 413 by the webhook handlers; API Gateway's own limit
    * (10 MB) cannot be lowered, so the handlers enforce ours. Handlers read it from {@link WebhookApi.maxBodyBytes}.
@@ -49,6 +54,8 @@ export class WebhookApi extends Construct {
   public readonly maxBodyBytes: number;
   /** The access log group. */
   public readonly accessLogs: logs.LogGroup;
+  /** Fires when the API answers any 5xx in five minutes. */
+  public readonly serverErrorsAlarm: cloudwatch.Alarm;
 
   constructor(scope: Construct, id: string, props: WebhookApiProps) {
     super(scope, id);
@@ -59,6 +66,9 @@ export class WebhookApi extends Construct {
       removalPolicy: RemovalPolicy.RETAIN,
     });
     this.api = new apigateway.RestApi(this, 'Api', {
+      // API Gateway's metrics carry the API's name, not its id: a name of its own per stack, so the 5xx
+      // alarm and the dashboard watch this API only, not every API called "Api" in the account.
+      restApiName: `${Stack.of(this).stackName}-webhooks`,
       description: 'Webhooks from SaaS systems (HubSpot, Business Central, ...), verified per vendor',
       endpointTypes: [apigateway.EndpointType.REGIONAL],
       // Execution logging (APIG6) needs the account-level CloudWatch role; keep it when the stack goes,
@@ -74,7 +84,8 @@ export class WebhookApi extends Construct {
         loggingLevel: apigateway.MethodLoggingLevel.ERROR,
         dataTraceEnabled: false,
         metricsEnabled: true,
-        tracingEnabled: true,
+        // X-Ray is off across the stack (docs/adr/0019-tracing-and-parser.md).
+        tracingEnabled: false,
       },
     });
     const cloudWatchRole = this.api.node.tryFindChild('CloudWatchRole');
@@ -100,6 +111,7 @@ export class WebhookApi extends Construct {
       { methodResponses: [{ statusCode: '200' }], requestValidator: this.requestValidator },
     );
     this.webhooks = this.api.root.addResource('webhooks');
+    this.serverErrorsAlarm = alarmOnServerErrors(this, this.api, props.alarmTopic);
 
     // Applies to every method under the API, present and future.
     Validations.of(this.api).acknowledge(

@@ -1,25 +1,32 @@
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import type { IdempotencyConfig } from '@aws-lambda-powertools/idempotency';
+import type { Logger } from '@aws-lambda-powertools/logger';
 import type { Context, SQSEvent, SQSRecord } from 'aws-lambda';
 import { logger, publishMetrics } from './runtime';
 
 /**
- * The handler every queue consumer exports: each record goes to `handleRecord`, a failed record is
- * reported back alone (partial batch response) to be redelivered and then dead-lettered, and the
- * invocation's metrics are flushed. `idempotency` is the config of the consumer's makeIdempotent
- * functions, which need the Lambda context; `inOrder` handles records one after another. A consumer
- * whose duplicates may be in progress wraps its handler in `deferringWhenBusy` (sqs-deferral.ts).
+ * What handles one record: the record, the Lambda context, and the record's own logger. Everything
+ * logged while handling the record goes through `log`, never the module's `logger`: records of a batch
+ * run at once, and keys appended to a shared logger would land on the other records' lines.
  */
-export function sqsConsumer(
-  handleRecord: (record: SQSRecord, context: Context) => Promise<void>,
-  options: { idempotency?: IdempotencyConfig; inOrder?: boolean } = {},
-) {
+export type RecordHandler = (record: SQSRecord, context: Context, log: Logger) => Promise<void>;
+
+/**
+ * The handler every queue consumer exports: each record goes to `handleRecord` with a logger of its
+ * own, a failed record is logged once and reported back alone (partial batch response) to be
+ * redelivered and then dead-lettered, and the invocation's metrics are flushed. `idempotency` is the
+ * config of the consumer's makeIdempotent functions, which need the Lambda context; `inOrder` handles
+ * records one after another. A consumer whose duplicates may be in progress wraps its handler in
+ * `deferringWhenBusy` (sqs-deferral.ts).
+ */
+export function sqsConsumer(handleRecord: RecordHandler, options: { idempotency?: IdempotencyConfig; inOrder?: boolean } = {}) {
   const processor = new BatchProcessor(EventType.SQS);
   const handleLogged = async (record: SQSRecord, context: Context) => {
+    const log = recordLogger(record);
     try {
-      await handleRecord(record, context);
+      await handleRecord(record, context, log);
     } catch (error) {
-      logFailedRecord(record, error);
+      logFailedRecord(log, record, error);
       throw error;
     }
   };
@@ -31,6 +38,17 @@ export function sqsConsumer(
       publishMetrics();
     }
   };
+}
+
+/**
+ * A child of the module's logger for one record (Powertools 2.35 has no per-record keys in batch
+ * processing): its lines carry the record's message id, and the correlation id its body carries until
+ * the handler appends the one it derives.
+ */
+function recordLogger(record: SQSRecord): Logger {
+  const log = logger.createChild();
+  log.appendKeys({ messageId: record.messageId, correlationId: correlationIdOf(record) ?? 'none' });
+  return log;
 }
 
 /** The correlation id a record's body carries (our queued messages and canonical events do), if any. */
@@ -45,16 +63,13 @@ function correlationIdOf(record: SQSRecord): string | undefined {
 }
 
 /**
- * One error line per failed record: why, which attempt, and what happens next. The record's own
- * correlation id is on the line itself, not left to keys another record of the batch may have set.
+ * One error line per failed record: why, which attempt, and what happens next. It goes through the
+ * record's logger, so it carries the record's message id and the correlation id its handling used.
  */
-function logFailedRecord(record: SQSRecord, error: unknown): void {
-  const attempt = Number(record.attributes?.ApproximateReceiveCount ?? 1);
-  logger.error('Record failed', {
-    messageId: record.messageId,
-    correlationId: correlationIdOf(record) ?? 'none',
+function logFailedRecord(log: Logger, record: SQSRecord, error: unknown): void {
+  log.error('Record failed', {
     reason: error instanceof Error ? `${error.name}: ${error.message}` : String(error),
-    attempt,
+    attempt: Number(record.attributes?.ApproximateReceiveCount ?? 1),
     next: "redelivered after the queue's visibility timeout; after the queue's maxReceiveCount receives it moves to the queue's DLQ",
   });
 }

@@ -1,7 +1,8 @@
 import { IdempotencyAlreadyInProgressError } from '@aws-lambda-powertools/idempotency';
-import type { Context, SQSRecord } from 'aws-lambda';
+import type { SQSRecord } from 'aws-lambda';
 import { VendorThrottledError } from './errors';
-import { logger, metrics } from './runtime';
+import { metrics } from './runtime';
+import type { RecordHandler } from './sqs-consumer';
 
 /** The message attribute that counts how often a record was sent back (its duplicate in progress, its vendor throttling). */
 export const DEFERRALS_ATTRIBUTE = 'ps-deferrals';
@@ -27,14 +28,10 @@ const MAX_DELAY_SECONDS = 900;
  * is in progress, or a vendor that throttled the record's reads (delayed at least by its Retry-After).
  * A new message, not a changed visibility: waiting is not failing.
  */
-export function deferringWhenBusy(
-  handleRecord: (record: SQSRecord, context: Context) => Promise<void>,
-  defer: DeferRecord,
-  random: () => number = Math.random,
-) {
-  return async (record: SQSRecord, context: Context): Promise<void> => {
+export function deferringWhenBusy(handleRecord: RecordHandler, defer: DeferRecord, random: () => number = Math.random): RecordHandler {
+  return async (record, context, log) => {
     try {
-      await handleRecord(record, context);
+      await handleRecord(record, context, log);
     } catch (error) {
       const deferrals = Number(record.messageAttributes?.[DEFERRALS_ATTRIBUTE]?.stringValue ?? 0);
       const throttled = error instanceof VendorThrottledError;
@@ -45,8 +42,7 @@ export function deferringWhenBusy(
       );
       await defer(record, deferrals + 1, delaySeconds);
       metrics.addMetric(throttled ? 'Record-deferredThrottled' : 'Record-deferredInProgress', 'Count', 1);
-      logger.info(throttled ? 'Vendor throttled: record sent back to its queue' : 'Duplicate in progress: record sent back to its queue', {
-        messageId: record.messageId,
+      log.info(throttled ? 'Vendor throttled: record sent back to its queue' : 'Duplicate in progress: record sent back to its queue', {
         deferrals: deferrals + 1,
         delaySeconds,
       });

@@ -1,7 +1,7 @@
 import type { Context, SQSRecord } from 'aws-lambda';
 import { z } from 'zod';
 import type { PollDependencies, PollResult } from '../common/polling/poll-and-publish';
-import { logger, metrics } from '../common/runtime';
+import { metrics } from '../common/runtime';
 import { sqsConsumer } from '../common/sqs-consumer';
 import { canonicalPublisher } from './bus';
 import type { Container } from './container';
@@ -38,14 +38,14 @@ export function pollConsumer(
   const vendors = vendorPorts(c);
   const queues = queueSender(c);
   const dependencies = pollDependencies(c);
-  return sqsConsumer(async (record: SQSRecord, context: Context) => {
+  return sqsConsumer(async (record: SQSRecord, context: Context, log) => {
     const { instance } = PollRequest.parse(JSON.parse(record.body));
     const correlationId = `${options.name}-${instance}-${record.messageId}`;
-    logger.appendKeys({ correlationId });
+    log.appendKeys({ correlationId });
     const ports = vendors.ports({ execution: correlationId, correlationId });
     const result = await options.poll({ instance, correlationId, ports, timeLeftMs: () => context.getRemainingTimeInMillis(), dependencies });
     metrics.addMetric(options.metric, 'Count', result.published);
-    logger.info('Poll done', { poll: options.name, instance, ...result });
+    log.info('Poll done', { poll: options.name, instance, ...result });
     if (result.more) await queues.pollAgain(options.requestQueue, instance);
   });
 }

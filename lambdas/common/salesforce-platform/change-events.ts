@@ -1,8 +1,9 @@
+import type { Logger } from '@aws-lambda-powertools/logger';
 import { z } from 'zod';
 import type { Workflow } from '../../../canonical/workflows';
 import { remediationFor, SyncError } from '../errors';
 import type { BusinessException } from '../exceptions';
-import { logger, metrics } from '../runtime';
+import { metrics } from '../runtime';
 
 /**
  * Salesforce Change Data Capture events as Event Relay delivers them on EventBridge (docs/vendors/salesforce.md):
@@ -198,6 +199,8 @@ export async function readRelayedOrRefuse<T>(
     readonly source: { readonly vendor: 'salesforce' | 'certinia'; readonly instance: string };
     readonly correlationId: string;
     readonly record: (exception: BusinessException) => Promise<unknown>;
+    /** The record's logger (sqs-consumer.ts). */
+    readonly log: Logger;
   },
 ): Promise<T | undefined> {
   try {
@@ -206,7 +209,7 @@ export async function readRelayedOrRefuse<T>(
     if (!(error instanceof MalformedChangeEventError)) throw error;
     await refusal.record(malformedChangeException(refusal.workflow, refusal.source, error, refusal.correlationId));
     metrics.addMetric(`RelayedChange-refused`, 'Count', 1);
-    logger.warn('Relayed change event refused', { ...refusal.source, reason: error.message });
+    refusal.log.warn('Relayed change event refused', { ...refusal.source, reason: error.message });
     return undefined;
   }
 }

@@ -1,7 +1,8 @@
-import type { SQSRecord } from 'aws-lambda';
+import type { Logger } from '@aws-lambda-powertools/logger';
+import type { Context, SQSRecord } from 'aws-lambda';
 import { z } from 'zod';
 import { BusinessCentralNotification } from '../../business-central/notification-intake';
-import { logger, metrics } from '../../common/runtime';
+import { metrics } from '../../common/runtime';
 import { sqsConsumer } from '../../common/sqs-consumer';
 import { paymentEvents } from '../../invoice-payment-status/payments';
 import { canonicalPublisher } from '../../wiring/bus';
@@ -23,25 +24,25 @@ const QueuedNotification = z.object({ instance: z.string().min(1), notification:
  * names no record: it asks the renewal job, one request at a time, to list the changed invoices from
  * its checkpoint, so two collections never race one checkpoint.
  */
-async function reread(record: SQSRecord): Promise<void> {
+async function reread(record: SQSRecord, _context: Context, log: Logger): Promise<void> {
   const { instance, notification, correlationId } = QueuedNotification.parse(JSON.parse(record.body));
-  logger.appendKeys({ correlationId });
+  log.appendKeys({ correlationId });
   if (notification.changeType === 'collection') {
     await queues.send('ErpSubscriptionRenewals', [{ instance, reason: 'collection' }]);
     metrics.addMetric('BusinessCentralNotification-collection', 'Count', 1);
-    logger.info('Business Central collection notification: catch-up requested', { instance });
+    log.info('Business Central collection notification: catch-up requested', { instance });
     return;
   }
   if (notification.changeType === 'deleted') {
     metrics.addMetric('BusinessCentralNotification-deleted', 'Count', 1);
-    logger.info('Business Central reported a deleted record; nothing to re-read', { instance });
+    log.info('Business Central reported a deleted record; nothing to re-read', { instance });
     return;
   }
   const status = await vendors.businessCentral(instance).invoiceStatusOf(notification.resource);
   const events = status === undefined ? [] : paymentEvents({ vendor: 'business-central', instance }, [status], correlationId);
   await publish('ps-sync.business-central', events);
   metrics.addMetric('Payments-published', 'Count', events.length);
-  logger.info('Business Central notification re-read', { instance, changeType: notification.changeType, invoice: status?.id, payments: events.length });
+  log.info('Business Central notification re-read', { instance, changeType: notification.changeType, invoice: status?.id, payments: events.length });
 }
 
 /** Re-reads each notified Business Central record; failures are redelivered, then dead-lettered. */

@@ -1,7 +1,8 @@
+import type { Logger } from '@aws-lambda-powertools/logger';
 import type { Context, SQSRecord } from 'aws-lambda';
 import { z } from 'zod';
 import { notificationUrlOf, subscriptionPlan } from '../../business-central/notification-intake';
-import { logger, metrics } from '../../common/runtime';
+import { metrics } from '../../common/runtime';
 import { sqsConsumer } from '../../common/sqs-consumer';
 import { publishPaymentsSince } from '../../invoice-payment-status/publish-payments';
 import { container } from '../../wiring/container';
@@ -26,8 +27,10 @@ const RenewalRequest = z.object({ instance: z.string().min(1), reason: z.string(
  * after a deploy, or after BC deleted it). Renewal and creation both make BC call our URL
  * with a validation token first.
  */
-async function keepSubscribed(record: SQSRecord, context: Context): Promise<void> {
+async function keepSubscribed(record: SQSRecord, context: Context, log: Logger): Promise<void> {
   const { instance, reason } = RenewalRequest.parse(JSON.parse(record.body));
+  const correlationId = `renewal-${instance}-${record.messageId}`;
+  log.appendKeys({ correlationId });
   const erp = vendors.businessCentral(instance);
   const companyId = c.config.vendorInstances.find((v) => v.id === instance)!.businessCentral!.companyId;
   const notificationUrl = notificationUrlOf(c.env.webhookPublicBaseUrl(), instance);
@@ -40,21 +43,15 @@ async function keepSubscribed(record: SQSRecord, context: Context): Promise<void
     if (action.kind === 'renew') await erp.renew(existing.find((s) => s.subscriptionId === action.subscriptionId)!, clientState);
     metrics.addMetric(`BusinessCentralSubscription-${action.kind}`, 'Count', 1);
   }
-  logger.info('Business Central subscriptions kept', {
+  log.info('Business Central subscriptions kept', {
     instance,
     reason,
     actions: plan.map((a) => ({ kind: a.kind, resource: a.resource, ...(a.kind === 'keep' ? { expiresAt: a.expiresAt } : {}) })),
   });
   // Notifications are not guaranteed: the hourly run also lists what changed, so nothing is missed.
-  const caughtUp = await publishPaymentsSince(
-    erp,
-    { vendor: 'business-central', instance },
-    `renewal-${instance}-${record.messageId}`,
-    () => context.getRemainingTimeInMillis(),
-    polling,
-  );
+  const caughtUp = await publishPaymentsSince(erp, { vendor: 'business-central', instance }, correlationId, () => context.getRemainingTimeInMillis(), polling);
   metrics.addMetric('Payments-published', 'Count', caughtUp.published);
-  logger.info('Business Central invoices caught up', { instance, ...caughtUp });
+  log.info('Business Central invoices caught up', { instance, ...caughtUp });
   if (caughtUp.more) await queues.pollAgain('ErpSubscriptionRenewals', instance);
 }
 

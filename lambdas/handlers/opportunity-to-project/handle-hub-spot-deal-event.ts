@@ -1,7 +1,8 @@
 import { makeIdempotent } from '@aws-lambda-powertools/idempotency';
-import type { SQSRecord } from 'aws-lambda';
+import type { Logger } from '@aws-lambda-powertools/logger';
+import type { Context, SQSRecord } from 'aws-lambda';
 import { idempotencyConfig, idempotencyStore } from '../../common/idempotency';
-import { logger, metrics } from '../../common/runtime';
+import { metrics } from '../../common/runtime';
 import { sqsConsumer } from '../../common/sqs-consumer';
 import { deferringWhenBusy } from '../../common/sqs-deferral';
 import { handleDealEvent } from '../../hubspot/deal-events';
@@ -36,12 +37,12 @@ const handleOnce = makeIdempotent(
   { persistenceStore: idempotencyStore(c.env.tableName('idempotency')), config },
 );
 
-async function processRecord(record: SQSRecord): Promise<void> {
+async function processRecord(record: SQSRecord, _context: Context, log: Logger): Promise<void> {
   const queued = JSON.parse(record.body) as QueuedDealEvent;
-  logger.appendKeys({ correlationId: queued.correlationId });
+  log.appendKeys({ correlationId: queued.correlationId });
   const outcome = await handleOnce(queued);
   metrics.addMetric(`DealEvent-${outcome}`, 'Count', 1);
-  logger.info('HubSpot deal event handled', { outcome, objectId: queued.event.objectId });
+  log.info('HubSpot deal event handled', { outcome, objectId: queued.event.objectId });
 }
 
 /** Consumes verified HubSpot deal events; failed records are reported back for redelivery. */

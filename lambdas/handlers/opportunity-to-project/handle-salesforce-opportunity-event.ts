@@ -1,8 +1,9 @@
 import { makeIdempotent } from '@aws-lambda-powertools/idempotency';
-import type { SQSRecord } from 'aws-lambda';
+import type { Logger } from '@aws-lambda-powertools/logger';
+import type { Context, SQSRecord } from 'aws-lambda';
 import { deterministicUuid } from '../../common/deterministic-id';
 import { idempotencyConfig, idempotencyStore } from '../../common/idempotency';
-import { logger, metrics } from '../../common/runtime';
+import { metrics } from '../../common/runtime';
 import { readRelayedOrRefuse } from '../../common/salesforce-platform/change-events';
 import { sqsConsumer } from '../../common/sqs-consumer';
 import { deferringWhenBusy } from '../../common/sqs-deferral';
@@ -66,30 +67,31 @@ const requestReconciliationOnce = makeIdempotent(
   { persistenceStore, config },
 );
 
-async function processRecord(record: SQSRecord): Promise<void> {
+async function processRecord(record: SQSRecord, _context: Context, log: Logger): Promise<void> {
   const envelope = JSON.parse(record.body) as { id?: string; source?: string };
-  const instance = instanceOf(String(envelope.source));
   // The relayed event's id runs through every log line and the canonical event it leads to.
   const correlationId = envelope.id ?? record.messageId;
-  logger.appendKeys({ correlationId });
+  log.appendKeys({ correlationId });
+  const instance = instanceOf(String(envelope.source));
   const works = await readRelayedOrRefuse(() => relayedWork(record.body), {
     workflow: 'opportunity-to-project',
     source: { vendor: 'salesforce', instance },
     correlationId,
     record: (exception) => exceptions.record(exception, c.clock()),
+    log,
   });
   if (works === undefined) return;
   const reconciliation = reconciliationNeeded(instance, works, c.clock());
   if (reconciliation) {
     await requestReconciliationOnce({ instance, ...reconciliation });
     metrics.addMetric(`SalesforceChange-reconcile-${reconciliation.reason}`, 'Count', 1);
-    logger.warn('Reconciliation of won deals requested', { instance, reason: reconciliation.reason });
+    log.warn('Reconciliation of won deals requested', { instance, reason: reconciliation.reason });
   }
   for (const work of works) {
     if (work.kind === 'reconcile') continue;
     const { outcome, reason } = await judgeOnce({ ...work, instance, correlationId });
     metrics.addMetric(`SalesforceChange-${outcome}`, 'Count', 1);
-    logger.info('Salesforce opportunity event judged', { outcome, reason, recordId: work.recordId });
+    log.info('Salesforce opportunity event judged', { outcome, reason, recordId: work.recordId });
   }
 }
 

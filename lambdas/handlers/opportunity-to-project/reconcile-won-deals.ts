@@ -1,8 +1,9 @@
-import type { SQSRecord } from 'aws-lambda';
+import type { Logger } from '@aws-lambda-powertools/logger';
+import type { Context, SQSRecord } from 'aws-lambda';
 import { z } from 'zod';
 import { parseCanonicalEvent } from '../../../canonical';
 import { deterministicUuid } from '../../common/deterministic-id';
-import { logger, metrics } from '../../common/runtime';
+import { metrics } from '../../common/runtime';
 import { sqsConsumer } from '../../common/sqs-consumer';
 import { opportunityWonEvent } from '../../salesforce/opportunity-mapping';
 import { runReconciliation } from '../../salesforce/reconcile-deals';
@@ -20,12 +21,12 @@ const checkpoints = instantCheckpoints(c);
 /** A request to reconcile one CRM instance: from its schedule, or from a GAP_OVERFLOW. */
 const ReconciliationRequest = z.object({ instance: z.string().min(1), reason: z.enum(['schedule', 'gap-overflow', 'relay-recovery', 'manual']) });
 
-async function reconcile(record: SQSRecord): Promise<void> {
+async function reconcile(record: SQSRecord, _context: Context, log: Logger): Promise<void> {
   const request = ReconciliationRequest.parse(JSON.parse(record.body));
   const settings = c.config.vendorInstances.find((v) => v.id === request.instance && v.vendor === 'salesforce')?.crm;
   if (settings === undefined) throw new Error(`${request.instance} is not a configured Salesforce CRM instance`);
   const correlationId = `reconcile-${request.instance}-${record.messageId}`;
-  logger.appendKeys({ correlationId });
+  log.appendKeys({ correlationId });
   const crm = vendors.ports({ execution: correlationId, correlationId }).salesforceFor(request.instance);
   const checkpointId = `checkpoint#reconcile-won-deals#${request.instance}`;
   const report = await runReconciliation({
@@ -48,7 +49,7 @@ async function reconcile(record: SQSRecord): Promise<void> {
   metrics.addMetric('ReconciledDeals-checked', 'Count', report.checked);
   metrics.addMetric('ReconciledDeals-missing', 'Count', report.missing.length);
   // The report by legal entity: what ops reads to see which entity's deals the relay lost.
-  logger.info('Won deals reconciled', {
+  log.info('Won deals reconciled', {
     instance: request.instance,
     reason: request.reason,
     since: report.since,

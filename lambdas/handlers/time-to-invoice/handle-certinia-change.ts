@@ -1,9 +1,10 @@
 import { makeIdempotent } from '@aws-lambda-powertools/idempotency';
-import type { SQSRecord } from 'aws-lambda';
+import type { Logger } from '@aws-lambda-powertools/logger';
+import type { Context, SQSRecord } from 'aws-lambda';
 import { CertiniaSettings } from '../../../canonical';
 import { type CertiniaWork, certiniaWork, judgeCertiniaChange } from '../../certinia/certinia-changes';
 import { idempotencyConfig, idempotencyStore } from '../../common/idempotency';
-import { logger, metrics } from '../../common/runtime';
+import { metrics } from '../../common/runtime';
 import { readRelayedOrRefuse } from '../../common/salesforce-platform/change-events';
 import { sqsConsumer } from '../../common/sqs-consumer';
 import { deferringWhenBusy } from '../../common/sqs-deferral';
@@ -36,24 +37,25 @@ const judgeOnce = makeIdempotent(
   { persistenceStore: idempotencyStore(c.env.tableName('idempotency')), config },
 );
 
-async function processRecord(record: SQSRecord): Promise<void> {
+async function processRecord(record: SQSRecord, _context: Context, log: Logger): Promise<void> {
   const envelope = JSON.parse(record.body) as { id?: string; source?: string };
-  const instance = c.config.eventRelays.find((r) => r.eventSourceName === envelope.source)?.instance;
-  if (instance === undefined) throw new Error(`No event relay is configured for source ${String(envelope.source)}`);
   // The relayed event's id runs through every log line and the canonical events it leads to.
   const correlationId = envelope.id ?? record.messageId;
-  logger.appendKeys({ correlationId });
+  log.appendKeys({ correlationId });
+  const instance = c.config.eventRelays.find((r) => r.eventSourceName === envelope.source)?.instance;
+  if (instance === undefined) throw new Error(`No event relay is configured for source ${String(envelope.source)}`);
   const works = await readRelayedOrRefuse(() => certiniaWork(record.body), {
     workflow: 'time-to-invoice',
     source: { vendor: 'certinia', instance },
     correlationId,
     record: (exception) => exceptions.record(exception, c.clock()),
+    log,
   });
   if (works === undefined) return;
   for (const work of works) {
     const { outcome, reason, published } = await judgeOnce({ ...work, instance, correlationId });
     metrics.addMetric(`CertiniaChange-${outcome}`, 'Count', 1);
-    logger.info('Certinia change judged', { outcome, reason, published, kind: work.kind, recordId: work.recordId });
+    log.info('Certinia change judged', { outcome, reason, published, kind: work.kind, recordId: work.recordId });
   }
 }
 

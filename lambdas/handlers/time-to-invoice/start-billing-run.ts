@@ -1,10 +1,11 @@
+import type { Logger } from '@aws-lambda-powertools/logger';
 import { ListExecutionsCommand } from '@aws-sdk/client-sfn';
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
-import type { SQSRecord } from 'aws-lambda';
+import type { Context, SQSRecord } from 'aws-lambda';
 import { z } from 'zod';
 import { sqs } from '../../common/clients/sqs';
 import { stepFunctions } from '../../common/clients/step-functions';
-import { logger, metrics } from '../../common/runtime';
+import { metrics } from '../../common/runtime';
 import { sqsConsumer } from '../../common/sqs-consumer';
 import { startExecutionOnce } from '../../common/start-execution';
 import { admitBillingRun } from '../../time-to-invoice/billing-run-admission';
@@ -51,10 +52,10 @@ async function countRunning(limit: number): Promise<number> {
   }
 }
 
-async function start(record: SQSRecord): Promise<void> {
+async function start(record: SQSRecord, _context: Context, log: Logger): Promise<void> {
   const message = BillingRunStart.parse(JSON.parse(record.body));
   const { name, input } = message;
-  logger.appendKeys({ correlationId: input.correlationId });
+  log.appendKeys({ correlationId: input.correlationId });
   if (counted === undefined || Date.now() - counted.at >= COUNT_REUSE_MS) counted = { running: await countRunning(limit), at: Date.now() };
   const admission = admitBillingRun({ running: counted.running, limit, deferrals: message.deferrals, random: Math.random() });
   if (!admission.admit) {
@@ -68,7 +69,7 @@ async function start(record: SQSRecord): Promise<void> {
       }),
     );
     metrics.addMetric('BillingRun-deferred', 'Count', 1);
-    logger.info('Billing run deferred: the region runs its maximum of billing executions', {
+    log.info('Billing run deferred: the region runs its maximum of billing executions', {
       execution: name,
       limit,
       retryAfterSeconds: admission.retryAfterSeconds,
@@ -79,12 +80,12 @@ async function start(record: SQSRecord): Promise<void> {
   // One execution per contract and period: a repeated start is a no-op.
   if (!(await startExecutionOnce(stateMachineArn, name, input))) {
     metrics.addMetric('BillingRun-duplicateStart', 'Count', 1);
-    logger.info('Billing run already exists; duplicate start ignored', { execution: name });
+    log.info('Billing run already exists; duplicate start ignored', { execution: name });
     return;
   }
   counted.running += 1;
   metrics.addMetric('BillingRun-started', 'Count', 1);
-  logger.info('Billing run started', { execution: name });
+  log.info('Billing run started', { execution: name });
 }
 
 /**

@@ -1,6 +1,6 @@
-import type { SQSRecord } from 'aws-lambda';
+import type { Logger } from '@aws-lambda-powertools/logger';
+import type { Context, SQSRecord } from 'aws-lambda';
 import { z } from 'zod';
-import { logger } from '../../common/runtime';
 import { sqsConsumer } from '../../common/sqs-consumer';
 import { billingPeriod, billingRunName } from '../../time-to-invoice/billing-period';
 import { container } from '../../wiring/container';
@@ -28,14 +28,15 @@ const BillingRunRequest = z.object({
  * invocation would race its timeout; the messages are durable, and `StartBillingRun` starts each under
  * its deterministic name, so a redelivered request or message starts nothing twice.
  */
-async function fanOut(record: SQSRecord): Promise<void> {
+async function fanOut(record: SQSRecord, _context: Context, log: Logger): Promise<void> {
   const request = BillingRunRequest.parse(JSON.parse(record.body));
   const period = billingPeriod(request.period, c.clock());
+  const correlationId = `billing-${period.month}-${record.messageId}`;
+  log.appendKeys({ correlationId });
   // Every contract, since unbilled work of earlier months (a late entry, a milestone) goes on this month's
   // invoice; and any project with work this month, so work without a contract surfaces as an exception.
   const keyOf = (p: { instance: string; projectId: string }) => `${p.instance}#${p.projectId}`;
   const projects = [...new Map([...(await ledger.contracts()), ...(await ledger.projectsWithWorkIn(period.month))].map((p) => [keyOf(p), p])).values()];
-  const correlationId = `billing-${period.month}-${record.messageId}`;
   await queues.send(
     'BillingRunStarts',
     projects.map((psa) => ({
@@ -43,7 +44,7 @@ async function fanOut(record: SQSRecord): Promise<void> {
       input: { psa, periodStart: period.start, periodEnd: period.end, correlationId },
     })),
   );
-  logger.info('Billing runs requested', { period: period.month, projects: projects.length, reason: request.reason });
+  log.info('Billing runs requested', { period: period.month, projects: projects.length, reason: request.reason });
 }
 
 /** Turns a request to bill a month into one start message per contract. */

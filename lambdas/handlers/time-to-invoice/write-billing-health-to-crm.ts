@@ -1,6 +1,7 @@
-import type { SQSRecord } from 'aws-lambda';
+import type { Logger } from '@aws-lambda-powertools/logger';
+import type { Context, SQSRecord } from 'aws-lambda';
 import { type InvoicePostedEvent, parseCanonicalEvent } from '../../../canonical';
-import { logger, metrics } from '../../common/runtime';
+import { metrics } from '../../common/runtime';
 import { sqsConsumer } from '../../common/sqs-consumer';
 import { reportInvoiceToCrm } from '../../invoice-payment-status/billing-health';
 import { container } from '../../wiring/container';
@@ -11,13 +12,13 @@ const c = container('WriteBillingHealthToCrm', 'sync');
 const vendors = vendorPorts(c);
 const ledger = billingLedger(c);
 
-async function report(record: SQSRecord): Promise<void> {
+async function report(record: SQSRecord, _context: Context, log: Logger): Promise<void> {
   const event = parseCanonicalEvent((JSON.parse(record.body) as { detail: unknown }).detail) as InvoicePostedEvent;
-  logger.appendKeys({ correlationId: event.correlationId });
+  log.appendKeys({ correlationId: event.correlationId });
   const ports = vendors.ports({ execution: `invoice-${event.payload.invoiceNumber}`, correlationId: event.correlationId });
   const result = await reportInvoiceToCrm(event, { ledger: ledger, crmBillingFor: ports.crmBillingFor });
   metrics.addMetric('skipped' in result ? 'BillingHealth-skipped' : 'BillingHealth-written', 'Count', 1);
-  logger.info('Billing health written to the CRM account', { invoiceNumber: event.payload.invoiceNumber, ...result });
+  log.info('Billing health written to the CRM account', { invoiceNumber: event.payload.invoiceNumber, ...result });
 }
 
 /** Writes billing health to the CRM account for each posted invoice; failures are redelivered, then dead-lettered. */

@@ -1,10 +1,12 @@
 import { IdempotencyAlreadyInProgressError } from '@aws-lambda-powertools/idempotency';
+import { Logger } from '@aws-lambda-powertools/logger';
 import type { Context, SQSRecord } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
 import { VendorThrottledError } from '../../../lambdas/common/errors';
 import { DEFERRALS_ATTRIBUTE, deferralDelaySeconds, deferringWhenBusy, MAX_DEFERRALS } from '../../../lambdas/common/sqs-deferral';
 
 const context = {} as Context;
+const log = new Logger({ logLevel: 'SILENT' });
 const record = (deferrals?: number): SQSRecord =>
   ({
     messageId: 'm-1',
@@ -25,8 +27,8 @@ describe('a record whose duplicate is in progress', () => {
     );
 
     // Act
-    await handle(record(), context);
-    await handle(record(2), context);
+    await handle(record(), context, log);
+    await handle(record(2), context, log);
 
     // Assess
     expect(sent).toEqual([
@@ -50,8 +52,8 @@ describe('a record whose duplicate is in progress', () => {
       async (_r, deferrals) => void sent.push(deferrals),
     );
 
-    await expect(inProgress(record(MAX_DEFERRALS), context)).rejects.toBeInstanceOf(IdempotencyAlreadyInProgressError);
-    await expect(failing(record(), context)).rejects.toThrow('vendor down');
+    await expect(inProgress(record(MAX_DEFERRALS), context, log)).rejects.toBeInstanceOf(IdempotencyAlreadyInProgressError);
+    await expect(failing(record(), context, log)).rejects.toThrow('vendor down');
     expect(sent).toEqual([]);
   });
 
@@ -79,10 +81,10 @@ describe('a record whose vendor throttled its reads', () => {
         () => 0.5,
       );
 
-    await throttledFor(10)(record(), context);
-    await throttledFor()(record(1), context);
-    await throttledFor(3600)(record(2), context);
-    await expect(throttledFor(10)(record(MAX_DEFERRALS), context)).rejects.toMatchObject({ name: 'VendorThrottled' });
+    await throttledFor(10)(record(), context, log);
+    await throttledFor()(record(1), context, log);
+    await throttledFor(3600)(record(2), context, log);
+    await expect(throttledFor(10)(record(MAX_DEFERRALS), context, log)).rejects.toMatchObject({ name: 'VendorThrottled' });
 
     expect(sent).toEqual([
       [1, 10],
