@@ -14,6 +14,21 @@ import { Workflow } from './workflows';
 const AwsRegion = z.string().regex(/^[a-z]{2}(-gov)?-[a-z]+-\d$/, 'an AWS region such as eu-west-1');
 const Identifier = z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'lower-case letters, digits and dashes');
 
+/**
+ * A vendor URL: `https://`, or `http://` to a loopback address (127.0.0.0/8, [::1], localhost), where
+ * the local stack's sandboxes listen. Loopback traffic never leaves the machine, so TLS protects nothing
+ * there, and a deployed function cannot reach a sandbox through it.
+ */
+const VendorUrl = z.url({ protocol: /^https?$/ }).refine((url) => {
+  // zod runs this check even after the URL check failed; that one reports an unparseable URL.
+  if (!URL.canParse(url)) return true;
+  const { protocol, hostname } = new URL(url);
+  return protocol === 'https:' || hostname === 'localhost' || hostname === '[::1]' || /^127\.\d+\.\d+\.\d+$/.test(hostname);
+}, 'https:// (http:// only to a loopback address, as the local sandboxes use)');
+
+/** A tag value in the characters AWS services accept in tags (stack tags propagate to each resource). */
+const TagValue = z.string().regex(/^[\p{L}\p{Z}\p{N}_.:/=+\-@]{1,256}$/u, 'up to 256 letters, digits, spaces and _ . : / = + - @');
+
 /** Settings of one regional stack. */
 export const RegionConfig = z.strictObject({
   region: AwsRegion,
@@ -63,6 +78,11 @@ export const RegionConfig = z.strictObject({
       waf: z.boolean().default(true),
     })
     .prefault({}),
+  /**
+   * CloudFormation termination protection of the region's stack: `cdk destroy` and stack deletion are
+   * refused while it is on. Turn it off (and deploy) before deleting a region's stack on purpose.
+   */
+  terminationProtection: z.boolean().default(true),
 });
 /** Settings of one regional stack. */
 export type RegionConfig = z.infer<typeof RegionConfig>;
@@ -133,11 +153,16 @@ export const VendorInstanceConfig = z.strictObject({
    * API base URL. Omitted means the vendor's public API (for NetSuite, derived from the account id
    * in the secret); the local stack points it at a sandbox.
    */
-  baseUrl: z.url({ protocol: /^https?$/ }).optional(),
+  baseUrl: VendorUrl.optional(),
   /** Required for CRM instances. */
   crm: CrmSettings.optional(),
   /** Certinia instances: the org's status values. Omitted: CertiniaSettings' defaults. */
   certinia: CertiniaSettings.optional(),
+  /**
+   * HubSpot instances (required): the account id (Hub ID) of the portal. An app installed in several
+   * portals signs every portal's events with one secret, so the webhook refuses events of any other.
+   */
+  portalId: z.int().positive().optional(),
   /** Secrets Manager secret name (not ARN, not value) holding this instance's credentials. */
   secretName: z.string().regex(/^[A-Za-z0-9/_+=.@-]{1,512}$/, 'a Secrets Manager secret name'),
   /**
@@ -168,7 +193,7 @@ export const VendorInstanceConfig = z.strictObject({
     })
     .optional(),
   /** Where OAuth tokens come from. Omitted: the vendor's public authority (Entra ID for Business Central). */
-  authorityUrl: z.url({ protocol: /^https?$/ }).optional(),
+  authorityUrl: VendorUrl.optional(),
   /** ERP instances: the item each kind of invoice line posts to (NetSuite service item internal ids, Business Central item numbers). */
   invoiceItems: z.strictObject({ time: z.string().min(1), expense: z.string().min(1), milestone: z.string().min(1), retainer: z.string().min(1) }).optional(),
 });
@@ -232,6 +257,11 @@ export const DeploymentConfig = z
     flowSwitches: z.array(FlowSwitch).default([]),
     /** Changes to the default system-of-record policy (canonical/ownership/defaults.ts). */
     ownership: OwnershipOverrides.default({}),
+    /**
+     * Who owns the deployment and who pays for it: tags `owner` and `cost-center` on every stack,
+     * which CloudFormation propagates to each resource that takes tags (for cost allocation reports).
+     */
+    tags: z.strictObject({ owner: TagValue, costCenter: TagValue }),
   })
   .superRefine((config, ctx) => {
     const issue = (path: (string | number)[], message: string) => ctx.addIssue({ code: 'custom', path, message });
@@ -261,6 +291,9 @@ export const DeploymentConfig = z
         );
       if (v.vendor !== 'certinia' && v.certinia !== undefined)
         issue(['vendorInstances', i, 'certinia'], `${v.id} is not a Certinia instance but has certinia settings`);
+      if (v.vendor === 'hubspot' && v.portalId === undefined)
+        issue(['vendorInstances', i, 'portalId'], `HubSpot instance ${v.id} needs portalId, the account id (Hub ID) of its portal`);
+      if (v.vendor !== 'hubspot' && v.portalId !== undefined) issue(['vendorInstances', i, 'portalId'], `${v.id} is not a HubSpot instance but has a portalId`);
       if (roleOf(v.vendor) === 'crm' && v.crm === undefined)
         issue(['vendorInstances', i, 'crm'], `CRM instance ${v.id} needs crm.wonStages: which deal stages mean won`);
       if (v.vendor === 'business-central' && v.businessCentral === undefined)

@@ -1,6 +1,4 @@
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
-import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
-import * as cloudwatchActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as sns from 'aws-cdk-lib/aws-sns';
@@ -13,12 +11,8 @@ import { WorkQueue } from './work-queue';
 /** Properties of {@link ExceptionStore}. */
 export interface ExceptionStoreProps {
   readonly encryptionKey: kms.IKey;
+  /** Notified when announcements a consumer failed to handle reach the dead-letter queue. */
   readonly alarmTopic: sns.ITopic;
-  /**
-   * Age of the oldest unacknowledged announcement after which ops are paged.
-   * @default Duration.hours(4)
-   */
-  readonly maxExceptionAge?: Duration;
   /** @default RemovalPolicy.RETAIN */
   readonly removalPolicy?: RemovalPolicy;
 }
@@ -39,8 +33,6 @@ export class ExceptionStore extends Construct {
   public readonly table: dynamodb.TableV2;
   /** Announcements of new exceptions. */
   public readonly queue: sqs.Queue;
-  /** Fires when an announcement has waited longer than the configured age. */
-  public readonly ageAlarm: cloudwatch.Alarm;
 
   constructor(scope: Construct, id: string, props: ExceptionStoreProps) {
     super(scope, id);
@@ -54,14 +46,9 @@ export class ExceptionStore extends Construct {
       alarmTopic: props.alarmTopic,
       description: 'exception announcements a consumer failed to handle',
     });
+    // No alarm on the age of its oldest message: nothing in the stack receives from it, so that age
+    // grows from the first exception on (up to the 7-day retention) and would page every deployment.
+    // How long an exception has been open is the table's to tell.
     this.queue = announcements.queue;
-    this.ageAlarm = this.queue.metricApproximateAgeOfOldestMessage({ period: Duration.minutes(5), statistic: 'Maximum' }).createAlarm(this, 'AgeAlarm', {
-      alarmDescription: 'A business exception has waited unacknowledged too long; read the exceptions table for reason and remediation.',
-      threshold: (props.maxExceptionAge ?? Duration.hours(4)).toSeconds(),
-      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-      evaluationPeriods: 1,
-      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-    });
-    this.ageAlarm.addAlarmAction(new cloudwatchActions.SnsAction(props.alarmTopic));
   }
 }

@@ -1,6 +1,7 @@
 import { Duration } from 'aws-cdk-lib';
 import type * as apigateway from 'aws-cdk-lib/aws-apigateway';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
@@ -11,14 +12,16 @@ export interface OperationsDashboardProps {
   readonly stateMachines: ReadonlyMap<string, sfn.IStateMachine>;
   /** Dead-letter queues, by the name of the queue they serve. */
   readonly deadLetterQueues: ReadonlyMap<string, sqs.IQueue>;
-  /** The exception announcements queue. */
+  /** Functions, by declaration id. */
+  readonly functions: ReadonlyMap<string, lambda.IFunction>;
+  /** The exception announcements queue: one message per new exception. */
   readonly exceptionQueue: sqs.IQueue;
   readonly api: apigateway.RestApi;
 }
 
 /**
- * The region's dashboard for ops: workflow outcomes, what waits in DLQs, how old the oldest
- * unhandled exception is, and how the webhook API answers. One per regional stack.
+ * The region's dashboard for ops: workflow outcomes, what waits in DLQs, new business exceptions,
+ * function errors and throttles, and how the webhook API answers. One per regional stack.
  */
 export class OperationsDashboard extends Construct {
   /** The dashboard. */
@@ -27,6 +30,7 @@ export class OperationsDashboard extends Construct {
   constructor(scope: Construct, id: string, props: OperationsDashboardProps) {
     super(scope, id);
     const period = Duration.minutes(5);
+    const functions = [...props.functions.entries()];
     this.dashboard = new cloudwatch.Dashboard(this, 'Dashboard', { defaultInterval: Duration.days(1) });
     this.dashboard.addWidgets(
       ...[...props.stateMachines.entries()].map(
@@ -38,6 +42,7 @@ export class OperationsDashboard extends Construct {
               machine.metricSucceeded({ period }),
               machine.metricFailed({ period }),
               machine.metricTimedOut({ period }),
+              machine.metricAborted({ period }),
             ],
             width: 12,
           }),
@@ -49,9 +54,11 @@ export class OperationsDashboard extends Construct {
         ),
         width: 12,
       }),
+      // Sent, not age: nothing in the stack receives announcements, so their age says nothing.
       new cloudwatch.SingleValueWidget({
-        title: 'Oldest unacknowledged business exception (seconds)',
-        metrics: [props.exceptionQueue.metricApproximateAgeOfOldestMessage({ period, statistic: 'Maximum' })],
+        title: 'New business exceptions in the time range (read the exceptions table)',
+        metrics: [props.exceptionQueue.metricNumberOfMessagesSent({ period, statistic: 'Sum' })],
+        setPeriodToTimeRange: true,
         width: 6,
       }),
       new cloudwatch.GraphWidget({
@@ -59,6 +66,16 @@ export class OperationsDashboard extends Construct {
         left: [props.api.metricCount({ period }), props.api.metricClientError({ period }), props.api.metricServerError({ period })],
         right: [props.api.metricLatency({ period, statistic: 'p99' })],
         width: 18,
+      }),
+      new cloudwatch.GraphWidget({
+        title: 'Function errors (a step retried by its state machine counts too)',
+        left: functions.map(([name, fn]) => fn.metricErrors({ period, statistic: 'Sum', label: name })),
+        width: 12,
+      }),
+      new cloudwatch.GraphWidget({
+        title: 'Function throttles',
+        left: functions.map(([name, fn]) => fn.metricThrottles({ period, statistic: 'Sum', label: name })),
+        width: 12,
       }),
     );
   }

@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { type App, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import type { DeploymentConfig } from '../canonical/deployment-config';
@@ -21,4 +23,14 @@ export function addSyncStacks(app: App, config: DeploymentConfig, workflows?: re
   );
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
   return stacks;
+}
+
+/**
+ * The context `cdk synth` gives the app from cdk.json (feature flags, validation rules). `new App()`
+ * does not read cdk.json itself: tests and the local stack pass this, so they synthesize the templates
+ * `cdk synth` would.
+ */
+export function cdkJsonContext(): Record<string, unknown> {
+  const cdkJson = JSON.parse(readFileSync(join(__dirname, '..', 'cdk.json'), 'utf8')) as { context?: Record<string, unknown> };
+  return cdkJson.context ?? {};
 }

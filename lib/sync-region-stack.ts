@@ -59,7 +59,12 @@ export class SyncRegionStack extends Stack {
   public readonly workflows = new Map<string, WorkflowResources>();
 
   constructor(scope: Construct, id: string, props: SyncRegionStackProps) {
-    super(scope, id, props);
+    super(scope, id, {
+      terminationProtection: props.regionConfig.terminationProtection,
+      ...props,
+      // Stack tags, which CloudFormation puts on every resource that takes tags (cost allocation).
+      tags: { ...props.tags, owner: props.config.tags.owner, 'cost-center': props.config.tags.costCenter },
+    });
     const { config, regionConfig } = props;
     if (props.env?.region !== undefined && props.env.region !== regionConfig.region) {
       throw new Error(`Stack ${id} is deployed to ${props.env.region} but configured for ${regionConfig.region}`);
@@ -77,15 +82,16 @@ export class SyncRegionStack extends Stack {
     this.crossReferences = new CrossReferenceTable(this, 'CrossReferences', { encryptionKey: key });
     this.idempotency = new IdempotencyTable(this, 'Idempotency', { encryptionKey: key });
     this.billingLedger = new BillingLedgerTable(this, 'BillingLedger', { encryptionKey: key });
+    this.alarms = new AlarmTopic(this, 'Alarms', { encryptionKey: key, emails: regionConfig.alarmEmails });
     this.webhookApi = new WebhookApi(this, 'WebhookApi', {
       stageName: config.stage,
       encryptionKey: key,
+      alarmTopic: this.alarms.topic,
       maxBodyBytes: regionConfig.webhooks.maxBodyBytes,
       throttleRateLimit: regionConfig.webhooks.throttleRateLimit,
       throttleBurstLimit: regionConfig.webhooks.throttleBurstLimit,
       waf: regionConfig.webhooks.waf,
     });
-    this.alarms = new AlarmTopic(this, 'Alarms', { encryptionKey: key, emails: regionConfig.alarmEmails });
     this.exceptions = new ExceptionStore(this, 'Exceptions', { encryptionKey: key, alarmTopic: this.alarms.topic });
     this.auditTrail = new AuditTrailTable(this, 'AuditTrail', { encryptionKey: key });
 
@@ -117,6 +123,7 @@ export class SyncRegionStack extends Stack {
     new OperationsDashboard(this, 'Operations', {
       stateMachines: new Map(workflows.flatMap((w) => [...w.stateMachines.entries()])),
       deadLetterQueues: new Map(workflows.flatMap((w) => [...w.queues.entries()].map(([name, q]) => [name, q.deadLetterQueue] as const))),
+      functions: new Map(workflows.flatMap((w) => [...w.functions.entries()])),
       exceptionQueue: this.exceptions.queue,
       api: this.webhookApi.api,
     });

@@ -3,8 +3,6 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ArnFormat, Aws, Duration, RemovalPolicy, Stack, Tags, Validations } from 'aws-cdk-lib';
 import * as apigateway from 'aws-cdk-lib/aws-apigateway';
-import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
-import * as cloudwatchActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
@@ -22,6 +20,7 @@ import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import type { DeploymentConfig, RegionConfig } from '../canonical/deployment-config';
 import type { Workflow } from '../canonical/workflows';
+import { alarmOnExecutions, alarmOnFunction, invokerOf } from './alarms';
 import type { AuditTrailTable } from './audit-trail-table';
 import { BUNDLE_TARGET, baseEnvironment, bundleDefines, LAMBDA_NODE_MAJOR } from './topology/bundling';
 import {
@@ -102,7 +101,8 @@ export class WorkflowResources extends Construct {
         architecture: lambda.Architecture.ARM_64,
         timeout: Duration.seconds(fn.timeoutSeconds),
         memorySize: fn.memoryMb ?? 512,
-        tracing: lambda.Tracing.ACTIVE,
+        // X-Ray off: the logs explain each record, Tracer would cost every bundle and await (ADR 0019).
+        tracing: lambda.Tracing.DISABLED,
         logGroup,
         loggingFormat: lambda.LoggingFormat.JSON,
         environment: baseEnvironment(declaration.workflow, config, regionConfig.region),
@@ -117,7 +117,6 @@ export class WorkflowResources extends Construct {
       });
       Tags.of(handler).add(DECLARATION_TAG, `function/${fn.id}`);
       Validations.of(role).acknowledge(
-        { id: 'AwsSolutions-IAM5[Resource::*]', reason: 'X-Ray PutTraceSegments and PutTelemetryRecords (active tracing) accept no resource narrower than *.' },
         {
           id: 'AwsSolutions-IAM5[Action::kms:GenerateDataKey*]',
           reason: "CDK's grant on the region's single customer-managed key; GenerateDataKey* is KMS's own action family for envelope encryption.",
@@ -127,6 +126,7 @@ export class WorkflowResources extends Construct {
           reason: "CDK's grant on the region's single customer-managed key; ReEncrypt* covers ReEncryptFrom and ReEncryptTo on that key only.",
         },
       );
+      alarmOnFunction(this, fn.id, handler, invokerOf(declaration, fn.id), props.alarmTopic);
       this.functions.set(fn.id, handler);
     }
 
@@ -161,13 +161,16 @@ export class WorkflowResources extends Construct {
         removalPolicy: RemovalPolicy.RETAIN,
       });
       const machine = new sfn.StateMachine(this, s.id, {
+        stateMachineName: stateMachineName(stack.stackName, s.id),
         definitionBody: sfn.DefinitionBody.fromString(readFileSync(join(REPOSITORY_ROOT, s.definitionFile), 'utf8')),
         definitionSubstitutions: functionArns,
         stateMachineType: sfn.StateMachineType.STANDARD,
         timeout: Duration.seconds(s.timeoutSeconds),
-        tracingEnabled: true,
+        tracingEnabled: false,
         // Execution data can carry customer names and amounts: log events, not payloads.
         logs: { destination: logGroup, level: sfn.LogLevel.ALL, includeExecutionData: false },
+        // The definition and execution history (inputs hold names and amounts) under the region's key.
+        encryptionConfiguration: new sfn.CustomerManagedEncryptionConfiguration(props.encryptionKey),
       });
       for (const fnId of new Set(Object.values(s.tasks))) {
         const fn = this.functions.get(fnId)!;
@@ -178,19 +181,19 @@ export class WorkflowResources extends Construct {
             'grantInvoke also covers the versions and aliases of this one function (its ARN followed by :*), as Step Functions may invoke a qualified ARN.',
         });
       }
-      Validations.of(machine).acknowledge({
-        id: 'AwsSolutions-IAM5[Resource::*]',
-        reason: 'X-Ray tracing and CloudWatch Logs delivery (logs:CreateLogDelivery and related) for Step Functions accept only * as resource.',
-      });
+      Validations.of(machine).acknowledge(
+        {
+          id: 'AwsSolutions-IAM5[Resource::*]',
+          reason: 'CloudWatch Logs delivery for Step Functions (logs:CreateLogDelivery and related) accepts only * as resource.',
+        },
+        {
+          id: 'AwsSolutions-SF2',
+          reason:
+            'X-Ray is off across the stack (ADR 0019): execution histories, event logs and per-record log lines explain failures; a trace without Tracer would hold no vendor or SDK call.',
+        },
+      );
       Tags.of(machine).add(DECLARATION_TAG, `state-machine/${s.id}`);
-      const failed = machine.metricFailed({ period: Duration.minutes(5), statistic: 'Sum' }).createAlarm(this, `${s.id}FailedAlarm`, {
-        alarmDescription: `${s.id} executions failed: each failure is also a recorded exception with its reason.`,
-        threshold: 0,
-        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-        evaluationPeriods: 1,
-        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-      });
-      failed.addAlarmAction(new cloudwatchActions.SnsAction(props.alarmTopic));
+      alarmOnExecutions(this, s.id, machine, Duration.seconds(s.timeoutSeconds), props.alarmTopic);
       this.stateMachines.set(s.id, machine);
     }
 
@@ -268,18 +271,22 @@ export class WorkflowResources extends Construct {
       for (const use of usesOf(declaration, fn)) this.grantUse(handler, use, props);
     }
 
-    // Only the secrets of instances that serve this region's legal entities (or relay into it).
+    // Only the secrets of instances that serve this region's legal entities (or relay into it), and of
+    // those only the ones the function calls: by vendor (an intake), or by the role it writes to.
+    const regionalEntities = config.legalEntities.filter((e) => e.region === regionConfig.region);
     const regional = new Set([
-      ...config.legalEntities
-        .filter((e) => e.region === regionConfig.region)
-        .flatMap((e) => Object.values(e.instances).filter((i): i is string => i !== undefined)),
+      ...regionalEntities.flatMap((e) => Object.values(e.instances).filter((i): i is string => i !== undefined)),
       ...config.eventRelays.filter((r) => r.region === regionConfig.region).map((r) => r.instance),
     ]);
     for (const fn of declaration.functions) {
       const use = fn.uses.find((u): u is Extract<FunctionUse, { kind: 'vendorSecrets' }> => u.kind === 'vendorSecrets');
       if (use === undefined) continue;
+      const called =
+        'vendors' in use
+          ? new Set(config.vendorInstances.filter((v) => regional.has(v.id) && use.vendors.includes(v.vendor)).map((v) => v.id))
+          : new Set(regionalEntities.flatMap((e) => use.roles.map((role) => e.instances[role]).filter((i): i is string => i !== undefined)));
       const secretArns = config.vendorInstances
-        .filter((v) => regional.has(v.id) && (use.vendors === undefined || use.vendors.includes(v.vendor)))
+        .filter((v) => called.has(v.id))
         .map((v) =>
           stack.formatArn({ service: 'secretsmanager', resource: 'secret', resourceName: `${v.secretName}-??????`, arnFormat: ArnFormat.COLON_RESOURCE_NAME }),
         );
@@ -325,14 +332,19 @@ export class WorkflowResources extends Construct {
       case 'table': {
         if (use.table === 'audit') {
           // Writers may only append; the change intake reads it as the own-write log.
-          if (use.access === 'read') props.auditTrail.table.grantReadData(handler);
-          else props.auditTrail.grantAppend(handler);
+          if (use.access === 'read') {
+            props.auditTrail.table.grant(handler, ...TABLE_ACTIONS.read);
+            props.encryptionKey.grantDecrypt(handler);
+          } else props.auditTrail.grantAppend(handler);
           handler.addEnvironment(variable!, props.auditTrail.table.tableName);
           return;
         }
+        // Only the actions the adapters call (TABLE_ACTIONS): grantReadWriteData would add Scan,
+        // BatchWriteItem and DescribeTable, which no function uses.
         const table = props.tables[use.table];
-        if (use.access === 'read') table.grantReadData(handler);
-        else table.grantReadWriteData(handler);
+        table.grant(handler, ...TABLE_ACTIONS[use.access === 'read' ? 'read' : 'readWrite']);
+        if (use.access === 'read') props.encryptionKey.grantDecrypt(handler);
+        else props.encryptionKey.grantEncryptDecrypt(handler);
         handler.addEnvironment(variable!, table.tableName);
         return;
       }
@@ -348,12 +360,23 @@ export class WorkflowResources extends Construct {
         props.eventBus.grantPutEventsTo(handler);
         handler.addEnvironment(variable!, props.eventBus.eventBusName);
         return;
-      case 'stateMachine':
-        this.stateMachines.get(use.stateMachine)!.grantStartExecution(handler);
+      case 'stateMachine': {
+        const machine = this.stateMachines.get(use.stateMachine)!;
+        machine.grantStartExecution(handler);
+        // The machine is encrypted with the region's key: Step Functions encrypts the input with the
+        // caller's credentials, under the machine's ARN as encryption context (grantStartExecution adds no KMS).
+        handler.addToRolePolicy(
+          new iam.PolicyStatement({
+            actions: ['kms:GenerateDataKey', 'kms:Decrypt'],
+            resources: [props.encryptionKey.keyArn],
+            conditions: { StringEquals: { 'kms:EncryptionContext:aws:states:stateMachineArn': machine.stateMachineArn } },
+          }),
+        );
         // ListExecutions alone: grantRead would add DescribeExecution, GetExecutionHistory and more.
-        if (use.access === 'startAndCount') this.stateMachines.get(use.stateMachine)!.grant(handler, 'states:ListExecutions');
-        handler.addEnvironment(variable!, this.stateMachines.get(use.stateMachine)!.stateMachineArn);
+        if (use.access === 'startAndCount') machine.grant(handler, 'states:ListExecutions');
+        handler.addEnvironment(variable!, machine.stateMachineArn);
         return;
+      }
       case 'vendorSecrets':
         return;
       case 'webhookUrl':
@@ -365,6 +388,12 @@ export class WorkflowResources extends Construct {
     }
   }
 }
+
+/** The DynamoDB actions each table access allows: those the adapters under lambdas/dynamodb and Powertools idempotency call. */
+export const TABLE_ACTIONS = {
+  read: ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:Query'],
+  readWrite: ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
+} as const;
 
 /** `opportunity-to-project` → `OpportunityToProject`. */
 export function pascalCase(kebab: string): string {
@@ -388,11 +417,29 @@ export function workflowConstructId(workflow: Workflow): string {
  * followed by a hash of the whole, so the prefix stays unique.
  */
 export function scheduleName(stackName: string, id: string): string {
+  const name = stackScopedName(stackName, id, 64);
+  if (name === undefined) throw new Error(`Schedule ${id} leaves no room for the stack's name within Scheduler's 64 characters; use a shorter instance id`);
+  return name;
+}
+
+/**
+ * A state machine's name (at most 80 characters), built like {@link scheduleName}. Named rather than
+ * generated because CDK scopes the execution role's use of the encryption key to the state machine's
+ * ARN by its name, and a generated name is not known at synth.
+ */
+export function stateMachineName(stackName: string, id: string): string {
+  const name = stackScopedName(stackName, id, 80);
+  if (name === undefined) throw new Error(`State machine ${id} leaves no room for the stack's name within 80 characters; use a shorter id`);
+  return name;
+}
+
+/** `<stack name>-<id>` within `max` characters, the stack's name cut and hashed if need be; undefined if `id` leaves no room. */
+function stackScopedName(stackName: string, id: string, max: number): string | undefined {
   const full = `${stackName}-${id}`;
-  if (full.length <= 64) return full;
+  if (full.length <= max) return full;
   const hash = createHash('sha256').update(stackName).digest('hex').slice(0, 8);
-  const room = 64 - id.length - hash.length - 2;
-  if (room < 0) throw new Error(`Schedule ${id} leaves no room for the stack's name within Scheduler's 64 characters; use a shorter instance id`);
+  const room = max - id.length - hash.length - 2;
+  if (room < 0) return undefined;
   return `${stackName.slice(0, room)}${room > 0 ? '-' : ''}${hash}-${id}`;
 }
 

@@ -111,6 +111,8 @@ const REMEDIATION: Readonly<Partial<Record<Workflow, Readonly<Record<string, str
     MalformedChangeEvent:
       "The relayed change event was refused and not acted on: one of its version fields is not a plain unsigned integer. Check the Event Relay configuration of the org; the record's next change, or the scheduled reconciliation, brings it in.",
     HubSpotEventRejected: 'Check the HubSpot app webhook subscriptions; the event was not processed. Re-save the deal in HubSpot to send it again.',
+    HubSpotForeignPortal:
+      "Events of another HubSpot portal were answered 200, refused and not processed. If the portal named is this instance's own, its portalId in the deployment configuration is wrong: correct it and deploy, then increase ps_sync_revision on the deals won meanwhile. Otherwise the app is installed in that portal too: uninstall it there, or configure that portal as an instance of its own; then resolve this exception.",
     default: 'See the execution history for the failed step; increase the sync revision to run again once fixed.',
   },
   'time-to-invoice': {
@@ -127,6 +129,10 @@ const REMEDIATION: Readonly<Partial<Record<Workflow, Readonly<Record<string, str
   'invoice-payment-status': {
     BusinessCentralNotificationRejected:
       'Answered 200 so Business Central keeps the subscription; nothing was processed. A wrong clientState means the subscription was made with another secret, or the request is not from BC: check the instance secret and the subscriptions (the renewal job recreates ours).',
+    BusinessCentralUnknownInstance:
+      'Answered 200 and nothing was processed: the path names no configured Business Central instance, and every such path is counted here. If a subscription of ours still points there (an instance renamed or removed), delete it in Business Central; otherwise someone is calling made-up URLs. Resolve this exception.',
+    BusinessCentralHandshakeRefused:
+      'A subscription handshake was refused (an unknown instance, or a validation token over 1,024 characters), so Business Central made no subscription to that URL. Our renewal job subscribes configured instances only: if this is not one of ours, someone tried to point a subscription at this API. Resolve this exception.',
     default: 'See the function log lines with this correlation id; the record waits in the queue or its DLQ.',
   },
 };

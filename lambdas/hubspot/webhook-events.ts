@@ -41,25 +41,43 @@ export interface QueuedDealEvent {
   readonly event: HubSpotWebhookEvent;
 }
 
-/** The outcome of checking one event of a batch. */
-export type EventCheck = { ok: true; event: HubSpotWebhookEvent } | { ok: false; index: number; objectId?: unknown; reason: string };
+/** The outcome of checking one event of a batch; a refusal says its kind and why. */
+export type EventCheck =
+  | { ok: true; event: HubSpotWebhookEvent }
+  | { ok: false; kind: 'invalid' | 'unhandled-type'; index: number; objectId?: unknown; reason: string }
+  | { ok: false; kind: 'foreign-portal'; index: number; objectId?: unknown; portalId: number; reason: string };
 
-/** Checks each event of a parsed batch against the schema and the handled subscription types. */
-export function checkBatch(batch: readonly unknown[]): EventCheck[] {
-  return batch.map((raw, index) => {
+/**
+ * Checks each event of a parsed batch against the schema, the instance's portal and the handled
+ * subscription types. The portal comes before the type: another portal's event is not ours at all.
+ */
+export function checkBatch(batch: readonly unknown[], portalId: number): EventCheck[] {
+  return batch.map((raw, index): EventCheck => {
     const parsed = HubSpotWebhookEvent.safeParse(raw);
     const objectId = raw !== null && typeof raw === 'object' ? (raw as { objectId?: unknown }).objectId : undefined;
     if (!parsed.success) {
       return {
         ok: false,
+        kind: 'invalid',
         index,
         objectId,
         reason: `event ${index} violates the HubSpot event schema: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(event)'} ${i.message}`).join('; ')}`,
       };
     }
+    if (parsed.data.portalId !== portalId) {
+      return {
+        ok: false,
+        kind: 'foreign-portal',
+        index,
+        objectId,
+        portalId: parsed.data.portalId,
+        reason: `event ${index} is of HubSpot portal ${parsed.data.portalId}, not of this instance's portal ${portalId}`,
+      };
+    }
     if (!(HANDLED_SUBSCRIPTIONS as readonly string[]).includes(parsed.data.subscriptionType)) {
       return {
         ok: false,
+        kind: 'unhandled-type',
         index,
         objectId,
         reason: `event ${index} has subscription type ${parsed.data.subscriptionType}, which this integration does not handle (${HANDLED_SUBSCRIPTIONS.join(', ')})`,

@@ -1,5 +1,8 @@
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+import { remediationFor } from '../common/errors';
+import type { BusinessException } from '../common/exceptions';
 import { refuseOversizedBody } from '../common/http/body-limit';
+import { problemAnswer as problem } from '../common/http/problem';
 import { checkBatch, dedupKey, type EventCheck, type QueuedDealEvent } from './webhook-events';
 import { verifyHubSpotSignature } from './webhook-signature';
 
@@ -12,44 +15,67 @@ export interface WebhookIntakeDependencies {
    * the URL HubSpot signed cannot be rebuilt from the request, so it is configured.
    */
   readonly publicBaseUrl: string;
-  /** Whether the path's instance is a configured HubSpot instance. */
-  readonly isHubSpotInstance: (instance: string) => boolean;
+  /** The portal (HubSpot account id) of the path's instance; undefined when it is not a configured HubSpot instance. */
+  readonly portalIdOf: (instance: string) => number | undefined;
   /** The app client secrets currently valid for the instance (two during rotation). */
   readonly clientSecrets: (instance: string) => Promise<string[]>;
   /** Durably enqueues the events; resolves only when every one is stored. */
   readonly enqueue: (events: readonly QueuedDealEvent[]) => Promise<void>;
-  /** Records a bad event of an otherwise valid batch as a business exception. */
+  /** Records a bad event of an otherwise valid batch as a business exception on its deal. */
   readonly recordRejectedEvent: (instance: string, rejected: Extract<EventCheck, { ok: false }>, correlationId: string) => Promise<void>;
+  /** Records the other portals' events of one request, once, as the exception foreignPortalException makes. */
+  readonly recordForeignPortalEvents: (exception: BusinessException) => Promise<void>;
   readonly newCorrelationId: () => string;
+}
+
+/** The events of one request that came from a portal other than the instance's. */
+export interface ForeignPortalRefusal {
+  readonly events: number;
+  /** The instance's own portal. */
+  readonly portalId: number;
+  /** The other portals, each once. */
+  readonly foreignPortalIds: readonly number[];
+}
+
+/**
+ * The exception for other portals' events: one open item per instance, its `occurrences` counting the
+ * requests and its reason the latest. They are HubSpot's own signed deliveries (the app is installed in
+ * another portal too), so they can be many; one item per deal of someone else's portal would be a flood.
+ */
+export function foreignPortalException(instance: string, refusal: ForeignPortalRefusal, correlationId: string): BusinessException {
+  const portals = refusal.foreignPortalIds.slice(0, 5).join(', ') + (refusal.foreignPortalIds.length > 5 ? ', ...' : '');
+  return {
+    workflow: 'opportunity-to-project',
+    entityType: 'hubspot-webhook-event',
+    entityId: `${instance}:foreign-portal`,
+    reason: `${refusal.events} event(s) of HubSpot portal ${portals} arrived for ${instance}, whose portalId is ${refusal.portalId}; refused, not processed`,
+    remediation: remediationFor('opportunity-to-project', 'HubSpotForeignPortal'),
+    correlationId,
+    source: { vendor: 'hubspot', instance },
+  };
 }
 
 /** HubSpot sends at most 100 events a request. */
 const MAX_EVENTS = 100;
 
-function problem(status: number, title: string, detail: string, correlationId: string): APIGatewayProxyResult {
-  return {
-    statusCode: status,
-    headers: { 'content-type': 'application/problem+json', 'x-correlation-id': correlationId },
-    body: JSON.stringify({ type: 'about:blank', title, status, detail, correlationId }),
-  };
-}
-
 /**
  * Receives one HubSpot webhook request. A fault of the request (size, signature, timestamp, JSON,
  * shape) is a 4xx that changes nothing. Inside a valid batch, a bad event is recorded as an
- * exception and the rest proceed. The 2xx comes only after every accepted event is durably enqueued;
- * if enqueueing fails the answer is 503, which HubSpot retries, and the dedup key absorbs repeats.
+ * exception and the rest proceed; an event of another portal is refused and recorded, never enqueued.
+ * The 2xx comes only after every accepted event is durably enqueued; if enqueueing fails the answer is
+ * 503, which HubSpot retries, and the dedup key absorbs repeats.
  */
 export async function receiveHubSpotWebhook(request: APIGatewayProxyEvent, deps: WebhookIntakeDependencies): Promise<APIGatewayProxyResult> {
   const correlationId = deps.newCorrelationId();
-  const oversized = refuseOversizedBody(request, deps.maxBodyBytes);
-  if (oversized !== undefined) return { ...oversized, headers: { ...oversized.headers, 'x-correlation-id': correlationId } };
+  const oversized = refuseOversizedBody(request, deps.maxBodyBytes, correlationId);
+  if (oversized !== undefined) return oversized;
 
   const instance = request.pathParameters?.instance ?? '';
   const badSignature = 'The v3 signature does not match this body, URL and timestamp';
   // An unknown instance has no secret to sign with: it answers as a wrong signature does, so a caller
   // without a secret cannot learn which instance names exist.
-  if (!deps.isHubSpotInstance(instance)) return problem(401, 'Unauthorized', badSignature, correlationId);
+  const portalId = deps.portalIdOf(instance);
+  if (portalId === undefined) return problem(401, 'Unauthorized', badSignature, correlationId);
 
   const rawBody = Buffer.from(request.body ?? '', request.isBase64Encoded ? 'base64' : 'utf8');
   const header = (name: string) => Object.entries(request.headers ?? {}).find(([k]) => k.toLowerCase() === name.toLowerCase())?.[1];
@@ -98,24 +124,34 @@ export async function receiveHubSpotWebhook(request: APIGatewayProxyEvent, deps:
     return problem(400, 'Bad Request', `The body must be a JSON array of 1 to ${MAX_EVENTS} HubSpot events`, correlationId);
   }
 
-  const checks = checkBatch(batch);
+  const checks = checkBatch(batch, portalId);
   const accepted = checks.flatMap((c) => (c.ok ? [c.event] : []));
-  const rejected = checks.flatMap((c) => (c.ok ? [] : [c]));
-  if (accepted.length === 0) {
-    return problem(422, 'Unprocessable Content', rejected.map((r) => r.reason).join(' | '), correlationId);
+  const refused = checks.flatMap((c) => (c.ok ? [] : [c]));
+  const foreignPortalIds = refused.flatMap((r) => (r.kind === 'foreign-portal' ? [r.portalId] : []));
+  // Another portal's event is a correct delivery we decline, not a fault HubSpot could mend by
+  // sending it again: a batch holding one is answered 200 so it is never redelivered.
+  if (accepted.length === 0 && foreignPortalIds.length === 0) {
+    return problem(422, 'Unprocessable Content', refused.map((r) => r.reason).join(' | '), correlationId);
   }
 
   const receivedAt = new Date(deps.nowMs()).toISOString();
-  try {
-    await deps.enqueue(accepted.map((event) => ({ instance, dedupKey: dedupKey(instance, event), correlationId, receivedAt, event })));
-  } catch {
-    return problem(503, 'Service Unavailable', 'The events could not be stored; HubSpot will retry', correlationId);
+  if (accepted.length > 0) {
+    try {
+      await deps.enqueue(accepted.map((event) => ({ instance, dedupKey: dedupKey(instance, event), correlationId, receivedAt, event })));
+    } catch {
+      return problem(503, 'Service Unavailable', 'The events could not be stored; HubSpot will retry', correlationId);
+    }
   }
   // After the good events are safe: a failure to record a bad one must not cost the good ones.
-  await Promise.all(rejected.map((r) => deps.recordRejectedEvent(instance, r, correlationId)));
+  const recordings = refused.filter((r) => r.kind !== 'foreign-portal').map((r) => deps.recordRejectedEvent(instance, r, correlationId));
+  if (foreignPortalIds.length > 0) {
+    const refusal = { events: foreignPortalIds.length, portalId, foreignPortalIds: [...new Set(foreignPortalIds)] };
+    recordings.push(deps.recordForeignPortalEvents(foreignPortalException(instance, refusal, correlationId)));
+  }
+  await Promise.all(recordings);
   return {
     statusCode: 200,
     headers: { 'content-type': 'application/json', 'x-correlation-id': correlationId },
-    body: JSON.stringify({ accepted: accepted.length, rejected: rejected.map((r) => ({ index: r.index, reason: r.reason })), correlationId }),
+    body: JSON.stringify({ accepted: accepted.length, rejected: refused.map((r) => ({ index: r.index, reason: r.reason })), correlationId }),
   };
 }

@@ -45,7 +45,7 @@ export function container(functionId: string, flow?: FlowRule): Container {
   const { file, declaration, consumesQueue } = declarationOf(functionId);
   if (flow !== undefined) {
     const needs: [boolean, string][] = [
-      [env.declares('vendorSecrets'), "{ kind: 'vendorSecrets' }"],
+      [env.declares('vendorSecrets'), "{ kind: 'vendorSecrets', roles: [...] } (or vendors: [...])"],
       [env.declares('table', 'idempotency'), "{ kind: 'table', table: 'idempotency' } (the vendor limiter's slots)"],
       [!FLOW_RULES[flow].audited || env.declares('table', 'audit'), "{ kind: 'table', table: 'audit' } (its writes are audited)"],
     ];

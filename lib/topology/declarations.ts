@@ -1,5 +1,5 @@
 import type { DeploymentConfig } from '../../canonical/deployment-config';
-import type { Vendor } from '../../canonical/systems';
+import type { SystemRole, Vendor } from '../../canonical/systems';
 import type { Workflow } from '../../canonical/workflows';
 
 /**
@@ -20,8 +20,13 @@ export type FunctionUse =
   | { readonly kind: 'eventBus' }
   /** Starts executions; `startAndCount` may also list the running ones (to pace its starts). */
   | { readonly kind: 'stateMachine'; readonly stateMachine: string; readonly access?: 'start' | 'startAndCount' }
-  /** Reads vendor credentials: of the region's instances of these vendors, or of all its instances. */
-  | { readonly kind: 'vendorSecrets'; readonly vendors?: readonly Vendor[] }
+  /**
+   * Reads vendor credentials, never all of them: of the region's instances of these vendors (an
+   * intake reads its own vendor's), or of the instances the region's legal entities use in these
+   * roles (a step that writes to the PSA reads the PSA instances').
+   */
+  | { readonly kind: 'vendorSecrets'; readonly vendors: readonly Vendor[] }
+  | { readonly kind: 'vendorSecrets'; readonly roles: readonly SystemRole[] }
   /** The webhook API's public base URL, for a function that tells a vendor where to call us. */
   | { readonly kind: 'webhookUrl' };
 

@@ -66,7 +66,7 @@ export const invoicePaymentStatus: WorkflowDeclaration = {
       description: 'Records a payment on the PSA invoice and the billing health on the CRM account',
       timeoutSeconds: 60,
       uses: [
-        { kind: 'vendorSecrets' },
+        { kind: 'vendorSecrets', roles: ['psa', 'crm'] },
         { kind: 'table', table: 'idempotency', access: 'readWrite' },
         { kind: 'table', table: 'billingLedger', access: 'read' },
         { kind: 'table', table: 'audit', access: 'append' },

@@ -22,7 +22,7 @@ export const opportunityToProject: WorkflowDeclaration = {
         { kind: 'queue', queue: 'HubspotDealEvents', access: 'send' },
         { kind: 'table', table: 'exceptions', access: 'readWrite' },
         { kind: 'exceptionQueue' },
-        { kind: 'vendorSecrets' },
+        { kind: 'vendorSecrets', vendors: ['hubspot'] },
       ],
     },
     {
@@ -38,7 +38,7 @@ export const opportunityToProject: WorkflowDeclaration = {
         { kind: 'table', table: 'exceptions', access: 'readWrite' },
         { kind: 'exceptionQueue' },
         { kind: 'eventBus' },
-        { kind: 'vendorSecrets' },
+        { kind: 'vendorSecrets', vendors: ['hubspot'] },
       ],
     },
     {
@@ -57,7 +57,7 @@ export const opportunityToProject: WorkflowDeclaration = {
         // A malformed relayed change is refused and recorded as an exception, never acted on.
         { kind: 'table', table: 'exceptions', access: 'readWrite' },
         { kind: 'exceptionQueue' },
-        { kind: 'vendorSecrets' },
+        { kind: 'vendorSecrets', vendors: ['salesforce'] },
       ],
     },
     {
@@ -69,7 +69,7 @@ export const opportunityToProject: WorkflowDeclaration = {
         { kind: 'table', table: 'idempotency', access: 'readWrite' },
         { kind: 'table', table: 'crossReferences', access: 'read' },
         { kind: 'eventBus' },
-        { kind: 'vendorSecrets' },
+        { kind: 'vendorSecrets', vendors: ['salesforce'] },
       ],
     },
     {
@@ -88,17 +88,17 @@ export const opportunityToProject: WorkflowDeclaration = {
           "Claims the deal's revision for its project before any write, so an older revision arriving late writes nothing",
           [{ kind: 'table', table: 'crossReferences', access: 'readWrite' }],
         ],
-        ['FindOrCreateErpCustomer', 'find-or-create-erp-customer', 'Upserts the ERP customer by external id', 'vendor'],
+        ['FindOrCreateErpCustomer', 'find-or-create-erp-customer', 'Upserts the ERP customer by external id', 'erp'],
         [
           'CreatePsaProject',
           'create-psa-project',
           "Creates the PSA project with its external reference, claimed in the registry before the call; applies a later revision's changes the CRM owns and records those it does not",
-          'vendor+exceptions',
+          'psa+exceptions',
         ],
-        ['AddPsaProjectPlan', 'add-psa-project-plan', 'Adds the tasks and milestones the PSA project lacks, resuming from its write journal', 'vendor'],
-        ['ApplyPsaRateCard', 'apply-psa-rate-card', 'Gives the PSA project the contract rate card, resuming from its write journal', 'vendor'],
-        ['CreateErpProject', 'create-erp-project', 'Upserts the ERP project under its customer', 'vendor'],
-        ['WriteBackToCrm', 'write-back-to-crm', 'Writes ERP and PSA ids and the sync status to the CRM record', 'vendor'],
+        ['AddPsaProjectPlan', 'add-psa-project-plan', 'Adds the tasks and milestones the PSA project lacks, resuming from its write journal', 'psa'],
+        ['ApplyPsaRateCard', 'apply-psa-rate-card', 'Gives the PSA project the contract rate card, resuming from its write journal', 'psa'],
+        ['CreateErpProject', 'create-erp-project', 'Upserts the ERP project under its customer', 'erp'],
+        ['WriteBackToCrm', 'write-back-to-crm', 'Writes ERP and PSA ids and the sync status to the CRM record', 'crm'],
         [
           'PublishProjectActivated',
           'publish-project-activated',
@@ -118,7 +118,7 @@ export const opportunityToProject: WorkflowDeclaration = {
           [
             { kind: 'table', table: 'exceptions', access: 'readWrite' },
             { kind: 'exceptionQueue' },
-            { kind: 'vendorSecrets' },
+            { kind: 'vendorSecrets', roles: ['crm'] },
             { kind: 'table', table: 'audit', access: 'append' },
             { kind: 'table', table: 'idempotency', access: 'readWrite' },
           ],
@@ -130,13 +130,14 @@ export const opportunityToProject: WorkflowDeclaration = {
       description,
       timeoutSeconds: VENDOR_CALL_TIMEOUT,
       uses:
-        uses === 'vendor' || uses === 'vendor+exceptions'
+        typeof uses === 'string'
           ? [
-              { kind: 'vendorSecrets' as const },
+              // The secrets of the one system the step writes to.
+              { kind: 'vendorSecrets' as const, roles: [uses === 'psa+exceptions' ? ('psa' as const) : uses] },
               { kind: 'table' as const, table: 'idempotency' as const, access: 'readWrite' as const },
               { kind: 'table' as const, table: 'crossReferences' as const, access: 'readWrite' as const },
               { kind: 'table' as const, table: 'audit' as const, access: 'append' as const },
-              ...(uses === 'vendor+exceptions'
+              ...(uses === 'psa+exceptions'
                 ? [{ kind: 'table' as const, table: 'exceptions' as const, access: 'readWrite' as const }, { kind: 'exceptionQueue' as const }]
                 : []),
             ]

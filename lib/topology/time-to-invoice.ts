@@ -1,9 +1,11 @@
+import type { SystemRole } from '../../canonical/systems';
 import type { FunctionUse, WorkflowDeclaration } from './declarations';
 
 const VENDOR_CALL_TIMEOUT = 60;
 
-const vendorUses: readonly FunctionUse[] = [
-  { kind: 'vendorSecrets' },
+/** A billing step that writes to one system: its instances' secrets and the tables billing keeps. */
+const vendorUses = (role: SystemRole): readonly FunctionUse[] => [
+  { kind: 'vendorSecrets', roles: [role] },
   { kind: 'table', table: 'idempotency', access: 'readWrite' },
   { kind: 'table', table: 'billingLedger', access: 'readWrite' },
   { kind: 'table', table: 'audit', access: 'append' },
@@ -92,7 +94,7 @@ export const timeToInvoice: WorkflowDeclaration = {
       entry: 'lambdas/handlers/time-to-invoice/post-invoice.ts',
       description: 'Posts the invoice to the ERP by external id and reads back number and tax',
       timeoutSeconds: VENDOR_CALL_TIMEOUT,
-      uses: vendorUses,
+      uses: vendorUses('erp'),
     },
     {
       id: 'MarkPageBilled',
@@ -106,7 +108,7 @@ export const timeToInvoice: WorkflowDeclaration = {
       entry: 'lambdas/handlers/time-to-invoice/record-invoice-in-psa.ts',
       description: 'Marks the work invoiced in the PSA with the ERP number, tax and total, and publishes invoice.posted',
       timeoutSeconds: VENDOR_CALL_TIMEOUT,
-      uses: [...vendorUses, { kind: 'eventBus' }],
+      uses: [...vendorUses('psa'), { kind: 'eventBus' }],
     },
     {
       id: 'WriteBillingHealthToCrm',
@@ -114,7 +116,7 @@ export const timeToInvoice: WorkflowDeclaration = {
       description: "Writes each posted invoice's number, date, total and status to the customer's CRM account",
       timeoutSeconds: VENDOR_CALL_TIMEOUT,
       uses: [
-        { kind: 'vendorSecrets' },
+        { kind: 'vendorSecrets', roles: ['crm'] },
         { kind: 'table', table: 'idempotency', access: 'readWrite' },
         { kind: 'table', table: 'billingLedger', access: 'read' },
         { kind: 'table', table: 'audit', access: 'append' },

@@ -1,9 +1,7 @@
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { App, type CfnElement } from 'aws-cdk-lib';
 import type { IConstruct } from 'constructs';
 import type { DeploymentConfig } from '../../canonical/deployment-config';
-import { addSyncStacks } from '../../lib/sync-app';
+import { addSyncStacks, cdkJsonContext } from '../../lib/sync-app';
 import type { SyncRegionStack } from '../../lib/sync-region-stack';
 import type { SharedTable, WorkflowDeclaration } from '../../lib/topology/declarations';
 
@@ -13,8 +11,6 @@ import type { SharedTable, WorkflowDeclaration } from '../../lib/topology/declar
  * resources that stand in for the deployed ones. What the template does not give a function, the
  * local function does not get either.
  */
-
-const REPOSITORY_ROOT = join(__dirname, '..', '..');
 
 /** A CloudFormation resource as the template holds it. */
 interface Resource {
@@ -73,8 +69,7 @@ export function synthesizeRegion(
   region: string,
   workflows: readonly WorkflowDeclaration[],
 ): { stack: SyncRegionStack; template: unknown } {
-  const cdkJson = JSON.parse(readFileSync(join(REPOSITORY_ROOT, 'cdk.json'), 'utf8')) as { context?: Record<string, unknown> };
-  const app = new App({ context: cdkJson.context ?? {}, postCliContext: { 'aws:cdk:bundling-stacks': [] } });
+  const app = new App({ context: cdkJsonContext(), postCliContext: { 'aws:cdk:bundling-stacks': [] } });
   const stack = addSyncStacks(app, config, workflows).find((s) => s.region === region);
   if (stack === undefined) throw new Error(`The configuration has no region ${region}`);
   return { stack, template: app.synth().getStackByName(stack.stackName).template };

@@ -17,6 +17,7 @@ import { startLocalEnvironment } from '../../local/local-environment';
 import { exampleConfig } from '../support/example-config';
 import { runDealsUnderFaults } from '../support/fault-run';
 import { shortRetries } from '../support/short-retries';
+import { tracerShare } from './tracer-share';
 
 // Lambda runs Node 24; the SDK's warning about this machine's Node 20 is noise here.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
@@ -84,7 +85,7 @@ function intake(): void {
   });
   const full = time(() => {
     verifyHubSpotSignature({ method: 'POST', publicUrl: url, rawBody: body, signature, timestamp }, [secret], 1_760_000_000_000);
-    const [check] = checkBatch(JSON.parse(body.toString('utf8')) as unknown[]);
+    const [check] = checkBatch(JSON.parse(body.toString('utf8')) as unknown[], 3);
     if (check?.ok) dedupKey('hubspot-main', check.event);
     parseCanonicalEvent(opportunityWonEvent('hubspot-main', snapshot, fields, 'c', new Date()));
   });
@@ -160,6 +161,12 @@ async function bundles(): Promise<void> {
       `  ${fn.id.padEnd(26)} ${kb(result.outputFiles[0]!.contents.length).padStart(9)} ${load(file, fn.id).toFixed(0).padStart(5)} ms | ${kb(baseline.outputFiles[0]!.contents.length).padStart(9)} ${load(baselineFile, fn.id).toFixed(0).padStart(5)} ms  (${clients.join(', ') || 'none'})`,
     );
   }
+  // Tracer's share on the webhook intake, a queue consumer and a Step Functions task (ADR 0019).
+  const traced = new Set(['ReceiveHubSpotWebhook', 'HandleHubSpotDealEvent', 'StartOpportunityToProject', 'CreateErpProject']);
+  await tracerShare(
+    opportunityToProject.functions.filter((f) => traced.has(f.id)),
+    { define: bundleDefines(config), environmentOf },
+  );
 }
 
 function happyPathTransitions(): number {

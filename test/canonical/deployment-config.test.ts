@@ -91,6 +91,32 @@ describe('CRM settings', () => {
   });
 });
 
+describe('HubSpot portalId', () => {
+  it("is required on a HubSpot instance, a positive integer, and refused on other vendors' instances", () => {
+    expect(parseDeploymentConfig(exampleConfigInput()).vendorInstances.find((v) => v.id === 'hubspot-main')?.portalId).toBe(21734952);
+
+    const missing = exampleConfigInput();
+    delete missing.vendorInstances.find((v) => v.id === 'hubspot-main')!.portalId;
+    expect(() => parseDeploymentConfig(missing)).toThrow(/vendorInstances\.0\.portalId: HubSpot instance hubspot-main needs portalId/);
+
+    for (const bad of [0, -5, 62515.5, '62515']) {
+      const input = exampleConfigInput();
+      (input.vendorInstances[0] as { portalId?: unknown }).portalId = bad;
+      expect(() => parseDeploymentConfig(input), String(bad)).toThrow(/vendorInstances\.0\.portalId/);
+    }
+
+    const elsewhere = exampleConfigInput();
+    elsewhere.vendorInstances.find((v) => v.id === 'kantata-global')!.portalId = 62515;
+    expect(() => parseDeploymentConfig(elsewhere)).toThrow(/kantata-global is not a HubSpot instance but has a portalId/);
+  });
+
+  it("matches the local HubSpot sandbox's portal in the local configuration", () => {
+    const local = JSON.parse(readFileSync(join(__dirname, '..', '..', 'local', 'deployment.local.json'), 'utf8')) as DeploymentConfigInput;
+
+    expect(parseDeploymentConfig(local).vendorInstances.find((v) => v.vendor === 'hubspot')?.portalId).toBe(62515);
+  });
+});
+
 describe('Certinia settings', () => {
   const certinia = (extra: Record<string, unknown> = {}) => ({
     id: 'certinia-main',
@@ -179,5 +205,54 @@ describe('vendor tenant budgets', () => {
     kantata.regionShares = {};
     kantata.reservedForBilling = 4;
     expect(() => parseDeploymentConfig(input)).toThrow(/reserves 4 of 4 slots for billing/);
+  });
+});
+
+describe('vendor URLs', () => {
+  it('must be https, so no credential or business record crosses a network in clear', () => {
+    const input = exampleConfigInput();
+    input.vendorInstances.find((v) => v.id === 'salesforce-main')!.baseUrl = 'http://acme-demo.my.salesforce.com';
+    input.vendorInstances.find((v) => v.id === 'business-central-de')!.authorityUrl = 'http://login.microsoftonline.com';
+
+    expect(() => parseDeploymentConfig(input)).toThrow(/vendorInstances\.1\.baseUrl: https:\/\/[\s\S]*vendorInstances\.5\.authorityUrl: https:\/\//);
+    // Not a URL at all: listed with the other problems, not thrown by the https check.
+    input.vendorInstances.find((v) => v.id === 'salesforce-main')!.baseUrl = 'acme-demo.my.salesforce.com';
+    expect(() => parseDeploymentConfig(input)).toThrow(/Invalid deployment configuration:[\s\S]*vendorInstances\.1\.baseUrl: Invalid URL/);
+  });
+
+  it('may be http to a loopback address only, where the local stack runs its sandboxes', () => {
+    const local = JSON.parse(readFileSync(join(__dirname, '..', '..', 'local', 'deployment.local.json'), 'utf8')) as DeploymentConfigInput;
+    const business = local.vendorInstances.find((v) => v.id === 'business-central-uk')!;
+    for (const host of ['127.0.0.1:49152', '[::1]:49152', 'localhost:49152']) {
+      for (const instance of local.vendorInstances) instance.baseUrl = `http://${host}`;
+      business.authorityUrl = `http://${host}`;
+      expect(parseDeploymentConfig(local).vendorInstances.every((v) => v.baseUrl === `http://${host}`)).toBe(true);
+    }
+    // Not loopback: a private address or a name that merely starts like one still crosses a network.
+    for (const host of ['10.0.0.5', '127.0.0.1.example.com', 'localhost.example.com']) {
+      business.authorityUrl = `http://${host}`;
+      expect(() => parseDeploymentConfig(local), host).toThrow(/authorityUrl: https:\/\//);
+    }
+  });
+});
+
+describe('deployment tags', () => {
+  it('require an owner and a cost center, in characters every taggable resource accepts', () => {
+    const input = exampleConfigInput();
+    expect(parseDeploymentConfig(input).tags).toEqual({ owner: 'integration-platform', costCenter: 'CC-4100' });
+
+    delete (input as { tags?: unknown }).tags;
+    expect(() => parseDeploymentConfig(input)).toThrow(/tags: /);
+    input.tags = { owner: 'integration-platform', costCenter: '' };
+    expect(() => parseDeploymentConfig(input)).toThrow(/tags\.costCenter/);
+    input.tags = { owner: 'team <platform>', costCenter: 'CC-4100' };
+    expect(() => parseDeploymentConfig(input)).toThrow(/tags\.owner/);
+  });
+
+  it('leave termination protection on unless a region turns it off', () => {
+    const input = exampleConfigInput();
+    input.regions[1]!.terminationProtection = false;
+
+    expect(parseDeploymentConfig(input).regions.map((r) => r.terminationProtection)).toEqual([true, false]);
   });
 });

@@ -1,6 +1,6 @@
 import { Match, type Template } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
-import { parseDeploymentConfig } from '../../canonical/deployment-config';
+import { type DeploymentConfigInput, parseDeploymentConfig } from '../../canonical/deployment-config';
 import { exampleConfig, exampleConfigInput } from '../support/example-config';
 import { synthesizeDeployment } from '../support/synth';
 
@@ -51,7 +51,7 @@ describe('SyncRegionStack', () => {
       StageName: 'demo',
       AccessLogSetting: { DestinationArn: Match.anyValue(), Format: Match.stringLikeRegexp('"requestId"') },
       MethodSettings: [Match.objectLike({ ThrottlingRateLimit: 50, ThrottlingBurstLimit: 100, LoggingLevel: 'ERROR', DataTraceEnabled: false })],
-      TracingEnabled: true,
+      TracingEnabled: false,
     });
   });
 
@@ -119,6 +119,33 @@ describe('SyncRegionStack', () => {
   });
 });
 
+describe('SyncRegionStack tags and termination protection', () => {
+  // What the CLI deploys: stack tags and protection live in the cloud assembly, not in the template.
+  const deployed = (input: DeploymentConfigInput) => {
+    const { app, stacks } = synthesizeDeployment(parseDeploymentConfig(input));
+    const assembly = app.synth();
+    return stacks.map((s) => assembly.getStackByName(s.stackName));
+  };
+
+  it("tags every stack with the deployment's owner and cost center, for CloudFormation to put on each resource", () => {
+    const stacks = deployed(exampleConfigInput());
+
+    expect(stacks).toHaveLength(2);
+    for (const stack of stacks) expect(stack.tags).toEqual({ owner: 'integration-platform', 'cost-center': 'CC-4100' });
+  });
+
+  it('protects every stack from termination unless its region turns protection off', () => {
+    const input = exampleConfigInput();
+    expect(deployed(input).map((s) => s.terminationProtection)).toEqual([true, true]);
+
+    input.regions[1]!.terminationProtection = false;
+    expect(deployed(input).map((s) => [s.stackName, s.terminationProtection])).toEqual([
+      ['PsSync-Demo-us-east-1', true],
+      ['PsSync-Demo-eu-west-1', false],
+    ]);
+  });
+});
+
 describe('SyncRegionStack tables and exception store', () => {
   const { templates } = synthesizeDeployment(exampleConfig());
   const t = templates.get('eu-west-1')!;
@@ -134,13 +161,13 @@ describe('SyncRegionStack tables and exception store', () => {
     });
   });
 
-  it('keeps exceptions durably and alarms when an announcement waits more than four hours', () => {
+  it('announces exceptions on an encrypted queue with a DLQ, and sets no alarm on its age (nothing in the stack receives from it)', () => {
     t.hasResourceProperties('AWS::SQS::Queue', {
       MessageRetentionPeriod: 7 * 86400,
       KmsMasterKeyId: Match.anyValue(),
       RedrivePolicy: Match.objectLike({ maxReceiveCount: 5 }),
     });
-    t.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'ApproximateAgeOfOldestMessage', Threshold: 4 * 3600, AlarmActions: [Match.anyValue()] });
+    expect(t.findResources('AWS::CloudWatch::Alarm', { Properties: { MetricName: 'ApproximateAgeOfOldestMessage' } })).toEqual({});
   });
 
   it('expires audit entries through TTL only, as the retention setting says', () => {
@@ -149,18 +176,27 @@ describe('SyncRegionStack tables and exception store', () => {
 });
 
 describe('SyncRegionStack operations dashboard', () => {
-  it('shows executions, dead-letter depth, exception age and webhook answers', () => {
+  it('shows executions, dead-letter depth, new exceptions, function errors and throttles, and webhook answers', () => {
     const { templates } = synthesizeDeployment(exampleConfig());
-    const body = JSON.stringify(templates.get('us-east-1')!.findResources('AWS::CloudWatch::Dashboard'));
+    const [dashboard] = Object.values(templates.get('us-east-1')!.findResources('AWS::CloudWatch::Dashboard'));
+    // The body is JSON joined with references; its literal parts are enough to find metric names.
+    const parts = (dashboard!.Properties.DashboardBody as { 'Fn::Join': [string, unknown[]] })['Fn::Join'][1];
+    const body = parts.filter((p): p is string => typeof p === 'string').join('');
 
     for (const metric of [
       'ExecutionsFailed',
+      'ExecutionsTimedOut',
+      'ExecutionsAborted',
       'ApproximateNumberOfMessagesVisible',
-      'ApproximateAgeOfOldestMessage',
+      'NumberOfMessagesSent',
+      '"Errors"',
+      '"Throttles"',
       '5XXError',
       'OpportunityToProject: executions',
     ]) {
       expect(body).toContain(metric);
     }
+    // Nothing receives announcements, so their age would only show the time since the first exception.
+    expect(body).not.toContain('ApproximateAgeOfOldestMessage');
   });
 });

@@ -2,7 +2,7 @@ import type { CfnResource } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import { describe, expect, it } from 'vitest';
-import { scheduleName, workflowConstructId } from '../../lib/workflow-resources';
+import { scheduleName, stateMachineName, workflowConstructId } from '../../lib/workflow-resources';
 import { exampleConfig } from '../support/example-config';
 import { synthesizeDeployment } from '../support/synth';
 
@@ -250,6 +250,64 @@ describe('vendor secret grants', () => {
     expect(poll).toMatch(/PsaPollRequests[A-Za-z0-9]*"/);
     expect(certinia).not.toContain('ps-sync/demo/kantata-global');
     expect(certinia).not.toMatch(/PsaPollRequests[A-Za-z0-9]*"/);
+  });
+});
+
+describe('state machine encryption', () => {
+  const machines = ofType('AWS::StepFunctions::StateMachine');
+  const [keyId] = ofType('AWS::KMS::Key').map(([id]) => id);
+  type Statement = { Action: string | string[]; Resource: unknown; Condition?: Record<string, Record<string, unknown>> };
+  const statements = ofType('AWS::IAM::Policy').flatMap(([, p]) =>
+    ((p.Properties.PolicyDocument as { Statement: Statement[] }).Statement ?? []).map((st) => ({ roles: p.Properties.Roles as unknown[], ...st })),
+  );
+  const actions = (st: Statement) => [st.Action].flat();
+
+  it("encrypts every state machine's definition and execution history with the region's key", () => {
+    expect(machines.length).toBeGreaterThan(0);
+    for (const [, machine] of machines) {
+      expect(machine.Properties.EncryptionConfiguration).toEqual({
+        Type: 'CUSTOMER_MANAGED_KMS_KEY',
+        KmsKeyId: { 'Fn::GetAtt': [keyId, 'Arn'] },
+        KmsDataKeyReusePeriodSeconds: 300,
+      });
+    }
+  });
+
+  it('lets each execution role use the key for its own state machine, named so the condition can name it', () => {
+    for (const [, machine] of machines) {
+      const name = machine.Properties.StateMachineName as string;
+      expect(name).toMatch(/^PsSync-Demo-us-east-1-/);
+      const own = statements.filter(
+        (st) =>
+          st.roles.some((r) => ref(r) === ref(machine.Properties.RoleArn)) &&
+          JSON.stringify(st.Condition?.StringEquals?.['kms:EncryptionContext:aws:states:stateMachineArn'] ?? '').endsWith(`:stateMachine:${name}"]]}`),
+      );
+      expect(own.map(actions)).toEqual([['kms:Decrypt', 'kms:GenerateDataKey']]);
+    }
+  });
+
+  it('lets every function that starts executions encrypt their input with the key, for that state machine only', () => {
+    const starts = statements.filter((st) => actions(st).includes('states:StartExecution'));
+    expect(starts.length).toBeGreaterThan(0);
+    for (const start of starts) {
+      const machine = ref(start.Resource);
+      const kms = statements.filter((st) => st.roles.some((r) => ref(r) === ref(start.roles[0])) && ref(st.Resource) === keyId && st.Condition !== undefined);
+      expect(kms.map((st) => [[...actions(st)].sort(), st.Condition])).toContainEqual([
+        ['kms:Decrypt', 'kms:GenerateDataKey'],
+        { StringEquals: { 'kms:EncryptionContext:aws:states:stateMachineArn': { Ref: machine } } },
+      ]);
+    }
+  });
+});
+
+describe('stateMachineName', () => {
+  it("keeps the id whole and the stack prefix unique within Step Functions' 80 characters", () => {
+    const long = `${'Ps'.repeat(40)}-Prod-eu-west-1`;
+
+    expect(stateMachineName('PsSync-Demo-us-east-1', 'TimeToInvoice')).toBe('PsSync-Demo-us-east-1-TimeToInvoice');
+    expect(stateMachineName(long, 'TimeToInvoice')).toHaveLength(80);
+    expect(stateMachineName(long, 'TimeToInvoice')).not.toBe(stateMachineName(`${long}2`, 'TimeToInvoice'));
+    expect(() => stateMachineName('PsSync-Demo', 'x'.repeat(80))).toThrow(/no room/);
   });
 });
 

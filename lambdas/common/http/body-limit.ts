@@ -1,4 +1,5 @@
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+import { problemAnswer } from './problem';
 
 /**
  * The size of a request body in bytes as the vendor sent it. API Gateway hands binary bodies over
@@ -16,17 +17,18 @@ export function bodyBytes(event: Pick<APIGatewayProxyEvent, 'body' | 'isBase64En
  * 10 MB limit cannot be lowered, so each webhook handler calls this first.
  * @returns the 413 response to send, or `undefined` when the body is within the limit.
  */
-export function refuseOversizedBody(event: Pick<APIGatewayProxyEvent, 'body' | 'isBase64Encoded'>, maxBodyBytes: number): APIGatewayProxyResult | undefined {
+export function refuseOversizedBody(
+  event: Pick<APIGatewayProxyEvent, 'body' | 'isBase64Encoded'>,
+  maxBodyBytes: number,
+  correlationId?: string,
+): APIGatewayProxyResult | undefined {
   const size = bodyBytes(event);
   if (size <= maxBodyBytes) return undefined;
+  const detail = `The request body is ${size} bytes; this endpoint accepts at most ${maxBodyBytes}.`;
+  if (correlationId !== undefined) return problemAnswer(413, 'Payload Too Large', detail, correlationId);
   return {
     statusCode: 413,
     headers: { 'content-type': 'application/problem+json' },
-    body: JSON.stringify({
-      type: 'about:blank',
-      title: 'Payload Too Large',
-      status: 413,
-      detail: `The request body is ${size} bytes; this endpoint accepts at most ${maxBodyBytes}.`,
-    }),
+    body: JSON.stringify({ type: 'about:blank', title: 'Payload Too Large', status: 413, detail }),
   };
 }

@@ -1,7 +1,6 @@
-import { createHash, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { receiveBusinessCentralWebhook } from '../../business-central/notification-intake';
-import { remediationFor } from '../../common/errors';
 import { logger, metrics, publishMetrics } from '../../common/runtime';
 import { container } from '../../wiring/container';
 import { exceptionRecorder } from '../../wiring/exceptions';
@@ -11,7 +10,6 @@ import { vendorSecret } from '../../wiring/secrets';
 const c = container('ReceiveBusinessCentralNotification');
 const queues = queueSender(c);
 const exceptions = exceptionRecorder(c);
-const isBusinessCentralInstance = (id: string) => c.config.vendorInstances.some((v) => v.id === id && v.vendor === 'business-central');
 
 /**
  * POST /webhooks/business-central/{instance}: the validation handshake, and notifications checked by
@@ -22,7 +20,8 @@ export const handler = async (request: APIGatewayProxyEvent): Promise<APIGateway
   try {
     const response = await receiveBusinessCentralWebhook(request, {
       maxBodyBytes: c.env.maxWebhookBodyBytes,
-      isBusinessCentralInstance,
+      correlationId,
+      isBusinessCentralInstance: (id) => c.config.vendorInstances.some((v) => v.id === id && v.vendor === 'business-central'),
       clientStates: async (id) => {
         const secret = await vendorSecret(id);
         return [secret.clientState, secret.previousClientState].filter((s): s is string => typeof s === 'string' && s !== '');
@@ -32,24 +31,9 @@ export const handler = async (request: APIGatewayProxyEvent): Promise<APIGateway
           'BusinessCentralNotifications',
           notifications.map((notification) => ({ instance, notification, correlationId })),
         ),
-      recordRejection: async (pathInstance, rejection) => {
+      recordRejection: async (exception) => {
         metrics.addMetric('BusinessCentralNotification-rejected', 'Count', 1);
-        // The path is the caller's to choose: an unknown one is filed under one id, so made-up paths cannot flood the table.
-        const instance = isBusinessCentralInstance(pathInstance) ? pathInstance : 'unknown-instance';
-        // One open exception per instance and kind of reason: a flood of forged notifications is one item to look at, not thousands.
-        const reasonKey = createHash('sha256').update(rejection.reason.replace(/\d+/g, '#')).digest('hex').slice(0, 16);
-        await exceptions.record(
-          {
-            workflow: 'invoice-payment-status',
-            entityType: 'business-central-notification',
-            entityId: `${instance}:${reasonKey}`,
-            reason: rejection.reason,
-            remediation: remediationFor('invoice-payment-status', 'BusinessCentralNotificationRejected'),
-            correlationId,
-            source: { vendor: 'business-central', instance },
-          },
-          c.clock(),
-        );
+        await exceptions.record(exception, c.clock());
       },
     });
     logger.info('Business Central webhook answered', { statusCode: response.statusCode, correlationId });

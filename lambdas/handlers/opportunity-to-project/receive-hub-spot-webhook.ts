@@ -18,7 +18,7 @@ export const handler = async (request: APIGatewayProxyEvent): Promise<APIGateway
     nowMs: Date.now,
     maxBodyBytes: c.env.maxWebhookBodyBytes,
     publicBaseUrl: c.env.webhookPublicBaseUrl(),
-    isHubSpotInstance: (id) => c.config.vendorInstances.some((v) => v.id === id && v.vendor === 'hubspot'),
+    portalIdOf: (id) => c.config.vendorInstances.find((v) => v.id === id && v.vendor === 'hubspot')?.portalId,
     clientSecrets: async (id) => {
       const secret = await vendorSecret(id);
       return [secret.clientSecret, secret.previousClientSecret].filter((s): s is string => typeof s === 'string' && s !== '');
@@ -37,6 +37,14 @@ export const handler = async (request: APIGatewayProxyEvent): Promise<APIGateway
         },
         c.clock(),
       );
+    },
+    recordForeignPortalEvents: async (exception) => {
+      logger.warn('HubSpot events of another portal refused', {
+        instance: exception.source.instance,
+        reason: exception.reason,
+        correlationId: exception.correlationId,
+      });
+      await exceptions.record(exception, c.clock());
     },
     newCorrelationId: randomUUID,
   });

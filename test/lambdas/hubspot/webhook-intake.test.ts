@@ -1,6 +1,7 @@
 import { createHmac } from 'node:crypto';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
+import type { BusinessException } from '../../../lambdas/common/exceptions';
 import type { QueuedDealEvent } from '../../../lambdas/hubspot/webhook-events';
 import { receiveHubSpotWebhook, type WebhookIntakeDependencies } from '../../../lambdas/hubspot/webhook-intake';
 
@@ -50,18 +51,20 @@ function request(body: string, options: { secret?: string; timestamp?: number; i
 function fakes(overrides: Partial<WebhookIntakeDependencies> = {}) {
   const enqueued: QueuedDealEvent[] = [];
   const exceptions: string[] = [];
+  const foreign: BusinessException[] = [];
   const deps: WebhookIntakeDependencies = {
     nowMs: () => now,
     maxBodyBytes: 4096,
     publicBaseUrl: base,
-    isHubSpotInstance: (i) => i === 'hubspot-main',
+    portalIdOf: (i) => (i === 'hubspot-main' ? 62515 : undefined),
     clientSecrets: async () => [secret],
     enqueue: async (events) => void enqueued.push(...events),
     recordRejectedEvent: async (_i, r) => void exceptions.push(r.reason),
+    recordForeignPortalEvents: async (e) => void foreign.push(e),
     newCorrelationId: () => 'corr-1',
     ...overrides,
   };
-  return { deps, enqueued, exceptions };
+  return { deps, enqueued, exceptions, foreign };
 }
 
 describe('receiveHubSpotWebhook', () => {
@@ -87,15 +90,23 @@ describe('receiveHubSpotWebhook', () => {
     // As a wrong signature: the answer does not say whether the instance exists.
     ['an unknown instance', request(JSON.stringify([dealEvent()]), { instance: 'hubspot-other' }), 401, /signature does not match/],
     ['a signed body that is not JSON by its content type', request(JSON.stringify([dealEvent()]), { contentType: 'text/plain' }), 415, /application\/json/],
-  ])('refuses %s with a clear 4xx and changes nothing', async (_name, event, status, detail) => {
-    const { deps, enqueued, exceptions } = fakes();
+  ])('refuses %s with a clear 4xx as problem+json and changes nothing', async (_name, event, status, detail) => {
+    const { deps, enqueued, exceptions, foreign } = fakes();
 
     const response = await receiveHubSpotWebhook(event, deps);
 
     expect(response.statusCode).toBe(status);
-    expect(JSON.parse(response.body).detail).toMatch(detail);
+    expect(response.headers).toMatchObject({ 'content-type': 'application/problem+json', 'x-correlation-id': 'corr-1' });
+    expect(JSON.parse(response.body)).toEqual({
+      type: 'about:blank',
+      title: expect.any(String),
+      status,
+      detail: expect.stringMatching(detail),
+      correlationId: 'corr-1',
+    });
     expect(enqueued).toEqual([]);
     expect(exceptions).toEqual([]);
+    expect(foreign).toEqual([]);
   });
 
   it('records a bad event of a valid batch as an exception and lets the others through', async () => {
@@ -109,16 +120,69 @@ describe('receiveHubSpotWebhook', () => {
     expect(exceptions).toEqual([expect.stringContaining('event 1 violates the HubSpot event schema: occurredAt')]);
   });
 
+  it("refuses an event of another portal, records it once and never enqueues it, while the batch's other events proceed with 200", async () => {
+    const { deps, enqueued, exceptions, foreign } = fakes();
+    const body = JSON.stringify([dealEvent(), dealEvent({ eventId: 101, portalId: 99, objectId: 555 }), dealEvent({ eventId: 102, objectId: 999 })]);
+
+    const response = await receiveHubSpotWebhook(request(body), deps);
+
+    expect(response.statusCode).toBe(200);
+    expect(enqueued.map((e) => [e.event.portalId, e.event.eventId])).toEqual([
+      [62515, 100],
+      [62515, 102],
+    ]);
+    expect(JSON.parse(response.body)).toMatchObject({
+      accepted: 2,
+      rejected: [{ index: 1, reason: expect.stringMatching(/portal 99, not of this instance's portal 62515/) }],
+    });
+    expect(exceptions).toEqual([]);
+    expect(foreign).toEqual([
+      {
+        workflow: 'opportunity-to-project',
+        entityType: 'hubspot-webhook-event',
+        entityId: 'hubspot-main:foreign-portal',
+        reason: '1 event(s) of HubSpot portal 99 arrived for hubspot-main, whose portalId is 62515; refused, not processed',
+        remediation: expect.stringContaining('portalId in the deployment configuration is wrong'),
+        correlationId: 'corr-1',
+        source: { vendor: 'hubspot', instance: 'hubspot-main' },
+      },
+    ]);
+  });
+
+  it('answers 200 to a batch of other portals only, so HubSpot does not send it again, and records it as one exception per instance', async () => {
+    const { deps, enqueued, exceptions, foreign } = fakes();
+    // An unhandled type of another portal is that portal's business, not an exception on a deal of ours.
+    const first = JSON.stringify([
+      dealEvent({ portalId: 99 }),
+      dealEvent({ portalId: 100, eventId: 101 }),
+      dealEvent({ portalId: 99, subscriptionType: 'contact.creation' }),
+    ]);
+    const second = JSON.stringify([dealEvent({ portalId: 7, eventId: 300, objectId: 42 })]);
+
+    const answers = [await receiveHubSpotWebhook(request(first), deps), await receiveHubSpotWebhook(request(second), deps)];
+
+    expect(answers.map((a) => a.statusCode)).toEqual([200, 200]);
+    expect(enqueued).toEqual([]);
+    expect(exceptions).toEqual([]);
+    expect(foreign.map((e) => e.entityId)).toEqual(['hubspot-main:foreign-portal', 'hubspot-main:foreign-portal']);
+    expect(foreign[0]!.reason).toMatch(/^3 event\(s\) of HubSpot portal 99, 100 arrived/);
+  });
+
   it('answers 503 when the events cannot be stored, so HubSpot retries, and records nothing', async () => {
-    const { deps, exceptions } = fakes({
+    const { deps, exceptions, foreign } = fakes({
       enqueue: async () => {
         throw new Error('SQS unavailable');
       },
     });
 
-    const response = await receiveHubSpotWebhook(request(JSON.stringify([dealEvent(), dealEvent({ subscriptionType: 'x.y' })])), deps);
+    const response = await receiveHubSpotWebhook(
+      request(JSON.stringify([dealEvent(), dealEvent({ subscriptionType: 'x.y' }), dealEvent({ portalId: 99 })])),
+      deps,
+    );
 
     expect(response.statusCode).toBe(503);
+    expect(response.headers?.['content-type']).toBe('application/problem+json');
     expect(exceptions).toEqual([]);
+    expect(foreign).toEqual([]);
   });
 });

@@ -95,7 +95,7 @@ describe('the container of a function', () => {
     for (const [name, value] of Object.entries(environmentOf('RecordApprovedWork'))) vi.stubEnv(name, value);
 
     expect(() => container('RecordApprovedWork', 'read')).toThrow(
-      /RecordApprovedWork runs the read flow rule but does not declare \{ kind: 'vendorSecrets' \}/,
+      /RecordApprovedWork runs the read flow rule but does not declare \{ kind: 'vendorSecrets', roles: \[\.\.\.\] \}/,
     );
   });
 

@@ -1,0 +1,94 @@
+import { describe, expect, it } from 'vitest';
+import type { SharedTable } from '../../lib/topology/declarations';
+import { TABLE_ACTIONS } from '../../lib/workflow-resources';
+import { exampleConfig } from '../support/example-config';
+import { functionGrants } from '../support/role-grants';
+import { synthesizeDeployment } from '../support/synth';
+
+// What each function may do with secrets and tables in the example deployment, written out by hand:
+// a grant the template adds beyond this list fails here, and the local IAM gate (docs/adr/0020) fails
+// any function that needs more than it is given.
+type Access = 'read' | 'readWrite' | 'append';
+const ACTIONS: Record<Access, readonly string[]> = { ...TABLE_ACTIONS, append: ['dynamodb:PutItem'] };
+const read = 'read';
+const rw = 'readWrite';
+const append = 'append';
+
+/** Secrets by region (us-east-1: acme-us on HubSpot, Kantata, NetSuite; eu-west-1: acme-uk on HubSpot and NetSuite, acme-de on Salesforce and Business Central). */
+const SECRETS: Record<string, Record<'us-east-1' | 'eu-west-1', string[]>> = {
+  hubspot: { 'us-east-1': ['hubspot-main'], 'eu-west-1': ['hubspot-main'] },
+  salesforce: { 'us-east-1': [], 'eu-west-1': ['salesforce-main'] },
+  crm: { 'us-east-1': ['hubspot-main'], 'eu-west-1': ['hubspot-main', 'salesforce-main'] },
+  psa: { 'us-east-1': ['kantata-global'], 'eu-west-1': ['kantata-global'] },
+  erp: { 'us-east-1': ['netsuite-us'], 'eu-west-1': ['business-central-de', 'netsuite-eu'] },
+  netsuite: { 'us-east-1': ['netsuite-us'], 'eu-west-1': ['netsuite-eu'] },
+  'business-central': { 'us-east-1': [], 'eu-west-1': ['business-central-de'] },
+  'crm+psa': { 'us-east-1': ['hubspot-main', 'kantata-global'], 'eu-west-1': ['hubspot-main', 'kantata-global', 'salesforce-main'] },
+  none: { 'us-east-1': [], 'eu-west-1': [] },
+};
+
+const EXPECTED: Record<string, { secrets: keyof typeof SECRETS; tables: Partial<Record<SharedTable, Access>> }> = {
+  ReceiveHubSpotWebhook: { secrets: 'hubspot', tables: { exceptions: rw } },
+  HandleHubSpotDealEvent: { secrets: 'hubspot', tables: { idempotency: rw, crossReferences: rw, exceptions: rw } },
+  HandleSalesforceOpportunityEvent: { secrets: 'salesforce', tables: { idempotency: rw, crossReferences: rw, audit: read, exceptions: rw } },
+  ReconcileWonDeals: { secrets: 'salesforce', tables: { idempotency: rw, crossReferences: read } },
+  StartOpportunityToProject: { secrets: 'none', tables: {} },
+  ValidateOpportunity: { secrets: 'none', tables: {} },
+  ClaimDealRevision: { secrets: 'none', tables: { crossReferences: rw } },
+  FindOrCreateErpCustomer: { secrets: 'erp', tables: { idempotency: rw, crossReferences: rw, audit: append } },
+  CreatePsaProject: { secrets: 'psa', tables: { idempotency: rw, crossReferences: rw, audit: append, exceptions: rw } },
+  AddPsaProjectPlan: { secrets: 'psa', tables: { idempotency: rw, crossReferences: rw, audit: append } },
+  ApplyPsaRateCard: { secrets: 'psa', tables: { idempotency: rw, crossReferences: rw, audit: append } },
+  CreateErpProject: { secrets: 'erp', tables: { idempotency: rw, crossReferences: rw, audit: append } },
+  WriteBackToCrm: { secrets: 'crm', tables: { idempotency: rw, crossReferences: rw, audit: append } },
+  PublishProjectActivated: { secrets: 'none', tables: { idempotency: rw, exceptions: rw, billingLedger: rw } },
+  RecordException: { secrets: 'crm', tables: { exceptions: rw, audit: append, idempotency: rw } },
+  PollKantataApprovedWork: { secrets: 'psa', tables: { idempotency: rw } },
+  HandleCertiniaChange: { secrets: 'none', tables: { idempotency: rw, exceptions: rw } },
+  RecordApprovedWork: { secrets: 'none', tables: { billingLedger: rw, exceptions: rw } },
+  StartBillingRuns: { secrets: 'none', tables: { billingLedger: read } },
+  StartBillingRun: { secrets: 'none', tables: {} },
+  DraftInvoice: { secrets: 'none', tables: { billingLedger: rw } },
+  PostInvoice: { secrets: 'erp', tables: { idempotency: rw, billingLedger: rw, audit: append } },
+  MarkPageBilled: { secrets: 'none', tables: { billingLedger: rw } },
+  RecordInvoiceInPsa: { secrets: 'psa', tables: { idempotency: rw, billingLedger: rw, audit: append } },
+  WriteBillingHealthToCrm: { secrets: 'crm', tables: { idempotency: rw, billingLedger: read, audit: append } },
+  RecordBillingException: { secrets: 'none', tables: { exceptions: rw } },
+  PollNetSuitePayments: { secrets: 'netsuite', tables: { idempotency: rw } },
+  ReceiveBusinessCentralNotification: { secrets: 'business-central', tables: { exceptions: rw } },
+  HandleBusinessCentralNotification: { secrets: 'business-central', tables: { idempotency: rw } },
+  RenewBusinessCentralSubscriptions: { secrets: 'business-central', tables: { idempotency: rw } },
+  RecordPaymentStatus: { secrets: 'crm+psa', tables: { idempotency: rw, billingLedger: read, audit: append } },
+};
+
+const { stacks, templates } = synthesizeDeployment(exampleConfig());
+
+describe.each(stacks.map((s) => [s.region, s] as const))('least privilege in %s', (region, stack) => {
+  const grants = functionGrants(stack, templates.get(region)!);
+
+  it('knows every function of the template', () => {
+    expect(Object.keys(grants).sort()).toEqual(Object.keys(EXPECTED).sort());
+  });
+
+  it.each(Object.keys(EXPECTED))('%s reads only the secrets of the instances it calls, and uses only the table actions its adapters call', (fn) => {
+    const expected = EXPECTED[fn]!;
+    expect(grants[fn]).toEqual({
+      secrets: SECRETS[expected.secrets]![region as 'us-east-1' | 'eu-west-1'].map((s) => `ps-sync/demo/${s}`).sort(),
+      tables: Object.fromEntries(Object.entries(expected.tables).map(([table, access]) => [table, [...ACTIONS[access]].sort()])),
+      unexpected: [],
+    });
+  });
+});
+
+describe('the internet-facing functions', () => {
+  it('may read no secret of another vendor and never scan, batch-write or delete a whole table', () => {
+    for (const stack of stacks) {
+      const grants = functionGrants(stack, templates.get(stack.region)!);
+      expect(grants.ReceiveHubSpotWebhook!.secrets.every((s) => s.endsWith('/hubspot-main'))).toBe(true);
+      expect(grants.ReceiveBusinessCentralNotification!.secrets.every((s) => s.includes('/business-central-'))).toBe(true);
+      const actions = Object.values(grants).flatMap((g) => Object.values(g.tables).flat());
+      expect(actions).not.toContain('dynamodb:Scan');
+      expect(actions).not.toContain('dynamodb:BatchWriteItem');
+    }
+  });
+});

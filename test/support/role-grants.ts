@@ -1,0 +1,65 @@
+import type { Template } from 'aws-cdk-lib/assertions';
+import type { SyncRegionStack } from '../../lib/sync-region-stack';
+import type { SharedTable } from '../../lib/topology/declarations';
+
+type Resource = { Type: string; Properties: Record<string, unknown> };
+
+/** What one function's role may do with secrets and tables, read from a synthesized template. */
+export interface FunctionGrants {
+  /** Secret names (without the random suffix) it may read. */
+  readonly secrets: string[];
+  /** DynamoDB actions per shared table, sorted. */
+  readonly tables: Partial<Record<SharedTable, string[]>>;
+  /** Any other DynamoDB or Secrets Manager grant, which no function should have: `action on resource`. */
+  readonly unexpected: string[];
+}
+
+const asList = <T>(v: T | T[] | undefined): T[] => (v === undefined ? [] : Array.isArray(v) ? v : [v]);
+
+/** Every function's grants, by declaration id, in one region's template. */
+export function functionGrants(stack: SyncRegionStack, template: Template): Record<string, FunctionGrants> {
+  const resources = (template.toJSON() as { Resources: Record<string, Resource> }).Resources;
+  const tableIds = new Map<string, SharedTable>(
+    (
+      [
+        ['crossReferences', stack.crossReferences.table],
+        ['idempotency', stack.idempotency.table],
+        ['exceptions', stack.exceptions.table],
+        ['audit', stack.auditTrail.table],
+        ['billingLedger', stack.billingLedger.table],
+      ] as const
+    ).map(([name, table]) => [stack.getLogicalId(table.node.defaultChild as never), name]),
+  );
+  const grants: Record<string, FunctionGrants> = {};
+  for (const wf of stack.workflows.values()) {
+    for (const [id, fn] of wf.functions) {
+      const roleId = stack.getLogicalId(fn.role!.node.defaultChild as never);
+      const statements = Object.values(resources)
+        .filter((r) => r.Type === 'AWS::IAM::Policy' && asList(r.Properties.Roles as { Ref: string }[]).some((ref) => ref.Ref === roleId))
+        .flatMap((r) => (r.Properties.PolicyDocument as { Statement: Record<string, unknown>[] }).Statement);
+      const secrets = new Set<string>();
+      const tables: Partial<Record<SharedTable, Set<string>>> = {};
+      const unexpected: string[] = [];
+      for (const statement of statements) {
+        const actions = asList(statement.Action as string | string[]).filter((a) => /^(dynamodb|secretsmanager):/.test(a));
+        if (actions.length === 0) continue;
+        for (const resource of asList(statement.Resource)) {
+          const text = JSON.stringify(resource);
+          const table = tableIds.get((resource as { 'Fn::GetAtt'?: [string, string] })['Fn::GetAtt']?.[0] ?? '');
+          const secret = /:secret:([^"]+)-\?{6}"/.exec(text)?.[1];
+          for (const action of actions) {
+            if (table !== undefined && action.startsWith('dynamodb:')) (tables[table] ??= new Set()).add(action);
+            else if (secret !== undefined && action === 'secretsmanager:GetSecretValue') secrets.add(secret);
+            else unexpected.push(`${action} on ${text}`);
+          }
+        }
+      }
+      grants[id] = {
+        secrets: [...secrets].sort(),
+        tables: Object.fromEntries(Object.entries(tables).map(([t, a]) => [t, [...a].sort()])),
+        unexpected,
+      };
+    }
+  }
+  return grants;
+}
