@@ -112,6 +112,8 @@ export interface LocalEnvironmentOptions {
   readonly workflows?: readonly WorkflowDeclaration[];
   /** @default INFO */
   readonly logLevel?: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR' | 'SILENT';
+  /** Print function log lines as they come; either way the stack keeps them (`stack.logsOf`). @default true */
+  readonly printLogs?: boolean;
 }
 
 /**
@@ -200,6 +202,7 @@ export async function startLocalEnvironment(options: LocalEnvironmentOptions = {
     ...(options.retryIntervalOverrides ? { retryIntervalOverrides: options.retryIntervalOverrides } : {}),
     ...(options.onError ? { onError: options.onError } : {}),
     ...(options.logLevel ? { logLevel: options.logLevel } : {}),
+    ...(options.printLogs === undefined ? {} : { printLogs: options.printLogs }),
     ...(options.schedulesPaused ? { schedulesPaused: true } : {}),
   });
   relayTo.client = new EventBridgeClient({

@@ -1,3 +1,4 @@
+import { createInterface } from 'node:readline';
 import { Worker } from 'node:worker_threads';
 
 /**
@@ -19,6 +20,11 @@ export interface LocalFunctionSpec {
   readonly timeoutMs: number;
   /** @default 4 */
   readonly maxInstances?: number;
+  /**
+   * Receives each line the function writes to stdout or stderr, as CloudWatch Logs would; without it the
+   * lines go to this process's stdout and stderr.
+   */
+  readonly onLogLine?: (line: string) => void;
 }
 
 /** An error a handler threw, carrying Lambda's errorType. */
@@ -82,11 +88,15 @@ export function startLocalFunction(spec: LocalFunctionSpec): LocalFunction {
   let requestCounter = 0;
 
   const spawn = (): Instance => {
+    const capture = spec.onLogLine;
     const worker = new Worker(BOOTSTRAP, {
       eval: true,
       env: { ...spec.environment, AWS_LAMBDA_FUNCTION_NAME: spec.name },
       workerData: { code: spec.code, name: spec.name, handlerExport: spec.handlerExport ?? 'handler' },
+      ...(capture ? { stdout: true, stderr: true } : {}),
     });
+    if (capture)
+      for (const stream of [worker.stdout, worker.stderr]) createInterface({ input: stream, crlfDelay: Number.POSITIVE_INFINITY }).on('line', capture);
     worker.unref();
     const instance = { worker, busy: false };
     instances.push(instance);

@@ -27,6 +27,8 @@ const REPOSITORY_ROOT = join(__dirname, '..', '..');
 const ACCOUNT = '000000000000';
 const CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' };
 const EVENT_BUS_NAME = 'canonical';
+/** Log lines kept per function. */
+const MAX_LOG_LINES = 10_000;
 
 /** Options of {@link startLocalStack}. */
 export interface LocalStackOptions {
@@ -43,6 +45,8 @@ export interface LocalStackOptions {
   readonly onError?: (error: unknown) => void;
   /** Function log level (POWERTOOLS_LOG_LEVEL); tests quieten it. @default INFO */
   readonly logLevel?: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR' | 'SILENT';
+  /** Print function log lines as they come; either way they are kept for `logsOf`. @default true */
+  readonly printLogs?: boolean;
   /** Rate schedules fire only when told to (`scheduler.fire`). @default false */
   readonly schedulesPaused?: boolean;
 }
@@ -56,6 +60,11 @@ export interface LocalStack {
    * the API's execute-api URL); requests to it reach {@link apiUrl} through a {@link LocalNetwork}.
    */
   readonly webhookBaseUrl: string;
+  /**
+   * The lines a function logged, oldest first, as its CloudWatch log group would hold them (JSON, one
+   * object per line); they are also printed unless the log level is SILENT.
+   */
+  readonly logsOf: (functionId: string) => readonly string[];
   /** Every call the local IAM gates refused, as AWS would have: who, and AWS's message. */
   readonly iamRefusals: () => readonly { readonly principal: string; readonly message: string }[];
   /** Service endpoints, for clients in tests and the demo (administrator access; functions go through IAM gates). */
@@ -335,6 +344,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       principals.set(`state-machine/${machine.id}`, { arn: `arn:aws:sts::${ACCOUNT}:assumed-role/${role.roleName}/${machine.id}`, policies: role.policies });
     }
   }
+  const logs = new Map<string, string[]>();
   const routed = options.workflows.flatMap((wf) => wf.routes.map((r) => r.function));
   const webhookBaseUrl = routed.length > 0 ? template.environmentOf(routed[0]!).WEBHOOK_PUBLIC_BASE_URL : undefined;
 
@@ -371,9 +381,22 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
           ? { POWERTOOLS_LOG_LEVEL: options.logLevel, POWERTOOLS_METRICS_DISABLED: String(options.logLevel !== 'INFO' && options.logLevel !== 'DEBUG') }
           : {}),
       };
+      const lines: string[] = [];
+      logs.set(fn.id, lines);
       functions.set(
         fn.id,
-        startLocalFunction({ name: fn.id, code: bundle.outputFiles[0]!.text, environment, timeoutMs: fn.timeoutSeconds * 1000, maxInstances: 4 }),
+        startLocalFunction({
+          name: fn.id,
+          code: bundle.outputFiles[0]!.text,
+          environment,
+          timeoutMs: fn.timeoutSeconds * 1000,
+          maxInstances: 4,
+          onLogLine: (line) => {
+            // Kept bounded: a long `npm start` session must not grow without end.
+            if (lines.push(line) > MAX_LOG_LINES) lines.shift();
+            if (options.printLogs ?? true) process.stdout.write(`${line}\n`);
+          },
+        }),
       );
     }
   }
@@ -414,6 +437,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   return {
     apiUrl: api.url,
     webhookBaseUrl: webhookBaseUrl ?? api.url,
+    logsOf: (functionId) => logs.get(functionId) ?? [],
     iamRefusals: () => [...[...gates.values()].flatMap((g) => g.refusals), ...stateMachineRefusals],
     endpoints,
     tableNames,

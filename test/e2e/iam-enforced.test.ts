@@ -28,7 +28,7 @@ let ledger: DynamoDbBillingLedger;
 let psa: PsaProjectRef;
 
 beforeAll(async () => {
-  env = await startLocalEnvironment({ logLevel: 'SILENT', workflows: withKantataGrantsOnCertiniaIntake });
+  env = await startLocalEnvironment({ logLevel: 'ERROR', printLogs: false, workflows: withKantataGrantsOnCertiniaIntake });
   const dynamo = new DynamoDBClient({ endpoint: env.stack.endpoints.dynamodb, region: 'us-east-1', credentials: { accessKeyId: 'l', secretAccessKey: 'l' } });
   ledger = new DynamoDbBillingLedger(DynamoDBDocumentClient.from(dynamo, { unmarshallOptions: { wrapNumbers: true } }), env.stack.tableNames.billingLedger);
   const project = await env.certinia.createProject({ name: 'Initech rollout', currency: 'USD', startDate: '2026-11-01' });
@@ -53,5 +53,25 @@ describe('IAM enforced locally from the synthesized template', () => {
       /^User: arn:aws:sts::000000000000:assumed-role\/\w+\/HandleCertiniaChange is not authorized to perform: secretsmanager:GetSecretValue on resource: arn:aws:secretsmanager:us-east-1:000000000000:secret:ps-sync\/local\/certinia-main-\w{6} because no identity-based policy allows the secretsmanager:GetSecretValue action$/,
     );
     expect((await ledger.workOf(psa)).time).toEqual([]);
+  });
+
+  it('logs each failed record once, at error level, with its own correlation id, the reason and what happens next', () => {
+    // The submitted and the approved timecard: two changes relayed, two records, each failing on its first receive.
+    const failed = env.stack
+      .logsOf('HandleCertiniaChange')
+      .map((line) => JSON.parse(line) as Record<string, unknown>)
+      .filter((entry) => entry.message === 'Record failed');
+    expect(failed.length).toBeGreaterThan(0);
+    expect(new Set(failed.map((f) => f.messageId)).size).toBe(failed.length);
+    expect(new Set(failed.map((f) => f.correlationId)).size).toBe(failed.length);
+    for (const line of failed)
+      expect(line).toMatchObject({
+        level: 'ERROR',
+        correlationId: expect.stringMatching(/^(?!none$).+/),
+        attempt: 1,
+        // Powertools Parameters wraps the SDK error; AWS's message is kept whole.
+        reason: expect.stringMatching(/^GetParameterError: User: .*HandleCertiniaChange is not authorized to perform: secretsmanager:GetSecretValue/),
+        next: expect.stringContaining('DLQ'),
+      });
   });
 });
