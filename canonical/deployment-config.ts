@@ -125,6 +125,19 @@ export const CrmSettings = z.strictObject({
     .string()
     .regex(/^005[A-Za-z0-9]{12}([A-Za-z0-9]{3})?$/, 'a Salesforce user id (005...)')
     .optional(),
+  /**
+   * Salesforce: the platform event a flow publishes when a deal is won, relayed on a platform-event
+   * channel (docs/vendors/salesforce.md). Omitted: `Deal_Won__e` with `Opportunity_Id__c`.
+   */
+  dealWonEvent: z
+    .strictObject({
+      apiName: z.string().regex(/^[A-Za-z][A-Za-z0-9_]*__e$/, 'a platform event API name (<Name>__e)'),
+      opportunityIdField: z
+        .string()
+        .regex(/^[A-Za-z][A-Za-z0-9_]*$/, 'a field API name')
+        .default('Opportunity_Id__c'),
+    })
+    .optional(),
 });
 /** Settings of a CRM instance. */
 export type CrmSettings = z.infer<typeof CrmSettings>;
@@ -163,6 +176,15 @@ export const VendorInstanceConfig = z.strictObject({
    * portals signs every portal's events with one secret, so the webhook refuses events of any other.
    */
   portalId: z.int().positive().optional(),
+  /**
+   * Salesforce and Certinia instances: the client id our API calls send in `Sforce-Call-Options: client=<id>`,
+   * which comes back in change events' `changeOrigin` so our own writes are recognised. Omitted: the
+   * deployment's `name`.
+   */
+  callOptionsClient: z
+    .string()
+    .regex(/^[A-Za-z0-9][A-Za-z0-9_./-]{0,79}$/, 'up to 80 letters, digits and _ . / - (no ; or , which separate call options)')
+    .optional(),
   /** Secrets Manager secret name (not ARN, not value) holding this instance's credentials. */
   secretName: z.string().regex(/^[A-Za-z0-9/_+=.@-]{1,512}$/, 'a Secrets Manager secret name'),
   /**
@@ -200,16 +222,44 @@ export const VendorInstanceConfig = z.strictObject({
 /** One tenant of a vendor. */
 export type VendorInstanceConfig = z.infer<typeof VendorInstanceConfig>;
 
-/** A Salesforce Event Relay partner event source to associate with a region's stack. */
+/**
+ * A Salesforce Event Relay partner event source to associate with a region's stack. An event relay
+ * relays one channel, and a channel carries change events or platform events, never both; so an org
+ * relaying both has two relays, two partner event sources and two entries here.
+ */
 export const EventRelayConfig = z.strictObject({
   /** The Salesforce (or Certinia) vendor instance whose events arrive through this relay. */
   instance: InstanceId,
   region: AwsRegion,
   /** `aws.partner/salesforce.com/<orgId>/<channelId>`, as Event Relay names it. */
   eventSourceName: z.string().regex(/^aws\.partner\/salesforce\.com\/[A-Za-z0-9]+\/[A-Za-z0-9]+$/, 'aws.partner/salesforce.com/<orgId>/<channelId>'),
+  /**
+   * The channel the relay relays, as subscribers name it: `/data/ChangeEvents` or a custom
+   * `/data/<Name>__chn` for change events, `/event/<Name>__chn` for platform events. The prefix says
+   * which events arrive, and so which relay rules the partner bus gets.
+   */
+  channel: z.string().regex(/^\/(data|event)\/[A-Za-z][A-Za-z0-9_]*$/, '/data/<channel> (change events) or /event/<channel> (platform events)'),
 });
 /** A Salesforce Event Relay partner event source. */
 export type EventRelayConfig = z.infer<typeof EventRelayConfig>;
+
+/** What a relay's channel carries: change events (`/data/...`) or platform events (`/event/...`). */
+export type RelayedEvents = 'change-events' | 'platform-events';
+
+/** What a relay's channel carries. */
+export function relayedEvents(relay: Pick<EventRelayConfig, 'channel'>): RelayedEvents {
+  return relay.channel.startsWith('/event/') ? 'platform-events' : 'change-events';
+}
+
+/** The won-deal platform event of a Salesforce instance, with its default. */
+export function dealWonEventOf(crm: CrmSettings | undefined): { readonly apiName: string; readonly opportunityIdField: string } {
+  return crm?.dealWonEvent ?? { apiName: 'Deal_Won__e', opportunityIdField: 'Opportunity_Id__c' };
+}
+
+/** The client id our calls to a Salesforce or Certinia instance carry in `Sforce-Call-Options`. */
+export function callOptionsClientOf(config: Pick<DeploymentConfig, 'name'>, instance: Pick<VendorInstanceConfig, 'callOptionsClient'>): string {
+  return instance.callOptionsClient ?? config.name;
+}
 
 /** A legal entity: the region that serves it and the vendor instance that plays each role for it. */
 export const LegalEntityConfig = z.strictObject({
@@ -247,6 +297,8 @@ export type FlowSwitch = z.infer<typeof FlowSwitch>;
 /** The whole deployment configuration, validated across its parts. */
 export const DeploymentConfig = z
   .strictObject({
+    /** The JSON Schema editors validate the file against (canonical/deployment-config.schema.json); ignored here. */
+    $schema: z.string().optional(),
     /** Prefix for stack names; one deployment per stage (prod, staging) can share an account. */
     name: Identifier,
     stage: Identifier,
@@ -304,6 +356,10 @@ export const DeploymentConfig = z
       if (v.vendor !== 'business-central' && v.businessCentral !== undefined)
         issue(['vendorInstances', i, 'businessCentral'], `${v.id} is not a Business Central instance but has businessCentral settings`);
       if (roleOf(v.vendor) !== 'crm' && v.crm !== undefined) issue(['vendorInstances', i, 'crm'], `${v.id} is not a CRM instance but has crm settings`);
+      if (v.vendor !== 'salesforce' && v.crm?.dealWonEvent !== undefined)
+        issue(['vendorInstances', i, 'crm', 'dealWonEvent'], `${v.id} is not a Salesforce instance but has a dealWonEvent`);
+      if (v.vendor !== 'salesforce' && v.vendor !== 'certinia' && v.callOptionsClient !== undefined)
+        issue(['vendorInstances', i, 'callOptionsClient'], `${v.id} is not a Salesforce or Certinia instance but has a callOptionsClient`);
     });
     const entities = new Set<string>();
     config.legalEntities.forEach((e, i) => {
@@ -332,6 +388,18 @@ export const DeploymentConfig = z
         issue(['eventRelays', i, 'instance'], `event relay names ${relay.instance}, which is not a Salesforce or Certinia instance in vendorInstances`);
       if (!regions.has(relay.region))
         issue(['eventRelays', i, 'region'], `event relay for ${relay.instance} targets region ${relay.region}, which has no entry in regions`);
+      // Only Salesforce orgs publish the won-deal platform event; a Certinia platform-event relay would feed no rule.
+      if (vendor === 'certinia' && relayedEvents(relay) === 'platform-events')
+        issue(
+          ['eventRelays', i, 'channel'],
+          `event relay for ${relay.instance} relays platform events (${relay.channel}); Certinia is read from change events only`,
+        );
+      // One partner bus per source; and Event Relay allows one relay per channel.
+      const earlier = config.eventRelays.slice(0, i);
+      if (earlier.some((r) => r.eventSourceName === relay.eventSourceName))
+        issue(['eventRelays', i, 'eventSourceName'], `partner event source ${relay.eventSourceName} is configured twice`);
+      else if (earlier.some((r) => r.instance === relay.instance && r.channel === relay.channel))
+        issue(['eventRelays', i, 'channel'], `${relay.instance} relays channel ${relay.channel} twice: Event Relay relays a channel once`);
     });
     config.flowSwitches.forEach((s, i) => {
       if (s.region !== undefined && !regions.has(s.region))

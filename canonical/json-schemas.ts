@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { DeploymentConfig } from './deployment-config';
 import { EVENT_CATALOGUE, EventEnvelope } from './events/catalogue';
 
 /**
@@ -17,4 +18,23 @@ export function eventJsonSchemas(): Map<string, string> {
     }
   }
   return files;
+}
+
+/** Where the deployment configuration's JSON Schema is checked in, relative to the repository root. */
+export const DEPLOYMENT_CONFIG_SCHEMA_FILE = 'canonical/deployment-config.schema.json';
+
+/**
+ * The JSON Schema of the deployment configuration file, for editors (`"$schema"` in the file). Input
+ * mode: a key with a default may be left out of the file. The checks across the file (unknown
+ * instances, conflicting switches) are zod refinements a JSON Schema cannot express; synth runs them.
+ */
+export function deploymentConfigJsonSchema(): string {
+  const json = z.toJSONSchema(DeploymentConfig, { target: 'draft-2020-12', io: 'input' });
+  const document = {
+    $id: 'https://ps-sync.dev/schemas/deployment-config.json',
+    title: 'ps-sync deployment configuration',
+    description: 'Regions, vendor instances, legal entities, event relays and flow switches of one deployment (docs/configuration.md).',
+    ...json,
+  };
+  return JSON.stringify(document, null, 2) + '\n';
 }

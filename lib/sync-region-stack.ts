@@ -11,7 +11,8 @@ import { IdempotencyTable } from './idempotency-table';
 import { OperationsDashboard } from './operations-dashboard';
 import { SyncEncryptionKey } from './sync-encryption-key';
 import { SyncEventBus } from './sync-event-bus';
-import type { WorkflowDeclaration } from './topology/declarations';
+import { type SharedTable, servingInstances, type WorkflowDeclaration } from './topology/declarations';
+import { STACK_OUTPUTS, webhookPath } from './topology/outputs';
 import { WORKFLOWS } from './topology/workflows';
 import { WebhookApi } from './webhook-api';
 import { pascalCase, WorkflowResources, workflowConstructId } from './workflow-resources';
@@ -76,9 +77,7 @@ export class SyncRegionStack extends Stack {
       encryptionKey: key,
       archiveRetention: Duration.days(regionConfig.eventArchiveRetentionDays),
     });
-    this.eventRelays = new EventRelaySources(this, 'EventRelays', {
-      relays: config.eventRelays.filter((r) => r.region === regionConfig.region),
-    });
+    this.eventRelays = new EventRelaySources(this, 'EventRelays', { config, region: regionConfig.region });
     this.crossReferences = new CrossReferenceTable(this, 'CrossReferences', { encryptionKey: key });
     this.idempotency = new IdempotencyTable(this, 'Idempotency', { encryptionKey: key });
     this.billingLedger = new BillingLedgerTable(this, 'BillingLedger', { encryptionKey: key });
@@ -129,10 +128,44 @@ export class SyncRegionStack extends Stack {
     });
 
     new CfnOutput(this, 'EventBusName', { value: this.eventBus.bus.eventBusName });
-    new CfnOutput(this, 'WebhookBaseUrl', { value: this.webhookApi.api.url });
-    new CfnOutput(this, 'CrossReferenceTableName', { value: this.crossReferences.table.tableName });
+    new CfnOutput(this, STACK_OUTPUTS.webhookBaseUrl, { value: this.webhookApi.api.url });
     new CfnOutput(this, 'AlarmTopicArn', { value: this.alarms.topic.topicArn });
-    new CfnOutput(this, 'ExceptionsTableName', { value: this.exceptions.table.tableName });
+    this.addSmokeOutputs(config, regionConfig);
+  }
+
+  /**
+   * The URLs to register with vendors, and where each function's tables, queues and state machines are,
+   * so an operator (and `npm run smoke`) reads them from the stack instead of the console.
+   */
+  private addSmokeOutputs(config: DeploymentConfig, regionConfig: RegionConfig): void {
+    // The URL the vendor calls and signs: the configured public base URL, else the API's own with its stage.
+    const publicBase = regionConfig.webhooks.publicBaseUrl?.replace(/\/+$/, '');
+    const webhookUrl = (path: string) => (publicBase === undefined ? `${this.webhookApi.api.url}${path}` : `${publicBase}/${path}`);
+    for (const instance of servingInstances(config, regionConfig.region, 'hubspot')) {
+      new CfnOutput(this, STACK_OUTPUTS.hubSpotWebhookUrl(instance), {
+        value: webhookUrl(webhookPath('hubspot', instance)),
+        description: `Register as the target URL of the HubSpot app's webhooks for ${instance}`,
+      });
+    }
+    for (const instance of servingInstances(config, regionConfig.region, 'business-central')) {
+      new CfnOutput(this, STACK_OUTPUTS.businessCentralWebhookUrl(instance), {
+        value: webhookUrl(webhookPath('business-central', instance)),
+        description: `Subscribed in Business Central for ${instance} by the hourly renewal job`,
+      });
+    }
+    const tables = {
+      crossReferences: this.crossReferences.table,
+      idempotency: this.idempotency.table,
+      exceptions: this.exceptions.table,
+      audit: this.auditTrail.table,
+      billingLedger: this.billingLedger.table,
+    };
+    for (const [table, construct] of Object.entries(tables)) new CfnOutput(this, STACK_OUTPUTS.tables[table as SharedTable], { value: construct.tableName });
+    new CfnOutput(this, STACK_OUTPUTS.exceptionQueueUrl, { value: this.exceptions.queue.queueUrl });
+    for (const workflow of this.workflows.values()) {
+      for (const [id, queue] of workflow.queues) new CfnOutput(this, STACK_OUTPUTS.queueUrl(id), { value: queue.queue.queueUrl });
+      for (const [id, machine] of workflow.stateMachines) new CfnOutput(this, STACK_OUTPUTS.stateMachineArn(id), { value: machine.stateMachineArn });
+    }
   }
 }
 

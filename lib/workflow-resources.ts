@@ -27,9 +27,10 @@ import {
   assertConsistent,
   environmentVariableFor,
   type FunctionUse,
-  relayedInstances,
+  relayRuleInstances,
   type SharedTable,
   scheduleInstances,
+  secretInstancesOf,
   usesOf,
   type WorkflowDeclaration,
 } from './topology/declarations';
@@ -50,7 +51,7 @@ export interface WorkflowResourcesProps {
   readonly tables: Readonly<Record<Exclude<SharedTable, 'audit'>, dynamodb.ITable>>;
   readonly auditTrail: AuditTrailTable;
   readonly eventBus: events.IEventBus;
-  /** The partner event bus of each relayed instance in the region, by instance id. */
+  /** The partner event bus of each relay into the region, by its partner event source's name. */
   readonly partnerBuses: ReadonlyMap<string, events.IEventBus>;
   readonly exceptionQueue: sqs.IQueue;
   readonly webhookApi: WebhookApi;
@@ -219,13 +220,12 @@ export class WorkflowResources extends Construct {
     }
 
     for (const r of declaration.relayRules ?? []) {
-      for (const instance of relayedInstances(config, regionConfig.region, r.vendor)) {
-        const id = `${r.id}-${instance}`;
+      for (const { name: id, eventSourceName, eventPattern } of relayRuleInstances(config, regionConfig.region, r)) {
         const delivery = this.targetDelivery('relay rule', id, r, props);
         const rule = new events.Rule(this, id, {
-          eventBus: props.partnerBuses.get(instance)!,
+          eventBus: props.partnerBuses.get(eventSourceName)!,
           description: r.description,
-          eventPattern: r.eventPattern as events.EventPattern,
+          eventPattern: eventPattern as events.EventPattern,
         });
         rule.addTarget(new targets.SqsQueue(this.queues.get(r.targetQueue)!.queue, delivery));
         Tags.of(rule).add(DECLARATION_TAG, `rule/${id}`);
@@ -273,23 +273,12 @@ export class WorkflowResources extends Construct {
 
     // Only the secrets of instances that serve this region's legal entities (or relay into it), and of
     // those only the ones the function calls: by vendor (an intake), or by the role it writes to.
-    const regionalEntities = config.legalEntities.filter((e) => e.region === regionConfig.region);
-    const regional = new Set([
-      ...regionalEntities.flatMap((e) => Object.values(e.instances).filter((i): i is string => i !== undefined)),
-      ...config.eventRelays.filter((r) => r.region === regionConfig.region).map((r) => r.instance),
-    ]);
     for (const fn of declaration.functions) {
       const use = fn.uses.find((u): u is Extract<FunctionUse, { kind: 'vendorSecrets' }> => u.kind === 'vendorSecrets');
       if (use === undefined) continue;
-      const called =
-        'vendors' in use
-          ? new Set(config.vendorInstances.filter((v) => regional.has(v.id) && use.vendors.includes(v.vendor)).map((v) => v.id))
-          : new Set(regionalEntities.flatMap((e) => use.roles.map((role) => e.instances[role]).filter((i): i is string => i !== undefined)));
-      const secretArns = config.vendorInstances
-        .filter((v) => called.has(v.id))
-        .map((v) =>
-          stack.formatArn({ service: 'secretsmanager', resource: 'secret', resourceName: `${v.secretName}-??????`, arnFormat: ArnFormat.COLON_RESOURCE_NAME }),
-        );
+      const secretArns = secretInstancesOf(config, regionConfig.region, use).map((v) =>
+        stack.formatArn({ service: 'secretsmanager', resource: 'secret', resourceName: `${v.secretName}-??????`, arnFormat: ArnFormat.COLON_RESOURCE_NAME }),
+      );
       if (secretArns.length === 0) continue;
       // Hand-written: secret.grantRead would add secretsmanager:DescribeSecret, which no handler calls.
       this.functions.get(fn.id)!.addToRolePolicy(new iam.PolicyStatement({ actions: ['secretsmanager:GetSecretValue'], resources: secretArns }));

@@ -91,7 +91,7 @@ async function billMonth(env: LocalEnvironment, workspace: string, month: string
 Billing run ${execution?.name ?? '(none)'}: ${execution?.status ?? 'not started'}, ${Date.now() - started} ms
   NetSuite        invoice ${JSON.stringify(invoice ? { id: invoice.id, tranId: invoice.tranId, tranDate: invoice.tranDate, total: invoice.total, taxTotal: invoice.taxTotal } : null)}
                   lines   ${JSON.stringify(lines)}
-  Kantata         invoice ${JSON.stringify(kantataInvoice ? { id: kantataInvoice.id, user_invoice_number: kantataInvoice.user_invoice_number, total_in_cents: kantataInvoice.total_in_cents } : null)}, time entries invoiced: ${env.kantata.objects('time_entries').filter((t) => t.invoice_id === kantataInvoice?.id).length} of ${env.kantata.objects('time_entries').length}
+  Kantata         invoice ${JSON.stringify(kantataInvoice ? { id: kantataInvoice.id, user_invoice_number: kantataInvoice.user_invoice_number, user_invoice_title: kantataInvoice.user_invoice_title, total_in_cents: kantataInvoice.total_in_cents } : null)}, time entries invoiced: ${env.kantata.objects('time_entries').filter((t) => t.invoice_id === kantataInvoice?.id).length} of ${env.kantata.objects('time_entries').length}
 `;
 }
 
@@ -108,7 +108,7 @@ async function businessCentralReport(
 Billing run ${execution?.name ?? '(none)'}: ${execution?.status ?? 'not started'}, ${Date.now() - started} ms
   Business Central invoice ${JSON.stringify(invoice ? { number: invoice.number, externalDocumentNumber: invoice.externalDocumentNumber, status: invoice.status, totalAmountExcludingTax: invoice.totalAmountExcludingTax, totalTaxAmount: invoice.totalTaxAmount, totalAmountIncludingTax: invoice.totalAmountIncludingTax } : null)}
                    lines   ${JSON.stringify((invoice?.salesInvoiceLines ?? []).map((l) => `${String(l.description)}: ${String(l.quantity)} x ${String(l.unitPrice)}`))}
-  Kantata          invoice ${JSON.stringify(kantataInvoice() ? { user_invoice_number: kantataInvoice()!.user_invoice_number, total_in_cents: kantataInvoice()!.total_in_cents } : null)}
+  Kantata          invoice ${JSON.stringify(kantataInvoice() ? { user_invoice_number: kantataInvoice()!.user_invoice_number, user_invoice_title: kantataInvoice()!.user_invoice_title, total_in_cents: kantataInvoice()!.total_in_cents } : null)}
 `;
   if (!invoice) return billed;
   console.log(`Business Central: the customer pays ${invoice.number} in full; BC notifies our webhook ...`);

@@ -9,7 +9,9 @@ import { type BusinessCentralSandbox, startBusinessCentralSandbox } from './sand
 import { type CertiniaSandbox, startCertiniaSandbox } from './sandboxes/certinia/certinia-sandbox';
 import { type HubSpotSandbox, startHubSpotSandbox } from './sandboxes/hubspot/hubspot-sandbox';
 import { type KantataSandbox, startKantataSandbox } from './sandboxes/kantata/kantata-sandbox';
+import { LOCAL_NETSUITE_M2M_CERTIFICATE } from './sandboxes/netsuite/local-only-m2m-key';
 import { type NetSuiteSandbox, startNetSuiteSandbox } from './sandboxes/netsuite/netsuite-sandbox';
+import { LOCAL_CERTINIA_OAUTH, LOCAL_SALESFORCE_OAUTH } from './sandboxes/salesforce/local-oauth';
 import { type SalesforceSandbox, startSalesforceSandbox } from './sandboxes/salesforce/salesforce-sandbox';
 import { LocalNetwork } from './sandboxes/sandbox-kit';
 import { type LocalStack, startLocalStack } from './stack/local-stack';
@@ -66,11 +68,18 @@ export const SALESFORCE_LOCAL_FIELDS = {
 /** Credentials the sandboxes accept and the local Secrets Manager holds; local only, never real. */
 export const LOCAL_CREDENTIALS = {
   hubspot: { clientSecret: 'local-hubspot-client-secret', accessToken: 'pat-local-0000' },
-  salesforce: { accessToken: '00DLOCAL!local-session-token' },
-  certinia: { accessToken: '00DCERT!local-certinia-session-token' },
-  kantata: { clientId: 'local-kantata-client', clientSecret: 'local-kantata-secret' },
+  salesforce: LOCAL_SALESFORCE_OAUTH.secret,
+  certinia: LOCAL_CERTINIA_OAUTH.secret,
+  kantata: { accessToken: 'local-kantata-oauth-token' },
   netsuiteUs: { auth: 'tba', accountId: '1234567_SB1', consumerKey: 'ck-us', consumerSecret: 'cs-us', tokenId: 'tk-us', tokenSecret: 'ts-us' },
-  netsuiteCa: { auth: 'oauth2', accountId: '7654321_SB2', clientId: 'ns-ca-client', clientSecret: 'ns-ca-secret' },
+  netsuiteCa: {
+    auth: 'oauth2',
+    accountId: '7654321_SB2',
+    clientId: 'ns-ca-client',
+    certificateId: LOCAL_NETSUITE_M2M_CERTIFICATE.certificateId,
+    privateKey: LOCAL_NETSUITE_M2M_CERTIFICATE.privateKey,
+    algorithm: LOCAL_NETSUITE_M2M_CERTIFICATE.algorithm,
+  },
   businessCentral: { clientId: 'local-bc-app', clientSecret: 'local-bc-app-secret', clientState: 'local-bc-client-state' },
 } as const;
 
@@ -134,8 +143,9 @@ export async function startLocalEnvironment(options: LocalEnvironmentOptions = {
   // Event Relay: the org's change events go onto the partner event bus of the local stack, once it runs.
   const relayTo: { client?: EventBridgeClient } = {};
   const input = JSON.parse(readFileSync(join(__dirname, 'deployment.local.json'), 'utf8')) as DeploymentConfigInput;
-  const relayOf = (instance: string) => ({
-    eventSourceName: input.eventRelays!.find((r) => r.instance === instance)!.eventSourceName,
+  // One relay per channel: an org's change events and its platform events reach the stack on different partner sources.
+  const relayOf = (instance: string, channel: 'data' | 'event' = 'data') => ({
+    eventSourceName: input.eventRelays!.find((r) => r.instance === instance && r.channel.startsWith(`/${channel}/`))!.eventSourceName,
     put: async ({ source, detailType, detail, time }: { source: string; detailType: string; detail: string; time: Date }) => {
       if (relayTo.client === undefined) throw new Error('The local stack is not running yet');
       const result = await relayTo.client.send(
@@ -145,19 +155,27 @@ export async function startLocalEnvironment(options: LocalEnvironmentOptions = {
     },
   });
   const salesforce = await startSalesforceSandbox({
-    accessTokens: [LOCAL_CREDENTIALS.salesforce.accessToken],
+    oauth: LOCAL_SALESFORCE_OAUTH.org,
     fields: SALESFORCE_LOCAL_FIELDS,
     relay: { ...relayOf('salesforce-main'), enrichedFields: { Opportunity: ['Name', 'StageName'] } },
+    platformEventRelay: relayOf('salesforce-main', 'event'),
   });
-  const certinia = await startCertiniaSandbox({ accessTokens: [LOCAL_CREDENTIALS.certinia.accessToken], relay: relayOf('certinia-main') });
+  const certinia = await startCertiniaSandbox({ oauth: LOCAL_CERTINIA_OAUTH.org, relay: relayOf('certinia-main') });
   const kantata = await startKantataSandbox({
-    clientId: LOCAL_CREDENTIALS.kantata.clientId,
-    clientSecret: LOCAL_CREDENTIALS.kantata.clientSecret,
+    accessTokens: [LOCAL_CREDENTIALS.kantata.accessToken],
     ...(options.kantataLimits ?? {}),
   });
   const nsOptions = { concurrencyLimit: options.netSuiteConcurrency ?? 5, latencyMs: options.netSuiteLatencyMs ?? 0 };
   const us = await startNetSuiteSandbox({ accountId: LOCAL_CREDENTIALS.netsuiteUs.accountId, tba: LOCAL_CREDENTIALS.netsuiteUs, ...nsOptions });
-  const ca = await startNetSuiteSandbox({ accountId: LOCAL_CREDENTIALS.netsuiteCa.accountId, oauth2: LOCAL_CREDENTIALS.netsuiteCa, ...nsOptions });
+  const ca = await startNetSuiteSandbox({
+    accountId: LOCAL_CREDENTIALS.netsuiteCa.accountId,
+    // The certificate mapped to the integration: the sandbox holds its public key, the secret its private key.
+    oauth2: {
+      clientId: LOCAL_CREDENTIALS.netsuiteCa.clientId,
+      certificates: { [LOCAL_NETSUITE_M2M_CERTIFICATE.certificateId]: LOCAL_NETSUITE_M2M_CERTIFICATE.publicKey },
+    },
+    ...nsOptions,
+  });
   const bcInstance = input.vendorInstances.find((v) => v.id === 'business-central-uk')!;
   const businessCentral = await startBusinessCentralSandbox({
     ...bcInstance.businessCentral!,

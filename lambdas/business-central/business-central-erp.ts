@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import Decimal from 'decimal.js';
 import { CurrencyCode, type Money, majorUnits, money } from '../../canonical';
 import type { AuditTrail } from '../common/audit-trail';
@@ -89,6 +90,9 @@ function literal(value: string): string {
   return `'${value.replace(/'/g, "''")}'`;
 }
 
+/** Entra tokens per authority, tenant and app credentials, in module scope so a warm container reuses them. */
+const entraTokens = new Map<string, ClientCredentialsToken>();
+
 /**
  * The ERP port on Business Central's API v2.0. BC has no upsert by external id, so every write looks
  * first: customers and projects by a `number` derived from our global id, invoices by an
@@ -98,9 +102,22 @@ function literal(value: string): string {
  * Like the other adapters it never retries: the state machine owns retries, on the typed errors.
  */
 export class BusinessCentralErp implements ErpPort, InvoicingPort, PaymentsPort {
-  private readonly token = new ClientCredentialsToken((call, response) => this.errorFor(call, response));
-
   constructor(private readonly options: BusinessCentralOptions) {}
+
+  /**
+   * The app's Entra token, shared by every adapter of the container (one per invocation) until shortly
+   * before it expires. Keyed by the credentials too, so a rotated secret gets its own token.
+   */
+  private tokenFor(credentials: BusinessCentralCredentials): ClientCredentialsToken {
+    const secret = createHash('sha256').update(credentials.clientSecret).digest('base64url');
+    const key = `${this.options.authorityUrl ?? 'https://login.microsoftonline.com'}/${this.options.tenantId} ${credentials.clientId} ${secret}`;
+    let token = entraTokens.get(key);
+    if (token === undefined) {
+      token = new ClientCredentialsToken(businessCentralError);
+      entraTokens.set(key, token);
+    }
+    return token;
+  }
 
   async upsertCustomer(customer: ErpCustomerDraft): Promise<{ id: string }> {
     const number = businessCentralNumber(customer.externalId);
@@ -337,14 +354,21 @@ export class BusinessCentralErp implements ErpPort, InvoicingPort, PaymentsPort 
     });
   }
 
+  private errorFor(call: VendorCall, response: VendorResponse): Error {
+    return businessCentralError(call, response);
+  }
+
   private async send(call: VendorCall, method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<VendorResponse> {
     const { tenantId, environment } = this.options;
     const url = `${this.options.baseUrl ?? 'https://api.businesscentral.dynamics.com'}/v2.0/${tenantId}/${environment}/api/v2.0${path}`;
+    // The token the last attempt used, forgotten after a 401.
+    let used: ClientCredentialsToken | undefined;
     return sendWithOneRefresh(
       call,
       { current: this.options.credentials, refreshed: this.options.refreshCredentials },
       async (credentials) => {
-        const bearer = await this.token.bearer(call, {
+        used = this.tokenFor(credentials);
+        const bearer = await used.bearer(call, {
           url: `${this.options.authorityUrl ?? 'https://login.microsoftonline.com'}/${tenantId}/oauth2/v2.0/token`,
           headers: {},
           body: new URLSearchParams({
@@ -366,19 +390,19 @@ export class BusinessCentralErp implements ErpPort, InvoicingPort, PaymentsPort 
           timeoutMs: this.options.requestTimeoutMs ?? 30_000,
         });
       },
-      () => this.token.invalidate(),
+      () => used?.invalidate(),
     );
   }
+}
 
-  /** Maps BC's status and `error.code` (never its message text) to our error types. */
-  private errorFor(call: VendorCall, response: VendorResponse): Error {
-    const error = response.json<{ error?: { code?: string; message?: string } }>()?.error;
-    const code = error?.code ?? `HTTP_${response.status}`;
-    if (response.status === 429) {
-      const retryAfter = Number(response.headers.get('retry-after'));
-      return new VendorThrottledError(call, Number.isFinite(retryAfter) && retryAfter > 0 ? retryAfter : undefined);
-    }
-    if (response.status >= 500 || response.status === 408) return new VendorUnavailableError(call, `HTTP ${response.status} ${code}`);
-    return new VendorRejectedError(call, response.status, code, error?.message ?? 'no detail');
+/** Maps BC's status and `error.code` (never its message text) to our error types. */
+function businessCentralError(call: VendorCall, response: VendorResponse): Error {
+  const error = response.json<{ error?: { code?: string; message?: string } }>()?.error;
+  const code = error?.code ?? `HTTP_${response.status}`;
+  if (response.status === 429) {
+    const retryAfter = Number(response.headers.get('retry-after'));
+    return new VendorThrottledError(call, Number.isFinite(retryAfter) && retryAfter > 0 ? retryAfter : undefined);
   }
+  if (response.status >= 500 || response.status === 408) return new VendorUnavailableError(call, `HTTP ${response.status} ${code}`);
+  return new VendorRejectedError(call, response.status, code, error?.message ?? 'no detail');
 }

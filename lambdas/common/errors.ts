@@ -106,6 +106,8 @@ const REMEDIATION: Readonly<Partial<Record<Workflow, Readonly<Record<string, str
     VendorUnavailable: "The vendor kept failing after every retry; check the vendor's status, then increase the sync revision to run again.",
     VendorRejected: 'The vendor refused the data for the reason above; correct it in the source system, then increase the sync revision.',
     VendorAuthenticationFailed: "Renew the vendor instance's credentials in Secrets Manager, then increase the sync revision.",
+    KantataTokenRevoked:
+      "Kantata refused the integration's bearer token even after its secret was read again: it was revoked, or its application deleted. A Kantata administrator issues a new token (Settings > API, the registered application's OAuth token) and stores it as accessToken in the instance's secret in Secrets Manager; then increase the sync revision to run again.",
     CrossReferenceConflict: 'Two records claim the same vendor id; merge them in the CRM, then increase the sync revision.',
     RateCardNotRepresentable: "Correct the deal's rate card, or add the missing role in the PSA, then increase the sync revision.",
     MalformedChangeEvent:
@@ -113,6 +115,8 @@ const REMEDIATION: Readonly<Partial<Record<Workflow, Readonly<Record<string, str
     HubSpotEventRejected: 'Check the HubSpot app webhook subscriptions; the event was not processed. Re-save the deal in HubSpot to send it again.',
     HubSpotForeignPortal:
       "Events of another HubSpot portal were answered 200, refused and not processed. If the portal named is this instance's own, its portalId in the deployment configuration is wrong: correct it and deploy, then increase ps_sync_revision on the deals won meanwhile. Otherwise the app is installed in that portal too: uninstall it there, or configure that portal as an instance of its own; then resolve this exception.",
+    HubSpotUnhandledEvent:
+      'Events of a subscription type (or object type) this integration does not handle were answered 200, refused and not processed. Remove that subscription from the HubSpot app, or keep only deal creation and deal property changes (dealstage, ps_sync_revision), legacy deal.* or generic object.* for object type 0-3; then resolve this exception. If a deal was won through such an event, increase its ps_sync_revision.',
     default: 'See the execution history for the failed step; increase the sync revision to run again once fixed.',
   },
   'time-to-invoice': {
@@ -121,6 +125,8 @@ const REMEDIATION: Readonly<Partial<Record<Workflow, Readonly<Record<string, str
     VendorThrottled: 'The ERP kept throttling after every retry (month-end load); start the run again with a new revision once it is quieter.',
     VendorUnavailable: "The vendor kept failing after every retry; check the vendor's status, then start the run again with a new revision.",
     VendorRejected: 'The vendor refused the invoice for the reason above; correct the data, then start the run again with a new revision.',
+    KantataTokenRevoked:
+      "Kantata refused the integration's bearer token even after its secret was read again: it was revoked, or its application deleted. A Kantata administrator issues a new token (Settings > API, the registered application's OAuth token) and stores it as accessToken in the instance's secret in Secrets Manager; then start the run again with a new revision.",
     MalformedChangeEvent:
       "The relayed change event was refused and not acted on: one of its version fields is not a plain unsigned integer. Check the Event Relay configuration of the org; the record's next change, or the next approval, brings it in.",
     ChangedAfterBilling: 'Issue a credit note or an adjustment in the ERP if the change should be billed, then correct the entry in the PSA.',

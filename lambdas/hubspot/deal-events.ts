@@ -2,7 +2,7 @@ import type { CrmFieldNames, OpportunityWonEvent } from '../../canonical';
 import { parseCanonicalEvent } from '../../canonical';
 import { opportunityWonEvent } from './deal-mapping';
 import type { HubSpotDealSnapshot } from './hubspot-crm';
-import type { QueuedDealEvent } from './webhook-events';
+import { dealEventKind, type QueuedDealEvent } from './webhook-events';
 
 /** What handling one deal event needs. */
 export interface DealEventDependencies {
@@ -19,14 +19,15 @@ export type DealEventOutcome = 'published' | 'not-won' | 'irrelevant';
  * Handles one verified HubSpot deal event. Webhooks carry only the changed property and arrive out
  * of order, so the full deal is re-read and judged as it is now: a won stage (per portal, from
  * configuration) publishes `opportunity.won`. A stage change or a bumped sync revision are the
- * changes that matter; others are irrelevant.
+ * changes that matter; others are irrelevant. Legacy (`deal.*`) and generic (`object.*` of a deal)
+ * events are one and the same here.
  */
 export async function handleDealEvent(queued: QueuedDealEvent, deps: DealEventDependencies): Promise<DealEventOutcome> {
   const { event, instance } = queued;
   const settings = deps.settingsOf(instance);
+  const kind = dealEventKind(event);
   const relevant =
-    event.subscriptionType === 'deal.creation' ||
-    (event.subscriptionType === 'deal.propertyChange' && (event.propertyName === 'dealstage' || event.propertyName === settings.fields.syncRevision));
+    kind === 'creation' || (kind === 'propertyChange' && (event.propertyName === 'dealstage' || event.propertyName === settings.fields.syncRevision));
   if (!relevant) return 'irrelevant';
   const snapshot = await deps.readDeal(instance, String(event.objectId));
   if (!settings.wonStages.includes(snapshot.deal.properties.dealstage ?? '')) return 'not-won';

@@ -25,8 +25,9 @@ export interface HubSpotOptions {
   readonly requestTimeoutMs?: number;
   /** @default https://api.hubapi.com */
   readonly baseUrl?: string;
-  /** The private-app access token from the instance's secret. */
+  /** The bearer token: a private app's, or an OAuth access token (see HubSpotAccessTokens). */
   readonly accessToken: () => Promise<string>;
+  /** A fresh token after a 401: the secret re-read, and an OAuth token minted anew. */
   readonly refreshAccessToken: () => Promise<string>;
   readonly fields: CrmFieldNames;
   readonly audit?: AuditTrail;
@@ -156,12 +157,17 @@ export class HubSpotCrm implements CrmPort, CrmBillingPort {
   }
 
   private errorFor(call: VendorCall, response: VendorResponse): Error {
-    const error = response.json<{ category?: string; message?: string }>();
-    if (response.status === 429 || error?.category === 'RATE_LIMITS') {
-      const retryAfter = Number(response.headers.get('retry-after'));
-      return new VendorThrottledError(call, Number.isFinite(retryAfter) && retryAfter > 0 ? retryAfter : undefined);
-    }
-    if (response.status >= 500) return new VendorUnavailableError(call, `HTTP ${response.status}`);
-    return new VendorRejectedError(call, response.status, error?.category ?? `HTTP_${response.status}`, error?.message ?? 'no detail');
+    return hubSpotErrorFor(call, response);
   }
+}
+
+/** A HubSpot error answer as our error: decided by status and `category`, never by message. */
+export function hubSpotErrorFor(call: VendorCall, response: VendorResponse): Error {
+  const error = response.json<{ category?: string; message?: string }>();
+  if (response.status === 429 || error?.category === 'RATE_LIMITS') {
+    const retryAfter = Number(response.headers.get('retry-after'));
+    return new VendorThrottledError(call, Number.isFinite(retryAfter) && retryAfter > 0 ? retryAfter : undefined);
+  }
+  if (response.status >= 500) return new VendorUnavailableError(call, `HTTP ${response.status}`);
+  return new VendorRejectedError(call, response.status, error?.category ?? `HTTP_${response.status}`, error?.message ?? 'no detail');
 }

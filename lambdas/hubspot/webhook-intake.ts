@@ -3,7 +3,7 @@ import { remediationFor } from '../common/errors';
 import type { BusinessException } from '../common/exceptions';
 import { refuseOversizedBody } from '../common/http/body-limit';
 import { problemAnswer as problem } from '../common/http/problem';
-import { checkBatch, dedupKey, type EventCheck, type QueuedDealEvent } from './webhook-events';
+import { checkBatch, DEAL_OBJECT_TYPE_ID, dedupKey, type EventCheck, type QueuedDealEvent } from './webhook-events';
 import { verifyHubSpotSignature } from './webhook-signature';
 
 /** What the intake needs from the outside world, so it is tested with plain fakes. */
@@ -25,6 +25,8 @@ export interface WebhookIntakeDependencies {
   readonly recordRejectedEvent: (instance: string, rejected: Extract<EventCheck, { ok: false }>, correlationId: string) => Promise<void>;
   /** Records the other portals' events of one request, once, as the exception foreignPortalException makes. */
   readonly recordForeignPortalEvents: (exception: BusinessException) => Promise<void>;
+  /** Records the events of one request of a type this integration does not handle, one exception per type, as unhandledEventException makes. */
+  readonly recordUnhandledEvents: (exception: BusinessException) => Promise<void>;
   readonly newCorrelationId: () => string;
 }
 
@@ -55,13 +57,52 @@ export function foreignPortalException(instance: string, refusal: ForeignPortalR
   };
 }
 
+/** The events of one request of one subscription type (and object type) that the intake does not handle. */
+export interface UnhandledEventRefusal {
+  readonly subscriptionType: string;
+  readonly objectTypeId?: string | undefined;
+  readonly events: number;
+}
+
+/**
+ * The exception for events of a type we do not handle: one open item per instance, subscription type
+ * and objectTypeId, its `occurrences` counting the requests. A subscription made by mistake sends such
+ * events on every change in the portal, so one item per event or per record would be a flood.
+ */
+export function unhandledEventException(instance: string, refusal: UnhandledEventRefusal, correlationId: string): BusinessException {
+  const type = refusal.subscriptionType + (refusal.objectTypeId === undefined ? '' : ` of object type ${refusal.objectTypeId}`);
+  return {
+    workflow: 'opportunity-to-project',
+    entityType: 'hubspot-webhook-event',
+    entityId: `${instance}:unhandled:${refusal.subscriptionType}:${refusal.objectTypeId ?? '-'}`,
+    reason: `${refusal.events} event(s) of subscription type ${type} arrived for ${instance}, which handles deal.creation, deal.propertyChange and their generic object.* forms for deals (${DEAL_OBJECT_TYPE_ID}) only; refused, not processed`,
+    remediation: remediationFor('opportunity-to-project', 'HubSpotUnhandledEvent'),
+    correlationId,
+    source: { vendor: 'hubspot', instance },
+  };
+}
+
+/** Groups a request's unhandled events by subscription type and object type, in order of first appearance. */
+function unhandledRefusals(refused: readonly Extract<EventCheck, { ok: false }>[]): UnhandledEventRefusal[] {
+  const groups = new Map<string, { subscriptionType: string; objectTypeId?: string | undefined; events: number }>();
+  for (const r of refused) {
+    if (r.kind !== 'unhandled-type') continue;
+    const key = `${r.subscriptionType}\n${r.objectTypeId ?? ''}`;
+    const group = groups.get(key) ?? { subscriptionType: r.subscriptionType, objectTypeId: r.objectTypeId, events: 0 };
+    group.events++;
+    groups.set(key, group);
+  }
+  return [...groups.values()];
+}
+
 /** HubSpot sends at most 100 events a request. */
 const MAX_EVENTS = 100;
 
 /**
- * Receives one HubSpot webhook request. A fault of the request (size, signature, timestamp, JSON,
- * shape) is a 4xx that changes nothing. Inside a valid batch, a bad event is recorded as an
- * exception and the rest proceed; an event of another portal is refused and recorded, never enqueued.
+ * Receives one HubSpot webhook request. A fault of the request (size, query string, signature,
+ * timestamp, JSON, shape) is a 4xx that changes nothing. Inside a valid batch, a bad event is recorded
+ * as an exception and the rest proceed; an event of another portal, or of a type we do not handle, is
+ * refused and recorded once per request, never enqueued, and answered 200.
  * The 2xx comes only after every accepted event is durably enqueued; if enqueueing fails the answer is
  * 503, which HubSpot retries, and the dedup key absorbs repeats.
  */
@@ -69,6 +110,18 @@ export async function receiveHubSpotWebhook(request: APIGatewayProxyEvent, deps:
   const correlationId = deps.newCorrelationId();
   const oversized = refuseOversizedBody(request, deps.maxBodyBytes, correlationId);
   if (oversized !== undefined) return oversized;
+  // We register the target URL without a query string. A REST API proxy event carries only decoded
+  // query values, from which the URL HubSpot signed cannot be rebuilt byte for byte; refusing any query
+  // before the signature check means the check never has to try. The answer is the same for every
+  // instance name, so it tells an unsigned caller nothing.
+  if (request.multiValueQueryStringParameters != null || request.queryStringParameters != null) {
+    return problem(
+      400,
+      'Bad Request',
+      'The webhook URL takes no query string; register the target URL in HubSpot exactly as the stack outputs it',
+      correlationId,
+    );
+  }
 
   const instance = request.pathParameters?.instance ?? '';
   const badSignature = 'The v3 signature does not match this body, URL and timestamp';
@@ -79,16 +132,10 @@ export async function receiveHubSpotWebhook(request: APIGatewayProxyEvent, deps:
 
   const rawBody = Buffer.from(request.body ?? '', request.isBase64Encoded ? 'base64' : 'utf8');
   const header = (name: string) => Object.entries(request.headers ?? {}).find(([k]) => k.toLowerCase() === name.toLowerCase())?.[1];
-  const query = request.multiValueQueryStringParameters
-    ? '?' +
-      Object.entries(request.multiValueQueryStringParameters)
-        .flatMap(([k, vs]) => (vs ?? []).map((v) => `${k}=${v}`))
-        .join('&')
-    : '';
   const verdict = verifyHubSpotSignature(
     {
       method: request.httpMethod,
-      publicUrl: deps.publicBaseUrl.replace(/\/+$/, '') + request.path + query,
+      publicUrl: deps.publicBaseUrl.replace(/\/+$/, '') + request.path,
       rawBody,
       signature: header('X-HubSpot-Signature-v3'),
       timestamp: header('X-HubSpot-Request-Timestamp'),
@@ -128,9 +175,11 @@ export async function receiveHubSpotWebhook(request: APIGatewayProxyEvent, deps:
   const accepted = checks.flatMap((c) => (c.ok ? [c.event] : []));
   const refused = checks.flatMap((c) => (c.ok ? [] : [c]));
   const foreignPortalIds = refused.flatMap((r) => (r.kind === 'foreign-portal' ? [r.portalId] : []));
-  // Another portal's event is a correct delivery we decline, not a fault HubSpot could mend by
-  // sending it again: a batch holding one is answered 200 so it is never redelivered.
-  if (accepted.length === 0 && foreignPortalIds.length === 0) {
+  const unhandled = unhandledRefusals(refused);
+  // Another portal's event, or one of a type we do not handle, is a correct delivery we decline, not a
+  // fault HubSpot could mend by sending it again: a batch holding one is answered 200 so it is never
+  // redelivered, and the refusal is recorded rather than lost.
+  if (accepted.length === 0 && foreignPortalIds.length === 0 && unhandled.length === 0) {
     return problem(422, 'Unprocessable Content', refused.map((r) => r.reason).join(' | '), correlationId);
   }
 
@@ -143,7 +192,8 @@ export async function receiveHubSpotWebhook(request: APIGatewayProxyEvent, deps:
     }
   }
   // After the good events are safe: a failure to record a bad one must not cost the good ones.
-  const recordings = refused.filter((r) => r.kind !== 'foreign-portal').map((r) => deps.recordRejectedEvent(instance, r, correlationId));
+  const recordings = refused.filter((r) => r.kind === 'invalid').map((r) => deps.recordRejectedEvent(instance, r, correlationId));
+  for (const refusal of unhandled) recordings.push(deps.recordUnhandledEvents(unhandledEventException(instance, refusal, correlationId)));
   if (foreignPortalIds.length > 0) {
     const refusal = { events: foreignPortalIds.length, portalId, foreignPortalIds: [...new Set(foreignPortalIds)] };
     recordings.push(deps.recordForeignPortalEvents(foreignPortalException(instance, refusal, correlationId)));

@@ -6,7 +6,11 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
  * https://developers.hubspot.com/docs/apps/legacy-apps/authentication/validating-requests
  */
 
-/** The escapes HubSpot decodes in the request URI before signing; every other escape stays as sent. */
+/**
+ * The escapes HubSpot decodes in the request URI before signing; every other escape stays as sent.
+ * Our URIs carry no query string (the intake refuses one), so only a configured base path could hold
+ * an escape; the table still applies there.
+ */
 const DECODED_ESCAPES: Readonly<Record<string, string>> = {
   '%3A': ':',
   '%2F': '/',
@@ -33,7 +37,11 @@ export function hubSpotSigningUri(publicUrl: string): string {
 /** What a verification needs: the request as received and the app's client secret. */
 export interface HubSpotSignedRequest {
   readonly method: string;
-  /** The full public URL HubSpot called (scheme, host, stage or custom-domain path, query). */
+  /**
+   * The full public URL HubSpot called: scheme, host, stage or custom-domain path and the function's
+   * path. Never a query string: one cannot be rebuilt byte for byte from API Gateway's decoded values,
+   * so the intake refuses such requests before verifying.
+   */
   readonly publicUrl: string;
   /** The body bytes exactly as received: re-serialised JSON would not verify. */
   readonly rawBody: Buffer;

@@ -1,17 +1,32 @@
 import Decimal from 'decimal.js';
 import { CURRENCY_EXPONENTS, CurrencyCode, type Money } from '../../canonical';
 import type { AuditTrail } from '../common/audit-trail';
-import { type VendorCall, VendorRejectedError, VendorThrottledError, VendorUnavailableError } from '../common/errors';
-import { ClientCredentialsToken, sendWithOneRefresh } from '../common/http/credential-refresh';
+import { SyncError, type VendorCall, VendorRejectedError, VendorThrottledError, VendorUnavailableError } from '../common/errors';
 import { type VendorResponse, vendorRequest } from '../common/http/vendor-http';
 import { JournalProgress, NO_JOURNAL, type WriteJournal } from '../common/write-journal';
 import type { CompletedMilestone, PolledWork, PsaBillingPort, PsaInvoice, PsaPort, PsaProjectDraft } from '../ports/psa';
 import { planKantataRateCard, RateCardNotRepresentableError, type RateCardVersionPlan } from './rate-card-plan';
 
-/** Kantata OAuth 2.0 client credentials, as stored in the instance's secret. */
+/**
+ * The instance's secret: a Kantata OAuth bearer token (an application's own token or a user's from the
+ * authorization-code flow). Kantata's tokens do not expire and it has no client-credentials grant.
+ */
 export interface KantataCredentials {
-  readonly clientId: string;
-  readonly clientSecret: string;
+  readonly accessToken: string;
+}
+
+/**
+ * Kantata refused the token even after the secret was read again: it was revoked (or the application
+ * deleted), and no grant can mint a new one. A person must issue a token and update the secret.
+ */
+export class KantataTokenRevokedError extends SyncError {
+  override readonly name = 'KantataTokenRevoked';
+  constructor(
+    readonly call: VendorCall,
+    options?: ErrorOptions,
+  ) {
+    super(`${call.vendor} (${call.instance}) refused the bearer token for ${call.operation} after the secret was read again; it was revoked`, options);
+  }
 }
 
 /** Options of {@link KantataPsa}. */
@@ -22,7 +37,13 @@ export interface KantataOptions {
   /** @default https://api.mavenlink.com */
   readonly baseUrl?: string;
   readonly credentials: () => Promise<KantataCredentials>;
+  /** The secret read again past any cache, after a 401: picks up a token rotated in Secrets Manager. */
   readonly refreshCredentials: () => Promise<KantataCredentials>;
+  /**
+   * Kantata's `payment_schedule` on an invoice we create: days until it is due (30 is Net 30). The
+   * ERP's invoice is the one the customer pays; this only mirrors it. @default 30
+   */
+  readonly paymentScheduleDays?: number;
   readonly audit: AuditTrail;
   readonly execution: string;
   readonly correlationId: string;
@@ -107,8 +128,6 @@ interface PreparedRateCard {
  * a 429 without Retry-After: the state machine's backoff with jitter owns the retry.
  */
 export class KantataPsa implements PsaPort, PsaBillingPort {
-  private readonly token = new ClientCredentialsToken((call, response) => this.errorFor(call, response));
-
   constructor(private readonly options: KantataOptions) {}
 
   async findProjectByExternalReference(externalReference: string): Promise<{ id: string } | undefined> {
@@ -393,11 +412,15 @@ export class KantataPsa implements PsaPort, PsaBillingPort {
     });
   }
 
-  /** The invoice and its reference are one POST, so a retry finds an invoice an earlier attempt made and updates it. */
+  /**
+   * The invoice and its reference are one POST, so a retry finds an invoice an earlier attempt made.
+   * Kantata numbers its invoices itself (`user_invoice_number` is an integer), so the ERP's number
+   * (`INV000007`) is the invoice's `user_invoice_title`; an invoice found with that title is left alone.
+   */
   async recordInvoice(projectId: string, invoice: PsaInvoice): Promise<{ id: string }> {
     const [reference] = await this.references('Invoice', invoice.externalId);
     const fields = {
-      user_invoice_number: invoice.invoiceNumber,
+      user_invoice_title: invoice.invoiceNumber,
       invoice_date: invoice.postingDate,
       tax_in_cents: invoice.tax.amountMinor,
       total_in_cents: invoice.total.amountMinor,
@@ -405,13 +428,17 @@ export class KantataPsa implements PsaPort, PsaBillingPort {
       payment_status: 'unpaid',
     };
     if (reference) {
-      await this.write('PUT', `invoices/${reference.subjectId}`, 'invoice', invoice.externalId, fields);
+      const [found] = await this.list<{ user_invoice_title?: string | null }>('invoices', { only: reference.subjectId });
+      if (found?.user_invoice_title !== invoice.invoiceNumber)
+        await this.write('PUT', `invoices/${reference.subjectId}`, 'invoice', invoice.externalId, fields);
       return { id: reference.subjectId };
     }
     const created = await this.write('POST', 'invoices', 'invoice', invoice.externalId, {
       workspace_id: projectId,
       time_entry_ids: invoice.timeEntryIds,
       expense_ids: invoice.expenseIds,
+      // Kantata requires the days until due on every create.
+      payment_schedule: this.options.paymentScheduleDays ?? 30,
       ...fields,
       external_reference: ourReference('invoice', invoice.externalId),
     });
@@ -497,32 +524,29 @@ export class KantataPsa implements PsaPort, PsaBillingPort {
     return { vendor: 'kantata', instance: this.options.instance, operation };
   }
 
+  /**
+   * One request with the secret's bearer token. Kantata's tokens do not expire, so a 401 means the token
+   * was revoked: the secret is read again past the cache (a rotated token) and the request sent once
+   * more; a second 401 is {@link KantataTokenRevokedError}, for a person.
+   */
   private async send(call: VendorCall, method: string, path: string, body?: unknown): Promise<VendorResponse> {
-    return sendWithOneRefresh(
-      call,
-      { current: this.options.credentials, refreshed: this.options.refreshCredentials },
-      async (credentials) =>
-        vendorRequest(call, `${this.baseUrl()}${path}`, {
-          method,
-          headers: { authorization: `Bearer ${await this.bearer(credentials, call)}`, 'content-type': 'application/json', accept: 'application/json' },
-          ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-          // Kantata times requests out after three minutes; we give up sooner and let the state machine retry.
-          timeoutMs: this.options.requestTimeoutMs ?? 60_000,
-        }),
-      () => this.token.invalidate(),
-    );
+    const attempt = (credentials: KantataCredentials) =>
+      vendorRequest(call, `${this.baseUrl()}${path}`, {
+        method,
+        headers: { authorization: `Bearer ${credentials.accessToken}`, 'content-type': 'application/json', accept: 'application/json' },
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+        // Kantata times requests out after three minutes; we give up sooner and let the state machine retry.
+        timeoutMs: this.options.requestTimeoutMs ?? 60_000,
+      });
+    const first = await attempt(await this.options.credentials());
+    if (first.status !== 401) return first;
+    const second = await attempt(await this.options.refreshCredentials());
+    if (second.status === 401) throw new KantataTokenRevokedError(call);
+    return second;
   }
 
   private baseUrl(): string {
     return this.options.baseUrl ?? 'https://api.mavenlink.com';
-  }
-
-  private bearer(credentials: KantataCredentials, call: VendorCall): Promise<string> {
-    return this.token.bearer(call, {
-      url: `${this.baseUrl()}/oauth/token`,
-      headers: {},
-      body: new URLSearchParams({ grant_type: 'client_credentials', client_id: credentials.clientId, client_secret: credentials.clientSecret }).toString(),
-    });
   }
 
   /** Kantata errors are `{ errors: [{ type, message }] }`; the type, never the message, decides. */

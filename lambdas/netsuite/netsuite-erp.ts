@@ -1,15 +1,14 @@
 import { CurrencyCode, type Money, majorUnits, money } from '../../canonical';
 import type { AuditTrail } from '../common/audit-trail';
 import { type VendorCall, VendorRejectedError, VendorThrottledError, VendorUnavailableError } from '../common/errors';
-import { ClientCredentialsToken, sendWithOneRefresh } from '../common/http/credential-refresh';
+import { sendWithOneRefresh } from '../common/http/credential-refresh';
 import { type VendorResponse, vendorRequest } from '../common/http/vendor-http';
 import type { ErpCustomerDraft, ErpInvoiceDraft, ErpInvoiceStatus, ErpPort, ErpProjectDraft, InvoicingPort, PaymentsPort, PostedInvoice } from '../ports/erp';
 import { type TokenBasedAuth, tokenBasedAuthorization } from './oauth1';
+import { accessToken, type ClientCredentialsAuth, forgetAccessToken, TOKEN_PATH } from './oauth2-m2m';
 
-/** NetSuite credentials as stored in the instance's secret: token-based auth or OAuth 2.0. */
-export type NetSuiteCredentials =
-  | ({ readonly auth: 'tba' } & TokenBasedAuth)
-  | { readonly auth: 'oauth2'; readonly accountId: string; readonly clientId: string; readonly clientSecret: string };
+/** NetSuite credentials as stored in the instance's secret: token-based auth or OAuth 2.0 client credentials (M2M). */
+export type NetSuiteCredentials = ({ readonly auth: 'tba' } & TokenBasedAuth) | ({ readonly auth: 'oauth2' } & ClientCredentialsAuth);
 
 /** Where and as whom the adapter writes. */
 export interface NetSuiteOptions {
@@ -43,8 +42,6 @@ export function netSuiteBaseUrl(accountId: string): string {
  * state machine owns retries, on the typed errors thrown here from NetSuite's status and error codes.
  */
 export class NetSuiteErp implements ErpPort, InvoicingPort, PaymentsPort {
-  private readonly token = new ClientCredentialsToken((call, response) => this.errorFor(call, response));
-
   constructor(private readonly options: NetSuiteOptions) {}
 
   async upsertCustomer(customer: ErpCustomerDraft): Promise<{ id: string }> {
@@ -189,20 +186,22 @@ export class NetSuiteErp implements ErpPort, InvoicingPort, PaymentsPort {
   }
 
   private async send(call: VendorCall, method: string, path: string, body?: unknown): Promise<VendorResponse> {
+    // The bearer token the last attempt sent, so a 401 forgets that one and not a newer one.
+    let sent: { credentials: ClientCredentialsAuth; tokenUrl: string; token: string } | undefined;
     return sendWithOneRefresh(
       call,
       { current: this.options.credentials, refreshed: this.options.refreshCredentials },
       async (credentials) => {
         const base = this.options.baseUrl ?? netSuiteBaseUrl(credentials.accountId);
         const url = `${base}${path}`;
-        const authorization =
-          credentials.auth === 'tba'
-            ? tokenBasedAuthorization(credentials, method, url)
-            : `Bearer ${await this.token.bearer(call, {
-                url: `${base}/services/rest/auth/oauth2/v1/token`,
-                headers: { authorization: `Basic ${Buffer.from(`${credentials.clientId}:${credentials.clientSecret}`).toString('base64')}` },
-                body: 'grant_type=client_credentials',
-              })}`;
+        let authorization: string;
+        if (credentials.auth === 'tba') authorization = tokenBasedAuthorization(credentials, method, url);
+        else {
+          const tokenUrl = `${base}${TOKEN_PATH}`;
+          const token = await accessToken(call, credentials, tokenUrl, (c, r) => this.errorFor(c, r));
+          sent = { credentials, tokenUrl, token };
+          authorization = `Bearer ${token}`;
+        }
         return vendorRequest(call, url, {
           method,
           headers: { authorization, 'content-type': 'application/json', accept: 'application/json', prefer: 'transient' },
@@ -210,7 +209,9 @@ export class NetSuiteErp implements ErpPort, InvoicingPort, PaymentsPort {
           timeoutMs: this.options.requestTimeoutMs ?? 30_000,
         });
       },
-      () => this.token.invalidate(),
+      () => {
+        if (sent) forgetAccessToken(sent.credentials, sent.tokenUrl, sent.token);
+      },
     );
   }
 

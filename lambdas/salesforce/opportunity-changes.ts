@@ -4,15 +4,16 @@ import { type ChangeEventHeader, echoReason, fanOut, parseRelayedChange, type Re
 import { opportunityWonEvent, type SalesforceOpportunitySnapshot } from './opportunity-mapping';
 
 /**
- * What Salesforce relays about opportunities, and what we make of it. Two shapes arrive on the partner
- * bus: `OpportunityChangeEvent` (Change Data Capture) and the `Deal_Won__e` platform event, whose
- * `Opportunity_Id__c` names the deal. Either way the opportunity is re-read in full and judged as it is
- * now; a won stage publishes the same canonical `opportunity.won` the HubSpot intake does.
+ * What Salesforce relays about opportunities, and what we make of it. Two shapes arrive, each on its own
+ * relay and partner bus (a channel carries change events or platform events, never both):
+ * `OpportunityChangeEvent` (Change Data Capture) and the org's won-deal platform event (`crm.dealWonEvent`,
+ * `Deal_Won__e` by default), whose opportunity id field names the deal. Either way the opportunity is
+ * re-read in full and judged as it is now; a won stage publishes the same canonical `opportunity.won` the
+ * HubSpot intake does.
  */
 
-/** The platform event a Salesforce flow can publish when a deal is won, and its opportunity field. */
-export const DEAL_WON_EVENT = 'Deal_Won__e';
-const DEAL_WON_OPPORTUNITY_FIELD = 'Opportunity_Id__c';
+/** The won-deal platform event when an instance names none, and its opportunity field. */
+export const DEAL_WON_EVENT = { apiName: 'Deal_Won__e', opportunityIdField: 'Opportunity_Id__c' } as const;
 
 /** One unit of work from a relayed event: a record to judge (deduplicated by key) or an entity to reconcile. */
 export type RelayedWork =
@@ -24,28 +25,31 @@ export class UnknownRelayedEventError extends SyncError {
   override readonly name = 'UnknownRelayedEvent';
 }
 
-/** Reads a relayed event (the raw SQS body) into units of work: a multi-record change fans out. */
-export function relayedWork(rawBody: string): RelayedWork[] {
+/**
+ * Reads a relayed event (the raw SQS body) into units of work: a multi-record change fans out. `dealWonEvent`
+ * is the instance's won-deal platform event (crm.dealWonEvent).
+ */
+export function relayedWork(rawBody: string, dealWonEvent: { readonly apiName: string; readonly opportunityIdField: string } = DEAL_WON_EVENT): RelayedWork[] {
   const envelope = JSON.parse(rawBody) as { 'detail-type'?: string; detail?: { id?: string; payload?: Record<string, unknown> } };
   const detailType = envelope['detail-type'] ?? '';
-  if (detailType === DEAL_WON_EVENT) {
+  const { apiName, opportunityIdField } = dealWonEvent;
+  if (detailType === apiName) {
     const payload = envelope.detail?.payload ?? {};
-    const opportunityId = payload[DEAL_WON_OPPORTUNITY_FIELD];
-    if (typeof opportunityId !== 'string' || opportunityId === '')
-      throw new UnknownRelayedEventError(`${DEAL_WON_EVENT} without ${DEAL_WON_OPPORTUNITY_FIELD}`);
+    const opportunityId = payload[opportunityIdField];
+    if (typeof opportunityId !== 'string' || opportunityId === '') throw new UnknownRelayedEventError(`${apiName} without ${opportunityIdField}`);
     const eventId = typeof payload.EventUuid === 'string' ? payload.EventUuid : envelope.detail?.id;
-    if (!eventId) throw new UnknownRelayedEventError(`${DEAL_WON_EVENT} without EventUuid or id: it cannot be deduplicated`);
+    if (!eventId) throw new UnknownRelayedEventError(`${apiName} without EventUuid or id: it cannot be deduplicated`);
     return [
       {
         kind: 'record',
-        dedupKey: `${DEAL_WON_EVENT}:${eventId}`,
+        dedupKey: `${apiName}:${eventId}`,
         recordId: opportunityId,
         change: { action: 'reread', recordId: opportunityId, dedupKey: eventId },
       },
     ];
   }
   if (detailType !== 'OpportunityChangeEvent')
-    throw new UnknownRelayedEventError(`detail-type ${detailType || '(none)'} is neither OpportunityChangeEvent nor ${DEAL_WON_EVENT}`);
+    throw new UnknownRelayedEventError(`detail-type ${detailType || '(none)'} is neither OpportunityChangeEvent nor ${apiName}`);
   const { header, fields } = parseRelayedChange(rawBody);
   return fanOut(header, fields).map(
     (change): RelayedWork =>
@@ -81,7 +85,7 @@ export function reconciliationNeeded(
 /** What judging one record needs. */
 export interface OpportunityChangeDependencies {
   readonly settings: CrmSettings;
-  /** The client id our writes carry (`Sforce-Call-Options: client=<id>`). */
+  /** The client id our writes carry (`Sforce-Call-Options: client=<id>`, the instance's callOptionsClient). */
   readonly clientId: string;
   /** The opportunity as it is now; undefined when the org has no such record. */
   readonly readOpportunity: (opportunityId: string) => Promise<SalesforceOpportunitySnapshot | undefined>;

@@ -1,9 +1,11 @@
-import type { CrmFieldNames, DeploymentConfig } from '../../canonical';
+import { type CrmFieldNames, callOptionsClientOf, type DeploymentConfig } from '../../canonical';
 import { type BusinessCentralCredentials, BusinessCentralErp } from '../business-central/business-central-erp';
 import { CertiniaPsa } from '../certinia/certinia-psa';
 import type { AuditTrail } from '../common/audit-trail';
+import { salesforceSessions } from '../common/salesforce-platform/oauth';
 import { SalesforceRestClient } from '../common/salesforce-platform/rest-client';
 import type { WriteJournal } from '../common/write-journal';
+import { HubSpotAccessTokens, hubSpotCredentials } from '../hubspot/hubspot-auth';
 import { HubSpotCrm } from '../hubspot/hubspot-crm';
 import { KantataPsa } from '../kantata/kantata-psa';
 import { type NetSuiteCredentials, NetSuiteErp } from '../netsuite/netsuite-erp';
@@ -72,10 +74,8 @@ export function adapters(config: DeploymentConfig, secrets: SecretReader, contex
   const kantata = (id: string): KantataPsa => {
     const instance = instanceOf(config, id);
     if (instance.vendor !== 'kantata') throw new Error(`No PSA adapter for ${instance.vendor} yet (instance ${id})`);
-    const read = async (forceFetch: boolean) => {
-      const secret = await secrets(id, { forceFetch });
-      return { clientId: String(secret.clientId), clientSecret: String(secret.clientSecret) };
-    };
+    // Kantata's non-expiring bearer token; read past the cache after a 401 to pick up a rotated one.
+    const read = async (forceFetch: boolean) => ({ accessToken: String((await secrets(id, { forceFetch })).accessToken) });
     return limited(
       new KantataPsa({
         instance: id,
@@ -149,56 +149,79 @@ function certiniaFor(config: DeploymentConfig, id: string, secrets: SecretReader
   if (instanceOf(config, id).vendor !== 'certinia') throw new Error(`${id} is not a Certinia instance`);
   const instance = instanceOf(config, id);
   if (instance.baseUrl === undefined) throw new Error(`${id} is a Certinia instance without its org's baseUrl`);
-  const read = async (forceFetch: boolean) => String((await secrets(id, { forceFetch })).accessToken);
   return new CertiniaPsa(
     new SalesforceRestClient({
       instance: id,
       ...timeoutOf(instance),
       vendor: 'certinia',
       baseUrl: instance.baseUrl,
-      accessToken: () => read(false),
-      refreshAccessToken: () => read(true),
-      clientId: config.name,
+      ...salesforcePlatformSessions('certinia', id, instance, secrets),
+      clientId: callOptionsClientOf(config, instance),
       ...context,
     }),
   );
 }
 
-/** The HubSpot adapter of an instance (the intake needs its deal reads). */
+/**
+ * The HubSpot adapter of an instance (the intake needs its deal reads): a private app's token, or a
+ * public app's OAuth refresh token whose access tokens are kept per container (HubSpotAccessTokens).
+ */
 function hubSpotFor(config: DeploymentConfig, id: string, secrets: SecretReader, context: CallContext): HubSpotCrm {
   const instance = instanceOf(config, id);
   if (instance.vendor !== 'hubspot') throw new Error(`No CRM adapter for ${instance.vendor} yet (instance ${id})`);
-  const token = async (forceFetch: boolean) => String((await secrets(id, { forceFetch })).accessToken);
+  const tokens = new HubSpotAccessTokens({
+    instance: id,
+    ...timeoutOf(instance),
+    ...(instance.baseUrl ? { baseUrl: instance.baseUrl } : {}),
+    credentials: async (forceFetch) => hubSpotCredentials(id, await secrets(id, { forceFetch })),
+  });
   return new HubSpotCrm({
     instance: id,
     ...timeoutOf(instance),
     ...(instance.baseUrl ? { baseUrl: instance.baseUrl } : {}),
-    accessToken: () => token(false),
-    refreshAccessToken: () => token(true),
+    accessToken: () => tokens.current(),
+    refreshAccessToken: () => tokens.refreshed(),
     fields: instance.crm?.fields as CrmFieldNames,
     ...context,
   });
 }
 
 /**
- * The Salesforce adapter of an instance: the org's URL is the instance's `baseUrl`; the secret holds
- * the `accessToken`, re-read after an INVALID_SESSION_ID. A Certinia instance is a Salesforce org too,
- * read through the same client.
+ * A Salesforce-platform instance's sessions: the secret names the OAuth flow (client credentials or
+ * JWT bearer), run against the org's My Domain (`baseUrl`) unless the secret names a `loginUrl`; the
+ * session is kept per container and the flow runs again after INVALID_SESSION_ID.
+ */
+function salesforcePlatformSessions(
+  vendor: 'salesforce' | 'certinia',
+  id: string,
+  instance: { baseUrl?: string | undefined; requestTimeoutMs?: number | undefined },
+  secrets: SecretReader,
+) {
+  return salesforceSessions({
+    call: { vendor, instance: id, operation: 'session' },
+    secret: (options) => secrets(id, options),
+    ...(instance.baseUrl === undefined ? {} : { loginUrl: instance.baseUrl }),
+    ...timeoutOf(instance),
+  });
+}
+
+/**
+ * The Salesforce adapter of an instance: the org's URL is the instance's `baseUrl`; sessions come from
+ * the OAuth flow its secret names. A Certinia instance is a Salesforce org too, read through the same client.
  */
 function salesforceFor(config: DeploymentConfig, id: string, secrets: SecretReader, context: CallContext): SalesforceCrm {
   const instance = instanceOf(config, id);
   if ((instance.vendor !== 'salesforce' && instance.vendor !== 'certinia') || instance.baseUrl === undefined)
     throw new Error(`${id} is not a Salesforce or Certinia instance with its org's baseUrl`);
-  const read = async (forceFetch: boolean) => secrets(id, { forceFetch });
+  const vendor = instance.vendor === 'certinia' ? 'certinia' : 'salesforce';
   return new SalesforceCrm({
     instance: id,
     ...timeoutOf(instance),
-    vendor: instance.vendor === 'certinia' ? 'certinia' : 'salesforce',
+    vendor,
     baseUrl: instance.baseUrl,
-    accessToken: async () => String((await read(false)).accessToken),
-    refreshAccessToken: async () => String((await read(true)).accessToken),
-    // The deployment's name: our writes come back with client=<name> in changeOrigin.
-    clientId: config.name,
+    ...salesforcePlatformSessions(vendor, id, instance, secrets),
+    // Our writes come back with client=<id> in changeOrigin (callOptionsClient, or the deployment's name).
+    clientId: callOptionsClientOf(config, instance),
     fields: instance.crm?.fields as CrmFieldNames,
     ...context,
   });

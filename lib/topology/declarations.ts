@@ -1,4 +1,4 @@
-import type { DeploymentConfig } from '../../canonical/deployment-config';
+import { type DeploymentConfig, type EventRelayConfig, type RelayedEvents, relayedEvents, type VendorInstanceConfig } from '../../canonical/deployment-config';
 import type { SystemRole, Vendor } from '../../canonical/systems';
 import type { Workflow } from '../../canonical/workflows';
 
@@ -80,14 +80,18 @@ export interface RuleDeclaration {
 }
 
 /**
- * A rule on the partner event bus of every Event Relay of `vendor` in the region (one rule per relayed
- * instance, named `<id>-<instance>`), delivering matched events into one of the workflow's queues.
+ * A rule on the partner event bus of every Event Relay of `vendor` in the region whose channel carries
+ * `events` (one rule per relay, see {@link relayRuleInstances}), delivering matched events into one of
+ * the workflow's queues.
  */
 export interface RelayRuleDeclaration {
   readonly id: string;
   readonly description: string;
   readonly vendor: Vendor;
-  readonly eventPattern: Readonly<Record<string, unknown>>;
+  /** The relays the rule sits on: those whose channel carries change events, or platform events. */
+  readonly events: RelayedEvents;
+  /** The pattern; a function of the instance when it names the instance's settings (a platform event's API name). */
+  readonly eventPattern: Readonly<Record<string, unknown>> | ((instance: VendorInstanceConfig) => Readonly<Record<string, unknown>>);
   readonly targetQueue: string;
   /** @default 8 */
   readonly retryAttempts?: number;
@@ -116,10 +120,49 @@ export interface ScheduleDeclaration {
   readonly maxEventAgeHours?: number;
 }
 
-/** The instances of a vendor whose changes are relayed into a region: the ones relay rules and schedules are made for. */
+/** The instances of a vendor whose events are relayed into a region (once each, however many relays): the ones schedules are made for. */
 export function relayedInstances(config: DeploymentConfig, region: string, vendor: Vendor): string[] {
   const vendorOf = new Map(config.vendorInstances.map((v) => [v.id, v.vendor]));
-  return config.eventRelays.filter((r) => r.region === region && vendorOf.get(r.instance) === vendor).map((r) => r.instance);
+  return [...new Set(config.eventRelays.filter((r) => r.region === region && vendorOf.get(r.instance) === vendor).map((r) => r.instance))];
+}
+
+/** The channel id of a relay: the last part of its partner event source's name. */
+function channelIdOf(relay: EventRelayConfig): string {
+  return relay.eventSourceName.slice(relay.eventSourceName.lastIndexOf('/') + 1);
+}
+
+/**
+ * The relays into a region, each with the name its partner bus is built under: `<instance>` for an
+ * instance's first relay (as when one relay per instance was all there was, so an existing bus keeps
+ * its construct id and is not replaced), `<instance>-<channelId>` for the ones after it.
+ */
+export function regionRelays(config: DeploymentConfig, region: string): { readonly relay: EventRelayConfig; readonly name: string }[] {
+  const relays = config.eventRelays.filter((r) => r.region === region);
+  return relays.map((relay, i) => ({
+    relay,
+    name: relays.slice(0, i).some((r) => r.instance === relay.instance) ? `${relay.instance}-${channelIdOf(relay)}` : relay.instance,
+  }));
+}
+
+/**
+ * Each rule a relay rule declaration makes in a region: one per relay of its vendor whose channel
+ * carries its kind of events, on that relay's partner bus (keyed by event source name), named
+ * `<id>-<instance>` (`<id>-<instance>-<channelId>` for an instance's second such relay), with the
+ * pattern for that instance.
+ */
+export function relayRuleInstances(
+  config: DeploymentConfig,
+  region: string,
+  rule: RelayRuleDeclaration,
+): { readonly name: string; readonly instance: string; readonly eventSourceName: string; readonly eventPattern: Readonly<Record<string, unknown>> }[] {
+  const instances = new Map(config.vendorInstances.map((v) => [v.id, v]));
+  const relays = config.eventRelays.filter((r) => r.region === region && instances.get(r.instance)?.vendor === rule.vendor && relayedEvents(r) === rule.events);
+  return relays.map((relay, i) => ({
+    name: relays.slice(0, i).some((r) => r.instance === relay.instance) ? `${rule.id}-${relay.instance}-${channelIdOf(relay)}` : `${rule.id}-${relay.instance}`,
+    instance: relay.instance,
+    eventSourceName: relay.eventSourceName,
+    eventPattern: typeof rule.eventPattern === 'function' ? rule.eventPattern(instances.get(relay.instance)!) : rule.eventPattern,
+  }));
 }
 
 /** The instances of a vendor that play a role for a legal entity served by the region. */
@@ -227,4 +270,26 @@ export function assertConsistent(declaration: WorkflowDeclaration): void {
     }
   }
   if (problems.length > 0) throw new Error(`Workflow ${declaration.workflow} is inconsistent:\n  - ${problems.join('\n  - ')}`);
+}
+
+/**
+ * The vendor instances whose secrets a `vendorSecrets` use may read in a region: of the instances that
+ * serve the region's legal entities or relay into it, those of the named vendors (an intake), or those
+ * the legal entities use in the named roles (a step that writes to that system).
+ */
+export function secretInstancesOf(
+  config: DeploymentConfig,
+  region: string,
+  use: Extract<FunctionUse, { kind: 'vendorSecrets' }>,
+): DeploymentConfig['vendorInstances'] {
+  const entities = config.legalEntities.filter((e) => e.region === region);
+  const regional = new Set([
+    ...entities.flatMap((e) => Object.values(e.instances).filter((i): i is string => i !== undefined)),
+    ...config.eventRelays.filter((r) => r.region === region).map((r) => r.instance),
+  ]);
+  const called =
+    'vendors' in use
+      ? new Set(config.vendorInstances.filter((v) => regional.has(v.id) && use.vendors.includes(v.vendor)).map((v) => v.id))
+      : new Set(entities.flatMap((e) => use.roles.map((role) => e.instances[role]).filter((i): i is string => i !== undefined)));
+  return config.vendorInstances.filter((v) => called.has(v.id));
 }

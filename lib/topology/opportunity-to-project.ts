@@ -1,3 +1,4 @@
+import { dealWonEventOf } from '../../canonical/deployment-config';
 import type { WorkflowDeclaration } from './declarations';
 
 const VENDOR_CALL_TIMEOUT = 60;
@@ -149,7 +150,7 @@ export const opportunityToProject: WorkflowDeclaration = {
     { id: 'OpportunityWonStarts', description: 'opportunity.won events awaiting an execution', consumer: 'StartOpportunityToProject', batchSize: 10 },
     {
       id: 'SalesforceOpportunityEvents',
-      description: 'Salesforce opportunity changes and Deal_Won__e events relayed by Event Relay',
+      description: 'Salesforce opportunity changes and won-deal platform events relayed by Event Relay',
       consumer: 'HandleSalesforceOpportunityEvent',
       batchSize: 10,
     },
@@ -173,9 +174,19 @@ export const opportunityToProject: WorkflowDeclaration = {
   relayRules: [
     {
       id: 'SalesforceOpportunityChanges',
-      description: 'Opportunity Change Data Capture and the Deal_Won__e platform event, as Event Relay delivers them',
+      description: 'Opportunity Change Data Capture, as Event Relay delivers it from a change-event channel',
       vendor: 'salesforce',
-      eventPattern: { 'detail-type': ['OpportunityChangeEvent', 'Deal_Won__e'] },
+      events: 'change-events',
+      eventPattern: { 'detail-type': ['OpportunityChangeEvent'] },
+      targetQueue: 'SalesforceOpportunityEvents',
+    },
+    // Platform events travel on a channel of their own, so a relay and partner bus of their own.
+    {
+      id: 'SalesforceDealWonEvents',
+      description: "The org's won-deal platform event (crm.dealWonEvent), as Event Relay delivers it from a platform-event channel",
+      vendor: 'salesforce',
+      events: 'platform-events',
+      eventPattern: (instance) => ({ 'detail-type': [dealWonEventOf(instance.crm).apiName] }),
       targetQueue: 'SalesforceOpportunityEvents',
     },
   ],

@@ -176,6 +176,7 @@ export const timeToInvoice: WorkflowDeclaration = {
       id: 'CertiniaApprovedWorkChanges',
       description: 'Change Data Capture of Certinia timecards, expenses and milestones, as Event Relay delivers it',
       vendor: 'certinia',
+      events: 'change-events',
       eventPattern: { 'detail-type': ['pse__Timecard_Header__ChangeEvent', 'pse__Expense__ChangeEvent', 'pse__Milestone__ChangeEvent'] },
       targetQueue: 'CertiniaChanges',
     },

@@ -35,6 +35,11 @@ export async function startSecretsManager(options: {
         const [name, s] = find(SecretId);
         return { ARN: s.arn, Name: name, SecretString: s.value, VersionId: s.versionId, VersionStages: ['AWSCURRENT'], CreatedDate: s.createdDate };
       },
+      // Metadata only, as `npm run smoke` checks a secret exists without reading its value.
+      DescribeSecret: ({ SecretId }) => {
+        const [name, s] = find(SecretId);
+        return { ARN: s.arn, Name: name, CreatedDate: s.createdDate, VersionIdsToStages: { [s.versionId]: ['AWSCURRENT'] } };
+      },
       PutSecretValue: ({ SecretId, SecretString }) => {
         const [name] = find(SecretId);
         put(name, String(SecretString));

@@ -10,7 +10,7 @@ import { build } from 'esbuild';
 import { createSqsServer } from 'local-aws-sqs';
 import type { DeploymentConfig } from '../../canonical/deployment-config';
 import { BUNDLE_TARGET, bundleDefines } from '../../lib/topology/bundling';
-import { assertConsistent, relayedInstances, type SharedTable, scheduleInstances, type WorkflowDeclaration } from '../../lib/topology/declarations';
+import { assertConsistent, relayRuleInstances, type SharedTable, scheduleInstances, type WorkflowDeclaration } from '../../lib/topology/declarations';
 import { TABLE_KEYS } from '../../lib/topology/tables';
 import { type BusEvent, busEventJson, type LocalRule, startEventBus } from '../aws/event-bus';
 import { IamEvaluator, type LocalPrincipal } from '../aws/iam-evaluator';
@@ -73,7 +73,7 @@ export interface LocalStack {
   readonly queueUrls: ReadonlyMap<string, string>;
   readonly stepFunctions: Awaited<ReturnType<typeof startStepFunctions>>;
   readonly eventBus: Awaited<ReturnType<typeof startEventBus>>;
-  /** The partner event bus of each relayed instance, by instance id (its name is the partner event source's). */
+  /** The partner event bus of each relay, by its partner event source's name (which is also the bus's name). */
   readonly partnerBuses: ReadonlyMap<string, string>;
   readonly scheduler: ReturnType<typeof startScheduler>;
   /** Names of what runs locally, by kind, for the parity test with the synthesized templates. */
@@ -150,8 +150,8 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     }
     for (const r of wf.rules) queueDefinitions.push({ QueueName: `${r.id}-target-failures`, Attributes: { MessageRetentionPeriod: String(14 * 86400) } });
     for (const r of wf.relayRules ?? [])
-      for (const i of relayedInstances(config, region, r.vendor))
-        queueDefinitions.push({ QueueName: `${r.id}-${i}-target-failures`, Attributes: { MessageRetentionPeriod: String(14 * 86400) } });
+      for (const { name } of relayRuleInstances(config, region, r))
+        queueDefinitions.push({ QueueName: `${name}-target-failures`, Attributes: { MessageRetentionPeriod: String(14 * 86400) } });
     for (const sc of wf.schedules ?? [])
       for (const { name } of scheduleInstances(config, region, sc))
         queueDefinitions.push({ QueueName: `${name}-target-failures`, Attributes: { MessageRetentionPeriod: String(14 * 86400) } });
@@ -189,8 +189,8 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   };
 
   // EventBridge: rules deliver into the declared queues, failures into the rule's failure queue.
-  // Relay rules sit on the partner event bus of each relayed instance, as in the deployed stack.
-  const partnerBuses = new Map(config.eventRelays.filter((r) => r.region === region).map((r) => [r.instance, r.eventSourceName]));
+  // Relay rules sit on the partner event bus of each relay (an org may have several), as in the deployed stack.
+  const partnerBuses = new Map(config.eventRelays.filter((r) => r.region === region).map((r) => [r.eventSourceName, r.eventSourceName]));
   const toQueue = (name: string, targetQueue: string, eventBusName: string, eventPattern: Record<string, unknown>, retryAttempts: number): LocalRule => ({
     name,
     eventBusName,
@@ -215,8 +215,8 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   const rules: LocalRule[] = options.workflows.flatMap((wf) => [
     ...wf.rules.map((r) => toQueue(r.id, r.targetQueue, EVENT_BUS_NAME, r.eventPattern as Record<string, unknown>, r.retryAttempts ?? 8)),
     ...(wf.relayRules ?? []).flatMap((r) =>
-      relayedInstances(config, region, r.vendor).map((instance) =>
-        toQueue(`${r.id}-${instance}`, r.targetQueue, partnerBuses.get(instance)!, r.eventPattern as Record<string, unknown>, r.retryAttempts ?? 8),
+      relayRuleInstances(config, region, r).map(({ name, eventSourceName, eventPattern }) =>
+        toQueue(name, r.targetQueue, partnerBuses.get(eventSourceName)!, eventPattern as Record<string, unknown>, r.retryAttempts ?? 8),
       ),
     ),
   ]);
@@ -325,7 +325,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     queues: new Map(queueDefinitions.map((q) => [q.QueueName, arnResource(gatedQueueUrl(q.QueueName), queueArn(q.QueueName), { QueueName: q.QueueName })])),
     eventBus: arnResource(EVENT_BUS_NAME, `arn:aws:events:${region}:${ACCOUNT}:event-bus/${EVENT_BUS_NAME}`, { Name: EVENT_BUS_NAME }),
     partnerBuses: new Map(
-      [...partnerBuses].map(([instance, name]) => [instance, arnResource(name, `arn:aws:events:${region}:${ACCOUNT}:event-bus/${name}`, { Name: name })]),
+      [...partnerBuses].map(([source, name]) => [source, arnResource(name, `arn:aws:events:${region}:${ACCOUNT}:event-bus/${name}`, { Name: name })]),
     ),
     stateMachines: new Map(
       options.workflows.flatMap((wf) => wf.stateMachines.map((m) => [m.id, arnResource(stepFunctions.arnOf(m.id), stepFunctions.arnOf(m.id), { Name: m.id })])),

@@ -41,7 +41,7 @@ export interface StandIns {
   readonly tables: Readonly<Record<SharedTable, LocalResource>>;
   /** Queues by local name: work queues, their DLQs, target-failure queues, `exception-announcements`. */
   readonly queues: ReadonlyMap<string, LocalResource>;
-  /** Event buses: `canonical` and each relayed instance's partner bus, by instance id. */
+  /** Event buses: `canonical` and each relay's partner bus, by its partner event source's name. */
   readonly eventBus: LocalResource;
   readonly partnerBuses: ReadonlyMap<string, LocalResource>;
   readonly stateMachines: ReadonlyMap<string, LocalResource>;
@@ -107,8 +107,8 @@ export function readRegionTemplate(
   physical.set(logicalId(stack.exceptions.queue), queueOf('exception-announcements'));
   physical.set(logicalId(stack.eventBus.bus), local.eventBus);
   physical.set(logicalId(stack.webhookApi.api), local.webhookApi);
-  for (const [instance, bus] of stack.eventRelays.partnerBuses) {
-    const localBus = local.partnerBuses.get(instance);
+  for (const [source, bus] of stack.eventRelays.partnerBuses) {
+    const localBus = local.partnerBuses.get(source);
     if (localBus !== undefined) physical.set(logicalId(bus), localBus);
   }
   const functionIds = new Map<string, string>();

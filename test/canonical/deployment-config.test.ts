@@ -1,7 +1,15 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { type DeploymentConfigInput, ownershipPolicy, parseDeploymentConfig, regionalConcurrency } from '../../canonical/deployment-config';
+import {
+  callOptionsClientOf,
+  type DeploymentConfigInput,
+  dealWonEventOf,
+  ownershipPolicy,
+  parseDeploymentConfig,
+  regionalConcurrency,
+  relayedEvents,
+} from '../../canonical/deployment-config';
 import { exampleConfigInput } from '../support/example-config';
 
 describe('parseDeploymentConfig', () => {
@@ -171,9 +179,114 @@ describe('Certinia settings', () => {
   it('accept an event relay for a Certinia org', () => {
     const input = exampleConfigInput();
     input.vendorInstances.push(certinia());
-    input.eventRelays!.push({ instance: 'certinia-main', region: 'us-east-1', eventSourceName: 'aws.partner/salesforce.com/00DCERT/0YLCERT' });
+    input.eventRelays!.push({
+      instance: 'certinia-main',
+      region: 'us-east-1',
+      channel: '/data/ChangeEvents',
+      eventSourceName: 'aws.partner/salesforce.com/00DCERT/0YLCERT',
+    });
 
     expect(parseDeploymentConfig(input).eventRelays.map((r) => r.instance)).toContain('certinia-main');
+  });
+});
+
+describe('event relays, one per channel', () => {
+  const salesforceRelays = (input: DeploymentConfigInput) => input.eventRelays!.filter((r) => r.instance === 'salesforce-main');
+
+  it('accept a change-event relay and a platform-event relay for one org in one region, each its own partner source', () => {
+    const config = parseDeploymentConfig(exampleConfigInput());
+    const relays = config.eventRelays.filter((r) => r.instance === 'salesforce-main' && r.region === 'eu-west-1');
+
+    expect(relays.map(relayedEvents).sort()).toEqual(['change-events', 'platform-events']);
+    expect(new Set(relays.map((r) => r.eventSourceName)).size).toBe(2);
+  });
+
+  it('need the channel the relay relays', () => {
+    const input = exampleConfigInput();
+    delete (salesforceRelays(input)[0] as { channel?: string }).channel;
+
+    expect(() => parseDeploymentConfig(input)).toThrow(/eventRelays\.0\.channel/);
+  });
+
+  it('refuse a channel that is neither /data/ nor /event/', () => {
+    const input = exampleConfigInput();
+    salesforceRelays(input)[0]!.channel = 'Deal_Won_Relay__chn';
+
+    expect(() => parseDeploymentConfig(input)).toThrow(/eventRelays\.0\.channel: \/data\/<channel> \(change events\) or \/event\/<channel>/);
+  });
+
+  it('refuse the same partner source twice, and the same channel relayed twice', () => {
+    const twice = exampleConfigInput();
+    salesforceRelays(twice)[1]!.eventSourceName = salesforceRelays(twice)[0]!.eventSourceName;
+    expect(() => parseDeploymentConfig(twice)).toThrow(/eventRelays\.1\.eventSourceName: .* is configured twice/);
+
+    const sameChannel = exampleConfigInput();
+    salesforceRelays(sameChannel)[1]!.channel = salesforceRelays(sameChannel)[0]!.channel;
+    expect(() => parseDeploymentConfig(sameChannel)).toThrow(/eventRelays\.1\.channel: salesforce-main relays channel .* twice/);
+  });
+
+  it('refuse a platform-event relay for a Certinia org', () => {
+    const input = exampleConfigInput();
+    input.vendorInstances.push({
+      id: 'certinia-main',
+      vendor: 'certinia',
+      secretName: 'ps-sync/demo/certinia-main',
+      baseUrl: 'https://acme-psa.my.salesforce.com',
+    });
+    input.eventRelays!.push({
+      instance: 'certinia-main',
+      region: 'us-east-1',
+      channel: '/event/Certinia_Relay__chn',
+      eventSourceName: 'aws.partner/salesforce.com/00DCERT/0YLCERT',
+    });
+
+    expect(() => parseDeploymentConfig(input)).toThrow(/Certinia is read from change events only/);
+  });
+});
+
+describe('Salesforce instance settings', () => {
+  const salesforce = (input: DeploymentConfigInput) => input.vendorInstances.find((v) => v.id === 'salesforce-main')!;
+  const hubspot = (input: DeploymentConfigInput) => input.vendorInstances.find((v) => v.vendor === 'hubspot')!;
+
+  it('name the won-deal platform event, with Deal_Won__e and Opportunity_Id__c when omitted', () => {
+    const input = exampleConfigInput();
+    salesforce(input).crm = { wonStages: ['Closed Won'], dealWonEvent: { apiName: 'PS_Deal_Closed__e' } };
+    const configured = parseDeploymentConfig(input).vendorInstances.find((v) => v.id === 'salesforce-main')!;
+
+    expect(dealWonEventOf(configured.crm)).toEqual({ apiName: 'PS_Deal_Closed__e', opportunityIdField: 'Opportunity_Id__c' });
+    expect(dealWonEventOf({ wonStages: ['Closed Won'], fields: configured.crm!.fields })).toEqual({
+      apiName: 'Deal_Won__e',
+      opportunityIdField: 'Opportunity_Id__c',
+    });
+  });
+
+  it('refuse a won-deal event that is not a platform event, or on a HubSpot instance', () => {
+    const notAnEvent = exampleConfigInput();
+    salesforce(notAnEvent).crm = { wonStages: ['Closed Won'], dealWonEvent: { apiName: 'Opportunity' } };
+    expect(() => parseDeploymentConfig(notAnEvent)).toThrow(/crm\.dealWonEvent\.apiName: a platform event API name/);
+
+    const onHubSpot = exampleConfigInput();
+    hubspot(onHubSpot).crm = { ...hubspot(onHubSpot).crm!, dealWonEvent: { apiName: 'Deal_Won__e' } };
+    expect(() => parseDeploymentConfig(onHubSpot)).toThrow(/is not a Salesforce instance but has a dealWonEvent/);
+  });
+
+  it('set the Sforce-Call-Options client id, the deployment name when omitted', () => {
+    const input = exampleConfigInput();
+    salesforce(input).callOptionsClient = 'acme-ps-sync';
+    const config = parseDeploymentConfig(input);
+
+    expect(callOptionsClientOf(config, config.vendorInstances.find((v) => v.id === 'salesforce-main')!)).toBe('acme-ps-sync');
+    expect(callOptionsClientOf(config, {})).toBe(config.name);
+  });
+
+  it('refuse a client id that would split the call options, or one on a vendor that takes none', () => {
+    const separator = exampleConfigInput();
+    salesforce(separator).callOptionsClient = 'ps-sync;defaultNamespace=x';
+    expect(() => parseDeploymentConfig(separator)).toThrow(/callOptionsClient/);
+
+    const onHubSpot = exampleConfigInput();
+    hubspot(onHubSpot).callOptionsClient = 'ps-sync';
+    expect(() => parseDeploymentConfig(onHubSpot)).toThrow(/is not a Salesforce or Certinia instance but has a callOptionsClient/);
   });
 });
 

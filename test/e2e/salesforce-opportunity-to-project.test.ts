@@ -191,18 +191,37 @@ describe('opportunity to project with Salesforce as the CRM, through Event Relay
     expect(workspaceOf(gap)).toHaveLength(1);
   });
 
-  it('takes the Deal_Won__e platform event as well', async () => {
+  it('takes the Deal_Won__e platform event as well, on its own relay channel beside CDC', async () => {
     const deal = await createOpportunity('Bluth');
+    // The change event is lost on the CDC relay; the flow's Deal_Won__e reaches the stack on the platform-event relay.
     await fetch(`${env.salesforce.url}/__sandbox/relay/lose-next`, { method: 'POST', body: '{}' });
     await win(deal);
+    expect(workspaceOf(deal)).toHaveLength(0);
 
-    await put(
-      'Deal_Won__e',
-      JSON.stringify({ payload: { Opportunity_Id__c: deal, EventUuid: randomUUID(), CreatedById: '0050000000ALICE' }, schemaId: 'x', id: randomUUID() }),
-    );
+    const published = await backOffice('POST', 'platform-events/Deal_Won__e', { Opportunity_Id__c: deal });
     await env.settled();
 
     expect(workspaceOf(deal)).toHaveLength(1);
+    // Two relays of one org, two partner sources: the platform event came on its own.
+    const relays = env.config.eventRelays.filter((r) => r.instance === 'salesforce-main');
+    expect(relays.map((r) => r.channel).sort()).toEqual(['/data/ChangeEvents', '/event/Deal_Won_Relay__chn']);
+    expect([...env.stack.partnerBuses.keys()]).toEqual(expect.arrayContaining(relays.map((r) => r.eventSourceName)));
+    expect(env.salesforce.published.filter((e) => e.detail.includes(published!.id))).toHaveLength(1);
+
+    // The same event on the CDC relay's source matches no rule there: a channel carries one kind of event.
+    const stray = await createOpportunity('Bluth Stray');
+    await fetch(`${env.salesforce.url}/__sandbox/relay/lose-next`, { method: 'POST', body: '{}' });
+    await win(stray);
+    await put(
+      'Deal_Won__e',
+      JSON.stringify({ payload: { Opportunity_Id__c: stray, EventUuid: randomUUID(), CreatedById: '0050000000ALICE' }, schemaId: 'x', id: randomUUID() }),
+    );
+    await env.settled();
+    expect(workspaceOf(stray)).toHaveLength(0);
+    // Published by the org, it comes on its relay; the deal is not left for the reconciliation tests below.
+    await backOffice('POST', 'platform-events/Deal_Won__e', { Opportunity_Id__c: stray });
+    await env.settled();
+    expect(workspaceOf(stray)).toHaveLength(1);
   });
 
   it('finds a deal whose event was lost by scheduled reconciliation, and reconciles on GAP_OVERFLOW', async () => {
@@ -269,5 +288,12 @@ describe('opportunity to project with Salesforce as the CRM, through Event Relay
         .filter((r) => r.path.endsWith(`/sobjects/Opportunity/${deal}`))
         .map((r) => `${r.method} ${r.status}`),
     ).toEqual(['GET 401', 'GET 200', 'PATCH 403', 'PATCH 403', 'PATCH 204']);
+    // The refused session is replaced by running the OAuth flow again, not by re-reading a static token.
+    expect(
+      env.salesforce.requests
+        .slice(mark)
+        .filter((r) => r.path === '/services/oauth2/token')
+        .map((r) => r.status),
+    ).toContain(200);
   });
 });

@@ -23,7 +23,8 @@ describe('SyncRegionStack', () => {
     template('us-east-1').hasResourceProperties('AWS::Events::Archive', {
       RetentionDays: 90,
       KmsKeyIdentifier: Match.anyValue(),
-      EventPattern: { account: [{ Ref: 'AWS::AccountId' }] },
+      // The example pins the placeholder account (so it cannot be deployed): the stack's own account, literally.
+      EventPattern: { account: ['000000000000'] },
     });
     template('us-east-1').hasResourceProperties('AWS::Events::EventBus', {
       Name: 'PsSync-Demo-us-east-1-canonical',
@@ -35,6 +36,44 @@ describe('SyncRegionStack', () => {
     const partnerBus = { EventSourceName: 'aws.partner/salesforce.com/00D5g000000DemoEAA/0YLDemoChannel01' };
     template('eu-west-1').hasResourceProperties('AWS::Events::EventBus', partnerBus);
     expect(template('us-east-1').findResources('AWS::Events::EventBus', { Properties: partnerBus })).toEqual({});
+  });
+
+  describe('one org relaying change events and platform events on two channels', () => {
+    const CDC = 'aws.partner/salesforce.com/00D5g000000DemoEAA/0YLDemoChannel01';
+    const PLATFORM = 'aws.partner/salesforce.com/00D5g000000DemoEAA/0YLDemoChannel02';
+    const relayRulesOf = (t: Template) =>
+      Object.values(t.findResources('AWS::Events::Rule')).filter((r) => JSON.stringify(r.Properties.EventBusName ?? '').includes('Relay'));
+    const busIdOf = (t: Template, source: string) => Object.keys(t.findResources('AWS::Events::EventBus', { Properties: { EventSourceName: source } }))[0];
+
+    it('accepts each partner source with its own bus, the first keeping the construct id of a lone relay', () => {
+      const eu = template('eu-west-1');
+      expect(eu.findResources('AWS::Events::EventBus', { Properties: { EventSourceName: Match.stringLikeRegexp('^aws\\.partner/') } })).toHaveProperty([
+        busIdOf(eu, CDC)!,
+      ]);
+      // A bus replaced under the same name would fail the deploy, so the first relay's id stays as it was.
+      expect(busIdOf(eu, CDC)).toMatch(/^EventRelaysRelaysalesforcemain[0-9A-F]{8}$/);
+      expect(busIdOf(eu, PLATFORM)).toMatch(/^EventRelaysRelaysalesforcemain0YLDemoChannel02[0-9A-F]{8}$/);
+    });
+
+    it('puts the change-event rule on the CDC bus and the won-deal rule on the platform-event bus', () => {
+      const eu = template('eu-west-1');
+      const rules = relayRulesOf(eu).map((r) => ({ bus: (r.Properties.EventBusName as { Ref: string }).Ref, pattern: r.Properties.EventPattern }));
+      expect(rules).toEqual(
+        expect.arrayContaining([
+          { bus: busIdOf(eu, CDC), pattern: { 'detail-type': ['OpportunityChangeEvent'] } },
+          { bus: busIdOf(eu, PLATFORM), pattern: { 'detail-type': ['Deal_Won__e'] } },
+        ]),
+      );
+      expect(rules).toHaveLength(2);
+    });
+
+    it("listens for the org's own won-deal platform event", () => {
+      const input = exampleConfigInput();
+      const salesforce = input.vendorInstances.find((v) => v.id === 'salesforce-main')!;
+      salesforce.crm = { ...salesforce.crm!, dealWonEvent: { apiName: 'PS_Deal_Closed__e', opportunityIdField: 'PS_Opportunity__c' } };
+      const eu = synthesizeDeployment(parseDeploymentConfig(input)).templates.get('eu-west-1')!;
+      expect(relayRulesOf(eu).map((r) => r.Properties.EventPattern)).toContainEqual({ 'detail-type': ['PS_Deal_Closed__e'] });
+    });
   });
 
   it('keeps idempotency records encrypted, recoverable and expiring through TTL', () => {
@@ -198,5 +237,53 @@ describe('SyncRegionStack operations dashboard', () => {
     }
     // Nothing receives announcements, so their age would only show the time since the first exception.
     expect(body).not.toContain('ApproximateAgeOfOldestMessage');
+  });
+});
+
+describe('SyncRegionStack outputs', () => {
+  const webhookOutputs = (t: Template) =>
+    Object.entries(t.findOutputs('*'))
+      .filter(([key]) => key.includes('WebhookUrl'))
+      .map(([key, o]) => [key, o.Value as unknown]);
+
+  it('gives the URL to register per HubSpot and Business Central instance of the region, on the API URL', () => {
+    const { templates } = synthesizeDeployment(exampleConfig());
+    // CDK merges adjacent literals, so outputs are compared as their joined text, references as JSON.
+    const text = (value: unknown) =>
+      typeof value === 'string'
+        ? value
+        : (value as { 'Fn::Join': [string, unknown[]] })['Fn::Join'][1].map((p) => (typeof p === 'string' ? p : JSON.stringify(p))).join('');
+    const apiUrl = text(templates.get('eu-west-1')!.findOutputs('WebhookBaseUrl').WebhookBaseUrl!.Value);
+
+    expect(webhookOutputs(templates.get('eu-west-1')!).map(([key, value]) => [key, text(value)])).toEqual([
+      ['HubSpotWebhookUrlHubspotMain', `${apiUrl}webhooks/hubspot/hubspot-main`],
+      ['BusinessCentralWebhookUrlBusinessCentralDe', `${apiUrl}webhooks/business-central/business-central-de`],
+    ]);
+    expect(webhookOutputs(templates.get('us-east-1')!).map(([key]) => key)).toEqual(['HubSpotWebhookUrlHubspotMain']);
+  });
+
+  it('uses the configured public base URL when a custom domain is in front', () => {
+    const input = exampleConfigInput();
+    input.regions[1]!.webhooks = { publicBaseUrl: 'https://hooks.example.com/ps/' };
+    const { templates } = synthesizeDeployment(parseDeploymentConfig(input));
+
+    expect(webhookOutputs(templates.get('eu-west-1')!)).toEqual([
+      ['HubSpotWebhookUrlHubspotMain', 'https://hooks.example.com/ps/webhooks/hubspot/hubspot-main'],
+      ['BusinessCentralWebhookUrlBusinessCentralDe', 'https://hooks.example.com/ps/webhooks/business-central/business-central-de'],
+    ]);
+  });
+
+  it('names every table, work queue and state machine the smoke checks', () => {
+    const outputs = Object.keys(synthesizeDeployment(exampleConfig()).templates.get('us-east-1')!.findOutputs('*'));
+
+    expect(outputs).toEqual(
+      expect.arrayContaining([
+        'IdempotencyTableName',
+        'AuditTrailTableName',
+        'ExceptionQueueUrl',
+        'HubspotDealEventsQueueUrl',
+        'OpportunityToProjectStateMachineArn',
+      ]),
+    );
   });
 });

@@ -3,6 +3,7 @@ import { type VendorCall, VendorRejectedError, VendorThrottledError, VendorUnava
 import { sendWithOneRefresh } from '../http/credential-refresh';
 import { type VendorResponse, vendorRequest } from '../http/vendor-http';
 import { type ApiAllocation, mayCall, parseLimitInfo } from './api-allocation';
+import type { SalesforceSession } from './oauth';
 
 /** A SOQL string literal: quotes and backslashes escaped, so a value can never end the literal. */
 export function soqlString(value: string): string {
@@ -16,12 +17,14 @@ export interface SalesforceRestOptions {
   readonly requestTimeoutMs?: number;
   /** The vendor errors and audit entries name: a Certinia org is a Salesforce org with the managed package. @default salesforce */
   readonly vendor?: 'salesforce' | 'certinia';
-  /** The org's instance URL, e.g. https://acme.my.salesforce.com. */
-  readonly baseUrl: string;
+  /** The org's instance URL, e.g. https://acme.my.salesforce.com. @default the session's `instance_url` */
+  readonly baseUrl?: string;
   /** @default v64.0 */
   readonly apiVersion?: string;
-  readonly accessToken: () => Promise<string>;
-  readonly refreshAccessToken: () => Promise<string>;
+  /** The container's session (see `salesforceSessions`). */
+  readonly session: () => Promise<SalesforceSession>;
+  /** A new session, after the org answered INVALID_SESSION_ID. */
+  readonly refreshSession: () => Promise<SalesforceSession>;
   /** Sent as `Sforce-Call-Options: client=<id>` so our writes come back marked in `changeOrigin`. */
   readonly clientId: string;
   /** Which share of the org's daily API allocation the caller may use. @default other */
@@ -51,6 +54,9 @@ const RETRYABLE = new Set(['UNABLE_TO_LOCK_ROW', 'ENTITY_IS_LOCKED', 'SERVER_UNA
  * `errorCode`.
  */
 export class SalesforceRestClient {
+  /** The org's URL as the last session reported it, when the configuration gives none. */
+  private instanceUrl: string | undefined;
+
   constructor(private readonly options: SalesforceRestOptions) {}
 
   /** The vendor call an operation names, for errors and metrics. */
@@ -112,20 +118,28 @@ export class SalesforceRestClient {
     });
   }
 
-  /** Sends one request under the allocation check, refreshing the token once after INVALID_SESSION_ID. */
+  /** Sends one request under the allocation check, with a new session once after INVALID_SESSION_ID. */
   async send(call: VendorCall, method: string, path: string, body?: unknown): Promise<VendorResponse> {
-    const decision = mayCall(lastAllocation.get(this.options.baseUrl), this.options.flow ?? 'other');
+    const known = this.options.baseUrl ?? this.instanceUrl;
+    const decision = mayCall(known === undefined ? undefined : lastAllocation.get(known), this.options.flow ?? 'other');
     if (!decision.proceed) throw new VendorThrottledError({ ...call, operation: `${call.operation}: ${decision.reason}` });
-    const response = await sendWithOneRefresh(call, { current: this.options.accessToken, refreshed: this.options.refreshAccessToken }, (token) =>
-      vendorRequest(call, `${this.options.baseUrl}/services/data/${this.options.apiVersion ?? 'v64.0'}${path}`, {
+    let base = known ?? '';
+    const response = await sendWithOneRefresh(call, { current: this.options.session, refreshed: this.options.refreshSession }, (session) => {
+      base = this.options.baseUrl ?? session.instanceUrl;
+      this.instanceUrl = session.instanceUrl;
+      return vendorRequest(call, `${base}/services/data/${this.options.apiVersion ?? 'v64.0'}${path}`, {
         method,
-        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', 'Sforce-Call-Options': `client=${this.options.clientId}` },
+        headers: {
+          authorization: `Bearer ${session.accessToken}`,
+          'content-type': 'application/json',
+          'Sforce-Call-Options': `client=${this.options.clientId}`,
+        },
         ...(body === undefined ? {} : { body: JSON.stringify(body) }),
         timeoutMs: this.options.requestTimeoutMs ?? 30_000,
-      }),
-    );
+      });
+    });
     const allocation = parseLimitInfo(response.headers.get('sforce-limit-info'));
-    if (allocation) lastAllocation.set(this.options.baseUrl, allocation);
+    if (allocation) lastAllocation.set(base, allocation);
     return response;
   }
 

@@ -1,6 +1,7 @@
 import { makeIdempotent } from '@aws-lambda-powertools/idempotency';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { Context, SQSRecord } from 'aws-lambda';
+import { callOptionsClientOf, dealWonEventOf } from '../../../canonical/deployment-config';
 import { deterministicUuid } from '../../common/deterministic-id';
 import { idempotencyConfig, idempotencyStore } from '../../common/idempotency';
 import { metrics } from '../../common/runtime';
@@ -25,11 +26,17 @@ const ownWriteAt = lastOwnWrite(c);
 const config = idempotencyConfig('dedupKey', c.env.idempotencyTtlSeconds);
 const persistenceStore = idempotencyStore(c.env.tableName('idempotency'));
 
-/** The Salesforce instance whose partner event source sent an event. */
+/** The Salesforce instance whose partner event source sent an event (an org may have several relays). */
 function instanceOf(source: string): string {
   const relay = c.config.eventRelays.find((r) => r.eventSourceName === source);
   if (relay === undefined) throw new Error(`No event relay is configured for source ${source}`);
   return relay.instance;
+}
+
+function instanceConfigOf(instance: string) {
+  const config = c.config.vendorInstances.find((v) => v.id === instance);
+  if (config === undefined) throw new Error(`${instance} is not a configured vendor instance`);
+  return config;
 }
 
 type RecordWork = Extract<RelayedWork, { kind: 'record' }> & { instance: string; correlationId: string };
@@ -44,7 +51,7 @@ const judgeOnce = makeIdempotent(
     const source = { vendor: 'salesforce' as const, instance: work.instance };
     return judgeOpportunityChange(work.instance, work, work.correlationId, {
       settings,
-      clientId: c.config.name,
+      clientId: callOptionsClientOf(c.config, instanceConfigOf(work.instance)),
       readOpportunity: (id) => crm.readOpportunity(id),
       publish: (event) => publish('ps-sync.salesforce', [event]),
       recordCommit: (opportunityId, commitNumber) => {
@@ -73,7 +80,7 @@ async function processRecord(record: SQSRecord, _context: Context, log: Logger):
   const correlationId = envelope.id ?? record.messageId;
   log.appendKeys({ correlationId });
   const instance = instanceOf(String(envelope.source));
-  const works = await readRelayedOrRefuse(() => relayedWork(record.body), {
+  const works = await readRelayedOrRefuse(() => relayedWork(record.body, dealWonEventOf(instanceConfigOf(instance).crm)), {
     workflow: 'opportunity-to-project',
     source: { vendor: 'salesforce', instance },
     correlationId,

@@ -46,6 +46,14 @@ export const handler = async (request: APIGatewayProxyEvent): Promise<APIGateway
       });
       await exceptions.record(exception, c.clock());
     },
+    recordUnhandledEvents: async (exception) => {
+      logger.warn('HubSpot events of an unhandled subscription type refused', {
+        instance: exception.source.instance,
+        reason: exception.reason,
+        correlationId: exception.correlationId,
+      });
+      await exceptions.record(exception, c.clock());
+    },
     newCorrelationId: randomUUID,
   });
   logger.info('HubSpot webhook answered', { statusCode: response.statusCode, correlationId: response.headers?.['x-correlation-id'] });

@@ -43,6 +43,8 @@ export interface BusinessCentralSandboxOptions {
   /** The Entra app registration the token endpoint knows. */
   readonly clientId: string;
   readonly clientSecret: string;
+  /** How long Entra's tokens live. @default 3599 */
+  readonly tokenLifetimeSeconds?: number;
   /** The id of the environment's one company. @default a random GUID */
   readonly companyId?: string;
   /** The company's local currency: a document in it has a blank currency code, which BC reads back as this. @default 'USD' */

@@ -18,6 +18,8 @@ export interface EntraApp {
   readonly tenantId: string;
   readonly clientId: string;
   readonly clientSecret: string;
+  /** How long issued tokens live, so tests can see one expire. @default 3599 */
+  readonly tokenLifetimeSeconds?: number;
 }
 
 /** The token endpoint and the tokens it issued. */
@@ -80,8 +82,9 @@ export function createEntraTokenEndpoint(app: EntraApp): EntraTokenEndpoint {
           `The provided value for the input parameter 'scope' is not valid. The scope ${form.get('scope') ?? ''} is not valid.`,
         );
       const token = randomBytes(32).toString('base64url');
-      tokens.set(token, { clientId: app.clientId, expiresAt: Date.now() + TOKEN_LIFETIME_SECONDS * 1000 });
-      return { status: 200, json: { token_type: 'Bearer', expires_in: TOKEN_LIFETIME_SECONDS, ext_expires_in: TOKEN_LIFETIME_SECONDS, access_token: token } };
+      const lifetime = app.tokenLifetimeSeconds ?? TOKEN_LIFETIME_SECONDS;
+      tokens.set(token, { clientId: app.clientId, expiresAt: Date.now() + lifetime * 1000 });
+      return { status: 200, json: { token_type: 'Bearer', expires_in: lifetime, ext_expires_in: lifetime, access_token: token } };
     },
     principal(authorization) {
       const token = /^Bearer (.+)$/i.exec(authorization ?? '')?.[1];

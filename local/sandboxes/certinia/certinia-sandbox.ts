@@ -117,7 +117,8 @@ export const RELAYED_OBJECTS = ['pse__Timecard_Header__c', 'pse__Expense__c', 'p
 
 /** Options of {@link startCertiniaSandbox}. */
 export interface CertiniaSandboxOptions {
-  readonly accessTokens: readonly string[];
+  /** The org's connected apps and users (a Certinia org is a Salesforce org: the same OAuth flows). */
+  readonly oauth: SalesforceSandboxOptions['oauth'];
   /** This org's status picklists. @default DEFAULT_STATUS_VALUES */
   readonly statusValues?: Partial<CertiniaStatusValues>;
   /** Event Relay onto a partner event bus; timecard, expense and milestone changes are relayed, enriched with their project. */
@@ -164,7 +165,7 @@ export interface CertiniaSandbox extends SalesforceSandbox {
 export async function startCertiniaSandbox(options: CertiniaSandboxOptions): Promise<CertiniaSandbox> {
   const statuses = { ...DEFAULT_STATUS_VALUES, ...options.statusValues };
   const org = await startSalesforceSandbox({
-    accessTokens: options.accessTokens,
+    oauth: options.oauth,
     fields: CERTINIA_OBJECT_FIELDS,
     relationships: RELATIONSHIPS,
     picklists: {

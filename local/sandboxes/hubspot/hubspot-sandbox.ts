@@ -3,9 +3,16 @@ import { type LocalNetwork, type RunningSandbox, readJson, type SandboxRequest, 
 
 /**
  * A HubSpot portal on loopback: the CRM objects API v3 for deals, companies and line items, the
- * deal property registry, HubSpot's error objects and 429 with rate-limit headers, and webhooks
- * delivered as HubSpot sends them (a JSON array, signed with v3, retried on 429 and 5xx only).
+ * deal property registry, HubSpot's error objects and 429 with rate-limit headers, the OAuth token
+ * endpoint (refresh-token grant, expiring access tokens), and webhooks delivered as HubSpot sends
+ * them (a JSON array, signed with v3, retried on 429 and 5xx only), legacy or generic in style.
  */
+
+/** HubSpot's current OAuth token endpoint (the 2026-03 API; v1 is deprecated). */
+export const HUBSPOT_SANDBOX_TOKEN_PATH = '/oauth/2026-03/token';
+
+/** Which subscription types the app's webhooks carry: `deal.*`, or the generic `object.*` with `objectTypeId`. */
+export type HubSpotEventStyle = 'legacy' | 'generic';
 
 /** Options of {@link startHubSpotSandbox}. */
 export interface HubSpotSandboxOptions {
@@ -15,6 +22,19 @@ export interface HubSpotSandboxOptions {
   readonly clientSecret: string;
   /** Private-app tokens accepted as Bearer. */
   readonly accessTokens: readonly string[];
+  /**
+   * The app as a public app installed in this portal: its client id (its client secret is
+   * `clientSecret`) and the refresh tokens of its installs, which the token endpoint exchanges for
+   * access tokens that expire.
+   */
+  readonly oauth?: {
+    readonly clientId: string;
+    readonly refreshTokens: readonly string[];
+    /** @default 1800, as HubSpot's */
+    readonly accessTokenLifetimeSeconds?: number;
+  };
+  /** @default 'legacy' */
+  readonly eventStyle?: HubSpotEventStyle;
   /** Where webhooks go (the integration's public URL). */
   readonly webhookTargetUrl?: string;
   /** Requests per 10-second window (HubSpot's burst limit). @default 100 */
@@ -75,6 +95,10 @@ export interface HubSpotSandbox extends RunningSandbox {
   settled(): Promise<void>;
   /** Points webhooks at the integration, once its URL is known. */
   setWebhookTargetUrl(url: string): void;
+  /** Switches the app's subscriptions between legacy `deal.*` and generic `object.*` event types. */
+  setEventStyle(style: HubSpotEventStyle): void;
+  /** The OAuth access tokens the token endpoint issued, with when each expires (epoch ms). */
+  readonly issuedAccessTokens: ReadonlyMap<string, number>;
 }
 
 /** Starts the sandbox. */
@@ -90,6 +114,7 @@ export async function startHubSpotSandbox(initial: HubSpotSandboxOptions): Promi
   let nextEventId = 1;
   const deliveries: WebhookDelivery[] = [];
   const inFlight: Promise<unknown>[] = [];
+  const issuedAccessTokens = new Map<string, number>();
 
   const error = (status: number, category: string, message: string, extra: Record<string, unknown> = {}): SandboxResponse => ({
     status,
@@ -163,13 +188,16 @@ export async function startHubSpotSandbox(initial: HubSpotSandboxOptions): Promi
     }
   };
   const changed = (deal: CrmObject, changes: Record<string, string>, source: string) => {
+    // Generic subscriptions name the object's type instead of carrying it in the subscription type.
+    const type =
+      options.eventStyle === 'generic' ? { subscriptionType: 'object.propertyChange', objectTypeId: '0-3' } : { subscriptionType: 'deal.propertyChange' };
     const events = Object.entries(changes).map(([propertyName, propertyValue]) => ({
       eventId: nextEventId++,
       subscriptionId: 1001,
       portalId: options.portalId,
       appId: options.appId ?? 4242,
       occurredAt: Date.now(),
-      subscriptionType: 'deal.propertyChange',
+      ...type,
       attemptNumber: 0,
       objectId: Number(deal.id),
       propertyName,
@@ -204,9 +232,17 @@ export async function startHubSpotSandbox(initial: HubSpotSandboxOptions): Promi
     name: 'hubspot',
     ...(options.port === undefined ? {} : { port: options.port }),
     authenticate: (request) => {
-      if (request.path.startsWith('/__sandbox/')) return undefined;
+      if (request.path.startsWith('/__sandbox/') || request.path === HUBSPOT_SANDBOX_TOKEN_PATH) return undefined;
       const token = String(request.headers.authorization ?? '').replace(/^Bearer /, '');
-      return options.accessTokens.includes(token) ? undefined : error(401, 'INVALID_AUTHENTICATION', 'Authentication credentials not found.');
+      if (options.accessTokens.includes(token)) return undefined;
+      const expiresAt = issuedAccessTokens.get(token);
+      if (expiresAt === undefined) return error(401, 'INVALID_AUTHENTICATION', 'Authentication credentials not found.');
+      if (expiresAt > Date.now()) return undefined;
+      return error(
+        401,
+        'EXPIRED_AUTHENTICATION',
+        `The OAuth token used to make this call expired ${Math.floor((Date.now() - expiresAt) / 60_000)} minute(s) ago.`,
+      );
     },
     notFound: () => error(404, 'OBJECT_NOT_FOUND', 'Resource not found'),
     rateLimit: {
@@ -230,6 +266,41 @@ export async function startHubSpotSandbox(initial: HubSpotSandboxOptions): Promi
       }),
     },
     routes: [
+      // The refresh-token grant: parameters in the form body only (the 2026-03 endpoints refuse them
+      // in the query), the app's client id and secret, and a refresh token of one of its installs.
+      {
+        method: 'POST',
+        pattern: HUBSPOT_SANDBOX_TOKEN_PATH,
+        handle: (request) => {
+          const contentType = String(request.headers['content-type'] ?? '')
+            .split(';')[0]!
+            .trim();
+          if (contentType !== 'application/x-www-form-urlencoded' || [...request.query.keys()].length > 0) {
+            return error(400, 'VALIDATION_ERROR', 'Parameters must be sent as an application/x-www-form-urlencoded body');
+          }
+          const form = new URLSearchParams(request.rawBody.toString('utf8'));
+          const oauth = options.oauth;
+          if (form.get('grant_type') !== 'refresh_token') return error(400, 'VALIDATION_ERROR', 'grant_type must be refresh_token or authorization_code');
+          if (!oauth || form.get('client_id') !== oauth.clientId) return error(400, 'VALIDATION_ERROR', 'missing or unknown client id');
+          if (form.get('client_secret') !== options.clientSecret) return error(400, 'VALIDATION_ERROR', 'missing or invalid client secret');
+          const refreshToken = form.get('refresh_token') ?? '';
+          if (!oauth.refreshTokens.includes(refreshToken)) return error(400, 'VALIDATION_ERROR', 'missing or invalid refresh token');
+          const lifetime = oauth.accessTokenLifetimeSeconds ?? 1800;
+          const accessToken = `oauth-${randomUUID()}`;
+          issuedAccessTokens.set(accessToken, Date.now() + lifetime * 1000);
+          return {
+            status: 200,
+            json: {
+              token_type: 'bearer',
+              refresh_token: refreshToken,
+              hub_id: options.portalId,
+              scopes: ['oauth', 'crm.objects.deals.read', 'crm.objects.deals.write'],
+              access_token: accessToken,
+              expires_in: lifetime,
+            },
+          };
+        },
+      },
       {
         method: 'GET',
         pattern: '/crm/v3/objects/:objectType/:id',
@@ -355,6 +426,10 @@ export async function startHubSpotSandbox(initial: HubSpotSandboxOptions): Promi
     setWebhookTargetUrl: (url) => {
       options = { ...options, webhookTargetUrl: url };
     },
+    setEventStyle: (style) => {
+      options = { ...options, eventStyle: style };
+    },
+    issuedAccessTokens,
     settled: async () => {
       let seen = -1;
       while (seen !== inFlight.length) {

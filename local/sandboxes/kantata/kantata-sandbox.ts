@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import { type RunningSandbox, readJson, type SandboxRequest, type SandboxResponse, startSandbox } from '../sandbox-kit';
 
 /**
@@ -6,8 +5,10 @@ import { type RunningSandbox, readJson, type SandboxRequest, type SandboxRespons
  * and the rate card model (Rate Card Sets, their Rate Card Set Versions effective by date, Rate Cards
  * per currency with a Rate Card Version per set version, and Rate Card Roles: the bill rate of one
  * role, in cents per hour), with Kantata's envelope (`count`, `results`, objects by id, `meta`),
- * string ids, POST without an idempotency key (posting twice makes two), OAuth 2.0 bearer tokens that
- * expire, and 429 without Retry-After, with a stricter limit on workspace creation.
+ * string ids, POST without an idempotency key (posting twice makes two), and 429 without Retry-After,
+ * with a stricter limit on workspace creation. Auth is Kantata's: registered OAuth bearer tokens that do
+ * not expire but can be revoked (`revokeToken`, `POST /__sandbox/revoke-token`); there is no token
+ * endpoint on the API host, so a client-credentials request to `/oauth/token` is a 404.
  *
  * Milestones are stories (`story_type` milestone) whose `state` becomes `completed` in the back office
  * (`PATCH /__sandbox/stories/{id}`), listed with `story_type=milestone&state=completed&updated_after=...`.
@@ -15,18 +16,17 @@ import { type RunningSandbox, readJson, type SandboxRequest, type SandboxRespons
  * expenses (`date`, `category`, `amount_in_cents`, `currency`, `billable`, `approved`) are listed with
  * `approved=true&updated_after=...` (docs/vendors/kantata.md); people log and approve them through the back office
  * (`/__sandbox/time_entries`, `/__sandbox/expenses`). An invoice (`POST /invoices.json` with
- * `workspace_id`, `invoice_date`, `time_entry_ids`, `expense_ids`) marks its work invoiced and refuses
- * work that is unapproved, of another project, or already invoiced. The ERP's number, tax and status
- * are kept as `user_invoice_number`, `tax_in_cents`, `total_in_cents`, `payment_status` (field names are
- * this sandbox's reading of Kantata's invoice, not verified against an account).
+ * `workspace_id`, `invoice_date`, `payment_schedule`, `time_entry_ids`, `expense_ids`) marks its work
+ * invoiced and refuses work that is unapproved, of another project, or already invoiced. As Kantata
+ * does, it requires `payment_schedule` (days until due, an integer), takes `user_invoice_number` only as
+ * an integer and numbers an invoice that has none. Tax, totals and status are kept as `tax_in_cents`,
+ * `total_in_cents`, `payment_status` (this sandbox's reading, not fields of Kantata's specification).
  */
 
 /** Options of {@link startKantataSandbox}. */
 export interface KantataSandboxOptions {
-  readonly clientId: string;
-  readonly clientSecret: string;
-  /** @default 3600 */
-  readonly tokenTtlSeconds?: number;
+  /** The OAuth bearer tokens the account has issued (an application's token, users' tokens). */
+  readonly accessTokens: readonly string[];
   /** Requests per window. @default 120 */
   readonly requestsPerWindow?: number;
   /** Workspace creations per window. @default 20 */
@@ -60,6 +60,10 @@ const REFERABLE: Partial<Record<Collection, string>> = { workspaces: 'Workspace'
 /** A running Kantata sandbox. */
 export interface KantataSandbox extends RunningSandbox {
   objects(collection: Collection): KantataObject[];
+  /** Issues a token, as registering an application or authorizing a user does. */
+  issueToken(token: string): void;
+  /** Revokes a token, as deleting its application or a user revoking access does: it answers 401 from then on. */
+  revokeToken(token: string): void;
 }
 
 /** Starts the sandbox. */
@@ -68,7 +72,7 @@ export async function startKantataSandbox(options: KantataSandboxOptions): Promi
     Collection,
     Map<string, KantataObject>
   >;
-  const tokens = new Map<string, number>();
+  const tokens = new Set(options.accessTokens);
   let nextId = 39000;
   let windowStart = Date.now();
   let workspaceCreates = 0;
@@ -95,7 +99,7 @@ export async function startKantataSandbox(options: KantataSandboxOptions): Promi
     rate_card_set_versions: ['rate_card_set_id', 'effective_date'],
     rate_cards: ['rate_card_set_version_id', 'currency'],
     rate_card_roles: ['rate_card_version_id', 'role_id', 'rate'],
-    invoices: ['workspace_id', 'invoice_date'],
+    invoices: ['workspace_id', 'invoice_date', 'payment_schedule'],
   };
   const now = () => new Date().toISOString();
   const insert = (collection: Collection, attributes: Record<string, unknown>): KantataObject => {
@@ -135,9 +139,19 @@ export async function startKantataSandbox(options: KantataSandboxOptions): Promi
     }
     return undefined;
   };
+  /** Kantata's integer fields of an invoice: a string such as an ERP's `INV000007` is refused. */
+  const invoiceTypes = (a: Record<string, unknown>): SandboxResponse | undefined => {
+    if (a.user_invoice_number !== undefined && a.user_invoice_number !== null && !Number.isSafeInteger(a.user_invoice_number))
+      return invalid('user_invoice_number', 'user_invoice_number must be an integer');
+    if (a.payment_schedule !== undefined && (!Number.isSafeInteger(a.payment_schedule) || (a.payment_schedule as number) < 0))
+      return invalid('payment_schedule', 'payment_schedule must be a whole number of days');
+    return undefined;
+  };
   /** An invoice bills approved work of its own project, once. */
   const invoiceRules = (collection: Collection, a: Record<string, unknown>): SandboxResponse | undefined => {
     if (collection !== 'invoices') return undefined;
+    const typed = invoiceTypes(a);
+    if (typed) return typed;
     if (!store.workspaces.has(String(a.workspace_id))) return invalid('workspace_id', 'workspace does not exist');
     for (const [c, field] of [
       ['time_entries', 'time_entry_ids'],
@@ -221,6 +235,9 @@ export async function startKantataSandbox(options: KantataSandboxOptions): Promi
       const refused = rateCardRules(collection, attributes) ?? invoiceRules(collection, attributes);
       if (refused) return refused;
       const { external_reference: _reference, price_in_cents: _readOnly, ...stored } = attributes;
+      // Kantata numbers an invoice sent without a number after the last number used.
+      if (collection === 'invoices' && (stored.user_invoice_number === undefined || stored.user_invoice_number === null))
+        stored.user_invoice_number = Math.max(0, ...[...store.invoices.values()].map((i) => Number(i.user_invoice_number) || 0)) + 1;
       const object = insert(collection, collection === 'stories' ? { state: 'not started', ...stored } : stored);
       if (collection === 'workspaces' && typeof object.price === 'number') object.price_in_cents = object.price * 100;
       // The reference is written with its subject, in the same request: both or neither.
@@ -352,25 +369,22 @@ export async function startKantataSandbox(options: KantataSandboxOptions): Promi
     name: 'kantata',
     ...(options.port === undefined ? {} : { port: options.port }),
     rateLimit: { maxPerWindow: options.requestsPerWindow ?? 120, windowMs: options.windowMs ?? 10_000, response: throttled },
+    // Only the API asks for a token; anything else on this host (an old client's `/oauth/token`) is a 404.
     authenticate: (request) => {
-      if (request.path === '/oauth/token' || request.path.startsWith('/__sandbox/')) return undefined;
-      const token = String(request.headers.authorization ?? '').replace(/^Bearer /, '');
-      const expires = tokens.get(token);
-      return expires !== undefined && expires > Date.now() ? undefined : errors(401, [{ type: 'authentication', message: 'Invalid or expired token' }]);
+      if (!request.path.startsWith('/api/')) return undefined;
+      const token = /^Bearer (.+)$/.exec(String(request.headers.authorization ?? ''))?.[1];
+      return token !== undefined && tokens.has(token) ? undefined : errors(401, [{ type: 'authentication', message: 'Invalid or revoked OAuth token' }]);
     },
     notFound: () => errors(404, [{ type: 'system', message: 'Not found' }]),
     routes: [
       {
         method: 'POST',
-        pattern: '/oauth/token',
-        handle: (request) => {
-          const form = new URLSearchParams(request.rawBody.toString('utf8'));
-          if (form.get('client_id') !== options.clientId || form.get('client_secret') !== options.clientSecret)
-            return { status: 401, json: { error: 'invalid_client' } };
-          const token = randomUUID();
-          const ttl = options.tokenTtlSeconds ?? 3600;
-          tokens.set(token, Date.now() + ttl * 1000);
-          return { status: 200, json: { access_token: token, token_type: 'bearer', expires_in: ttl } };
+        pattern: '/__sandbox/revoke-token',
+        handle: (request: SandboxRequest): SandboxResponse => {
+          const body = readJson<{ token?: string }>(request);
+          if (!body.ok || typeof body.value.token !== 'string') return { status: 400, json: { error: 'a JSON body with the token expected' } };
+          const known = tokens.delete(body.value.token);
+          return { status: known ? 200 : 404, json: { revoked: known } };
         },
       },
       ...(Object.keys(COLLECTIONS) as Collection[]).flatMap((collection) => [
@@ -391,6 +405,8 @@ export async function startKantataSandbox(options: KantataSandboxOptions): Promi
           if (!invoice) return errors(404, [{ type: 'system', message: 'Not found' }]);
           if (!body.ok || !body.value.invoice) return errors(400, [{ type: 'system', message: 'Expected an invoice object' }]);
           const { time_entry_ids: _t, expense_ids: _e, workspace_id: _w, ...changes } = body.value.invoice;
+          const typed = invoiceTypes(changes);
+          if (typed) return typed;
           Object.assign(invoice, changes, { updated_at: now() });
           return envelope('invoices', [invoice]);
         },
@@ -432,5 +448,10 @@ export async function startKantataSandbox(options: KantataSandboxOptions): Promi
       ]),
     ],
   });
-  return { ...sandbox, objects: (collection) => [...store[collection].values()] };
+  return {
+    ...sandbox,
+    objects: (collection) => [...store[collection].values()],
+    issueToken: (token) => void tokens.add(token),
+    revokeToken: (token) => void tokens.delete(token),
+  };
 }

@@ -1,18 +1,28 @@
-import { createHmac, randomUUID, timingSafeEqual } from 'node:crypto';
+import { createHmac, createPublicKey, type KeyObject, randomUUID, timingSafeEqual } from 'node:crypto';
+import { decodeJwt, decodeProtectedHeader, jwtVerify } from 'jose';
 import { type RunningSandbox, readJson, type SandboxRequest, type SandboxResponse, startSandbox } from '../sandbox-kit';
 
 /**
  * One NetSuite account on loopback: the SuiteTalk REST record service for `customer` and `job`, with
  * create answering 204 and the id only in `Location`, upsert by `eid:`, NetSuite's error document,
- * token-based authentication (OAuth 1.0a HMAC-SHA256, verified for real) and OAuth 2.0 bearer tokens,
- * and the account's concurrency limit answered with 429.
+ * token-based authentication (OAuth 1.0a HMAC-SHA256, verified for real), OAuth 2.0 client credentials
+ * (M2M) with a JWT client assertion verified against the mapped certificates' public keys, bearer tokens
+ * that expire, and the account's concurrency limit answered with 429.
  */
+
+/** The assertion algorithms NetSuite accepts (The Request Token Structure). */
+const ASSERTION_ALGORITHMS = ['PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512'];
+const TOKEN_PATH = '/services/rest/auth/oauth2/v1/token';
 
 /** Options of {@link startNetSuiteSandbox}. */
 export interface NetSuiteSandboxOptions {
   readonly accountId: string;
   readonly tba?: { consumerKey: string; consumerSecret: string; tokenId: string; tokenSecret: string };
-  readonly oauth2?: { clientId: string; clientSecret: string; tokenTtlSeconds?: number };
+  /**
+   * The integration record enabled for the client credentials (M2M) grant, and the certificates mapped to it
+   * on OAuth 2.0 Client Credentials (M2M) Setup: certificate id to public key (PEM SPKI or X.509 certificate).
+   */
+  readonly oauth2?: { clientId: string; certificates: Readonly<Record<string, string>>; tokenTtlSeconds?: number };
   /** Concurrent requests beyond which NetSuite answers 429. @default 5 */
   readonly concurrencyLimit?: number;
   /** Time each request takes, so concurrency builds up. @default 0 */
@@ -32,6 +42,8 @@ const TYPES = { customer: [], job: ['parent'], invoice: ['entity'] } as const;
 /** A running NetSuite sandbox. */
 export interface NetSuiteSandbox extends RunningSandbox {
   records(type: keyof typeof TYPES): NetSuiteRecord[];
+  /** Ends every OAuth 2.0 access token issued so far, as a revoked certificate mapping would. */
+  revokeTokens(): void;
 }
 
 function enc(value: string): string {
@@ -129,6 +141,57 @@ export async function startNetSuiteSandbox(options: NetSuiteSandboxOptions): Pro
   };
   const location = (type: string, id: string) => ({ status: 204, headers: { location: `${url}/services/rest/record/v1/${type}/${id}` } });
 
+  // The client credentials (M2M) grant: the client authenticates only by its signed assertion.
+  const certificates = new Map(Object.entries(options.oauth2?.certificates ?? {}).map(([id, pem]): [string, KeyObject] => [id, createPublicKey(pem)]));
+  const tokenError = (status: number, error: string): SandboxResponse => ({
+    status,
+    headers: { 'content-type': 'application/json', ...(status === 401 ? { 'www-authenticate': `Basic realm="${options.accountId}"` } : {}) },
+    json: { error },
+  });
+  const issueToken = async (request: SandboxRequest): Promise<SandboxResponse> => {
+    const form = new URLSearchParams(request.rawBody.toString('utf8'));
+    const assertion = form.get('client_assertion');
+    const basic = /^Basic /i.test(String(request.headers.authorization ?? ''));
+    // A client secret is no way in for this grant: Basic alone fails client authentication, Basic beside an assertion is two methods.
+    if (basic) return assertion ? tokenError(400, 'invalid_request') : tokenError(401, 'invalid_client');
+    if (
+      form.get('grant_type') !== 'client_credentials' ||
+      form.get('client_assertion_type') !== 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer' ||
+      !assertion
+    )
+      return tokenError(400, 'invalid_request');
+    let header: ReturnType<typeof decodeProtectedHeader>;
+    let claims: ReturnType<typeof decodeJwt>;
+    try {
+      header = decodeProtectedHeader(assertion);
+      claims = decodeJwt(assertion);
+    } catch {
+      return tokenError(400, 'invalid_request');
+    }
+    if (!options.oauth2 || claims.iss !== options.oauth2.clientId) return tokenError(401, 'invalid_client');
+    const key = typeof header.kid === 'string' ? certificates.get(header.kid) : undefined;
+    if (!key || header.typ !== 'JWT' || !ASSERTION_ALGORITHMS.includes(String(header.alg))) return tokenError(400, 'invalid_grant');
+    try {
+      // Signature, aud (this account's token endpoint), iss, exp not passed.
+      await jwtVerify(assertion, key, {
+        algorithms: ASSERTION_ALGORITHMS,
+        audience: `${url}${TOKEN_PATH}`,
+        issuer: options.oauth2.clientId,
+        requiredClaims: ['iat', 'exp'],
+      });
+    } catch {
+      return tokenError(400, 'invalid_grant');
+    }
+    if (Number(claims.exp) - Number(claims.iat) > 3600) return tokenError(400, 'invalid_grant');
+    // NetSuite's example sends an array; its text says comma-separated: take either.
+    const scopes = Array.isArray(claims.scope) ? claims.scope.map(String) : String(claims.scope ?? '').split(/[\s,]+/);
+    if (!scopes.includes('rest_webservices')) return tokenError(400, 'invalid_grant');
+    const token = randomUUID();
+    const ttl = options.oauth2.tokenTtlSeconds ?? 3600;
+    tokens.set(token, Date.now() + ttl * 1000);
+    return { status: 200, json: { access_token: token, token_type: 'bearer', expires_in: ttl } };
+  };
+
   const sandbox = await startSandbox({
     name: `netsuite-${options.accountId}`,
     ...(options.port === undefined ? {} : { port: options.port }),
@@ -138,7 +201,7 @@ export async function startNetSuiteSandbox(options: NetSuiteSandboxOptions): Pro
       response: () => failure(429, 'CONCURRENCY_LIMIT_EXCEEDED', 'Concurrent request limit exceeded. Request blocked.', 'Too Many Requests'),
     },
     authenticate: (request) => {
-      if (request.path === '/services/rest/auth/oauth2/v1/token' || request.path.startsWith('/__sandbox/')) return undefined;
+      if (request.path === TOKEN_PATH || request.path.startsWith('/__sandbox/')) return undefined;
       const header = String(request.headers.authorization ?? '');
       if (header.startsWith('Bearer ')) {
         const expires = tokens.get(header.slice(7));
@@ -150,18 +213,8 @@ export async function startNetSuiteSandbox(options: NetSuiteSandboxOptions): Pro
     routes: [
       {
         method: 'POST',
-        pattern: '/services/rest/auth/oauth2/v1/token',
-        handle: (request) => {
-          const basic = Buffer.from(String(request.headers.authorization ?? '').replace(/^Basic /, ''), 'base64').toString('utf8');
-          const form = new URLSearchParams(request.rawBody.toString('utf8'));
-          if (!options.oauth2 || basic !== `${options.oauth2.clientId}:${options.oauth2.clientSecret}` || form.get('grant_type') !== 'client_credentials') {
-            return { status: 400, json: { error: 'invalid_client' } };
-          }
-          const token = randomUUID();
-          const ttl = options.oauth2.tokenTtlSeconds ?? 3600;
-          tokens.set(token, Date.now() + ttl * 1000);
-          return { status: 200, json: { access_token: token, token_type: 'bearer', expires_in: ttl } };
-        },
+        pattern: TOKEN_PATH,
+        handle: (request) => issueToken(request),
       },
       {
         // The back office: a customer's payment applied to an invoice, as accounts receivable records it.
@@ -270,5 +323,5 @@ export async function startNetSuiteSandbox(options: NetSuiteSandboxOptions): Pro
     ],
   });
   url = sandbox.url;
-  return { ...sandbox, records: (type) => [...store[type].values()] };
+  return { ...sandbox, records: (type) => [...store[type].values()], revokeTokens: () => tokens.clear() };
 }

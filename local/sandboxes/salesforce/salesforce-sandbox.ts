@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { type RunningSandbox, readJson, type SandboxRequest, type SandboxResponse, startSandbox } from '../sandbox-kit';
+import { createSalesforceTokenEndpoint, type SalesforceOAuthOptions } from './oauth-token-endpoint';
 import { type ParentRelationship, parseSoql, runSoql, SoqlError } from './soql';
 
 /**
@@ -9,6 +10,8 @@ import { type ParentRelationship, parseSoql, runSoql, SoqlError } from './soql';
  * `INVALID_SESSION_ID` with 401, `REQUEST_LIMIT_EXCEEDED` with 403 once the daily allocation is spent,
  * and `Sforce-Limit-Info: api-usage=used/limit` on every response, and the SOQL the integration
  * sends (`/query`, paged by `nextRecordsUrl`). Every write records the `Sforce-Call-Options` client.
+ * Sessions come only from the org's OAuth token endpoint (client credentials or JWT bearer, see
+ * oauth-token-endpoint.ts) and expire after the org's session timeout.
  *
  * Change Data Capture through Event Relay: every change (through the API, or by a person through the
  * `/__sandbox/` back office) becomes a change event as Event Relay puts it on the partner event bus:
@@ -17,11 +20,15 @@ import { type ParentRelationship, parseSoql, runSoql, SoqlError } from './soql';
  * client id, `commitNumber` beyond 2^53 written as a bare JSON number). The back office also makes
  * what Event Relay does on a bad day: a merged multi-record event, GAP events, GAP_OVERFLOW, a lost
  * event, and a recovery replay of past events.
+ *
+ * Platform events (`/__sandbox/platform-events/<Name>__e`, as a flow publishes them) travel on their own
+ * relay, onto a partner event source of their own: an Event Relay channel carries one kind of event.
  */
 
 /** Options of {@link startSalesforceSandbox}. */
 export interface SalesforceSandboxOptions {
-  readonly accessTokens: readonly string[];
+  /** The org's connected apps and users: sessions are issued only by the token endpoint's flows. */
+  readonly oauth: SalesforceOAuthOptions;
   /** Daily API allocation. @default 15_000 */
   readonly dailyLimit?: number;
   /** Fields each sObject type accepts; others are INVALID_FIELD. */
@@ -48,6 +55,18 @@ export interface SalesforceSandboxOptions {
     readonly entities?: readonly string[];
     /** Fields always sent (enrichment), per object, changed or not. */
     readonly enrichedFields?: Readonly<Record<string, readonly string[]>>;
+  };
+  /**
+   * Where platform events go: a relay of their own, since a channel carries change events or platform
+   * events, never both, and each relay is its own partner event source. Without it, published platform
+   * events are not relayed.
+   */
+  readonly platformEventRelay?: {
+    /** `aws.partner/salesforce.com/<orgId>/<channelId>` of the platform-event channel's relay. */
+    readonly eventSourceName: string;
+    readonly put: (event: { source: string; detailType: string; detail: string; time: Date }) => Promise<void>;
+    /** The platform events that are members of the relayed channel. @default every one published */
+    readonly events?: readonly string[];
   };
   /** Records a query page holds before `nextRecordsUrl`. @default 2000 */
   readonly queryPageSize?: number;
@@ -82,11 +101,18 @@ export interface SalesforceSandbox extends RunningSandbox {
   readonly writes: readonly AppliedWrite[];
   /** Change events relayed so far, in order (lost ones excluded). */
   readonly emitted: readonly EmittedChange[];
-  /** Waits until every change event has been put on the bus. */
+  /** Platform events published so far (through the back office, as a flow would), relayed or not. */
+  readonly published: readonly EmittedChange[];
+  /** Waits until every change event and platform event has been put on its bus. */
   settled(): Promise<void>;
+  /** Expires every session issued so far, as the org's session timeout would. */
+  expireSessions(): void;
+  /** Sessions issued so far, by flow and user. */
+  readonly sessionsIssued: readonly { flow: 'client-credentials' | 'jwt-bearer'; username: string }[];
 }
 
 const API = '/services/data/v64.0';
+const TOKEN_PATH = '/services/oauth2/token';
 const PREFIX: Readonly<Record<string, string>> = { Opportunity: '006', Account: '001', OpportunityLineItem: '00k', Contact: '003' };
 
 /** A change event's API name: `OpportunityChangeEvent`, and for a custom object `pse__Milestone__ChangeEvent`. */
@@ -99,6 +125,7 @@ export async function startSalesforceSandbox(options: SalesforceSandboxOptions):
   const store = new Map<string, Map<string, SObject>>();
   const writes: AppliedWrite[] = [];
   const emitted: EmittedChange[] = [];
+  const published: EmittedChange[] = [];
   let used = 0;
   const limit = options.dailyLimit ?? 15_000;
   const integrationUser = options.integrationUserId ?? '0050000000INTEG';
@@ -226,18 +253,30 @@ export async function startSalesforceSandbox(options: SalesforceSandboxOptions):
   };
   const fieldsOf = (sobject: string) => (options.fields[sobject] ? [...SYSTEM_FIELDS, ...options.fields[sobject]] : undefined);
 
+  const oauth = createSalesforceTokenEndpoint(options.oauth);
   const sandbox = await startSandbox({
     name: 'salesforce',
     ...(options.port === undefined ? {} : { port: options.port }),
     authenticate: (request) => {
-      if (request.path.startsWith('/__sandbox/')) return undefined;
-      const token = String(request.headers.authorization ?? '').replace(/^Bearer /, '');
-      if (!options.accessTokens.includes(token)) return errors(401, [{ errorCode: 'INVALID_SESSION_ID', message: 'Session expired or invalid' }]);
+      if (request.path.startsWith('/__sandbox/') || request.path === TOKEN_PATH) return undefined;
+      // Only a session the token endpoint issued, and only until it expires.
+      // Salesforce's 401 body carries no fields list.
+      if (!oauth.session(request.headers.authorization))
+        return { status: 401, headers: headers(), json: [{ message: 'Session expired or invalid', errorCode: 'INVALID_SESSION_ID' }] };
       used += 1;
       return used > limit ? errors(403, [{ errorCode: 'REQUEST_LIMIT_EXCEEDED', message: `TotalRequests Limit exceeded.` }]) : undefined;
     },
     notFound: () => errors(404, [{ errorCode: 'NOT_FOUND', message: 'The requested resource does not exist' }]),
     routes: [
+      { method: 'POST', pattern: TOKEN_PATH, handle: (request) => oauth.issue(request) },
+      {
+        method: 'POST',
+        pattern: '/__sandbox/oauth/expire-sessions',
+        handle: () => {
+          oauth.expireSessions();
+          return { status: 204 };
+        },
+      },
       {
         method: 'POST',
         pattern: `${API}/sobjects/:sobject`,
@@ -390,6 +429,29 @@ export async function startSalesforceSandbox(options: SalesforceSandboxOptions):
       },
       {
         method: 'POST',
+        pattern: '/__sandbox/platform-events/:event',
+        handle: (request) => {
+          // A flow publishing a platform event: relayed on the platform-event relay when the event is a member of its channel.
+          const name = request.params.event!;
+          const body = readJson<Record<string, unknown>>(request);
+          if (!/^[A-Za-z][A-Za-z0-9_]*__e$/.test(name) || !body.ok)
+            return { status: 400, json: { error: 'a platform event API name (<Name>__e) and a JSON body expected' } };
+          const eventUuid = randomUUID();
+          const payload = { ...body.value, CreatedDate: new Date().toISOString(), CreatedById: personUser, EventUuid: eventUuid };
+          const event: EmittedChange = {
+            detailType: name,
+            detail: JSON.stringify({ payload, schemaId: 'sandbox-schema-v1', id: randomUUID() }),
+            time: new Date(),
+          };
+          published.push(event);
+          const relay = options.platformEventRelay;
+          if (relay && (relay.events ?? [name]).includes(name))
+            relaying = relaying.then(() => relay.put({ source: relay.eventSourceName, detailType: event.detailType, detail: event.detail, time: event.time }));
+          return { status: 201, json: { id: eventUuid } };
+        },
+      },
+      {
+        method: 'POST',
         pattern: '/__sandbox/relay/lose-next',
         handle: (request) => {
           const body = readJson<{ count?: number }>(request);
@@ -454,6 +516,9 @@ export async function startSalesforceSandbox(options: SalesforceSandboxOptions):
     record: (sobject, id) => store.get(sobject)?.get(id),
     writes,
     emitted,
+    published,
+    expireSessions: () => oauth.expireSessions(),
+    sessionsIssued: oauth.issued,
     settled: async () => {
       let seen: Promise<void> | undefined;
       while (seen !== relaying) {

@@ -254,6 +254,17 @@ describe('BusinessCentralErp', () => {
     await expect(erp.renew({ ...renewed, etag: created.etag }, CLIENT_STATE)).rejects.toMatchObject({ name: 'VendorRejected', code: 'Request_EntityChanged' });
   });
 
+  it('keeps the Entra token per container: the next adapter (the next invocation) asks Entra for none', async () => {
+    const tokenRequests = () => sandbox.requests.filter((r) => r.path.endsWith('/oauth2/v2.0/token')).length;
+    await adapter().subscriptions();
+    const before = tokenRequests();
+
+    await adapter().subscriptions();
+    await Promise.all([adapter().subscriptions(), adapter().subscriptions()]);
+
+    expect(tokenRequests()).toBe(before);
+  });
+
   it('fetches a new token after BC refuses a revoked one, and fails as authentication with a wrong secret', async () => {
     const erp = adapter();
     await erp.subscriptions();

@@ -117,6 +117,21 @@ describe('handleDealEvent', () => {
     expect((await run(snapshot('1067934'))).outcome).toBe('published');
   });
 
+  it('treats generic object.propertyChange and object.creation events of a deal (0-3) as the legacy deal events', async () => {
+    const generic = (subscriptionType: string, propertyName?: string): QueuedDealEvent => {
+      const { propertyName: _p, propertyValue: _v, ...event } = queued().event;
+      return { ...queued(), event: { ...event, subscriptionType, objectTypeId: '0-3', ...(propertyName ? { propertyName, propertyValue: 'x' } : {}) } };
+    };
+
+    const won = await run(snapshot('closedwon'), generic('object.propertyChange', 'dealstage'));
+    const created = await run(snapshot('closedwon'), generic('object.creation'));
+    const other = await run(snapshot('closedwon'), generic('object.propertyChange', 'hs_next_step'));
+
+    expect([won.outcome, created.outcome, other.outcome]).toEqual(['published', 'published', 'irrelevant']);
+    expect(won.published[0]!.id).toBe((await run(snapshot('closedwon'))).published[0]!.id);
+    expect(other.reads).toEqual([]);
+  });
+
   it('ignores changes to other properties without reading the deal', async () => {
     const { outcome, reads } = await run(snapshot('closedwon'), queued('hs_next_step'));
 

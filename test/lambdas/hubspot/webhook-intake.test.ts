@@ -26,7 +26,15 @@ function dealEvent(overrides: Record<string, unknown> = {}) {
   };
 }
 
-function request(body: string, options: { secret?: string; timestamp?: number; instance?: string; contentType?: string } = {}): APIGatewayProxyEvent {
+function genericEvent(overrides: Record<string, unknown> = {}) {
+  const { subscriptionType: _legacy, ...event } = dealEvent();
+  return { ...event, subscriptionType: 'object.propertyChange', objectTypeId: '0-3', ...overrides };
+}
+
+function request(
+  body: string,
+  options: { secret?: string; timestamp?: number; instance?: string; contentType?: string; query?: Record<string, string[]> } = {},
+): APIGatewayProxyEvent {
   const path = `/webhooks/hubspot/${options.instance ?? 'hubspot-main'}`;
   const timestamp = String(options.timestamp ?? now);
   const signature = createHmac('sha256', options.secret ?? secret)
@@ -40,8 +48,8 @@ function request(body: string, options: { secret?: string; timestamp?: number; i
     headers: { 'Content-Type': options.contentType ?? 'application/json', 'X-HubSpot-Signature-v3': signature, 'X-HubSpot-Request-Timestamp': timestamp },
     multiValueHeaders: {},
     pathParameters: { instance: options.instance ?? 'hubspot-main' },
-    queryStringParameters: null,
-    multiValueQueryStringParameters: null,
+    queryStringParameters: options.query ? Object.fromEntries(Object.entries(options.query).map(([k, vs]) => [k, vs.at(-1)!])) : null,
+    multiValueQueryStringParameters: options.query ?? null,
     stageVariables: null,
     resource: '/webhooks/hubspot/{instance}',
     requestContext: {} as APIGatewayProxyEvent['requestContext'],
@@ -52,6 +60,7 @@ function fakes(overrides: Partial<WebhookIntakeDependencies> = {}) {
   const enqueued: QueuedDealEvent[] = [];
   const exceptions: string[] = [];
   const foreign: BusinessException[] = [];
+  const unhandled: BusinessException[] = [];
   const deps: WebhookIntakeDependencies = {
     nowMs: () => now,
     maxBodyBytes: 4096,
@@ -61,10 +70,11 @@ function fakes(overrides: Partial<WebhookIntakeDependencies> = {}) {
     enqueue: async (events) => void enqueued.push(...events),
     recordRejectedEvent: async (_i, r) => void exceptions.push(r.reason),
     recordForeignPortalEvents: async (e) => void foreign.push(e),
+    recordUnhandledEvents: async (e) => void unhandled.push(e),
     newCorrelationId: () => 'corr-1',
     ...overrides,
   };
-  return { deps, enqueued, exceptions, foreign };
+  return { deps, enqueued, exceptions, foreign, unhandled };
 }
 
 describe('receiveHubSpotWebhook', () => {
@@ -85,13 +95,15 @@ describe('receiveHubSpotWebhook', () => {
     ['malformed JSON', request('[{"eventId": 1,'), 400, /not valid JSON/],
     ['an object instead of an array', request(JSON.stringify(dealEvent())), 400, /JSON array/],
     ['a body over the limit', request(JSON.stringify(Array.from({ length: 40 }, () => dealEvent()))), 413, /accepts at most 4096/],
-    ['an unknown event type', request(JSON.stringify([dealEvent({ subscriptionType: 'contact.deletion' })])), 422, /does not handle/],
+    // Before the signature: a query string cannot be verified, and the answer is the same for any instance.
+    ['a query string', request(JSON.stringify([dealEvent()]), { query: { a: ['b'] } }), 400, /takes no query string/],
+    ['a query string on an unsigned request to an unknown instance', request('[]', { secret: 'x', instance: 'nope', query: { a: ['b'] } }), 400, /query/],
     ['a schema violation', request(JSON.stringify([dealEvent({ objectId: 'abc' })])), 422, /objectId/],
     // As a wrong signature: the answer does not say whether the instance exists.
     ['an unknown instance', request(JSON.stringify([dealEvent()]), { instance: 'hubspot-other' }), 401, /signature does not match/],
     ['a signed body that is not JSON by its content type', request(JSON.stringify([dealEvent()]), { contentType: 'text/plain' }), 415, /application\/json/],
   ])('refuses %s with a clear 4xx as problem+json and changes nothing', async (_name, event, status, detail) => {
-    const { deps, enqueued, exceptions, foreign } = fakes();
+    const { deps, enqueued, exceptions, foreign, unhandled } = fakes();
 
     const response = await receiveHubSpotWebhook(event, deps);
 
@@ -107,6 +119,7 @@ describe('receiveHubSpotWebhook', () => {
     expect(enqueued).toEqual([]);
     expect(exceptions).toEqual([]);
     expect(foreign).toEqual([]);
+    expect(unhandled).toEqual([]);
   });
 
   it('records a bad event of a valid batch as an exception and lets the others through', async () => {
@@ -168,8 +181,85 @@ describe('receiveHubSpotWebhook', () => {
     expect(foreign[0]!.reason).toMatch(/^3 event\(s\) of HubSpot portal 99, 100 arrived/);
   });
 
+  it('enqueues generic object.propertyChange and object.creation events of deals (0-3) as the legacy deal events, with the same dedup key', async () => {
+    const { deps, enqueued, unhandled } = fakes();
+    const body = JSON.stringify([
+      genericEvent(),
+      genericEvent({ eventId: 101, subscriptionType: 'object.creation', propertyName: undefined, propertyValue: undefined }),
+    ]);
+
+    const response = await receiveHubSpotWebhook(request(body), deps);
+
+    expect(response.statusCode).toBe(200);
+    expect(JSON.parse(response.body)).toMatchObject({ accepted: 2, rejected: [] });
+    expect(enqueued.map((e) => e.dedupKey)).toEqual([`hubspot-main:62515:7:100:1234:${now - 2000}`, `hubspot-main:62515:7:101:1234:${now - 2000}`]);
+    expect(enqueued[0]!.event).toMatchObject({
+      subscriptionType: 'object.propertyChange',
+      objectTypeId: '0-3',
+      propertyName: 'dealstage',
+      propertyValue: 'closedwon',
+    });
+    expect(unhandled).toEqual([]);
+  });
+
+  it('answers 200 to events of an unhandled type or object type, lists them as refused and records one exception per type and objectTypeId', async () => {
+    const { deps, enqueued, exceptions, unhandled } = fakes();
+    const body = JSON.stringify([
+      genericEvent({ objectTypeId: '0-1', propertyName: 'email' }),
+      dealEvent({ eventId: 101, subscriptionType: 'deal.deletion' }),
+      genericEvent({ eventId: 102, objectTypeId: '0-1', objectId: 77 }),
+      genericEvent({ eventId: 103, subscriptionType: 'object.deletion' }),
+      // A generic type without its objectTypeId names no object we could act on.
+      genericEvent({ eventId: 104, objectTypeId: undefined }),
+    ]);
+
+    const response = await receiveHubSpotWebhook(request(body), deps);
+
+    expect(response.statusCode).toBe(200);
+    expect(JSON.parse(response.body)).toMatchObject({
+      accepted: 0,
+      rejected: [
+        { index: 0, reason: expect.stringMatching(/object\.propertyChange of object type 0-1, which this integration does not handle/) },
+        { index: 1, reason: expect.stringMatching(/deal\.deletion/) },
+        { index: 2 },
+        { index: 3 },
+        { index: 4 },
+      ],
+    });
+    expect(enqueued).toEqual([]);
+    expect(exceptions).toEqual([]);
+    expect(unhandled.map((e) => [e.entityType, e.entityId])).toEqual([
+      ['hubspot-webhook-event', 'hubspot-main:unhandled:object.propertyChange:0-1'],
+      ['hubspot-webhook-event', 'hubspot-main:unhandled:deal.deletion:-'],
+      ['hubspot-webhook-event', 'hubspot-main:unhandled:object.deletion:0-3'],
+      ['hubspot-webhook-event', 'hubspot-main:unhandled:object.propertyChange:-'],
+    ]);
+    expect(unhandled[0]).toMatchObject({
+      workflow: 'opportunity-to-project',
+      reason: expect.stringMatching(/^2 event\(s\) of subscription type object\.propertyChange of object type 0-1 arrived for hubspot-main/),
+      remediation: expect.stringContaining('Remove that subscription'),
+      correlationId: 'corr-1',
+      source: { vendor: 'hubspot', instance: 'hubspot-main' },
+    });
+  });
+
+  it("lets a batch's deal events through beside an unhandled one, which is recorded after they are stored", async () => {
+    const order: string[] = [];
+    const { deps, unhandled } = fakes({
+      enqueue: async () => void order.push('enqueue'),
+      recordUnhandledEvents: async () => void order.push('record'),
+    });
+
+    const response = await receiveHubSpotWebhook(request(JSON.stringify([genericEvent({ objectTypeId: '0-2' }), dealEvent({ eventId: 5 })])), deps);
+
+    expect(response.statusCode).toBe(200);
+    expect(JSON.parse(response.body)).toMatchObject({ accepted: 1, rejected: [{ index: 0 }] });
+    expect(order).toEqual(['enqueue', 'record']);
+    expect(unhandled).toEqual([]);
+  });
+
   it('answers 503 when the events cannot be stored, so HubSpot retries, and records nothing', async () => {
-    const { deps, exceptions, foreign } = fakes({
+    const { deps, exceptions, foreign, unhandled } = fakes({
       enqueue: async () => {
         throw new Error('SQS unavailable');
       },
@@ -184,5 +274,6 @@ describe('receiveHubSpotWebhook', () => {
     expect(response.headers?.['content-type']).toBe('application/problem+json');
     expect(exceptions).toEqual([]);
     expect(foreign).toEqual([]);
+    expect(unhandled).toEqual([]);
   });
 });

@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { DEFAULT_OWNERSHIP } from '../../../canonical/ownership';
 import type { AuditEntry } from '../../../lambdas/common/audit-trail';
+import { isRetryable, remediationFor } from '../../../lambdas/common/errors';
 import type { WriteJournal } from '../../../lambdas/common/write-journal';
 import { KantataPsa } from '../../../lambdas/kantata/kantata-psa';
 import { addPsaProjectPlan, applyPsaRateCard, createPsaProject, psaDraft } from '../../../lambdas/opportunity-to-project/steps';
@@ -14,19 +15,21 @@ import { wonDeal } from '../../support/opportunity-fixture';
 
 // The real adapter against the sandbox.
 let kantata: KantataSandbox | undefined;
+/** The Kantata application's OAuth token the instance's secret holds. */
+const TOKEN = 'app-token-0001';
 afterEach(async () => {
   await kantata?.close();
   kantata = undefined;
 });
 
 describe('KantataPsa against the Kantata sandbox', () => {
-  const psa = (audit: AuditEntry[] = [], journal?: WriteJournal) =>
+  const psa = (audit: AuditEntry[] = [], journal?: WriteJournal, secret: { cached: string; fresh: string } = { cached: TOKEN, fresh: TOKEN }) =>
     new KantataPsa({
       ...(journal ? { journal } : {}),
       instance: 'kantata-global',
       baseUrl: kantata!.url,
-      credentials: async () => ({ clientId: 'kid', clientSecret: 'ksecret' }),
-      refreshCredentials: async () => ({ clientId: 'kid', clientSecret: 'ksecret' }),
+      credentials: async () => ({ accessToken: secret.cached }),
+      refreshCredentials: async () => ({ accessToken: secret.fresh }),
       audit: { record: async (e) => void audit.push(e) },
       execution: 'exec-1',
       correlationId: 'corr-1',
@@ -52,7 +55,7 @@ describe('KantataPsa against the Kantata sandbox', () => {
   };
 
   it('creates the workspace and its reference in one request, with the budget in whole units, and finds it again', async () => {
-    kantata = await startKantataSandbox({ clientId: 'kid', clientSecret: 'ksecret' });
+    kantata = await startKantataSandbox({ accessTokens: [TOKEN] });
     const adapter = psa();
 
     const created = await build(adapter, { ...project, budget: { amountMinor: 12_500_050, currency: 'USD' } });
@@ -74,7 +77,7 @@ describe('KantataPsa against the Kantata sandbox', () => {
   });
 
   it('maps a 429 without Retry-After to throttled and a 422 to rejected with Kantata’s error type', async () => {
-    kantata = await startKantataSandbox({ clientId: 'kid', clientSecret: 'ksecret', workspaceCreatesPerWindow: 0 });
+    kantata = await startKantataSandbox({ accessTokens: [TOKEN], workspaceCreatesPerWindow: 0 });
 
     await expect(psa().createProject(project)).rejects.toMatchObject({ name: 'VendorThrottled', retryAfterSeconds: undefined });
     kantata.injectFault({
@@ -86,7 +89,7 @@ describe('KantataPsa against the Kantata sandbox', () => {
   });
 
   it('finds a task again by its reference after a person renamed it in Kantata', async () => {
-    kantata = await startKantataSandbox({ clientId: 'kid', clientSecret: 'ksecret' });
+    kantata = await startKantataSandbox({ accessTokens: [TOKEN] });
     const { id } = await build(psa(), project);
     await fetch(`${kantata.url}/__sandbox/stories/${kantata.objects('stories')[0]!.id}`, {
       method: 'PATCH',
@@ -129,7 +132,7 @@ describe('KantataPsa against the Kantata sandbox', () => {
     };
 
     it('builds a rate card set with a version per effective date and points the workspace at it', async () => {
-      kantata = await startKantataSandbox({ clientId: 'kid', clientSecret: 'ksecret' });
+      kantata = await startKantataSandbox({ accessTokens: [TOKEN] });
 
       const created = await build(psa(), withRates);
 
@@ -141,7 +144,7 @@ describe('KantataPsa against the Kantata sandbox', () => {
     });
 
     it('refuses a role Kantata does not have before writing anything', async () => {
-      kantata = await startKantataSandbox({ clientId: 'kid', clientSecret: 'ksecret', roles: ['Principal'] });
+      kantata = await startKantataSandbox({ accessTokens: [TOKEN], roles: ['Principal'] });
 
       await expect(psa().checkProject(withRates)).rejects.toMatchObject({
         name: 'RateCardNotRepresentable',
@@ -151,7 +154,7 @@ describe('KantataPsa against the Kantata sandbox', () => {
     });
 
     it('resumes a rate card a failure cut short without duplicating what exists, and leaves a complete one alone', async () => {
-      kantata = await startKantataSandbox({ clientId: 'kid', clientSecret: 'ksecret' });
+      kantata = await startKantataSandbox({ accessTokens: [TOKEN] });
       const { id } = await psa().createProject(withRates);
       await psa().ensurePlan(id, withRates);
       const unavailable = { status: 503, json: { errors: [{ type: 'system', message: 'unavailable' }] } };
@@ -178,7 +181,7 @@ describe('KantataPsa against the Kantata sandbox', () => {
     });
 
     it('resumes from its write journal: a retry sends only the writes still missing and looks only for the one in doubt', async () => {
-      kantata = await startKantataSandbox({ clientId: 'kid', clientSecret: 'ksecret' });
+      kantata = await startKantataSandbox({ accessTokens: [TOKEN] });
       const journal = new InMemoryWriteJournal();
       const { id } = await psa([], journal).createProject(withRates);
       kantata.injectFault({ method: 'POST', pathPrefix: '/api/v1/rate_card_roles', times: 1, response: { status: 429, json: { errors: [] } } });
@@ -203,7 +206,7 @@ describe('KantataPsa against the Kantata sandbox', () => {
     });
 
     it('finds the plan and rate card of a project made before the journal existed, and makes neither again', async () => {
-      kantata = await startKantataSandbox({ clientId: 'kid', clientSecret: 'ksecret' });
+      kantata = await startKantataSandbox({ accessTokens: [TOKEN] });
       const { id } = await build(psa(), withRates);
       const journal = new InMemoryWriteJournal();
 
@@ -215,7 +218,7 @@ describe('KantataPsa against the Kantata sandbox', () => {
     });
 
     it('reads the card versions again when a later revision adds an effective date to a rate card left unfinished', async () => {
-      kantata = await startKantataSandbox({ clientId: 'kid', clientSecret: 'ksecret' });
+      kantata = await startKantataSandbox({ accessTokens: [TOKEN] });
       const journal = new InMemoryWriteJournal();
       const { id } = await psa([], journal).createProject(withRates);
       kantata.injectFault({
@@ -251,7 +254,7 @@ describe('KantataPsa against the Kantata sandbox', () => {
         [collection, mode, 'without'],
       ]) as [string, 'after-commit' | 'reset-after-commit', 'with' | 'without'][],
     )('makes every record once when a write to %s is applied and its answer lost (%s), %s a write journal', async (collection, mode, journalled) => {
-      kantata = await startKantataSandbox({ clientId: 'kid', clientSecret: 'ksecret' });
+      kantata = await startKantataSandbox({ accessTokens: [TOKEN] });
       const registry = new InMemoryRegistry();
       const event = wonDeal();
       const ctx = { execution: 'exec-1', event, validation: validateOpportunity(event, exampleConfig(), 'us-east-1') as ValidOpportunity };
@@ -313,7 +316,7 @@ describe('KantataPsa against the Kantata sandbox', () => {
       (await (await fetch(`${kantata!.url}/__sandbox/${path}`, { method: 'POST', body: JSON.stringify(body) })).json()) as { id: string };
 
     it('reads approved time in hours with the role’s name, and expenses in minor units', async () => {
-      kantata = await startKantataSandbox({ clientId: 'kid', clientSecret: 'ksecret' });
+      kantata = await startKantataSandbox({ accessTokens: [TOKEN] });
       const { id: workspace } = await psa().createProject(project);
       const consultant = kantata.objects('roles').find((r) => r.name === 'Consultant')!.id;
       await backOffice('time_entries', {
@@ -354,7 +357,7 @@ describe('KantataPsa against the Kantata sandbox', () => {
     it.each(['after-commit', 'reset-after-commit'] as const)(
       'records an invoice once: a retry after its POST was applied and the answer lost (%s) finds it by its reference',
       async (mode) => {
-        kantata = await startKantataSandbox({ clientId: 'kid', clientSecret: 'ksecret' });
+        kantata = await startKantataSandbox({ accessTokens: [TOKEN] });
         const { id: workspace } = await psa().createProject(project);
         const entry = await backOffice('time_entries', { workspace_id: workspace, date_performed: '2026-11-02', time_in_minutes: 60, approved: true });
         const invoice = {
@@ -377,9 +380,92 @@ describe('KantataPsa against the Kantata sandbox', () => {
         const first = await psa().recordInvoice(workspace, invoice);
         const second = await psa().recordInvoice(workspace, invoice);
 
-        expect(kantata.objects('invoices')).toEqual([expect.objectContaining({ id: first.id, user_invoice_number: 'INV000007', total_in_cents: 15000 })]);
+        // Kantata numbered it (an integer); the ERP's number is its title.
+        expect(kantata.objects('invoices')).toEqual([
+          expect.objectContaining({ id: first.id, user_invoice_number: 1, user_invoice_title: 'INV000007', payment_schedule: 30, total_in_cents: 15000 }),
+        ]);
         expect(second).toEqual(first);
+        // The invoice found already carries the ERP's number: nothing is written again.
+        expect(kantata.requests.filter((r) => r.method === 'PUT')).toEqual([]);
       },
     );
+
+    it('sends payment_schedule and the ERP number as the title, never as user_invoice_number, and puts a title a person changed back', async () => {
+      kantata = await startKantataSandbox({ accessTokens: [TOKEN] });
+      const { id: workspace } = await psa().createProject(project);
+      const entry = await backOffice('time_entries', { workspace_id: workspace, date_performed: '2026-11-02', time_in_minutes: 60, approved: true });
+      const invoice = {
+        externalId: 'g-9:2026-11-01',
+        invoiceNumber: 'INV000007',
+        postingDate: '2026-11-30',
+        tax: { amountMinor: 0, currency: 'USD' as const },
+        total: { amountMinor: 15000, currency: 'USD' as const },
+        timeEntryIds: [entry.id],
+        expenseIds: [],
+      };
+      const audit: AuditEntry[] = [];
+      const adapter = new KantataPsa({
+        instance: 'kantata-global',
+        baseUrl: kantata.url,
+        credentials: async () => ({ accessToken: TOKEN }),
+        refreshCredentials: async () => ({ accessToken: TOKEN }),
+        paymentScheduleDays: 45,
+        audit: { record: async (e) => void audit.push(e) },
+        execution: 'exec-1',
+        correlationId: 'corr-1',
+      });
+
+      const { id } = await adapter.recordInvoice(workspace, invoice);
+      Object.assign(kantata.objects('invoices')[0]!, { user_invoice_title: 'renamed by a person' });
+      await adapter.recordInvoice(workspace, invoice);
+
+      const sent = audit.filter((e) => e.recordType === 'invoice').map((e) => [e.operation, (e.payload as { invoice: Record<string, unknown> }).invoice]);
+      expect(sent).toEqual([
+        ['create', expect.objectContaining({ payment_schedule: 45, user_invoice_title: 'INV000007' })],
+        ['update', expect.objectContaining({ user_invoice_title: 'INV000007' })],
+      ]);
+      for (const [, body] of sent) expect(body).not.toHaveProperty('user_invoice_number');
+      expect(kantata.objects('invoices')).toEqual([
+        expect.objectContaining({ id, user_invoice_number: 1, payment_schedule: 45, user_invoice_title: 'INV000007' }),
+      ]);
+    });
+  });
+
+  describe('authentication: the secret’s non-expiring bearer token', () => {
+    it('sends the token as a bearer and asks Kantata for no token', async () => {
+      kantata = await startKantataSandbox({ accessTokens: [TOKEN] });
+
+      await psa().findProjectByExternalReference('g-9');
+
+      expect(kantata.requests.map((r) => [r.method, r.path, r.status])).toEqual([['GET', '/api/v1/external_references.json', 200]]);
+    });
+
+    it('after a 401 reads the secret again once and carries on with a rotated token', async () => {
+      kantata = await startKantataSandbox({ accessTokens: ['rotated-token'] });
+
+      const created = await psa([], undefined, { cached: TOKEN, fresh: 'rotated-token' }).createProject(project);
+
+      expect(kantata.objects('workspaces')).toEqual([expect.objectContaining({ id: created.id })]);
+      // The cached token refused, the rotated one read past the cache accepted: one workspace.
+      expect(kantata.requests.map((r) => [r.method, r.status])).toEqual([
+        ['POST', 401],
+        ['POST', 200],
+      ]);
+    });
+
+    it('a token still refused after the re-read was revoked: KantataTokenRevoked, for a person, not retried', async () => {
+      kantata = await startKantataSandbox({ accessTokens: [TOKEN] });
+      kantata.revokeToken(TOKEN);
+
+      const refused = await psa()
+        .createProject(project)
+        .catch((e: unknown) => e);
+
+      expect(refused).toMatchObject({ name: 'KantataTokenRevoked', call: { vendor: 'kantata', instance: 'kantata-global', operation: 'create workspace' } });
+      expect(isRetryable(refused)).toBe(false);
+      expect(remediationFor('time-to-invoice', 'KantataTokenRevoked')).toMatch(/new token.*accessToken.*secret/);
+      expect(kantata.requests).toHaveLength(2);
+      expect(kantata.objects('workspaces')).toEqual([]);
+    });
   });
 });

@@ -1,11 +1,24 @@
+import { createPublicKey } from 'node:crypto';
+import { jwtVerify } from 'jose';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { AuditEntry } from '../../../lambdas/common/audit-trail';
 import { VendorAuthenticationError, VendorThrottledError, VendorUnavailableError } from '../../../lambdas/common/errors';
 import { type NetSuiteCredentials, NetSuiteErp } from '../../../lambdas/netsuite/netsuite-erp';
+import { clientAssertion } from '../../../lambdas/netsuite/oauth2-m2m';
+import { LOCAL_NETSUITE_M2M_CERTIFICATE } from '../../../local/sandboxes/netsuite/local-only-m2m-key';
 import { type NetSuiteSandbox, startNetSuiteSandbox } from '../../../local/sandboxes/netsuite/netsuite-sandbox';
 
 // The real adapter against the sandbox: error mapping, credential refresh and audit entries.
 const tba = { consumerKey: 'ck', consumerSecret: 'cs', tokenId: 'tk', tokenSecret: 'ts' };
+// OAuth 2.0 M2M: the local-only certificate, mapped in the sandbox by its public key.
+const m2m = {
+  auth: 'oauth2',
+  accountId: '123_SB1',
+  clientId: 'ns-client',
+  certificateId: LOCAL_NETSUITE_M2M_CERTIFICATE.certificateId,
+  privateKey: LOCAL_NETSUITE_M2M_CERTIFICATE.privateKey,
+} as const;
+const m2mSandbox = { clientId: 'ns-client', certificates: { [LOCAL_NETSUITE_M2M_CERTIFICATE.certificateId]: LOCAL_NETSUITE_M2M_CERTIFICATE.publicKey } };
 let netsuite: NetSuiteSandbox | undefined;
 afterEach(async () => {
   await netsuite?.close();
@@ -58,14 +71,14 @@ describe('NetSuiteErp against the NetSuite sandbox', () => {
     await expect(adapter.upsertCustomer(customer)).rejects.toBeInstanceOf(VendorUnavailableError);
   });
 
-  it('gets a new OAuth 2 token after a 401 and succeeds; a second 401 is an authentication failure', async () => {
-    netsuite = await startNetSuiteSandbox({ accountId: '123_SB1', oauth2: { clientId: 'id', clientSecret: 'secret', tokenTtlSeconds: 1 } });
-    const adapter = erp({ auth: 'oauth2', accountId: '123_SB1', clientId: 'id', clientSecret: 'secret' });
-    await adapter.upsertCustomer(customer);
-    // The cached token expires; NetSuite answers 401 and the adapter refreshes once.
-    await new Promise((r) => setTimeout(r, 1100));
+  it('renews an OAuth 2 token within a minute of its expiry before sending it; a TBA secret refused twice is an authentication failure', async () => {
+    netsuite = await startNetSuiteSandbox({ accountId: '123_SB1', oauth2: { ...m2mSandbox, tokenTtlSeconds: 30 }, tba });
+    const adapter = erp(m2m);
 
-    await expect(adapter.upsertCustomer({ ...customer, externalId: 'g-2' })).resolves.toMatchObject({ id: expect.stringMatching(/^\d+$/) });
+    await adapter.upsertCustomer(customer);
+    await adapter.upsertCustomer({ ...customer, externalId: 'g-2' });
+
+    expect(netsuite.requests.filter((r) => r.path.endsWith('/oauth2/v1/token')).map((r) => r.status)).toEqual([200, 200]);
     const wrong = erp({ auth: 'tba', accountId: '123_SB1', ...tba, tokenSecret: 'stale' });
     await expect(wrong.upsertCustomer(customer)).rejects.toBeInstanceOf(VendorAuthenticationError);
   });
@@ -156,5 +169,52 @@ describe('NetSuiteErp against the NetSuite sandbox', () => {
       amountDue: { amountMinor: 37450, currency: 'USD' },
     });
     expect(old.id).not.toBe(paid.id);
+  });
+});
+
+describe('NetSuiteErp OAuth 2.0 client credentials (M2M)', () => {
+  const tokenRequests = () => netsuite!.requests.filter((r) => r.path === '/services/rest/auth/oauth2/v1/token');
+
+  it('signs the assertion NetSuite documents: PS256, typ JWT, kid = certificate id, iss = client id, scope, aud = token URL, exp within 60 minutes', async () => {
+    const tokenUrl = 'https://123-sb1.suitetalk.api.netsuite.com/services/rest/auth/oauth2/v1/token';
+
+    const jwt = await clientAssertion(m2m, tokenUrl, 1_800_000_000);
+
+    const { payload, protectedHeader } = await jwtVerify(jwt, createPublicKey(LOCAL_NETSUITE_M2M_CERTIFICATE.publicKey), {
+      currentDate: new Date(1_800_000_000_000),
+    });
+    expect(protectedHeader).toEqual({ alg: 'PS256', typ: 'JWT', kid: LOCAL_NETSUITE_M2M_CERTIFICATE.certificateId });
+    expect(payload).toMatchObject({ iss: 'ns-client', aud: tokenUrl, scope: ['rest_webservices'], iat: 1_800_000_000 });
+    expect(payload.exp! - payload.iat!).toBeLessThanOrEqual(3600);
+    await expect(clientAssertion({ ...m2m, algorithm: 'RS256' as never }, tokenUrl)).rejects.toThrow(/PS256/);
+  });
+
+  it('keeps the token per container: a second adapter (the next invocation) and concurrent calls reuse one token request', async () => {
+    netsuite = await startNetSuiteSandbox({ accountId: '123_SB1', oauth2: m2mSandbox });
+
+    await Promise.all([1, 2, 3].map((i) => erp(m2m).upsertCustomer({ ...customer, externalId: `g-${i}` })));
+    await erp(m2m).upsertCustomer({ ...customer, externalId: 'g-4' });
+
+    expect(tokenRequests()).toHaveLength(1);
+    expect(netsuite.records('customer')).toHaveLength(4);
+  });
+
+  it('forgets a token NetSuite refuses, asks for one new token and repeats the call once', async () => {
+    netsuite = await startNetSuiteSandbox({ accountId: '123_SB1', oauth2: m2mSandbox });
+    const adapter = erp(m2m);
+    await adapter.upsertCustomer(customer);
+    netsuite.revokeTokens();
+
+    await expect(adapter.upsertCustomer({ ...customer, externalId: 'g-2' })).resolves.toMatchObject({ id: expect.stringMatching(/^\d+$/) });
+    expect(tokenRequests()).toHaveLength(2);
+  });
+
+  it('fails as authentication when NetSuite refuses the assertion (an unmapped certificate) or the secret has the old clientSecret shape', async () => {
+    netsuite = await startNetSuiteSandbox({ accountId: '123_SB1', oauth2: m2mSandbox });
+
+    await expect(erp({ ...m2m, certificateId: 'revoked-certificate' }).upsertCustomer(customer)).rejects.toBeInstanceOf(VendorAuthenticationError);
+    const oldShape = { auth: 'oauth2', accountId: '123_SB1', clientId: 'ns-client', clientSecret: 'secret' } as unknown as NetSuiteCredentials;
+    await expect(erp(oldShape).upsertCustomer(customer)).rejects.toBeInstanceOf(VendorAuthenticationError);
+    expect(netsuite.records('customer')).toHaveLength(0);
   });
 });

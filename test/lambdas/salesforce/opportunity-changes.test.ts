@@ -157,6 +157,17 @@ describe('relayedWork', () => {
     ]);
   });
 
+  it("reads the org's own won-deal platform event, and no longer takes Deal_Won__e there", () => {
+    const own = { apiName: 'PS_Deal_Closed__e', opportunityIdField: 'PS_Opportunity__c' };
+    const raw = JSON.stringify({ 'detail-type': 'PS_Deal_Closed__e', detail: { payload: { PS_Opportunity__c: '006B', EventUuid: 'e-2' } } });
+
+    expect(relayedWork(raw, own)).toEqual([
+      { kind: 'record', dedupKey: 'PS_Deal_Closed__e:e-2', recordId: '006B', change: { action: 'reread', recordId: '006B', dedupKey: 'e-2' } },
+    ]);
+    const dealWon = JSON.stringify({ 'detail-type': 'Deal_Won__e', detail: { payload: { Opportunity_Id__c: '006A', EventUuid: 'e-1' } } });
+    expect(() => relayedWork(dealWon, own)).toThrow(/neither OpportunityChangeEvent nor PS_Deal_Closed__e/);
+  });
+
   it('refuses an event it does not take, naming it', () => {
     expect(() => relayedWork(JSON.stringify({ 'detail-type': 'AccountChangeEvent', detail: { payload: {} } }))).toThrow(UnknownRelayedEventError);
     expect(() => relayedWork(JSON.stringify({ 'detail-type': 'Deal_Won__e', detail: { payload: { EventUuid: 'e' } } }))).toThrow(/without Opportunity_Id__c/);

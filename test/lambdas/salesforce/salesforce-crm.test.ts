@@ -2,9 +2,11 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { parseDeploymentConfig } from '../../../canonical/deployment-config';
 import type { AuditEntry } from '../../../lambdas/common/audit-trail';
 import { VendorThrottledError } from '../../../lambdas/common/errors';
+import { forgetSalesforceSessions, salesforceSessions } from '../../../lambdas/common/salesforce-platform/oauth';
 import { SalesforceCrm } from '../../../lambdas/salesforce/salesforce-crm';
 import { adapters } from '../../../lambdas/wiring/adapters';
 import { SALESFORCE_LOCAL_FIELDS } from '../../../local/local-environment';
+import { clientCredentialsSession } from '../../../local/sandboxes/salesforce/oauth-token-endpoint';
 import { type SalesforceSandbox, startSalesforceSandbox } from '../../../local/sandboxes/salesforce/salesforce-sandbox';
 import { exampleConfig, exampleConfigInput } from '../../support/example-config';
 
@@ -14,26 +16,32 @@ let sandbox: SalesforceSandbox | undefined;
 afterEach(async () => {
   await sandbox?.close();
   sandbox = undefined;
+  forgetSalesforceSessions();
 });
+const APP = { clientId: '3MVG9TEST.consumer-key', clientSecret: 'consumer-secret' };
+const OAUTH = { apps: [{ ...APP, runAs: 'integration@acme.test' }], users: ['integration@acme.test'] };
+const SECRET = { flow: 'client-credentials', ...APP };
+/** The container's sessions of the instance, by the client credentials flow against the sandbox. */
+const sessions = () =>
+  salesforceSessions({ call: { vendor: 'salesforce', instance: 'salesforce-main', operation: 'session' }, secret: async () => SECRET, loginUrl: sandbox!.url });
 const start = (dailyLimit: number, extraFields: string[] = []) =>
   startSalesforceSandbox({
-    accessTokens: ['tok'],
+    oauth: OAUTH,
     dailyLimit,
     fields: { Opportunity: ['Name', fields.syncStatus, fields.syncMessage, fields.erpCustomerId, fields.erpProjectId, fields.psaProjectId, ...extraFields] },
   });
-const crm = (token = 'tok') =>
+const crm = () =>
   new SalesforceCrm({
     instance: 'salesforce-main',
     baseUrl: sandbox!.url,
-    accessToken: async () => token,
-    refreshAccessToken: async () => 'tok',
+    ...sessions(),
     clientId: 'ps-sync',
     fields,
   });
 async function opportunity(): Promise<string> {
   const response = await fetch(`${sandbox!.url}/services/data/v64.0/sobjects/Opportunity`, {
     method: 'POST',
-    headers: { authorization: 'Bearer tok', 'content-type': 'application/json' },
+    headers: { authorization: `Bearer ${await clientCredentialsSession(sandbox!.url, APP)}`, 'content-type': 'application/json' },
     body: JSON.stringify({ Name: 'Globex' }),
   });
   return ((await response.json()) as { id: string }).id;
@@ -50,21 +58,41 @@ describe('SalesforceCrm against the Salesforce sandbox', () => {
     expect(sandbox.writes.at(-1)?.changeOrigin).toContain('client=ps-sync');
   });
 
-  it('refreshes the token once after INVALID_SESSION_ID', async () => {
+  it('runs the OAuth flow once per container, and again after INVALID_SESSION_ID', async () => {
+    sandbox = await start(100);
+    const id = await opportunity();
+    const issuedBefore = sandbox.sessionsIssued.length;
+
+    await crm().writeBack(id, { syncStatus: 'synced', syncMessage: 'first' });
+    await crm().writeBack(id, { syncStatus: 'synced', syncMessage: 'kept session' });
+    sandbox.expireSessions();
+    await expect(crm().writeBack(id, { syncStatus: 'synced', syncMessage: 'after expiry' })).resolves.toBeUndefined();
+
+    expect(sandbox.sessionsIssued.length - issuedBefore).toBe(2);
+    expect(sandbox.requests.filter((r) => r.path.endsWith(`/Opportunity/${id}`)).map((r) => r.status)).toEqual([204, 204, 401, 204]);
+    expect(sandbox.record('Opportunity', id)?.[fields.syncMessage]).toBe('after expiry');
+  });
+
+  it('takes the org URL from the session when the configuration has none', async () => {
     sandbox = await start(100);
     const id = await opportunity();
 
-    await expect(crm('expired').writeBack(id, { syncStatus: 'synced', syncMessage: 'ok' })).resolves.toBeUndefined();
+    await new SalesforceCrm({ instance: 'salesforce-main', ...sessions(), clientId: 'ps-sync', fields }).writeBack(id, {
+      syncStatus: 'synced',
+      syncMessage: 'ok',
+    });
+
+    expect(sandbox.record('Opportunity', id)?.[fields.syncStatus]).toBe('synced');
   });
 
   it('maps INVALID_FIELD to rejected and REQUEST_LIMIT_EXCEEDED to throttled', async () => {
-    sandbox = await startSalesforceSandbox({ accessTokens: ['tok'], dailyLimit: 3, fields: { Opportunity: ['Name'] } });
+    sandbox = await startSalesforceSandbox({ oauth: OAUTH, dailyLimit: 3, fields: { Opportunity: ['Name'] } });
     const id = await opportunity();
 
     await expect(crm().writeBack(id, { syncStatus: 'synced', syncMessage: 'ok' })).rejects.toMatchObject({ name: 'VendorRejected', code: 'INVALID_FIELD' });
     await fetch(`${sandbox.url}/services/data/v64.0/sobjects/Opportunity`, {
       method: 'POST',
-      headers: { authorization: 'Bearer tok', 'content-type': 'application/json' },
+      headers: { authorization: `Bearer ${await clientCredentialsSession(sandbox.url, APP)}`, 'content-type': 'application/json' },
       body: '{"Name":"x"}',
     });
     const fresh = crm();
@@ -102,7 +130,8 @@ describe('SalesforceCrm against the Salesforce sandbox', () => {
       [...ids, '006DELETED'].map((opportunityId) => ({ opportunityId, fields: { syncStatus: 'synced' as const, syncMessage: 'ok' } })),
     );
 
-    expect(sandbox.requests.length - before).toBe(2);
+    // Two API calls; the session's token request is not one of them.
+    expect(sandbox.requests.slice(before).filter((r) => r.path.startsWith('/services/data/'))).toHaveLength(2);
     expect(results.filter((r) => r.success)).toHaveLength(249);
     expect(results.find((r) => !r.success)).toEqual({ id: '006DELETED', success: false, errorCode: 'ENTITY_IS_DELETED' });
   });
@@ -117,7 +146,7 @@ describe('the adapter factory', () => {
     const config = parseDeploymentConfig(input);
     const ports = adapters(
       config,
-      async () => ({ accessToken: 'tok' }),
+      async () => SECRET,
       { audit: { record: async () => undefined }, execution: 'e', correlationId: 'c' },
       (_instance, _max, call) => call(),
     );
@@ -137,8 +166,7 @@ describe('the adapter factory', () => {
       new SalesforceCrm({
         instance: 'salesforce-main',
         baseUrl: sandbox!.url,
-        accessToken: async () => 'tok',
-        refreshAccessToken: async () => 'tok',
+        ...sessions(),
         clientId: 'ps-sync',
         fields,
         audit: { record: async (e) => void audit.push(e) },
@@ -148,7 +176,7 @@ describe('the adapter factory', () => {
 
     it('reads an opportunity with its account and line items (by SOQL), and finds won ones since a time, paging through the results', async () => {
       sandbox = await startSalesforceSandbox({
-        accessTokens: ['tok'],
+        oauth: OAUTH,
         fields: { ...SALESFORCE_LOCAL_FIELDS, Opportunity: [...SALESFORCE_LOCAL_FIELDS.Opportunity, fields.legalEntity] },
         queryPageSize: 2,
       });
@@ -203,7 +231,7 @@ describe('the adapter factory', () => {
     for (let i = 0; i < 2; i++)
       await fetch(`${sandbox.url}/services/data/v64.0/sobjects/Opportunity`, {
         method: 'POST',
-        headers: { authorization: 'Bearer tok', 'content-type': 'application/json' },
+        headers: { authorization: `Bearer ${await clientCredentialsSession(sandbox.url, APP)}`, 'content-type': 'application/json' },
         body: JSON.stringify({ Ext_Id__c: 'X-2' }),
       });
 

@@ -167,6 +167,36 @@ describe('Business Central sandbox: authentication and limits', () => {
     expect((await json<ErrorBody>(anonymous)).error.code).toBe('Authentication_InvalidCredentials');
   });
 
+  it.each([
+    ['the v1 resource instead of a scope', 'https://api.businesscentral.dynamics.com'],
+    ['a delegated permission', 'https://api.businesscentral.dynamics.com/Financials.ReadWrite.All'],
+    ['no scope at all', ''],
+  ])('refuses the client credentials grant with %s as invalid_scope (only <resource>/.default is valid)', async (_, scope) => {
+    await start();
+    const form = new URLSearchParams({ grant_type: 'client_credentials', client_id: environment.clientId, client_secret: environment.clientSecret, scope });
+
+    const refused = await fetch(sandbox!.tokenUrl, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: form });
+
+    expect(refused.status).toBe(400);
+    expect(await json(refused)).toMatchObject({ error: 'invalid_scope', error_codes: [70011] });
+  });
+
+  it('expires its tokens after expires_in: the API answers 401 until a new token is fetched', async () => {
+    await start({ tokenLifetimeSeconds: 1 });
+    const issued = await json<{ expires_in: number }>(await requestToken());
+    expect(issued.expires_in).toBe(1);
+    expect((await call('GET', '/companies')).status).toBe(200);
+
+    await new Promise((r) => setTimeout(r, 1100));
+    const expired = await call('GET', '/companies');
+    bearer = undefined;
+    const renewed = await call('GET', '/companies');
+
+    expect(expired.status).toBe(401);
+    expect((await json<ErrorBody>(expired)).error.code).toBe('Authentication_InvalidCredentials');
+    expect(renewed.status).toBe(200);
+  });
+
   it('answers 401 once the issued tokens are revoked, until a new token is fetched', async () => {
     await start();
     expect((await call('GET', '/companies')).status).toBe(200);

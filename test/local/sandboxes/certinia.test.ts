@@ -1,22 +1,30 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { requestSalesforceSession, type SalesforceCredentials } from '../../../lambdas/common/salesforce-platform/oauth';
 import { type CertiniaSandbox, type CertiniaSandboxOptions, startCertiniaSandbox } from '../../../local/sandboxes/certinia/certinia-sandbox';
+import { LOCAL_CERTINIA_OAUTH } from '../../../local/sandboxes/salesforce/local-oauth';
 
 // Conformance with docs/vendors/certinia.md (Certinia: a Salesforce org with the pse__ package, its changes relayed
 // like Salesforce CDC), by plain fetch and the relayed events themselves; the adapter is not used.
 let sandbox: CertiniaSandbox | undefined;
 const relayed: { source: string; detailType: string; detail: string }[] = [];
+let session: string | undefined;
 afterEach(async () => {
   await sandbox?.close();
   sandbox = undefined;
+  session = undefined;
   relayed.splice(0);
 });
+const CALL = { vendor: 'certinia', instance: 'certinia-test', operation: 'test' };
+/** A session by the JWT bearer flow, as the local Certinia org's integration user. */
+const jwtSession = async (credentials: SalesforceCredentials = LOCAL_CERTINIA_OAUTH.secret) =>
+  (await requestSalesforceSession(CALL, credentials, sandbox!.url)).accessToken;
 const SOURCE = 'aws.partner/salesforce.com/00D0000000CERT1/0YL0000000CERT1';
 const start = (options: Partial<CertiniaSandboxOptions> = {}) =>
-  startCertiniaSandbox({ accessTokens: ['tok'], relay: { eventSourceName: SOURCE, put: async (e) => void relayed.push(e) }, ...options });
-const api = (path: string, method: string, body?: unknown) =>
+  startCertiniaSandbox({ oauth: LOCAL_CERTINIA_OAUTH.org, relay: { eventSourceName: SOURCE, put: async (e) => void relayed.push(e) }, ...options });
+const api = async (path: string, method: string, body?: unknown, token?: string) =>
   fetch(`${sandbox!.url}/services/data/v64.0${path}`, {
     method,
-    headers: { authorization: 'Bearer tok', 'content-type': 'application/json' },
+    headers: { authorization: `Bearer ${token ?? (session ??= await jwtSession())}`, 'content-type': 'application/json' },
     ...(body ? { body: JSON.stringify(body) } : {}),
   });
 const create = async (sobject: string, values: Record<string, unknown>) =>
@@ -151,5 +159,46 @@ describe('Certinia sandbox', () => {
       [null, { attributes: { type: 'Contact' }, pse__Resource_Role__c: 'Analyst' }],
     ]);
     expect((bad as { errorCode: string }[])[0]!.errorCode).toBe('INVALID_FIELD');
+  });
+});
+
+describe('Certinia sandbox sessions (the Salesforce platform OAuth flows)', () => {
+  const QUERY = `/query?q=${encodeURIComponent('SELECT Id FROM pse__Proj__c')}`;
+
+  it('refuses a static token it never issued, and serves a session issued by the JWT bearer flow', async () => {
+    sandbox = await start();
+
+    const old = await api(QUERY, 'GET', undefined, '00DCERT!local-certinia-session-token');
+    const issued = await api(QUERY, 'GET');
+
+    expect([old.status, await old.json()]).toEqual([401, [{ message: 'Session expired or invalid', errorCode: 'INVALID_SESSION_ID' }]]);
+    expect(issued.status).toBe(200);
+    expect(sandbox.sessionsIssued).toEqual([{ flow: 'jwt-bearer', username: 'integration@certinia.local' }]);
+  });
+
+  it('refuses an assertion for a user the app has not pre-authorized, and the password grant', async () => {
+    sandbox = await start();
+
+    const stranger = jwtSession({ ...LOCAL_CERTINIA_OAUTH.secret, username: 'someone@certinia.local' });
+    const password = await fetch(`${sandbox.url}/services/oauth2/token`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: 'grant_type=password&client_id=x&client_secret=y&username=u&password=p',
+    });
+
+    await expect(stranger).rejects.toMatchObject({ name: 'VendorAuthenticationFailed' });
+    expect([password.status, await password.json()]).toEqual([400, { error: 'unsupported_grant_type', error_description: 'grant type not supported' }]);
+  });
+
+  it('expires its sessions, answering INVALID_SESSION_ID until the flow runs again', async () => {
+    sandbox = await start();
+    const first = await jwtSession();
+
+    sandbox.expireSessions();
+    const expired = await api(QUERY, 'GET', undefined, first);
+    const renewed = await api(QUERY, 'GET', undefined, await jwtSession());
+
+    expect(expired.status).toBe(401);
+    expect(renewed.status).toBe(200);
   });
 });

@@ -133,6 +133,26 @@ describe('HubSpot sandbox', () => {
     ]);
   });
 
+  it('delivers generic object.propertyChange events with objectTypeId 0-3 when the app subscribes in the generic style', async () => {
+    const target = await startReceiver(() => 200);
+    sandbox = await startHubSpotSandbox({ portalId: 62515, clientSecret: 'app-secret', accessTokens: ['pat-1'], webhookTargetUrl: target.url });
+    sandbox.setEventStyle('generic');
+    const { id } = (await (
+      await fetch(`${sandbox.url}/__sandbox/deals`, {
+        method: 'POST',
+        headers: auth,
+        body: JSON.stringify({ deal: { dealname: 'D', dealstage: 'contractsent' } }),
+      })
+    ).json()) as { id: string };
+
+    await fetch(`${sandbox.url}/__sandbox/deals/${id}/set`, { method: 'POST', headers: auth, body: JSON.stringify({ dealstage: 'closedwon' }) });
+    await sandbox.settled();
+
+    expect(JSON.parse(target.received[0]!.body)).toEqual([
+      expect.objectContaining({ subscriptionType: 'object.propertyChange', objectTypeId: '0-3', objectId: Number(id), propertyName: 'dealstage' }),
+    ]);
+  });
+
   it('retries a 500 with increasing attemptNumber, and never a 400', async () => {
     let answer = 500;
     const target = await startReceiver(() => answer);
@@ -148,5 +168,70 @@ describe('HubSpot sandbox', () => {
     await sandbox.settled();
 
     expect(target.received.map((r) => (JSON.parse(r.body) as { attemptNumber: number }[])[0]!.attemptNumber)).toEqual([0, 1, 2, 0]);
+  });
+});
+
+describe('HubSpot sandbox OAuth token endpoint (refresh-token grant, 2026-03 API)', () => {
+  const tokenUrl = () => `${sandbox.url}/oauth/2026-03/token`;
+  const form = (params: Record<string, string>) => ({
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams(params).toString(),
+  });
+  const grant = { grant_type: 'refresh_token', client_id: 'app-1', client_secret: 'app-secret', refresh_token: 'rt-1' };
+  const start = (lifetime = 1800) =>
+    startHubSpotSandbox({
+      portalId: 1,
+      clientSecret: 'app-secret',
+      accessTokens: ['pat-1'],
+      oauth: { clientId: 'app-1', refreshTokens: ['rt-1'], accessTokenLifetimeSeconds: lifetime },
+    });
+
+  it('exchanges a registered refresh token for a bearer access token that works until it expires, then answers EXPIRED_AUTHENTICATION', async () => {
+    sandbox = await start(1);
+
+    const response = await fetch(tokenUrl(), form(grant));
+    const token = (await response.json()) as { access_token: string; refresh_token: string; expires_in: number; token_type: string };
+    const read = () => fetch(`${sandbox.url}/crm/v3/pipelines/deals`, { headers: { authorization: `Bearer ${token.access_token}` } });
+    const fresh = await read();
+    await new Promise((r) => setTimeout(r, 1100));
+    const expired = await read();
+
+    expect(response.status).toBe(200);
+    expect(token).toMatchObject({ token_type: 'bearer', refresh_token: 'rt-1', hub_id: 1, access_token: expect.any(String), expires_in: 1 });
+    expect([fresh.status, expired.status]).toEqual([200, 401]);
+    expect(await expired.json()).toMatchObject({ status: 'error', category: 'EXPIRED_AUTHENTICATION', correlationId: expect.any(String) });
+  });
+
+  it.each([
+    ['an unknown refresh token', form({ ...grant, refresh_token: 'rt-unknown' }), /refresh token/],
+    ['a wrong client secret', form({ ...grant, client_secret: 'old-secret' }), /client secret/],
+    ['another app', form({ ...grant, client_id: 'app-2' }), /client id/],
+    ['another grant', form({ ...grant, grant_type: 'client_credentials' }), /grant_type/],
+    ['parameters in a JSON body', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(grant) }, /form-urlencoded/],
+  ])('refuses %s with 400 and HubSpot error object, issuing nothing', async (_name, init, message) => {
+    sandbox = await start();
+
+    const response = await fetch(tokenUrl(), init);
+
+    expect(response.status).toBe(400);
+    expect(await response.json()).toMatchObject({
+      status: 'error',
+      category: 'VALIDATION_ERROR',
+      message: expect.stringMatching(message),
+      correlationId: expect.any(String),
+    });
+    expect(sandbox.issuedAccessTokens.size).toBe(0);
+  });
+
+  it('refuses the parameters in the query string (the 2026-03 endpoints take them in the body only), and has no v1 endpoint', async () => {
+    sandbox = await start();
+
+    const query = await fetch(`${tokenUrl()}?${new URLSearchParams(grant).toString()}`, form({}));
+    const v1 = await fetch(`${sandbox.url}/oauth/v1/token`, form(grant));
+
+    expect(query.status).toBe(400);
+    expect(v1.status).not.toBe(200);
+    expect(sandbox.issuedAccessTokens.size).toBe(0);
   });
 });

@@ -14,18 +14,12 @@ type Envelope = {
 };
 type Reference = { id: string; subject_type: string; subject_id: string; service_name: string; service_model: string; service_model_ref: string };
 
-async function token(): Promise<string> {
-  const response = await fetch(`${sandbox.url}/oauth/token`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded' },
-    body: 'grant_type=client_credentials&client_id=kid&client_secret=ksecret',
-  });
-  return ((await response.json()) as { access_token: string }).access_token;
-}
-/** Starts the sandbox and answers a token for it. */
+/** The account's application token, shown under its registered application; Kantata's tokens do not expire. */
+const TOKEN = 'app-token-0001';
+/** Starts the sandbox and answers its registered token. */
 async function start(options: Partial<KantataSandboxOptions> = {}): Promise<string> {
-  sandbox = await startKantataSandbox({ clientId: 'kid', clientSecret: 'ksecret', ...options });
-  return token();
+  sandbox = await startKantataSandbox({ accessTokens: [TOKEN], ...options });
+  return TOKEN;
 }
 const api = (t: string, method: string, path: string, body?: unknown) =>
   fetch(`${sandbox.url}/api/v1/${path}`, {
@@ -184,12 +178,48 @@ describe('Kantata sandbox', () => {
     expect(await response.json()).toEqual({ errors: [{ type: 'validation', message: "title can't be blank", field: 'title' }] });
   });
 
-  it('answers 401 to an expired token, and a new token works', async () => {
-    const t = await start({ tokenTtlSeconds: 1 });
+  describe('authentication (registered OAuth tokens that do not expire; no client-credentials grant)', () => {
+    it('has no token endpoint: a client-credentials request to /oauth/token is a 404 with the errors array, and mints nothing', async () => {
+      await start();
 
-    await new Promise((r) => setTimeout(r, 1100));
-    expect((await api(t, 'GET', 'workspaces.json')).status).toBe(401);
-    expect((await api(await token(), 'GET', 'workspaces.json')).status).toBe(200);
+      const response = await fetch(`${sandbox.url}/oauth/token`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: 'grant_type=client_credentials&client_id=kid&client_secret=ksecret',
+      });
+
+      expect(response.status).toBe(404);
+      expect(await response.json()).toEqual({ errors: [{ type: 'system', message: 'Not found' }] });
+    });
+
+    it('accepts only registered bearer tokens: none, an unknown one or a non-bearer scheme is a 401 with the errors array', async () => {
+      const t = await start();
+
+      expect((await api(t, 'GET', 'workspaces.json')).status).toBe(200);
+      const refused = await Promise.all([
+        fetch(`${sandbox.url}/api/v1/workspaces.json`),
+        api('not-issued', 'GET', 'workspaces.json'),
+        fetch(`${sandbox.url}/api/v1/workspaces.json`, { headers: { authorization: `Basic ${t}` } }),
+      ]);
+      expect(refused.map((r) => r.status)).toEqual([401, 401, 401]);
+      expect(await refused[1]!.json()).toEqual({ errors: [{ type: 'authentication', message: 'Invalid or revoked OAuth token' }] });
+    });
+
+    it('keeps a token valid until it is revoked, then answers 401; a token issued in its place works', async () => {
+      const t = await start();
+      expect((await api(t, 'GET', 'workspaces.json')).status).toBe(200);
+
+      const revoked = await fetch(`${sandbox.url}/__sandbox/revoke-token`, { method: 'POST', body: JSON.stringify({ token: t }) });
+      sandbox.issueToken('app-token-0002');
+
+      expect(revoked.status).toBe(200);
+      const after = await api(t, 'GET', 'workspaces.json');
+      expect(after.status).toBe(401);
+      expect(((await after.json()) as Envelope).errors![0]!.type).toBe('authentication');
+      expect((await api('app-token-0002', 'GET', 'workspaces.json')).status).toBe(200);
+      sandbox.revokeToken('app-token-0002');
+      expect((await api('app-token-0002', 'GET', 'workspaces.json')).status).toBe(401);
+    });
   });
 
   it('throttles with 429 and no Retry-After, and workspace creation has its own stricter limit', async () => {
@@ -519,7 +549,7 @@ describe('Kantata sandbox', () => {
         send(t, 'POST', 'invoices.json', { invoice: { workspace_id: w, invoice_date: '2026-11-30', payment_schedule: 30, ...body } });
 
       const refusals = [await invoice({ time_entry_ids: [unapproved.id] }), await invoice({ time_entry_ids: [foreign.id] })];
-      const created = await invoice({ time_entry_ids: [approved.id], expense_ids: [expense.id], user_invoice_number: 'INV000001' });
+      const created = await invoice({ time_entry_ids: [approved.id], expense_ids: [expense.id] });
       const twice = await invoice({ time_entry_ids: [approved.id] });
 
       expect(refusals.map((r) => r.status)).toEqual([422, 422]);
@@ -529,6 +559,45 @@ describe('Kantata sandbox', () => {
       expect(sandbox.objects('expenses')[0]).toMatchObject({ invoice_id: id });
       expect(twice.status).toBe(422);
       expect(twice.body.errors![0]).toMatchObject({ field: 'time_entry_ids', message: expect.stringContaining('already invoiced') });
+    });
+
+    it('requires payment_schedule, a whole number of days, on an invoice create: 422 naming it, nothing invoiced', async () => {
+      const t = await start();
+      const w = await workspace(t);
+      const entry = await approvedHour(w);
+      const invoice = (body: Record<string, unknown>) =>
+        send(t, 'POST', 'invoices.json', { invoice: { workspace_id: w, invoice_date: '2026-11-30', time_entry_ids: [entry], ...body } });
+
+      const refused = [await invoice({}), await invoice({ payment_schedule: 'Net 30' }), await invoice({ payment_schedule: 7.5 })];
+      const created = await invoice({ payment_schedule: 30 });
+
+      expect(refused.map((r) => [r.status, r.body.errors?.[0]?.type, r.body.errors?.[0]?.field])).toEqual(
+        Array(3).fill([422, 'validation', 'payment_schedule']),
+      );
+      expect(created.status).toBe(200);
+      expect(sandbox.objects('invoices')).toEqual([expect.objectContaining({ id: idOf(created.body), payment_schedule: 30 })]);
+    });
+
+    it('types user_invoice_number as an integer: a string such as an ERP number is a 422 on create and update; without one, the invoice is numbered', async () => {
+      const t = await start();
+      const w = await workspace(t);
+      const [first, second] = [await approvedHour(w), await approvedHour(w)];
+      const invoice = (entry: string, body: Record<string, unknown> = {}) =>
+        send(t, 'POST', 'invoices.json', { invoice: { workspace_id: w, invoice_date: '2026-11-30', payment_schedule: 30, time_entry_ids: [entry], ...body } });
+
+      const asText = await invoice(first, { user_invoice_number: 'INV000007' });
+      const numbered = await invoice(first, { user_invoice_title: 'INV000007' });
+      const given = await invoice(second, { user_invoice_number: 41 });
+      const updated = await send(t, 'PUT', `invoices/${idOf(numbered.body)}.json`, { invoice: { user_invoice_number: '42' } });
+
+      for (const refused of [asText, updated])
+        expect(refused).toEqual({
+          status: 422,
+          body: { errors: [{ type: 'validation', message: 'user_invoice_number must be an integer', field: 'user_invoice_number' }] },
+        });
+      const listed = (await send(t, 'GET', 'invoices.json')).body.invoices as Record<string, { user_invoice_number: unknown; user_invoice_title?: string }>;
+      expect(listed[idOf(numbered.body)]).toMatchObject({ user_invoice_number: 1, user_invoice_title: 'INV000007' });
+      expect(listed[idOf(given.body)]).toMatchObject({ user_invoice_number: 41 });
     });
   });
 });

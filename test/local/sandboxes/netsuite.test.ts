@@ -1,5 +1,6 @@
 import { createHmac, randomBytes } from 'node:crypto';
-import { afterEach, describe, expect, it } from 'vitest';
+import { type CryptoKey, exportSPKI, generateKeyPair, SignJWT } from 'jose';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type NetSuiteSandbox, startNetSuiteSandbox } from '../../../local/sandboxes/netsuite/netsuite-sandbox';
 
 // Conformance with docs/vendors/netsuite.md (NetSuite), by hand-built requests. The OAuth 1.0a signer below is
@@ -28,6 +29,62 @@ function authorization(method: string, url: string, options: { nonce?: string; t
 
 let sandbox: NetSuiteSandbox;
 afterEach(async () => sandbox?.close());
+
+// OAuth 2.0 client credentials (M2M), from NetSuite's "POST Request to the Token Endpoint and the Access Token
+// Response" and "The Request Token Structure": assertions signed here with jose, apart from the adapter's code.
+type KeyPair = { publicKey: CryptoKey; privateKey: CryptoKey };
+let ps: KeyPair;
+let ec: KeyPair;
+let other: KeyPair;
+let rs: KeyPair;
+beforeAll(async () => {
+  [ps, ec, other, rs] = await Promise.all([
+    generateKeyPair('PS256', { extractable: true }),
+    generateKeyPair('ES256', { extractable: true }),
+    generateKeyPair('PS256'),
+    generateKeyPair('RS256'),
+  ]);
+});
+async function m2mSandbox(tokenTtlSeconds?: number): Promise<NetSuiteSandbox> {
+  const certificates = { 'cert-ps': await exportSPKI(ps.publicKey), 'cert-ec': await exportSPKI(ec.publicKey) };
+  return startNetSuiteSandbox({ accountId: '123_SB1', oauth2: { clientId: 'ns-client', certificates, ...(tokenTtlSeconds ? { tokenTtlSeconds } : {}) } });
+}
+const tokenUrl = () => `${sandbox.url}/services/rest/auth/oauth2/v1/token`;
+interface AssertionOptions {
+  kid?: string;
+  key?: CryptoKey;
+  alg?: string;
+  typ?: string;
+  iss?: string;
+  aud?: string;
+  scope?: string | readonly string[];
+  iat?: number;
+  lifetime?: number;
+}
+async function assertion(o: AssertionOptions = {}): Promise<string> {
+  const iat = o.iat ?? Math.floor(Date.now() / 1000);
+  const alg = o.alg ?? 'PS256';
+  const key = o.key ?? (alg === 'RS256' ? rs.privateKey : ps.privateKey);
+  return new SignJWT({ scope: o.scope ?? ['rest_webservices'] })
+    .setProtectedHeader({ alg, typ: o.typ ?? 'JWT', kid: o.kid ?? 'cert-ps' })
+    .setIssuer(o.iss ?? 'ns-client')
+    .setAudience(o.aud ?? tokenUrl())
+    .setIssuedAt(iat)
+    .setExpirationTime(iat + (o.lifetime ?? 300))
+    .sign(key);
+}
+async function requestToken(clientAssertion: string, headers: Record<string, string> = {}) {
+  return fetch(tokenUrl(), {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers },
+    body: new URLSearchParams({
+      grant_type: 'client_credentials',
+      client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer',
+      client_assertion: clientAssertion,
+    }),
+  });
+}
+const list = (token: string) => fetch(`${sandbox.url}/services/rest/record/v1/customer`, { headers: { authorization: `Bearer ${token}` } });
 
 async function call(method: string, path: string, body?: unknown, headers: Record<string, string> = {}) {
   const url = `${sandbox.url}${path}`;
@@ -147,24 +204,85 @@ describe('NetSuite sandbox', () => {
     expect((await get(replayed)).status).toBe(401);
   });
 
-  it('issues OAuth 2.0 tokens that expire with a 401, after which a new token works', async () => {
-    sandbox = await startNetSuiteSandbox({ accountId: '123_SB1', oauth2: { clientId: 'id', clientSecret: 'secret', tokenTtlSeconds: 1 } });
-    const token = async () =>
-      (
-        (await (
-          await fetch(`${sandbox.url}/services/rest/auth/oauth2/v1/token`, {
-            method: 'POST',
-            headers: { authorization: `Basic ${Buffer.from('id:secret').toString('base64')}`, 'content-type': 'application/x-www-form-urlencoded' },
-            body: 'grant_type=client_credentials',
-          })
-        ).json()) as { access_token: string }
-      ).access_token;
-    const list = (t: string) => fetch(`${sandbox.url}/services/rest/record/v1/customer`, { headers: { authorization: `Bearer ${t}` } });
+  it('issues a 60-minute bearer token for a client assertion signed with a mapped certificate, and the token reads records', async () => {
+    sandbox = await m2mSandbox();
+
+    const response = await requestToken(await assertion());
+
+    expect(response.status).toBe(200);
+    const token = (await response.json()) as { access_token: string; token_type: string; expires_in: number };
+    expect(token).toMatchObject({ token_type: 'bearer', expires_in: 3600, access_token: expect.any(String) });
+    expect((await list(token.access_token)).status).toBe(200);
+  });
+
+  it('takes every documented algorithm family and scope as an array or comma-separated text', async () => {
+    sandbox = await m2mSandbox();
+
+    const es256 = await requestToken(await assertion({ kid: 'cert-ec', key: ec.privateKey, alg: 'ES256', scope: 'restlets,rest_webservices' }));
+
+    expect(es256.status).toBe(200);
+  });
+
+  it('refuses the client secret flow (Basic client_id:client_secret) with invalid_client, and Basic beside an assertion as two methods', async () => {
+    sandbox = await m2mSandbox();
+    const basic = `Basic ${Buffer.from('ns-client:ns-secret').toString('base64')}`;
+
+    const secretOnly = await fetch(tokenUrl(), {
+      method: 'POST',
+      headers: { authorization: basic, 'content-type': 'application/x-www-form-urlencoded' },
+      body: 'grant_type=client_credentials',
+    });
+    const both = await requestToken(await assertion(), { authorization: basic });
+
+    expect(secretOnly.status).toBe(401);
+    expect(secretOnly.headers.get('www-authenticate')).toBe('Basic realm="123_SB1"');
+    expect(await secretOnly.json()).toEqual({ error: 'invalid_client' });
+    expect(both.status).toBe(400);
+    expect(await both.json()).toEqual({ error: 'invalid_request' });
+  });
+
+  it.each([
+    ['a key other than the mapped certificate', { otherKey: true }],
+    ['a certificate id not mapped to the client', { kid: 'cert-unknown' }],
+    ['another audience', { aud: 'https://123-sb1.suitetalk.api.netsuite.com/services/rest/auth/oauth2/v1/token' }],
+    ['a scope without rest_webservices', { scope: ['restlets'] }],
+    ['an exp more than 60 minutes after iat', { lifetime: 3601 }],
+    ['an expired assertion', { iat: Math.floor(Date.now() / 1000) - 700, lifetime: 600 }],
+    ['an algorithm NetSuite does not list (RS256)', { alg: 'RS256' }],
+    ['a typ other than JWT', { typ: 'at+jwt' }],
+  ] as const)('refuses an assertion with %s as invalid_grant', async (_, override) => {
+    sandbox = await m2mSandbox();
+
+    const response = await requestToken(await assertion('otherKey' in override ? { key: other.privateKey } : override));
+
+    expect(response.status).toBe(400);
+    expect(await response.json()).toEqual({ error: 'invalid_grant' });
+  });
+
+  it('refuses an assertion from an unknown client as invalid_client, and a request without the assertion type as invalid_request', async () => {
+    sandbox = await m2mSandbox();
+
+    const unknown = await requestToken(await assertion({ iss: 'someone-else' }));
+    const untyped = await fetch(tokenUrl(), {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ grant_type: 'client_credentials', client_assertion: await assertion() }),
+    });
+
+    expect([unknown.status, await unknown.json()]).toEqual([401, { error: 'invalid_client' }]);
+    expect([untyped.status, await untyped.json()]).toEqual([400, { error: 'invalid_request' }]);
+  });
+
+  it('expires its access tokens with a 401 INVALID_LOGIN, after which a new token works', async () => {
+    sandbox = await m2mSandbox(1);
+    const token = async () => ((await (await requestToken(await assertion())).json()) as { access_token: string }).access_token;
 
     const first = await token();
     expect((await list(first)).status).toBe(200);
     await new Promise((r) => setTimeout(r, 1100));
-    expect((await list(first)).status).toBe(401);
+    const expired = await list(first);
+    expect(expired.status).toBe(401);
+    expect(await expired.json()).toMatchObject({ 'o:errorDetails': [{ 'o:errorCode': 'INVALID_LOGIN' }] });
     expect((await list(await token())).status).toBe(200);
   });
 

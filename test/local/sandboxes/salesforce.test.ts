@@ -1,20 +1,29 @@
+import { generateKeyPairSync } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
+import { jwtBearerAssertion } from '../../../lambdas/common/salesforce-platform/oauth';
+import { clientCredentialsSession } from '../../../local/sandboxes/salesforce/oauth-token-endpoint';
 import { type SalesforceSandbox, startSalesforceSandbox } from '../../../local/sandboxes/salesforce/salesforce-sandbox';
 
-// Conformance with docs/vendors/salesforce.md (Salesforce REST), by plain fetch.
+// Conformance with docs/vendors/salesforce.md (Salesforce REST and its OAuth token endpoint), by plain fetch.
 let sandbox: SalesforceSandbox | undefined;
+let session: string | undefined;
 afterEach(async () => {
   await sandbox?.close();
   sandbox = undefined;
+  session = undefined;
 });
-const api = (path: string, method: string, body?: unknown, token = 'tok') =>
+const APP = { clientId: '3MVG9TEST.consumer-key', clientSecret: 'consumer-secret' };
+const OAUTH = { apps: [{ ...APP, runAs: 'integration@acme.test' }], users: ['integration@acme.test'] };
+/** A session issued by the client credentials flow, as the adapter gets one. */
+const bearer = async () => (session ??= await clientCredentialsSession(sandbox!.url, APP));
+const api = async (path: string, method: string, body?: unknown, token?: string) =>
   fetch(`${sandbox!.url}/services/data/v64.0${path}`, {
     method,
-    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', 'Sforce-Call-Options': 'client=ps-sync' },
+    headers: { authorization: `Bearer ${token ?? (await bearer())}`, 'content-type': 'application/json', 'Sforce-Call-Options': 'client=ps-sync' },
     ...(body ? { body: JSON.stringify(body) } : {}),
   });
 const start = (dailyLimit = 100) =>
-  startSalesforceSandbox({ accessTokens: ['tok'], dailyLimit, fields: { Opportunity: ['Name', 'StageName', 'ERP_Id__c', 'Ext_Id__c'] } });
+  startSalesforceSandbox({ oauth: OAUTH, dailyLimit, fields: { Opportunity: ['Name', 'StageName', 'ERP_Id__c', 'Ext_Id__c'] } });
 
 describe('Salesforce sandbox', () => {
   it('creates with 201 {id, success, errors}, updates with 204 and no body, and reports usage on every response', async () => {
@@ -88,7 +97,7 @@ describe('Salesforce sandbox', () => {
 
   describe('SOQL', () => {
     it('selects, filters with IN and datetime comparisons, orders and pages by nextRecordsUrl', async () => {
-      sandbox = await startSalesforceSandbox({ accessTokens: ['tok'], fields: { Opportunity: ['Name', 'StageName'] }, queryPageSize: 2 });
+      sandbox = await startSalesforceSandbox({ oauth: OAUTH, fields: { Opportunity: ['Name', 'StageName'] }, queryPageSize: 2 });
       for (const [name, stage] of [
         ['A', 'Closed Won'],
         ['B', 'Prospecting'],
@@ -106,7 +115,7 @@ describe('Salesforce sandbox', () => {
         nextRecordsUrl: string;
         records: { Name: string; attributes: { type: string } }[];
       };
-      const rest = (await (await fetch(`${sandbox.url}${first.nextRecordsUrl}`, { headers: { authorization: 'Bearer tok' } })).json()) as {
+      const rest = (await (await fetch(`${sandbox.url}${first.nextRecordsUrl}`, { headers: { authorization: `Bearer ${await bearer()}` } })).json()) as {
         done: boolean;
         records: { Name: string }[];
       };
@@ -131,7 +140,7 @@ describe('Salesforce sandbox', () => {
     const relayed: { source: string; detailType: string; detail: string }[] = [];
     const startRelaying = () =>
       startSalesforceSandbox({
-        accessTokens: ['tok'],
+        oauth: OAUTH,
         fields: { Opportunity: ['Name', 'StageName', 'Amount'] },
         relay: {
           eventSourceName: 'aws.partner/salesforce.com/00D000000000001/0YL000000000001',
@@ -202,5 +211,125 @@ describe('Salesforce sandbox', () => {
       expect(before).toBe(4);
       expect(relayed.slice(before).map((e) => e.detail)).toEqual(relayed.slice(0, before).map((e) => e.detail));
     });
+  });
+});
+
+describe('Salesforce sandbox OAuth token endpoint', () => {
+  const token = (form: Record<string, string>) =>
+    fetch(`${sandbox!.url}/services/oauth2/token`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams(form).toString(),
+    });
+  const keys = generateKeyPairSync('rsa', {
+    modulusLength: 2048,
+    publicKeyEncoding: { type: 'spki', format: 'pem' },
+    privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
+  });
+  const other = generateKeyPairSync('rsa', {
+    modulusLength: 2048,
+    publicKeyEncoding: { type: 'spki', format: 'pem' },
+    privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
+  });
+  const JWT_APP = { clientId: '3MVG9TEST.jwt-app', certificate: keys.publicKey, preAuthorized: ['integration@acme.test'] };
+  const startOrg = (sessionLifetimeMs?: number) =>
+    startSalesforceSandbox({
+      oauth: {
+        apps: [...OAUTH.apps, JWT_APP, { clientId: '3MVG9TEST.no-run-as', clientSecret: 's' }],
+        users: ['integration@acme.test', 'alice@acme.test'],
+        ...(sessionLifetimeMs === undefined ? {} : { sessionLifetimeMs }),
+      },
+      fields: { Opportunity: ['Name'] },
+    });
+  const assertion = (claims: { iss?: string; sub?: string; aud?: string; expIn?: number }, privateKey = keys.privateKey) =>
+    jwtBearerAssertion(
+      {
+        flow: 'jwt-bearer',
+        clientId: claims.iss ?? JWT_APP.clientId,
+        username: claims.sub ?? 'integration@acme.test',
+        privateKey,
+        ...(claims.aud ? { audience: claims.aud } : {}),
+      },
+      new Date(Date.now() + (claims.expIn ?? 150) * 1000 - 150_000),
+    );
+  const jwtGrant = async (claims: Parameters<typeof assertion>[0], privateKey?: string) =>
+    token({ grant_type: 'urn:ietf:params:oauth:grant-type:jwt-bearer', assertion: await assertion(claims, privateKey) });
+  const INVALID_SESSION = [{ message: 'Session expired or invalid', errorCode: 'INVALID_SESSION_ID' }];
+
+  it('refuses a static token it never issued: only sessions from the token endpoint reach the API', async () => {
+    sandbox = await startOrg();
+
+    const old = await api('/sobjects/Opportunity', 'POST', { Name: 'A' }, '00DLOCAL!local-session-token');
+    const issued = await api('/sobjects/Opportunity', 'POST', { Name: 'A' });
+
+    expect([old.status, await old.json()]).toEqual([401, INVALID_SESSION]);
+    expect(issued.status).toBe(201);
+  });
+
+  it('issues a session by client credentials, with instance_url and neither refresh_token nor expires_in', async () => {
+    sandbox = await startOrg();
+
+    const response = await token({ grant_type: 'client_credentials', client_id: APP.clientId, client_secret: APP.clientSecret });
+    const body = (await response.json()) as Record<string, unknown>;
+
+    expect(response.status).toBe(200);
+    expect(body).toMatchObject({ access_token: expect.stringMatching(/^00D\w+!/), instance_url: sandbox.url, token_type: 'Bearer', id: expect.any(String) });
+    expect(body).not.toHaveProperty('refresh_token');
+    expect(body).not.toHaveProperty('expires_in');
+    expect(sandbox.sessionsIssued).toEqual([{ flow: 'client-credentials', username: 'integration@acme.test' }]);
+  });
+
+  it('refuses bad client credentials, an app without a run-as user, and every other grant, in the OAuth error shape', async () => {
+    sandbox = await startOrg();
+    const answer = async (form: Record<string, string>) => {
+      const response = await token(form);
+      return [response.status, ((await response.json()) as { error: string }).error];
+    };
+
+    expect(await answer({ grant_type: 'client_credentials', client_id: APP.clientId, client_secret: 'wrong' })).toEqual([400, 'invalid_client']);
+    expect(await answer({ grant_type: 'client_credentials', client_id: 'unknown', client_secret: 'x' })).toEqual([400, 'invalid_client_id']);
+    expect(await answer({ grant_type: 'client_credentials', client_id: '3MVG9TEST.no-run-as', client_secret: 's' })).toEqual([400, 'invalid_grant']);
+    expect(
+      await answer({ grant_type: 'password', client_id: APP.clientId, client_secret: APP.clientSecret, username: 'alice@acme.test', password: 'p' }),
+    ).toEqual([400, 'unsupported_grant_type']);
+    expect(await answer({ grant_type: 'refresh_token', client_id: APP.clientId, refresh_token: 'r' })).toEqual([400, 'unsupported_grant_type']);
+    expect(sandbox.sessionsIssued).toEqual([]);
+  });
+
+  it('issues a session by JWT bearer only for an assertion signed with the app certificate key, for a pre-authorized user, the right audience and a short exp', async () => {
+    sandbox = await startOrg();
+    const refusal = async (response: Response) => [response.status, await response.json()];
+
+    const ok = await jwtGrant({});
+    const { access_token } = (await ok.json()) as { access_token: string };
+
+    expect(ok.status).toBe(200);
+    expect((await api('/sobjects/Opportunity', 'POST', { Name: 'A' }, access_token)).status).toBe(201);
+    expect((await jwtGrant({ aud: 'https://test.salesforce.com' })).status).toBe(200);
+    expect(await refusal(await jwtGrant({}, other.privateKey))).toEqual([400, { error: 'invalid_grant', error_description: 'invalid assertion' }]);
+    expect(await refusal(await jwtGrant({ aud: 'https://example.com' }))).toEqual([400, { error: 'invalid_grant', error_description: 'audience is invalid' }]);
+    expect(await refusal(await jwtGrant({ expIn: -10 }))).toEqual([400, { error: 'invalid_grant', error_description: 'expired authorization code' }]);
+    expect(await refusal(await jwtGrant({ expIn: 600 }))).toEqual([400, { error: 'invalid_grant', error_description: 'invalid assertion' }]);
+    expect(await refusal(await jwtGrant({ sub: 'alice@acme.test' }))).toEqual([
+      400,
+      { error: 'invalid_grant', error_description: "user hasn't approved this consumer" },
+    ]);
+    expect(await refusal(await jwtGrant({ iss: 'unknown' }))).toEqual([400, { error: 'invalid_client_id', error_description: 'client identifier invalid' }]);
+  });
+
+  it('expires sessions after the session timeout, and on demand, answering INVALID_SESSION_ID', async () => {
+    sandbox = await startOrg(100);
+    const first = await bearer();
+
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    const expired = await api('/sobjects/Opportunity', 'POST', { Name: 'A' }, first);
+    session = undefined;
+    const renewed = await api('/sobjects/Opportunity', 'POST', { Name: 'A' });
+    await fetch(`${sandbox.url}/__sandbox/oauth/expire-sessions`, { method: 'POST' });
+    const revoked = await api('/sobjects/Opportunity', 'POST', { Name: 'A' });
+
+    expect([expired.status, await expired.json()]).toEqual([401, INVALID_SESSION]);
+    expect(renewed.status).toBe(201);
+    expect(revoked.status).toBe(401);
   });
 });

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type DeploymentConfigInput, parseDeploymentConfig } from '../../../canonical/deployment-config';
 import { WORKFLOWS } from '../../../lib/sync-region-stack';
+import { relayRuleInstances } from '../../../lib/topology/declarations';
 import { DECLARATION_TAG } from '../../../lib/workflow-resources';
 import { type LocalStack, startLocalStack } from '../../../local/stack/local-stack';
 import { synthesizeDeployment } from '../../support/synth';
@@ -93,7 +94,20 @@ describe('the local stack is built from the same declarations as the CDK stack',
     const patterns = Object.values(resources)
       .filter((r) => r.Type === 'AWS::Events::Rule')
       .map((r) => JSON.stringify(r.Properties.EventPattern));
-    for (const rule of WORKFLOWS.flatMap((w) => [...w.rules, ...(w.relayRules ?? [])])) expect(patterns).toContain(JSON.stringify(rule.eventPattern));
+    for (const rule of WORKFLOWS.flatMap((w) => w.rules)) expect(patterns).toContain(JSON.stringify(rule.eventPattern));
+    // Relay rules: one per relay, with the pattern for its instance (a platform event's API name is the org's).
+    for (const rule of WORKFLOWS.flatMap((w) => w.relayRules ?? []))
+      for (const relayed of relayRuleInstances(localConfig, 'us-east-1', rule)) expect(patterns).toContain(JSON.stringify(relayed.eventPattern));
+  });
+
+  it('accepts every partner source of the template, an org relaying two channels on two buses', () => {
+    const deployed = Object.values(resources)
+      .filter((r) => r.Type === 'AWS::Events::EventBus' && r.Properties.EventSourceName !== undefined)
+      .map((r) => String(r.Properties.EventSourceName))
+      .sort();
+    expect([...local.partnerBuses.keys()].sort()).toEqual(deployed);
+    expect(localConfig.eventRelays.filter((r) => r.instance === 'salesforce-main')).toHaveLength(2);
+    expect(local.topology.rules).toEqual(expect.arrayContaining(['SalesforceOpportunityChanges-salesforce-main', 'SalesforceDealWonEvents-salesforce-main']));
   });
 
   it('runs every state machine of the template from the same definition', () => {
