@@ -12,6 +12,12 @@ const c = container('ReceiveHubSpotWebhook');
 const queues = queueSender(c);
 const exceptions = exceptionRecorder(c);
 
+/** Records a refusal of a batch's events (one item per instance and kind, counted) with one warning line. */
+const recordRefused = (message: string) => async (exception: Parameters<typeof exceptions.record>[0]) => {
+  logger.warn(message, { instance: exception.source.instance, reason: exception.reason, correlationId: exception.correlationId });
+  await exceptions.record(exception, c.clock());
+};
+
 /** POST /webhooks/hubspot/{instance}: verifies, splits and enqueues a HubSpot webhook batch. */
 export const handler = async (request: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> => {
   const response = await receiveHubSpotWebhook(request, {
@@ -38,22 +44,8 @@ export const handler = async (request: APIGatewayProxyEvent): Promise<APIGateway
         c.clock(),
       );
     },
-    recordForeignPortalEvents: async (exception) => {
-      logger.warn('HubSpot events of another portal refused', {
-        instance: exception.source.instance,
-        reason: exception.reason,
-        correlationId: exception.correlationId,
-      });
-      await exceptions.record(exception, c.clock());
-    },
-    recordUnhandledEvents: async (exception) => {
-      logger.warn('HubSpot events of an unhandled subscription type refused', {
-        instance: exception.source.instance,
-        reason: exception.reason,
-        correlationId: exception.correlationId,
-      });
-      await exceptions.record(exception, c.clock());
-    },
+    recordForeignPortalEvents: recordRefused('HubSpot events of another portal refused'),
+    recordUnhandledEvents: recordRefused('HubSpot events of an unhandled subscription type refused'),
     newCorrelationId: randomUUID,
   });
   logger.info('HubSpot webhook answered', { statusCode: response.statusCode, correlationId: response.headers?.['x-correlation-id'] });

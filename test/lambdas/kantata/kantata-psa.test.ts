@@ -22,6 +22,16 @@ afterEach(async () => {
   kantata = undefined;
 });
 
+/** The ERP invoice of one time entry, as RecordInvoiceInPsa hands it to the adapter. */
+const invoiceOf = (timeEntryId: string) => ({
+  externalId: 'g-9:2026-11-01',
+  invoiceNumber: 'INV000007',
+  postingDate: '2026-11-30',
+  tax: { amountMinor: 0, currency: 'USD' as const },
+  total: { amountMinor: 15000, currency: 'USD' as const },
+  timeEntryIds: [timeEntryId],
+  expenseIds: [],
+});
 describe('KantataPsa against the Kantata sandbox', () => {
   const psa = (audit: AuditEntry[] = [], journal?: WriteJournal, secret: { cached: string; fresh: string } = { cached: TOKEN, fresh: TOKEN }) =>
     new KantataPsa({
@@ -360,15 +370,7 @@ describe('KantataPsa against the Kantata sandbox', () => {
         kantata = await startKantataSandbox({ accessTokens: [TOKEN] });
         const { id: workspace } = await psa().createProject(project);
         const entry = await backOffice('time_entries', { workspace_id: workspace, date_performed: '2026-11-02', time_in_minutes: 60, approved: true });
-        const invoice = {
-          externalId: 'g-9:2026-11-01',
-          invoiceNumber: 'INV000007',
-          postingDate: '2026-11-30',
-          tax: { amountMinor: 0, currency: 'USD' as const },
-          total: { amountMinor: 15000, currency: 'USD' as const },
-          timeEntryIds: [entry.id],
-          expenseIds: [],
-        };
+        const invoice = invoiceOf(entry.id);
         kantata.injectFault({
           method: 'POST',
           pathPrefix: '/api/v1/invoices',
@@ -394,15 +396,7 @@ describe('KantataPsa against the Kantata sandbox', () => {
       kantata = await startKantataSandbox({ accessTokens: [TOKEN] });
       const { id: workspace } = await psa().createProject(project);
       const entry = await backOffice('time_entries', { workspace_id: workspace, date_performed: '2026-11-02', time_in_minutes: 60, approved: true });
-      const invoice = {
-        externalId: 'g-9:2026-11-01',
-        invoiceNumber: 'INV000007',
-        postingDate: '2026-11-30',
-        tax: { amountMinor: 0, currency: 'USD' as const },
-        total: { amountMinor: 15000, currency: 'USD' as const },
-        timeEntryIds: [entry.id],
-        expenseIds: [],
-      };
+      const invoice = invoiceOf(entry.id);
       const audit: AuditEntry[] = [];
       const adapter = new KantataPsa({
         instance: 'kantata-global',
