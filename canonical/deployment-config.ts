@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { DEFAULT_OWNERSHIP } from './ownership/defaults';
 import { OwnershipOverrides, type OwnershipPolicy, withOverrides } from './ownership/policy';
+import { CurrencyCode } from './primitives';
 import { InstanceId, roleOf, SystemRole, Vendor } from './systems';
 import { Workflow } from './workflows';
 
@@ -218,6 +219,12 @@ export const VendorInstanceConfig = z.strictObject({
   authorityUrl: VendorUrl.optional(),
   /** ERP instances: the item each kind of invoice line posts to (NetSuite service item internal ids, Business Central item numbers). */
   invoiceItems: z.strictObject({ time: z.string().min(1), expense: z.string().min(1), milestone: z.string().min(1), retainer: z.string().min(1) }).optional(),
+  /**
+   * NetSuite instances: the internal id of each currency record, by ISO code. NetSuite sets a reference by
+   * internal id, and a currency's refName is its name (an admin's text such as "US USD"), not its ISO code.
+   * A currency left out is sent by name, which NetSuite does not document (docs/vendors/netsuite.md).
+   */
+  currencyIds: z.partialRecord(CurrencyCode, z.string().regex(/^\d+$/, 'a NetSuite internal id (digits)')).optional(),
 });
 /** One tenant of a vendor. */
 export type VendorInstanceConfig = z.infer<typeof VendorInstanceConfig>;
@@ -274,6 +281,11 @@ export const LegalEntityConfig = z.strictObject({
     erp: InstanceId,
     hcm: InstanceId.optional(),
   }),
+  /**
+   * NetSuite OneWorld: the internal id of the subsidiary this entity posts to, sent on its customers and
+   * projects. Every entity on a OneWorld account needs one; omitted where the account has no subsidiaries.
+   */
+  erpSubsidiaryId: z.string().regex(/^\d+$/, 'a NetSuite subsidiary internal id (digits)').optional(),
 });
 /** A legal entity and the instances that serve it. */
 export type LegalEntityConfig = z.infer<typeof LegalEntityConfig>;
@@ -358,6 +370,8 @@ export const DeploymentConfig = z
       if (roleOf(v.vendor) !== 'crm' && v.crm !== undefined) issue(['vendorInstances', i, 'crm'], `${v.id} is not a CRM instance but has crm settings`);
       if (v.vendor !== 'salesforce' && v.crm?.dealWonEvent !== undefined)
         issue(['vendorInstances', i, 'crm', 'dealWonEvent'], `${v.id} is not a Salesforce instance but has a dealWonEvent`);
+      if (v.vendor !== 'netsuite' && v.currencyIds !== undefined)
+        issue(['vendorInstances', i, 'currencyIds'], `${v.id} is not a NetSuite instance but has currencyIds`);
       if (v.vendor !== 'salesforce' && v.vendor !== 'certinia' && v.callOptionsClient !== undefined)
         issue(['vendorInstances', i, 'callOptionsClient'], `${v.id} is not a Salesforce or Certinia instance but has a callOptionsClient`);
     });
@@ -381,6 +395,21 @@ export const DeploymentConfig = z
           );
         }
       }
+    });
+    config.legalEntities.forEach((e, i) => {
+      const vendor = instances.get(e.instances.erp);
+      if (e.erpSubsidiaryId !== undefined && vendor !== undefined && vendor !== 'netsuite')
+        issue(
+          ['legalEntities', i, 'erpSubsidiaryId'],
+          `legal entity ${e.id} names a subsidiary, but its ERP ${e.instances.erp} is ${vendor}: subsidiaries are NetSuite OneWorld's`,
+        );
+      // OneWorld is account-wide: every customer and project needs a subsidiary, so every entity on the account names one.
+      const oneWorld = config.legalEntities.some((other) => other.instances.erp === e.instances.erp && other.erpSubsidiaryId !== undefined);
+      if (oneWorld && e.erpSubsidiaryId === undefined)
+        issue(
+          ['legalEntities', i, 'erpSubsidiaryId'],
+          `legal entity ${e.id} names no erpSubsidiaryId, but other entities on ${e.instances.erp} do: a OneWorld account needs a subsidiary on every customer and project`,
+        );
     });
     config.eventRelays.forEach((relay, i) => {
       const vendor = instances.get(relay.instance);

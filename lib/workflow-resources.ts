@@ -331,7 +331,7 @@ export class WorkflowResources extends Construct {
         // Only the actions the adapters call (TABLE_ACTIONS): grantReadWriteData would add Scan,
         // BatchWriteItem and DescribeTable, which no function uses.
         const table = props.tables[use.table];
-        table.grant(handler, ...TABLE_ACTIONS[use.access === 'read' ? 'read' : 'readWrite']);
+        table.grant(handler, ...TABLE_ACTIONS[use.access === 'append' ? 'readWrite' : use.access]);
         if (use.access === 'read') props.encryptionKey.grantDecrypt(handler);
         else props.encryptionKey.grantEncryptDecrypt(handler);
         handler.addEnvironment(variable!, table.tableName);
@@ -381,6 +381,7 @@ export class WorkflowResources extends Construct {
 /** The DynamoDB actions each table access allows: those the adapters under lambdas/dynamodb and Powertools idempotency call. */
 export const TABLE_ACTIONS = {
   read: ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:Query'],
+  record: ['dynamodb:UpdateItem'],
   readWrite: ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
 } as const;
 

@@ -166,7 +166,14 @@ export async function startLocalEnvironment(options: LocalEnvironmentOptions = {
     ...(options.kantataLimits ?? {}),
   });
   const nsOptions = { concurrencyLimit: options.netSuiteConcurrency ?? 5, latencyMs: options.netSuiteLatencyMs ?? 0 };
-  const us = await startNetSuiteSandbox({ accountId: LOCAL_CREDENTIALS.netsuiteUs.accountId, tba: LOCAL_CREDENTIALS.netsuiteUs, ...nsOptions });
+  // acme-us's account is OneWorld (acme-us and acme-enterprise are its subsidiaries 1 and 2); acme-ca's is not.
+  const us = await startNetSuiteSandbox({
+    accountId: LOCAL_CREDENTIALS.netsuiteUs.accountId,
+    tba: LOCAL_CREDENTIALS.netsuiteUs,
+    oneWorld: true,
+    subsidiaryIds: ['1', '2'],
+    ...nsOptions,
+  });
   const ca = await startNetSuiteSandbox({
     accountId: LOCAL_CREDENTIALS.netsuiteCa.accountId,
     // The certificate mapped to the integration: the sandbox holds its public key, the secret its private key.

@@ -17,6 +17,10 @@ export interface NetSuiteOptions {
   readonly requestTimeoutMs?: number;
   /** @default https://<account>.suitetalk.api.netsuite.com */
   readonly baseUrl?: string;
+  /** OneWorld accounts: the subsidiary internal id each legal entity posts to. Omitted: the account has no subsidiaries. */
+  readonly subsidiaries?: Readonly<Record<string, string>>;
+  /** Currency record internal ids by ISO code; NetSuite sets references by internal id. */
+  readonly currencyIds?: Readonly<Partial<Record<string, string>>>;
   readonly credentials: () => Promise<NetSuiteCredentials>;
   /** Re-reads the secret after a 401, in case it was rotated. */
   readonly refreshCredentials: () => Promise<NetSuiteCredentials>;
@@ -48,7 +52,8 @@ export class NetSuiteErp implements ErpPort, InvoicingPort, PaymentsPort {
     return this.upsert('customer', customer.externalId, {
       externalId: customer.externalId,
       companyName: customer.name,
-      currency: { refName: customer.currency },
+      ...this.subsidiaryOf(customer.legalEntityId),
+      currency: this.currencyRef(customer.currency),
       ...(customer.paymentTermsCode ? { terms: { refName: customer.paymentTermsCode } } : {}),
       ...(customer.taxProfileCode ? { taxItem: { refName: customer.taxProfileCode } } : {}),
       ...(customer.billingAddress
@@ -78,7 +83,8 @@ export class NetSuiteErp implements ErpPort, InvoicingPort, PaymentsPort {
       ...(project.name ? { companyName: project.name } : {}),
       // A job belongs to its customer through `parent`.
       parent: { id: project.customerId },
-      currency: { refName: project.currency },
+      ...this.subsidiaryOf(project.legalEntityId),
+      currency: this.currencyRef(project.currency),
       ...(project.startDate ? { startDate: project.startDate } : {}),
       ...(project.endDate ? { projectedEndDate: project.endDate } : {}),
     });
@@ -92,8 +98,9 @@ export class NetSuiteErp implements ErpPort, InvoicingPort, PaymentsPort {
   async postInvoice(invoice: ErpInvoiceDraft): Promise<PostedInvoice> {
     const { id } = await this.upsert('invoice', invoice.externalId, {
       externalId: invoice.externalId,
+      // A transaction takes its subsidiary from its entity, so the invoice names none.
       entity: { id: invoice.customerId },
-      currency: { refName: invoice.currency },
+      currency: this.currencyRef(invoice.currency),
       tranDate: invoice.tranDate,
       item: {
         items: invoice.lines.map((l) => ({
@@ -137,9 +144,9 @@ export class NetSuiteErp implements ErpPort, InvoicingPort, PaymentsPort {
         amountPaid?: number;
         amountRemaining?: number;
         lastModifiedDate?: string;
-        currency?: { refName?: string };
+        currency?: { id?: string; refName?: string };
       }>()!;
-      const currency = CurrencyCode.parse(r.currency?.refName);
+      const currency = CurrencyCode.parse(this.currencyCodeOf(r.currency));
       const asMoney = (value: number | undefined): Money => money(String(value ?? 0), currency);
       statuses.push({
         id,
@@ -152,6 +159,31 @@ export class NetSuiteErp implements ErpPort, InvoicingPort, PaymentsPort {
       });
     }
     return statuses;
+  }
+
+  /** The legal entity's subsidiary, on a OneWorld account; nothing on an account without subsidiaries. */
+  private subsidiaryOf(legalEntityId: string | undefined): { subsidiary?: { id: string } } {
+    const subsidiaries = this.options.subsidiaries;
+    if (subsidiaries === undefined) return {};
+    const id = legalEntityId === undefined ? undefined : subsidiaries[legalEntityId];
+    // The configuration gives every entity on a OneWorld account a subsidiary; writing without one would be refused.
+    if (id === undefined) throw new Error(`NetSuite instance ${this.options.instance} has no subsidiary for legal entity ${legalEntityId ?? '(none)'}`);
+    return { subsidiary: { id } };
+  }
+
+  /**
+   * A currency reference by internal id. Without a configured id it falls back to the ISO code as refName,
+   * which NetSuite documents only in responses (docs/vendors/netsuite.md, "References").
+   */
+  private currencyRef(code: string): { id: string } | { refName: string } {
+    const id = this.options.currencyIds?.[code];
+    return id === undefined ? { refName: code } : { id };
+  }
+
+  /** The ISO code of a currency reference read back: by its internal id when configured, else its refName. */
+  private currencyCodeOf(reference: { id?: string; refName?: string } | undefined): string | undefined {
+    const byId = Object.entries(this.options.currencyIds ?? {}).find(([, id]) => id !== undefined && id === reference?.id)?.[0];
+    return byId ?? reference?.refName;
   }
 
   private async upsert(type: string, externalId: string, body: Record<string, unknown>): Promise<{ id: string }> {

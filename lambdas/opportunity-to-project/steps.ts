@@ -277,6 +277,7 @@ export async function createErpProject(
     currency: validation.currency,
     ...(contract.startDate && fromDeal('startDate') ? { startDate: contract.startDate } : {}),
     ...(contract.endDate && fromDeal('endDate') ? { endDate: contract.endDate } : {}),
+    legalEntityId: validation.legalEntityId,
   });
   const claim = await deps.registry.claimNativeRecord({
     entityType: 'project',

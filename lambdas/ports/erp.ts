@@ -30,6 +30,8 @@ export interface ErpProjectDraft {
   /** The PSA owns it: sent when the project is made, omitted afterwards. */
   readonly endDate?: string;
   readonly currency: string;
+  /** Whose project it is: NetSuite OneWorld posts it to the legal entity's subsidiary. */
+  readonly legalEntityId?: string;
 }
 
 /** The ERP: upserts by external id, so a repeated call never makes a second record. */

@@ -61,10 +61,16 @@ export function adapters(config: DeploymentConfig, secrets: SecretReader, contex
     const instance = instanceOf(config, id);
     if (instance.vendor === 'business-central') return limited(businessCentralFor(config, id, secrets, context), instance, limiter);
     if (instance.vendor !== 'netsuite') throw new Error(`No ERP adapter for ${instance.vendor} yet (instance ${id})`);
+    // OneWorld: the subsidiary each legal entity on this account posts to.
+    const subsidiaries = Object.fromEntries(
+      config.legalEntities.flatMap((e) => (e.instances.erp === id && e.erpSubsidiaryId !== undefined ? [[e.id, e.erpSubsidiaryId]] : [])),
+    );
     const netSuite = new NetSuiteErp({
       instance: id,
       ...timeoutOf(instance),
       ...(instance.baseUrl ? { baseUrl: instance.baseUrl } : {}),
+      ...(Object.keys(subsidiaries).length > 0 ? { subsidiaries } : {}),
+      ...(instance.currencyIds ? { currencyIds: instance.currencyIds } : {}),
       credentials: async () => (await secrets(id)) as unknown as NetSuiteCredentials,
       refreshCredentials: async () => (await secrets(id, { forceFetch: true })) as unknown as NetSuiteCredentials,
       ...context,

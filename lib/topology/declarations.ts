@@ -14,7 +14,8 @@ export type SharedTable = 'crossReferences' | 'idempotency' | 'exceptions' | 'au
 
 /** What a function may touch. Each use is both an IAM grant and an environment variable. */
 export type FunctionUse =
-  | { readonly kind: 'table'; readonly table: SharedTable; readonly access: 'read' | 'readWrite' | 'append' }
+  /** `record`: only UpdateItem, as the exception recorder's upsert needs (the internet-facing intakes). */
+  | { readonly kind: 'table'; readonly table: SharedTable; readonly access: 'read' | 'readWrite' | 'append' | 'record' }
   | { readonly kind: 'queue'; readonly queue: string; readonly access: 'send' }
   | { readonly kind: 'exceptionQueue' }
   | { readonly kind: 'eventBus' }

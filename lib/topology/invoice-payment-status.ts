@@ -31,7 +31,7 @@ export const invoicePaymentStatus: WorkflowDeclaration = {
       uses: [
         { kind: 'vendorSecrets', vendors: ['business-central'] },
         { kind: 'queue', queue: 'BusinessCentralNotifications', access: 'send' },
-        { kind: 'table', table: 'exceptions', access: 'readWrite' },
+        { kind: 'table', table: 'exceptions', access: 'record' },
         { kind: 'exceptionQueue' },
       ],
     },

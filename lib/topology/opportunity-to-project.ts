@@ -21,7 +21,7 @@ export const opportunityToProject: WorkflowDeclaration = {
       timeoutSeconds: 10,
       uses: [
         { kind: 'queue', queue: 'HubspotDealEvents', access: 'send' },
-        { kind: 'table', table: 'exceptions', access: 'readWrite' },
+        { kind: 'table', table: 'exceptions', access: 'record' },
         { kind: 'exceptionQueue' },
         { kind: 'vendorSecrets', vendors: ['hubspot'] },
       ],

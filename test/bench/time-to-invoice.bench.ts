@@ -48,6 +48,8 @@ async function main(): Promise<void> {
     const netsuite = new NetSuiteErp({
       instance: 'netsuite-us',
       baseUrl: env.netsuite.us.url,
+      // The local acme-us account is OneWorld.
+      subsidiaries: { 'acme-us': '1' },
       credentials: async () => LOCAL_CREDENTIALS.netsuiteUs,
       refreshCredentials: async () => LOCAL_CREDENTIALS.netsuiteUs,
       audit: { record: async () => undefined },

@@ -369,3 +369,38 @@ describe('deployment tags', () => {
     expect(parseDeploymentConfig(input).regions.map((r) => r.terminationProtection)).toEqual([true, false]);
   });
 });
+
+describe('NetSuite subsidiaries and currency ids', () => {
+  const local = () => JSON.parse(readFileSync(join(__dirname, '..', '..', 'local', 'deployment.local.json'), 'utf8')) as DeploymentConfigInput;
+
+  it('name the subsidiary each legal entity of a OneWorld account posts to, and the currency records by ISO code', () => {
+    const config = parseDeploymentConfig(local());
+
+    expect(config.legalEntities.filter((e) => e.instances.erp === 'netsuite-us').map((e) => [e.id, e.erpSubsidiaryId])).toEqual([
+      ['acme-us', '1'],
+      ['acme-enterprise', '2'],
+    ]);
+    expect(config.legalEntities.find((e) => e.id === 'acme-ca')?.erpSubsidiaryId).toBeUndefined();
+    expect(config.vendorInstances.find((v) => v.id === 'netsuite-us')?.currencyIds).toMatchObject({ USD: '1' });
+  });
+
+  it('refuse a OneWorld account where one of its legal entities names no subsidiary, since every customer and project needs one', () => {
+    const input = local();
+    delete input.legalEntities.find((e) => e.id === 'acme-enterprise')!.erpSubsidiaryId;
+
+    expect(() => parseDeploymentConfig(input)).toThrow(
+      /legalEntities\.1\.erpSubsidiaryId: legal entity acme-enterprise names no erpSubsidiaryId, but other entities on netsuite-us do/,
+    );
+  });
+
+  it('refuse a subsidiary on an entity whose ERP is not NetSuite, a subsidiary id that is not an internal id, and currency ids elsewhere', () => {
+    const input = local();
+    input.legalEntities.find((e) => e.id === 'acme-uk')!.erpSubsidiaryId = '7';
+    input.legalEntities.find((e) => e.id === 'acme-us')!.erpSubsidiaryId = 'Acme US';
+    input.vendorInstances.find((v) => v.id === 'business-central-uk')!.currencyIds = { GBP: '1' };
+
+    expect(() => parseDeploymentConfig(input)).toThrow(/acme-uk names a subsidiary, but its ERP business-central-uk is business-central/);
+    expect(() => parseDeploymentConfig(input)).toThrow(/legalEntities\.0\.erpSubsidiaryId: a NetSuite subsidiary internal id/);
+    expect(() => parseDeploymentConfig(input)).toThrow(/business-central-uk is not a NetSuite instance but has currencyIds/);
+  });
+});

@@ -49,7 +49,8 @@ describe('opportunity to project on the local stack', () => {
     const [job] = env.netsuite.us.records('job');
     const [workspace] = env.kantata.objects('workspaces');
     expect(counts()).toEqual({ customers: 1, jobs: 1, workspaces: 1, rateCardSets: 1, executions: 1 });
-    expect(customer).toMatchObject({ companyName: 'Globex Corporation', currency: { refName: 'USD' }, terms: { refName: 'NET30' } });
+    // Currency by its internal id (local currencyIds), the subsidiary of the OneWorld account's legal entity.
+    expect(customer).toMatchObject({ companyName: 'Globex Corporation', currency: { id: '1' }, subsidiary: { id: '1' }, terms: { refName: 'NET30' } });
     expect(job).toMatchObject({ parent: { id: customer!.id }, companyName: 'Globex Corporation rollout' });
     expect(env.kantata.objects('stories').map((s) => [s.title, s.story_type])).toEqual([
       ['Discovery', 'task'],

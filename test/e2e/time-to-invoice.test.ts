@@ -138,7 +138,7 @@ describe('time and expenses to invoice on the local stack', () => {
       ['101', 550], // Principal 2 h at 275
       ['102', 132], // Travel 120.00 with 10 % markup
     ]);
-    expect(invoice).toMatchObject({ externalId: expect.stringMatching(/:2026-11-01$/), tranDate: '2026-11-30', total: 3247.25, currency: { refName: 'USD' } });
+    expect(invoice).toMatchObject({ externalId: expect.stringMatching(/:2026-11-01$/), tranDate: '2026-11-30', total: 3247.25, currency: { id: '1' } });
     const [kantataInvoice] = env.kantata.objects('invoices');
     expect(kantataInvoice).toMatchObject({
       workspace_id: workspace,

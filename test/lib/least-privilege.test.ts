@@ -8,11 +8,13 @@ import { synthesizeDeployment } from '../support/synth';
 // What each function may do with secrets and tables in the example deployment, written out by hand:
 // a grant the template adds beyond this list fails here, and the local IAM gate (docs/adr/0020) fails
 // any function that needs more than it is given.
-type Access = 'read' | 'readWrite' | 'append';
+type Access = 'read' | 'readWrite' | 'append' | 'record';
 const ACTIONS: Record<Access, readonly string[]> = { ...TABLE_ACTIONS, append: ['dynamodb:PutItem'] };
 const read = 'read';
 const rw = 'readWrite';
 const append = 'append';
+/** The exception recorder's upsert alone: what an internet-facing intake may do to the exceptions table. */
+const record = 'record';
 
 /** Secrets by region (us-east-1: acme-us on HubSpot, Kantata, NetSuite; eu-west-1: acme-uk on HubSpot and NetSuite, acme-de on Salesforce and Business Central). */
 const SECRETS: Record<string, Record<'us-east-1' | 'eu-west-1', string[]>> = {
@@ -28,7 +30,7 @@ const SECRETS: Record<string, Record<'us-east-1' | 'eu-west-1', string[]>> = {
 };
 
 const EXPECTED: Record<string, { secrets: keyof typeof SECRETS; tables: Partial<Record<SharedTable, Access>> }> = {
-  ReceiveHubSpotWebhook: { secrets: 'hubspot', tables: { exceptions: rw } },
+  ReceiveHubSpotWebhook: { secrets: 'hubspot', tables: { exceptions: record } },
   HandleHubSpotDealEvent: { secrets: 'hubspot', tables: { idempotency: rw, crossReferences: rw, exceptions: rw } },
   HandleSalesforceOpportunityEvent: { secrets: 'salesforce', tables: { idempotency: rw, crossReferences: rw, audit: read, exceptions: rw } },
   ReconcileWonDeals: { secrets: 'salesforce', tables: { idempotency: rw, crossReferences: read } },
@@ -55,7 +57,7 @@ const EXPECTED: Record<string, { secrets: keyof typeof SECRETS; tables: Partial<
   WriteBillingHealthToCrm: { secrets: 'crm', tables: { idempotency: rw, billingLedger: read, audit: append } },
   RecordBillingException: { secrets: 'none', tables: { exceptions: rw } },
   PollNetSuitePayments: { secrets: 'netsuite', tables: { idempotency: rw } },
-  ReceiveBusinessCentralNotification: { secrets: 'business-central', tables: { exceptions: rw } },
+  ReceiveBusinessCentralNotification: { secrets: 'business-central', tables: { exceptions: record } },
   HandleBusinessCentralNotification: { secrets: 'business-central', tables: { idempotency: rw } },
   RenewBusinessCentralSubscriptions: { secrets: 'business-central', tables: { idempotency: rw } },
   RecordPaymentStatus: { secrets: 'crm+psa', tables: { idempotency: rw, billingLedger: read, audit: append } },
@@ -81,11 +83,13 @@ describe.each(stacks.map((s) => [s.region, s] as const))('least privilege in %s'
 });
 
 describe('the internet-facing functions', () => {
-  it('may read no secret of another vendor and never scan, batch-write or delete a whole table', () => {
+  it('may read no secret of another vendor, and only upsert an exception: never read, scan, batch-write or delete', () => {
     for (const stack of stacks) {
       const grants = functionGrants(stack, templates.get(stack.region)!);
       expect(grants.ReceiveHubSpotWebhook!.secrets.every((s) => s.endsWith('/hubspot-main'))).toBe(true);
       expect(grants.ReceiveBusinessCentralNotification!.secrets.every((s) => s.includes('/business-central-'))).toBe(true);
+      for (const intake of ['ReceiveHubSpotWebhook', 'ReceiveBusinessCentralNotification'])
+        expect(grants[intake]!.tables).toEqual({ exceptions: ['dynamodb:UpdateItem'] });
       const actions = Object.values(grants).flatMap((g) => Object.values(g.tables).flat());
       expect(actions).not.toContain('dynamodb:Scan');
       expect(actions).not.toContain('dynamodb:BatchWriteItem');

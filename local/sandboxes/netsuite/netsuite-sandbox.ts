@@ -31,6 +31,10 @@ export interface NetSuiteSandboxOptions {
   readonly taxRatePercent?: number;
   /** Internal ids of the service items invoice lines may reference. @default ['101', '102', '103'] */
   readonly itemIds?: readonly string[];
+  /** A OneWorld account: customers and jobs need a `subsidiary`, by the internal id of one of `subsidiaryIds`. */
+  readonly oneWorld?: boolean;
+  /** Internal ids of the OneWorld account's subsidiaries. @default ['1'] */
+  readonly subsidiaryIds?: readonly string[];
   readonly port?: number;
 }
 
@@ -54,6 +58,7 @@ function enc(value: string): string {
 export async function startNetSuiteSandbox(options: NetSuiteSandboxOptions): Promise<NetSuiteSandbox> {
   const store: Record<keyof typeof TYPES, Map<string, NetSuiteRecord>> = { customer: new Map(), job: new Map(), invoice: new Map() };
   const items = new Set(options.itemIds ?? ['101', '102', '103']);
+  const subsidiaries = new Set(options.subsidiaryIds ?? ['1']);
   let nextInvoiceNumber = 1;
   const tokens = new Map<string, number>();
   const nonces = new Set<string>();
@@ -65,6 +70,7 @@ export async function startNetSuiteSandbox(options: NetSuiteSandboxOptions): Pro
     code: string,
     detail: string,
     title = status === 401 ? 'Unauthorized' : status === 404 ? 'Record not found' : 'Bad Request',
+    errorPath?: string,
   ): SandboxResponse => ({
     status,
     headers: { 'content-type': 'application/vnd.oracle.resource+json; type=error' },
@@ -72,7 +78,7 @@ export async function startNetSuiteSandbox(options: NetSuiteSandboxOptions): Pro
       type: `https://www.rfc-editor.org/rfc/rfc9110.html#section-15.5.${status === 401 ? 2 : status === 404 ? 5 : 1}`,
       title,
       status,
-      'o:errorDetails': [{ detail, 'o:errorCode': code }],
+      'o:errorDetails': [{ detail, 'o:errorCode': code, ...(errorPath === undefined ? {} : { 'o:errorPath': errorPath }) }],
     },
   });
   const unauthorized = () => failure(401, 'INVALID_LOGIN', 'Invalid login attempt. For more details, see the Login Audit Trail in the NetSuite UI.');
@@ -111,6 +117,22 @@ export async function startNetSuiteSandbox(options: NetSuiteSandboxOptions): Pro
       }
     }
     if (type === 'customer' && typeof body.companyName !== 'string') return failure(400, 'USER_ERROR', 'Please enter value(s) for: Company Name');
+    // OneWorld: an entity or project belongs to a subsidiary, set by internal id (a refName selects nothing);
+    // an invoice takes its subsidiary from its customer. The unknown-id answer is "Error Handling in REST Web Services".
+    if (options.oneWorld && type !== 'invoice') {
+      const subsidiary = body.subsidiary as { id?: unknown } | undefined;
+      if (subsidiary?.id === undefined) return failure(400, 'USER_ERROR', 'Please enter value(s) for: Subsidiary');
+      if (!subsidiaries.has(String(subsidiary.id)))
+        return failure(
+          400,
+          'INVALID_CONTENT',
+          `Error while accessing resource: You have entered an Invalid Field Value ${String(subsidiary.id)} for the following field: subsidiary`,
+          undefined,
+          'subsidiary',
+        );
+    }
+    // currency, terms and taxItem are stored as sent: NetSuite documents setting a reference by id only,
+    // so a { refName } here passes although a real account may not resolve it (docs/vendors/netsuite.md).
     if (type === 'invoice') {
       const lines = (body.item as { items?: { item?: { id?: string }; amount?: unknown }[] } | undefined)?.items ?? [];
       if (lines.length === 0) return failure(400, 'USER_ERROR', 'You must enter at least one line item for this transaction.');

@@ -3,7 +3,7 @@ import { jwtVerify } from 'jose';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { AuditEntry } from '../../../lambdas/common/audit-trail';
 import { VendorAuthenticationError, VendorThrottledError, VendorUnavailableError } from '../../../lambdas/common/errors';
-import { type NetSuiteCredentials, NetSuiteErp } from '../../../lambdas/netsuite/netsuite-erp';
+import { type NetSuiteCredentials, NetSuiteErp, type NetSuiteOptions } from '../../../lambdas/netsuite/netsuite-erp';
 import { clientAssertion } from '../../../lambdas/netsuite/oauth2-m2m';
 import { LOCAL_NETSUITE_M2M_CERTIFICATE } from '../../../local/sandboxes/netsuite/local-only-m2m-key';
 import { type NetSuiteSandbox, startNetSuiteSandbox } from '../../../local/sandboxes/netsuite/netsuite-sandbox';
@@ -25,10 +25,16 @@ afterEach(async () => {
   netsuite = undefined;
 });
 
-function erp(credentials: NetSuiteCredentials, audit: AuditEntry[] = [], refreshed: NetSuiteCredentials = credentials) {
+function erp(
+  credentials: NetSuiteCredentials,
+  audit: AuditEntry[] = [],
+  refreshed: NetSuiteCredentials = credentials,
+  settings: Pick<NetSuiteOptions, 'subsidiaries' | 'currencyIds'> = {},
+) {
   return new NetSuiteErp({
     instance: 'netsuite-us',
     baseUrl: netsuite!.url,
+    ...settings,
     credentials: async () => credentials,
     refreshCredentials: async () => refreshed,
     audit: { record: async (e) => void audit.push(e) },
@@ -81,6 +87,37 @@ describe('NetSuiteErp against the NetSuite sandbox', () => {
     expect(netsuite.requests.filter((r) => r.path.endsWith('/oauth2/v1/token')).map((r) => r.status)).toEqual([200, 200]);
     const wrong = erp({ auth: 'tba', accountId: '123_SB1', ...tba, tokenSecret: 'stale' });
     await expect(wrong.upsertCustomer(customer)).rejects.toBeInstanceOf(VendorAuthenticationError);
+  });
+
+  it('sends the legal entity’s subsidiary on customers and jobs, and currencies by internal id, to a OneWorld account', async () => {
+    netsuite = await startNetSuiteSandbox({ accountId: '123_SB1', tba, oneWorld: true, subsidiaryIds: ['1', '2'] });
+    const settings = { subsidiaries: { 'acme-us': '2' }, currencyIds: { USD: '1' } };
+    const adapter = erp({ auth: 'tba', accountId: '123_SB1', ...tba }, [], undefined, settings);
+
+    const { id: customerId } = await adapter.upsertCustomer(customer);
+    await adapter.upsertProject({ externalId: 'p-1', name: 'Rollout', customerId, currency: 'USD', legalEntityId: 'acme-us' });
+    const invoice = await adapter.postInvoice({
+      externalId: 'c-1:2026-11',
+      customerId,
+      currency: 'USD',
+      tranDate: '2026-11-30',
+      lines: [{ itemId: '101', description: 'Time', amount: { amountMinor: 10000, currency: 'USD' as const } }],
+    });
+
+    expect(netsuite.records('customer')).toEqual([expect.objectContaining({ subsidiary: { id: '2' }, currency: { id: '1' } })]);
+    expect(netsuite.records('job')).toEqual([expect.objectContaining({ subsidiary: { id: '2' }, parent: { id: customerId }, currency: { id: '1' } })]);
+    // The currency read back by its internal id: its refName is the currency record's name, not the ISO code.
+    expect(await adapter.invoicesChangedSince('2000-01-01T00:00:00Z')).toEqual([
+      expect.objectContaining({ id: invoice.id, total: { amountMinor: 10000, currency: 'USD' } }),
+    ]);
+    // Without the legal entity's subsidiary the OneWorld account refuses the write; a legal entity missing from the map is a configuration fault.
+    await expect(erp({ auth: 'tba', accountId: '123_SB1', ...tba }).upsertCustomer({ ...customer, externalId: 'g-2' })).rejects.toMatchObject({
+      name: 'VendorRejected',
+      code: 'USER_ERROR',
+    });
+    await expect(adapter.upsertCustomer({ ...customer, externalId: 'g-3', legalEntityId: 'acme-ca' })).rejects.toThrow(
+      /no subsidiary for legal entity acme-ca/,
+    );
   });
 
   it('posts an invoice once per contract and period, and reads back the number and tax NetSuite assigned', async () => {

@@ -183,6 +183,33 @@ describe('NetSuite sandbox', () => {
     expect(bad.status).toBe(400);
   });
 
+  it('as a OneWorld account, refuses a customer or job without a subsidiary or with an unknown one, and keeps a customer upserted without resending it', async () => {
+    sandbox = await startNetSuiteSandbox({ accountId: '123_SB1', tba, oneWorld: true, subsidiaryIds: ['1', '3'] });
+
+    const missing = await call('PUT', '/services/rest/record/v1/customer/eid:OW-1', { companyName: 'Globex' });
+    const unknown = await call('PUT', '/services/rest/record/v1/customer/eid:OW-1', { companyName: 'Globex', subsidiary: { id: '2' } });
+    const byName = await call('PUT', '/services/rest/record/v1/customer/eid:OW-1', { companyName: 'Globex', subsidiary: { refName: 'Acme US' } });
+    const made = await call('PUT', '/services/rest/record/v1/customer/eid:OW-1', { companyName: 'Globex', subsidiary: { id: '3' } });
+    const renamed = await call('PUT', '/services/rest/record/v1/customer/eid:OW-1', { companyName: 'Globex Corp' });
+    const customer = made.headers.get('location')!.split('/').pop();
+    const job = await call('PUT', '/services/rest/record/v1/job/eid:OW-P', { companyName: 'Rollout', parent: { id: customer } });
+
+    expect([missing.status, unknown.status, byName.status, made.status, renamed.status, job.status]).toEqual([400, 400, 400, 204, 204, 400]);
+    expect(await missing.json()).toMatchObject({ 'o:errorDetails': [{ 'o:errorCode': 'USER_ERROR', detail: 'Please enter value(s) for: Subsidiary' }] });
+    expect(await unknown.json()).toMatchObject({
+      status: 400,
+      'o:errorDetails': [{ 'o:errorCode': 'INVALID_CONTENT', detail: expect.stringContaining('Invalid Field Value 2'), 'o:errorPath': 'subsidiary' }],
+    });
+    expect(sandbox.records('customer')).toEqual([expect.objectContaining({ companyName: 'Globex Corp', subsidiary: { id: '3' } })]);
+    expect(sandbox.records('job')).toEqual([]);
+  });
+
+  it('takes a customer without a subsidiary when the account is not OneWorld', async () => {
+    sandbox = await startNetSuiteSandbox({ accountId: '123_SB1', tba });
+
+    expect((await call('PUT', '/services/rest/record/v1/customer/eid:NO-OW', { companyName: 'Globex' })).status).toBe(204);
+  });
+
   it('answers 404 with the error document for an unknown id', async () => {
     sandbox = await startNetSuiteSandbox({ accountId: '123_SB1', tba });
 
