@@ -390,7 +390,7 @@ export class BusinessCentralErp implements ErpPort, InvoicingPort, PaymentsPort 
           timeoutMs: this.options.requestTimeoutMs ?? 30_000,
         });
       },
-      () => used?.invalidate(),
+      { onRefresh: () => used?.invalidate() },
     );
   }
 }

@@ -2,6 +2,7 @@ import Decimal from 'decimal.js';
 import { CURRENCY_EXPONENTS, CurrencyCode, type Money } from '../../canonical';
 import type { AuditTrail } from '../common/audit-trail';
 import { SyncError, type VendorCall, VendorRejectedError, VendorThrottledError, VendorUnavailableError } from '../common/errors';
+import { sendWithOneRefresh } from '../common/http/credential-refresh';
 import { type VendorResponse, vendorRequest } from '../common/http/vendor-http';
 import { JournalProgress, NO_JOURNAL, type WriteJournal } from '../common/write-journal';
 import type { CompletedMilestone, PolledWork, PsaBillingPort, PsaInvoice, PsaPort, PsaProjectDraft } from '../ports/psa';
@@ -538,11 +539,9 @@ export class KantataPsa implements PsaPort, PsaBillingPort {
         // Kantata times requests out after three minutes; we give up sooner and let the state machine retry.
         timeoutMs: this.options.requestTimeoutMs ?? 60_000,
       });
-    const first = await attempt(await this.options.credentials());
-    if (first.status !== 401) return first;
-    const second = await attempt(await this.options.refreshCredentials());
-    if (second.status === 401) throw new KantataTokenRevokedError(call);
-    return second;
+    return sendWithOneRefresh(call, { current: this.options.credentials, refreshed: this.options.refreshCredentials }, attempt, {
+      refused: (c) => new KantataTokenRevokedError(c),
+    });
   }
 
   private baseUrl(): string {

@@ -241,8 +241,10 @@ export class NetSuiteErp implements ErpPort, InvoicingPort, PaymentsPort {
           timeoutMs: this.options.requestTimeoutMs ?? 30_000,
         });
       },
-      () => {
-        if (sent) forgetAccessToken(sent.credentials, sent.tokenUrl, sent.token);
+      {
+        onRefresh: () => {
+          if (sent) forgetAccessToken(sent.credentials, sent.tokenUrl, sent.token);
+        },
       },
     );
   }

@@ -21,8 +21,10 @@ export async function startSecretsManager(options: {
     });
   };
   for (const [name, value] of Object.entries(options.secrets)) put(name, value);
+  // A secret by name or by ARN, as every Secrets Manager operation (and IAM) identifies it.
+  const lookup = (id: unknown) => [...store.entries()].find(([name, s]) => name === id || s.arn === id);
   const find = (id: unknown) => {
-    const entry = [...store.entries()].find(([name, s]) => name === id || s.arn === id);
+    const entry = lookup(id);
     if (entry === undefined) throw new AwsServiceError('ResourceNotFoundException', "Secrets Manager can't find the specified secret.");
     return entry;
   };
@@ -50,7 +52,6 @@ export async function startSecretsManager(options: {
   });
   // IAM authorizes against the full ARN (name, dash, six random characters), whichever form SecretId takes.
   const arnOf = (secretId: string) =>
-    [...store.entries()].find(([name, s]) => name === secretId || s.arn === secretId)?.[1].arn ??
-    (secretId.startsWith('arn:') ? secretId : `arn:aws:secretsmanager:${options.region}:000000000000:secret:${secretId}`);
+    lookup(secretId)?.[1].arn ?? (secretId.startsWith('arn:') ? secretId : `arn:aws:secretsmanager:${options.region}:000000000000:secret:${secretId}`);
   return { ...server, put, arnOf };
 }

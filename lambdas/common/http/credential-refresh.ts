@@ -3,19 +3,21 @@ import { type VendorResponse, vendorRequest } from './vendor-http';
 
 /**
  * Sends a vendor request, and once more with freshly read credentials after a 401 (an expired token
- * or a rotated secret). This is a refresh, not a retry: a second 401 is a person's problem.
+ * or a rotated secret). This is a refresh, not a retry: a second 401 is a person's problem, reported as
+ * `refused` (VendorAuthenticationError unless the vendor has a more precise one). `onRefresh` forgets a
+ * cached token before the second attempt.
  */
 export async function sendWithOneRefresh<C>(
   call: VendorCall,
   credentials: { current: () => Promise<C>; refreshed: () => Promise<C> },
   attempt: (credentials: C) => Promise<VendorResponse>,
-  onRefresh: () => void = () => undefined,
+  { onRefresh, refused }: { onRefresh?: () => void; refused?: (call: VendorCall) => Error } = {},
 ): Promise<VendorResponse> {
   const first = await attempt(await credentials.current());
   if (first.status !== 401) return first;
-  onRefresh();
+  onRefresh?.();
   const second = await attempt(await credentials.refreshed());
-  if (second.status === 401) throw new VendorAuthenticationError(call);
+  if (second.status === 401) throw refused?.(call) ?? new VendorAuthenticationError(call);
   return second;
 }
 

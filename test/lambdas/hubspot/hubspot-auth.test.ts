@@ -52,6 +52,10 @@ function tokens(read: (forceFetch: boolean) => HubSpotCredentials, options: { no
 
 const tokenCalls = () => sandbox!.requests.filter((r) => r.path === '/oauth/2026-03/token');
 
+/** The HubSpot adapter on the sandbox, its tokens from `source` as the wiring gives them. */
+function crmWith(source: { current(): Promise<string>; refreshed(): Promise<string> }): HubSpotCrm {
+  return new HubSpotCrm({ instance: 'h', baseUrl: sandbox!.url, accessToken: () => source.current(), refreshAccessToken: () => source.refreshed(), fields });
+}
 describe('hubSpotCredentials', () => {
   it('reads a private-app token, or an OAuth app with its refresh token, and refuses a secret with neither', () => {
     expect(hubSpotCredentials('h', { accessToken: 'pat', clientSecret: 's' })).toEqual({ kind: 'private-app', accessToken: 'pat' });
@@ -81,13 +85,7 @@ describe('HubSpotAccessTokens against the HubSpot sandbox', () => {
     const id = await start();
     let clock = Date.now();
     const { source } = tokens(() => oauth(), { now: () => clock });
-    const hubspot = new HubSpotCrm({
-      instance: 'h',
-      baseUrl: sandbox!.url,
-      accessToken: () => source.current(),
-      refreshAccessToken: () => source.refreshed(),
-      fields,
-    });
+    const hubspot = crmWith(source);
 
     await hubspot.readDeal(id);
     await hubspot.readDeal(id);
@@ -115,13 +113,7 @@ describe('HubSpotAccessTokens against the HubSpot sandbox', () => {
     // The container's clock stands still while HubSpot's runs on: the cached token looks alive but is refused.
     const frozen = Date.now();
     const { source, reads } = tokens(() => oauth(), { now: () => frozen });
-    const hubspot = new HubSpotCrm({
-      instance: 'h',
-      baseUrl: sandbox!.url,
-      accessToken: () => source.current(),
-      refreshAccessToken: () => source.refreshed(),
-      fields,
-    });
+    const hubspot = crmWith(source);
     await source.current();
     await new Promise((r) => setTimeout(r, 1100));
 

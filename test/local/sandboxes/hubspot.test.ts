@@ -29,6 +29,19 @@ async function startReceiver(status: () => number): Promise<{ url: string; recei
   return { url: `http://127.0.0.1:${(receiver!.address() as AddressInfo).port}/hook`, received };
 }
 
+/** A person creates a deal in the sandbox's UI and later wins it; resolves once its webhooks are sent. */
+async function winDeal(): Promise<string> {
+  const { id } = (await (
+    await fetch(`${sandbox.url}/__sandbox/deals`, {
+      method: 'POST',
+      headers: auth,
+      body: JSON.stringify({ deal: { dealname: 'D', dealstage: 'contractsent' } }),
+    })
+  ).json()) as { id: string };
+  await fetch(`${sandbox.url}/__sandbox/deals/${id}/set`, { method: 'POST', headers: auth, body: JSON.stringify({ dealstage: 'closedwon' }) });
+  await sandbox.settled();
+  return id;
+}
 describe('HubSpot sandbox', () => {
   it('returns deal properties as strings and applies a PATCH of a defined property', async () => {
     sandbox = await startHubSpotSandbox({ portalId: 1, clientSecret: 's', accessTokens: ['pat-1'] });
@@ -106,16 +119,7 @@ describe('HubSpot sandbox', () => {
   it('delivers a deal change as a signed v3 JSON array that the receiver can verify independently', async () => {
     const target = await startReceiver(() => 200);
     sandbox = await startHubSpotSandbox({ portalId: 62515, clientSecret: 'app-secret', accessTokens: ['pat-1'], webhookTargetUrl: target.url });
-    const { id } = (await (
-      await fetch(`${sandbox.url}/__sandbox/deals`, {
-        method: 'POST',
-        headers: auth,
-        body: JSON.stringify({ deal: { dealname: 'D', dealstage: 'contractsent' } }),
-      })
-    ).json()) as { id: string };
-
-    await fetch(`${sandbox.url}/__sandbox/deals/${id}/set`, { method: 'POST', headers: auth, body: JSON.stringify({ dealstage: 'closedwon' }) });
-    await sandbox.settled();
+    const id = await winDeal();
 
     const [delivery] = target.received;
     const timestamp = delivery!.headers['x-hubspot-request-timestamp']!;
@@ -137,16 +141,7 @@ describe('HubSpot sandbox', () => {
     const target = await startReceiver(() => 200);
     sandbox = await startHubSpotSandbox({ portalId: 62515, clientSecret: 'app-secret', accessTokens: ['pat-1'], webhookTargetUrl: target.url });
     sandbox.setEventStyle('generic');
-    const { id } = (await (
-      await fetch(`${sandbox.url}/__sandbox/deals`, {
-        method: 'POST',
-        headers: auth,
-        body: JSON.stringify({ deal: { dealname: 'D', dealstage: 'contractsent' } }),
-      })
-    ).json()) as { id: string };
-
-    await fetch(`${sandbox.url}/__sandbox/deals/${id}/set`, { method: 'POST', headers: auth, body: JSON.stringify({ dealstage: 'closedwon' }) });
-    await sandbox.settled();
+    const id = await winDeal();
 
     expect(JSON.parse(target.received[0]!.body)).toEqual([
       expect.objectContaining({ subscriptionType: 'object.propertyChange', objectTypeId: '0-3', objectId: Number(id), propertyName: 'dealstage' }),
