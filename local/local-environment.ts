@@ -95,6 +95,8 @@ export interface LocalEnvironment {
   readonly netsuite: { readonly us: NetSuiteSandbox; readonly ca: NetSuiteSandbox };
   /** The Business Central environment of acme-uk (ERP), subscribed to by the stack's renewal job. */
   readonly businessCentral: BusinessCentralSandbox;
+  /** What the hand-driven examples in docs/local-stack.md call by name (`npm start` writes them to `.local-stack.env`). */
+  readonly shellVariables: Readonly<Record<string, string>>;
   /** Waits until webhooks, queues, bus deliveries and executions have all finished. @default 5 minutes at most */
   settled(timeoutMs?: number): Promise<void>;
   stop(): Promise<void>;
@@ -264,6 +266,17 @@ export async function startLocalEnvironment(options: LocalEnvironmentOptions = {
     kantata,
     netsuite: { us, ca },
     businessCentral,
+    shellVariables: {
+      API: stack.apiUrl,
+      WEBHOOK_BASE: stack.webhookBaseUrl,
+      HUBSPOT: hubspot.url,
+      SALESFORCE: salesforce.url,
+      CERTINIA: certinia.url,
+      KANTATA: kantata.url,
+      NETSUITE_US: us.url,
+      NETSUITE_CA: ca.url,
+      BUSINESS_CENTRAL: businessCentral.apiRoot,
+    },
     async settled(timeoutMs?: number) {
       for (let pass = 0; pass < 3; pass++) {
         await hubspot.settled();

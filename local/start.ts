@@ -1,4 +1,8 @@
+import { rmSync, writeFileSync } from 'node:fs';
 import { startLocalEnvironment } from './local-environment';
+
+// Where the hand-driven examples of docs/local-stack.md find the ports (`. ./.local-stack.env`).
+const ENV_FILE = '.local-stack.env';
 
 // Lambda runs Node 24; the SDK's warning about this machine's Node 20 is noise here.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
@@ -7,6 +11,12 @@ process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 async function main(): Promise<void> {
   const env = await startLocalEnvironment({ onError: (error) => console.error('local stand-in error:', error) });
   const webhook = `${env.stack.apiUrl}webhooks/hubspot/hubspot-main`;
+  writeFileSync(
+    ENV_FILE,
+    Object.entries(env.shellVariables)
+      .map(([name, value]) => `export ${name}='${value}'\n`)
+      .join(''),
+  );
   console.log(`
 ps-sync local stack is running (region ${env.config.regions[0]!.region}, stage ${env.config.stage}).
 
@@ -22,16 +32,14 @@ ps-sync local stack is running (region ${env.config.regions[0]!.region}, stage $
   Certinia org     ${env.certinia.url}   (timecards, expenses and milestones relayed to the partner bus)
   DynamoDB ${env.stack.endpoints.dynamodb}  SQS ${env.stack.endpoints.sqs}  EventBridge ${env.stack.endpoints.eventbridge}  Step Functions ${env.stack.endpoints.sfn}
 
-Win a deal in the HubSpot sandbox (as a person in the HubSpot UI would):
-  curl -s -X POST ${env.hubspot.url}/__sandbox/deals -H 'content-type: application/json' -d @local/examples/deal.json
-  curl -s -X POST ${env.hubspot.url}/__sandbox/deals/<id>/set -H 'content-type: application/json' -d '{"dealstage":"closedwon"}'
-Or win an opportunity in the Salesforce sandbox (Event Relay delivers the change):
-  npm run demo -- --crm salesforce     (a separate run, with its own stack)
-Or bill through Business Central, with the payment heard by webhook:
-  npm run demo -- --erp business-central
-Then read what appeared (see docs/local-stack.md). Ctrl-C stops everything.
+In another shell, \`. ./${ENV_FILE}\` sets $API, $HUBSPOT, $SALESFORCE, $KANTATA, $NETSUITE_US, ... for the
+examples in README.md and docs/local-stack.md. Win a deal in the HubSpot sandbox (as a person in the HubSpot UI would):
+  deal=$(curl -s -X POST $HUBSPOT/__sandbox/deals -H 'content-type: application/json' -d @local/examples/deal.json | jq -r .id)
+  curl -s -X POST $HUBSPOT/__sandbox/deals/$deal/set -H 'content-type: application/json' -d '{"dealstage":"closedwon"}'
+Ctrl-C stops everything.
 `);
   const stop = async () => {
+    rmSync(ENV_FILE, { force: true });
     await env.stop();
     process.exit(0);
   };
