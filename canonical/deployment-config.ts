@@ -222,9 +222,20 @@ export const VendorInstanceConfig = z.strictObject({
   /**
    * NetSuite instances: the internal id of each currency record, by ISO code. NetSuite sets a reference by
    * internal id, and a currency's refName is its name (an admin's text such as "US USD"), not its ISO code.
-   * A currency left out is sent by name, which NetSuite does not document (docs/vendors/netsuite.md).
+   * A write in a currency left out fails before any request (ErpReferenceNotConfigured; docs/vendors/netsuite.md).
    */
   currencyIds: z.partialRecord(CurrencyCode, z.string().regex(/^\d+$/, 'a NetSuite internal id (digits)')).optional(),
+  /**
+   * NetSuite instances: the internal id of each payment terms record (a new customer's `terms`), by the
+   * deal's payment terms code (`NET30`). A customer whose code is left out fails before any request.
+   */
+  paymentTermsIds: z.record(z.string().min(1), z.string().regex(/^\d+$/, 'a NetSuite internal id (digits)')).optional(),
+  /**
+   * NetSuite instances with legacy tax: the internal id of each tax item or tax group (a new customer's
+   * `taxItem`), by the deal's tax profile code (`US-EXEMPT`). Omitted: no `taxItem` is sent, as on a SuiteTax
+   * account, where tax follows from nexus; present, a customer whose code is left out fails before any request.
+   */
+  taxItemIds: z.record(z.string().min(1), z.string().regex(/^\d+$/, 'a NetSuite internal id (digits)')).optional(),
 });
 /** One tenant of a vendor. */
 export type VendorInstanceConfig = z.infer<typeof VendorInstanceConfig>;
@@ -306,6 +317,36 @@ export const FlowSwitch = z.strictObject({
 /** A flow switch. */
 export type FlowSwitch = z.infer<typeof FlowSwitch>;
 
+/** A team that works exceptions, as the inbox and its metrics name it: `sales-operations`, `finance-uk`. */
+const Team = Identifier;
+
+/**
+ * Who owns the exceptions of each workflow, per legal entity where that differs: the team the inbox
+ * lists them under and whose metrics they count in. A legal entity's entry wins over the workflow's,
+ * which wins over the product's default (`DEFAULT_OWNERS` in canonical/operations.ts).
+ */
+export const OperationsConfig = z.strictObject({
+  owners: z
+    .strictObject({
+      workflows: z.partialRecord(Workflow, Team).default({}),
+      legalEntities: z.record(Identifier, z.partialRecord(Workflow, Team)).default({}),
+    })
+    .prefault({}),
+  /**
+   * What every log line masks beyond the built-in personal data (names, e-mails, addresses, bank and tax
+   * ids; lambdas/common/log-masking.ts): further keys, and money amounts where the firm treats them as
+   * confidential.
+   */
+  logMasking: z
+    .strictObject({
+      extraFields: z.array(z.string().regex(/^[A-Za-z][A-Za-z0-9_-]{0,63}$/, 'a field name')).default([]),
+      maskAmounts: z.boolean().default(false),
+    })
+    .prefault({}),
+});
+/** The operations settings. */
+export type OperationsConfig = z.infer<typeof OperationsConfig>;
+
 /** The whole deployment configuration, validated across its parts. */
 export const DeploymentConfig = z
   .strictObject({
@@ -321,6 +362,8 @@ export const DeploymentConfig = z
     flowSwitches: z.array(FlowSwitch).default([]),
     /** Changes to the default system-of-record policy (canonical/ownership/defaults.ts). */
     ownership: OwnershipOverrides.default({}),
+    /** Who works each workflow's exceptions (docs/operations.md). */
+    operations: OperationsConfig.prefault({}),
     /**
      * Who owns the deployment and who pays for it: tags `owner` and `cost-center` on every stack,
      * which CloudFormation propagates to each resource that takes tags (for cost allocation reports).
@@ -372,10 +415,17 @@ export const DeploymentConfig = z
         issue(['vendorInstances', i, 'crm', 'dealWonEvent'], `${v.id} is not a Salesforce instance but has a dealWonEvent`);
       if (v.vendor !== 'netsuite' && v.currencyIds !== undefined)
         issue(['vendorInstances', i, 'currencyIds'], `${v.id} is not a NetSuite instance but has currencyIds`);
+      if (v.vendor !== 'netsuite' && v.paymentTermsIds !== undefined)
+        issue(['vendorInstances', i, 'paymentTermsIds'], `${v.id} is not a NetSuite instance but has paymentTermsIds`);
+      if (v.vendor !== 'netsuite' && v.taxItemIds !== undefined)
+        issue(['vendorInstances', i, 'taxItemIds'], `${v.id} is not a NetSuite instance but has taxItemIds`);
       if (v.vendor !== 'salesforce' && v.vendor !== 'certinia' && v.callOptionsClient !== undefined)
         issue(['vendorInstances', i, 'callOptionsClient'], `${v.id} is not a Salesforce or Certinia instance but has a callOptionsClient`);
     });
     const entities = new Set<string>();
+    const legalEntityIds = new Set(config.legalEntities.map((e) => e.id));
+    for (const id of Object.keys(config.operations.owners.legalEntities))
+      if (!legalEntityIds.has(id)) issue(['operations', 'owners', 'legalEntities', id], `${id} is not a configured legal entity`);
     config.legalEntities.forEach((e, i) => {
       if (entities.has(e.id)) issue(['legalEntities', i, 'id'], `legal entity ${e.id} is configured twice`);
       entities.add(e.id);

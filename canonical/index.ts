@@ -11,6 +11,7 @@ export * from './events/catalogue';
 export * as payloadsV1 from './events/payloads-v1';
 export * from './flow-routing';
 export * from './lifecycle';
+export * from './operations';
 export * from './primitives';
 export * from './systems';
 export * from './workflows';

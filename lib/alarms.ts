@@ -103,11 +103,12 @@ export function alarmOnFunction(scope: Construct, id: string, fn: lambda.IFuncti
 }
 
 /** `ServerErrorsAlarm`: the webhook API answered any 5xx in five minutes. */
-export function alarmOnServerErrors(scope: Construct, api: apigateway.RestApi, topic: sns.ITopic): cloudwatch.Alarm {
+export function alarmOnServerErrors(scope: Construct, api: apigateway.RestApi, topic: sns.ITopic, description?: string): cloudwatch.Alarm {
   return alarmOnCount(scope, 'ServerErrorsAlarm', api.metricServerError(), {
     topic,
     description:
+      description ??
       'The webhook API answered 5xx: a handler could not store the events (503), threw or timed out (502, 504), or API Gateway failed. ' +
-      `HubSpot and Business Central retry a 5xx, so nothing is lost yet. Read the access logs (status, requestId), then the route's function logs. Runbook: ${RUNBOOK}, "alarm: WebhookApiServerErrorsAlarm".`,
+        `HubSpot and Business Central retry a 5xx, so nothing is lost yet. Read the access logs (status, requestId), then the route's function logs. Runbook: ${RUNBOOK}, "alarm: WebhookApiServerErrorsAlarm".`,
   });
 }

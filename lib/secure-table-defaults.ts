@@ -13,6 +13,15 @@ export function secureTableProps(keys: TableKeys, encryptionKey: kms.IKey, remov
     partitionKey: { name: keys.partitionKey, type: dynamodb.AttributeType.STRING },
     ...(keys.sortKey ? { sortKey: { name: keys.sortKey, type: dynamodb.AttributeType.STRING } } : {}),
     ...(keys.timeToLiveAttribute ? { timeToLiveAttribute: keys.timeToLiveAttribute } : {}),
+    ...(keys.indexes
+      ? {
+          globalSecondaryIndexes: keys.indexes.map((index) => ({
+            indexName: index.name,
+            partitionKey: { name: index.partitionKey, type: dynamodb.AttributeType.STRING },
+            sortKey: { name: index.sortKey, type: dynamodb.AttributeType.STRING },
+          })),
+        }
+      : {}),
     billing: dynamodb.Billing.onDemand(),
     encryption: dynamodb.TableEncryptionV2.customerManagedKey(encryptionKey),
     pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },

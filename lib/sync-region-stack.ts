@@ -9,6 +9,7 @@ import { EventRelaySources } from './event-relay-sources';
 import { ExceptionStore } from './exception-store';
 import { IdempotencyTable } from './idempotency-table';
 import { OperationsDashboard } from './operations-dashboard';
+import { OpsApi } from './ops-api';
 import { SyncEncryptionKey } from './sync-encryption-key';
 import { SyncEventBus } from './sync-event-bus';
 import { type SharedTable, servingInstances, type WorkflowDeclaration } from './topology/declarations';
@@ -50,6 +51,8 @@ export class SyncRegionStack extends Stack {
   public readonly billingLedger: BillingLedgerTable;
   /** The webhook REST API. */
   public readonly webhookApi: WebhookApi;
+  /** The IAM-authorized ops API, when the stack deploys the operations declaration. */
+  public readonly opsApi?: OpsApi;
   /** Where every alarm of the region goes. */
   public readonly alarms: AlarmTopic;
   /** Business exceptions, kept until resolved, and their announcements. */
@@ -94,7 +97,10 @@ export class SyncRegionStack extends Stack {
     this.exceptions = new ExceptionStore(this, 'Exceptions', { encryptionKey: key, alarmTopic: this.alarms.topic });
     this.auditTrail = new AuditTrailTable(this, 'AuditTrail', { encryptionKey: key });
 
-    for (const declaration of props.workflows ?? WORKFLOWS) {
+    const declarations = props.workflows ?? WORKFLOWS;
+    if (declarations.some((d) => d.routes.some((r) => r.api === 'operations')))
+      this.opsApi = new OpsApi(this, 'OpsApi', { stageName: config.stage, encryptionKey: key, alarmTopic: this.alarms.topic });
+    for (const declaration of declarations) {
       this.workflows.set(
         declaration.workflow,
         new WorkflowResources(this, workflowConstructId(declaration.workflow), {
@@ -113,6 +119,7 @@ export class SyncRegionStack extends Stack {
           partnerBuses: this.eventRelays.partnerBuses,
           exceptionQueue: this.exceptions.queue,
           webhookApi: this.webhookApi,
+          ...(this.opsApi ? { opsApi: this.opsApi } : {}),
           alarmTopic: this.alarms.topic,
         }),
       );
@@ -129,6 +136,11 @@ export class SyncRegionStack extends Stack {
 
     new CfnOutput(this, 'EventBusName', { value: this.eventBus.bus.eventBusName });
     new CfnOutput(this, STACK_OUTPUTS.webhookBaseUrl, { value: this.webhookApi.api.url });
+    if (this.opsApi)
+      new CfnOutput(this, STACK_OUTPUTS.opsApiUrl, {
+        value: this.opsApi.api.url,
+        description: 'Where `npm run ops -- --region <region>` sends its signed requests',
+      });
     new CfnOutput(this, 'AlarmTopicArn', { value: this.alarms.topic.topicArn });
     this.addSmokeOutputs(config, regionConfig);
   }

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ArnFormat, Aws, Duration, RemovalPolicy, Stack, Tags, Validations } from 'aws-cdk-lib';
 import * as apigateway from 'aws-cdk-lib/aws-apigateway';
-import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -22,6 +22,7 @@ import type { DeploymentConfig, RegionConfig } from '../canonical/deployment-con
 import type { Workflow } from '../canonical/workflows';
 import { alarmOnExecutions, alarmOnFunction, invokerOf } from './alarms';
 import type { AuditTrailTable } from './audit-trail-table';
+import type { OpsApi } from './ops-api';
 import { BUNDLE_TARGET, baseEnvironment, bundleDefines, LAMBDA_NODE_MAJOR } from './topology/bundling';
 import {
   assertConsistent,
@@ -55,6 +56,8 @@ export interface WorkflowResourcesProps {
   readonly partnerBuses: ReadonlyMap<string, events.IEventBus>;
   readonly exceptionQueue: sqs.IQueue;
   readonly webhookApi: WebhookApi;
+  /** The ops API, for declarations with `operations` routes. */
+  readonly opsApi?: OpsApi;
   readonly alarmTopic: sns.ITopic;
 }
 
@@ -199,12 +202,15 @@ export class WorkflowResources extends Construct {
     }
 
     for (const r of declaration.routes) {
-      const resource = r.path
-        .split('/')
-        .reduce<apigateway.IResource>((parent, part) => parent.getResource(part) ?? parent.addResource(part), props.webhookApi.api.root);
+      const ops = (r.api ?? 'webhooks') === 'operations';
+      if (ops && props.opsApi === undefined) throw new Error(`Route ${r.method} ${r.path} is on the ops API, which the stack did not build`);
+      const api = ops ? props.opsApi! : props.webhookApi;
+      const resource = r.path.split('/').reduce<apigateway.IResource>((parent, part) => parent.getResource(part) ?? parent.addResource(part), api.api.root);
       resource.addMethod(r.method, new apigateway.LambdaIntegration(this.functions.get(r.function)!), {
-        requestValidator: props.webhookApi.requestValidator,
+        requestValidator: api.requestValidator,
         requestParameters: Object.fromEntries([...r.path.matchAll(/\{(\w+)\}/g)].map(([, name]) => [`method.request.path.${name}`, true])),
+        // Spelled out although the ops API's default: a route on it can never be left open.
+        ...(ops ? { authorizationType: apigateway.AuthorizationType.IAM } : {}),
       });
     }
 
@@ -331,7 +337,19 @@ export class WorkflowResources extends Construct {
         // Only the actions the adapters call (TABLE_ACTIONS): grantReadWriteData would add Scan,
         // BatchWriteItem and DescribeTable, which no function uses.
         const table = props.tables[use.table];
-        table.grant(handler, ...TABLE_ACTIONS[use.access === 'append' ? 'readWrite' : use.access]);
+        // Hand-written: table.grant would add the table's indexes (`<arn>/index/*`) for every user of a
+        // table that has one, and only the exception inbox queries an index.
+        handler.addToRolePolicy(
+          new iam.PolicyStatement({
+            actions: [...TABLE_ACTIONS[use.access === 'append' ? 'readWrite' : use.access]],
+            resources: [table.tableArn, ...(use.indexes ? [`${table.tableArn}/index/*`] : [])],
+          }),
+        );
+        if (use.indexes)
+          Validations.of(handler.role!).acknowledge({
+            id: `AwsSolutions-IAM5[Resource::<${Stack.of(this).getLogicalId(table.node.defaultChild as dynamodb.CfnGlobalTable)}.Arn>/index/*]`,
+            reason: `The ${use.table} table's own indexes (the exception inbox lists open exceptions from one), and only for the function that declares indexes: true.`,
+          });
         if (use.access === 'read') props.encryptionKey.grantDecrypt(handler);
         else props.encryptionKey.grantEncryptDecrypt(handler);
         handler.addEnvironment(variable!, table.tableName);
@@ -397,7 +415,7 @@ export function pascalCase(kebab: string): string {
  * The construct id of a workflow's resources: its name in PascalCase (`OpportunityToProject`), so
  * adding or renaming a state machine leaves the logical ids of everything else in the workflow alone.
  */
-export function workflowConstructId(workflow: Workflow): string {
+export function workflowConstructId(workflow: Workflow | 'ops'): string {
   return pascalCase(workflow);
 }
 

@@ -268,6 +268,7 @@ export async function startLocalEnvironment(options: LocalEnvironmentOptions = {
     businessCentral,
     shellVariables: {
       API: stack.apiUrl,
+      ...(stack.opsApiUrl ? { OPS_API: stack.opsApiUrl } : {}),
       WEBHOOK_BASE: stack.webhookBaseUrl,
       HUBSPOT: hubspot.url,
       SALESFORCE: salesforce.url,

@@ -86,6 +86,15 @@ export class InvoiceItemsNotConfiguredError extends SyncError {
   override readonly name = 'InvoiceItemsNotConfigured';
 }
 
+/**
+ * The ERP instance has no internal id configured for a reference a write needs (a currency, payment terms,
+ * a tax item): found before any request, so nothing was written. The message names the instance, the
+ * configuration key and the missing code, never personal data.
+ */
+export class ErpReferenceNotConfiguredError extends SyncError {
+  override readonly name = 'ErpReferenceNotConfigured';
+}
+
 /** Errors that a retry may cure. */
 export function isRetryable(error: unknown): boolean {
   return error instanceof VendorThrottledError || error instanceof VendorUnavailableError;
@@ -106,6 +115,8 @@ const REMEDIATION: Readonly<Partial<Record<Workflow, Readonly<Record<string, str
     VendorUnavailable: "The vendor kept failing after every retry; check the vendor's status, then increase the sync revision to run again.",
     VendorRejected: 'The vendor refused the data for the reason above; correct it in the source system, then increase the sync revision.',
     VendorAuthenticationFailed: "Renew the vendor instance's credentials in Secrets Manager, then increase the sync revision.",
+    ErpReferenceNotConfigured:
+      "Look up in NetSuite the internal id of the record the code above names, add it to the instance's key named above (currencyIds, paymentTermsIds or taxItemIds) in the deployment configuration and deploy, then increase the sync revision to run again.",
     KantataTokenRevoked:
       "Kantata refused the integration's bearer token even after its secret was read again: it was revoked, or its application deleted. A Kantata administrator issues a new token (Settings > API, the registered application's OAuth token) and stores it as accessToken in the instance's secret in Secrets Manager; then increase the sync revision to run again.",
     CrossReferenceConflict: 'Two records claim the same vendor id; merge them in the CRM, then increase the sync revision.',
@@ -122,6 +133,8 @@ const REMEDIATION: Readonly<Partial<Record<Workflow, Readonly<Record<string, str
   'time-to-invoice': {
     ContractUnknown: 'The project was not activated by opportunity to project (or not yet); activate it, then start the run again with a new revision.',
     InvoiceItemsNotConfigured: "Add invoiceItems to the ERP instance's configuration and redeploy, then start the run again with a new revision.",
+    ErpReferenceNotConfigured:
+      "Look up in NetSuite the internal id of the currency named above, add it to the instance's currencyIds in the deployment configuration and deploy, then start the run again with a new revision.",
     VendorThrottled: 'The ERP kept throttling after every retry (month-end load); start the run again with a new revision once it is quieter.',
     VendorUnavailable: "The vendor kept failing after every retry; check the vendor's status, then start the run again with a new revision.",
     VendorRejected: 'The vendor refused the invoice for the reason above; correct the data, then start the run again with a new revision.',

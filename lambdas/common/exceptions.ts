@@ -1,5 +1,6 @@
 import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { DeleteCommand, type DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { OPEN_EXCEPTIONS_INDEX } from './exception-table-schema';
 
 /**
  * A business exception: something a person must look at, with the reason in words they can act on
@@ -16,7 +17,12 @@ export interface BusinessException {
   readonly source: { readonly vendor: string; readonly instance: string };
   readonly execution?: string;
   readonly legalEntityId?: string;
+  /** What the failure holds up, where known: the deal's amount, the invoice's total, the unbilled work. */
+  readonly moneyAtStake?: { readonly amountMinor: number; readonly currency: string };
 }
+
+/** Where an exception stands: `open` and `retrying` are in the inbox; `resolved` and `ignored` are history. */
+export type ExceptionState = 'open' | 'retrying' | 'resolved' | 'ignored';
 
 /** Where exceptions are recorded. */
 export interface ExceptionRecorder {
@@ -31,6 +37,50 @@ export function openExceptionKey(e: Pick<BusinessException, 'workflow' | 'entity
   return { pk: `EXCEPTION#${e.workflow}#${e.entityType}#${e.entityId}`, sk: 'OPEN' };
 }
 
+/** The team that owns a workflow's exceptions for a legal entity (canonical `ownerTeam` over the configuration). */
+export type OwnerOf = (workflow: string, legalEntityId: string | undefined) => string;
+
+/**
+ * Closes the open item of an exception: its history item first (`<STATE>#<time>`, without the inbox
+ * index's keys), then the open item, only if no newer failure refreshed it in between.
+ */
+export async function closeOpenException(
+  documents: DynamoDBDocumentClient,
+  tableName: string,
+  key: Pick<BusinessException, 'workflow' | 'entityType' | 'entityId'>,
+  outcome: { readonly state: 'resolved' | 'ignored'; readonly by: string; readonly at: Date; readonly note?: string },
+): Promise<{ closed: boolean; item?: Record<string, unknown> }> {
+  const open = await documents.send(new GetCommand({ TableName: tableName, Key: openExceptionKey(key), ConsistentRead: true }));
+  if (open.Item === undefined) return { closed: false };
+  const { [OPEN_EXCEPTIONS_INDEX.partitionKey]: _w, [OPEN_EXCEPTIONS_INDEX.sortKey]: _s, ...rest } = open.Item;
+  const at = outcome.at.toISOString();
+  const history = {
+    ...rest,
+    sk: `${outcome.state.toUpperCase()}#${at}`,
+    state: outcome.state,
+    closedBy: outcome.by,
+    closedAt: at,
+    ...(outcome.note ? { note: outcome.note } : {}),
+    // Kept under their old names too: the runbook and existing readers know them.
+    ...(outcome.state === 'resolved' ? { resolvedBy: outcome.by, resolvedAt: at } : {}),
+  };
+  await documents.send(new PutCommand({ TableName: tableName, Item: history }));
+  try {
+    await documents.send(
+      new DeleteCommand({
+        TableName: tableName,
+        Key: openExceptionKey(key),
+        ConditionExpression: 'lastSeenAt = :seen',
+        ExpressionAttributeValues: { ':seen': open.Item.lastSeenAt },
+      }),
+    );
+  } catch (error) {
+    if ((error as { name?: string }).name === 'ConditionalCheckFailedException') return { closed: false };
+    throw error;
+  }
+  return { closed: true, item: history };
+}
+
 /**
  * Records exceptions in the exceptions table, one open item per workflow and record (a repeated
  * failure raises its count instead of piling up), and announces each new one on the exception queue.
@@ -43,6 +93,7 @@ export class DurableExceptionRecorder implements ExceptionRecorder {
     private readonly tableName: string,
     private readonly sqs: SQSClient,
     private readonly announcementQueueUrl: string,
+    private readonly ownerOf: OwnerOf,
   ) {}
 
   async record(exception: BusinessException, at: Date): Promise<{ firstSeen: boolean }> {
@@ -51,11 +102,19 @@ export class DurableExceptionRecorder implements ExceptionRecorder {
       new UpdateCommand({
         TableName: this.tableName,
         Key: openExceptionKey(exception),
+        // A new failure puts a retrying exception back to open; the inbox index's keys are set once.
         UpdateExpression:
           'SET workflow = :workflow, entityType = :entityType, entityId = :entityId, reason = :reason, remediation = :remediation, ' +
           'correlationId = :correlationId, sourceVendor = :vendor, sourceInstance = :instance, lastSeenAt = :now, ' +
-          'firstSeenAt = if_not_exists(firstSeenAt, :now), execution = :execution, legalEntityId = :legalEntityId ADD occurrences :one',
+          'firstSeenAt = if_not_exists(firstSeenAt, :now), execution = :execution, legalEntityId = :legalEntityId, ' +
+          '#state = :open, ownerTeam = :owner, moneyAtStake = :money, #inbox = :workflow, ' +
+          '#since = if_not_exists(#since, :since) ADD occurrences :one',
+        ExpressionAttributeNames: { '#state': 'state', '#inbox': OPEN_EXCEPTIONS_INDEX.partitionKey, '#since': OPEN_EXCEPTIONS_INDEX.sortKey },
         ExpressionAttributeValues: {
+          ':open': 'open',
+          ':owner': this.ownerOf(exception.workflow, exception.legalEntityId),
+          ':money': exception.moneyAtStake ?? null,
+          ':since': `${exception.legalEntityId ?? '-'}#${now}`,
           ':workflow': exception.workflow,
           ':entityType': exception.entityType,
           ':entityId': exception.entityId,
@@ -94,26 +153,8 @@ export class DurableExceptionRecorder implements ExceptionRecorder {
   }
 
   async resolve(key: Pick<BusinessException, 'workflow' | 'entityType' | 'entityId'>, resolvedBy: string, at: Date): Promise<{ resolved: boolean }> {
-    const open = await this.documents.send(new GetCommand({ TableName: this.tableName, Key: openExceptionKey(key), ConsistentRead: true }));
-    if (open.Item === undefined) return { resolved: false };
-    // History first, then the open item, and only if no newer failure refreshed it in between.
-    await this.documents.send(
-      new PutCommand({ TableName: this.tableName, Item: { ...open.Item, sk: `RESOLVED#${at.toISOString()}`, resolvedBy, resolvedAt: at.toISOString() } }),
-    );
-    try {
-      await this.documents.send(
-        new DeleteCommand({
-          TableName: this.tableName,
-          Key: openExceptionKey(key),
-          ConditionExpression: 'lastSeenAt = :seen',
-          ExpressionAttributeValues: { ':seen': open.Item.lastSeenAt },
-        }),
-      );
-    } catch (error) {
-      if ((error as { name?: string }).name === 'ConditionalCheckFailedException') return { resolved: false };
-      throw error;
-    }
-    return { resolved: true };
+    const { closed } = await closeOpenException(this.documents, this.tableName, key, { state: 'resolved', by: resolvedBy, at });
+    return { resolved: closed };
   }
 }
 

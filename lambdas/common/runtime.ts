@@ -1,6 +1,7 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { type DeploymentConfig, parseDeploymentConfig } from '../../canonical/deployment-config';
+import { MaskingLogFormatter, maskingOptionsFromEnv } from './log-masking';
 
 /**
  * What every handler shares, created once per container at module scope: the logger, the metrics and
@@ -9,8 +10,11 @@ import { type DeploymentConfig, parseDeploymentConfig } from '../../canonical/de
  * Endpoints come from the SDK's own resolution (`AWS_ENDPOINT_URL_<SERVICE>` locally).
  */
 
-/** The logger; Powertools reads the service name and level from the function's environment. */
-export const logger = new Logger();
+/**
+ * The logger; Powertools reads the service name and level from the function's environment. Every line
+ * masks personal data (log-masking.ts), with the deployment's further fields and amounts if it sets them.
+ */
+export const logger = new Logger({ logFormatter: new MaskingLogFormatter(maskingOptionsFromEnv()) });
 /** Business metrics, flushed by each handler. */
 export const metrics = new Metrics();
 

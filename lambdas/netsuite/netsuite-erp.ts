@@ -1,6 +1,6 @@
 import { CurrencyCode, type Money, majorUnits, money } from '../../canonical';
 import type { AuditTrail } from '../common/audit-trail';
-import { type VendorCall, VendorRejectedError, VendorThrottledError, VendorUnavailableError } from '../common/errors';
+import { ErpReferenceNotConfiguredError, type VendorCall, VendorRejectedError, VendorThrottledError, VendorUnavailableError } from '../common/errors';
 import { sendWithOneRefresh } from '../common/http/credential-refresh';
 import { type VendorResponse, vendorRequest } from '../common/http/vendor-http';
 import type { ErpCustomerDraft, ErpInvoiceDraft, ErpInvoiceStatus, ErpPort, ErpProjectDraft, InvoicingPort, PaymentsPort, PostedInvoice } from '../ports/erp';
@@ -21,6 +21,10 @@ export interface NetSuiteOptions {
   readonly subsidiaries?: Readonly<Record<string, string>>;
   /** Currency record internal ids by ISO code; NetSuite sets references by internal id. */
   readonly currencyIds?: Readonly<Partial<Record<string, string>>>;
+  /** Payment terms record internal ids by the deal's payment terms code (`NET30`). */
+  readonly paymentTermsIds?: Readonly<Partial<Record<string, string>>>;
+  /** Tax item (or tax group) internal ids by the deal's tax profile code. Omitted: no `taxItem` is sent (SuiteTax). */
+  readonly taxItemIds?: Readonly<Partial<Record<string, string>>>;
   readonly credentials: () => Promise<NetSuiteCredentials>;
   /** Re-reads the secret after a 401, in case it was rotated. */
   readonly refreshCredentials: () => Promise<NetSuiteCredentials>;
@@ -54,8 +58,10 @@ export class NetSuiteErp implements ErpPort, InvoicingPort, PaymentsPort {
       companyName: customer.name,
       ...this.subsidiaryOf(customer.legalEntityId),
       currency: this.currencyRef(customer.currency),
-      ...(customer.paymentTermsCode ? { terms: { refName: customer.paymentTermsCode } } : {}),
-      ...(customer.taxProfileCode ? { taxItem: { refName: customer.taxProfileCode } } : {}),
+      ...(customer.paymentTermsCode ? { terms: this.reference('paymentTermsIds', customer.paymentTermsCode) } : {}),
+      // A customer's tax item is a legacy-tax field: a SuiteTax account determines tax from nexus, and its
+      // instance configures no taxItemIds, so nothing is sent. With the map, a code left out is refused.
+      ...(customer.taxProfileCode && this.options.taxItemIds !== undefined ? { taxItem: this.reference('taxItemIds', customer.taxProfileCode) } : {}),
       ...(customer.billingAddress
         ? {
             addressBook: {
@@ -171,16 +177,22 @@ export class NetSuiteErp implements ErpPort, InvoicingPort, PaymentsPort {
     return { subsidiary: { id } };
   }
 
-  /**
-   * A currency reference by internal id. Without a configured id it falls back to the ISO code as refName,
-   * which NetSuite documents only in responses (docs/vendors/netsuite.md, "References").
-   */
-  private currencyRef(code: string): { id: string } | { refName: string } {
-    const id = this.options.currencyIds?.[code];
-    return id === undefined ? { refName: code } : { id };
+  /** A currency reference by internal id; NetSuite documents setting a reference by id only (docs/vendors/netsuite.md, "References"). */
+  private currencyRef(code: string): { id: string } {
+    return this.reference('currencyIds', code);
   }
 
-  /** The ISO code of a currency reference read back: by its internal id when configured, else its refName. */
+  /**
+   * A reference by the internal id the instance configures for a code. Without one the write is refused
+   * here, before any request: a `refName` is response-only, and sending none could drop the field silently.
+   */
+  private reference(key: 'currencyIds' | 'paymentTermsIds' | 'taxItemIds', code: string): { id: string } {
+    const id = this.options[key]?.[code];
+    if (id === undefined) throw new ErpReferenceNotConfiguredError(`${this.options.instance} has no ${key} entry for ${code}`);
+    return { id };
+  }
+
+  /** The ISO code of a currency reference read back: by its internal id when configured, else its refName (reads stay tolerant). */
   private currencyCodeOf(reference: { id?: string; refName?: string } | undefined): string | undefined {
     const byId = Object.entries(this.options.currencyIds ?? {}).find(([, id]) => id !== undefined && id === reference?.id)?.[0];
     return byId ?? reference?.refName;

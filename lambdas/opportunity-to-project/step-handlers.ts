@@ -187,6 +187,8 @@ export function exceptionFor(input: TaskInput): BusinessException {
     correlationId: event.correlationId,
     source: event.source,
     execution: input.execution,
+    // What a deal that cannot start holds up: its amount.
+    ...(event.payload.opportunity.amount ? { moneyAtStake: event.payload.opportunity.amount } : {}),
     ...(validation?.outcome === 'valid'
       ? { legalEntityId: validation.legalEntityId }
       : event.payload.legalEntityId

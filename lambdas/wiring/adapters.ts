@@ -71,6 +71,8 @@ export function adapters(config: DeploymentConfig, secrets: SecretReader, contex
       ...(instance.baseUrl ? { baseUrl: instance.baseUrl } : {}),
       ...(Object.keys(subsidiaries).length > 0 ? { subsidiaries } : {}),
       ...(instance.currencyIds ? { currencyIds: instance.currencyIds } : {}),
+      ...(instance.paymentTermsIds ? { paymentTermsIds: instance.paymentTermsIds } : {}),
+      ...(instance.taxItemIds ? { taxItemIds: instance.taxItemIds } : {}),
       credentials: async () => (await secrets(id)) as unknown as NetSuiteCredentials,
       refreshCredentials: async () => (await secrets(id, { forceFetch: true })) as unknown as NetSuiteCredentials,
       ...context,

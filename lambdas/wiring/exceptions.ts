@@ -1,3 +1,5 @@
+import { ownerTeam } from '../../canonical/operations';
+import { Workflow } from '../../canonical/workflows';
 import { documents } from '../common/clients/dynamodb';
 import { sqs } from '../common/clients/sqs';
 import { DurableExceptionRecorder } from '../common/exceptions';
@@ -5,5 +7,7 @@ import type { Container } from './container';
 
 /** The exception store and its announcement queue (the function must declare both). */
 export function exceptionRecorder(c: Container): DurableExceptionRecorder {
-  return new DurableExceptionRecorder(documents(), c.env.tableName('exceptions'), sqs(), c.env.exceptionQueueUrl());
+  return new DurableExceptionRecorder(documents(), c.env.tableName('exceptions'), sqs(), c.env.exceptionQueueUrl(), (workflow, legalEntityId) =>
+    ownerTeam(c.config, Workflow.parse(workflow), legalEntityId),
+  );
 }

@@ -1,4 +1,4 @@
-import { type AuditEntry, lastWriteAt } from '../common/audit-trail';
+import { type AuditEntry, DynamoDbAuditTrail, lastWriteAt } from '../common/audit-trail';
 import { documents } from '../common/clients/dynamodb';
 import { DynamoDbCrossReferenceRegistry } from '../common/cross-reference/dynamodb-registry';
 import { InstantCheckpointStore, PollCheckpointStore } from '../common/polling/checkpoint-store';
@@ -37,4 +37,12 @@ export function pollCheckpoints(c: Container): PollCheckpointStore {
 /** Checkpoints that are one instant (reconciliation runs), in the idempotency table. */
 export function instantCheckpoints(c: Container): InstantCheckpointStore {
   return new InstantCheckpointStore(documents(), c.env.tableName('idempotency'));
+}
+
+/** Audit entries are kept this many days (the audit table's TTL); one number for every flow. */
+export const AUDIT_RETENTION_DAYS = 400;
+
+/** The audit trail, append-only (the function must declare the audit table). */
+export function auditTrail(c: Container): DynamoDbAuditTrail {
+  return new DynamoDbAuditTrail(documents(), c.env.tableName('audit'), AUDIT_RETENTION_DAYS);
 }

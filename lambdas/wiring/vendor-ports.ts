@@ -1,5 +1,5 @@
 import type { BusinessCentralErp } from '../business-central/business-central-erp';
-import { type AuditTrail, DynamoDbAuditTrail } from '../common/audit-trail';
+import type { AuditTrail } from '../common/audit-trail';
 import { documents } from '../common/clients/dynamodb';
 import { SyncError } from '../common/errors';
 import type { WriteJournal } from '../common/write-journal';
@@ -7,10 +7,9 @@ import { adapters } from './adapters';
 import { type Container, FLOW_RULES } from './container';
 import { FunctionEnvironmentError } from './function-environment';
 import { vendorSecret } from './secrets';
+import { auditTrail } from './tables';
 import { regionLimiter } from './vendor-limiter';
 
-/** Audit entries are kept this many days (the audit table's TTL); one number for every flow. */
-export const AUDIT_RETENTION_DAYS = 400;
 /** A slot's lease outlives its holder's timeout by this much: a crashed holder frees it, a live one never loses it. */
 const LEASE_MARGIN_SECONDS = 30;
 /** How long a state machine's task waits for a slot before failing as throttled; the state machine retries it with backoff. */
@@ -39,7 +38,7 @@ export function vendorPorts(c: Container): VendorPorts {
   if (c.flow === undefined) throw new FunctionEnvironmentError(`${c.functionId} calls vendors but its wiring names no flow rule`);
   const rule = FLOW_RULES[c.flow];
   const audit: AuditTrail = rule.audited
-    ? new DynamoDbAuditTrail(documents(), c.env.tableName('audit'), AUDIT_RETENTION_DAYS)
+    ? auditTrail(c)
     : {
         record: async (entry) => {
           throw new ReadFlowWriteError(`${c.functionId} runs a read flow but tried to write ${entry.vendor} ${entry.recordType} ${entry.recordKey}`);

@@ -29,5 +29,8 @@ export function baseEnvironment(workflow: string, config: DeploymentConfig, regi
     IDEMPOTENCY_TTL_SECONDS: String(regionConfig?.idempotencyTtlSeconds ?? 7 * 24 * 3600),
     WEBHOOK_MAX_BODY_BYTES: String(regionConfig?.webhooks.maxBodyBytes ?? 1024 * 1024),
     NODE_OPTIONS: '--enable-source-maps',
+    // Read by the logger's masking formatter (lambdas/common/log-masking.ts).
+    ...(config.operations.logMasking.extraFields.length > 0 ? { LOG_MASK_FIELDS: config.operations.logMasking.extraFields.join(',') } : {}),
+    ...(config.operations.logMasking.maskAmounts ? { LOG_MASK_AMOUNTS: 'true' } : {}),
   };
 }

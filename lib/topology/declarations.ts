@@ -15,7 +15,13 @@ export type SharedTable = 'crossReferences' | 'idempotency' | 'exceptions' | 'au
 /** What a function may touch. Each use is both an IAM grant and an environment variable. */
 export type FunctionUse =
   /** `record`: only UpdateItem, as the exception recorder's upsert needs (the internet-facing intakes). */
-  | { readonly kind: 'table'; readonly table: SharedTable; readonly access: 'read' | 'readWrite' | 'append' | 'record' }
+  | {
+      readonly kind: 'table';
+      readonly table: SharedTable;
+      readonly access: 'read' | 'readWrite' | 'append' | 'record';
+      /** Also query the table's indexes (the exception inbox); the table alone otherwise. */
+      readonly indexes?: true;
+    }
   | { readonly kind: 'queue'; readonly queue: string; readonly access: 'send' }
   | { readonly kind: 'exceptionQueue' }
   | { readonly kind: 'eventBus' }
@@ -60,12 +66,18 @@ export interface QueueDeclaration {
   readonly maxConcurrency?: number;
 }
 
-/** A webhook route on the region's REST API. */
+/** A route on one of the region's REST APIs. */
 export interface RouteDeclaration {
   readonly method: 'POST' | 'GET';
   /** Path below the API root, with `{param}` segments: `webhooks/hubspot/{instance}`. */
   readonly path: string;
   readonly function: string;
+  /**
+   * `webhooks`: the public API vendors call (their signatures checked in the handler); `operations`:
+   * the ops API, which answers SigV4-signed requests of IAM principals allowed `execute-api:Invoke` only.
+   * @default 'webhooks'
+   */
+  readonly api?: 'webhooks' | 'operations';
 }
 
 /** A rule on our canonical bus delivering matched events into one of the workflow's queues. */
@@ -197,7 +209,8 @@ export interface StateMachineDeclaration {
 
 /** Everything one workflow adds to a regional stack. */
 export interface WorkflowDeclaration {
-  readonly workflow: Workflow;
+  /** The workflow, or `ops` for the ops API's parts (its exceptions, queues and executions are the workflows'). */
+  readonly workflow: Workflow | 'ops';
   readonly functions: readonly FunctionDeclaration[];
   readonly queues: readonly QueueDeclaration[];
   readonly routes: readonly RouteDeclaration[];
@@ -213,7 +226,7 @@ export interface WorkflowDeclaration {
  * the local stack and the functions' cold-start check all read.
  */
 export function usesOf(workflow: WorkflowDeclaration, fn: FunctionDeclaration): readonly FunctionUse[] {
-  const routed = workflow.routes.some((r) => r.function === fn.id);
+  const routed = workflow.routes.some((r) => r.function === fn.id && (r.api ?? 'webhooks') === 'webhooks');
   return routed && !fn.uses.some((u) => u.kind === 'webhookUrl') ? [...fn.uses, { kind: 'webhookUrl' }] : fn.uses;
 }
 

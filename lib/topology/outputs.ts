@@ -7,6 +7,8 @@ import type { SharedTable } from './declarations';
  */
 export const STACK_OUTPUTS = {
   webhookBaseUrl: 'WebhookBaseUrl',
+  /** The ops API's URL with its stage, which `npm run ops` signs its requests for. */
+  opsApiUrl: 'OpsApiUrl',
   /** Kept as first published (`CrossReferenceTableName`, `ExceptionsTableName`); the others follow their pattern. */
   tables: {
     crossReferences: 'CrossReferenceTableName',

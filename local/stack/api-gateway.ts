@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+import type { LocalSigner, SignedRequest, Verdict } from '../aws/sigv4-verify';
 import { matchPattern } from '../sandboxes/sandbox-kit';
 
 /**
@@ -30,6 +31,8 @@ export async function startApiGateway(options: {
   readonly stage: string;
   readonly routes: readonly LocalRoute[];
   readonly port?: number;
+  /** AWS_IAM authorization on every route: the request's SigV4 signature checked before any function runs. */
+  readonly authorize?: (request: SignedRequest) => Promise<Verdict>;
 }): Promise<{ url: string; close(): Promise<void> }> {
   const server: Server = createServer((req, res) => {
     const chunks: Buffer[] = [];
@@ -48,11 +51,28 @@ export async function startApiGateway(options: {
       const [stage, ...rest] = url.pathname.split('/').filter(Boolean);
       const resourcePath = `/${rest.join('/')}`;
       if (stage !== options.stage) return reply(403, '{"message":"Forbidden"}');
-      if (rest.join('/') === 'health' && req.method === 'GET') return reply(200, '{"status":"ok"}');
+      if (!options.authorize && rest.join('/') === 'health' && req.method === 'GET') return reply(200, '{"status":"ok"}');
       const route = options.routes.map((r) => ({ r, params: r.method === req.method ? match(r.path, resourcePath) : undefined })).find((m) => m.params);
       if (route === undefined) return reply(403, '{"message":"Missing Authentication Token"}');
 
       const body = Buffer.concat(chunks);
+      const lowerHeaders = Object.fromEntries(Object.entries(req.headers).map(([k, v]) => [k.toLowerCase(), Array.isArray(v) ? v.join(',') : String(v ?? '')]));
+      const verdict = options.authorize
+        ? options.authorize({ method: req.method ?? 'GET', url: req.url ?? '/', headers: lowerHeaders, body })
+        : Promise.resolve(undefined);
+      void verdict.then((v) => {
+        if (v && !v.ok) return reply(v.status, JSON.stringify({ [v.messageKey]: v.message }));
+        dispatch(route, body, v?.ok ? v.signer : undefined);
+      });
+    });
+
+    const dispatch = (route: { r: LocalRoute; params: Record<string, string> | undefined }, body: Buffer, signer: LocalSigner | undefined) => {
+      const reply = (status: number, text: string) => {
+        res.writeHead(status, { 'content-type': 'application/json' });
+        res.end(text);
+      };
+      const url = new URL(req.url ?? '/', 'http://local');
+      const resourcePath = `/${url.pathname.split('/').filter(Boolean).slice(1).join('/')}`;
       const headers: Record<string, string> = {};
       const multiValueHeaders: Record<string, string[]> = {};
       for (let i = 0; i < req.rawHeaders.length; i += 2) {
@@ -71,7 +91,8 @@ export async function startApiGateway(options: {
         multiValueHeaders,
         queryStringParameters: query.length ? Object.fromEntries(query) : null,
         multiValueQueryStringParameters: query.length ? query.reduce<Record<string, string[]>>((acc, [k, v]) => ((acc[k] ??= []).push(v), acc), {}) : null,
-        pathParameters: route.params!,
+        // API Gateway hands path parameters decoded.
+        pathParameters: Object.fromEntries(Object.entries(route.params!).map(([k, v]) => [k, decodeURIComponent(v)])),
         stageVariables: null,
         body: body.length === 0 ? null : isText ? body.toString('utf8') : body.toString('base64'),
         isBase64Encoded: body.length > 0 && !isText,
@@ -84,6 +105,8 @@ export async function startApiGateway(options: {
           identity: {
             sourceIp: req.socket.remoteAddress ?? '127.0.0.1',
             userAgent: String(req.headers['user-agent'] ?? ''),
+            // What API Gateway adds for an IAM-authorized caller.
+            ...(signer ? { accessKey: signer.accessKeyId, userArn: signer.userArn, caller: signer.userArn.split('/').pop()!, accountId: '000000000000' } : {}),
           } as APIGatewayProxyEvent['requestContext']['identity'],
           path: url.pathname,
           stage: options.stage,
@@ -103,7 +126,7 @@ export async function startApiGateway(options: {
         // A function error is API Gateway's 502, as in AWS.
         () => reply(502, '{"message": "Internal server error"}'),
       );
-    });
+    };
   });
   await new Promise<void>((resolve) => server.listen(options.port ?? 0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;

@@ -16,8 +16,10 @@ import { type BusEvent, busEventJson, type LocalRule, startEventBus } from '../a
 import { IamEvaluator, type LocalPrincipal } from '../aws/iam-evaluator';
 import { type GatedService, type IamGate, startIamGate } from '../aws/iam-gate';
 import { type LocalFunction, startLocalFunction } from '../aws/lambda-runtime';
+import { LOCAL_OPERATOR } from '../aws/local-operator';
 import { startScheduler } from '../aws/scheduler';
 import { startSecretsManager } from '../aws/secrets-manager';
+import { verifySigV4 } from '../aws/sigv4-verify';
 import { type JsonValue, startStepFunctions } from '../aws/step-functions';
 import { startApiGateway } from './api-gateway';
 import { startSqsEventSource } from './sqs-event-source';
@@ -55,6 +57,8 @@ export interface LocalStackOptions {
 export interface LocalStack {
   /** Base URL of the webhook API, with the stage: `http://127.0.0.1:PORT/<stage>/`. */
   readonly apiUrl: string;
+  /** The ops API (SigV4 checked against {@link LOCAL_OPERATOR}), when the workflows include the operations declaration. */
+  readonly opsApiUrl?: string;
   /**
    * The URL vendors call and sign, as the functions' template gives it (`webhooks.publicBaseUrl`, or
    * the API's execute-api URL); requests to it reach {@link apiUrl} through a {@link LocalNetwork}.
@@ -119,12 +123,22 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   for (const [table, keys] of Object.entries(TABLE_KEYS)) {
     const keySchema: KeySchemaElement[] = [{ AttributeName: keys.partitionKey, KeyType: 'HASH' }];
     if (keys.sortKey) keySchema.push({ AttributeName: keys.sortKey, KeyType: 'RANGE' });
+    const indexes = (keys.indexes ?? []).map((index) => ({
+      IndexName: index.name,
+      KeySchema: [
+        { AttributeName: index.partitionKey, KeyType: 'HASH' as const },
+        { AttributeName: index.sortKey, KeyType: 'RANGE' as const },
+      ],
+      Projection: { ProjectionType: 'ALL' as const },
+    }));
+    const attributes = new Set([...keySchema, ...indexes.flatMap((i) => i.KeySchema)].map((k) => k.AttributeName!));
     await ddb.send(
       new CreateTableCommand({
         TableName: tableNames[table as SharedTable],
         KeySchema: keySchema,
-        AttributeDefinitions: keySchema.map((k) => ({ AttributeName: k.AttributeName!, AttributeType: 'S' })),
+        AttributeDefinitions: [...attributes].map((name) => ({ AttributeName: name, AttributeType: 'S' })),
         BillingMode: 'PAY_PER_REQUEST',
+        ...(indexes.length > 0 ? { GlobalSecondaryIndexes: indexes } : {}),
       }),
     );
   }
@@ -290,11 +304,26 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   closers.push(() => stepFunctions.close());
 
   // API Gateway: functions learn the public URL vendors call from their template, not from here.
-  const routes = options.workflows.flatMap((wf) =>
-    wf.routes.map((r) => ({ method: r.method, path: r.path, invoke: (event: APIGatewayProxyEvent) => invoke(r.function)(event) })),
-  );
+  const routesOf = (api: 'webhooks' | 'operations') =>
+    options.workflows.flatMap((wf) =>
+      wf.routes
+        .filter((r) => (r.api ?? 'webhooks') === api)
+        .map((r) => ({ method: r.method, path: r.path, invoke: (event: APIGatewayProxyEvent) => invoke(r.function)(event) })),
+    );
+  const routes = routesOf('webhooks');
   const api = await startApiGateway({ stage: config.stage, routes });
   closers.push(() => api.close());
+  // The ops API: AWS_IAM on every route, so only requests signed by a local operator reach its function.
+  const opsRoutes = routesOf('operations');
+  const opsApi =
+    opsRoutes.length > 0
+      ? await startApiGateway({
+          stage: config.stage,
+          routes: opsRoutes,
+          authorize: (request) => verifySigV4(request, [LOCAL_OPERATOR], region),
+        })
+      : undefined;
+  if (opsApi) closers.push(() => opsApi.close());
   const endpoints = { dynamodb: dynamodbUrl, sqs: sqsUrl, eventbridge: eventBus.url, sfn: stepFunctions.url, secretsManager: secretsManager.url };
 
   // IAM: every call a function makes passes a gate that evaluates it against the function's role in
@@ -345,7 +374,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     }
   }
   const logs = new Map<string, string[]>();
-  const routed = options.workflows.flatMap((wf) => wf.routes.map((r) => r.function));
+  const routed = options.workflows.flatMap((wf) => wf.routes.filter((r) => (r.api ?? 'webhooks') === 'webhooks').map((r) => r.function));
   const webhookBaseUrl = routed.length > 0 ? template.environmentOf(routed[0]!).WEBHOOK_PUBLIC_BASE_URL : undefined;
 
   for (const wf of options.workflows) {
@@ -436,6 +465,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
 
   return {
     apiUrl: api.url,
+    ...(opsApi ? { opsApiUrl: opsApi.url } : {}),
     webhookBaseUrl: webhookBaseUrl ?? api.url,
     logsOf: (functionId) => logs.get(functionId) ?? [],
     iamRefusals: () => [...[...gates.values()].flatMap((g) => g.refusals), ...stateMachineRefusals],
@@ -449,7 +479,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     topology: {
       functions: options.workflows.flatMap((wf) => wf.functions.map((f) => f.id)),
       queues: options.workflows.flatMap((wf) => wf.queues.map((q) => q.id)),
-      routes: routes.map((r) => `${r.method} /${r.path}`),
+      routes: [...routes, ...opsRoutes].map((r) => `${r.method} /${r.path}`),
       rules: rules.map((r) => r.name),
       schedules: scheduler.names,
       stateMachines: options.workflows.flatMap((wf) => wf.stateMachines.map((s) => s.id)),

@@ -45,11 +45,16 @@ async function main(): Promise<void> {
     const principal = env.kantata.objects('roles').find((r) => r.name === 'Principal')!.id;
 
     // The customer, as opportunity to project leaves it in NetSuite.
+    const netSuiteUs = env.config.vendorInstances.find((v) => v.id === 'netsuite-us')!;
     const netsuite = new NetSuiteErp({
       instance: 'netsuite-us',
       baseUrl: env.netsuite.us.url,
       // The local acme-us account is OneWorld.
       subsidiaries: { 'acme-us': '1' },
+      // References by internal id, as the local configuration names them.
+      currencyIds: netSuiteUs.currencyIds ?? {},
+      paymentTermsIds: netSuiteUs.paymentTermsIds ?? {},
+      taxItemIds: netSuiteUs.taxItemIds ?? {},
       credentials: async () => LOCAL_CREDENTIALS.netsuiteUs,
       refreshCredentials: async () => LOCAL_CREDENTIALS.netsuiteUs,
       audit: { record: async () => undefined },

@@ -382,6 +382,7 @@ describe('NetSuite subsidiaries and currency ids', () => {
     ]);
     expect(config.legalEntities.find((e) => e.id === 'acme-ca')?.erpSubsidiaryId).toBeUndefined();
     expect(config.vendorInstances.find((v) => v.id === 'netsuite-us')?.currencyIds).toMatchObject({ USD: '1' });
+    expect(config.vendorInstances.find((v) => v.id === 'netsuite-us')).toMatchObject({ paymentTermsIds: { NET30: '2' }, taxItemIds: { 'US-EXEMPT': '11' } });
   });
 
   it('refuse a OneWorld account where one of its legal entities names no subsidiary, since every customer and project needs one', () => {
@@ -402,5 +403,17 @@ describe('NetSuite subsidiaries and currency ids', () => {
     expect(() => parseDeploymentConfig(input)).toThrow(/acme-uk names a subsidiary, but its ERP business-central-uk is business-central/);
     expect(() => parseDeploymentConfig(input)).toThrow(/legalEntities\.0\.erpSubsidiaryId: a NetSuite subsidiary internal id/);
     expect(() => parseDeploymentConfig(input)).toThrow(/business-central-uk is not a NetSuite instance but has currencyIds/);
+  });
+
+  it('refuse payment terms and tax item ids on an instance that is not NetSuite, and ids that are not internal ids', () => {
+    const input = local();
+    const bc = input.vendorInstances.find((v) => v.id === 'business-central-uk')!;
+    bc.paymentTermsIds = { NET30: '2' };
+    bc.taxItemIds = { 'UK-VAT': '11' };
+    input.vendorInstances.find((v) => v.id === 'netsuite-ca')!.paymentTermsIds = { NET30: 'Net 30' };
+
+    expect(() => parseDeploymentConfig(input)).toThrow(/business-central-uk is not a NetSuite instance but has paymentTermsIds/);
+    expect(() => parseDeploymentConfig(input)).toThrow(/business-central-uk is not a NetSuite instance but has taxItemIds/);
+    expect(() => parseDeploymentConfig(input)).toThrow(/paymentTermsIds\.NET30: a NetSuite internal id \(digits\)/);
   });
 });

@@ -80,7 +80,7 @@ beforeAll(async () => {
   // A checkout beside the repository's own: what `npm start` writes, and the repository's files by link,
   // so the test never writes over the `.local-stack.env` of a stack someone is running.
   cwd = mkdtempSync(join(tmpdir(), 'doc-examples-'));
-  for (const entry of ['local', 'lambdas', 'canonical', 'lib', 'node_modules', 'package.json', 'tsconfig.json'])
+  for (const entry of ['local', 'lambdas', 'canonical', 'lib', 'bin', 'node_modules', 'package.json', 'tsconfig.json', 'cdk.json'])
     symlinkSync(join(root, entry), join(cwd, entry));
   writeFileSync(
     join(cwd, '.local-stack.env'),
@@ -161,6 +161,19 @@ const EXPECTED: Record<string, (out: string) => Promise<void>> = {
     await env.settled();
     const entry = await shell.variable('entry');
     expect((await ledger()).filter((i) => JSON.stringify(i).includes(entry))).not.toEqual([]);
+  },
+  'ops-bad-deal': async () => {
+    await env.settled();
+    expect(env.hubspot.object('deals', await shell.variable('bad'))?.properties.ps_sync_status).toBe('needs-attention');
+  },
+  'ops-inbox': async (out) => {
+    const bad = await shell.variable('bad');
+    const ref = `opportunity-to-project/opportunity/hubspot-main:${bad}`;
+    // The list printed the deal's exception with its owner and amount, then the ignore closed it.
+    expect(out).toContain(ref);
+    expect(out).toContain('sales-operations: 1 open, USD 125,000.00 at stake');
+    expect(out.split('\n').at(-1)).toBe(`${ref}: ignored by arn:aws:iam::000000000000:user/local-operator`);
+    expect((await exceptionsTable()).filter((i) => i.sk?.S === 'OPEN')).toEqual([]);
   },
   faults: async (out) => {
     expect(Number(out)).toBeGreaterThan(0); // the request log's length; the fault calls answer 204

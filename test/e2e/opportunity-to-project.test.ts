@@ -50,7 +50,13 @@ describe('opportunity to project on the local stack', () => {
     const [workspace] = env.kantata.objects('workspaces');
     expect(counts()).toEqual({ customers: 1, jobs: 1, workspaces: 1, rateCardSets: 1, executions: 1 });
     // Currency by its internal id (local currencyIds), the subsidiary of the OneWorld account's legal entity.
-    expect(customer).toMatchObject({ companyName: 'Globex Corporation', currency: { id: '1' }, subsidiary: { id: '1' }, terms: { refName: 'NET30' } });
+    expect(customer).toMatchObject({
+      companyName: 'Globex Corporation',
+      currency: { id: '1' },
+      subsidiary: { id: '1' },
+      terms: { id: '2' },
+      taxItem: { id: '11' },
+    });
     expect(job).toMatchObject({ parent: { id: customer!.id }, companyName: 'Globex Corporation rollout' });
     expect(env.kantata.objects('stories').map((s) => [s.title, s.story_type])).toEqual([
       ['Discovery', 'task'],

@@ -29,7 +29,10 @@ const SECRETS: Record<string, Record<'us-east-1' | 'eu-west-1', string[]>> = {
   none: { 'us-east-1': [], 'eu-west-1': [] },
 };
 
-const EXPECTED: Record<string, { secrets: keyof typeof SECRETS; tables: Partial<Record<SharedTable, Access>> }> = {
+const EXPECTED: Record<
+  string,
+  { secrets: keyof typeof SECRETS; tables: Partial<Record<SharedTable, Access>>; indexes?: Partial<Record<SharedTable, Access>> }
+> = {
   ReceiveHubSpotWebhook: { secrets: 'hubspot', tables: { exceptions: record } },
   HandleHubSpotDealEvent: { secrets: 'hubspot', tables: { idempotency: rw, crossReferences: rw, exceptions: rw } },
   HandleSalesforceOpportunityEvent: { secrets: 'salesforce', tables: { idempotency: rw, crossReferences: rw, audit: read, exceptions: rw } },
@@ -61,6 +64,8 @@ const EXPECTED: Record<string, { secrets: keyof typeof SECRETS; tables: Partial<
   HandleBusinessCentralNotification: { secrets: 'business-central', tables: { idempotency: rw } },
   RenewBusinessCentralSubscriptions: { secrets: 'business-central', tables: { idempotency: rw } },
   RecordPaymentStatus: { secrets: 'crm+psa', tables: { idempotency: rw, billingLedger: read, audit: append } },
+  // The ops API's function: the inbox (its index too), and the audit trail for every action. No secrets.
+  RunOpsCommand: { secrets: 'none', tables: { exceptions: rw, audit: append }, indexes: { exceptions: rw } },
 };
 
 const { stacks, templates } = synthesizeDeployment(exampleConfig());
@@ -77,6 +82,7 @@ describe.each(stacks.map((s) => [s.region, s] as const))('least privilege in %s'
     expect(grants[fn]).toEqual({
       secrets: SECRETS[expected.secrets]![region as 'us-east-1' | 'eu-west-1'].map((s) => `ps-sync/demo/${s}`).sort(),
       tables: Object.fromEntries(Object.entries(expected.tables).map(([table, access]) => [table, [...ACTIONS[access]].sort()])),
+      indexes: Object.fromEntries(Object.entries(expected.indexes ?? {}).map(([table, access]) => [table, [...ACTIONS[access]].sort()])),
       unexpected: [],
     });
   });

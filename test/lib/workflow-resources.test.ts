@@ -140,6 +140,8 @@ describe('workflow construct ids', () => {
       'time-to-invoice': 'PsSync-Demo-us-east-1/TimeToInvoice',
       // A workflow without a state machine is named the same way.
       'invoice-payment-status': 'PsSync-Demo-us-east-1/InvoicePaymentStatus',
+      // The ops API's parts, under a name no workflow takes.
+      ops: 'PsSync-Demo-us-east-1/Ops',
     });
     expect(workflowConstructId('time-to-invoice')).toBe('TimeToInvoice');
   });

@@ -4,7 +4,7 @@ import { DescribeExecutionCommand, SFNClient, StartExecutionCommand } from '@aws
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ProjectActivatedEvent } from '../../canonical';
 import { deterministicUuid } from '../../lambdas/common/deterministic-id';
-import { VendorThrottledError, VendorUnavailableError } from '../../lambdas/common/errors';
+import { ErpReferenceNotConfiguredError, VendorThrottledError, VendorUnavailableError } from '../../lambdas/common/errors';
 import type { BusinessException } from '../../lambdas/common/exceptions';
 import { type StepDependencies, stepHandlers } from '../../lambdas/opportunity-to-project/step-handlers';
 import type { ContractRecord } from '../../lambdas/ports/billing-ledger';
@@ -166,6 +166,23 @@ describe('opportunity-to-project.asl.json', () => {
     expect(result).toMatchObject({ status: 'FAILED', error: 'OpportunityNeedsAttention' });
     expect(w.erpCalls()).toBe(5);
     expect(w.exceptions).toEqual([expect.objectContaining({ reason: expect.stringMatching(/^VendorUnavailable: .*HTTP 503/), legalEntityId: 'acme-us' })]);
+  });
+
+  it('an ERP reference not configured: no retry, an exception naming the missing code with its remediation', async () => {
+    const w = world();
+    w.erpFailures.push(new ErpReferenceNotConfiguredError('netsuite-us has no paymentTermsIds entry for NET30'));
+
+    const result = await execute(w, wonDeal());
+
+    expect(result).toMatchObject({ status: 'FAILED', error: 'OpportunityNeedsAttention' });
+    expect(w.erpCalls()).toBe(1);
+    expect(w.exceptions).toEqual([
+      expect.objectContaining({
+        reason: expect.stringMatching(/^ErpReferenceNotConfigured: netsuite-us has no paymentTermsIds entry for NET30/),
+        remediation: expect.stringContaining('paymentTermsIds'),
+      }),
+    ]);
+    expect(w.psaProjects).toEqual([]);
   });
 
   it('flow switched off for the business unit: nothing happens, and the reason is in the output', async () => {

@@ -33,7 +33,26 @@ export async function startDynalite(tableName: string, keys: DynaliteKeys): Prom
   const attributes = [keyAttribute(keys.partitionKey), ...(keys.sortKey === undefined ? [] : [keyAttribute(keys.sortKey)])];
   const keySchema: KeySchemaElement[] = attributes.map((a, i) => ({ AttributeName: a.name, KeyType: i === 0 ? 'HASH' : 'RANGE' }));
   const definitions: AttributeDefinition[] = attributes.map((a) => ({ AttributeName: a.name, AttributeType: a.type }));
-  await client.send(new CreateTableCommand({ TableName: tableName, KeySchema: keySchema, AttributeDefinitions: definitions, BillingMode: 'PAY_PER_REQUEST' }));
+  const indexes = ('indexes' in keys ? (keys.indexes ?? []) : []).map((index) => ({
+    IndexName: index.name,
+    KeySchema: [
+      { AttributeName: index.partitionKey, KeyType: 'HASH' as const },
+      { AttributeName: index.sortKey, KeyType: 'RANGE' as const },
+    ],
+    Projection: { ProjectionType: 'ALL' as const },
+  }));
+  for (const index of indexes)
+    for (const k of index.KeySchema)
+      if (!definitions.some((d) => d.AttributeName === k.AttributeName)) definitions.push({ AttributeName: k.AttributeName, AttributeType: 'S' });
+  await client.send(
+    new CreateTableCommand({
+      TableName: tableName,
+      KeySchema: keySchema,
+      AttributeDefinitions: definitions,
+      BillingMode: 'PAY_PER_REQUEST',
+      ...(indexes.length > 0 ? { GlobalSecondaryIndexes: indexes } : {}),
+    }),
+  );
   return {
     // One document client per base client: lib-dynamodb stores translateConfig on the shared config.
     documents: DynamoDBDocumentClient.from(client, { unmarshallOptions: { wrapNumbers: true } }),

@@ -10,6 +10,8 @@ export interface FunctionGrants {
   readonly secrets: string[];
   /** DynamoDB actions per shared table, sorted. */
   readonly tables: Partial<Record<SharedTable, string[]>>;
+  /** The actions allowed on a table's indexes (`<table arn>/index/*`). */
+  readonly indexes: Partial<Record<SharedTable, string[]>>;
   /** Any other DynamoDB or Secrets Manager grant, which no function should have: `action on resource`. */
   readonly unexpected: string[];
 }
@@ -39,12 +41,23 @@ export function functionGrants(stack: SyncRegionStack, template: Template): Reco
         .flatMap((r) => (r.Properties.PolicyDocument as { Statement: Record<string, unknown>[] }).Statement);
       const secrets = new Set<string>();
       const tables: Partial<Record<SharedTable, Set<string>>> = {};
+      const indexes: Partial<Record<SharedTable, Set<string>>> = {};
       const unexpected: string[] = [];
       for (const statement of statements) {
         const actions = asList(statement.Action as string | string[]).filter((a) => /^(dynamodb|secretsmanager):/.test(a));
         if (actions.length === 0) continue;
         for (const resource of asList(statement.Resource)) {
           const text = JSON.stringify(resource);
+          // A table's indexes: `Fn::Join ['', [<table>.Arn, '/index/*']]`.
+          const joined = (resource as { 'Fn::Join'?: [string, unknown[]] })['Fn::Join']?.[1];
+          const indexOf =
+            joined?.length === 2 && joined[1] === '/index/*'
+              ? tableIds.get((joined[0] as { 'Fn::GetAtt'?: [string, string] })['Fn::GetAtt']?.[0] ?? '')
+              : undefined;
+          if (indexOf !== undefined) {
+            for (const action of actions) (indexes[indexOf] ??= new Set()).add(action);
+            continue;
+          }
           const table = tableIds.get((resource as { 'Fn::GetAtt'?: [string, string] })['Fn::GetAtt']?.[0] ?? '');
           const secret = /:secret:([^"]+)-\?{6}"/.exec(text)?.[1];
           for (const action of actions) {
@@ -57,6 +70,7 @@ export function functionGrants(stack: SyncRegionStack, template: Template): Reco
       grants[id] = {
         secrets: [...secrets].sort(),
         tables: Object.fromEntries(Object.entries(tables).map(([t, a]) => [t, [...a].sort()])),
+        indexes: Object.fromEntries(Object.entries(indexes).map(([t, a]) => [t, [...a].sort()])),
         unexpected,
       };
     }

@@ -35,6 +35,12 @@ export interface NetSuiteSandboxOptions {
   readonly oneWorld?: boolean;
   /** Internal ids of the OneWorld account's subsidiaries. @default ['1'] */
   readonly subsidiaryIds?: readonly string[];
+  /** Internal ids of the account's currency records (`currency` on customers, jobs and invoices). @default ['1', '2', '3', '4'] */
+  readonly currencyIds?: readonly string[];
+  /** Internal ids of the account's payment terms records (a customer's `terms`). @default ['2'] */
+  readonly paymentTermsIds?: readonly string[];
+  /** Internal ids of the account's tax items and tax groups (a customer's `taxItem`). @default ['11', '12'] */
+  readonly taxItemIds?: readonly string[];
   readonly port?: number;
 }
 
@@ -59,6 +65,12 @@ export async function startNetSuiteSandbox(options: NetSuiteSandboxOptions): Pro
   const store: Record<keyof typeof TYPES, Map<string, NetSuiteRecord>> = { customer: new Map(), job: new Map(), invoice: new Map() };
   const items = new Set(options.itemIds ?? ['101', '102', '103']);
   const subsidiaries = new Set(options.subsidiaryIds ?? ['1']);
+  // The defaults hold the ids local/deployment.local.json configures for both local accounts.
+  const references: Readonly<Record<'currency' | 'terms' | 'taxItem', ReadonlySet<string>>> = {
+    currency: new Set(options.currencyIds ?? ['1', '2', '3', '4']),
+    terms: new Set(options.paymentTermsIds ?? ['2']),
+    taxItem: new Set(options.taxItemIds ?? ['11', '12']),
+  };
   let nextInvoiceNumber = 1;
   const tokens = new Map<string, number>();
   const nonces = new Set<string>();
@@ -106,6 +118,15 @@ export async function startNetSuiteSandbox(options: NetSuiteSandboxOptions): Pro
     return true;
   };
 
+  // An invalid reference, as Oracle shows it in "Error Handling in REST Web Services".
+  const invalidField = (field: string, value: unknown): SandboxResponse =>
+    failure(
+      400,
+      'INVALID_CONTENT',
+      `Error while accessing resource: You have entered an Invalid Field Value ${String(value)} for the following field: ${field}`,
+      undefined,
+      field,
+    );
   const find = (type: keyof typeof TYPES, key: string): NetSuiteRecord | undefined =>
     key.startsWith('eid:') ? [...store[type].values()].find((r) => r.externalId === key.slice(4)) : store[type].get(key);
   const view = (type: string, r: NetSuiteRecord) => ({ links: [{ rel: 'self', href: `${url}/services/rest/record/v1/${type}/${r.id}` }], ...r });
@@ -122,17 +143,17 @@ export async function startNetSuiteSandbox(options: NetSuiteSandboxOptions): Pro
     if (options.oneWorld && type !== 'invoice') {
       const subsidiary = body.subsidiary as { id?: unknown } | undefined;
       if (subsidiary?.id === undefined) return failure(400, 'USER_ERROR', 'Please enter value(s) for: Subsidiary');
-      if (!subsidiaries.has(String(subsidiary.id)))
-        return failure(
-          400,
-          'INVALID_CONTENT',
-          `Error while accessing resource: You have entered an Invalid Field Value ${String(subsidiary.id)} for the following field: subsidiary`,
-          undefined,
-          'subsidiary',
-        );
+      if (!subsidiaries.has(String(subsidiary.id))) return invalidField('subsidiary', subsidiary.id);
     }
-    // currency, terms and taxItem are stored as sent: NetSuite documents setting a reference by id only,
-    // so a { refName } here passes although a real account may not resolve it (docs/vendors/netsuite.md).
+    // currency (every type), terms and taxItem (customers) select a record of the account by internal id, the only
+    // way NetSuite documents setting a reference: one without an id (a { refName }) or with an id the account does
+    // not have is refused, naming what was sent (docs/vendors/netsuite.md).
+    for (const field of type === 'customer' ? (['currency', 'terms', 'taxItem'] as const) : (['currency'] as const)) {
+      const ref = body[field];
+      if (ref === undefined) continue;
+      const { id, refName } = typeof ref === 'object' && ref !== null ? (ref as { id?: unknown; refName?: unknown }) : { id: undefined, refName: ref };
+      if (id === undefined || id === null || !references[field].has(String(id))) return invalidField(field, id ?? refName ?? 'null');
+    }
     if (type === 'invoice') {
       const lines = (body.item as { items?: { item?: { id?: string }; amount?: unknown }[] } | undefined)?.items ?? [];
       if (lines.length === 0) return failure(400, 'USER_ERROR', 'You must enter at least one line item for this transaction.');

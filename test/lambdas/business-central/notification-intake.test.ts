@@ -158,7 +158,7 @@ describe('receiveBusinessCentralWebhook', () => {
     const db = await startDynalite('exceptions', TABLE_KEYS.exceptions);
     const announcements: unknown[] = [];
     const sqs = { send: async (command: unknown) => void announcements.push(command) } as unknown as SQSClient;
-    const recorder = new DurableExceptionRecorder(db.documents, 'exceptions', sqs, 'https://sqs.local/announcements');
+    const recorder = new DurableExceptionRecorder(db.documents, 'exceptions', sqs, 'https://sqs.local/announcements', () => 'finance');
     try {
       let clock = Date.parse('2026-12-01T00:00:00Z');
       const s = setup({

@@ -2,7 +2,7 @@ import { createPublicKey } from 'node:crypto';
 import { jwtVerify } from 'jose';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { AuditEntry } from '../../../lambdas/common/audit-trail';
-import { VendorAuthenticationError, VendorThrottledError, VendorUnavailableError } from '../../../lambdas/common/errors';
+import { ErpReferenceNotConfiguredError, VendorAuthenticationError, VendorThrottledError, VendorUnavailableError } from '../../../lambdas/common/errors';
 import { type NetSuiteCredentials, NetSuiteErp, type NetSuiteOptions } from '../../../lambdas/netsuite/netsuite-erp';
 import { clientAssertion } from '../../../lambdas/netsuite/oauth2-m2m';
 import { LOCAL_NETSUITE_M2M_CERTIFICATE } from '../../../local/sandboxes/netsuite/local-only-m2m-key';
@@ -29,11 +29,12 @@ function erp(
   credentials: NetSuiteCredentials,
   audit: AuditEntry[] = [],
   refreshed: NetSuiteCredentials = credentials,
-  settings: Pick<NetSuiteOptions, 'subsidiaries' | 'currencyIds'> = {},
+  settings: Pick<NetSuiteOptions, 'subsidiaries' | 'currencyIds' | 'paymentTermsIds' | 'taxItemIds'> = {},
 ) {
   return new NetSuiteErp({
     instance: 'netsuite-us',
     baseUrl: netsuite!.url,
+    ...references,
     ...settings,
     credentials: async () => credentials,
     refreshCredentials: async () => refreshed,
@@ -42,7 +43,9 @@ function erp(
     correlationId: 'corr-1',
   });
 }
-const customer = { externalId: 'g-1', name: 'Globex', currency: 'USD', paymentTermsCode: 'NET30', taxProfileCode: 'T', legalEntityId: 'acme-us' };
+// The internal ids of the sandbox account's currencies, payment terms and tax items (its defaults), by code.
+const references = { currencyIds: { USD: '1', CAD: '3' }, paymentTermsIds: { NET30: '2' }, taxItemIds: { 'US-EXEMPT': '11' } };
+const customer = { externalId: 'g-1', name: 'Globex', currency: 'USD', paymentTermsCode: 'NET30', taxProfileCode: 'US-EXEMPT', legalEntityId: 'acme-us' };
 
 describe('NetSuiteErp against the NetSuite sandbox', () => {
   it('upserts a customer with token-based auth, returns the id from Location, and audits the write by payload hash', async () => {
@@ -118,6 +121,71 @@ describe('NetSuiteErp against the NetSuite sandbox', () => {
     await expect(adapter.upsertCustomer({ ...customer, externalId: 'g-3', legalEntityId: 'acme-ca' })).rejects.toThrow(
       /no subsidiary for legal entity acme-ca/,
     );
+  });
+
+  it('sets currency, terms and taxItem by the internal ids the instance configures, never by refName', async () => {
+    netsuite = await startNetSuiteSandbox({ accountId: '123_SB1', tba });
+    const adapter = erp({ auth: 'tba', accountId: '123_SB1', ...tba });
+
+    const { id: customerId } = await adapter.upsertCustomer(customer);
+    await adapter.upsertProject({ externalId: 'p-1', name: 'Rollout', customerId, currency: 'CAD' });
+    await adapter.postInvoice({
+      externalId: 'c-1:2026-11',
+      customerId,
+      currency: 'USD',
+      tranDate: '2026-11-30',
+      lines: [{ itemId: '101', description: 'Time', amount: { amountMinor: 10000, currency: 'USD' as const } }],
+    });
+
+    expect(netsuite.records('customer')).toEqual([expect.objectContaining({ currency: { id: '1' }, terms: { id: '2' }, taxItem: { id: '11' } })]);
+    expect(netsuite.records('job')).toEqual([expect.objectContaining({ currency: { id: '3' } })]);
+    expect(netsuite.records('invoice')).toEqual([expect.objectContaining({ currency: { id: '1' } })]);
+  });
+
+  it('sends no taxItem when the instance configures no taxItemIds (SuiteTax: tax follows from nexus)', async () => {
+    netsuite = await startNetSuiteSandbox({ accountId: '123_SB1', tba });
+    const audit: AuditEntry[] = [];
+    const adapter = erp({ auth: 'tba', accountId: '123_SB1', ...tba }, audit, undefined, { taxItemIds: undefined });
+
+    await adapter.upsertCustomer(customer);
+
+    expect(netsuite.records('customer')).toEqual([expect.objectContaining({ terms: { id: '2' } })]);
+    expect(netsuite.records('customer')[0]).not.toHaveProperty('taxItem');
+    expect(audit[0]?.payload).not.toHaveProperty('taxItem');
+  });
+
+  it.each([
+    ['a currency missing from currencyIds', {}, { ...customer, currency: 'EUR' }, /netsuite-us has no currencyIds entry for EUR/],
+    ['payment terms missing from paymentTermsIds', {}, { ...customer, paymentTermsCode: 'NET45' }, /netsuite-us has no paymentTermsIds entry for NET45/],
+    ['a tax profile missing from taxItemIds', {}, { ...customer, taxProfileCode: 'US-OR-STD' }, /netsuite-us has no taxItemIds entry for US-OR-STD/],
+    ['any currency when no currencyIds are configured', { currencyIds: undefined }, customer, /netsuite-us has no currencyIds entry for USD/],
+    ['any payment terms when no paymentTermsIds are configured', { paymentTermsIds: undefined }, customer, /no paymentTermsIds entry for NET30/],
+  ] as const)('refuses a customer with %s as ErpReferenceNotConfigured, before any request', async (_, settings, draft, message) => {
+    netsuite = await startNetSuiteSandbox({ accountId: '123_SB1', tba });
+    const audit: AuditEntry[] = [];
+    const adapter = erp({ auth: 'tba', accountId: '123_SB1', ...tba }, audit, undefined, settings);
+
+    const failure = adapter.upsertCustomer(draft);
+
+    await expect(failure).rejects.toBeInstanceOf(ErpReferenceNotConfiguredError);
+    await expect(failure).rejects.toMatchObject({ name: 'ErpReferenceNotConfigured', message: expect.stringMatching(message) });
+    expect(netsuite.requests).toEqual([]);
+    expect(audit).toEqual([]);
+  });
+
+  it('refuses a job or an invoice in a currency missing from currencyIds as ErpReferenceNotConfigured, before any request', async () => {
+    netsuite = await startNetSuiteSandbox({ accountId: '123_SB1', tba });
+    const adapter = erp({ auth: 'tba', accountId: '123_SB1', ...tba });
+    const line = { itemId: '101', description: 'Time', amount: { amountMinor: 10000, currency: 'GBP' as const } };
+
+    await expect(adapter.upsertProject({ externalId: 'p-1', name: 'Rollout', customerId: '1000', currency: 'GBP' })).rejects.toMatchObject({
+      name: 'ErpReferenceNotConfigured',
+      message: 'netsuite-us has no currencyIds entry for GBP',
+    });
+    await expect(
+      adapter.postInvoice({ externalId: 'c-1:2026-11', customerId: '1000', currency: 'GBP', tranDate: '2026-11-30', lines: [line] }),
+    ).rejects.toBeInstanceOf(ErpReferenceNotConfiguredError);
+    expect(netsuite.requests).toEqual([]);
   });
 
   it('posts an invoice once per contract and period, and reads back the number and tax NetSuite assigned', async () => {

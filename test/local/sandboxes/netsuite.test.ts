@@ -122,10 +122,55 @@ describe('NetSuite sandbox', () => {
   it('updates an existing record in the fields an upsert sends and leaves the others as they are', async () => {
     sandbox = await startNetSuiteSandbox({ accountId: '123_SB1', tba });
 
-    await call('PUT', '/services/rest/record/v1/customer/eid:G-9', { companyName: 'Globex', terms: { refName: 'NET30' } });
+    await call('PUT', '/services/rest/record/v1/customer/eid:G-9', { companyName: 'Globex', terms: { id: '2' } });
     await call('PUT', '/services/rest/record/v1/customer/eid:G-9', { companyName: 'Globex Holdings' });
 
-    expect(sandbox.records('customer')).toEqual([expect.objectContaining({ companyName: 'Globex Holdings', terms: { refName: 'NET30' } })]);
+    expect(sandbox.records('customer')).toEqual([expect.objectContaining({ companyName: 'Globex Holdings', terms: { id: '2' } })]);
+  });
+
+  it('sets currency, terms and taxItem by the internal id of a record the account has, and refuses a refName or an unknown id as an invalid field value', async () => {
+    sandbox = await startNetSuiteSandbox({ accountId: '123_SB1', tba, currencyIds: ['1', '3'], paymentTermsIds: ['2'], taxItemIds: ['11'] });
+    const byId = { companyName: 'Globex', currency: { id: '3' }, terms: { id: '2' }, taxItem: { id: '11' } };
+    const refused = [
+      { currency: { refName: 'USD' } },
+      { terms: { refName: 'NET30' } },
+      { taxItem: { refName: 'US-EXEMPT' } },
+      { currency: { id: '2' } },
+      { terms: { id: '7' } },
+      { taxItem: { id: '12' } },
+    ] as const;
+
+    const made = await call('PUT', '/services/rest/record/v1/customer/eid:R-1', byId);
+    const answers: Response[] = [];
+    for (const [i, change] of refused.entries()) answers.push(await call('PUT', `/services/rest/record/v1/customer/eid:R-${i + 2}`, { ...byId, ...change }));
+    const customer = made.headers.get('location')!.split('/').pop();
+    const job = await call('PUT', '/services/rest/record/v1/job/eid:RP-1', { companyName: 'Rollout', parent: { id: customer }, currency: { refName: 'CAD' } });
+    const invoice = await call('PUT', '/services/rest/record/v1/invoice/eid:RI-1', {
+      entity: { id: customer },
+      currency: { refName: 'CAD' },
+      item: { items: [{ item: { id: '101' }, amount: 100 }] },
+    });
+
+    expect(made.status).toBe(204);
+    expect(sandbox.records('customer')).toEqual([expect.objectContaining({ currency: { id: '3' }, terms: { id: '2' }, taxItem: { id: '11' } })]);
+    expect([...answers, job, invoice].map((r) => r.status)).toEqual([400, 400, 400, 400, 400, 400, 400, 400]);
+    const fields = ['currency', 'terms', 'taxItem', 'currency', 'terms', 'taxItem'];
+    const values = ['USD', 'NET30', 'US-EXEMPT', '2', '7', '12'];
+    for (const [i, answer] of answers.entries()) {
+      expect(await answer.json()).toMatchObject({
+        status: 400,
+        'o:errorDetails': [
+          {
+            'o:errorCode': 'INVALID_CONTENT',
+            detail: `Error while accessing resource: You have entered an Invalid Field Value ${values[i]} for the following field: ${fields[i]}`,
+            'o:errorPath': fields[i],
+          },
+        ],
+      });
+    }
+    expect(await job.json()).toMatchObject({ 'o:errorDetails': [{ 'o:errorCode': 'INVALID_CONTENT', 'o:errorPath': 'currency' }] });
+    expect(await invoice.json()).toMatchObject({ 'o:errorDetails': [{ 'o:errorCode': 'INVALID_CONTENT', 'o:errorPath': 'currency' }] });
+    expect([sandbox.records('job'), sandbox.records('invoice')]).toEqual([[], []]);
   });
 
   it('links a job to its customer through parent, and refuses a job whose parent does not exist with o:errorDetails', async () => {

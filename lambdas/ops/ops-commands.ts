@@ -1,0 +1,92 @@
+import type { APIGatewayProxyEvent } from 'aws-lambda';
+import type { AuditTrail } from '../common/audit-trail';
+import { type HttpAnswer, problemAnswer } from '../common/http/problem';
+import type { ExceptionInbox } from './exception-inbox';
+
+/** What the ops commands run on. */
+export interface OpsDependencies {
+  readonly inbox: Pick<ExceptionInbox, 'list' | 'show' | 'close'>;
+  readonly audit: AuditTrail;
+  readonly now: () => Date;
+}
+
+const MAX_NOTE = 500;
+
+function ok(body: unknown, correlationId: string): HttpAnswer {
+  return { statusCode: 200, headers: { 'content-type': 'application/json', 'x-correlation-id': correlationId }, body: JSON.stringify(body) };
+}
+
+/**
+ * One request of the ops API: `GET /ops/exceptions` (the inbox), `GET /ops/exceptions/<ref>` (one
+ * exception and its history), `POST .../resolve` and `.../ignore` (with a note; ignoring needs one).
+ * API Gateway has already checked the caller's SigV4 signature and IAM permission; the caller's ARN is
+ * who the audit trail and the exception's history name.
+ */
+export async function runOpsCommand(request: APIGatewayProxyEvent, deps: OpsDependencies): Promise<HttpAnswer> {
+  const correlationId = request.requestContext.requestId;
+  const caller = request.requestContext.identity.userArn ?? request.requestContext.identity.caller;
+  // Only an IAM-authorized request carries a caller: without one the API is misconfigured, so refuse.
+  if (!caller) return problemAnswer(403, 'Forbidden', 'The ops API answers only SigV4-signed requests of IAM principals.', correlationId);
+  const route = `${request.httpMethod} ${request.resource}`;
+  const params = request.pathParameters ?? {};
+  const key =
+    params.workflow && params.entityType && params.entityId
+      ? { workflow: params.workflow, entityType: params.entityType, entityId: params.entityId }
+      : undefined;
+  const ref = key ? `${key.workflow}/${key.entityType}/${key.entityId}` : undefined;
+
+  if (route === 'GET /ops/exceptions') {
+    const q = request.queryStringParameters ?? {};
+    const entries = await deps.inbox.list({
+      ...(q.workflow ? { workflow: q.workflow } : {}),
+      ...(q.legalEntity ? { legalEntityId: q.legalEntity } : {}),
+      ...(q.owner ? { ownerTeam: q.owner } : {}),
+    });
+    return ok({ exceptions: entries }, correlationId);
+  }
+  if (route === 'GET /ops/exceptions/{workflow}/{entityType}/{entityId}' && key) {
+    const shown = await deps.inbox.show(key);
+    if (!shown.open && shown.history.length === 0) return problemAnswer(404, 'Not Found', `No exception ${ref}.`, correlationId);
+    return ok(shown, correlationId);
+  }
+  const action = /^POST \/ops\/exceptions\/\{workflow\}\/\{entityType\}\/\{entityId\}\/(resolve|ignore)$/.exec(route)?.[1] as 'resolve' | 'ignore' | undefined;
+  if (action && key) {
+    let note: string | undefined;
+    try {
+      const body = request.body ? (JSON.parse(request.body) as { note?: unknown }) : {};
+      if (body.note !== undefined && typeof body.note !== 'string') throw new Error('note');
+      note = body.note?.trim() || undefined;
+    } catch {
+      return problemAnswer(400, 'Bad Request', 'The body, when sent, is JSON: { "note": "<why>" }.', correlationId);
+    }
+    if (note !== undefined && note.length > MAX_NOTE)
+      return problemAnswer(400, 'Bad Request', `The note is longer than ${MAX_NOTE} characters.`, correlationId);
+    if (action === 'ignore' && note === undefined) return problemAnswer(400, 'Bad Request', 'Ignoring an exception needs a note saying why.', correlationId);
+    const at = deps.now();
+    const state = action === 'resolve' ? 'resolved' : 'ignored';
+    const result = await deps.inbox.close(key, { state, by: caller, at, ...(note ? { note } : {}) });
+    // Every action is audited, refused ones too: who tried what on which exception.
+    await deps.audit.record({
+      vendor: 'operations',
+      instance: 'ops-api',
+      recordType: 'exception',
+      recordKey: ref!,
+      operation: action,
+      execution: caller,
+      correlationId,
+      payload: { note: note ?? null },
+      result: result.closed ? 'ok' : 'rejected',
+      status: result.closed ? '200' : '409',
+      at,
+    });
+    if (!result.closed)
+      return problemAnswer(
+        409,
+        'Conflict',
+        `${ref} has no open exception (already closed, or a new failure refreshed it just now): show it and try again.`,
+        correlationId,
+      );
+    return ok({ exception: result.entry }, correlationId);
+  }
+  return problemAnswer(404, 'Not Found', `No ops command ${route}.`, correlationId);
+}
