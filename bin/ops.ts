@@ -12,6 +12,8 @@ import type { InboxEntry } from '../lambdas/ops/exception-inbox';
 import { regionStackId } from '../lib/sync-region-stack';
 import { STACK_OUTPUTS } from '../lib/topology/outputs';
 import { LOCAL_OPERATOR } from '../local/aws/local-operator';
+import { runDlqCommand } from './ops-dlq';
+import { runReconcileCommand } from './ops-reconcile';
 
 /** Where the ops commands go: a region's ops API (its URL with the stage) and who signs for it. */
 export interface OpsTarget {
@@ -31,7 +33,13 @@ const USAGE = `Usage: npm run ops -- (--local | --region <region> [--config <fil
   exceptions show <ref>                                                      one exception and its history
   exceptions resolve <ref> [--note <text>]                                   close it as fixed (the workflow also closes it when a run succeeds)
   exceptions ignore <ref> --note <why>                                       close it as not worth fixing; the note is required
-<ref> is <workflow>/<entity type>/<entity id>, as the list prints it.`;
+  exceptions retry <ref>                                                     resume its failed execution from the failed step (redrive), or start it again after 14 days
+  dlq list                                                                   each work queue's DLQ: messages waiting, its source queue, its latest redrive
+  dlq peek <queue> [--max <n>] [--bodies]                                    up to 10 of its messages, left in place (a peek counts as a receive); bodies with --bodies or --json
+  dlq redrive <queue> [--per-second <n>]                                     move its messages back to the source queue (SQS's DLQ redrive), audited
+  reconcile run --legal-entity <id> --period <yyyy-mm>                       compare ledger, ERP and PSA invoices of the month now: repairs an invoice the PSA lacks, the rest become exceptions
+  reconcile report --legal-entity <id> --period <yyyy-mm>                    the latest reconciliation report of the month
+<ref> is <workflow>/<entity type>/<entity id>, as the list prints it; <queue> is a work queue's id, as dlq list prints it (SOURCE).`;
 
 /** Sends one SigV4-signed request to the ops API, as API Gateway's AWS_IAM authorization requires. */
 async function call(target: OpsTarget, method: 'GET' | 'POST', path: string, query: Record<string, string> = {}, body?: unknown) {
@@ -122,6 +130,10 @@ export async function runOps(args: readonly string[], target: OpsTarget, now: ()
       'legal-entity': { type: 'string' },
       owner: { type: 'string' },
       note: { type: 'string' },
+      bodies: { type: 'boolean', default: false },
+      max: { type: 'string' },
+      'per-second': { type: 'string' },
+      period: { type: 'string' },
     },
   });
   const [noun, verb, ref] = positionals;
@@ -129,6 +141,29 @@ export async function runOps(args: readonly string[], target: OpsTarget, now: ()
     exitCode: 1,
     output: values.json ? JSON.stringify(answer) : `${status}: ${String(answer.detail ?? answer.message ?? answer.Message ?? JSON.stringify(answer))}`,
   });
+  if (noun === 'dlq')
+    return runDlqCommand(
+      verb,
+      ref,
+      {
+        json: values.json,
+        bodies: values.bodies,
+        ...(values.max ? { max: values.max } : {}),
+        ...(values['per-second'] ? { perSecond: values['per-second'] } : {}),
+      },
+      (method, path, query, body) => call(target, method, path, query, body),
+      refused,
+      USAGE,
+      now,
+    );
+  if (noun === 'reconcile')
+    return runReconcileCommand(
+      verb,
+      { json: values.json, legalEntity: values['legal-entity'], period: values.period },
+      (method, path, query, body) => call(target, method, path, query, body),
+      refused,
+      USAGE,
+    );
   if (noun !== 'exceptions') return { exitCode: 2, output: USAGE };
   const path = (suffix = '') => `ops/exceptions/${ref!.split('/').map(encodeURIComponent).join('/')}${suffix}`;
   switch (verb) {
@@ -153,6 +188,18 @@ export async function runOps(args: readonly string[], target: OpsTarget, now: ()
         ...(shown.history.length ? ['history:', ...shown.history.map(formatEntry)] : []),
       ];
       return { exitCode: 0, output: values.json ? JSON.stringify(shown, null, 2) : text.join('\n') };
+    }
+    case 'retry': {
+      if (!ref) return { exitCode: 2, output: USAGE };
+      const { status, answer } = await call(target, 'POST', path('/retry'), {}, {});
+      if (status !== 200) return refused(status, answer);
+      const retry = answer.retry as { how: 'redrive' | 'restart'; execution: string; attempt: number };
+      return {
+        exitCode: 0,
+        output: values.json
+          ? JSON.stringify(answer, null, 2)
+          : `${ref}: retrying (attempt ${retry.attempt}): ${retry.how === 'redrive' ? `${retry.execution} redriven from its failed step` : `started again as ${retry.execution}`}`,
+      };
     }
     case 'resolve':
     case 'ignore': {

@@ -337,15 +337,50 @@ export const OperationsConfig = z.strictObject({
    * ids; lambdas/common/log-masking.ts): further keys, and money amounts where the firm treats them as
    * confidential.
    */
+  /**
+   * How long an exception of each workflow may stay open before its alarm pages (minutes): business
+   * impact, not error counts (defaults in canonical/operations.ts: a project not made before kickoff
+   * pages within the hour, a late payment status within the day).
+   */
+  alarms: z.strictObject({ oldestOpenExceptionMinutes: z.partialRecord(Workflow, z.int().min(5).max(10_080)).default({}) }).prefault({}),
   logMasking: z
     .strictObject({
       extraFields: z.array(z.string().regex(/^[A-Za-z][A-Za-z0-9_-]{0,63}$/, 'a field name')).default([]),
       maskAmounts: z.boolean().default(false),
     })
     .prefault({}),
+  /**
+   * How long the raw inbound payloads and vendor-write bodies stay locked in the payload archive (an S3
+   * bucket with Object Lock, lib/payload-archive.ts): GOVERNANCE, which an administrator allowed
+   * `s3:BypassGovernanceRetention` can lift, unless the firm opts in to COMPLIANCE, which nobody can
+   * (docs/security.md#payload-archive). The bucket expires each object once its lock lapses.
+   */
+  payloadRetention: z
+    .strictObject({
+      mode: z.enum(['GOVERNANCE', 'COMPLIANCE']).default('GOVERNANCE'),
+      days: z.number().int().min(1).max(3650).default(30),
+    })
+    .prefault({}),
 });
 /** The operations settings. */
 export type OperationsConfig = z.infer<typeof OperationsConfig>;
+
+/**
+ * Reconciliation of PSA billing against ERP postings: how far apart the ledger's, the ERP's and the PSA's
+ * invoices may be before a difference is reported.
+ */
+export const ReconciliationConfig = z.strictObject({
+  tolerance: z
+    .strictObject({
+      /** A total may differ by this many minor units (rounding in another system). */
+      amountMinor: z.int().min(0).max(1_000_000).default(1),
+      /** An invoice date may differ by this many days. */
+      days: z.int().min(0).max(31).default(0),
+    })
+    .prefault({}),
+});
+/** The reconciliation settings. */
+export type ReconciliationConfig = z.infer<typeof ReconciliationConfig>;
 
 /** The whole deployment configuration, validated across its parts. */
 export const DeploymentConfig = z
@@ -364,6 +399,8 @@ export const DeploymentConfig = z
     ownership: OwnershipOverrides.default({}),
     /** Who works each workflow's exceptions (docs/operations.md). */
     operations: OperationsConfig.prefault({}),
+    /** Reconciliation of PSA billing against ERP postings (docs/operations.md#reconciliation). */
+    reconciliation: ReconciliationConfig.prefault({}),
     /**
      * Who owns the deployment and who pays for it: tags `owner` and `cost-center` on every stack,
      * which CloudFormation propagates to each resource that takes tags (for cost allocation reports).

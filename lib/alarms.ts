@@ -49,14 +49,14 @@ export function alarmOnExecutions(scope: Construct, id: string, machine: sfn.ISt
   alarmOnCount(scope, `${id}FailedAlarm`, machine.metricFailed(), {
     topic,
     description:
-      `${id} executions failed: each failure is also a recorded exception with its reason. ` +
-      `Read the exceptions table (sk = OPEN) and the execution's history in the Step Functions console. Runbook: ${RUNBOOK}, "alarm: ${id}FailedAlarm".`,
+      `${id} executions failed: each failure is also a recorded exception with its reason, owner and remediation. ` +
+      `List them with npm run ops -- --region <region> exceptions list; one stopped at a task resumes with exceptions retry. Runbook: ${RUNBOOK}, "alarm: ${id}FailedAlarm".`,
   });
   alarmOnCount(scope, `${id}TimedOutAlarm`, machine.metricTimedOut(), {
     topic,
     description:
-      `${id} executions ran past the state machine's ${timeout.toHumanString()} timeout and were stopped mid-way, with no exception recorded. ` +
-      `Find them in the Step Functions console (status Timed out), see the step they were in, then start them again. Runbook: ${RUNBOOK}, "alarm: <StateMachine>TimedOutAlarm".`,
+      `${id} executions ran past the state machine's ${timeout.toHumanString()} timeout and were stopped mid-way; each is recorded as an exception to retry. ` +
+      `List them with npm run ops -- --region <region> exceptions list, then exceptions retry once the cause is gone. Runbook: ${RUNBOOK}, "alarm: <StateMachine>TimedOutAlarm".`,
   });
   alarmOnCount(scope, `${id}AbortedAlarm`, machine.metricAborted(), {
     topic,
@@ -78,7 +78,7 @@ export function invokerOf(declaration: WorkflowDeclaration, functionId: string):
 }
 
 /**
- * `<id>ErrorsAlarm` and `<id>ThrottlesAlarm`. A single error is usually a retry under way: steps throw
+ * `<id>ErrorsAlarm` (throttles: {@link alarmOnAccountThrottles}). A single error is usually a retry under way: steps throw
  * VendorThrottled, VendorUnavailable and CreateInProgress on purpose for the state machine to retry,
  * and a consumer errors whenever every record of its batch failed (Powertools' FullBatchFailureError),
  * often a batch of one. Where that ends has its own alarm (execution failed, DLQ, API 5xx). So errors
@@ -94,11 +94,20 @@ export function alarmOnFunction(scope: Construct, id: string, fn: lambda.IFuncti
       `${id} (${invoker}) has returned errors in each of the last three five-minute periods: a crash, a timeout, a missing permission or setting, or a vendor failing for that long. ` +
       `Read its log group for the errorType (consumers log "Record failed" per record). Runbook: ${RUNBOOK}, "alarm: <Function>ErrorsAlarm".`,
   });
-  alarmOnCount(scope, `${id}ThrottlesAlarm`, fn.metricThrottles(), {
+}
+
+/**
+ * `LambdaThrottlesAlarm`: any Lambda invocation in the account and region was throttled in five minutes.
+ * No function here reserves concurrency, so they all draw on the account's regional pool: one alarm on
+ * the pool says what a per-function alarm would, at one resource instead of one per function (a regional
+ * stack stays within CloudFormation's 500 resources).
+ */
+export function alarmOnAccountThrottles(scope: Construct, topic: sns.ITopic): cloudwatch.Alarm {
+  return alarmOnCount(scope, 'LambdaThrottlesAlarm', new cloudwatch.Metric({ namespace: 'AWS/Lambda', metricName: 'Throttles' }), {
     topic,
     description:
-      `${id} (${invoker}) invocations were throttled: the account's Lambda concurrency in this region ran out (no function here reserves any). ` +
-      `State machines retry, SQS redelivers and vendors retry webhooks, but work is delayed. Runbook: ${RUNBOOK}, "alarm: <Function>ThrottlesAlarm".`,
+      "Lambda invocations in this account and region were throttled: the account's regional concurrency, which every function of this stack shares (none reserves any), ran out. " +
+      `State machines retry, SQS redelivers and vendors retry webhooks, but work is delayed. Runbook: ${RUNBOOK}, "alarm: LambdaThrottlesAlarm".`,
   });
 }
 

@@ -17,6 +17,11 @@ export interface OperationsDashboardProps {
   /** The exception announcements queue: one message per new exception. */
   readonly exceptionQueue: sqs.IQueue;
   readonly api: apigateway.RestApi;
+  /**
+   * The namespace of the deployment's own metrics (`<name>-<stage>`), for the money-at-risk widgets
+   * (`PublishOperationsMetrics`); without it they are left out.
+   */
+  readonly metricsNamespace?: string;
 }
 
 /**
@@ -32,6 +37,32 @@ export class OperationsDashboard extends Construct {
     const period = Duration.minutes(5);
     const functions = [...props.functions.entries()];
     this.dashboard = new cloudwatch.Dashboard(this, 'Dashboard', { defaultInterval: Duration.days(1) });
+    if (props.metricsNamespace !== undefined) {
+      // Money at risk first: what is open, what it holds up and how long it has waited, by workflow and legal entity.
+      const search = (metric: string, dimensions: string, label: string) =>
+        new cloudwatch.MathExpression({
+          expression: `SEARCH('{${props.metricsNamespace},${dimensions}} MetricName="${metric}"', 'Maximum', 300)`,
+          label,
+          period,
+        });
+      this.dashboard.addWidgets(
+        new cloudwatch.GraphWidget({
+          title: 'Money at stake in open exceptions (by workflow, legal entity, currency)',
+          left: [search('MoneyAtStake', 'currency,legalEntity,service,workflow', '')],
+          width: 8,
+        }),
+        new cloudwatch.GraphWidget({
+          title: 'Open exceptions (by workflow and legal entity; npm run ops -- exceptions list)',
+          left: [search('OpenExceptions', 'legalEntity,service,workflow', '')],
+          width: 8,
+        }),
+        new cloudwatch.GraphWidget({
+          title: 'Oldest open exception, minutes (by workflow; the business-impact alarms)',
+          left: [search('OldestOpenExceptionMinutes', 'service,workflow', '')],
+          width: 8,
+        }),
+      );
+    }
     this.dashboard.addWidgets(
       ...[...props.stateMachines.entries()].map(
         ([name, machine]) =>

@@ -1,15 +1,19 @@
 import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import type { DeploymentConfig, RegionConfig } from '../canonical/deployment-config';
+import type { Workflow } from '../canonical/workflows';
 import { AlarmTopic } from './alarm-topic';
+import { alarmOnAccountThrottles } from './alarms';
 import { AuditTrailTable } from './audit-trail-table';
 import { BillingLedgerTable } from './billing-ledger-table';
 import { CrossReferenceTable } from './cross-reference-table';
 import { EventRelaySources } from './event-relay-sources';
 import { ExceptionStore } from './exception-store';
 import { IdempotencyTable } from './idempotency-table';
+import { MoneyAtRiskAlarms } from './money-at-risk-alarms';
 import { OperationsDashboard } from './operations-dashboard';
 import { OpsApi } from './ops-api';
+import { PayloadArchive } from './payload-archive';
 import { SyncEncryptionKey } from './sync-encryption-key';
 import { SyncEventBus } from './sync-event-bus';
 import { type SharedTable, servingInstances, type WorkflowDeclaration } from './topology/declarations';
@@ -59,6 +63,8 @@ export class SyncRegionStack extends Stack {
   public readonly exceptions: ExceptionStore;
   /** The append-only record of every vendor write. */
   public readonly auditTrail: AuditTrailTable;
+  /** Raw inbound payloads and vendor-write bodies under Object Lock, named by hash from the audit trail. */
+  public readonly payloadArchive: PayloadArchive;
   /** Each workflow's functions, queues, routes, rules and state machines, by workflow. */
   public readonly workflows = new Map<string, WorkflowResources>();
 
@@ -96,6 +102,7 @@ export class SyncRegionStack extends Stack {
     });
     this.exceptions = new ExceptionStore(this, 'Exceptions', { encryptionKey: key, alarmTopic: this.alarms.topic });
     this.auditTrail = new AuditTrailTable(this, 'AuditTrail', { encryptionKey: key });
+    this.payloadArchive = new PayloadArchive(this, 'PayloadArchive', { encryptionKey: key, retention: config.operations.payloadRetention });
 
     const declarations = props.workflows ?? WORKFLOWS;
     if (declarations.some((d) => d.routes.some((r) => r.api === 'operations')))
@@ -115,16 +122,27 @@ export class SyncRegionStack extends Stack {
             billingLedger: this.billingLedger.table,
           },
           auditTrail: this.auditTrail,
+          payloadArchive: this.payloadArchive,
           eventBus: this.eventBus.bus,
           partnerBuses: this.eventRelays.partnerBuses,
           exceptionQueue: this.exceptions.queue,
           webhookApi: this.webhookApi,
           ...(this.opsApi ? { opsApi: this.opsApi } : {}),
+          workflowStateMachines: new Map([...this.workflows.values()].flatMap((w) => [...w.stateMachines])),
+          workQueues: new Map([...this.workflows.values()].flatMap((w) => [...w.queues])),
           alarmTopic: this.alarms.topic,
         }),
       );
     }
 
+    alarmOnAccountThrottles(this, this.alarms.topic);
+    // Alarms by business impact on the money-at-risk metrics, where the ops parts that publish them are built.
+    if (this.workflows.has('ops'))
+      new MoneyAtRiskAlarms(this, 'MoneyAtRisk', {
+        config,
+        workflows: [...this.workflows.keys()].filter((w): w is Workflow => w !== 'ops'),
+        topic: this.alarms.topic,
+      });
     const workflows = [...this.workflows.values()];
     new OperationsDashboard(this, 'Operations', {
       stateMachines: new Map(workflows.flatMap((w) => [...w.stateMachines.entries()])),
@@ -132,6 +150,7 @@ export class SyncRegionStack extends Stack {
       functions: new Map(workflows.flatMap((w) => [...w.functions.entries()])),
       exceptionQueue: this.exceptions.queue,
       api: this.webhookApi.api,
+      ...(this.workflows.has('ops') ? { metricsNamespace: `${config.name}-${config.stage}` } : {}),
     });
 
     new CfnOutput(this, 'EventBusName', { value: this.eventBus.bus.eventBusName });
@@ -142,6 +161,10 @@ export class SyncRegionStack extends Stack {
         description: 'Where `npm run ops -- --region <region>` sends its signed requests',
       });
     new CfnOutput(this, 'AlarmTopicArn', { value: this.alarms.topic.topicArn });
+    new CfnOutput(this, STACK_OUTPUTS.payloadArchiveBucketName, {
+      value: this.payloadArchive.bucket.bucketName,
+      description: "Where an audit entry's payload is: s3://<bucket>/payloads/<payloadSha256>",
+    });
     this.addSmokeOutputs(config, regionConfig);
   }
 

@@ -20,11 +20,6 @@ export interface WorkQueueProps {
   readonly alarmTopic: sns.ITopic;
   /** What the queue carries, for the alarm description. */
   readonly description: string;
-  /**
-   * The queue itself holds failures nobody consumes (a rule's or schedule's target-failure queue): alarm
-   * as soon as it holds one message, as for the dead-letter queue. @default false
-   */
-  readonly holdsFailures?: boolean;
 }
 
 /**
@@ -40,8 +35,6 @@ export class WorkQueue extends Construct {
   public readonly deadLetterQueue: sqs.Queue;
   /** Fires when the dead-letter queue is not empty. */
   public readonly deadLetterAlarm: cloudwatch.Alarm;
-  /** Fires when a queue that holds failures is not empty; undefined for a consumed work queue. */
-  public readonly failuresAlarm?: cloudwatch.Alarm;
 
   constructor(scope: Construct, id: string, props: WorkQueueProps) {
     super(scope, id);
@@ -75,18 +68,5 @@ export class WorkQueue extends Construct {
         treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
       });
     this.deadLetterAlarm.addAlarmAction(new cloudwatchActions.SnsAction(props.alarmTopic));
-    if (props.holdsFailures) {
-      // Nothing receives from this queue, so nothing ever reaches its DLQ: the queue's own depth is the signal.
-      this.failuresAlarm = this.queue
-        .metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(1), statistic: 'Maximum' })
-        .createAlarm(this, 'FailuresAlarm', {
-          alarmDescription: `Deliveries failed and wait in this queue: ${props.description}. Fix the cause, then redrive to the work queue from the SQS console.`,
-          threshold: 0,
-          comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-          evaluationPeriods: 1,
-          treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-        });
-      this.failuresAlarm.addAlarmAction(new cloudwatchActions.SnsAction(props.alarmTopic));
-    }
   }
 }

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ArnFormat, Aws, Duration, RemovalPolicy, Stack, Tags, Validations } from 'aws-cdk-lib';
+import { ArnFormat, Aws, Duration, RemovalPolicy, Stack, Tags, Token, Validations } from 'aws-cdk-lib';
 import * as apigateway from 'aws-cdk-lib/aws-apigateway';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as events from 'aws-cdk-lib/aws-events';
@@ -17,12 +17,16 @@ import * as schedulerTargets from 'aws-cdk-lib/aws-scheduler-targets';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import { RegionInfo } from 'aws-cdk-lib/region-info';
 import { Construct } from 'constructs';
 import type { DeploymentConfig, RegionConfig } from '../canonical/deployment-config';
 import type { Workflow } from '../canonical/workflows';
 import { alarmOnExecutions, alarmOnFunction, invokerOf } from './alarms';
 import type { AuditTrailTable } from './audit-trail-table';
+import { grantDeadLetterQueues } from './dead-letter-queue-access';
+import { FailureQueue } from './failure-queue';
 import type { OpsApi } from './ops-api';
+import type { PayloadArchive } from './payload-archive';
 import { BUNDLE_TARGET, baseEnvironment, bundleDefines, LAMBDA_NODE_MAJOR } from './topology/bundling';
 import {
   assertConsistent,
@@ -58,7 +62,13 @@ export interface WorkflowResourcesProps {
   readonly webhookApi: WebhookApi;
   /** The ops API, for declarations with `operations` routes. */
   readonly opsApi?: OpsApi;
+  /** The state machines of the workflows built before this one, by id, for `workflowExecutions` uses. */
+  readonly workflowStateMachines?: ReadonlyMap<string, sfn.IStateMachine>;
+  /** The work queues of the workflows built before this one, by id, for `deadLetterQueues` uses (with the workflow's own). */
+  readonly workQueues?: ReadonlyMap<string, WorkQueue>;
   readonly alarmTopic: sns.ITopic;
+  /** Where raw inbound payloads and vendor-write bodies are kept, for `payloadArchive` uses. */
+  readonly payloadArchive: PayloadArchive;
 }
 
 /**
@@ -73,7 +83,7 @@ export class WorkflowResources extends Construct {
   /** State machines by declaration id. */
   public readonly stateMachines = new Map<string, sfn.StateMachine>();
   /** The dead-letter queue of each rule, relay rule and schedule target, by its name (`<id>` or `<id>-<instance>`). */
-  public readonly targetFailures = new Map<string, WorkQueue>();
+  public readonly targetFailures = new Map<string, FailureQueue>();
 
   constructor(scope: Construct, id: string, props: WorkflowResourcesProps) {
     super(scope, id);
@@ -206,7 +216,10 @@ export class WorkflowResources extends Construct {
       if (ops && props.opsApi === undefined) throw new Error(`Route ${r.method} ${r.path} is on the ops API, which the stack did not build`);
       const api = ops ? props.opsApi! : props.webhookApi;
       const resource = r.path.split('/').reduce<apigateway.IResource>((parent, part) => parent.getResource(part) ?? parent.addResource(part), api.api.root);
-      resource.addMethod(r.method, new apigateway.LambdaIntegration(this.functions.get(r.function)!), {
+      // The ops API's routes all call one function, which routes by resource: one invoke permission for
+      // the API instead of two per method keeps the region's stack within CloudFormation's 500 resources.
+      const integration = new apigateway.LambdaIntegration(this.functions.get(r.function)!, ops ? { scopePermissionToMethod: false } : {});
+      resource.addMethod(r.method, integration, {
         requestValidator: api.requestValidator,
         requestParameters: Object.fromEntries([...r.path.matchAll(/\{(\w+)\}/g)].map(([, name]) => [`method.request.path.${name}`, true])),
         // Spelled out although the ops API's default: a route on it can never be left open.
@@ -217,7 +230,8 @@ export class WorkflowResources extends Construct {
     for (const r of declaration.rules) {
       const delivery = this.targetDelivery('events rule', r.id, r, props);
       const rule = new events.Rule(this, r.id, {
-        eventBus: props.eventBus,
+        // AWS services put their events (Step Functions' status changes) on the account's default bus.
+        eventBus: r.bus === 'default' ? events.EventBus.fromEventBusName(this, `${r.id}DefaultBus`, 'default') : props.eventBus,
         description: r.description,
         eventPattern: r.eventPattern as events.EventPattern,
       });
@@ -302,12 +316,10 @@ export class WorkflowResources extends Construct {
     declared: { readonly retryAttempts?: number; readonly maxEventAgeHours?: number },
     props: WorkflowResourcesProps,
   ): { retryAttempts: number; maxEventAge: Duration; deadLetterQueue: sqs.IQueue } {
-    const targetFailures = new WorkQueue(this, `${name}TargetFailures`, {
+    const targetFailures = new FailureQueue(this, `${name}TargetFailures`, {
       encryptionKey: props.encryptionKey,
-      visibilityTimeout: Duration.seconds(30),
       alarmTopic: props.alarmTopic,
       description: `${what} ${name} could not deliver to its queue`,
-      holdsFailures: true,
     });
     this.targetFailures.set(name, targetFailures);
     return { retryAttempts: declared.retryAttempts ?? 8, maxEventAge: Duration.hours(declared.maxEventAgeHours ?? 24), deadLetterQueue: targetFailures.queue };
@@ -384,13 +396,55 @@ export class WorkflowResources extends Construct {
         handler.addEnvironment(variable!, machine.stateMachineArn);
         return;
       }
+      case 'workflowExecutions': {
+        const machines = use.stateMachines.map((id) => {
+          const machine = props.workflowStateMachines?.get(id);
+          if (machine === undefined) throw new Error(`${handler.node.id} reads executions of ${id}, which no workflow built before it declares`);
+          return [id, machine] as const;
+        });
+        for (const [, machine] of machines) {
+          machine.grantExecution(
+            handler,
+            ...(use.access === 'redrive' ? ['states:DescribeExecution', 'states:RedriveExecution'] : ['states:DescribeExecution']),
+          );
+          if (use.access === 'redrive') machine.grantStartExecution(handler);
+          // Execution inputs are encrypted with the region's key under the machine's ARN as context.
+          handler.addToRolePolicy(
+            new iam.PolicyStatement({
+              actions: use.access === 'redrive' ? ['kms:GenerateDataKey', 'kms:Decrypt'] : ['kms:Decrypt'],
+              resources: [props.encryptionKey.keyArn],
+              conditions: { StringEquals: { 'kms:EncryptionContext:aws:states:stateMachineArn': machine.stateMachineArn } },
+            }),
+          );
+          // cdk-nag names the resource as the template renders it: known region, partition and account as text.
+          const stack = Stack.of(this);
+          const known = (value: string, pseudo: string) => (Token.isUnresolved(value) ? `<AWS::${pseudo}>` : value);
+          const partition = Token.isUnresolved(stack.region) ? '<AWS::Partition>' : (RegionInfo.get(stack.region).partition ?? 'aws');
+          const prefix = `arn:${partition}:states:${known(stack.region, 'Region')}:${known(stack.account, 'AccountId')}`;
+          Validations.of(handler.role!).acknowledge({
+            id: `AwsSolutions-IAM5[Resource::${prefix}:execution:{"Fn::Select":[6,{"Fn::Split":[":",{"Ref":"${stack.getLogicalId(machine.node.defaultChild as sfn.CfnStateMachine)}"}]}]}:*]`,
+            reason:
+              "The executions of this one state machine (its ARN's execution namespace): an execution's name is only known when it is retried or recorded.",
+          });
+        }
+        handler.addEnvironment(variable!, Stack.of(this).toJsonString(Object.fromEntries(machines.map(([id, machine]) => [id, machine.stateMachineArn]))));
+        return;
+      }
       case 'vendorSecrets':
+        return;
+      case 'deadLetterQueues':
+        // The queues of the workflows built before this one (the ops declaration comes last) and its own.
+        grantDeadLetterQueues(handler, new Map([...(props.workQueues ?? []), ...this.queues]), props.encryptionKey, variable!);
         return;
       case 'webhookUrl':
         // Behind a stage or custom domain the URL a vendor signed cannot be rebuilt from the request.
         // Built from the API id and stage name, not api.url, which would make the function depend on the
         // deployment that depends on the function.
         handler.addEnvironment(variable!, this.webhookBaseUrl(props));
+        return;
+      case 'payloadArchive':
+        props.payloadArchive.grantArchive(handler);
+        handler.addEnvironment(variable!, props.payloadArchive.bucket.bucketName);
         return;
     }
   }

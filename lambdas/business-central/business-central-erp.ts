@@ -2,11 +2,22 @@ import { createHash } from 'node:crypto';
 import Decimal from 'decimal.js';
 import { CurrencyCode, type Money, majorUnits, money } from '../../canonical';
 import type { AuditTrail } from '../common/audit-trail';
-import { invoiceDocumentNumber } from '../common/billing-keys';
+import { invoiceDocumentNumber, ourInvoiceGlobalId } from '../common/billing-keys';
 import { type VendorCall, VendorRejectedError, VendorThrottledError, VendorUnavailableError } from '../common/errors';
 import { ClientCredentialsToken, sendWithOneRefresh } from '../common/http/credential-refresh';
 import { type VendorResponse, vendorRequest } from '../common/http/vendor-http';
-import type { ErpCustomerDraft, ErpInvoiceDraft, ErpInvoiceStatus, ErpPort, ErpProjectDraft, InvoicingPort, PaymentsPort, PostedInvoice } from '../ports/erp';
+import type {
+  ErpCustomerDraft,
+  ErpInvoiceDraft,
+  ErpInvoiceOfPeriod,
+  ErpInvoiceStatus,
+  ErpPort,
+  ErpProjectDraft,
+  InvoiceReadPort,
+  InvoicingPort,
+  PaymentsPort,
+  PostedInvoice,
+} from '../ports/erp';
 
 /** The client credentials of an Entra app registration with access to the BC environment, from the instance's secret. */
 export interface BusinessCentralCredentials {
@@ -57,6 +68,7 @@ interface SalesInvoice {
   readonly totalAmountIncludingTax?: number;
   readonly remainingAmount?: number;
   readonly lastModifiedDateTime?: string;
+  readonly invoiceDate?: string;
   readonly '@odata.etag'?: string;
 }
 
@@ -101,7 +113,7 @@ const entraTokens = new Map<string, ClientCredentialsToken>();
  * then posted (`Microsoft.NAV.post`); BC assigns the posted number and tax, read back afterwards.
  * Like the other adapters it never retries: the state machine owns retries, on the typed errors.
  */
-export class BusinessCentralErp implements ErpPort, InvoicingPort, PaymentsPort {
+export class BusinessCentralErp implements ErpPort, InvoicingPort, PaymentsPort, InvoiceReadPort {
   constructor(private readonly options: BusinessCentralOptions) {}
 
   /**
@@ -201,6 +213,29 @@ export class BusinessCentralErp implements ErpPort, InvoicingPort, PaymentsPort 
       path = next === undefined ? undefined : next.slice(next.indexOf('/companies('));
     }
     return statuses;
+  }
+
+  /**
+   * Our invoices dated in the range: `salesInvoices?$filter=invoiceDate ge <from> and invoiceDate le <to>`
+   * every page; those whose `externalDocumentNumber` is not one of ours are left out.
+   */
+  async invoicesDatedIn(from: string, to: string): Promise<ErpInvoiceOfPeriod[]> {
+    const call = this.call('list invoices by date');
+    const invoices: ErpInvoiceOfPeriod[] = [];
+    let path: string | undefined = `${this.company()}/salesInvoices?$filter=${encodeURIComponent(`invoiceDate ge ${from} and invoiceDate le ${to}`)}`;
+    while (path !== undefined) {
+      const response = await this.send(call, 'GET', path);
+      if (response.status !== 200) throw this.errorFor(call, response);
+      const page = response.json<{ value?: SalesInvoice[]; '@odata.nextLink'?: string }>();
+      for (const i of page?.value ?? []) {
+        if (ourInvoiceGlobalId(i.externalDocumentNumber) === undefined) continue;
+        const { total } = this.statusOf(i);
+        invoices.push({ id: i.id, reference: i.externalDocumentNumber!, invoiceNumber: i.number, total, date: String(i.invoiceDate ?? '').slice(0, 10) });
+      }
+      const next = page?.['@odata.nextLink'];
+      path = next === undefined ? undefined : next.slice(next.indexOf('/companies('));
+    }
+    return invoices;
   }
 
   /**

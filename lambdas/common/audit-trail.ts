@@ -31,16 +31,19 @@ export interface AuditTrail {
   record(entry: AuditEntry): Promise<void>;
 }
 
-/** Stable SHA-256 of a JSON payload (keys sorted), so the same write always hashes the same. */
-export function payloadHash(payload: unknown): string {
+/** A payload as canonical JSON (object keys sorted): the bytes {@link payloadHash} hashes and the payload archive keeps. */
+export function canonicalJson(payload: unknown): string {
   const canonical = JSON.stringify(payload, (_key, value: unknown) =>
     value !== null && typeof value === 'object' && !Array.isArray(value)
       ? Object.fromEntries(Object.entries(value as Record<string, unknown>).sort(([a], [b]) => a.localeCompare(b)))
       : value,
-  );
-  return createHash('sha256')
-    .update(canonical ?? 'undefined')
-    .digest('hex');
+  ) as string | undefined;
+  return canonical ?? 'undefined';
+}
+
+/** Stable SHA-256 of a JSON payload (keys sorted), so the same write always hashes the same; the key of its archived copy. */
+export function payloadHash(payload: unknown): string {
+  return createHash('sha256').update(canonicalJson(payload)).digest('hex');
 }
 
 /**

@@ -95,6 +95,36 @@ export class ErpReferenceNotConfiguredError extends SyncError {
   override readonly name = 'ErpReferenceNotConfigured';
 }
 
+/**
+ * The errors a person must act on, in the source record or the configuration, per state machine: each
+ * Task's Catch lists exactly these, into its business path (the exception, the CRM's needs-attention).
+ * Every other failure (throttling and outages once their retries are spent, defects, a missing
+ * environment) is left uncaught, so the execution fails at the task itself and can be redriven from
+ * there with the same input once the cause is gone (`npm run ops -- exceptions retry`); its exception is
+ * recorded from the execution's status change (docs/operations.md, "Which failures resume").
+ */
+export const NEEDS_A_PERSON = {
+  'opportunity-to-project': [
+    'OpportunityInvalid',
+    'CreateInProgress',
+    'VendorRejected',
+    'VendorAuthenticationFailed',
+    'KantataTokenRevoked',
+    'ErpReferenceNotConfigured',
+    'CrossReferenceConflict',
+    'MergeRefused',
+    'RateCardNotRepresentable',
+  ],
+  'time-to-invoice': [
+    'ContractUnknown',
+    'InvoiceItemsNotConfigured',
+    'ErpReferenceNotConfigured',
+    'VendorRejected',
+    'VendorAuthenticationFailed',
+    'KantataTokenRevoked',
+  ],
+} as const satisfies Partial<Record<Workflow, readonly string[]>>;
+
 /** Errors that a retry may cure. */
 export function isRetryable(error: unknown): boolean {
   return error instanceof VendorThrottledError || error instanceof VendorUnavailableError;

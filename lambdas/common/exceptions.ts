@@ -173,3 +173,38 @@ export function failureReason(failure: { readonly Error: string; readonly Cause?
   }
   return `${error}: ${reason}`;
 }
+
+/**
+ * Marks the open exception `retrying` (an operator resumed or restarted its execution) and counts the
+ * attempt; false when nothing is open. A failure of the retried
+ * execution records it `open` again; its success resolves it.
+ */
+export async function markExceptionRetrying(
+  documents: DynamoDBDocumentClient,
+  tableName: string,
+  key: Pick<BusinessException, 'workflow' | 'entityType' | 'entityId'>,
+  retry: { readonly by: string; readonly at: Date; readonly how: 'redrive' | 'restart'; readonly execution: string; readonly attempt: number },
+): Promise<boolean> {
+  try {
+    await documents.send(
+      new UpdateCommand({
+        TableName: tableName,
+        Key: openExceptionKey(key),
+        UpdateExpression: 'SET #state = :retrying, retriedBy = :by, retriedAt = :at, lastRetry = :retry, opsAttempts = :attempt',
+        ConditionExpression: 'attribute_exists(pk)',
+        ExpressionAttributeNames: { '#state': 'state' },
+        ExpressionAttributeValues: {
+          ':retrying': 'retrying',
+          ':by': retry.by,
+          ':at': retry.at.toISOString(),
+          ':retry': { how: retry.how, execution: retry.execution },
+          ':attempt': retry.attempt,
+        },
+      }),
+    );
+    return true;
+  } catch (error) {
+    if ((error as { name?: string }).name === 'ConditionalCheckFailedException') return false;
+    throw error;
+  }
+}

@@ -5,7 +5,16 @@ import { SyncError, type VendorCall, VendorRejectedError, VendorThrottledError, 
 import { sendWithOneRefresh } from '../common/http/credential-refresh';
 import { type VendorResponse, vendorRequest } from '../common/http/vendor-http';
 import { JournalProgress, NO_JOURNAL, type WriteJournal } from '../common/write-journal';
-import type { CompletedMilestone, PolledWork, PsaBillingPort, PsaInvoice, PsaPort, PsaProjectDraft } from '../ports/psa';
+import type {
+  CompletedMilestone,
+  PolledWork,
+  PsaBillingPort,
+  PsaInvoice,
+  PsaInvoiceOfPeriod,
+  PsaInvoiceReadPort,
+  PsaPort,
+  PsaProjectDraft,
+} from '../ports/psa';
 import { planKantataRateCard, RateCardNotRepresentableError, type RateCardVersionPlan } from './rate-card-plan';
 
 /**
@@ -128,7 +137,7 @@ interface PreparedRateCard {
  * rather than duplicated. Rate cards need an account user with Kantata's Administrator access. Throttling is
  * a 429 without Retry-After: the state machine's backoff with jitter owns the retry.
  */
-export class KantataPsa implements PsaPort, PsaBillingPort {
+export class KantataPsa implements PsaPort, PsaBillingPort, PsaInvoiceReadPort {
   constructor(private readonly options: KantataOptions) {}
 
   async findProjectByExternalReference(externalReference: string): Promise<{ id: string } | undefined> {
@@ -444,6 +453,39 @@ export class KantataPsa implements PsaPort, PsaBillingPort {
       external_reference: ourReference('invoice', invoice.externalId),
     });
     return { id: created.id };
+  }
+
+  /**
+   * Our invoices of the projects dated in the range: `GET invoices.json?workspace_id=<id>&include=external_references`
+   * per project (Kantata filters invoices by workspace), the date range applied here on `invoice_date`. An
+   * invoice without our reference is not ours to reconcile.
+   */
+  async invoicesOf(projectIds: readonly string[], from: string, to: string): Promise<PsaInvoiceOfPeriod[]> {
+    const found: PsaInvoiceOfPeriod[] = [];
+    for (const projectId of [...new Set(projectIds)]) {
+      const invoices = await this.listReferenced<{
+        workspace_id?: string;
+        invoice_date?: string | null;
+        user_invoice_title?: string | null;
+        total_in_cents?: number | null;
+        currency?: string | null;
+      }>('invoices', { workspace_id: projectId });
+      for (const i of invoices) {
+        const date = i.invoice_date?.slice(0, 10);
+        const [externalId] = i.references;
+        if (externalId === undefined || date === undefined || date < from || date > to) continue;
+        const currency = CurrencyCode.safeParse(i.currency);
+        found.push({
+          id: i.id,
+          projectId: String(i.workspace_id ?? projectId),
+          externalId,
+          date,
+          ...(i.user_invoice_title ? { invoiceNumber: i.user_invoice_title } : {}),
+          ...(typeof i.total_in_cents === 'number' && currency.success ? { total: { amountMinor: i.total_in_cents, currency: currency.data } } : {}),
+        });
+      }
+    }
+    return found;
   }
 
   /** Our references to one record of ours (`service_model_ref`), newest first as Kantata lists them. */

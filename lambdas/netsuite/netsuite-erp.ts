@@ -1,9 +1,21 @@
 import { CurrencyCode, type Money, majorUnits, money } from '../../canonical';
 import type { AuditTrail } from '../common/audit-trail';
+import { ourInvoiceGlobalId } from '../common/billing-keys';
 import { ErpReferenceNotConfiguredError, type VendorCall, VendorRejectedError, VendorThrottledError, VendorUnavailableError } from '../common/errors';
 import { sendWithOneRefresh } from '../common/http/credential-refresh';
 import { type VendorResponse, vendorRequest } from '../common/http/vendor-http';
-import type { ErpCustomerDraft, ErpInvoiceDraft, ErpInvoiceStatus, ErpPort, ErpProjectDraft, InvoicingPort, PaymentsPort, PostedInvoice } from '../ports/erp';
+import type {
+  ErpCustomerDraft,
+  ErpInvoiceDraft,
+  ErpInvoiceOfPeriod,
+  ErpInvoiceStatus,
+  ErpPort,
+  ErpProjectDraft,
+  InvoiceReadPort,
+  InvoicingPort,
+  PaymentsPort,
+  PostedInvoice,
+} from '../ports/erp';
 import { type TokenBasedAuth, tokenBasedAuthorization } from './oauth1';
 import { accessToken, type ClientCredentialsAuth, forgetAccessToken, TOKEN_PATH } from './oauth2-m2m';
 
@@ -49,7 +61,7 @@ export function netSuiteBaseUrl(accountId: string): string {
  * (`PUT /record/v1/<type>/eid:<externalId>`), safe to repeat, so this adapter never retries: the
  * state machine owns retries, on the typed errors thrown here from NetSuite's status and error codes.
  */
-export class NetSuiteErp implements ErpPort, InvoicingPort, PaymentsPort {
+export class NetSuiteErp implements ErpPort, InvoicingPort, PaymentsPort, InvoiceReadPort {
   constructor(private readonly options: NetSuiteOptions) {}
 
   async upsertCustomer(customer: ErpCustomerDraft): Promise<{ id: string }> {
@@ -165,6 +177,40 @@ export class NetSuiteErp implements ErpPort, InvoicingPort, PaymentsPort {
       });
     }
     return statuses;
+  }
+
+  /**
+   * Our invoices dated in the range: the record query
+   * `q=tranDate ON_OR_AFTER "<from>" AND tranDate ON_OR_BEFORE "<to>"` every page, then each invoice by
+   * id; those whose `externalId` is not one of ours are left out.
+   */
+  async invoicesDatedIn(from: string, to: string): Promise<ErpInvoiceOfPeriod[]> {
+    const call: VendorCall = { vendor: 'netsuite', instance: this.options.instance, operation: 'list invoices by date' };
+    const ids: string[] = [];
+    for (let offset = 0; ; offset += 1000) {
+      const q = encodeURIComponent(`tranDate ON_OR_AFTER "${from}" AND tranDate ON_OR_BEFORE "${to}"`);
+      const response = await this.send(call, 'GET', `/services/rest/record/v1/invoice?q=${q}&limit=1000&offset=${offset}`);
+      if (response.status !== 200) throw this.errorFor(call, response);
+      const page = response.json<{ items?: { id: string }[]; hasMore?: boolean }>();
+      ids.push(...(page?.items ?? []).map((i) => i.id));
+      if (!page?.hasMore) break;
+    }
+    const invoices: ErpInvoiceOfPeriod[] = [];
+    for (const id of ids) {
+      const read = await this.send({ ...call, operation: 'read invoice' }, 'GET', `/services/rest/record/v1/invoice/${id}`);
+      if (read.status !== 200) throw this.errorFor(call, read);
+      const r = read.json<{ externalId?: string; tranId?: string; total?: number; tranDate?: string; currency?: { id?: string; refName?: string } }>()!;
+      if (ourInvoiceGlobalId(r.externalId) === undefined) continue;
+      const currency = CurrencyCode.parse(this.currencyCodeOf(r.currency));
+      invoices.push({
+        id,
+        reference: r.externalId!,
+        invoiceNumber: r.tranId ?? id,
+        total: money(String(r.total ?? 0), currency),
+        date: String(r.tranDate ?? '').slice(0, 10),
+      });
+    }
+    return invoices;
   }
 
   /** The legal entity's subsidiary, on a OneWorld account; nothing on an account without subsidiaries. */

@@ -1,6 +1,6 @@
 import { type DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { OPEN_EXCEPTIONS_INDEX } from '../common/exception-table-schema';
-import { type BusinessException, closeOpenException, type ExceptionState, openExceptionKey } from '../common/exceptions';
+import { type BusinessException, closeOpenException, type ExceptionState, markExceptionRetrying, openExceptionKey } from '../common/exceptions';
 
 /** An exception as the inbox shows it. */
 export interface InboxEntry {
@@ -20,6 +20,9 @@ export interface InboxEntry {
   readonly lastSeenAt: string;
   readonly execution?: string;
   readonly correlationId?: string;
+  /** Retries an operator started (`npm run ops -- exceptions retry`), and the last one. */
+  readonly opsAttempts?: number;
+  readonly lastRetry?: { readonly how: 'redrive' | 'restart'; readonly execution: string; readonly by: string; readonly at: string };
   /** Who closed it and when, with their note (history entries only). */
   readonly closed?: { readonly by: string; readonly at: string; readonly note?: string };
 }
@@ -62,6 +65,10 @@ function entryOf(item: Record<string, unknown>): InboxEntry {
     lastSeenAt: text('lastSeenAt') ?? '',
     ...(text('execution') ? { execution: text('execution')! } : {}),
     ...(text('correlationId') ? { correlationId: text('correlationId')! } : {}),
+    ...(item.opsAttempts === undefined ? {} : { opsAttempts: Number(item.opsAttempts) }),
+    ...(item.lastRetry && text('retriedBy') && text('retriedAt')
+      ? { lastRetry: { ...(item.lastRetry as { how: 'redrive' | 'restart'; execution: string }), by: text('retriedBy')!, at: text('retriedAt')! } }
+      : {}),
     ...(by && at ? { closed: { by, at, ...(text('note') ? { note: text('note')! } : {}) } } : {}),
   };
 }
@@ -119,6 +126,14 @@ export class ExceptionInbox {
       .map(entryOf)
       .sort((a, b) => (b.closed?.at ?? '').localeCompare(a.closed?.at ?? ''));
     return { ...(open ? { open: entryOf(open) } : {}), history };
+  }
+
+  /** Marks the open exception retrying, with who started which retry; false when nothing is open. */
+  async markRetrying(
+    key: ExceptionKey,
+    retry: { readonly by: string; readonly at: Date; readonly how: 'redrive' | 'restart'; readonly execution: string; readonly attempt: number },
+  ) {
+    return markExceptionRetrying(this.documents, this.tableName, key, retry);
   }
 
   /** Resolves or ignores the open exception; false when there is none (or a newer failure just refreshed it). */

@@ -1,13 +1,20 @@
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import type { AuditTrail } from '../common/audit-trail';
 import { type HttpAnswer, problemAnswer } from '../common/http/problem';
+import { type DeadLetterQueuePort, deadLetterQueueCommand } from './dead-letter-queues';
 import type { ExceptionInbox } from './exception-inbox';
+import { type ExecutionControl, retryExecution } from './execution-retry';
 
 /** What the ops commands run on. */
 export interface OpsDependencies {
-  readonly inbox: Pick<ExceptionInbox, 'list' | 'show' | 'close'>;
+  readonly inbox: Pick<ExceptionInbox, 'list' | 'show' | 'close' | 'markRetrying'>;
   readonly audit: AuditTrail;
   readonly now: () => Date;
+  /** The workflows' state machine ARNs by id, and the calls a retry makes on their executions. */
+  readonly stateMachines: Readonly<Record<string, string>>;
+  readonly executions: ExecutionControl;
+  /** The region's work queue DLQs (the `dlq` commands, dead-letter-queues.ts). */
+  readonly deadLetterQueues: DeadLetterQueuePort;
 }
 
 const MAX_NOTE = 500;
@@ -49,6 +56,30 @@ export async function runOpsCommand(request: APIGatewayProxyEvent, deps: OpsDepe
     if (!shown.open && shown.history.length === 0) return problemAnswer(404, 'Not Found', `No exception ${ref}.`, correlationId);
     return ok(shown, correlationId);
   }
+  if (route === 'POST /ops/exceptions/{workflow}/{entityType}/{entityId}/retry' && key) {
+    const at = deps.now();
+    const { open } = await deps.inbox.show(key);
+    const outcome = open
+      ? await retryExecution(open, deps.stateMachines, deps.executions)
+      : ({ retried: false, status: 409, reason: `${ref} has no open exception to retry.` } as const);
+    if (outcome.retried && open)
+      await deps.inbox.markRetrying(key, { by: caller, at, how: outcome.how, execution: outcome.execution, attempt: outcome.attempt });
+    await deps.audit.record({
+      vendor: 'operations',
+      instance: 'ops-api',
+      recordType: 'exception',
+      recordKey: ref!,
+      operation: 'retry',
+      execution: caller,
+      correlationId,
+      payload: outcome,
+      result: outcome.retried ? 'ok' : 'rejected',
+      status: outcome.retried ? '200' : String(outcome.status),
+      at,
+    });
+    if (!outcome.retried) return problemAnswer(outcome.status, outcome.status === 404 ? 'Not Found' : 'Conflict', outcome.reason, correlationId);
+    return ok({ retry: outcome, exception: (await deps.inbox.show(key)).open }, correlationId);
+  }
   const action = /^POST \/ops\/exceptions\/\{workflow\}\/\{entityType\}\/\{entityId\}\/(resolve|ignore)$/.exec(route)?.[1] as 'resolve' | 'ignore' | undefined;
   if (action && key) {
     let note: string | undefined;
@@ -88,5 +119,7 @@ export async function runOpsCommand(request: APIGatewayProxyEvent, deps: OpsDepe
       );
     return ok({ exception: result.entry }, correlationId);
   }
+  const dlqAnswer = await deadLetterQueueCommand(request, caller, deps);
+  if (dlqAnswer) return dlqAnswer;
   return problemAnswer(404, 'Not Found', `No ops command ${route}.`, correlationId);
 }

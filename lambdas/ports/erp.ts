@@ -87,3 +87,20 @@ export interface PaymentsPort {
   /** Invoices changed at or after `since` (ISO), every page. */
   invoicesChangedSince(since: string): Promise<ErpInvoiceStatus[]>;
 }
+
+/** One of our invoices as the ERP holds it, read back for reconciliation. */
+export interface ErpInvoiceOfPeriod {
+  readonly id: string;
+  /** Our reference on the invoice: NetSuite's `externalId`, Business Central's `externalDocumentNumber`. */
+  readonly reference: string;
+  readonly invoiceNumber: string;
+  readonly total: Money;
+  /** The invoice's date (`yyyy-mm-dd`): NetSuite's `tranDate`, Business Central's `invoiceDate`. */
+  readonly date: string;
+}
+
+/** The ERP's invoices read back by date (reconciliation of PSA billing against ERP postings). */
+export interface InvoiceReadPort {
+  /** Our invoices (those carrying our external id or document number) dated from `from` to `to` (`yyyy-mm-dd`, inclusive), every page. */
+  invoicesDatedIn(from: string, to: string): Promise<ErpInvoiceOfPeriod[]>;
+}

@@ -91,3 +91,22 @@ export interface PsaBillingPort {
   /** Marks the work invoiced and records the ERP's invoice on the project; finds it again if a retry made it already. */
   recordInvoice(projectId: string, invoice: PsaInvoice): Promise<{ id: string }>;
 }
+
+/** One of our invoices as the PSA holds it, read back for reconciliation. */
+export interface PsaInvoiceOfPeriod {
+  readonly id: string;
+  readonly projectId: string;
+  /** Our key of the invoice (contract and period), from its external reference. */
+  readonly externalId: string;
+  /** The ERP's number, as recorded on the PSA invoice. */
+  readonly invoiceNumber?: string;
+  readonly total?: Money;
+  /** `yyyy-mm-dd`. */
+  readonly date?: string;
+}
+
+/** The PSA's invoices read back (reconciliation of PSA billing against ERP postings). */
+export interface PsaInvoiceReadPort {
+  /** Our invoices (those with our external reference) of these projects dated from `from` to `to` (`yyyy-mm-dd`, inclusive). */
+  invoicesOf(projectIds: readonly string[], from: string, to: string): Promise<PsaInvoiceOfPeriod[]>;
+}

@@ -10,8 +10,8 @@ import { HubSpotCrm } from '../hubspot/hubspot-crm';
 import { KantataPsa } from '../kantata/kantata-psa';
 import { type NetSuiteCredentials, NetSuiteErp } from '../netsuite/netsuite-erp';
 import type { CrmBillingPort, CrmPort } from '../ports/crm';
-import type { ErpPort, InvoicingPort, PaymentsPort } from '../ports/erp';
-import type { PsaBillingPort, PsaPort } from '../ports/psa';
+import type { ErpPort, InvoiceReadPort, InvoicingPort, PaymentsPort } from '../ports/erp';
+import type { PsaBillingPort, PsaInvoiceReadPort, PsaPort } from '../ports/psa';
 import { SalesforceCrm } from '../salesforce/salesforce-crm';
 
 /** Credentials of a vendor instance, read from its secret (cached) or re-read after a 401. */
@@ -111,6 +111,10 @@ export function adapters(config: DeploymentConfig, secrets: SecretReader, contex
     invoicingFor: (id: string): InvoicingPort => erp(id),
     /** The ERP's receivables side (payment status). */
     paymentsFor: (id: string): PaymentsPort => erp(id),
+    /** The ERP's invoices read back by date (reconciliation). */
+    invoiceReadFor: (id: string): InvoiceReadPort => erp(id),
+    /** The PSA's invoices read back (reconciliation). */
+    psaInvoiceReadFor: (id: string): PsaInvoiceReadPort => kantata(id),
     psaFor: (id: string): PsaPort => kantata(id),
     /** The PSA's billing side: approved work to poll, invoices to record. */
     psaBillingFor: (id: string): PsaBillingPort => kantata(id),

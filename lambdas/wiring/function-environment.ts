@@ -23,6 +23,12 @@ export interface FunctionEnvironment {
   eventBusName(): string;
   stateMachineArn(stateMachine: string): string;
   webhookPublicBaseUrl(): string;
+  /** The payload archive's bucket (declared, or implied by appending to the audit trail). */
+  payloadArchiveBucketName(): string;
+  /** The ARNs of other workflows' state machines, by id (a `workflowExecutions` use). */
+  workflowStateMachines(): Readonly<Record<string, string>>;
+  /** The URL of each work queue's DLQ, by the work queue's declaration id (a `deadLetterQueues` use). */
+  deadLetterQueueUrls(): Readonly<Record<string, string>>;
   /** Whether the function declares a use of this kind (and table, for tables). */
   declares(kind: FunctionUse['kind'], table?: SharedTable): boolean;
 }
@@ -89,6 +95,25 @@ export function functionEnvironment(functionId: string, env: Readonly<Record<str
     eventBusName: () => declared({ kind: 'eventBus' }, 'the canonical event bus'),
     stateMachineArn: (stateMachine) => declared({ kind: 'stateMachine', stateMachine }, `the ${stateMachine} state machine`),
     webhookPublicBaseUrl: () => declared({ kind: 'webhookUrl' }, 'the webhook base URL'),
+    payloadArchiveBucketName: () => declared({ kind: 'payloadArchive' }, 'the payload archive'),
+    workflowStateMachines: () => {
+      const use = declaration.uses.find((u) => u.kind === 'workflowExecutions');
+      if (use === undefined)
+        throw new FunctionEnvironmentError(`${functionId} reads workflow executions but does not declare { kind: 'workflowExecutions' } in ${file}`);
+      return JSON.parse(value(environmentVariableFor(use)!, "the function declares the use { kind: 'workflowExecutions' }")) as Record<string, string>;
+    },
+    deadLetterQueueUrls: () => {
+      // As lib/dead-letter-queue-access.ts writes it: the URL prefix once, then each DLQ's name.
+      const raw = declared({ kind: 'deadLetterQueues' }, 'the DLQs');
+      let directory: { urlPrefix?: unknown; deadLetterQueues?: unknown };
+      try {
+        directory = JSON.parse(raw) as typeof directory;
+      } catch {
+        throw new FunctionEnvironmentError(`Environment variable ${environmentVariableFor({ kind: 'deadLetterQueues' })} is not JSON (${where})`);
+      }
+      const names = (directory.deadLetterQueues ?? {}) as Record<string, string>;
+      return Object.fromEntries(Object.entries(names).map(([id, name]) => [id, `${String(directory.urlPrefix)}${name}`]));
+    },
     declares: (kind, table) => declaration.uses.some((u) => u.kind === kind && (table === undefined || (u.kind === 'table' && u.table === table))),
   };
 }

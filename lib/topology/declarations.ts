@@ -35,7 +35,22 @@ export type FunctionUse =
   | { readonly kind: 'vendorSecrets'; readonly vendors: readonly Vendor[] }
   | { readonly kind: 'vendorSecrets'; readonly roles: readonly SystemRole[] }
   /** The webhook API's public base URL, for a function that tells a vendor where to call us. */
-  | { readonly kind: 'webhookUrl' };
+  | { readonly kind: 'webhookUrl' }
+  /**
+   * The executions of other workflows' state machines (by id): `describe` reads them, `redrive` also
+   * redrives a failed one and starts one anew (the ops API's retry).
+   */
+  | { readonly kind: 'workflowExecutions'; readonly stateMachines: readonly string[]; readonly access: 'describe' | 'redrive' }
+  /**
+   * The dead-letter queues of every work queue of the region (the ops API's `dlq` commands): count and
+   * peek at their messages, and redrive them to their source queues with SQS's message move tasks.
+   */
+  | { readonly kind: 'deadLetterQueues' }
+  /**
+   * Puts payloads into the payload archive (lib/payload-archive.ts), never reads or deletes them: an
+   * intake's raw bodies; implied for every function that appends to the audit trail (see {@link usesOf}).
+   */
+  | { readonly kind: 'payloadArchive' };
 
 /** A Lambda function: the handler file and what it may touch. */
 export interface FunctionDeclaration {
@@ -90,6 +105,8 @@ export interface RuleDeclaration {
   readonly retryAttempts?: number;
   /** @default 24 */
   readonly maxEventAgeHours?: number;
+  /** `default`: the account's default bus, where AWS services put their events (Step Functions' status changes). @default 'canonical' */
+  readonly bus?: 'canonical' | 'default';
 }
 
 /**
@@ -221,13 +238,17 @@ export interface WorkflowDeclaration {
 }
 
 /**
- * What a function may touch: its declared uses, and the webhook base URL when a route calls it (it
- * checks the vendor's signature against the URL the vendor called). The one derivation the CDK stack,
+ * What a function may touch: its declared uses, the webhook base URL when a route calls it (it
+ * checks the vendor's signature against the URL the vendor called), and the payload archive when it
+ * appends to the audit trail (each entry's payload is archived under its hash). The one derivation the CDK stack,
  * the local stack and the functions' cold-start check all read.
  */
 export function usesOf(workflow: WorkflowDeclaration, fn: FunctionDeclaration): readonly FunctionUse[] {
   const routed = workflow.routes.some((r) => r.function === fn.id && (r.api ?? 'webhooks') === 'webhooks');
-  return routed && !fn.uses.some((u) => u.kind === 'webhookUrl') ? [...fn.uses, { kind: 'webhookUrl' }] : fn.uses;
+  const uses: readonly FunctionUse[] = routed && !fn.uses.some((u) => u.kind === 'webhookUrl') ? [...fn.uses, { kind: 'webhookUrl' }] : fn.uses;
+  // Every audit entry names its payload by hash, and the audit trail archives that payload (lambdas/wiring/tables.ts).
+  const appends = fn.uses.some((u) => u.kind === 'table' && u.table === 'audit' && u.access === 'append');
+  return appends && !uses.some((u) => u.kind === 'payloadArchive') ? [...uses, { kind: 'payloadArchive' }] : uses;
 }
 
 /** `crossReferences` → `CROSS_REFERENCES`. */
@@ -253,8 +274,14 @@ export function environmentVariableFor(use: FunctionUse): string | undefined {
       return `${constantCase(use.stateMachine)}_STATE_MACHINE_ARN`;
     case 'vendorSecrets':
       return undefined;
+    case 'workflowExecutions':
+      return 'WORKFLOW_STATE_MACHINES';
     case 'webhookUrl':
       return 'WEBHOOK_PUBLIC_BASE_URL';
+    case 'payloadArchive':
+      return 'PAYLOAD_ARCHIVE_BUCKET_NAME';
+    case 'deadLetterQueues':
+      return 'DEAD_LETTER_QUEUES';
   }
 }
 

@@ -33,6 +33,8 @@ export const invoicePaymentStatus: WorkflowDeclaration = {
         { kind: 'queue', queue: 'BusinessCentralNotifications', access: 'send' },
         { kind: 'table', table: 'exceptions', access: 'record' },
         { kind: 'exceptionQueue' },
+        // The raw body of each request with authentic notifications, before they are enqueued.
+        { kind: 'payloadArchive' },
       ],
     },
     {

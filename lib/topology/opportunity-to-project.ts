@@ -24,6 +24,8 @@ export const opportunityToProject: WorkflowDeclaration = {
         { kind: 'table', table: 'exceptions', access: 'record' },
         { kind: 'exceptionQueue' },
         { kind: 'vendorSecrets', vendors: ['hubspot'] },
+        // The raw body of each authentic batch, before its events are enqueued.
+        { kind: 'payloadArchive' },
       ],
     },
     {
@@ -59,6 +61,8 @@ export const opportunityToProject: WorkflowDeclaration = {
         { kind: 'table', table: 'exceptions', access: 'readWrite' },
         { kind: 'exceptionQueue' },
         { kind: 'vendorSecrets', vendors: ['salesforce'] },
+        // Each relayed event as received, before it is judged.
+        { kind: 'payloadArchive' },
       ],
     },
     {

@@ -18,6 +18,8 @@ export const STACK_OUTPUTS = {
     billingLedger: 'BillingLedgerTableName',
   } satisfies Record<SharedTable, string>,
   exceptionQueueUrl: 'ExceptionQueueUrl',
+  /** The payload archive's bucket, where an audit entry's payload is kept as `payloads/<payloadSha256>`. */
+  payloadArchiveBucketName: 'PayloadArchiveBucketName',
   queueUrl: (queueId: string) => `${queueId}QueueUrl`,
   stateMachineArn: (stateMachineId: string) => `${stateMachineId}StateMachineArn`,
   /** The URL to register as the target of the HubSpot app of an instance. */

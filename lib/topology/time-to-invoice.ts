@@ -48,6 +48,8 @@ export const timeToInvoice: WorkflowDeclaration = {
         // A malformed relayed change is refused and recorded as an exception, never acted on.
         { kind: 'table', table: 'exceptions', access: 'readWrite' },
         { kind: 'exceptionQueue' },
+        // Each relayed event as received, before it is judged.
+        { kind: 'payloadArchive' },
       ],
     },
     {

@@ -1,6 +1,8 @@
 import { createServer, request as httpRequest, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { IamEvaluator, IamRequest } from './iam-evaluator';
+import { s3IamRequestsOf, sendS3Error } from './s3';
+import { messageMoveIamRequests } from './sqs-message-moves';
 
 /**
  * A gate in front of a local AWS service (dynalite, local-aws-sqs, the stand-ins in local/aws): it
@@ -10,8 +12,8 @@ import type { IamEvaluator, IamRequest } from './iam-evaluator';
  * when it refuses: `AccessDeniedException` with AWS's message, or an invalid security token.
  */
 
-/** The services functions call, by their JSON protocol. */
-export type GatedService = 'dynamodb' | 'sqs' | 'events' | 'states' | 'secretsmanager';
+/** The services functions call, by their JSON protocol, and S3 by its REST protocol (local/aws/s3.ts). */
+export type GatedService = 'dynamodb' | 'sqs' | 'events' | 'states' | 'secretsmanager' | 's3';
 
 /** Options of {@link startIamGate}. */
 export interface IamGateOptions {
@@ -23,6 +25,8 @@ export interface IamGateOptions {
   readonly evaluator: IamEvaluator;
   /** Secrets Manager authorizes against the secret's full ARN, whatever `SecretId` names. */
   readonly secretArn?: (secretId: string) => string;
+  /** SQS: the queues whose redrive policy targets a DLQ, by the DLQ's ARN (where a redrive without a destination sends). */
+  readonly deadLetterSources?: (deadLetterQueueArn: string) => readonly string[];
 }
 
 /** A running gate. */
@@ -39,6 +43,7 @@ const CONTENT_TYPE: Record<GatedService, string> = {
   events: 'application/x-amz-json-1.1',
   states: 'application/x-amz-json-1.0',
   secretsmanager: 'application/x-amz-json-1.1',
+  s3: 'application/xml',
 };
 
 /** The access key id of a SigV4 `Authorization` header (`Credential=AKID/date/region/service/aws4_request`). */
@@ -51,7 +56,7 @@ export function iamRequestsOf(
   service: GatedService,
   operation: string,
   body: Record<string, unknown>,
-  { region, account, secretArn }: Pick<IamGateOptions, 'region' | 'account' | 'secretArn'>,
+  { region, account, secretArn, deadLetterSources }: Pick<IamGateOptions, 'region' | 'account' | 'secretArn' | 'deadLetterSources'>,
 ): IamRequest[] {
   switch (service) {
     case 'dynamodb': {
@@ -83,6 +88,9 @@ export function iamRequestsOf(
       }
     }
     case 'sqs': {
+      // Redrives name their queues by ARN and need more than their own action (sqs-message-moves.ts).
+      const moves = messageMoveIamRequests(operation, body, deadLetterSources ?? (() => []));
+      if (moves !== undefined) return moves;
       const name = body.QueueUrl === undefined ? String(body.QueueName) : String(body.QueueUrl).split('/').pop()!;
       // The batch calls are authorized as their single forms (SQS's authorization reference lists no batch actions).
       const action = operation.replace(/Batch$/, '');
@@ -104,6 +112,8 @@ export function iamRequestsOf(
       const id = String(body.SecretId ?? '');
       return [{ action: `secretsmanager:${operation}`, resource: secretArn?.(id) ?? id }];
     }
+    case 's3':
+      throw new Error('S3 is a REST protocol: its requests are read by s3IamRequestsOf (local/aws/s3.ts)');
   }
 }
 
@@ -117,6 +127,12 @@ export async function startIamGate(options: IamGateOptions): Promise<IamGate> {
     req.on('end', () => {
       const body = Buffer.concat(chunks);
       const refuse = (type: string, message: string, status = 400) => {
+        // S3 answers in XML, 403 with its own codes: AccessDenied, InvalidAccessKeyId.
+        if (options.service === 's3') {
+          const code = { AccessDeniedException: 'AccessDenied', UnrecognizedClientException: 'InvalidAccessKeyId' }[type] ?? type;
+          sendS3Error(res, req.method, status === 500 ? 500 : 403, code, message);
+          return;
+        }
         const headers: Record<string, string> = { 'content-type': CONTENT_TYPE[options.service] };
         // SQS's JSON protocol also names the query-protocol error code, which the SDK reports.
         if (options.service === 'sqs') headers['x-amzn-query-error'] = `${type === 'AccessDeniedException' ? 'AccessDenied' : type};Sender`;
@@ -144,7 +160,10 @@ export async function startIamGate(options: IamGateOptions): Promise<IamGate> {
       const operation = String(req.headers['x-amz-target'] ?? '').split('.')[1] ?? '';
       let requests: IamRequest[];
       try {
-        requests = iamRequestsOf(options.service, operation, JSON.parse(body.toString('utf8') || '{}') as Record<string, unknown>, options);
+        requests =
+          options.service === 's3'
+            ? s3IamRequestsOf(req.method ?? 'GET', req.url ?? '/', req.headers)
+            : iamRequestsOf(options.service, operation, JSON.parse(body.toString('utf8') || '{}') as Record<string, unknown>, options);
       } catch {
         refuse('SerializationException', 'The request body is not valid JSON.');
         return;

@@ -52,7 +52,32 @@ export interface LocalExecution {
   cause?: string;
   /** Task attempts retried by a Retry rule so far (what the execution history lists as retries). */
   retries: number;
-  readonly done: Promise<void>;
+  /** Times it was redriven; `redriveDate` the last. */
+  redriveCount: number;
+  redriveDate?: number;
+  /** The top-level state it failed in, with that state's input: where a redrive resumes. */
+  failedState?: { readonly name: string; readonly input: Json };
+  /** Settles when the current attempt (the first run or a redrive) ends. */
+  done: Promise<void>;
+}
+
+/** How long a failed execution stays redrivable, as in the service. */
+const REDRIVABLE_SECONDS = 14 * 24 * 3600;
+
+/** What Step Functions puts on the default bus when an execution's status changes ("Step Functions Execution Status Change"). */
+export interface ExecutionStatusChangeDetail {
+  readonly executionArn: string;
+  readonly stateMachineArn: string;
+  readonly name: string;
+  readonly status: 'RUNNING' | 'SUCCEEDED' | 'FAILED';
+  readonly startDate: number;
+  readonly stopDate: number | null;
+  readonly input: string;
+  readonly inputDetails: { readonly included: true };
+  readonly output: string | null;
+  readonly error: string | null;
+  readonly cause: string | null;
+  readonly redriveCount: number;
 }
 
 interface TaskState {
@@ -81,7 +106,12 @@ export async function startStepFunctions(options: {
   readonly region: string;
   readonly stateMachines: readonly LocalStateMachineSpec[];
   readonly port?: number;
+  /** Where status changes go (the local default bus); awaited before an attempt counts as done. */
+  readonly onStatusChange?: (detail: ExecutionStatusChangeDetail) => Promise<void>;
+  /** The clock in ms, for the 14-day redrive window. @default Date.now */
+  readonly now?: () => number;
 }): Promise<AwsJsonServer & { readonly executions: readonly LocalExecution[]; arnOf(name: string): string }> {
+  const now = options.now ?? Date.now;
   const arnOf = (name: string) => `arn:aws:states:${options.region}:000000000000:stateMachine:${name}`;
   const machines = new Map(
     options.stateMachines.map((spec) => {
@@ -92,55 +122,110 @@ export async function startStepFunctions(options: {
         if (invoke === undefined) throw new Error(`State ${task.name} of ${spec.name} calls ${task.resource}, which has no local counterpart`);
         handlers[task.name] = invoke;
       }
-      return [arnOf(spec.name), { spec, machine: new StateMachine(definition as never, { validationOptions: { checkArn: false } }), handlers }] as const;
+      return [
+        arnOf(spec.name),
+        { spec, definition, machine: new StateMachine(definition as never, { validationOptions: { checkArn: false } }), handlers },
+      ] as const;
     }),
   );
   const executions: LocalExecution[] = [];
+
+  /** Runs an attempt: from the start, or (a redrive) from the state it failed in, with that state's input. */
+  const runAttempt = (execution: LocalExecution, from?: { readonly name: string; readonly input: Json }) => {
+    const found = machines.get(execution.stateMachineArn)!;
+    const topLevel = new Set(Object.keys((found.definition as { States: Record<string, unknown> }).States));
+    const machine = from
+      ? // Validated as deployed already; started at the failed state, the states before it are unreachable.
+        new StateMachine({ ...(found.definition as object), StartAt: from.name } as never, { validationOptions: { noValidate: true } })
+      : found.machine;
+    let finish!: () => void;
+    execution.done = new Promise((r) => (finish = r));
+    const run = machine.run(from ? from.input : (JSON.parse(execution.input) as Json), {
+      overrides: { taskResourceLocalHandlers: found.handlers, retryIntervalOverrides: { ...found.spec.retryIntervalOverrides } },
+      context: {
+        Execution: {
+          Id: execution.executionArn,
+          Name: execution.name,
+          Input: JSON.parse(execution.input),
+          StartTime: new Date(execution.startDate * 1000).toISOString(),
+        },
+        StateMachine: { Id: execution.stateMachineArn, Name: found.spec.name },
+      } as never,
+    });
+    let entered: { name: string; input: Json } | undefined;
+    const logged = (async () => {
+      for await (const event of run.eventLogs) {
+        if (event.type === 'StateRetried') execution.retries += 1;
+        // The last top-level state entered is where a failure stopped the execution (Map iterations carry an index).
+        if (event.type === 'StateEntered' && event.index === undefined && topLevel.has(event.state.name))
+          entered = { name: event.state.name, input: event.state.input as Json };
+      }
+    })().catch(() => undefined);
+    const announce = async () => {
+      await options.onStatusChange?.({
+        executionArn: execution.executionArn,
+        stateMachineArn: execution.stateMachineArn,
+        name: execution.name,
+        status: execution.status,
+        startDate: execution.startDate * 1000,
+        stopDate: execution.stopDate === undefined ? null : execution.stopDate * 1000,
+        input: execution.input,
+        inputDetails: { included: true },
+        output: execution.output ?? null,
+        error: execution.error ?? null,
+        cause: execution.cause ?? null,
+        redriveCount: execution.redriveCount,
+      });
+    };
+    run.result.then(
+      async (output) => {
+        Object.assign(execution, { status: 'SUCCEEDED', output: JSON.stringify(output), stopDate: now() / 1000, error: undefined, cause: undefined });
+        await announce().catch(() => undefined);
+        finish();
+      },
+      async (error: unknown) => {
+        // The event log ends with the execution; bounded all the same, so a stuck log cannot hold the failure.
+        await Promise.race([logged, new Promise((r) => setTimeout(r, 200))]);
+        const failure = error as { name?: string; message?: string; cause?: { name?: string; message?: string } };
+        Object.assign(execution, {
+          status: 'FAILED',
+          error: failure.cause?.name ?? failure.name ?? 'States.Runtime',
+          cause: failure.cause?.message ?? failure.message ?? '',
+          stopDate: now() / 1000,
+          ...(entered ? { failedState: entered } : {}),
+        });
+        await announce().catch(() => undefined);
+        finish();
+      },
+    );
+  };
 
   const start = (stateMachineArn: string, name: string, input: string): LocalExecution => {
     const found = machines.get(stateMachineArn);
     if (found === undefined) throw new AwsServiceError('StateMachineDoesNotExist', `State Machine Does Not Exist: '${stateMachineArn}'`);
     const executionArn = stateMachineArn.replace(':stateMachine:', ':execution:') + `:${name}`;
-    const startDate = Date.now() / 1000;
-    let finish!: () => void;
     const execution: LocalExecution = {
       executionArn,
       stateMachineArn,
       name,
       input,
       status: 'RUNNING',
-      startDate,
+      startDate: now() / 1000,
       retries: 0,
-      done: new Promise((r) => (finish = r)),
+      redriveCount: 0,
+      done: Promise.resolve(),
     };
     executions.push(execution);
-    const run = found.machine.run(JSON.parse(input) as Json, {
-      overrides: { taskResourceLocalHandlers: found.handlers, retryIntervalOverrides: { ...found.spec.retryIntervalOverrides } },
-      context: {
-        Execution: { Id: executionArn, Name: name, Input: JSON.parse(input), StartTime: new Date(startDate * 1000).toISOString() },
-        StateMachine: { Id: stateMachineArn, Name: found.spec.name },
-      } as never,
-    });
-    void (async () => {
-      for await (const event of run.eventLogs) if (event.type === 'StateRetried') execution.retries += 1;
-    })().catch(() => undefined);
-    run.result.then(
-      (output) => {
-        Object.assign(execution, { status: 'SUCCEEDED', output: JSON.stringify(output), stopDate: Date.now() / 1000 });
-        finish();
-      },
-      (error: unknown) => {
-        const failure = error as { name?: string; message?: string; cause?: { name?: string; message?: string } };
-        Object.assign(execution, {
-          status: 'FAILED',
-          error: failure.cause?.name ?? failure.name ?? 'States.Runtime',
-          cause: failure.cause?.message ?? failure.message ?? '',
-          stopDate: Date.now() / 1000,
-        });
-        finish();
-      },
-    );
+    runAttempt(execution);
     return execution;
+  };
+
+  /** Why an execution cannot be redriven now, in the service's words; undefined when it can. */
+  const notRedrivable = (e: LocalExecution): string | undefined => {
+    if (e.status === 'RUNNING') return 'Execution is RUNNING and cannot be redriven';
+    if (e.status === 'SUCCEEDED') return 'Execution is SUCCEEDED and cannot be redriven';
+    if (e.stopDate !== undefined && now() / 1000 - e.stopDate > REDRIVABLE_SECONDS) return 'Execution redrivable period exceeded';
+    return undefined;
   };
 
   const describe = (e: LocalExecution) => ({
@@ -153,6 +238,10 @@ export async function startStepFunctions(options: {
     input: e.input,
     ...(e.output === undefined ? {} : { output: e.output }),
     ...(e.error === undefined ? {} : { error: e.error, cause: e.cause }),
+    redriveCount: e.redriveCount,
+    ...(e.redriveDate === undefined ? {} : { redriveDate: e.redriveDate }),
+    redriveStatus: notRedrivable(e) === undefined ? 'REDRIVABLE' : 'NOT_REDRIVABLE',
+    ...(notRedrivable(e) === undefined ? {} : { redriveStatusReason: notRedrivable(e) }),
   });
 
   const server = await startAwsJsonServer({
@@ -171,6 +260,21 @@ export async function startStepFunctions(options: {
         }
         const execution = start(String(stateMachineArn), executionName, executionInput);
         return { executionArn: execution.executionArn, startDate: execution.startDate };
+      },
+      // Resumes a failed execution from the state it failed in, with that state's input, under the same
+      // ARN and name; the states that succeeded are not run again.
+      RedriveExecution: ({ executionArn }) => {
+        const execution = executions.find((e) => e.executionArn === executionArn);
+        if (execution === undefined) throw new AwsServiceError('ExecutionDoesNotExist', `Execution Does Not Exist: '${String(executionArn)}'`);
+        const reason = notRedrivable(execution);
+        if (reason !== undefined) throw new AwsServiceError('ExecutionNotRedrivable', `Execution cannot be redriven: ${reason}.`);
+        const from = execution.failedState ?? {
+          name: String((machines.get(execution.stateMachineArn)!.definition as { StartAt: string }).StartAt),
+          input: JSON.parse(execution.input) as Json,
+        };
+        runAttempt(execution, from);
+        Object.assign(execution, { status: 'RUNNING', redriveCount: execution.redriveCount + 1, redriveDate: now() / 1000, stopDate: undefined });
+        return { redriveDate: execution.redriveDate };
       },
       DescribeExecution: ({ executionArn }) => {
         const execution = executions.find((e) => e.executionArn === executionArn);

@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { CreateTableCommand, DynamoDBClient, type KeySchemaElement } from '@aws-sdk/client-dynamodb';
+import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { GetQueueAttributesCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { APIGatewayProxyEvent, SQSEvent } from 'aws-lambda';
 import dynalite from 'dynalite';
@@ -17,9 +18,12 @@ import { IamEvaluator, type LocalPrincipal } from '../aws/iam-evaluator';
 import { type GatedService, type IamGate, startIamGate } from '../aws/iam-gate';
 import { type LocalFunction, startLocalFunction } from '../aws/lambda-runtime';
 import { LOCAL_OPERATOR } from '../aws/local-operator';
+import { type LocalObjectVersion, startS3 } from '../aws/s3';
 import { startScheduler } from '../aws/scheduler';
 import { startSecretsManager } from '../aws/secrets-manager';
 import { verifySigV4 } from '../aws/sigv4-verify';
+import { startSqsFront } from '../aws/sqs-front';
+import { deadLetterSourcesOf } from '../aws/sqs-message-moves';
 import { type JsonValue, startStepFunctions } from '../aws/step-functions';
 import { startApiGateway } from './api-gateway';
 import { startSqsEventSource } from './sqs-event-source';
@@ -29,6 +33,8 @@ const REPOSITORY_ROOT = join(__dirname, '..', '..');
 const ACCOUNT = '000000000000';
 const CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' };
 const EVENT_BUS_NAME = 'canonical';
+/** The account's default bus, where AWS services (Step Functions) put their events. */
+const DEFAULT_BUS_NAME = 'default';
 /** Log lines kept per function. */
 const MAX_LOG_LINES = 10_000;
 
@@ -71,8 +77,23 @@ export interface LocalStack {
   readonly logsOf: (functionId: string) => readonly string[];
   /** Every call the local IAM gates refused, as AWS would have: who, and AWS's message. */
   readonly iamRefusals: () => readonly { readonly principal: string; readonly message: string }[];
+  /** The services behind their IAM gates, as functions call them: a client signing with a function's id as its access key id acts as its role. */
+  readonly gatedEndpoints: Readonly<Record<GatedService, string>>;
   /** Service endpoints, for clients in tests and the demo (administrator access; functions go through IAM gates). */
-  readonly endpoints: { readonly dynamodb: string; readonly sqs: string; readonly eventbridge: string; readonly sfn: string; readonly secretsManager: string };
+  readonly endpoints: {
+    readonly dynamodb: string;
+    readonly sqs: string;
+    readonly eventbridge: string;
+    readonly sfn: string;
+    readonly secretsManager: string;
+    readonly s3: string;
+  };
+  /** The payload archive's bucket on the local S3 stand-in, and what it holds (every version, delete markers too), for tests. */
+  readonly payloadArchive: {
+    readonly bucket: string;
+    versions(key?: string): readonly LocalObjectVersion[];
+    object(key: string): Extract<LocalObjectVersion, { deleteMarker: false }> | undefined;
+  };
   readonly tableNames: Readonly<Record<SharedTable, string>>;
   readonly queueUrls: ReadonlyMap<string, string>;
   readonly stepFunctions: Awaited<ReturnType<typeof startStepFunctions>>;
@@ -186,6 +207,9 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       }),
   );
   const sqsUrl = `http://127.0.0.1:${sqsPort}`;
+  // Functions reach local-aws-sqs through a front that makes its receives answer as SQS's do (sqs-front.ts).
+  const sqsFront = await startSqsFront({ target: sqsUrl });
+  closers.push(() => sqsFront.close());
   const sqs = new SQSClient({ endpoint: sqsUrl, region, credentials: CREDENTIALS });
   const queueUrl = (name: string) => `${sqsUrl}/${ACCOUNT}/${name}`;
   const queueUrls = new Map(queueDefinitions.map((q) => [q.QueueName, queueUrl(q.QueueName)]));
@@ -193,6 +217,11 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   // Secrets Manager
   const secretsManager = await startSecretsManager({ region, secrets: options.secrets });
   closers.push(() => secretsManager.close());
+
+  // S3: the payload archive's bucket, locked as the configuration says (local/aws/s3.ts).
+  const payloadArchiveBucket = 'local-payload-archive';
+  const s3 = await startS3({ buckets: [{ name: payloadArchiveBucket, objectLock: config.operations.payloadRetention }] });
+  closers.push(() => s3.close());
 
   // Functions are started lazily below, once the bus and Step Functions endpoints exist.
   const functions = new Map<string, LocalFunction>();
@@ -227,7 +256,9 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     ],
   });
   const rules: LocalRule[] = options.workflows.flatMap((wf) => [
-    ...wf.rules.map((r) => toQueue(r.id, r.targetQueue, EVENT_BUS_NAME, r.eventPattern as Record<string, unknown>, r.retryAttempts ?? 8)),
+    ...wf.rules.map((r) =>
+      toQueue(r.id, r.targetQueue, r.bus === 'default' ? DEFAULT_BUS_NAME : EVENT_BUS_NAME, r.eventPattern as Record<string, unknown>, r.retryAttempts ?? 8),
+    ),
     ...(wf.relayRules ?? []).flatMap((r) =>
       relayRuleInstances(config, region, r).map(({ name, eventSourceName, eventPattern }) =>
         toQueue(name, r.targetQueue, partnerBuses.get(eventSourceName)!, eventPattern as Record<string, unknown>, r.retryAttempts ?? 8),
@@ -237,7 +268,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   const eventBus = await startEventBus({
     region,
     account: ACCOUNT,
-    eventBusNames: [EVENT_BUS_NAME, ...partnerBuses.values()],
+    eventBusNames: [EVENT_BUS_NAME, DEFAULT_BUS_NAME, ...partnerBuses.values()],
     rules,
     archives: [{ name: 'canonical-archive', eventBusName: EVENT_BUS_NAME, eventPattern: { account: [ACCOUNT] } }],
   });
@@ -271,8 +302,25 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
 
   // Step Functions: the ASL files with each placeholder replaced by its function's (local) ARN.
   const functionArn = (id: string) => `arn:aws:lambda:${region}:${ACCOUNT}:function:${id}`;
+  // Step Functions puts each execution's status change on the default bus, as AWS does (no IAM on the service's own events).
+  const statusEvents = new EventBridgeClient({ endpoint: eventBus.url, region, credentials: CREDENTIALS });
   const stepFunctions = await startStepFunctions({
     region,
+    onStatusChange: async (detail) => {
+      await statusEvents.send(
+        new PutEventsCommand({
+          Entries: [
+            {
+              EventBusName: DEFAULT_BUS_NAME,
+              Source: 'aws.states',
+              DetailType: 'Step Functions Execution Status Change',
+              Resources: [detail.executionArn],
+              Detail: JSON.stringify(detail),
+            },
+          ],
+        }),
+      );
+    },
     stateMachines: options.workflows.flatMap((wf) =>
       wf.stateMachines.map((s) => ({
         name: s.id,
@@ -324,7 +372,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
         })
       : undefined;
   if (opsApi) closers.push(() => opsApi.close());
-  const endpoints = { dynamodb: dynamodbUrl, sqs: sqsUrl, eventbridge: eventBus.url, sfn: stepFunctions.url, secretsManager: secretsManager.url };
+  const endpoints = { dynamodb: dynamodbUrl, sqs: sqsUrl, eventbridge: eventBus.url, sfn: stepFunctions.url, secretsManager: secretsManager.url, s3: s3.url };
 
   // IAM: every call a function makes passes a gate that evaluates it against the function's role in
   // the template synthesized from the same configuration and declarations (docs/adr/0020-iam-enforced-locally.md).
@@ -334,12 +382,21 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   const gates = new Map<GatedService, IamGate>();
   for (const [service, target] of [
     ['dynamodb', endpoints.dynamodb],
-    ['sqs', endpoints.sqs],
+    ['sqs', sqsFront.url],
     ['events', endpoints.eventbridge],
     ['states', endpoints.sfn],
     ['secretsmanager', endpoints.secretsManager],
+    ['s3', endpoints.s3],
   ] as const) {
-    const gate = await startIamGate({ service, target, region, account: ACCOUNT, evaluator, secretArn: secretsManager.arnOf });
+    const gate = await startIamGate({
+      service,
+      target,
+      region,
+      account: ACCOUNT,
+      evaluator,
+      secretArn: secretsManager.arnOf,
+      deadLetterSources: deadLetterSourcesOf(queueDefinitions, queueArn),
+    });
     closers.push(() => gate.close());
     gates.set(service, gate);
   }
@@ -362,6 +419,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     functions: new Map(options.workflows.flatMap((wf) => wf.functions.map((f) => [f.id, arnResource(f.id, functionArn(f.id))]))),
     // The API id in the execute-api URL the template builds; the local network routes that URL here.
     webhookApi: { ref: 'local-webhook-api', attributes: { RootResourceId: 'local-root' } },
+    payloadArchive: arnResource(payloadArchiveBucket, `arn:aws:s3:::${payloadArchiveBucket}`),
   }));
   for (const wf of options.workflows) {
     for (const fn of wf.functions) {
@@ -404,6 +462,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
         AWS_ENDPOINT_URL_EVENTBRIDGE: gates.get('events')!.url,
         AWS_ENDPOINT_URL_SFN: gates.get('states')!.url,
         AWS_ENDPOINT_URL_SECRETS_MANAGER: gates.get('secretsmanager')!.url,
+        AWS_ENDPOINT_URL_S3: gates.get('s3')!.url,
         // Lambda runs Node 24; this machine's Node 20 would make every client warn.
         AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
         ...(options.logLevel
@@ -469,6 +528,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     webhookBaseUrl: webhookBaseUrl ?? api.url,
     logsOf: (functionId) => logs.get(functionId) ?? [],
     iamRefusals: () => [...[...gates.values()].flatMap((g) => g.refusals), ...stateMachineRefusals],
+    gatedEndpoints: Object.fromEntries([...gates].map(([service, gate]) => [service, gate.url])) as Record<GatedService, string>,
     endpoints,
     tableNames,
     queueUrls,
@@ -476,6 +536,11 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     eventBus,
     partnerBuses,
     scheduler,
+    payloadArchive: {
+      bucket: payloadArchiveBucket,
+      versions: (key) => s3.versions(payloadArchiveBucket, key),
+      object: (key) => s3.object(payloadArchiveBucket, key),
+    },
     topology: {
       functions: options.workflows.flatMap((wf) => wf.functions.map((f) => f.id)),
       queues: options.workflows.flatMap((wf) => wf.queues.map((q) => q.id)),

@@ -48,6 +48,8 @@ export interface StandIns {
   readonly functions: ReadonlyMap<string, LocalResource>;
   /** The webhook API: its `Ref` is the API id in the public URL the template builds. */
   readonly webhookApi: LocalResource;
+  /** The payload archive's bucket: its `Ref` is the bucket name, its `Arn` the bucket's ARN. */
+  readonly payloadArchive: LocalResource;
 }
 
 /** One region's template, read for the local stack. */
@@ -107,6 +109,7 @@ export function readRegionTemplate(
   physical.set(logicalId(stack.exceptions.queue), queueOf('exception-announcements'));
   physical.set(logicalId(stack.eventBus.bus), local.eventBus);
   physical.set(logicalId(stack.webhookApi.api), local.webhookApi);
+  physical.set(logicalId(stack.payloadArchive.bucket), local.payloadArchive);
   for (const [source, bus] of stack.eventRelays.partnerBuses) {
     const localBus = local.partnerBuses.get(source);
     if (localBus !== undefined) physical.set(logicalId(bus), localBus);

@@ -18,7 +18,11 @@ function declaredEnvironment(functionId: string): Record<string, string> {
   };
   for (const use of declarationOf(functionId).declaration.uses) {
     const name = environmentVariableFor(use);
-    if (name) env[name] = `https://example.invalid/${name}`;
+    if (name)
+      env[name] =
+        use.kind === 'workflowExecutions'
+          ? JSON.stringify(Object.fromEntries(use.stateMachines.map((id) => [id, `arn:aws:states:us-east-1:000000000000:stateMachine:${id}`])))
+          : `https://example.invalid/${name}`;
   }
   return env;
 }

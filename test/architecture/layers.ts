@@ -10,7 +10,7 @@ export type Layer = 'handlers' | 'wiring' | 'workflow' | 'adapter' | 'ports' | '
 /** Each layer's rank: a file may import only from a layer of a higher rank (or its own folder). */
 const RANK: Readonly<Record<Layer, number>> = { handlers: 0, wiring: 1, workflow: 2, adapter: 2, ports: 3, common: 4, topology: 5, canonical: 6 };
 
-export const WORKFLOW_FOLDERS = ['opportunity-to-project', 'time-to-invoice', 'invoice-payment-status', 'ops'] as const;
+export const WORKFLOW_FOLDERS = ['opportunity-to-project', 'time-to-invoice', 'invoice-payment-status', 'reconciliation', 'ops'] as const;
 export const ADAPTER_FOLDERS = ['hubspot', 'salesforce', 'certinia', 'kantata', 'netsuite', 'business-central', 'dynamodb'] as const;
 
 /** A file's layer and its group (the folder that may import itself), or undefined outside the layered code. */

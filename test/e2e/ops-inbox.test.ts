@@ -57,6 +57,17 @@ describe('the exception inbox through the ops API', () => {
     expect(await listed('--legal-entity', 'acme-uk')).toEqual([]);
     expect(await listed('--owner', 'sales-operations')).toHaveLength(1);
 
+    // The money-at-risk figures, every five minutes: the schedule fires as its period would.
+    await env.stack.scheduler.fire('OperationsMetricsSchedule');
+    await env.settled();
+    const emf = env.stack
+      .logsOf('PublishOperationsMetrics')
+      .filter((l) => l.includes('"_aws"'))
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(emf).toContainEqual(expect.objectContaining({ workflow: 'opportunity-to-project', legalEntity: 'acme-us', OpenExceptions: 1 }));
+    expect(emf).toContainEqual(expect.objectContaining({ workflow: 'opportunity-to-project', legalEntity: 'acme-us', currency: 'USD', MoneyAtStake: 125_000 }));
+    expect(emf).toContainEqual(expect.objectContaining({ workflow: 'opportunity-to-project', OldestOpenExceptionMinutes: expect.any(Number) }));
+
     const table = await ops('exceptions', 'list');
     expect(table.exitCode).toBe(0);
     expect(table.output).toContain(ref);

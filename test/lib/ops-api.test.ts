@@ -1,6 +1,7 @@
 import { Match } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
 import { OPEN_EXCEPTIONS_INDEX } from '../../lambdas/common/exception-table-schema';
+import { WORKFLOWS } from '../../lib/topology/workflows';
 import { exampleConfig } from '../support/example-config';
 import { synthesizeDeployment } from '../support/synth';
 
@@ -16,10 +17,30 @@ describe.each(stacks.map((s) => [s.region, s] as const))('the ops API in %s', (r
   const methodsOf = (apiId: string) =>
     Object.values(resources).filter((r) => r.Type === 'AWS::ApiGateway::Method' && (r.Properties.RestApiId as { Ref: string }).Ref === apiId);
 
+  /** `GET /ops/dlqs/{queue}/messages` → its authorization, for each method of an API. */
+  const routesOf = (apiId: string) => {
+    const pathOf = (ref: unknown): string => {
+      const id = (ref as { Ref?: string }).Ref;
+      const resource = id === undefined ? undefined : resources[id];
+      return resource?.Type === 'AWS::ApiGateway::Resource' ? `${pathOf(resource.Properties.ParentId)}/${String(resource.Properties.PathPart)}` : '';
+    };
+    return Object.fromEntries(
+      methodsOf(apiId).map((m) => [`${String(m.Properties.HttpMethod)} ${pathOf(m.Properties.ResourceId)}`, m.Properties.AuthorizationType]),
+    );
+  };
+
   it('takes AWS_IAM authorization on every method, so API Gateway refuses an unsigned request with 403', () => {
-    const methods = methodsOf(opsApiId);
-    expect(methods.map((m) => m.Properties.HttpMethod).sort()).toEqual(['GET', 'GET', 'POST', 'POST']);
-    expect(methods.map((m) => m.Properties.AuthorizationType)).toEqual(['AWS_IAM', 'AWS_IAM', 'AWS_IAM', 'AWS_IAM']);
+    const declared = WORKFLOWS.flatMap((w) => w.routes.filter((r) => r.api === 'operations').map((r) => `${r.method} /${r.path}`));
+    expect(Object.keys(routesOf(opsApiId)).sort()).toEqual([...declared].sort());
+    expect(new Set(Object.values(routesOf(opsApiId)))).toEqual(new Set(['AWS_IAM']));
+  });
+
+  it('serves the DLQ commands (list, peek, redrive), AWS_IAM like the rest', () => {
+    expect(routesOf(opsApiId)).toMatchObject({
+      'GET /ops/dlqs': 'AWS_IAM',
+      'GET /ops/dlqs/{queue}/messages': 'AWS_IAM',
+      'POST /ops/dlqs/{queue}/redrive': 'AWS_IAM',
+    });
   });
 
   it('keeps the ops routes off the public webhook API, and webhook routes off the ops API', () => {

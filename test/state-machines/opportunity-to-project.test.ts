@@ -157,15 +157,16 @@ describe('opportunity-to-project.asl.json', () => {
     expect(w.erpCustomers.size).toBe(1);
   });
 
-  it('5xx until retries are exhausted: an exception with the vendor reason', async () => {
+  it('5xx until retries are exhausted: the execution fails at the task, off the business path, to be redriven from there', async () => {
     const w = world();
     w.erpFailures.push(...Array.from({ length: 10 }, () => new VendorUnavailableError(call, 'HTTP 503')));
 
     const result = await execute(w, wonDeal());
 
-    expect(result).toMatchObject({ status: 'FAILED', error: 'OpportunityNeedsAttention' });
+    // Not caught: the failed state stays FindOrCreateErpCustomer, and the status change records the exception.
+    expect(result).toMatchObject({ status: 'FAILED', error: 'VendorUnavailable' });
     expect(w.erpCalls()).toBe(5);
-    expect(w.exceptions).toEqual([expect.objectContaining({ reason: expect.stringMatching(/^VendorUnavailable: .*HTTP 503/), legalEntityId: 'acme-us' })]);
+    expect(w.exceptions).toEqual([]);
   });
 
   it('an ERP reference not configured: no retry, an exception naming the missing code with its remediation', async () => {

@@ -138,21 +138,14 @@ describe('time-to-invoice.asl.json', () => {
     expect(w.posted).toHaveLength(1);
   });
 
-  it('the ERP unavailable until retries are exhausted: an exception with the reason, and the run fails as needing attention', async () => {
+  it('the ERP unavailable until retries are exhausted: the run fails at PostInvoice, off the business path, to be redriven from there', async () => {
     const w = await world(2);
     w.erpFailures.push(...Array.from({ length: 10 }, () => new VendorUnavailableError(call, 'HTTP 503')));
 
     const result = await w.execute();
 
-    expect(result).toMatchObject({ status: 'FAILED', error: 'BillingNeedsAttention' });
-    expect(w.exceptions).toEqual([
-      expect.objectContaining({
-        workflow: 'time-to-invoice',
-        entityId: `kantata-global:${w.psa.projectId}:2026-11-01`,
-        reason: expect.stringContaining('HTTP 503'),
-        remediation: expect.stringContaining('new revision'),
-      }),
-    ]);
+    expect(result).toMatchObject({ status: 'FAILED', error: 'VendorUnavailable' });
+    expect(w.exceptions).toEqual([]);
     expect(w.posted).toEqual([]);
   });
 });

@@ -12,6 +12,7 @@ import { judgeOpportunityChange, type RelayedWork, reconciliationNeeded, relayed
 import { canonicalPublisher } from '../../wiring/bus';
 import { container } from '../../wiring/container';
 import { exceptionRecorder } from '../../wiring/exceptions';
+import { inboundArchiver } from '../../wiring/payload-archive';
 import { deferToQueue, queueSender } from '../../wiring/queues';
 import { crossReferences, lastOwnWrite } from '../../wiring/tables';
 import { vendorPorts } from '../../wiring/vendor-ports';
@@ -23,6 +24,7 @@ const publish = canonicalPublisher(c);
 const queues = queueSender(c);
 const registry = crossReferences(c);
 const ownWriteAt = lastOwnWrite(c);
+const archiveRelayedEvent = inboundArchiver(c, 'relayed-event');
 const config = idempotencyConfig('dedupKey', c.env.idempotencyTtlSeconds);
 const persistenceStore = idempotencyStore(c.env.tableName('idempotency'));
 
@@ -80,6 +82,8 @@ async function processRecord(record: SQSRecord, _context: Context, log: Logger):
   const correlationId = envelope.id ?? record.messageId;
   log.appendKeys({ correlationId });
   const instance = instanceOf(String(envelope.source));
+  // The relayed event as received, before it is judged: no archive, no judgement (the record is redelivered).
+  await archiveRelayedEvent(record.body, { vendor: 'salesforce', instance, correlationId, receivedAt: c.clock() }, log);
   const works = await readRelayedOrRefuse(() => relayedWork(record.body, dealWonEventOf(instanceConfigOf(instance).crm)), {
     workflow: 'opportunity-to-project',
     source: { vendor: 'salesforce', instance },

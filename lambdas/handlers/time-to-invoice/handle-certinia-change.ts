@@ -11,6 +11,7 @@ import { deferringWhenBusy } from '../../common/sqs-deferral';
 import { canonicalPublisher } from '../../wiring/bus';
 import { container } from '../../wiring/container';
 import { exceptionRecorder } from '../../wiring/exceptions';
+import { inboundArchiver } from '../../wiring/payload-archive';
 import { deferToQueue } from '../../wiring/queues';
 import { vendorPorts } from '../../wiring/vendor-ports';
 
@@ -18,6 +19,7 @@ const c = container('HandleCertiniaChange', 'read');
 const exceptions = exceptionRecorder(c);
 const vendors = vendorPorts(c);
 const publish = canonicalPublisher(c);
+const archiveRelayedEvent = inboundArchiver(c, 'relayed-event');
 const config = idempotencyConfig('dedupKey', c.env.idempotencyTtlSeconds);
 
 type Work = CertiniaWork & { instance: string; correlationId: string };
@@ -44,6 +46,8 @@ async function processRecord(record: SQSRecord, _context: Context, log: Logger):
   log.appendKeys({ correlationId });
   const instance = c.config.eventRelays.find((r) => r.eventSourceName === envelope.source)?.instance;
   if (instance === undefined) throw new Error(`No event relay is configured for source ${String(envelope.source)}`);
+  // The relayed event as received, before it is judged: no archive, no judgement (the record is redelivered).
+  await archiveRelayedEvent(record.body, { vendor: 'certinia', instance, correlationId, receivedAt: c.clock() }, log);
   const works = await readRelayedOrRefuse(() => certiniaWork(record.body), {
     workflow: 'time-to-invoice',
     source: { vendor: 'certinia', instance },

@@ -411,6 +411,21 @@ export async function startKantataSandbox(options: KantataSandboxOptions): Promi
           return envelope('invoices', [invoice]);
         },
       },
+      {
+        // The back office: a person deleting an invoice in Kantata's UI. Its work is no longer invoiced and its
+        // external references go with it, as Kantata deletes a subject's references with the subject.
+        method: 'DELETE',
+        pattern: '/__sandbox/invoices/:id',
+        handle: (request: SandboxRequest): SandboxResponse => {
+          const id = request.params.id!;
+          if (!store.invoices.delete(id)) return { status: 404, json: { error: 'no such invoice' } };
+          for (const c of ['time_entries', 'expenses'] as const)
+            for (const item of store[c].values()) if (String(item.invoice_id) === id) Object.assign(item, { invoice_id: null, is_invoiced: false });
+          for (const [refId, r] of store.external_references)
+            if (String(r.subject_type).toLowerCase() === 'invoice' && String(r.subject_id) === id) store.external_references.delete(refId);
+          return { status: 204 };
+        },
+      },
       // The back office: people logging, changing and approving work in Kantata's UI, and completing milestones.
       {
         method: 'PATCH',

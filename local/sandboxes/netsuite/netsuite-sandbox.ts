@@ -279,6 +279,19 @@ export async function startNetSuiteSandbox(options: NetSuiteSandboxOptions): Pro
           return { status: 200, json: invoice };
         },
       },
+      {
+        // The back office: an accountant changing an invoice's total in the UI (reconciliation then reports it).
+        method: 'PATCH',
+        pattern: '/__sandbox/invoices/:id',
+        handle: (request: SandboxRequest): SandboxResponse => {
+          const invoice = store.invoice.get(request.params.id!);
+          const body = readJson<{ total?: number }>(request);
+          if (!invoice || !body.ok || typeof body.value.total !== 'number')
+            return { status: 400, json: { error: 'an existing invoice and a numeric total expected' } };
+          Object.assign(invoice, { total: body.value.total, lastModifiedDate: new Date().toISOString() });
+          return { status: 200, json: invoice };
+        },
+      },
       ...(Object.keys(TYPES) as (keyof typeof TYPES)[]).flatMap((type) => [
         {
           method: 'POST',
@@ -341,11 +354,18 @@ export async function startNetSuiteSandbox(options: NetSuiteSandboxOptions): Pro
           method: 'GET',
           pattern: `/services/rest/record/v1/${type}`,
           handle: (request: SandboxRequest): SandboxResponse => {
-            // `q=lastModifiedDate ON_OR_AFTER "<ISO time>"`: the record query the payment poll sends (ISO times here).
+            // `q=lastModifiedDate ON_OR_AFTER "<ISO time>"`: the record query the payment poll sends (ISO times here);
+            // `q=tranDate ON_OR_AFTER "<date>" AND tranDate ON_OR_BEFORE "<date>"`: reconciliation's invoices of a period.
             const q = request.query.get('q');
             const since = q === null ? undefined : /^lastModifiedDate ON_OR_AFTER "([^"]+)"$/.exec(q)?.[1];
-            if (q !== null && (since === undefined || Number.isNaN(Date.parse(since)))) return failure(400, 'INVALID_PARAMETER', `Invalid query: ${q}`);
-            const all = [...store[type].values()].filter((r) => since === undefined || Date.parse(String(r.lastModifiedDate ?? '')) >= Date.parse(since));
+            const dated = q === null ? undefined : /^tranDate ON_OR_AFTER "(\d{4}-\d{2}-\d{2})" AND tranDate ON_OR_BEFORE "(\d{4}-\d{2}-\d{2})"$/.exec(q);
+            if (q !== null && dated === null && (since === undefined || Number.isNaN(Date.parse(since))))
+              return failure(400, 'INVALID_PARAMETER', `Invalid query: ${q}`);
+            const all = [...store[type].values()].filter(
+              (r) =>
+                (since === undefined || Date.parse(String(r.lastModifiedDate ?? '')) >= Date.parse(since)) &&
+                (!dated || (String(r.tranDate ?? '') >= dated[1]! && String(r.tranDate ?? '') <= dated[2]!)),
+            );
             const limit = Number(request.query.get('limit') ?? 1000);
             const offset = Number(request.query.get('offset') ?? 0);
             const page = all.slice(offset, offset + limit);

@@ -561,6 +561,33 @@ describe('Kantata sandbox', () => {
       expect(twice.body.errors![0]).toMatchObject({ field: 'time_entry_ids', message: expect.stringContaining('already invoiced') });
     });
 
+    it('deletes an invoice in the back office: its work is no longer invoiced and its external reference goes with it', async () => {
+      const t = await start();
+      const w = await workspace(t);
+      const entry = await approvedHour(w);
+      const invoice = () =>
+        send(t, 'POST', 'invoices.json', {
+          invoice: {
+            workspace_id: w,
+            invoice_date: '2026-11-30',
+            payment_schedule: 30,
+            time_entry_ids: [entry],
+            external_reference: { service_name: 'ps-sync', service_model: 'invoice', service_model_ref: 'c-1:2026-11-01' },
+          },
+        });
+      const first = idOf((await invoice()).body);
+
+      const deleted = await fetch(`${sandbox.url}/__sandbox/invoices/${first}`, { method: 'DELETE' });
+      const again = await fetch(`${sandbox.url}/__sandbox/invoices/${first}`, { method: 'DELETE' });
+      const references = (await send(t, 'GET', 'external_references.json?subject_type=Invoice')).body;
+      const second = await invoice();
+
+      expect([deleted.status, again.status]).toEqual([204, 404]);
+      expect(references.results).toEqual([]);
+      expect(second.status).toBe(200);
+      expect(sandbox.objects('invoices').map((i) => i.id)).toEqual([idOf(second.body)]);
+    });
+
     it('requires payment_schedule, a whole number of days, on an invoice create: 422 naming it, nothing invoiced', async () => {
       const t = await start();
       const w = await workspace(t);

@@ -228,6 +228,28 @@ describe('NetSuite sandbox', () => {
     expect(bad.status).toBe(400);
   });
 
+  it('lists invoices dated in a range with the record query on tranDate, and changes a total in the back office', async () => {
+    sandbox = await startNetSuiteSandbox({ accountId: '123_SB1', tba });
+    const customer = (await call('PUT', '/services/rest/record/v1/customer/eid:G-5', { companyName: 'Globex' })).headers.get('location')!.split('/').pop();
+    const post = (eid: string, tranDate: string) =>
+      call('PUT', `/services/rest/record/v1/invoice/eid:${eid}`, {
+        entity: { id: customer },
+        tranDate,
+        item: { items: [{ item: { id: '101' }, amount: 100 }] },
+      });
+    await post('c-1:2026-10-01', '2026-10-31');
+    const november = (await post('c-1:2026-11-01', '2026-11-30')).headers.get('location')!.split('/').pop()!;
+    const query = encodeURIComponent('tranDate ON_OR_AFTER "2026-11-01" AND tranDate ON_OR_BEFORE "2026-11-30"');
+
+    const listed = (await (await call('GET', `/services/rest/record/v1/invoice?q=${query}`)).json()) as { items: { id: string }[] };
+    const changed = await fetch(`${sandbox.url}/__sandbox/invoices/${november}`, { method: 'PATCH', body: JSON.stringify({ total: 150 }) });
+    const read = (await (await call('GET', `/services/rest/record/v1/invoice/${november}`)).json()) as { total: number };
+
+    expect(listed.items.map((i) => i.id)).toEqual([november]);
+    expect(changed.status).toBe(200);
+    expect(read.total).toBe(150);
+  });
+
   it('as a OneWorld account, refuses a customer or job without a subsidiary or with an unknown one, and keeps a customer upserted without resending it', async () => {
     sandbox = await startNetSuiteSandbox({ accountId: '123_SB1', tba, oneWorld: true, subsidiaryIds: ['1', '3'] });
 

@@ -1,0 +1,235 @@
+import { roleOf, type Vendor } from '../../canonical/systems';
+import { invoiceExternalId, invoiceGlobalId, ourInvoiceGlobalId } from '../common/billing-keys';
+import type { SystemLink } from '../common/cross-reference/registry';
+import type { ExceptionRecorder } from '../common/exceptions';
+import type { BillingLedger, ContractRecord } from '../ports/billing-ledger';
+import type { InvoiceReadPort } from '../ports/erp';
+import type { PsaBillingPort, PsaInvoiceReadPort } from '../ports/psa';
+import type { ReconciliationReport, ReconciliationReports, ReportedFinding } from '../ports/reconciliation-reports';
+import {
+  compareBilling,
+  type ErpInvoiceRecord,
+  type Finding,
+  type InvoiceReference,
+  type LedgerPostedInvoice,
+  type PsaInvoiceRecord,
+  type ReconciliationTolerance,
+  summarize,
+} from './compare';
+
+/** The workflow id exceptions are recorded under. */
+export const RECONCILIATION_WORKFLOW = 'reconciliation';
+
+/** What a run needs: the ledger, the systems' read ports, the PSA's billing port for repairs, the registry, the inbox, the report store. */
+export interface ReconcileDependencies {
+  readonly ledger: BillingLedger;
+  readonly erpFor: (instance: string) => InvoiceReadPort;
+  /** The PSA's invoice reads, or undefined when the instance's adapter cannot list invoices (then the PSA is not compared). */
+  readonly psaReadFor: (instance: string) => PsaInvoiceReadPort | undefined;
+  readonly psaBillingFor: (instance: string) => PsaBillingPort;
+  readonly linksOf: (globalId: string) => Promise<SystemLink[]>;
+  readonly vendorOf: (instance: string) => Vendor;
+  readonly exceptions: ExceptionRecorder;
+  readonly reports: ReconciliationReports;
+  readonly tolerance: ReconciliationTolerance;
+  readonly now: () => Date;
+}
+
+/** One legal entity and month to reconcile, with the instances it uses. */
+export interface ReconcileRequest {
+  readonly legalEntity: { readonly id: string; readonly instances: { readonly erp?: string | undefined; readonly psa?: string | undefined } };
+  /** `yyyy-mm`. */
+  readonly period: string;
+  readonly correlationId: string;
+}
+
+/** The first and last day of a month (`yyyy-mm`). */
+export function periodRange(period: string): { from: string; to: string } {
+  if (!/^\d{4}-(0[1-9]|1[0-2])$/.test(period)) throw new Error(`${period} is not a month (yyyy-mm)`);
+  const [year, month] = period.split('-').map(Number) as [number, number];
+  const last = new Date(Date.UTC(year, month, 0)).getUTCDate();
+  return { from: `${period}-01`, to: `${period}-${String(last).padStart(2, '0')}` };
+}
+
+/** The months a scheduled run reconciles: the one before `now` and the current one (UTC). */
+export function scheduledPeriods(now: Date): string[] {
+  const month = (d: Date) => d.toISOString().slice(0, 7);
+  return [month(new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() - 1, 1))), month(now)];
+}
+
+/**
+ * Reconciles one legal entity and month: reads the ledger's posted invoices, the ERP's and the PSA's
+ * invoices of the month and the registry's links of them, compares them, records an invoice the PSA
+ * lacks from the ledger (once: the PSA port finds an invoice it already recorded), records every other
+ * finding as an exception (one per finding, refreshed by a re-run), resolves the exceptions of findings
+ * that are gone, and stores the report.
+ */
+export async function reconcileBilling(request: ReconcileRequest, deps: ReconcileDependencies): Promise<ReconciliationReport> {
+  const { from, to } = periodRange(request.period);
+  const entityId = request.legalEntity.id;
+  const contracts: ContractRecord[] = [];
+  for (const psa of await deps.ledger.contracts()) {
+    const contract = await deps.ledger.contractOf(psa);
+    if (contract?.legalEntityId === entityId) contracts.push(contract);
+  }
+  const byExternalId = new Map(contracts.map((c) => [invoiceExternalId(c.terms.contractId, from), c]));
+  const byGlobalId = new Map([...byExternalId.keys()].map((k) => [invoiceGlobalId(k), k]));
+  const contractIds = new Set(contracts.map((c) => c.terms.contractId));
+
+  const ledger: LedgerPostedInvoice[] = [];
+  for (const [externalId, contract] of byExternalId) {
+    const invoice = await deps.ledger.invoiceOf(contract.psa, from);
+    if (!invoice?.posted) continue;
+    ledger.push({
+      externalId,
+      erpInstance: contract.erp.instance,
+      erpId: invoice.posted.id,
+      invoiceNumber: invoice.posted.invoiceNumber,
+      total: invoice.posted.total,
+      postingDate: invoice.posted.postingDate,
+    });
+  }
+
+  // The ERP: every instance the entity's contracts post to. Another entity's invoices on a shared account are not ours to compare.
+  const erpInstances = [
+    ...new Set([...contracts.map((c) => c.erp.instance), ...(request.legalEntity.instances.erp ? [request.legalEntity.instances.erp] : [])]),
+  ];
+  const erp: ErpInvoiceRecord[] = [];
+  for (const instance of erpInstances) {
+    for (const i of await deps.erpFor(instance).invoicesDatedIn(from, to)) {
+      const known = byGlobalId.get(ourInvoiceGlobalId(i.reference) ?? '');
+      const contractOfReference = i.reference.includes(':') ? i.reference.slice(0, i.reference.lastIndexOf(':')) : undefined;
+      if (known === undefined && (contractOfReference === undefined || !contractIds.has(contractOfReference))) continue;
+      erp.push({ instance, id: i.id, externalId: known ?? i.reference, invoiceNumber: i.invoiceNumber, total: i.total, date: i.date });
+    }
+  }
+
+  // The PSA: the entity's projects in its PSA instance.
+  const psaInstance = request.legalEntity.instances.psa;
+  const psaReader = psaInstance === undefined ? undefined : deps.psaReadFor(psaInstance);
+  const psa: PsaInvoiceRecord[] = [];
+  if (psaInstance !== undefined && psaReader !== undefined) {
+    const projects = contracts.filter((c) => c.psa.instance === psaInstance).map((c) => c.psa.projectId);
+    for (const i of await psaReader.invoicesOf(projects, from, to))
+      psa.push({
+        instance: psaInstance,
+        id: i.id,
+        externalId: i.externalId,
+        ...(i.invoiceNumber ? { invoiceNumber: i.invoiceNumber } : {}),
+        ...(i.total ? { total: i.total } : {}),
+        ...(i.date ? { date: i.date } : {}),
+      });
+  }
+
+  const references: InvoiceReference[] = [];
+  const keys = new Set([...ledger.map((l) => l.externalId), ...erp.map((e) => e.externalId), ...psa.map((p) => p.externalId)]);
+  for (const externalId of [...keys].sort()) {
+    for (const link of await deps.linksOf(invoiceGlobalId(externalId))) {
+      const role = roleOf(link.system.vendor);
+      if (link.entityType !== 'invoice' || (role !== 'erp' && role !== 'psa')) continue;
+      if (role === 'psa' && psaReader === undefined) continue;
+      references.push({
+        externalId,
+        role,
+        vendor: link.system.vendor,
+        instance: link.system.instance,
+        ...(link.nativeId === undefined ? {} : { nativeId: link.nativeId }),
+      });
+    }
+  }
+
+  let findings = compareBilling({ ledger, erp, psa, references, tolerance: deps.tolerance });
+  // A PSA that cannot be read is not compared: its invoices are not missing, they are unknown.
+  if (psaReader === undefined) findings = findings.filter((f) => f.kind !== 'missing-in-psa');
+
+  const at = deps.now();
+  const reported: ReportedFinding[] = [];
+  for (const finding of findings) {
+    const repaired = finding.repairable && psaInstance !== undefined && (await repair(finding, byExternalId.get(finding.externalId), psaInstance, deps));
+    if (!repaired) await recordException(finding, request, deps, at);
+    reported.push({
+      kind: finding.kind,
+      entityId: finding.entityId,
+      externalId: finding.externalId,
+      moneyAtStake: finding.moneyAtStake,
+      detail: finding.detail,
+      status: repaired ? 'repaired' : 'exception',
+      ...(finding.erp ? { erp: finding.erp } : {}),
+      ...(finding.psa ? { psa: finding.psa } : {}),
+    });
+  }
+
+  // A finding of the last run that is gone now (fixed in a system, or repaired): its exception is closed.
+  const previous = await deps.reports.load(entityId, request.period);
+  const current = new Set(reported.filter((f) => f.status === 'exception').map((f) => f.entityId));
+  for (const gone of previous?.findings.filter((f) => f.status === 'exception' && !current.has(f.entityId)) ?? [])
+    await deps.exceptions.resolve({ workflow: RECONCILIATION_WORKFLOW, entityType: 'invoice', entityId: gone.entityId }, 'reconciliation', at);
+
+  const report: ReconciliationReport = {
+    legalEntityId: entityId,
+    period: request.period,
+    ranAt: at.toISOString(),
+    tolerance: deps.tolerance,
+    compared: { ledger: ledger.length, erp: erp.length, ...(psaReader === undefined ? {} : { psa: psa.length }), references: references.length },
+    findings: reported,
+    summary: summarize(findings),
+  };
+  await deps.reports.save(report);
+  return report;
+}
+
+/** Records a posted invoice the PSA lacks, from the ledger, as billing's last step does; false when it cannot. */
+async function repair(finding: Finding, contract: ContractRecord | undefined, psaInstance: string, deps: ReconcileDependencies): Promise<boolean> {
+  if (contract === undefined || contract.psa.instance !== psaInstance) return false;
+  const from = finding.externalId.slice(finding.externalId.lastIndexOf(':') + 1);
+  const invoice = await deps.ledger.invoiceOf(contract.psa, from);
+  if (!invoice?.posted) return false;
+  const work = await deps.ledger.workOf(contract.psa);
+  const billed = new Set<string>();
+  for (let page = 0; page < invoice.pages; page++) for (const id of await deps.ledger.billedIdsPage(contract.psa, from, page)) billed.add(id);
+  try {
+    await deps.psaBillingFor(psaInstance).recordInvoice(contract.psa.projectId, {
+      externalId: finding.externalId,
+      invoiceNumber: invoice.posted.invoiceNumber,
+      postingDate: invoice.posted.postingDate,
+      tax: invoice.posted.tax,
+      total: invoice.posted.total,
+      timeEntryIds: work.time.filter((t) => billed.has(t.id)).map((t) => t.id),
+      expenseIds: work.expenses.filter((e) => billed.has(e.id)).map((e) => e.id),
+    });
+    return true;
+  } catch {
+    // Refused or unreachable: the finding stays, as an exception someone works.
+    return false;
+  }
+}
+
+const REMEDIATION: Readonly<Record<Finding['kind'], string>> = {
+  'missing-in-psa':
+    'The invoice is posted in the ERP but not recorded in the PSA, and the ledger could not record it: record it in the PSA (its work may be invoiced elsewhere), then run `npm run ops -- reconcile run`.',
+  'missing-in-erp':
+    'The ledger (or the PSA) holds an invoice the ERP does not: find out whether it was deleted or voided in the ERP; re-post or credit it, then run `npm run ops -- reconcile run`.',
+  'amount-mismatch':
+    'The ERP total differs from what billing posted: check for a manual edit in the ERP and correct it there or with a credit note, then run `npm run ops -- reconcile run`.',
+  'date-mismatch': 'The ERP invoice date differs from the posting date billing used: correct the date in the ERP if it moved the invoice out of its period.',
+  'orphan-reference':
+    'The cross-reference registry links the invoice to a record that does not exist: remove or correct the link once you know which record is right.',
+};
+
+async function recordException(finding: Finding, request: ReconcileRequest, deps: ReconcileDependencies, at: Date): Promise<void> {
+  const system = finding.erp ?? finding.psa;
+  await deps.exceptions.record(
+    {
+      workflow: RECONCILIATION_WORKFLOW,
+      entityType: 'invoice',
+      entityId: finding.entityId,
+      reason: `${finding.kind}: ${finding.detail}`,
+      remediation: REMEDIATION[finding.kind],
+      correlationId: request.correlationId,
+      source: system ? { vendor: deps.vendorOf(system.instance), instance: system.instance } : { vendor: 'ledger', instance: request.legalEntity.id },
+      legalEntityId: request.legalEntity.id,
+      moneyAtStake: finding.moneyAtStake,
+    },
+    at,
+  );
+}

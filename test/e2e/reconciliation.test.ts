@@ -1,0 +1,153 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { DynamoDBDocumentClient, PutCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type OpsTarget, runOps } from '../../bin/ops';
+import { invoiceGlobalId } from '../../lambdas/common/billing-keys';
+import type { ReconciliationReport } from '../../lambdas/ports/reconciliation-reports';
+import { LOCAL_OPERATOR } from '../../local/aws/local-operator';
+import { type LocalEnvironment, startLocalEnvironment } from '../../local/local-environment';
+import { shortRetries } from '../support/short-retries';
+
+// Reconciliation of PSA billing against ERP postings on the local stack: a month billed for a won deal,
+// then the Kantata invoice deleted, the NetSuite invoice's total changed beyond the tolerance and an
+// orphan registry link added; a reconciliation run finds exactly those three, records the invoice in
+// Kantata again (once) and puts the other two in the inbox with their money at stake.
+let env: LocalEnvironment;
+let sqs: SQSClient;
+let ddb: DynamoDBDocumentClient;
+let target: OpsTarget;
+const json = { 'content-type': 'application/json' };
+
+beforeAll(async () => {
+  env = await startLocalEnvironment({ logLevel: 'SILENT', retryIntervalOverrides: shortRetries() });
+  const local = { endpoint: '', region: 'us-east-1', credentials: { accessKeyId: 'l', secretAccessKey: 'l' } };
+  sqs = new SQSClient({ ...local, endpoint: env.stack.endpoints.sqs });
+  ddb = DynamoDBDocumentClient.from(new DynamoDBClient({ ...local, endpoint: env.stack.endpoints.dynamodb }));
+  target = { url: env.stack.opsApiUrl!, region: 'us-east-1', credentials: LOCAL_OPERATOR };
+}, 120_000);
+afterAll(async () => env?.stop());
+
+async function winDeal(company: string): Promise<string> {
+  const created = (await (
+    await fetch(`${env.hubspot.url}/__sandbox/deals`, {
+      method: 'POST',
+      headers: json,
+      body: JSON.stringify({
+        deal: {
+          dealname: `${company} rollout`,
+          dealstage: 'contractsent',
+          amount: '125000',
+          deal_currency_code: 'USD',
+          closedate: '2026-10-30',
+          ps_legal_entity: 'acme-us',
+          ps_business_unit: 'delivery',
+          ps_tax_profile: 'US-EXEMPT',
+          ps_billing_terms: 'time-and-materials',
+          ps_payment_terms: 'NET30',
+          ps_contract_start: '2026-11-01',
+        },
+        company: { name: company, country: 'US' },
+        lineItems: [
+          { name: 'Consultant', price: '165.50', ps_line_type: 'rate', ps_effective_from: '2026-11-01' },
+          { name: 'Delivery', ps_line_type: 'task' },
+        ],
+      }),
+    })
+  ).json()) as { id: string };
+  await fetch(`${env.hubspot.url}/__sandbox/deals/${created.id}/set`, { method: 'POST', headers: json, body: JSON.stringify({ dealstage: 'closedwon' }) });
+  await env.settled();
+  return String(env.hubspot.object('deals', created.id)?.properties.ps_psa_project_id);
+}
+
+async function logTime(workspace: string, date: string, minutes: number): Promise<void> {
+  const role = env.kantata.objects('roles').find((r) => r.name === 'Consultant')!.id;
+  await fetch(`${env.kantata.url}/__sandbox/time_entries`, {
+    method: 'POST',
+    body: JSON.stringify({ workspace_id: workspace, user_id: '5521', role_id: role, date_performed: date, time_in_minutes: minutes, approved: true }),
+  });
+}
+
+const send = async (queue: string, body: unknown) => {
+  await sqs.send(new SendMessageCommand({ QueueUrl: env.stack.queueUrls.get(queue)!, MessageBody: JSON.stringify(body) }));
+  await env.settled();
+};
+const reconciliationExceptions = async () =>
+  ((await ddb.send(new ScanCommand({ TableName: env.stack.tableNames.exceptions }))).Items ?? []).filter(
+    (i) => i.workflow === 'reconciliation' && i.sk === 'OPEN',
+  );
+
+describe('reconciliation of PSA billing against ERP postings on the local stack', () => {
+  let externalId: string;
+  let erpTotal: number;
+
+  it('bills a month, then finds exactly the invoice missing in Kantata (repaired), the amount changed in NetSuite and the orphan registry link', async () => {
+    const workspace = await winDeal('Initech');
+    await logTime(workspace, '2026-11-18', 480);
+    await env.stack.scheduler.fire('KantataPollSchedule-kantata-global');
+    await env.settled();
+    await send('BillingRunRequests', { reason: 'manual', period: '2026-11', revision: 1 });
+    const [erpInvoice] = env.netsuite.us.records('invoice');
+    const [psaInvoice] = env.kantata.objects('invoices');
+    expect(psaInvoice).toMatchObject({ workspace_id: workspace, total_in_cents: 132400 });
+    externalId = String(erpInvoice!.externalId);
+
+    // Someone deletes the invoice in Kantata, an accountant edits the NetSuite total, and a bad link lands in the registry.
+    expect((await fetch(`${env.kantata.url}/__sandbox/invoices/${psaInvoice!.id}`, { method: 'DELETE' })).status).toBe(204);
+    erpTotal = 1324 + 50;
+    await fetch(`${env.netsuite.us.url}/__sandbox/invoices/${erpInvoice!.id}`, { method: 'PATCH', body: JSON.stringify({ total: erpTotal }) });
+    await ddb.send(
+      new PutCommand({
+        TableName: env.stack.tableNames.crossReferences,
+        Item: {
+          pk: `GLOBAL#${invoiceGlobalId(externalId)}`,
+          sk: 'LINK#netsuite#netsuite-us',
+          entityType: 'invoice',
+          vendor: 'netsuite',
+          instance: 'netsuite-us',
+          state: 'completed',
+          nativeId: '999999',
+        },
+      }),
+    );
+
+    await send('ReconciliationRequests', { reason: 'manual', legalEntity: 'acme-us', period: '2026-11' });
+
+    const recorded = env.kantata.objects('invoices');
+    expect(recorded).toEqual([expect.objectContaining({ workspace_id: workspace, user_invoice_title: erpInvoice!.tranId, total_in_cents: 132400 })]);
+    const report = JSON.parse(
+      (await runOps(['--json', 'reconcile', 'report', '--legal-entity', 'acme-us', '--period', '2026-11'], target)).output,
+    ) as ReconciliationReport;
+    expect(report.findings.map((f) => [f.kind, f.status, f.moneyAtStake])).toEqual([
+      ['missing-in-psa', 'repaired', { amountMinor: 137400, currency: 'USD' }],
+      ['amount-mismatch', 'exception', { amountMinor: 5000, currency: 'USD' }],
+      ['orphan-reference', 'exception', { amountMinor: 132400, currency: 'USD' }],
+    ]);
+    const open = await reconciliationExceptions();
+    expect(open.map((e) => [e.entityType, e.entityId, e.moneyAtStake, e.legalEntityId]).sort()).toEqual([
+      ['invoice', `amount-mismatch:${externalId}`, { amountMinor: 5000, currency: 'USD' }, 'acme-us'],
+      ['invoice', `orphan-reference:${externalId}:netsuite:netsuite-us`, { amountMinor: 132400, currency: 'USD' }, 'acme-us'],
+    ]);
+  });
+
+  it('runs again from the ops CLI: nothing more is recorded in Kantata, the two exceptions are refreshed, not duplicated', async () => {
+    const run = await runOps(['reconcile', 'run', '--legal-entity', 'acme-us', '--period', '2026-11'], target);
+    expect(run.exitCode).toBe(0);
+    expect(run.output).toContain('amount-mismatch');
+    expect(run.output).not.toContain('missing-in-psa');
+    expect(env.kantata.objects('invoices')).toHaveLength(1);
+    expect(await reconciliationExceptions()).toHaveLength(2);
+
+    const listed = await runOps(['--json', 'reconcile', 'report', '--legal-entity', 'acme-us', '--period', '2026-11'], target);
+    const report = JSON.parse(listed.output) as ReconciliationReport;
+    expect(report.findings.map((f) => f.kind)).toEqual(['amount-mismatch', 'orphan-reference']);
+    expect(report.summary['amount-mismatch']).toEqual({ count: 1, moneyAtStake: { USD: 5000 } });
+  });
+
+  it('fires on its daily schedule for the region’s legal entities', async () => {
+    await env.stack.scheduler.fire('DailyBillingReconciliation');
+    await env.settled();
+    // The schedule reconciles the month before and the current one; the earlier reports stay as they are.
+    expect(env.kantata.objects('invoices')).toHaveLength(1);
+  });
+});
