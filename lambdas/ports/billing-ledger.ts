@@ -1,6 +1,6 @@
 import type { BillingContract, BillingHistory, ExpenseToBill, InvoiceDraft, TimeEntryToBill } from './billing-values';
 import type { PostedInvoice } from './erp';
-import type { ApprovedWork, PsaProjectRef } from './psa';
+import type { ApprovedWork, PsaInvoice, PsaProjectRef } from './psa';
 
 /**
  * The billing ledger: our own record of contracts, approved work and the invoices made of it, kept in
@@ -67,4 +67,29 @@ export interface BillingLedger {
   /** Marks a page of work billed by the invoice (idempotent). */
   markBilled(psa: PsaProjectRef, periodStart: string, ids: readonly string[]): Promise<void>;
   recordMarked(psa: PsaProjectRef, periodStart: string): Promise<void>;
+}
+
+/**
+ * What the PSA records of a posted ledger invoice: its ERP number, date, tax and total, and the time
+ * entries and expenses it billed (read back from its pages). Billing records it once posted; the
+ * reconciliation repairs an invoice the PSA lacks with the same record.
+ */
+export async function psaInvoiceOf(
+  ledger: Pick<BillingLedger, 'workOf' | 'billedIdsPage'>,
+  invoice: LedgerInvoice & { readonly posted: NonNullable<LedgerInvoice['posted']> },
+  externalId: string,
+): Promise<PsaInvoice> {
+  const { psa, periodStart } = invoice.key;
+  const work = await ledger.workOf(psa);
+  const billed = new Set<string>();
+  for (let page = 0; page < invoice.pages; page++) for (const id of await ledger.billedIdsPage(psa, periodStart, page)) billed.add(id);
+  return {
+    externalId,
+    invoiceNumber: invoice.posted.invoiceNumber,
+    postingDate: invoice.posted.postingDate,
+    tax: invoice.posted.tax,
+    total: invoice.posted.total,
+    timeEntryIds: work.time.filter((t) => billed.has(t.id)).map((t) => t.id),
+    expenseIds: work.expenses.filter((e) => billed.has(e.id)).map((e) => e.id),
+  };
 }

@@ -2,7 +2,7 @@ import { roleOf, type Vendor } from '../../canonical/systems';
 import { invoiceExternalId, invoiceGlobalId, ourInvoiceGlobalId } from '../common/billing-keys';
 import type { SystemLink } from '../common/cross-reference/registry';
 import type { ExceptionRecorder } from '../common/exceptions';
-import type { BillingLedger, ContractRecord } from '../ports/billing-ledger';
+import { type BillingLedger, type ContractRecord, psaInvoiceOf } from '../ports/billing-ledger';
 import type { InvoiceReadPort } from '../ports/erp';
 import type { PsaBillingPort, PsaInvoiceReadPort } from '../ports/psa';
 import type { ReconciliationReport, ReconciliationReports, ReportedFinding } from '../ports/reconciliation-reports';
@@ -184,19 +184,10 @@ async function repair(finding: Finding, contract: ContractRecord | undefined, ps
   const from = finding.externalId.slice(finding.externalId.lastIndexOf(':') + 1);
   const invoice = await deps.ledger.invoiceOf(contract.psa, from);
   if (!invoice?.posted) return false;
-  const work = await deps.ledger.workOf(contract.psa);
-  const billed = new Set<string>();
-  for (let page = 0; page < invoice.pages; page++) for (const id of await deps.ledger.billedIdsPage(contract.psa, from, page)) billed.add(id);
   try {
-    await deps.psaBillingFor(psaInstance).recordInvoice(contract.psa.projectId, {
-      externalId: finding.externalId,
-      invoiceNumber: invoice.posted.invoiceNumber,
-      postingDate: invoice.posted.postingDate,
-      tax: invoice.posted.tax,
-      total: invoice.posted.total,
-      timeEntryIds: work.time.filter((t) => billed.has(t.id)).map((t) => t.id),
-      expenseIds: work.expenses.filter((e) => billed.has(e.id)).map((e) => e.id),
-    });
+    await deps
+      .psaBillingFor(psaInstance)
+      .recordInvoice(contract.psa.projectId, await psaInvoiceOf(deps.ledger, { ...invoice, posted: invoice.posted }, finding.externalId));
     return true;
   } catch {
     // Refused or unreachable: the finding stays, as an exception someone works.

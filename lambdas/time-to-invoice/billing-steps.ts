@@ -2,7 +2,7 @@ import { type DeploymentConfig, type InvoicePostedEvent, type Money, routeFlow, 
 import { invoiceExternalId, invoiceGlobalId } from '../common/billing-keys';
 import { deterministicUuid } from '../common/deterministic-id';
 import { ContractUnknownError, InvoiceItemsNotConfiguredError } from '../common/errors';
-import type { BillingLedger } from '../ports/billing-ledger';
+import { type BillingLedger, psaInvoiceOf } from '../ports/billing-ledger';
 import type { DraftLine } from '../ports/billing-values';
 import type { InvoicingPort } from '../ports/erp';
 import type { PsaBillingPort, PsaProjectRef } from '../ports/psa';
@@ -124,19 +124,8 @@ export async function recordInvoiceInPsa(
   if (!invoice.posted) throw new Error(`Invoice of ${input.psa.projectId} ${input.periodStart} is not posted yet`);
   // Before any write: an ERP instance missing from the configuration fails the step with nothing done.
   const erpVendor = deps.erpVendorOf(contract.erp.instance);
-  const work = await deps.ledger.workOf(input.psa);
-  const billed = new Set<string>();
-  for (let page = 0; page < invoice.pages; page++) for (const id of await deps.ledger.billedIdsPage(input.psa, input.periodStart, page)) billed.add(id);
   const externalId = invoiceExternalId(contract.terms.contractId, input.periodStart);
-  const { id } = await deps.psa.recordInvoice(input.psa.projectId, {
-    externalId,
-    invoiceNumber: invoice.posted.invoiceNumber,
-    postingDate: invoice.posted.postingDate,
-    tax: invoice.posted.tax,
-    total: invoice.posted.total,
-    timeEntryIds: work.time.filter((t) => billed.has(t.id)).map((t) => t.id),
-    expenseIds: work.expenses.filter((e) => billed.has(e.id)).map((e) => e.id),
-  });
+  const { id } = await deps.psa.recordInvoice(input.psa.projectId, await psaInvoiceOf(deps.ledger, { ...invoice, posted: invoice.posted }, externalId));
   await deps.ledger.recordMarked(input.psa, input.periodStart);
   const event: InvoicePostedEvent = {
     id: deterministicUuid('invoice.posted', externalId),

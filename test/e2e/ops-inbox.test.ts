@@ -18,7 +18,7 @@ let target: OpsTarget;
 
 beforeAll(async () => {
   // INFO: the functions' log lines are kept (not printed), to tell which requests reached RunOpsCommand.
-  env = await startLocalEnvironment({ logLevel: 'INFO', retryIntervalOverrides: shortRetries() });
+  env = await startLocalEnvironment({ logLevel: 'INFO', printLogs: false, retryIntervalOverrides: shortRetries() });
   target = { url: env.stack.opsApiUrl!, region: 'us-east-1', credentials: LOCAL_OPERATOR };
 }, 120_000);
 afterAll(async () => env?.stop());
