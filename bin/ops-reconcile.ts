@@ -1,3 +1,4 @@
+import { formatMoney, type Money } from '../canonical/primitives';
 import type { ReconciliationReport } from '../lambdas/ports/reconciliation-reports';
 
 /** Sends one signed request to the ops API (bin/ops.ts). */
@@ -18,7 +19,7 @@ function table(header: string[], rows: string[][]): string {
   return [line(header), ...rows.map(line)].join('\n');
 }
 
-const amount = (minor: number, currency: string) => `${(minor / 100).toFixed(2)} ${currency}`;
+const amount = (amountMinor: number, currency: string) => formatMoney({ amountMinor, currency } as Money);
 
 /** A report as a table: the totals per kind, then each finding. */
 export function formatReconciliation(report: ReconciliationReport): string {

@@ -8,6 +8,7 @@ import { Sha256 } from '@smithy/core/checksum';
 import { SignatureV4 } from '@smithy/signature-v4';
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@smithy/types';
 import { parseDeploymentConfig } from '../canonical/deployment-config';
+import { formatMoney, type Money } from '../canonical/primitives';
 import type { InboxEntry } from '../lambdas/ops/exception-inbox';
 import { regionStackId } from '../lib/sync-region-stack';
 import { STACK_OUTPUTS } from '../lib/topology/outputs';
@@ -63,9 +64,7 @@ async function call(target: OpsTarget, method: 'GET' | 'POST', path: string, que
 }
 
 function money(m: InboxEntry['moneyAtStake']): string {
-  if (!m) return '-';
-  const digits = new Intl.NumberFormat('en', { style: 'currency', currency: m.currency }).resolvedOptions().maximumFractionDigits ?? 2;
-  return `${m.currency} ${(m.amountMinor / 10 ** digits).toLocaleString('en', { minimumFractionDigits: digits, maximumFractionDigits: digits })}`;
+  return m ? formatMoney(m as Money) : '-';
 }
 
 function age(since: string, now: Date): string {

@@ -86,6 +86,12 @@ export function majorUnits(value: Money): Decimal {
   return new Decimal(value.amountMinor).dividedBy(new Decimal(10).pow(CURRENCY_EXPONENTS[value.currency]));
 }
 
+/** Money as a person reads it, with the currency's own minor digits: `USD 125,000.00`, `JPY 5,000`. */
+export function formatMoney(value: Money): string {
+  const [whole, fraction] = majorUnits(value).toFixed(CURRENCY_EXPONENTS[value.currency]).split('.');
+  return `${value.currency} ${whole!.replace(/\B(?=(\d{3})+(?!\d))/g, ',')}${fraction === undefined ? '' : `.${fraction}`}`;
+}
+
 /** A postal address. Compound, as CRMs deliver it (`BillingAddress.Street`). */
 export const Address = z.strictObject({
   street: z.string().min(1).optional(),

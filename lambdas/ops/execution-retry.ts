@@ -22,10 +22,10 @@ export type RetryOutcome =
   | { readonly retried: false; readonly status: 404 | 409; readonly reason: string };
 
 /** The state machine of each workflow whose executions can be retried, by id in lib/topology/. */
-export const RETRYABLE_WORKFLOWS: Readonly<Record<string, { readonly stateMachine: string; readonly businessFailures: readonly string[] }>> = {
+export const RETRYABLE_WORKFLOWS = {
   'opportunity-to-project': { stateMachine: 'OpportunityToProject', businessFailures: ['OpportunityNeedsAttention'] },
   'time-to-invoice': { stateMachine: 'TimeToInvoice', businessFailures: ['BillingNeedsAttention'] },
-};
+} as const satisfies Readonly<Record<string, { readonly stateMachine: string; readonly businessFailures: readonly string[] }>>;
 
 /**
  * Retries the execution of an open exception: redriven from its failed step within Step Functions'
@@ -35,7 +35,9 @@ export const RETRYABLE_WORKFLOWS: Readonly<Record<string, { readonly stateMachin
  * to do instead.
  */
 export async function retryExecution(entry: InboxEntry, machines: Readonly<Record<string, string>>, control: ExecutionControl): Promise<RetryOutcome> {
-  const workflow = RETRYABLE_WORKFLOWS[entry.workflow];
+  const workflow = (RETRYABLE_WORKFLOWS as Readonly<Record<string, { readonly stateMachine: string; readonly businessFailures: readonly string[] }>>)[
+    entry.workflow
+  ];
   const machineArn = workflow ? machines[workflow.stateMachine] : undefined;
   if (!workflow || !machineArn || !entry.execution)
     return { retried: false, status: 409, reason: `${entry.ref} has no execution to retry: ${entry.remediation}` };

@@ -78,7 +78,14 @@ export async function runOpsCommand(request: APIGatewayProxyEvent, deps: OpsDepe
       at,
     });
     if (!outcome.retried) return problemAnswer(outcome.status, outcome.status === 404 ? 'Not Found' : 'Conflict', outcome.reason, correlationId);
-    return ok({ retry: outcome, exception: (await deps.inbox.show(key)).open }, correlationId);
+    // What markRetrying wrote, without reading the item back.
+    const exception = {
+      ...open!,
+      state: 'retrying',
+      opsAttempts: outcome.attempt,
+      lastRetry: { how: outcome.how, execution: outcome.execution, by: caller, at: at.toISOString() },
+    };
+    return ok({ retry: outcome, exception }, correlationId);
   }
   const action = /^POST \/ops\/exceptions\/\{workflow\}\/\{entityType\}\/\{entityId\}\/(resolve|ignore)$/.exec(route)?.[1] as 'resolve' | 'ignore' | undefined;
   if (action && key) {

@@ -1,13 +1,11 @@
 import { DescribeExecutionCommand, ExecutionDoesNotExist, RedriveExecutionCommand, StartExecutionCommand } from '@aws-sdk/client-sfn';
-import { Workflow } from '../../canonical/workflows';
-import { documents } from '../common/clients/dynamodb';
 import { sqs } from '../common/clients/sqs';
 import { stepFunctions } from '../common/clients/step-functions';
 import { SqsDeadLetterQueues } from '../ops/dead-letter-queues';
-import { ExceptionInbox } from '../ops/exception-inbox';
 import type { ExecutionControl } from '../ops/execution-retry';
 import type { OpsDependencies } from '../ops/ops-commands';
 import { type Container, once } from './container';
+import { exceptionInbox } from './exceptions';
 import { auditTrail } from './tables';
 
 /** The Step Functions calls of a retry. */
@@ -34,11 +32,6 @@ const executionControl: ExecutionControl = {
     await stepFunctions().send(new StartExecutionCommand({ stateMachineArn, name, input }));
   },
 };
-
-/** The exception inbox (the function must declare the exceptions table with its indexes). */
-export function exceptionInbox(c: Container): ExceptionInbox {
-  return new ExceptionInbox(documents(), c.env.tableName('exceptions'), Workflow.options);
-}
 
 /** What the ops API's commands run on (the function must declare the exceptions and audit tables and the workflows' executions). */
 export function opsDependencies(c: Container): OpsDependencies {

@@ -1,7 +1,7 @@
 import Decimal from 'decimal.js';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { DecimalString, Money, majorUnits, money, toMinorUnits } from '../../canonical/primitives';
+import { DecimalString, formatMoney, Money, majorUnits, money, toMinorUnits } from '../../canonical/primitives';
 
 describe('toMinorUnits', () => {
   it('rounds half to even, once, at the currency exponent', () => {
@@ -39,5 +39,13 @@ describe('Money and DecimalString', () => {
     expect(DecimalString.safeParse(165.5).success).toBe(false);
     expect(DecimalString.safeParse('1e3').success).toBe(false);
     expect(DecimalString.safeParse('165.50').success).toBe(true);
+  });
+});
+
+describe('formatMoney', () => {
+  it("writes the currency's own minor digits, grouped, as the ops CLI and reports print it", () => {
+    expect(formatMoney({ amountMinor: 12_500_000, currency: 'USD' })).toBe('USD 125,000.00');
+    expect(formatMoney({ amountMinor: 5_000, currency: 'JPY' })).toBe('JPY 5,000');
+    expect(formatMoney({ amountMinor: -123_456, currency: 'EUR' })).toBe('EUR -1,234.56');
   });
 });

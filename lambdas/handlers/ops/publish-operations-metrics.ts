@@ -1,19 +1,14 @@
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
+import { type Money, majorUnits } from '../../../canonical/primitives';
 import { Workflow } from '../../../canonical/workflows';
 import { metrics } from '../../common/runtime';
 import { sqsConsumer } from '../../common/sqs-consumer';
 import { moneyAtRisk } from '../../ops/money-at-risk';
 import { container } from '../../wiring/container';
-import { exceptionInbox } from '../../wiring/operations';
+import { exceptionInbox } from '../../wiring/exceptions';
 
 const c = container('PublishOperationsMetrics');
 const inbox = exceptionInbox(c);
-
-/** Minor units to major, for a metric a person reads (USD 125,000.00, not 12,500,000). */
-function major(currency: string, amountMinor: number): number {
-  const digits = new Intl.NumberFormat('en', { style: 'currency', currency }).resolvedOptions().maximumFractionDigits ?? 2;
-  return amountMinor / 10 ** digits;
-}
 
 /**
  * Every tick: open exceptions and their money at stake per workflow and legal entity (per currency), and
@@ -28,7 +23,7 @@ export const handler = sqsConsumer(async (_record, _context, log) => {
     for (const [currency, amountMinor] of Object.entries(group.moneyAtStake)) {
       const stake = metrics.singleMetric();
       stake.addDimensions({ workflow: group.workflow, legalEntity: group.legalEntityId, currency });
-      stake.addMetric('MoneyAtStake', MetricUnit.NoUnit, major(currency, amountMinor));
+      stake.addMetric('MoneyAtStake', MetricUnit.NoUnit, majorUnits({ amountMinor, currency } as Money).toNumber());
     }
   }
   for (const [workflow, minutes] of Object.entries(figures.oldestOpenMinutes)) {
