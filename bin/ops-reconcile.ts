@@ -23,7 +23,8 @@ const amount = (amountMinor: number, currency: string) => formatMoney({ amountMi
 
 /** A report as a table: the totals per kind, then each finding. */
 export function formatReconciliation(report: ReconciliationReport): string {
-  const compared = `ledger ${report.compared.ledger}, ERP ${report.compared.erp}, PSA ${report.compared.psa ?? 'not read'}, registry links ${report.compared.references}`;
+  const parallel = report.compared.parallelErp === undefined ? '' : `, parallel-run ERP ${report.compared.parallelErp}`;
+  const compared = `ledger ${report.compared.ledger}, ERP ${report.compared.erp}${parallel}, PSA ${report.compared.psa ?? 'not read'}, registry links ${report.compared.references}`;
   const head = `Reconciliation of ${report.legalEntityId} ${report.period} at ${report.ranAt} (tolerance ${report.tolerance.amountMinor} minor units, ${report.tolerance.days} days)\nCompared: ${compared}`;
   if (report.findings.length === 0) return `${head}\nNo findings.`;
   const totals = Object.entries(report.summary)

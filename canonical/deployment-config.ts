@@ -297,6 +297,12 @@ export const LegalEntityConfig = z.strictObject({
    * projects. Every entity on a OneWorld account needs one; omitted where the account has no subsidiaries.
    */
   erpSubsidiaryId: z.string().regex(/^\d+$/, 'a NetSuite subsidiary internal id (digits)').optional(),
+  /**
+   * A migration wave's parallel run: the ERP instance the entity is moving to (or from), whose invoices
+   * of each month the reconciliation compares with the primary ERP's, by our external reference, in the
+   * same report (docs/operations.md#parallel-run). Nothing is written to it.
+   */
+  parallelRun: z.strictObject({ erp: InstanceId }).optional(),
 });
 /** A legal entity and the instances that serve it. */
 export type LegalEntityConfig = z.infer<typeof LegalEntityConfig>;
@@ -349,6 +355,12 @@ export const OperationsConfig = z.strictObject({
       maskAmounts: z.boolean().default(false),
     })
     .prefault({}),
+  /**
+   * Every function logs the event it was invoked with (Powertools' `POWERTOOLS_LOGGER_LOG_EVENT`), masked
+   * like every line: for a deployment's first weeks or a hunt for a mapping defect. Off by default: events
+   * are the bulk of the log bill.
+   */
+  logEvent: z.boolean().default(false),
   /**
    * How long the raw inbound payloads and vendor-write bodies stay locked in the payload archive (an S3
    * bucket with Object Lock, lib/payload-archive.ts): GOVERNANCE, which an administrator allowed
@@ -481,6 +493,16 @@ export const DeploymentConfig = z
             `legal entity ${e.id} uses ${instance} (certinia) as its psa: Certinia is supported as a source of approved work only; projects and invoices need a Kantata PSA for now`,
           );
         }
+      }
+    });
+    config.legalEntities.forEach((e, i) => {
+      const parallel = e.parallelRun?.erp;
+      if (parallel !== undefined) {
+        const vendor = instances.get(parallel);
+        const path = ['legalEntities', i, 'parallelRun', 'erp'];
+        if (vendor === undefined) issue(path, `legal entity ${e.id} names parallel-run ERP ${parallel}, which is not in vendorInstances`);
+        else if (roleOf(vendor) !== 'erp') issue(path, `legal entity ${e.id} uses ${parallel} (${vendor}, a ${roleOf(vendor)}) as its parallel-run ERP`);
+        else if (parallel === e.instances.erp) issue(path, `legal entity ${e.id} names its primary ERP ${parallel} as its parallel-run ERP`);
       }
     });
     config.legalEntities.forEach((e, i) => {

@@ -62,6 +62,30 @@ export class OperationsDashboard extends Construct {
           width: 8,
         }),
       );
+      // What billing holds and what it did: valued daily by the reconciliation, counted as each invoice posts.
+      const daily = (metric: string, dimensions: string, statistic: 'Maximum' | 'Sum') =>
+        new cloudwatch.MathExpression({
+          expression: `SEARCH('{${props.metricsNamespace},${dimensions}} MetricName="${metric}"', '${statistic}', 86400)`,
+          label: '',
+          period: Duration.days(1),
+        });
+      this.dashboard.addWidgets(
+        new cloudwatch.GraphWidget({
+          title: 'Approved work not yet invoiced (by legal entity and currency; valued daily by the reconciliation)',
+          left: [daily('ApprovedUnbilledValue', 'currency,legalEntity,service', 'Maximum')],
+          width: 8,
+        }),
+        new cloudwatch.GraphWidget({
+          title: 'Invoices posted per day (by legal entity)',
+          left: [daily('InvoicesPosted', 'legalEntity,service', 'Sum')],
+          width: 8,
+        }),
+        new cloudwatch.GraphWidget({
+          title: 'Invoiced value per day (by legal entity and currency)',
+          left: [daily('InvoicedValue', 'currency,legalEntity,service', 'Sum')],
+          width: 8,
+        }),
+      );
     }
     this.dashboard.addWidgets(
       ...[...props.stateMachines.entries()].map(

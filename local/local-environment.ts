@@ -123,6 +123,8 @@ export interface LocalEnvironmentOptions {
   readonly workflows?: readonly WorkflowDeclaration[];
   /** @default INFO */
   readonly logLevel?: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR' | 'SILENT';
+  /** Every function logs its invocation event, masked (POWERTOOLS_LOGGER_LOG_EVENT). @default off, as deployed */
+  readonly logEvent?: boolean;
   /** Print function log lines as they come; either way the stack keeps them (`stack.logsOf`). @default true */
   readonly printLogs?: boolean;
 }
@@ -229,6 +231,7 @@ export async function startLocalEnvironment(options: LocalEnvironmentOptions = {
     ...(options.retryIntervalOverrides ? { retryIntervalOverrides: options.retryIntervalOverrides } : {}),
     ...(options.onError ? { onError: options.onError } : {}),
     ...(options.logLevel ? { logLevel: options.logLevel } : {}),
+    ...(options.logEvent === undefined ? {} : { logEvent: options.logEvent }),
     ...(options.printLogs === undefined ? {} : { printLogs: options.printLogs }),
     ...(options.schedulesPaused ? { schedulesPaused: true } : {}),
   });

@@ -55,6 +55,27 @@ export const MASKED_FIELDS: readonly string[] = [
   'nationalId',
 ];
 
+/**
+ * Keys whose values are credentials, masked on every line: what an invocation event carries when it is
+ * logged (`POWERTOOLS_LOGGER_LOG_EVENT`, runtime.ts): the ops API's SigV4 `Authorization` header and
+ * session token, a Business Central notification's `clientState` (the shared secret that authenticates
+ * it, in the webhook's body and in the queued message), and the usual names of secrets in vendor answers.
+ */
+export const SECRET_FIELDS: readonly string[] = [
+  'authorization',
+  'proxyAuthorization',
+  'cookie',
+  'setCookie',
+  'xAmzSecurityToken',
+  'clientState',
+  'clientSecret',
+  'accessToken',
+  'refreshToken',
+  'password',
+  'apiKey',
+  'xApiKey',
+];
+
 /** Money amounts: commercial data, masked only where a deployment asks (`maskAmounts`). */
 export const AMOUNT_FIELDS: readonly string[] = [
   'amount',
@@ -98,7 +119,7 @@ const ERROR_KEYS: ReadonlySet<string> = new Set(['name', 'location', 'message', 
 /**
  * The Powertools default JSON shape (level, message, timestamp, service, cold start, function and
  * request, sampling rate, X-Ray trace, then the extra keys), with every extra key's value masked, at any
- * depth, when its key is personal data, and e-mail addresses masked in every text, the message included.
+ * depth, when its key is personal data or a credential, and e-mail addresses masked in every text, the message included.
  * A text holding a JSON object or array (an SQS record's body, a vendor's answer) is masked inside.
  * Errors are formatted here as Powertools formats them, so their own attributes are masked too; their
  * name, message and stack stay, with e-mail addresses masked. Nothing the caller passed is changed.
@@ -109,7 +130,9 @@ export class MaskingLogFormatter extends LogFormatter {
   constructor(options: MaskingOptions = {}) {
     super();
     this.#masked = new Set(
-      [...MASKED_FIELDS, ...(options.maskAmounts ? AMOUNT_FIELDS : []), ...(options.extraFields ?? [])].map(normalizedKey).filter((k) => k !== ''),
+      [...MASKED_FIELDS, ...SECRET_FIELDS, ...(options.maskAmounts ? AMOUNT_FIELDS : []), ...(options.extraFields ?? [])]
+        .map(normalizedKey)
+        .filter((k) => k !== ''),
     );
   }
 

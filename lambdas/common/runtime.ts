@@ -13,8 +13,21 @@ import { MaskingLogFormatter, maskingOptionsFromEnv } from './log-masking';
 /**
  * The logger; Powertools reads the service name and level from the function's environment. Every line
  * masks personal data (log-masking.ts), with the deployment's further fields and amounts if it sets them.
+ * It also reads `POWERTOOLS_LOGGER_LOG_EVENT`: when `true`, every handler's wrapper (queue consumer, task,
+ * API) logs the invocation event through it ({@link logInvocationEvent}); off by default.
  */
 export const logger = new Logger({ logFormatter: new MaskingLogFormatter(maskingOptionsFromEnv()) });
+
+/**
+ * Powertools' event logging (`logEvent`): when the function's environment sets
+ * `POWERTOOLS_LOGGER_LOG_EVENT=true`, the invocation event is logged at INFO as `Lambda invocation event`,
+ * through {@link logger} and so through its masking formatter like every other line (a record's body,
+ * JSON in a string, is masked inside). Each kind of handler wrapper calls it once, first thing; handlers
+ * do not. Off by default: set per deployment (`operations.logEvent`), or per run of the local stack (`logEvent`).
+ */
+export function logInvocationEvent(event: unknown): void {
+  logger.logEventIfEnabled(event);
+}
 /** Business metrics, flushed by each handler. */
 export const metrics = new Metrics();
 

@@ -2,7 +2,7 @@ import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-p
 import type { IdempotencyConfig } from '@aws-lambda-powertools/idempotency';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { Context, SQSEvent, SQSRecord } from 'aws-lambda';
-import { logger, publishMetrics } from './runtime';
+import { logger, logInvocationEvent, publishMetrics } from './runtime';
 
 /**
  * What handles one record: the record, the Lambda context, and the record's own logger. Everything
@@ -17,7 +17,8 @@ export type RecordHandler = (record: SQSRecord, context: Context, log: Logger) =
  * redelivered and then dead-lettered, and the invocation's metrics are flushed. `idempotency` is the
  * config of the consumer's makeIdempotent functions, which need the Lambda context; `inOrder` handles
  * records one after another. A consumer whose duplicates may be in progress wraps its handler in
- * `deferringWhenBusy` (sqs-deferral.ts).
+ * `deferringWhenBusy` (sqs-deferral.ts). The batch is logged first when the function's environment asks
+ * for it (`POWERTOOLS_LOGGER_LOG_EVENT`, {@link logInvocationEvent}).
  */
 export function sqsConsumer(handleRecord: RecordHandler, options: { idempotency?: IdempotencyConfig; inOrder?: boolean } = {}) {
   const processor = new BatchProcessor(EventType.SQS);
@@ -31,6 +32,8 @@ export function sqsConsumer(handleRecord: RecordHandler, options: { idempotency?
     }
   };
   return async (event: SQSEvent, context: Context) => {
+    // The whole batch, record bodies masked, when POWERTOOLS_LOGGER_LOG_EVENT is true (runtime.ts).
+    logInvocationEvent(event);
     options.idempotency?.registerLambdaContext(context);
     try {
       return await processPartialResponse(event, handleLogged, processor, { context, ...(options.inOrder ? { processInParallel: false } : {}) });

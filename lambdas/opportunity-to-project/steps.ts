@@ -5,6 +5,7 @@ import type { CrossReferenceRegistry } from '../common/cross-reference/registry'
 import { CrossReferenceConflictError, type SystemLink } from '../common/cross-reference/registry';
 import { deterministicUuid } from '../common/deterministic-id';
 import { SyncError } from '../common/errors';
+import { originalExecutionName, sameRun } from '../common/execution-restarts';
 import type { WriteJournal } from '../common/write-journal';
 import type { ContractRecord } from '../ports/billing-ledger';
 import type { CrmPort, CrmWriteBack } from '../ports/crm';
@@ -94,8 +95,14 @@ export class CreateInProgressError extends SyncError {
   override readonly name = 'CreateInProgress';
 }
 
+/**
+ * Whether another execution's reservation may still be making the create. Its own, and that of the
+ * execution an operator's restart (`<name>-ops<attempt>`) carries on, are not another's: the restart starts
+ * only once that one has ended, and goes on with its create (looking for it first) instead of waiting for
+ * itself. Another revision's, or another deal's, is in flight until the window has passed.
+ */
 function createInFlightElsewhere(link: SystemLink, execution: string, now: Date): boolean {
-  if (link.executionId === undefined || link.executionId === execution || link.reservedAt === undefined) return false;
+  if (link.executionId === undefined || sameRun(link.executionId, execution) || link.reservedAt === undefined) return false;
   return now.getTime() - Date.parse(link.reservedAt) < CREATE_IN_FLIGHT_MS;
 }
 
@@ -121,7 +128,8 @@ export function psaDraft(ctx: StepContext): PsaProjectDraft {
 /**
  * Claims the deal's revision for its project before anything is written. A revision older than one
  * already claimed (delivered late or out of order) is superseded and writes nothing, so no system rolls
- * back to it; a retry of this execution finds its own revision stored and goes on.
+ * back to it; a retry of this execution, or an operator's restart of it under `<name>-ops<attempt>` (the
+ * same revision), finds its own revision stored and goes on.
  */
 export async function claimDealRevision(
   ctx: StepContext,
@@ -300,7 +308,10 @@ export async function writeBackToCrm(
   return fields;
 }
 
-/** The `project.activated` event; its id is derived from the deal revision so a retry publishes the same event. */
+/**
+ * The `project.activated` event; its id is derived from the deal revision (the execution's name, an
+ * operator's restart taking that of the execution it restarts) so a retry publishes the same event.
+ */
 export function projectActivated(
   ctx: StepContext,
   ids: { customerGlobalId: string; erpCustomerId: string; erpProjectId: string; psaProjectId: string },
@@ -308,7 +319,7 @@ export function projectActivated(
 ): ProjectActivatedEvent {
   const { event, validation } = ctx;
   return {
-    id: deterministicUuid('project.activated', ctx.execution),
+    id: deterministicUuid('project.activated', originalExecutionName(ctx.execution)),
     type: 'project.activated',
     schemaVersion: 1,
     source: event.source,

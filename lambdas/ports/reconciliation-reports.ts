@@ -11,8 +11,11 @@ export interface ReconciliationReport {
   readonly period: string;
   readonly ranAt: string;
   readonly tolerance: { readonly amountMinor: number; readonly days: number };
-  /** How many records of each source were compared; `psa` is absent when the PSA could not be read. */
-  readonly compared: { readonly ledger: number; readonly erp: number; readonly psa?: number; readonly references: number };
+  /**
+   * How many records of each source were compared; `psa` is absent when the PSA could not be read,
+   * `parallelErp` when the legal entity names no parallel-run ERP.
+   */
+  readonly compared: { readonly ledger: number; readonly erp: number; readonly psa?: number; readonly parallelErp?: number; readonly references: number };
   readonly findings: readonly ReportedFinding[];
   /** Count and money at stake (minor units per currency) of each kind of finding. */
   readonly summary: Readonly<Record<string, { readonly count: number; readonly moneyAtStake: Readonly<Record<string, number>> }>>;
@@ -28,6 +31,7 @@ export interface ReportedFinding {
   readonly status: 'repaired' | 'exception';
   readonly erp?: { readonly instance: string; readonly id: string };
   readonly psa?: { readonly instance: string; readonly id: string };
+  readonly parallelErp?: { readonly instance: string; readonly id: string };
 }
 
 /** Where reports are kept. */

@@ -59,7 +59,17 @@ export interface InvoiceReference {
   readonly nativeId?: string;
 }
 
-export const FINDING_KINDS = ['missing-in-psa', 'missing-in-erp', 'amount-mismatch', 'date-mismatch', 'orphan-reference'] as const;
+export const FINDING_KINDS = [
+  'missing-in-psa',
+  'missing-in-erp',
+  'amount-mismatch',
+  'date-mismatch',
+  'orphan-reference',
+  'missing-in-parallel-erp',
+  'only-in-parallel-erp',
+  'parallel-amount-mismatch',
+  'parallel-date-mismatch',
+] as const;
 export type FindingKind = (typeof FINDING_KINDS)[number];
 
 /** One difference between the systems, with what it puts at stake. */
@@ -73,6 +83,8 @@ export interface Finding {
   readonly detail: string;
   readonly erp?: { readonly instance: string; readonly id: string };
   readonly psa?: { readonly instance: string; readonly id: string };
+  /** The parallel-run ERP's invoice, on a parallel-run finding. */
+  readonly parallelErp?: { readonly instance: string; readonly id: string };
   /** Whether the reconciliation can put it right itself (a posted invoice the ledger can record in the PSA). */
   readonly repairable: boolean;
 }
@@ -189,6 +201,73 @@ export function compareBilling(input: ReconciliationInput): Finding[] {
       ...(r.role === 'erp' ? { erp: { instance: r.instance, id: r.nativeId } } : { psa: { instance: r.instance, id: r.nativeId } }),
       repairable: false,
     });
+  }
+  return findings;
+}
+
+/**
+ * The parallel run of a migration wave (docs/operations.md#parallel-run): the primary ERP's invoices of
+ * the period against the parallel-run ERP's, by our external reference, in a stable order:
+ * - `missing-in-parallel-erp`: an invoice the primary ERP holds and the parallel one does not;
+ * - `only-in-parallel-erp`: an invoice of ours the parallel ERP holds and the primary does not;
+ * - `parallel-amount-mismatch` and `parallel-date-mismatch`: the two differ beyond the tolerance.
+ * None is repairable: what the parallel ERP holds is the migration's to load.
+ */
+export function compareParallelRun(primary: readonly ErpInvoiceRecord[], parallel: readonly ErpInvoiceRecord[], tolerance: ReconciliationTolerance): Finding[] {
+  const byPrimary = byExternalId(primary);
+  const byParallel = byExternalId(parallel);
+  const findings: Finding[] = [];
+  for (const key of [...new Set([...byPrimary.keys(), ...byParallel.keys()])].sort()) {
+    const p = byPrimary.get(key);
+    const q = byParallel.get(key);
+    const refs = { ...(p ? { erp: { instance: p.instance, id: p.id } } : {}), ...(q ? { parallelErp: { instance: q.instance, id: q.id } } : {}) };
+    const finding = (kind: FindingKind, moneyAtStake: Money, detail: string): Finding => ({
+      kind,
+      entityId: `${kind}:${key}`,
+      externalId: key,
+      moneyAtStake,
+      detail,
+      ...refs,
+      repairable: false,
+    });
+    if (p && !q) {
+      findings.push(
+        finding(
+          'missing-in-parallel-erp',
+          p.total,
+          `ERP invoice ${p.invoiceNumber} (${p.instance} ${p.id}) of ${format(p.total)} has no invoice ${key} in the parallel-run ERP`,
+        ),
+      );
+      continue;
+    }
+    if (q && !p) {
+      findings.push(
+        finding(
+          'only-in-parallel-erp',
+          q.total,
+          `the parallel-run ERP holds invoice ${q.invoiceNumber} (${q.instance} ${q.id}) of ${format(q.total)}, the primary ERP has no invoice ${key}`,
+        ),
+      );
+      continue;
+    }
+    if (!p || !q) continue;
+    const difference = p.total.currency === q.total.currency ? Math.abs(p.total.amountMinor - q.total.amountMinor) : undefined;
+    if (difference === undefined || difference > tolerance.amountMinor)
+      findings.push(
+        finding(
+          'parallel-amount-mismatch',
+          difference === undefined ? p.total : { amountMinor: difference, currency: p.total.currency },
+          `ERP invoice ${p.invoiceNumber} totals ${format(p.total)}, the parallel-run ERP's ${q.invoiceNumber} ${format(q.total)} (tolerance ${tolerance.amountMinor})`,
+        ),
+      );
+    if (daysApart(p.date, q.date) > tolerance.days)
+      findings.push(
+        finding(
+          'parallel-date-mismatch',
+          p.total,
+          `ERP invoice ${p.invoiceNumber} is dated ${p.date}, the parallel-run ERP's ${q.invoiceNumber} ${q.date} (tolerance ${tolerance.days} days)`,
+        ),
+      );
   }
   return findings;
 }

@@ -8,6 +8,7 @@ import type { PsaBillingPort, PsaInvoiceReadPort } from '../ports/psa';
 import type { ReconciliationReport, ReconciliationReports, ReportedFinding } from '../ports/reconciliation-reports';
 import {
   compareBilling,
+  compareParallelRun,
   type ErpInvoiceRecord,
   type Finding,
   type InvoiceReference,
@@ -37,7 +38,12 @@ export interface ReconcileDependencies {
 
 /** One legal entity and month to reconcile, with the instances it uses. */
 export interface ReconcileRequest {
-  readonly legalEntity: { readonly id: string; readonly instances: { readonly erp?: string | undefined; readonly psa?: string | undefined } };
+  readonly legalEntity: {
+    readonly id: string;
+    readonly instances: { readonly erp?: string | undefined; readonly psa?: string | undefined };
+    /** A migration wave's parallel-run ERP, compared with the primary's invoices. */
+    readonly parallelRun?: { readonly erp: string } | undefined;
+  };
   /** `yyyy-mm`. */
   readonly period: string;
   readonly correlationId: string;
@@ -57,6 +63,16 @@ export function scheduledPeriods(now: Date): string[] {
   return [month(new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() - 1, 1))), month(now)];
 }
 
+/** The contracts the ledger holds for a legal entity. */
+export async function contractsOf(ledger: Pick<BillingLedger, 'contracts' | 'contractOf'>, legalEntityId: string): Promise<ContractRecord[]> {
+  const contracts: ContractRecord[] = [];
+  for (const psa of await ledger.contracts()) {
+    const contract = await ledger.contractOf(psa);
+    if (contract?.legalEntityId === legalEntityId) contracts.push(contract);
+  }
+  return contracts;
+}
+
 /**
  * Reconciles one legal entity and month: reads the ledger's posted invoices, the ERP's and the PSA's
  * invoices of the month and the registry's links of them, compares them, records an invoice the PSA
@@ -67,11 +83,7 @@ export function scheduledPeriods(now: Date): string[] {
 export async function reconcileBilling(request: ReconcileRequest, deps: ReconcileDependencies): Promise<ReconciliationReport> {
   const { from, to } = periodRange(request.period);
   const entityId = request.legalEntity.id;
-  const contracts: ContractRecord[] = [];
-  for (const psa of await deps.ledger.contracts()) {
-    const contract = await deps.ledger.contractOf(psa);
-    if (contract?.legalEntityId === entityId) contracts.push(contract);
-  }
+  const contracts = await contractsOf(deps.ledger, entityId);
   const byExternalId = new Map(contracts.map((c) => [invoiceExternalId(c.terms.contractId, from), c]));
   const byGlobalId = new Map([...byExternalId.keys()].map((k) => [invoiceGlobalId(k), k]));
   const contractIds = new Set(contracts.map((c) => c.terms.contractId));
@@ -94,15 +106,21 @@ export async function reconcileBilling(request: ReconcileRequest, deps: Reconcil
   const erpInstances = [
     ...new Set([...contracts.map((c) => c.erp.instance), ...(request.legalEntity.instances.erp ? [request.legalEntity.instances.erp] : [])]),
   ];
-  const erp: ErpInvoiceRecord[] = [];
-  for (const instance of erpInstances) {
+  const invoicesOfEntity = async (instance: string): Promise<ErpInvoiceRecord[]> => {
+    const records: ErpInvoiceRecord[] = [];
     for (const i of await deps.erpFor(instance).invoicesDatedIn(from, to)) {
       const known = byGlobalId.get(ourInvoiceGlobalId(i.reference) ?? '');
       const contractOfReference = i.reference.includes(':') ? i.reference.slice(0, i.reference.lastIndexOf(':')) : undefined;
       if (known === undefined && (contractOfReference === undefined || !contractIds.has(contractOfReference))) continue;
-      erp.push({ instance, id: i.id, externalId: known ?? i.reference, invoiceNumber: i.invoiceNumber, total: i.total, date: i.date });
+      records.push({ instance, id: i.id, externalId: known ?? i.reference, invoiceNumber: i.invoiceNumber, total: i.total, date: i.date });
     }
-  }
+    return records;
+  };
+  const erp: ErpInvoiceRecord[] = [];
+  for (const instance of erpInstances) erp.push(...(await invoicesOfEntity(instance)));
+  // A migration wave's parallel run: the same filter on the ERP the entity is moving to (or from).
+  const parallelInstance = request.legalEntity.parallelRun?.erp;
+  const parallel = parallelInstance === undefined ? undefined : await invoicesOfEntity(parallelInstance);
 
   // The PSA: the entity's projects in its PSA instance.
   const psaInstance = request.legalEntity.instances.psa;
@@ -141,6 +159,7 @@ export async function reconcileBilling(request: ReconcileRequest, deps: Reconcil
   let findings = compareBilling({ ledger, erp, psa, references, tolerance: deps.tolerance });
   // A PSA that cannot be read is not compared: its invoices are not missing, they are unknown.
   if (psaReader === undefined) findings = findings.filter((f) => f.kind !== 'missing-in-psa');
+  if (parallel !== undefined) findings = [...findings, ...compareParallelRun(erp, parallel, deps.tolerance)];
 
   const at = deps.now();
   const reported: ReportedFinding[] = [];
@@ -156,6 +175,7 @@ export async function reconcileBilling(request: ReconcileRequest, deps: Reconcil
       status: repaired ? 'repaired' : 'exception',
       ...(finding.erp ? { erp: finding.erp } : {}),
       ...(finding.psa ? { psa: finding.psa } : {}),
+      ...(finding.parallelErp ? { parallelErp: finding.parallelErp } : {}),
     });
   }
 
@@ -170,7 +190,13 @@ export async function reconcileBilling(request: ReconcileRequest, deps: Reconcil
     period: request.period,
     ranAt: at.toISOString(),
     tolerance: deps.tolerance,
-    compared: { ledger: ledger.length, erp: erp.length, ...(psaReader === undefined ? {} : { psa: psa.length }), references: references.length },
+    compared: {
+      ledger: ledger.length,
+      erp: erp.length,
+      ...(psaReader === undefined ? {} : { psa: psa.length }),
+      ...(parallel === undefined ? {} : { parallelErp: parallel.length }),
+      references: references.length,
+    },
     findings: reported,
     summary: summarize(findings),
   };
@@ -205,10 +231,19 @@ const REMEDIATION: Readonly<Record<Finding['kind'], string>> = {
   'date-mismatch': 'The ERP invoice date differs from the posting date billing used: correct the date in the ERP if it moved the invoice out of its period.',
   'orphan-reference':
     'The cross-reference registry links the invoice to a record that does not exist: remove or correct the link once you know which record is right.',
+  'missing-in-parallel-erp':
+    "The parallel-run ERP lacks an invoice the primary ERP holds: load it there with the same external reference (the migration's load), then run `npm run ops -- reconcile run`.",
+  'only-in-parallel-erp':
+    "The parallel-run ERP holds an invoice of ours the primary ERP does not: find out whether the primary's was voided or the load duplicated it, fix the side that is wrong, then run `npm run ops -- reconcile run`.",
+  'parallel-amount-mismatch':
+    'The two ERPs total the invoice differently: compare their lines and tax (a tax code or rounding rule mapped differently in the migration), fix the mapping, then run `npm run ops -- reconcile run`.',
+  'parallel-date-mismatch':
+    "The two ERPs date the invoice differently: check the date mapping of the migration's load (time zone or posting period), then run `npm run ops -- reconcile run`.",
 };
 
 async function recordException(finding: Finding, request: ReconcileRequest, deps: ReconcileDependencies, at: Date): Promise<void> {
-  const system = finding.erp ?? finding.psa;
+  // A parallel-run finding is the migration's to fix: it is filed against the parallel-run ERP.
+  const system = finding.parallelErp ?? finding.erp ?? finding.psa;
   await deps.exceptions.record(
     {
       workflow: RECONCILIATION_WORKFLOW,

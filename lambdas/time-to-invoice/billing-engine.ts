@@ -123,6 +123,17 @@ export function draftInvoice(
   };
 }
 
+/** The contract's milestones, each with its completion as the PSA reported it, if it did. */
+export function withCompletedMilestones(terms: BillingContract, completed: ReadonlyMap<string, string>): BillingContract {
+  return {
+    ...terms,
+    milestones: terms.milestones.map((m) => {
+      const completedOn = completed.get(m.id);
+      return completedOn ? { ...m, completedOn } : m;
+    }),
+  };
+}
+
 /** The history after an invoice was posted: its ids billed, its time counted against the cap. */
 export function afterPosting(history: BillingHistory, draft: InvoiceDraft): BillingHistory {
   return {

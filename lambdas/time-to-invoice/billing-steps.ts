@@ -6,7 +6,7 @@ import { type BillingLedger, psaInvoiceOf } from '../ports/billing-ledger';
 import type { DraftLine } from '../ports/billing-values';
 import type { InvoicingPort } from '../ports/erp';
 import type { PsaBillingPort, PsaProjectRef } from '../ports/psa';
-import { draftInvoice } from './billing-engine';
+import { draftInvoice, withCompletedMilestones } from './billing-engine';
 
 /**
  * The steps of `time-to-invoice.asl.json`, one execution per contract and billing period. Large
@@ -48,14 +48,7 @@ export async function draftPeriodInvoice(input: BillingRunInput, deps: { ledger:
     existing ??
     (await (async () => {
       const work = await deps.ledger.workOf(input.psa);
-      // The contract's milestones, each with its completion as the PSA reported it, if it did.
-      const terms = {
-        ...contract.terms,
-        milestones: contract.terms.milestones.map((m) => {
-          const completedOn = work.milestonesCompleted.get(m.id);
-          return completedOn ? { ...m, completedOn } : m;
-        }),
-      };
+      const terms = withCompletedMilestones(contract.terms, work.milestonesCompleted);
       const draft = draftInvoice(terms, { start: input.periodStart, end: input.periodEnd }, { time: work.time, expenses: work.expenses }, work.history);
       return draft.lines.length === 0 ? undefined : deps.ledger.saveDraft(input.psa, draft, BILLED_IDS_PAGE_SIZE);
     })());
@@ -69,7 +62,12 @@ export type InvoiceItems = Readonly<Record<DraftLine['kind'], string>>;
 /** Posts the draft to the ERP under an external id derived from contract and period; reads back number and tax. */
 export async function postPeriodInvoice(
   input: BillingRunInput,
-  deps: { ledger: BillingLedger; erp: InvoicingPort; itemsFor: (erpInstance: string) => InvoiceItems | undefined },
+  deps: {
+    ledger: BillingLedger;
+    erp: InvoicingPort;
+    itemsFor: (erpInstance: string) => InvoiceItems | undefined;
+    countPosted: (legalEntityId: string, total: Money) => void;
+  },
 ) {
   const contract = (await deps.ledger.contractOf(input.psa))!;
   const invoice = await deps.ledger.invoiceOf(input.psa, input.periodStart);
@@ -94,6 +92,7 @@ export async function postPeriodInvoice(
     })),
   });
   await deps.ledger.recordPosted(input.psa, input.periodStart, { ...posted, postingDate: input.periodEnd });
+  deps.countPosted(contract.legalEntityId, posted.total);
   await deps.ledger.recordInvoiceKey(invoiceGlobalId(invoiceExternalId(contract.terms.contractId, input.periodStart)), input.psa, input.periodStart);
   return { invoiceNumber: posted.invoiceNumber, total: posted.total, tax: posted.tax };
 }

@@ -1,4 +1,4 @@
-import type { DeploymentConfig, InvoicePostedEvent, Vendor } from '../../canonical';
+import type { DeploymentConfig, InvoicePostedEvent, Money, Vendor } from '../../canonical';
 import { remediationFor } from '../common/errors';
 import { type BusinessException, failureReason } from '../common/exceptions';
 import type { BillingLedger } from '../ports/billing-ledger';
@@ -19,6 +19,8 @@ export interface BillingStepDependencies {
   readonly psaBillingFor: (psaInstance: string, input: BillingRunInput) => PsaBillingPort;
   readonly publish: (event: InvoicePostedEvent) => Promise<void>;
   readonly recordException: (exception: BusinessException) => Promise<void>;
+  /** Counts an invoice the ERP accepted now (not one found posted before): the invoices-posted metric. */
+  readonly countPosted: (legalEntityId: string, total: Money) => void;
   readonly now: () => Date;
 }
 
@@ -42,6 +44,7 @@ export function billingStepHandlers(deps: BillingStepDependencies) {
         ledger: deps.ledger,
         erp: deps.invoicingFor(contract?.erp.instance ?? 'unknown', input),
         itemsFor: (erp) => invoiceItemsOf(deps.config, erp),
+        countPosted: deps.countPosted,
       });
     },
     MarkPageBilled: (input: BillingRunInput & { page: number }) => markPageBilled(input, { ledger: deps.ledger }),

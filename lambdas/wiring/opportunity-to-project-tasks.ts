@@ -1,7 +1,7 @@
 import { makeIdempotent } from '@aws-lambda-powertools/idempotency';
 import type { Context } from 'aws-lambda';
 import { idempotencyConfig, idempotencyStore } from '../common/idempotency';
-import { logger, metrics, publishMetrics } from '../common/runtime';
+import { logger, logInvocationEvent, metrics, publishMetrics } from '../common/runtime';
 import { type StepDependencies, stepHandlers, type TaskInput } from '../opportunity-to-project/step-handlers';
 import { canonicalPublisher } from './bus';
 import { type Container, container, type FlowRule, once } from './container';
@@ -64,14 +64,14 @@ function dependencies(c: Container, built: ReturnType<typeof pieces>, step: Step
  * Vendor-writing steps are wrapped in Powertools idempotency keyed by the execution name, so a
  * duplicate invocation of a step that already succeeded returns its stored result without calling the
  * vendor again; a failed attempt leaves no record and is retried. Steps that call vendors run the
- * `sync` flow rule (master data).
+ * `sync` flow rule (master data). The state is logged first when the function's environment asks for
+ * it (`POWERTOOLS_LOGGER_LOG_EVENT`, `logInvocationEvent`).
  */
 export function taskHandler(step: StepName, options: { idempotent: boolean; flow?: FlowRule }) {
   const c = container(step, options.flow);
   const built = pieces(c);
   const config = idempotencyConfig('execution', c.env.idempotencyTtlSeconds);
   const run = async (input: TaskInput) => {
-    logger.appendKeys({ correlationId: input.state.event.correlationId, execution: input.execution });
     const result = await stepHandlers(dependencies(c, built, step, input))[step](input);
     logger.info(`${step} done`, { outcome: (result as { outcome?: string }).outcome ?? 'ok' });
     if ((result as { outcome?: string }).outcome === 'switched-off')
@@ -82,6 +82,11 @@ export function taskHandler(step: StepName, options: { idempotent: boolean; flow
   const wrapped = options.idempotent ? makeIdempotent(run, { persistenceStore: idempotencyStore(c.env.tableName('idempotency')), config }) : run;
   return async (input: TaskInput, context: Context) => {
     config.registerLambdaContext(context);
+    // This invocation's keys first, so that its lines, the event's included, carry its own ids (a
+    // replayed idempotent step runs no `run`, and a warm container keeps the last invocation's keys).
+    logger.appendKeys({ correlationId: input.state.event.correlationId, execution: input.execution });
+    // The state, canonical deal masked, when POWERTOOLS_LOGGER_LOG_EVENT is true (runtime.ts).
+    logInvocationEvent(input);
     try {
       return await wrapped(input);
     } finally {

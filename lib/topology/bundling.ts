@@ -32,5 +32,7 @@ export function baseEnvironment(workflow: string, config: DeploymentConfig, regi
     // Read by the logger's masking formatter (lambdas/common/log-masking.ts).
     ...(config.operations.logMasking.extraFields.length > 0 ? { LOG_MASK_FIELDS: config.operations.logMasking.extraFields.join(',') } : {}),
     ...(config.operations.logMasking.maskAmounts ? { LOG_MASK_AMOUNTS: 'true' } : {}),
+    // Powertools reads it once, at cold start; it takes `true` or `false` only (another value fails the function).
+    ...(config.operations.logEvent ? { POWERTOOLS_LOGGER_LOG_EVENT: 'true' } : {}),
   };
 }

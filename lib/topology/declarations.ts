@@ -33,7 +33,11 @@ export type FunctionUse =
    * roles (a step that writes to the PSA reads the PSA instances').
    */
   | { readonly kind: 'vendorSecrets'; readonly vendors: readonly Vendor[] }
-  | { readonly kind: 'vendorSecrets'; readonly roles: readonly SystemRole[] }
+  /**
+   * The secrets of the instances the region's legal entities use in these roles; with `parallelRun`,
+   * also of their parallel-run ERPs (the reconciliation reads their invoices, nothing else calls them).
+   */
+  | { readonly kind: 'vendorSecrets'; readonly roles: readonly SystemRole[]; readonly parallelRun?: boolean }
   /** The webhook API's public base URL, for a function that tells a vendor where to call us. */
   | { readonly kind: 'webhookUrl' }
   /**
@@ -328,9 +332,9 @@ export function secretInstancesOf(
     ...entities.flatMap((e) => Object.values(e.instances).filter((i): i is string => i !== undefined)),
     ...config.eventRelays.filter((r) => r.region === region).map((r) => r.instance),
   ]);
-  const called =
+  const called: Set<string | undefined> =
     'vendors' in use
       ? new Set(config.vendorInstances.filter((v) => regional.has(v.id) && use.vendors.includes(v.vendor)).map((v) => v.id))
-      : new Set(entities.flatMap((e) => use.roles.map((role) => e.instances[role]).filter((i): i is string => i !== undefined)));
+      : new Set(entities.flatMap((e) => [...use.roles.map((role) => e.instances[role]), ...(use.parallelRun && e.parallelRun ? [e.parallelRun.erp] : [])]));
   return config.vendorInstances.filter((v) => called.has(v.id));
 }

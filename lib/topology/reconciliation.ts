@@ -18,7 +18,8 @@ export const reconciliation: WorkflowDeclaration = {
       timeoutSeconds: 300,
       uses: [
         // Its repairs write to the PSA: the sync flow rule, with the limiter's slots and the audit trail.
-        { kind: 'vendorSecrets', roles: ['erp', 'psa'] },
+        // And the parallel-run ERPs, whose invoices it compares with the primary's (read only).
+        { kind: 'vendorSecrets', roles: ['erp', 'psa'], parallelRun: true },
         { kind: 'table', table: 'billingLedger', access: 'read' },
         { kind: 'table', table: 'crossReferences', access: 'read' },
         // The limiter's slots, and the reports (`reconciliation-report#<legal entity>#<yyyy-mm>`).

@@ -108,10 +108,23 @@ export async function startStepFunctions(options: {
   readonly port?: number;
   /** Where status changes go (the local default bus); awaited before an attempt counts as done. */
   readonly onStatusChange?: (detail: ExecutionStatusChangeDetail) => Promise<void>;
-  /** The clock in ms, for the 14-day redrive window. @default Date.now */
+  /** The clock in ms: the dates the service gives executions, and the 14-day redrive window. @default Date.now */
   readonly now?: () => number;
-}): Promise<AwsJsonServer & { readonly executions: readonly LocalExecution[]; arnOf(name: string): string }> {
-  const now = options.now ?? Date.now;
+}): Promise<
+  AwsJsonServer & {
+    readonly executions: readonly LocalExecution[];
+    arnOf(name: string): string;
+    /**
+     * Moves the service's clock on by `ms`, as that much time passing would: every date it gives from
+     * then on (start, stop and redrive dates) and whether a failed execution is still within its redrive
+     * window read it. The functions and the vendors keep their own clocks.
+     */
+    advanceClock(ms: number): void;
+  }
+> {
+  const clock = options.now ?? (() => Date.now());
+  let advancedMs = 0;
+  const now = () => clock() + advancedMs;
   const arnOf = (name: string) => `arn:aws:states:${options.region}:000000000000:stateMachine:${name}`;
   const machines = new Map(
     options.stateMachines.map((spec) => {
@@ -305,5 +318,9 @@ export async function startStepFunctions(options: {
       },
     },
   });
-  return { ...server, executions, arnOf };
+  const advanceClock = (ms: number) => {
+    if (!Number.isFinite(ms) || ms < 0) throw new Error(`The clock moves forward only, not by ${ms} ms`);
+    advancedMs += ms;
+  };
+  return { ...server, executions, arnOf, advanceClock };
 }

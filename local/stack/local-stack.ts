@@ -53,6 +53,11 @@ export interface LocalStackOptions {
   readonly onError?: (error: unknown) => void;
   /** Function log level (POWERTOOLS_LOG_LEVEL); tests quieten it. @default INFO */
   readonly logLevel?: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR' | 'SILENT';
+  /**
+   * Every function logs its invocation event, masked (POWERTOOLS_LOGGER_LOG_EVENT, the variable a deployed
+   * function reads; lambdas/common/runtime.ts). @default the template's value: off unless the deployment sets it
+   */
+  readonly logEvent?: boolean;
   /** Print function log lines as they come; either way they are kept for `logsOf`. @default true */
   readonly printLogs?: boolean;
   /** Rate schedules fire only when told to (`scheduler.fire`). @default false */
@@ -468,6 +473,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
         ...(options.logLevel
           ? { POWERTOOLS_LOG_LEVEL: options.logLevel, POWERTOOLS_METRICS_DISABLED: String(options.logLevel !== 'INFO' && options.logLevel !== 'DEBUG') }
           : {}),
+        ...(options.logEvent === undefined ? {} : { POWERTOOLS_LOGGER_LOG_EVENT: String(options.logEvent) }),
       };
       const lines: string[] = [];
       logs.set(fn.id, lines);

@@ -417,3 +417,26 @@ describe('NetSuite subsidiaries and currency ids', () => {
     expect(() => parseDeploymentConfig(input)).toThrow(/paymentTermsIds\.NET30: a NetSuite internal id \(digits\)/);
   });
 });
+
+describe('A legal entity’s parallel run', () => {
+  const local = () => JSON.parse(readFileSync(join(__dirname, '..', '..', 'local', 'deployment.local.json'), 'utf8')) as DeploymentConfigInput;
+
+  it('names the ERP a migration wave moves the entity to: the local acme-ca, moving from its own account onto the OneWorld one', () => {
+    expect(parseDeploymentConfig(local()).legalEntities.find((e) => e.id === 'acme-ca')?.parallelRun).toEqual({ erp: 'netsuite-us' });
+  });
+
+  it('refuses an unknown instance, one that is not an ERP, and the entity’s primary ERP', () => {
+    const unknown = local();
+    unknown.legalEntities[3]!.parallelRun = { erp: 'netsuite-eu' };
+    const crm = local();
+    crm.legalEntities[3]!.parallelRun = { erp: 'hubspot-main' };
+    const primary = local();
+    primary.legalEntities[3]!.parallelRun = { erp: 'netsuite-ca' };
+
+    expect(() => parseDeploymentConfig(unknown)).toThrow(
+      /legalEntities\.3\.parallelRun\.erp: legal entity acme-ca names parallel-run ERP netsuite-eu, which is not in vendorInstances/,
+    );
+    expect(() => parseDeploymentConfig(crm)).toThrow(/acme-ca uses hubspot-main \(hubspot, a crm\) as its parallel-run ERP/);
+    expect(() => parseDeploymentConfig(primary)).toThrow(/acme-ca names its primary ERP netsuite-ca as its parallel-run ERP/);
+  });
+});

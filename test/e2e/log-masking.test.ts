@@ -1,63 +1,43 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { join, relative } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { WorkflowDeclaration } from '../../lib/topology/declarations';
-import { WORKFLOWS } from '../../lib/topology/workflows';
 import { type LocalEnvironment, startLocalEnvironment } from '../../local/local-environment';
 import { shortRetries } from '../support/short-retries';
 
 // End to end: a HubSpot deal of a company with a distinctive name and address is won on the local
-// stack with DEBUG logs, and no function's log line may carry the company, the deal or the address.
-// The handlers log ids and outcomes, not payloads; so that the test proves the masking rather than
-// their restraint, each function also logs its whole invocation event at DEBUG first (what a
-// developer's debug line or Powertools' logEvent would print): the Step Functions state with the
-// canonical deal, the SQS record bodies (JSON in a string), the webhook request.
+// stack with DEBUG logs and event logging on, and no function's log line may carry the company, the deal
+// or the address. The handlers log ids and outcomes, not payloads; so that the test proves the masking
+// rather than their restraint, every function runs with POWERTOOLS_LOGGER_LOG_EVENT=true, as a deployment
+// that turns Powertools' event logging on would: each handler's wrapper logs its whole invocation event
+// (the webhook request, the SQS record bodies as JSON in a string, the Step Functions state with the
+// canonical deal) through the masking logger.
 
-const REPOSITORY_ROOT = join(__dirname, '..', '..');
 const COMPANY = 'Quillfeather Orchards';
 const DEAL = 'Quillfeather orchard replanting';
 const CITY = 'Zanzibar Heights';
 const STREET = '17 Marrowbone Close';
 const POSTAL_CODE = '40404-7788';
-
-// Under the repository (CDK wants entries under the project root), where no tool of the repository looks.
-const cache = join(REPOSITORY_ROOT, 'node_modules', '.cache');
-mkdirSync(cache, { recursive: true });
-const wrappers = mkdtempSync(join(cache, 'log-masking-e2e-'));
-
-/** Each function's handler wrapped in one that first logs its invocation event at DEBUG, through the module logger. */
-function loggingTheirEvents(workflows: readonly WorkflowDeclaration[]): WorkflowDeclaration[] {
-  const importPath = (file: string) => JSON.stringify(join(REPOSITORY_ROOT, file).replace(/\.ts$/, ''));
-  return workflows.map((wf) => ({
-    ...wf,
-    functions: wf.functions.map((fn) => {
-      const file = join(wrappers, `${fn.id}.ts`);
-      writeFileSync(
-        file,
-        [
-          `import { logger } from ${importPath('lambdas/common/runtime.ts')};`,
-          `import { handler as wrapped } from ${importPath(fn.entry)};`,
-          `export const handler = async (event: unknown, context: unknown) => {`,
-          `  logger.debug('Invocation event', { event });`,
-          `  return (wrapped as (event: unknown, context: unknown) => Promise<unknown>)(event, context);`,
-          `};`,
-          '',
-        ].join('\n'),
-      );
-      return { ...fn, entry: relative(REPOSITORY_ROOT, file) };
-    }),
-  }));
-}
+/** The message Powertools logs an invocation event with (`logEventIfEnabled`). */
+const EVENT_MESSAGE = 'Lambda invocation event';
+/** The functions a won HubSpot deal goes through, by entry: the webhook, the queues, the Step Functions tasks. */
+const WEBHOOK = 'ReceiveHubSpotWebhook';
+const QUEUE_CONSUMERS = ['HandleHubSpotDealEvent', 'StartOpportunityToProject'];
+const TASKS = [
+  'ClaimDealRevision',
+  'ValidateOpportunity',
+  'FindOrCreateErpCustomer',
+  'CreatePsaProject',
+  'AddPsaProjectPlan',
+  'ApplyPsaRateCard',
+  'CreateErpProject',
+  'WriteBackToCrm',
+  'PublishProjectActivated',
+];
 
 let env: LocalEnvironment;
 
 beforeAll(async () => {
-  env = await startLocalEnvironment({ logLevel: 'DEBUG', printLogs: false, retryIntervalOverrides: shortRetries(), workflows: loggingTheirEvents(WORKFLOWS) });
+  env = await startLocalEnvironment({ logLevel: 'DEBUG', logEvent: true, printLogs: false, retryIntervalOverrides: shortRetries() });
 }, 120_000);
-afterAll(async () => {
-  await env?.stop();
-  rmSync(wrappers, { recursive: true, force: true });
-});
+afterAll(async () => env?.stop());
 
 const json = { 'content-type': 'application/json' };
 
@@ -69,7 +49,7 @@ function allLogLines(): { fn: string; line: string }[] {
 describe('personal data masked in every log line', () => {
   let correlationId: string;
 
-  it('wins a deal of a company with a distinctive name and address, end to end, with DEBUG logs', async () => {
+  it('wins a deal of a company with a distinctive name and address, end to end, with DEBUG logs and event logging on', async () => {
     const created = await fetch(`${env.hubspot.url}/__sandbox/deals`, {
       method: 'POST',
       headers: json,
@@ -106,15 +86,24 @@ describe('personal data masked in every log line', () => {
     correlationId = /"correlationId":"([^"]+)"/.exec(executions[0]!.input)![1]!;
   }, 120_000);
 
-  it('logs the deal through several functions, the events included, with the correlation id', () => {
-    const lines = allLogLines();
-    const withCorrelation = new Set(lines.filter((l) => l.line.includes(correlationId)).map((l) => l.fn));
-    const events = lines.filter((l) => (JSON.parse(l.line) as { message?: string }).message === 'Invocation event');
+  it('logs the invocation event of every function the deal went through, at each entry: webhook, queues, Step Functions tasks', () => {
+    const lines = allLogLines().map(({ fn, line }) => ({ fn, line, parsed: JSON.parse(line) as { level?: string; message?: string; correlationId?: string } }));
+    const events = lines.filter((l) => l.parsed.message === EVENT_MESSAGE);
+    const eventsOf = (fn: string) => events.filter((l) => l.fn === fn);
 
-    expect(withCorrelation.size).toBeGreaterThanOrEqual(5);
-    expect(new Set(events.map((l) => l.fn)).size).toBeGreaterThanOrEqual(5);
-    // Masked keys stay on the line, so a reader sees something was there.
-    expect(events.some((l) => l.line.includes('"name":"***"') && l.line.includes('"billingAddress":"***"'))).toBe(true);
+    // The webhook's request, the queue consumers' batches and every task's state: each kind of wrapper logs it.
+    for (const fn of [WEBHOOK, ...QUEUE_CONSUMERS, ...TASKS]) expect(eventsOf(fn).length, `${fn} logged its event`).toBeGreaterThanOrEqual(1);
+    // No function ran without logging its event first (a handler outside the wrappers would show here).
+    expect([...new Set(lines.map((l) => l.fn))].sort()).toEqual([...new Set(events.map((l) => l.fn))].sort());
+    expect(new Set(events.map((l) => l.parsed.level))).toEqual(new Set(['INFO']));
+    // A task's event line carries the execution's correlation id, not a previous invocation's.
+    for (const fn of TASKS) expect(new Set(eventsOf(fn).map((l) => l.parsed.correlationId)), fn).toEqual(new Set([correlationId]));
+    // The deal is logged in the events, the correlation id with it, through many functions.
+    expect(new Set(lines.filter((l) => l.line.includes(correlationId)).map((l) => l.fn)).size).toBeGreaterThanOrEqual(TASKS.length);
+    // Masked keys stay on the line, so a reader sees something was there: in the canonical deal of a task's
+    // state, and inside the record bodies (JSON in a string) of a queue consumer's batch.
+    expect(eventsOf('FindOrCreateErpCustomer').some((l) => l.line.includes('"name":"***"') && l.line.includes('"billingAddress":"***"'))).toBe(true);
+    expect(eventsOf('StartOpportunityToProject').some((l) => l.line.includes('\\"name\\":\\"***\\"'))).toBe(true);
   });
 
   it("has no function's log line carrying the company's name, the deal's name or the company's address", () => {

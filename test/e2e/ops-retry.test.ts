@@ -100,6 +100,64 @@ describe('retrying a failed execution from the inbox', () => {
     expect(await listed()).toEqual([]);
   });
 
+  it('starts an execution that failed more than 14 days ago again under a new name, which completes the deal once', async () => {
+    const deal = await createHubSpotDeal(env.hubspot.url, { company: 'Bluebird Bakery' });
+    await fetch(`${env.kantata.url}/__sandbox/faults`, {
+      method: 'POST',
+      body: JSON.stringify({ method: 'POST', pathPrefix: '/api/v1/workspaces', times: 1000, response: { status: 503 } }),
+    });
+    await win(deal);
+
+    const name = `hubspot-main-${deal}-r1`;
+    const restarted = `${name}-ops1`;
+    const executionNamed = (n: string) => env.stack.stepFunctions.executions.find((e) => e.name === n);
+    expect(executionNamed(name)).toMatchObject({ status: 'FAILED', error: 'VendorUnavailable', failedState: { name: 'CreatePsaProject' } });
+    const ref = `opportunity-to-project/opportunity/hubspot-main:${deal}`;
+    expect(await listed()).toEqual([expect.objectContaining({ ref, state: 'open', execution: name })]);
+    const customers = () => env.netsuite.us.records('customer').filter((c) => String(c.companyName).includes('Bluebird Bakery'));
+    const workspaces = () => env.kantata.objects('workspaces').filter((w) => String(w.title).includes('Bluebird Bakery'));
+    expect(customers()).toHaveLength(1);
+    expect(workspaces()).toHaveLength(0);
+
+    // Two weeks and a day later the vendor is back, and the failed execution is past its redrive window.
+    env.stack.stepFunctions.advanceClock(15 * 24 * 3600_000);
+    await fetch(`${env.kantata.url}/__sandbox/faults`, { method: 'DELETE' });
+    const retried = await ops('exceptions', 'retry', ref);
+    expect(retried).toEqual({ exitCode: 0, output: `${ref}: retrying (attempt 1): started again as ${restarted}` });
+    await env.settled();
+
+    // The same input under the new name, run from the start; the original stays failed, not redriven.
+    expect(executionNamed(restarted)).toMatchObject({ status: 'SUCCEEDED', input: executionNamed(name)!.input });
+    expect(executionNamed(name)).toMatchObject({ status: 'FAILED', redriveCount: 0 });
+    // The steps that succeeded before ran again and made nothing twice: one customer, one workspace, ids on the deal.
+    expect(customers()).toHaveLength(1);
+    expect(workspaces()).toHaveLength(1);
+    expect(env.netsuite.us.records('job').filter((j) => String(j.companyName).includes('Bluebird Bakery'))).toHaveLength(1);
+    expect(env.hubspot.object('deals', deal)?.properties).toMatchObject({
+      ps_sync_status: 'synced',
+      ps_psa_project_id: String(workspaces()[0]!.id),
+      ps_erp_customer_id: customers()[0]!.id,
+    });
+    // The restarted run's success resolved the exception; its history shows the operator's restart.
+    expect(await listed()).toEqual([]);
+    const shown = JSON.parse((await ops('exceptions', 'show', ref, '--json')).output) as { history: InboxEntry[] };
+    expect(shown.history).toEqual([
+      expect.objectContaining({
+        state: 'resolved',
+        opsAttempts: 1,
+        lastRetry: expect.objectContaining({ how: 'restart', execution: restarted, by: LOCAL_OPERATOR.userArn }),
+      }),
+    ]);
+
+    // Nothing is left to retry: a second retry is refused and starts nothing.
+    const again = await ops('exceptions', 'retry', ref);
+    expect(again.exitCode).toBe(1);
+    expect(again.output).toMatch(/^409: .* has no open exception to retry\.$/);
+    await env.settled();
+    expect(env.stack.stepFunctions.executions.filter((e) => e.name.startsWith(name))).toHaveLength(2);
+    expect(workspaces()).toHaveLength(1);
+  });
+
   it('refuses to retry an exception that needs a fix in its source', async () => {
     const deal = await createHubSpotDeal(env.hubspot.url, { company: 'Pendant Publishing', overrides: { ps_business_unit: 'no-such-unit' } });
     await win(deal);

@@ -4,9 +4,10 @@ import { DynamoDBDocumentClient, PutCommand, ScanCommand } from '@aws-sdk/lib-dy
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type OpsTarget, runOps } from '../../bin/ops';
 import { invoiceGlobalId } from '../../lambdas/common/billing-keys';
+import { tokenBasedAuthorization } from '../../lambdas/netsuite/oauth1';
 import type { ReconciliationReport } from '../../lambdas/ports/reconciliation-reports';
 import { LOCAL_OPERATOR } from '../../local/aws/local-operator';
-import { type LocalEnvironment, startLocalEnvironment } from '../../local/local-environment';
+import { LOCAL_CREDENTIALS, type LocalEnvironment, startLocalEnvironment } from '../../local/local-environment';
 import { shortRetries } from '../support/short-retries';
 
 // Reconciliation of PSA billing against ERP postings on the local stack: a month billed for a won deal,
@@ -28,7 +29,7 @@ beforeAll(async () => {
 }, 120_000);
 afterAll(async () => env?.stop());
 
-async function winDeal(company: string): Promise<string> {
+async function winDeal(company: string, overrides: Record<string, string> = {}): Promise<string> {
   const created = (await (
     await fetch(`${env.hubspot.url}/__sandbox/deals`, {
       method: 'POST',
@@ -46,6 +47,7 @@ async function winDeal(company: string): Promise<string> {
           ps_billing_terms: 'time-and-materials',
           ps_payment_terms: 'NET30',
           ps_contract_start: '2026-11-01',
+          ...overrides,
         },
         company: { name: company, country: 'US' },
         lineItems: [
@@ -149,5 +151,78 @@ describe('reconciliation of PSA billing against ERP postings on the local stack'
     await env.settled();
     // The schedule reconciles the month before and the current one; the earlier reports stay as they are.
     expect(env.kantata.objects('invoices')).toHaveLength(1);
+  });
+});
+
+// A migration wave: acme-ca moves from its own NetSuite account (netsuite-ca) onto the group's OneWorld
+// account (netsuite-us), its `parallelRun` ERP in the local configuration. The migration loads acme-ca's
+// invoices into netsuite-us with the same external reference; the reconciliation compares the two ERPs'
+// invoices of the month in the same report.
+describe('the parallel run of a migration wave on the local stack', () => {
+  /** What the migration's load does: a customer and an invoice written to netsuite-us through its REST API, signed as any TBA integration signs. */
+  async function loadIntoParallelErp(externalId: string, amount: number, tranDate: string): Promise<void> {
+    const post = async (type: string, body: unknown) => {
+      const url = `${env.netsuite.us.url}/services/rest/record/v1/${type}`;
+      const response = await fetch(url, {
+        method: 'POST',
+        headers: { ...json, authorization: tokenBasedAuthorization(LOCAL_CREDENTIALS.netsuiteUs, 'POST', url) },
+        body: JSON.stringify(body),
+      });
+      expect(response.status).toBe(204);
+      return String(response.headers.get('location')).split('/').pop()!;
+    };
+    const customer = await post('customer', { companyName: 'Initrode Canada', subsidiary: { id: '1' }, currency: { id: '3' } });
+    await post('invoice', {
+      externalId,
+      entity: { id: customer },
+      tranDate,
+      currency: { id: '3' },
+      item: { items: [{ item: { id: '101' }, amount }] },
+    });
+  }
+
+  it('reports the invoices the parallel-run ERP lacks, then what it holds differently or alone, filed against it', async () => {
+    const workspace = await winDeal('Initrode Canada', { ps_legal_entity: 'acme-ca', deal_currency_code: 'CAD' });
+    await logTime(workspace, '2026-11-19', 240);
+    await env.stack.scheduler.fire('KantataPollSchedule-kantata-global');
+    await env.settled();
+    await send('BillingRunRequests', { reason: 'manual', period: '2026-11', revision: 1 });
+    const [primary] = env.netsuite.ca.records('invoice');
+    expect(primary).toMatchObject({ total: 662 });
+    const externalId = String(primary!.externalId);
+
+    // Before the load: the primary's invoice is missing in the parallel-run ERP.
+    const before = JSON.parse(
+      (await runOps(['--json', 'reconcile', 'run', '--legal-entity', 'acme-ca', '--period', '2026-11'], target)).output,
+    ) as ReconciliationReport;
+    expect(before.compared).toMatchObject({ erp: 1, parallelErp: 0 });
+    expect(before.findings.map((f) => [f.kind, f.status, f.moneyAtStake, f.erp?.instance])).toEqual([
+      ['missing-in-parallel-erp', 'exception', { amountMinor: 66200, currency: 'CAD' }, 'netsuite-ca'],
+    ]);
+
+    // The load: the invoice 12.00 short (a tax line mapped to nothing), and one the primary never had.
+    await loadIntoParallelErp(externalId, 650, '2026-11-30');
+    const contract = externalId.slice(0, externalId.lastIndexOf(':'));
+    await loadIntoParallelErp(`${contract}:2026-11-15`, 100, '2026-11-15');
+
+    const run = await runOps(['reconcile', 'run', '--legal-entity', 'acme-ca', '--period', '2026-11'], target);
+    expect(run.exitCode).toBe(0);
+    expect(run.output).toContain('parallel-run ERP 2');
+    const report = JSON.parse(
+      (await runOps(['--json', 'reconcile', 'report', '--legal-entity', 'acme-ca', '--period', '2026-11'], target)).output,
+    ) as ReconciliationReport;
+    expect(report.findings.map((f) => [f.kind, f.externalId, f.moneyAtStake, f.parallelErp?.instance])).toEqual([
+      ['parallel-amount-mismatch', externalId, { amountMinor: 1200, currency: 'CAD' }, 'netsuite-us'],
+      ['only-in-parallel-erp', `${contract}:2026-11-15`, { amountMinor: 10000, currency: 'CAD' }, 'netsuite-us'],
+    ]);
+    // The first finding's exception is closed by the run that no longer finds it; the two new ones are the migration's, on netsuite-us.
+    const open = (await reconciliationExceptions()).filter((e) => e.legalEntityId === 'acme-ca');
+    expect(open.map((e) => [e.entityId, e.sourceInstance]).sort()).toEqual([
+      [`only-in-parallel-erp:${contract}:2026-11-15`, 'netsuite-us'],
+      [`parallel-amount-mismatch:${externalId}`, 'netsuite-us'],
+    ]);
+    // Nothing was written to either ERP by the reconciliation.
+    expect(env.netsuite.us.records('invoice').filter((i) => String(i.externalId).startsWith(contract))).toHaveLength(2);
+    expect(env.netsuite.ca.records('invoice')).toHaveLength(1);
   });
 });

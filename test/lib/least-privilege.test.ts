@@ -1,8 +1,12 @@
 import { describe, expect, it } from 'vitest';
+import { parseDeploymentConfig } from '../../canonical/deployment-config';
 import { DEAD_LETTER_QUEUE_ACTIONS, SOURCE_QUEUE_ACTIONS } from '../../lib/dead-letter-queue-access';
-import type { SharedTable } from '../../lib/topology/declarations';
+import { type SharedTable, secretInstancesOf, type WorkflowDeclaration } from '../../lib/topology/declarations';
+import { opportunityToProject } from '../../lib/topology/opportunity-to-project';
+import { reconciliation } from '../../lib/topology/reconciliation';
+import { timeToInvoice } from '../../lib/topology/time-to-invoice';
 import { TABLE_ACTIONS } from '../../lib/workflow-resources';
-import { exampleConfig } from '../support/example-config';
+import { exampleConfig, exampleConfigInput } from '../support/example-config';
 import { functionGrants, queueGrants } from '../support/role-grants';
 import { synthesizeDeployment } from '../support/synth';
 
@@ -163,4 +167,18 @@ describe('the DLQs', () => {
       }
     },
   );
+});
+
+describe('a parallel-run ERP', () => {
+  it('is read by the reconciliation alone: no step that writes to the ERP may read its secret', () => {
+    const input = exampleConfigInput();
+    input.legalEntities.find((e) => e.id === 'acme-us')!.parallelRun = { erp: 'netsuite-eu' };
+    const config = parseDeploymentConfig(input);
+    const instancesOf = (fn: string, workflow: WorkflowDeclaration) =>
+      secretInstancesOf(config, 'us-east-1', workflow.functions.find((f) => f.id === fn)!.uses.find((u) => u.kind === 'vendorSecrets')!).map((v) => v.id);
+
+    expect(instancesOf('ReconcileBilling', reconciliation)).toEqual(['kantata-global', 'netsuite-us', 'netsuite-eu']);
+    expect(instancesOf('PostInvoice', timeToInvoice)).toEqual(['netsuite-us']);
+    expect(instancesOf('FindOrCreateErpCustomer', opportunityToProject)).toEqual(['netsuite-us']);
+  });
 });

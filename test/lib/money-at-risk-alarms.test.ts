@@ -32,4 +32,17 @@ describe('money-at-risk alarms', () => {
     });
     expect(Object.keys(alarms)).toHaveLength(4); // opportunity to project, time to invoice, payment status, reconciliation
   });
+
+  it('show on the dashboard the approved work not yet invoiced, and the invoices posted and their value per day, by legal entity', () => {
+    const parts = (Object.values(template.findResources('AWS::CloudWatch::Dashboard'))[0]!.Properties.DashboardBody as { 'Fn::Join': [string, unknown[]] })[
+      'Fn::Join'
+    ][1];
+    const body = parts.filter((p): p is string => typeof p === 'string').join('');
+    const ns = `${config.name}-${config.stage}`;
+    const search = (metric: string, dimensions: string, statistic: string) =>
+      `SEARCH('{${ns},${dimensions}} MetricName=\\"${metric}\\"', '${statistic}', 86400)`;
+    expect(body).toContain(search('ApprovedUnbilledValue', 'currency,legalEntity,service', 'Maximum'));
+    expect(body).toContain(search('InvoicesPosted', 'legalEntity,service', 'Sum'));
+    expect(body).toContain(search('InvoicedValue', 'currency,legalEntity,service', 'Sum'));
+  });
 });

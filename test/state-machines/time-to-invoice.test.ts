@@ -65,6 +65,7 @@ async function world(entries: number) {
     psaBillingFor: () => recordingPsaBilling(recorded, 'k1'),
     publish: async (e) => void published.push(e),
     recordException: async (e) => void exceptions.push(e),
+    countPosted: () => undefined,
     now: () => new Date('2026-12-01T07:00:00Z'),
   }) as unknown as Record<string, (input: JsonValue) => Promise<JsonValue>>;
   const execute = async () => {

@@ -1,5 +1,5 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import type { InvoicePostedEvent } from '../../canonical';
+import type { InvoicePostedEvent, Money } from '../../canonical';
 import { DynamoDbBillingLedger } from '../../lambdas/dynamodb/billing-ledger';
 import type { ErpInvoiceDraft, InvoicingPort } from '../../lambdas/ports/erp';
 import type { PsaBillingPort, PsaInvoice } from '../../lambdas/ports/psa';
@@ -53,7 +53,9 @@ export function billingRunFixture(documents: DynamoDBDocumentClient, table: stri
   const published: InvoicePostedEvent[] = [];
   const input = { psa, periodStart: '2026-11-01', periodEnd: '2026-11-30', execution: `x-${psa.projectId}`, correlationId: 'c-1' };
   const items = () => ({ time: '101', expense: '102', milestone: '103', retainer: '103' });
-  return { psa, ledger, contract, erp, posted, psaPort, recorded, published, input, items };
+  const counted: { legalEntityId: string; total: Money }[] = [];
+  const countPosted = (legalEntityId: string, total: Money) => void counted.push({ legalEntityId, total });
+  return { psa, ledger, contract, erp, posted, psaPort, recorded, published, input, items, counted, countPosted };
 }
 
 /** Bills the fixture's contract for November: one time entry, drafted, posted and recorded in the PSA (announced). */
@@ -65,7 +67,7 @@ export async function billNovember(s: ReturnType<typeof billingRunFixture>, hour
     '2026-11-12T00:00:00Z',
   );
   await draftPeriodInvoice(s.input, { ledger: s.ledger, config: exampleConfig() });
-  await postPeriodInvoice(s.input, { ledger: s.ledger, erp: s.erp, itemsFor: s.items });
+  await postPeriodInvoice(s.input, { ledger: s.ledger, erp: s.erp, itemsFor: s.items, countPosted: s.countPosted });
   await recordInvoiceInPsa(s.input, {
     ledger: s.ledger,
     psa: s.psaPort,

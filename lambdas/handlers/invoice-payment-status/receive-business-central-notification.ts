@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { receiveBusinessCentralWebhook } from '../../business-central/notification-intake';
+import { apiHandler } from '../../common/api-handler';
 import { rawBodyOf } from '../../common/payload-archive';
 import { logger, metrics, publishMetrics } from '../../common/runtime';
 import { container } from '../../wiring/container';
@@ -18,7 +19,7 @@ const archiveRawBody = inboundArchiver(c, 'webhook');
  * POST /webhooks/business-central/{instance}: the validation handshake, and notifications checked by
  * their clientState, archived as received and enqueued for re-reading. Always 200 to a notification, as BC requires.
  */
-export const handler = async (request: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> => {
+export const handler = apiHandler(async (request: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> => {
   const correlationId = randomUUID();
   try {
     const response = await receiveBusinessCentralWebhook(request, {
@@ -47,4 +48,4 @@ export const handler = async (request: APIGatewayProxyEvent): Promise<APIGateway
   } finally {
     publishMetrics();
   }
-};
+});

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+import { apiHandler } from '../../common/api-handler';
 import { remediationFor } from '../../common/errors';
 import { rawBodyOf } from '../../common/payload-archive';
 import { logger } from '../../common/runtime';
@@ -22,7 +23,7 @@ const recordRefused = (message: string) => async (exception: Parameters<typeof e
 };
 
 /** POST /webhooks/hubspot/{instance}: verifies, archives, splits and enqueues a HubSpot webhook batch. */
-export const handler = async (request: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> => {
+export const handler = apiHandler(async (request: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> => {
   const response = await receiveHubSpotWebhook(request, {
     nowMs: Date.now,
     maxBodyBytes: c.env.maxWebhookBodyBytes,
@@ -64,4 +65,4 @@ export const handler = async (request: APIGatewayProxyEvent): Promise<APIGateway
   });
   logger.info('HubSpot webhook answered', { statusCode: response.statusCode, correlationId: response.headers?.['x-correlation-id'] });
   return response;
-};
+});

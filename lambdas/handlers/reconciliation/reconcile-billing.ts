@@ -1,17 +1,22 @@
 import { Logger } from '@aws-lambda-powertools/logger';
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context, SQSEvent, SQSRecord } from 'aws-lambda';
 import { z } from 'zod';
+import { type Money, majorUnits } from '../../../canonical/primitives';
 import { MaskingLogFormatter, maskingOptionsFromEnv } from '../../common/log-masking';
-import { metrics } from '../../common/runtime';
+import { logInvocationEvent, metrics } from '../../common/runtime';
 import { sqsConsumer } from '../../common/sqs-consumer';
 import type { ReconciliationReport } from '../../ports/reconciliation-reports';
-import { periodRange, reconcileBilling, scheduledPeriods } from '../../reconciliation/reconcile';
+import { contractsOf, periodRange, reconcileBilling, scheduledPeriods } from '../../reconciliation/reconcile';
+import { approvedUnbilledValue } from '../../time-to-invoice/unbilled-work';
 import { container } from '../../wiring/container';
 import { reconcileDependencies, reconciliationReports } from '../../wiring/reconciliation';
+import { billingLedger } from '../../wiring/tables';
 
 const c = container('ReconcileBilling', 'sync');
 const dependencies = reconcileDependencies(c);
 const reports = reconciliationReports(c);
+const ledger = billingLedger(c);
 /** The ops API's requests log here (a queue record logs through its own record logger). */
 const opsLogger = new Logger({ logFormatter: new MaskingLogFormatter(maskingOptionsFromEnv()) });
 
@@ -38,16 +43,34 @@ async function run(legalEntityId: string, period: string, correlationId: string,
   return report;
 }
 
+/**
+ * The legal entity's approved work not yet on an invoice, valued as billing would bill it today: the
+ * money-at-risk metric `ApprovedUnbilledValue` (per legal entity and currency, major units), once a run.
+ */
+async function publishUnbilled(legalEntityId: string, log: Logger): Promise<void> {
+  const today = c.clock().toISOString().slice(0, 10);
+  const unbilled = await approvedUnbilledValue(ledger, await contractsOf(ledger, legalEntityId), today);
+  for (const [currency, amountMinor] of Object.entries(unbilled)) {
+    const metric = metrics.singleMetric();
+    metric.addDimensions({ legalEntity: legalEntityId, currency });
+    metric.addMetric('ApprovedUnbilledValue', MetricUnit.NoUnit, majorUnits({ amountMinor, currency } as Money).toNumber());
+  }
+  log.info('Approved unbilled work valued', { legalEntityId, unbilledMinor: unbilled });
+}
+
 async function consume(message: SQSRecord, _context: Context, log: Logger): Promise<void> {
   const request = ReconciliationRequest.parse(JSON.parse(message.body));
   const correlationId = `reconcile-${message.messageId}`;
   log.appendKeys({ correlationId });
   if (request.reason === 'manual') {
     await run(request.legalEntity, request.period, correlationId, log);
+    await publishUnbilled(request.legalEntity, log);
     return;
   }
-  for (const entity of c.config.legalEntities.filter((e) => e.region === c.env.region))
+  for (const entity of c.config.legalEntities.filter((e) => e.region === c.env.region)) {
     for (const period of scheduledPeriods(c.clock())) await run(entity.id, period, correlationId, log);
+    await publishUnbilled(entity.id, log);
+  }
 }
 
 const consumer = sqsConsumer(consume);
@@ -79,6 +102,8 @@ async function opsRequest(request: APIGatewayProxyEvent): Promise<APIGatewayProx
 /** Consumes ReconciliationRequests, and answers the ops API's reconciliation routes. */
 export const handler = async (event: SQSEvent | APIGatewayProxyEvent, context: Context) => {
   if ('httpMethod' in event) {
+    // The queue's records are logged by the consumer; the ops API's request here (when event logging is on).
+    logInvocationEvent(event);
     const result = await opsRequest(event);
     opsLogger.info('ops command answered', { route: `${event.httpMethod} ${event.resource}`, statusCode: result.statusCode });
     return result;

@@ -272,6 +272,76 @@ describe('opportunity to project steps', () => {
     ]);
   });
 
+  describe("an operator's restart of a failed execution (`<name>-ops<attempt>`, the same revision)", () => {
+    const original = 'hubspot-main-18274650231-r1';
+    const target = (ctx: StepContext) => ({ vendor: 'kantata' as const, instance: ctx.validation.instances.psa });
+
+    it('finds its revision claimed by the execution it restarts, and goes on', async () => {
+      const registry = new InMemoryRegistry();
+
+      const first = await claimDealRevision(context(original), { registry });
+      const restarted = await claimDealRevision(context(`${original}-ops1`), { registry });
+      const again = await claimDealRevision(context(`${original}-ops2`), { registry });
+
+      expect([first, restarted, again].map((o) => [o.revision, o.latest, o.newestRevision])).toEqual([
+        [1, true, 1],
+        [1, true, 1],
+        [1, true, 1],
+      ]);
+    });
+
+    it('takes the create the execution it restarts reserved for its own, just after it, and makes the one project', async () => {
+      const deps = fakes();
+      const ctx = context(`${original}-ops1`);
+      // The original reserved the create and failed on the POST (the vendor down past every retry).
+      await deps.registry.reserveCreate({ entityType: 'project', globalId: ctx.validation.projectGlobalId, target: target(ctx), executionId: original });
+
+      const restarted = await createPsaProject(ctx, psaDeps(deps));
+      const again = await createPsaProject(context(`${original}-ops2`), psaDeps(deps));
+
+      expect(restarted).toMatchObject({ recovered: false });
+      expect(again).toMatchObject({ psaProjectId: restarted.psaProjectId, recovered: true });
+      expect(deps.psa.projects.map((p) => p.id)).toEqual([restarted.psaProjectId]);
+    });
+
+    it('finds the project the execution it restarts made, when that create was applied with its answer lost', async () => {
+      const deps = fakes();
+      deps.psa.failAfterCreate = true;
+      await expect(createPsaProject(context(original), psaDeps(deps))).rejects.toThrow(/connection reset/);
+      deps.psa.failAfterCreate = false;
+
+      const restarted = await createPsaProject(context(`${original}-ops1`), psaDeps(deps));
+
+      expect(restarted).toMatchObject({ psaProjectId: deps.psa.projects[0]!.id, recovered: true });
+      expect(deps.psa.projects).toHaveLength(1);
+    });
+
+    it('still waits for a create another revision, or a restart of another revision, has in flight', async () => {
+      const deps = fakes();
+      const ctx = context('hubspot-main-18274650231-r2');
+      await deps.registry.reserveCreate({
+        entityType: 'project',
+        globalId: ctx.validation.projectGlobalId,
+        target: target(ctx),
+        executionId: `${original}-ops1`,
+      });
+
+      await expect(createPsaProject(ctx, psaDeps(deps))).rejects.toMatchObject({ name: 'CreateInProgress' });
+      await expect(createPsaProject(context('hubspot-main-18274650231-r2-ops1'), psaDeps(deps))).rejects.toMatchObject({ name: 'CreateInProgress' });
+      // Nor is a name that only begins like the original's the same execution.
+      await expect(createPsaProject(context('hubspot-main-18274650231-r10-ops1'), psaDeps(deps))).rejects.toMatchObject({ name: 'CreateInProgress' });
+      expect(deps.psa.projects).toHaveLength(0);
+    });
+
+    it('publishes the project.activated event of the execution it restarts, under the same id', () => {
+      const ids = { customerGlobalId: '7f9e8d7c-6b5a-4c3d-9e2f-1a0b9c8d7e6f', erpCustomerId: '1000', erpProjectId: '1001', psaProjectId: '39000' };
+      const at = new Date('2026-11-24T10:00:00Z');
+
+      expect(projectActivated(context(`${original}-ops1`), ids, at).id).toBe(projectActivated(context(original), ids, at).id);
+      expect(projectActivated(context('hubspot-main-18274650231-r2'), ids, at).id).not.toBe(projectActivated(context(original), ids, at).id);
+    });
+  });
+
   it('give two deals of the same account one ERP customer', async () => {
     const deps = fakes();
     const other = wonDeal((p) => (p.opportunity.crmId = '99999'));

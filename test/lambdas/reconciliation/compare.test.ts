@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { compareBilling, type ErpInvoiceRecord, type LedgerPostedInvoice, type PsaInvoiceRecord, summarize } from '../../../lambdas/reconciliation/compare';
+import {
+  compareBilling,
+  compareParallelRun,
+  type ErpInvoiceRecord,
+  type LedgerPostedInvoice,
+  type PsaInvoiceRecord,
+  summarize,
+} from '../../../lambdas/reconciliation/compare';
 
 const usd = (amountMinor: number) => ({ amountMinor, currency: 'USD' as const });
 const tolerance = { amountMinor: 1, days: 0 };
@@ -107,5 +114,47 @@ describe('compareBilling', () => {
         tolerance,
       }),
     ).toEqual([]);
+  });
+});
+
+describe('compareParallelRun', () => {
+  const parallelOf = (e: ErpInvoiceRecord, changes: Partial<ErpInvoiceRecord> = {}): ErpInvoiceRecord => ({
+    ...e,
+    instance: 'business-central-us',
+    id: `bc-${e.id}`,
+    invoiceNumber: `PS-${e.invoiceNumber}`,
+    ...changes,
+  });
+
+  it('finds nothing when the parallel-run ERP holds the same invoices (its own ids and numbers), within the tolerance', () => {
+    const a = invoice(1, 100000);
+    const b = invoice(2, 200000);
+    expect(compareParallelRun([a.erp, b.erp], [parallelOf(a.erp), parallelOf(b.erp, { total: usd(200001) })], tolerance)).toEqual([]);
+  });
+
+  it('reports what one side lacks and what differs, each with its money at stake, none repairable', () => {
+    const a = invoice(1, 100000);
+    const b = invoice(2, 200000);
+    const c = invoice(3, 300000);
+    const d = invoice(4, 400000);
+    const findings = compareParallelRun(
+      [a.erp, b.erp, c.erp],
+      [parallelOf(b.erp, { total: usd(199000) }), parallelOf(c.erp, { date: '2026-12-01' }), parallelOf(d.erp)],
+      tolerance,
+    );
+    expect(findings.map((f) => [f.kind, f.externalId, f.moneyAtStake.amountMinor, f.erp?.id, f.parallelErp?.id, f.repairable])).toEqual([
+      ['missing-in-parallel-erp', a.erp.externalId, 100000, '101', undefined, false],
+      ['parallel-amount-mismatch', b.erp.externalId, 1000, '102', 'bc-102', false],
+      ['parallel-date-mismatch', c.erp.externalId, 300000, '103', 'bc-103', false],
+      ['only-in-parallel-erp', d.erp.externalId, 400000, undefined, 'bc-104', false],
+    ]);
+    expect(findings.map((f) => f.entityId)).toContain(`parallel-amount-mismatch:${b.erp.externalId}`);
+    expect(summarize(findings)['parallel-amount-mismatch']).toEqual({ count: 1, moneyAtStake: { USD: 1000 } });
+  });
+
+  it('reports a different currency as an amount mismatch of the whole primary total', () => {
+    const a = invoice(1, 100000);
+    const [finding] = compareParallelRun([a.erp], [parallelOf(a.erp, { total: { amountMinor: 100000, currency: 'CAD' } })], tolerance);
+    expect(finding).toMatchObject({ kind: 'parallel-amount-mismatch', moneyAtStake: usd(100000) });
   });
 });

@@ -34,7 +34,7 @@ describe('the billing steps', () => {
       );
 
     const draft = await draftPeriodInvoice(s.input, { ledger: s.ledger, config });
-    const post = await postPeriodInvoice(s.input, { ledger: s.ledger, erp: s.erp, itemsFor: s.items });
+    const post = await postPeriodInvoice(s.input, { ledger: s.ledger, erp: s.erp, itemsFor: s.items, countPosted: s.countPosted });
     for (const page of draft.pages) await markPageBilled({ ...s.input, page }, { ledger: s.ledger });
     const psa = await recordInvoiceInPsa(s.input, {
       ledger: s.ledger,
@@ -75,10 +75,12 @@ describe('the billing steps', () => {
     );
     await draftPeriodInvoice(s.input, { ledger: s.ledger, config });
 
-    await postPeriodInvoice(s.input, { ledger: s.ledger, erp: s.erp, itemsFor: s.items });
-    await postPeriodInvoice(s.input, { ledger: s.ledger, erp: s.erp, itemsFor: s.items });
+    await postPeriodInvoice(s.input, { ledger: s.ledger, erp: s.erp, itemsFor: s.items, countPosted: s.countPosted });
+    await postPeriodInvoice(s.input, { ledger: s.ledger, erp: s.erp, itemsFor: s.items, countPosted: s.countPosted });
 
     expect(s.posted).toHaveLength(1);
+    // Counted once, for the invoice's legal entity: the second call found it posted.
+    expect(s.counted).toEqual([{ legalEntityId: 'acme-us', total: expect.objectContaining({ currency: 'USD' }) }]);
   });
 
   it('bill nothing for a period without unbilled work, or where the flow is switched off, and refuse a project without a contract', async () => {
@@ -106,7 +108,7 @@ describe('the billing steps', () => {
     );
     await draftPeriodInvoice(s.input, { ledger: s.ledger, config });
 
-    await expect(postPeriodInvoice(s.input, { ledger: s.ledger, erp: s.erp, itemsFor: () => undefined })).rejects.toMatchObject({
+    await expect(postPeriodInvoice(s.input, { ledger: s.ledger, erp: s.erp, itemsFor: () => undefined, countPosted: s.countPosted })).rejects.toMatchObject({
       name: 'InvoiceItemsNotConfigured',
       message: expect.stringContaining('invoiceItems'),
     });

@@ -103,6 +103,23 @@ describe('RedriveExecution on the Step Functions stand-in', () => {
     expect(sfn.executions[0]!.status).toBe('FAILED');
   });
 
+  it('moves its own clock on as time passing would: the window closes, and the dates it gives from then on are later', async () => {
+    const { sfn, client, executionArn } = await standIn(() => true);
+    const failedAt = (await client.send(new DescribeExecutionCommand({ executionArn }))).stopDate!.getTime();
+
+    sfn.advanceClock(15 * 24 * 3600 * 1000);
+
+    expect(await client.send(new DescribeExecutionCommand({ executionArn }))).toMatchObject({
+      redriveStatus: 'NOT_REDRIVABLE',
+      redriveStatusReason: 'Execution redrivable period exceeded',
+    });
+    const later = await client.send(
+      new StartExecutionCommand({ stateMachineArn: sfn.arnOf('opportunity-to-project'), name: 'deal-42-r1-ops1', input: '{"deal":"42"}' }),
+    );
+    expect(later.startDate!.getTime() - failedAt).toBeGreaterThanOrEqual(15 * 24 * 3600 * 1000);
+    expect(() => sfn.advanceClock(-1)).toThrow(/forward only/);
+  });
+
   it('counts each redrive, and a redrive that fails again leaves it redrivable', async () => {
     const { sfn, client, executionArn } = await standIn(() => true);
     await client.send(new RedriveExecutionCommand({ executionArn }));
