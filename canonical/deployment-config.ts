@@ -298,7 +298,7 @@ export const LegalEntityConfig = z.strictObject({
    */
   erpSubsidiaryId: z.string().regex(/^\d+$/, 'a NetSuite subsidiary internal id (digits)').optional(),
   /**
-   * A migration wave's parallel run: the ERP instance the entity is moving to (or from), whose invoices
+   * A migration wave's parallel run: the ERP instance the entity is moving to, whose invoices
    * of each month the reconciliation compares with the primary ERP's, by our external reference, in the
    * same report (docs/operations.md#parallel-run). Nothing is written to it.
    */

@@ -38,53 +38,49 @@ export class OperationsDashboard extends Construct {
     const functions = [...props.functions.entries()];
     this.dashboard = new cloudwatch.Dashboard(this, 'Dashboard', { defaultInterval: Duration.days(1) });
     if (props.metricsNamespace !== undefined) {
-      // Money at risk first: what is open, what it holds up and how long it has waited, by workflow and legal entity.
-      const search = (metric: string, dimensions: string, label: string) =>
-        new cloudwatch.MathExpression({
-          expression: `SEARCH('{${props.metricsNamespace},${dimensions}} MetricName="${metric}"', 'Maximum', 300)`,
-          label,
+      // Money at risk first: what is open, what it holds up and how long it has waited, by workflow and legal
+      // entity (every five minutes); then what billing holds and did (valued daily by the reconciliation,
+      // counted as each invoice posts), per day.
+      const graph = (title: string, metric: string, dimensions: string, statistic: 'Maximum' | 'Sum', every: Duration) =>
+        new cloudwatch.GraphWidget({
+          title,
+          left: [
+            new cloudwatch.MathExpression({
+              expression: `SEARCH('{${props.metricsNamespace},${dimensions}} MetricName="${metric}"', '${statistic}', ${every.toSeconds()})`,
+              label: '',
+              period: every,
+            }),
+          ],
+          width: 8,
+        });
+      const day = Duration.days(1);
+      this.dashboard.addWidgets(
+        graph(
+          'Money at stake in open exceptions (by workflow, legal entity, currency)',
+          'MoneyAtStake',
+          'currency,legalEntity,service,workflow',
+          'Maximum',
           period,
-        });
-      this.dashboard.addWidgets(
-        new cloudwatch.GraphWidget({
-          title: 'Money at stake in open exceptions (by workflow, legal entity, currency)',
-          left: [search('MoneyAtStake', 'currency,legalEntity,service,workflow', '')],
-          width: 8,
-        }),
-        new cloudwatch.GraphWidget({
-          title: 'Open exceptions (by workflow and legal entity; npm run ops -- exceptions list)',
-          left: [search('OpenExceptions', 'legalEntity,service,workflow', '')],
-          width: 8,
-        }),
-        new cloudwatch.GraphWidget({
-          title: 'Oldest open exception, minutes (by workflow; the business-impact alarms)',
-          left: [search('OldestOpenExceptionMinutes', 'service,workflow', '')],
-          width: 8,
-        }),
+        ),
+        graph(
+          'Open exceptions (by workflow and legal entity; npm run ops -- exceptions list)',
+          'OpenExceptions',
+          'legalEntity,service,workflow',
+          'Maximum',
+          period,
+        ),
+        graph('Oldest open exception, minutes (by workflow; the business-impact alarms)', 'OldestOpenExceptionMinutes', 'service,workflow', 'Maximum', period),
       );
-      // What billing holds and what it did: valued daily by the reconciliation, counted as each invoice posts.
-      const daily = (metric: string, dimensions: string, statistic: 'Maximum' | 'Sum') =>
-        new cloudwatch.MathExpression({
-          expression: `SEARCH('{${props.metricsNamespace},${dimensions}} MetricName="${metric}"', '${statistic}', 86400)`,
-          label: '',
-          period: Duration.days(1),
-        });
       this.dashboard.addWidgets(
-        new cloudwatch.GraphWidget({
-          title: 'Approved work not yet invoiced (by legal entity and currency; valued daily by the reconciliation)',
-          left: [daily('ApprovedUnbilledValue', 'currency,legalEntity,service', 'Maximum')],
-          width: 8,
-        }),
-        new cloudwatch.GraphWidget({
-          title: 'Invoices posted per day (by legal entity)',
-          left: [daily('InvoicesPosted', 'legalEntity,service', 'Sum')],
-          width: 8,
-        }),
-        new cloudwatch.GraphWidget({
-          title: 'Invoiced value per day (by legal entity and currency)',
-          left: [daily('InvoicedValue', 'currency,legalEntity,service', 'Sum')],
-          width: 8,
-        }),
+        graph(
+          'Approved work not yet invoiced (by legal entity and currency; valued daily by the reconciliation)',
+          'ApprovedUnbilledValue',
+          'currency,legalEntity,service',
+          'Maximum',
+          day,
+        ),
+        graph('Invoices posted per day (by legal entity)', 'InvoicesPosted', 'legalEntity,service', 'Sum', day),
+        graph('Invoiced value before tax per day (by legal entity and currency)', 'InvoicedValue', 'currency,legalEntity,service', 'Sum', day),
       );
     }
     this.dashboard.addWidgets(

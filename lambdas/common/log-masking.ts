@@ -53,6 +53,8 @@ export const MASKED_FIELDS: readonly string[] = [
   'vatNumber',
   'ssn',
   'nationalId',
+  // A webhook's changed value (HubSpot's `propertyValue`): whichever property changed, a name or an address included
+  'propertyValue',
 ];
 
 /**
@@ -90,6 +92,8 @@ export const AMOUNT_FIELDS: readonly string[] = [
   'balance',
   'amountDue',
   'amountPaid',
+  // The canonical Money's minor units, wherever a line carries one (money at stake, unbilled value)
+  'amountMinor',
 ];
 
 /** Options of {@link MaskingLogFormatter}. */

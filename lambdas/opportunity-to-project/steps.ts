@@ -217,6 +217,21 @@ async function reviseProject(
 }
 
 /**
+ * Whether this execution may make a reserved create: its own reservation, or another's it has just taken
+ * over (one long past its window, or the failed run this restart carries on). The takeover is atomic, so
+ * of two executions finding the same stale reservation at once only one creates; the other waits.
+ */
+async function holdsReservation(
+  link: SystemLink,
+  execution: string,
+  key: { entityType: 'project'; globalId: string; target: SystemRef },
+  registry: CrossReferenceRegistry,
+): Promise<boolean> {
+  if (link.executionId === execution) return true;
+  return registry.takeOverReservation({ ...key, executionId: execution, from: { executionId: link.executionId, reservedAt: link.reservedAt } });
+}
+
+/**
  * Creates the PSA project once: reserved in the registry before the call, and after a failure found
  * by the external reference the create itself carried. Its plan and rate card are the next two steps,
  * so a throttled call there does not make this one run again.
@@ -239,6 +254,8 @@ export async function createPsaProject(
       else if (createInFlightElsewhere(reservation.link, execution, deps.now())) {
         // Another revision's create may still be on its way to Kantata: wait for it rather than make a second project.
         throw new CreateInProgressError(`The PSA project of ${validation.projectGlobalId} is being created by ${reservation.link.executionId}; retrying`);
+      } else if (!(await holdsReservation(reservation.link, execution, key, deps.registry))) {
+        throw new CreateInProgressError(`The PSA project of ${validation.projectGlobalId} was just taken over by another execution; retrying`);
       }
     }
     if (projectId !== undefined) return { psaProjectId: projectId, recovered: true, revised: await reviseProject(ctx, projectId, draft, deps) };

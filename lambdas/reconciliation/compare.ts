@@ -69,6 +69,7 @@ export const FINDING_KINDS = [
   'only-in-parallel-erp',
   'parallel-amount-mismatch',
   'parallel-date-mismatch',
+  'parallel-erp-unreadable',
 ] as const;
 export type FindingKind = (typeof FINDING_KINDS)[number];
 
@@ -207,7 +208,8 @@ export function compareBilling(input: ReconciliationInput): Finding[] {
 
 /**
  * The parallel run of a migration wave (docs/operations.md#parallel-run): the primary ERP's invoices of
- * the period against the parallel-run ERP's, by our external reference, in a stable order:
+ * the period against the parallel-run ERP's, by our external reference (both lists hold the invoices whose
+ * external id bills the period, whatever their dates), in a stable order:
  * - `missing-in-parallel-erp`: an invoice the primary ERP holds and the parallel one does not;
  * - `only-in-parallel-erp`: an invoice of ours the parallel ERP holds and the primary does not;
  * - `parallel-amount-mismatch` and `parallel-date-mismatch`: the two differ beyond the tolerance.

@@ -63,6 +63,31 @@ export function scheduledPeriods(now: Date): string[] {
   return [month(new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() - 1, 1))), month(now)];
 }
 
+/** A day `days` after (or before) a `yyyy-mm-dd`. */
+function shiftDays(day: string, days: number): string {
+  return new Date(Date.parse(`${day}T00:00:00Z`) + days * 86_400_000).toISOString().slice(0, 10);
+}
+
+/** The month (`yyyy-mm`) an invoice bills: its external id is `<contract>:<period start>`. */
+function periodOfExternalId(externalId: string): string {
+  return externalId.slice(externalId.lastIndexOf(':') + 1, externalId.lastIndexOf(':') + 8);
+}
+
+/** The finding of a parallel-run ERP that could not be read: the period's primary invoices are unverified. */
+function unreadableParallelErp(instance: string, primary: readonly ErpInvoiceRecord[], error: unknown): Finding {
+  const currency = primary[0]?.total.currency ?? 'USD';
+  const amountMinor = primary.filter((i) => i.total.currency === currency).reduce((sum, i) => sum + i.total.amountMinor, 0);
+  const why = error instanceof Error ? error.name : 'Error';
+  return {
+    kind: 'parallel-erp-unreadable',
+    entityId: `parallel-erp-unreadable:${instance}`,
+    externalId: instance,
+    moneyAtStake: { amountMinor, currency },
+    detail: `the parallel-run ERP ${instance} could not be read (${why}); ${primary.length} invoice(s) of the period are not compared`,
+    repairable: false,
+  };
+}
+
 /** The contracts the ledger holds for a legal entity. */
 export async function contractsOf(ledger: Pick<BillingLedger, 'contracts' | 'contractOf'>, legalEntityId: string): Promise<ContractRecord[]> {
   const contracts: ContractRecord[] = [];
@@ -106,9 +131,14 @@ export async function reconcileBilling(request: ReconcileRequest, deps: Reconcil
   const erpInstances = [
     ...new Set([...contracts.map((c) => c.erp.instance), ...(request.legalEntity.instances.erp ? [request.legalEntity.instances.erp] : [])]),
   ];
+  // With a parallel run both ERPs are read a month either side, and an invoice belongs to the month of its
+  // external id's period start: a date the migration shifted is a date mismatch, not an invoice missing in
+  // one month's report and extra in the next.
+  const parallelInstance = request.legalEntity.parallelRun?.erp;
+  const window = parallelInstance === undefined ? { from, to } : { from: shiftDays(from, -31), to: shiftDays(to, 31) };
   const invoicesOfEntity = async (instance: string): Promise<ErpInvoiceRecord[]> => {
     const records: ErpInvoiceRecord[] = [];
-    for (const i of await deps.erpFor(instance).invoicesDatedIn(from, to)) {
+    for (const i of await deps.erpFor(instance).invoicesDatedIn(window.from, window.to)) {
       const known = byGlobalId.get(ourInvoiceGlobalId(i.reference) ?? '');
       const contractOfReference = i.reference.includes(':') ? i.reference.slice(0, i.reference.lastIndexOf(':')) : undefined;
       if (known === undefined && (contractOfReference === undefined || !contractIds.has(contractOfReference))) continue;
@@ -116,11 +146,22 @@ export async function reconcileBilling(request: ReconcileRequest, deps: Reconcil
     }
     return records;
   };
-  const erp: ErpInvoiceRecord[] = [];
-  for (const instance of erpInstances) erp.push(...(await invoicesOfEntity(instance)));
-  // A migration wave's parallel run: the same filter on the ERP the entity is moving to (or from).
-  const parallelInstance = request.legalEntity.parallelRun?.erp;
-  const parallel = parallelInstance === undefined ? undefined : await invoicesOfEntity(parallelInstance);
+  const read = new Map<string, ErpInvoiceRecord[]>();
+  for (const instance of erpInstances) read.set(instance, await invoicesOfEntity(instance));
+  const erp = [...read.values()].flat().filter((i) => i.date >= from && i.date <= to);
+  // A migration wave's parallel run: the same filter on the ERP the entity is moving to. One that cannot be
+  // read is a finding of its own; the rest of the reconciliation goes on.
+  let parallel: ErpInvoiceRecord[] | undefined;
+  let parallelUnreadable: Finding | undefined;
+  const ofPeriod = (i: ErpInvoiceRecord) => periodOfExternalId(i.externalId) === request.period;
+  const primaryOfPeriod = [...read.entries()].filter(([instance]) => instance !== parallelInstance).flatMap(([, invoices]) => invoices.filter(ofPeriod));
+  if (parallelInstance !== undefined) {
+    try {
+      parallel = (read.get(parallelInstance) ?? (await invoicesOfEntity(parallelInstance))).filter(ofPeriod);
+    } catch (error) {
+      parallelUnreadable = unreadableParallelErp(parallelInstance, primaryOfPeriod, error);
+    }
+  }
 
   // The PSA: the entity's projects in its PSA instance.
   const psaInstance = request.legalEntity.instances.psa;
@@ -159,7 +200,8 @@ export async function reconcileBilling(request: ReconcileRequest, deps: Reconcil
   let findings = compareBilling({ ledger, erp, psa, references, tolerance: deps.tolerance });
   // A PSA that cannot be read is not compared: its invoices are not missing, they are unknown.
   if (psaReader === undefined) findings = findings.filter((f) => f.kind !== 'missing-in-psa');
-  if (parallel !== undefined) findings = [...findings, ...compareParallelRun(erp, parallel, deps.tolerance)];
+  if (parallel !== undefined) findings = [...findings, ...compareParallelRun(primaryOfPeriod, parallel, deps.tolerance)];
+  if (parallelUnreadable !== undefined) findings = [...findings, parallelUnreadable];
 
   const at = deps.now();
   const reported: ReportedFinding[] = [];
@@ -182,7 +224,10 @@ export async function reconcileBilling(request: ReconcileRequest, deps: Reconcil
   // A finding of the last run that is gone now (fixed in a system, or repaired): its exception is closed.
   const previous = await deps.reports.load(entityId, request.period);
   const current = new Set(reported.filter((f) => f.status === 'exception').map((f) => f.entityId));
-  for (const gone of previous?.findings.filter((f) => f.status === 'exception' && !current.has(f.entityId)) ?? [])
+  // A parallel-run ERP that could not be read this time has not shown its findings gone: they stay open.
+  const unverified = (f: ReportedFinding) =>
+    parallelUnreadable !== undefined && f.kind !== 'parallel-erp-unreadable' && PARALLEL_KINDS.has(f.kind as Finding['kind']);
+  for (const gone of previous?.findings.filter((f) => f.status === 'exception' && !current.has(f.entityId) && !unverified(f)) ?? [])
     await deps.exceptions.resolve({ workflow: RECONCILIATION_WORKFLOW, entityType: 'invoice', entityId: gone.entityId }, 'reconciliation', at);
 
   const report: ReconciliationReport = {
@@ -221,6 +266,14 @@ async function repair(finding: Finding, contract: ContractRecord | undefined, ps
   }
 }
 
+const PARALLEL_KINDS: ReadonlySet<Finding['kind']> = new Set([
+  'missing-in-parallel-erp',
+  'only-in-parallel-erp',
+  'parallel-amount-mismatch',
+  'parallel-date-mismatch',
+  'parallel-erp-unreadable',
+]);
+
 const REMEDIATION: Readonly<Record<Finding['kind'], string>> = {
   'missing-in-psa':
     'The invoice is posted in the ERP but not recorded in the PSA, and the ledger could not record it: record it in the PSA (its work may be invoiced elsewhere), then run `npm run ops -- reconcile run`.',
@@ -237,13 +290,16 @@ const REMEDIATION: Readonly<Record<Finding['kind'], string>> = {
     "The parallel-run ERP holds an invoice of ours the primary ERP does not: find out whether the primary's was voided or the load duplicated it, fix the side that is wrong, then run `npm run ops -- reconcile run`.",
   'parallel-amount-mismatch':
     'The two ERPs total the invoice differently: compare their lines and tax (a tax code or rounding rule mapped differently in the migration), fix the mapping, then run `npm run ops -- reconcile run`.',
+  'parallel-erp-unreadable':
+    "The parallel-run ERP could not be read (its credentials, its availability or its permissions): check the instance's secret and the vendor's status, then run `npm run ops -- reconcile run`.",
   'parallel-date-mismatch':
     "The two ERPs date the invoice differently: check the date mapping of the migration's load (time zone or posting period), then run `npm run ops -- reconcile run`.",
 };
 
 async function recordException(finding: Finding, request: ReconcileRequest, deps: ReconcileDependencies, at: Date): Promise<void> {
   // A parallel-run finding is the migration's to fix: it is filed against the parallel-run ERP.
-  const system = finding.parallelErp ?? finding.erp ?? finding.psa;
+  const parallelInstance = PARALLEL_KINDS.has(finding.kind) ? request.legalEntity.parallelRun?.erp : undefined;
+  const system = parallelInstance !== undefined ? { instance: parallelInstance } : (finding.erp ?? finding.psa);
   await deps.exceptions.record(
     {
       workflow: RECONCILIATION_WORKFLOW,

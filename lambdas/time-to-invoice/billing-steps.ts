@@ -92,7 +92,8 @@ export async function postPeriodInvoice(
     })),
   });
   await deps.ledger.recordPosted(input.psa, input.periodStart, { ...posted, postingDate: input.periodEnd });
-  deps.countPosted(contract.legalEntityId, posted.total);
+  // Before tax, as the unbilled value is; a crash between recording and counting leaves one uncounted (never two).
+  deps.countPosted(contract.legalEntityId, posted.subtotal);
   await deps.ledger.recordInvoiceKey(invoiceGlobalId(invoiceExternalId(contract.terms.contractId, input.periodStart)), input.psa, input.periodStart);
   return { invoiceNumber: posted.invoiceNumber, total: posted.total, tax: posted.tax };
 }

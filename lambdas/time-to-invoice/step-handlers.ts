@@ -19,8 +19,8 @@ export interface BillingStepDependencies {
   readonly psaBillingFor: (psaInstance: string, input: BillingRunInput) => PsaBillingPort;
   readonly publish: (event: InvoicePostedEvent) => Promise<void>;
   readonly recordException: (exception: BusinessException) => Promise<void>;
-  /** Counts an invoice the ERP accepted now (not one found posted before): the invoices-posted metric. */
-  readonly countPosted: (legalEntityId: string, total: Money) => void;
+  /** Counts an invoice the ERP accepted now (not one found posted before) and its value before tax: the invoices-posted metrics. */
+  readonly countPosted: (legalEntityId: string, subtotal: Money) => void;
   readonly now: () => Date;
 }
 

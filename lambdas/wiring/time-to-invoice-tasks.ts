@@ -31,13 +31,13 @@ function dependencies(c: Container): BillingStepDependencies {
     recordException: async (exception) => {
       await exceptions().record(exception, c.clock());
     },
-    countPosted: (legalEntityId, total) => {
+    countPosted: (legalEntityId, subtotal) => {
       const posted = metrics.singleMetric();
       posted.addDimension('legalEntity', legalEntityId);
       posted.addMetric('InvoicesPosted', MetricUnit.Count, 1);
       const value = metrics.singleMetric();
-      value.addDimensions({ legalEntity: legalEntityId, currency: total.currency });
-      value.addMetric('InvoicedValue', MetricUnit.NoUnit, majorUnits(total).toNumber());
+      value.addDimensions({ legalEntity: legalEntityId, currency: subtotal.currency });
+      value.addMetric('InvoicedValue', MetricUnit.NoUnit, majorUnits(subtotal).toNumber());
     },
     now: c.clock,
   };

@@ -200,8 +200,9 @@ describe('the parallel run of a migration wave on the local stack', () => {
       ['missing-in-parallel-erp', 'exception', { amountMinor: 66200, currency: 'CAD' }, 'netsuite-ca'],
     ]);
 
-    // The load: the invoice 12.00 short (a tax line mapped to nothing), and one the primary never had.
-    await loadIntoParallelErp(externalId, 650, '2026-11-30');
+    // The load: the invoice 12.00 short (a tax line mapped to nothing) and dated a day late (the load's time
+    // zone, into December), and one the primary never had.
+    await loadIntoParallelErp(externalId, 650, '2026-12-01');
     const contract = externalId.slice(0, externalId.lastIndexOf(':'));
     await loadIntoParallelErp(`${contract}:2026-11-15`, 100, '2026-11-15');
 
@@ -213,14 +214,40 @@ describe('the parallel run of a migration wave on the local stack', () => {
     ) as ReconciliationReport;
     expect(report.findings.map((f) => [f.kind, f.externalId, f.moneyAtStake, f.parallelErp?.instance])).toEqual([
       ['parallel-amount-mismatch', externalId, { amountMinor: 1200, currency: 'CAD' }, 'netsuite-us'],
+      ['parallel-date-mismatch', externalId, { amountMinor: 66200, currency: 'CAD' }, 'netsuite-us'],
       ['only-in-parallel-erp', `${contract}:2026-11-15`, { amountMinor: 10000, currency: 'CAD' }, 'netsuite-us'],
     ]);
-    // The first finding's exception is closed by the run that no longer finds it; the two new ones are the migration's, on netsuite-us.
-    const open = (await reconciliationExceptions()).filter((e) => e.legalEntityId === 'acme-ca');
-    expect(open.map((e) => [e.entityId, e.sourceInstance]).sort()).toEqual([
+    // The first finding's exception is closed by the run that no longer finds it; the new ones are the migration's, on netsuite-us.
+    const openOf = async () =>
+      (await reconciliationExceptions())
+        .filter((e) => e.legalEntityId === 'acme-ca')
+        .map((e) => [e.entityId, e.sourceInstance])
+        .sort();
+    const migration = [
       [`only-in-parallel-erp:${contract}:2026-11-15`, 'netsuite-us'],
       [`parallel-amount-mismatch:${externalId}`, 'netsuite-us'],
-    ]);
+      [`parallel-date-mismatch:${externalId}`, 'netsuite-us'],
+    ];
+    expect(await openOf()).toEqual(migration);
+
+    // December's report does not count the late-dated invoice again: it bills November.
+    const december = JSON.parse(
+      (await runOps(['--json', 'reconcile', 'run', '--legal-entity', 'acme-ca', '--period', '2026-12'], target)).output,
+    ) as ReconciliationReport;
+    expect(december).toMatchObject({ compared: { erp: 0, parallelErp: 0 }, findings: [] });
+
+    // The parallel-run ERP down: one finding says so, the rest of the run goes on, the migration's findings stay open.
+    await fetch(`${env.netsuite.us.url}/__sandbox/faults`, {
+      method: 'POST',
+      body: JSON.stringify({ method: 'GET', pathPrefix: '/services/rest/record/v1/invoice', times: 1000, response: { status: 503 } }),
+    });
+    const down = JSON.parse(
+      (await runOps(['--json', 'reconcile', 'run', '--legal-entity', 'acme-ca', '--period', '2026-11'], target)).output,
+    ) as ReconciliationReport;
+    await fetch(`${env.netsuite.us.url}/__sandbox/faults`, { method: 'DELETE' });
+    expect(down.compared).toEqual({ ledger: 1, erp: 1, psa: 1, references: expect.any(Number) });
+    expect(down.findings.map((f) => [f.kind, f.moneyAtStake])).toEqual([['parallel-erp-unreadable', { amountMinor: 66200, currency: 'CAD' }]]);
+    expect(await openOf()).toEqual([[`parallel-erp-unreadable:netsuite-us`, 'netsuite-us'], ...migration].sort());
     // Nothing was written to either ERP by the reconciliation.
     expect(env.netsuite.us.records('invoice').filter((i) => String(i.externalId).startsWith(contract))).toHaveLength(2);
     expect(env.netsuite.ca.records('invoice')).toHaveLength(1);

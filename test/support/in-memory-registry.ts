@@ -12,6 +12,7 @@ import {
   type ReserveCreateRequest,
   type ReserveResult,
   type SystemLink,
+  type TakeOverRequest,
   type VersionResult,
 } from '../../lambdas/common/cross-reference/registry';
 
@@ -51,6 +52,14 @@ export class InMemoryRegistry implements CrossReferenceRegistry {
     if (existing) return { outcome: 'existing', link: existing };
     this.links.set(key, { globalId, entityType, system: target, state: 'pending', executionId, reservedAt: new Date().toISOString() });
     return { outcome: 'reserved' };
+  }
+
+  async takeOverReservation(request: TakeOverRequest): Promise<boolean> {
+    const key = `${request.globalId}#${request.target.vendor}#${request.target.instance}`;
+    const link = this.links.get(key);
+    if (link?.state !== 'pending' || link.executionId !== request.from.executionId || link.reservedAt !== request.from.reservedAt) return false;
+    this.links.set(key, { ...link, executionId: request.executionId, reservedAt: new Date().toISOString() });
+    return true;
   }
 
   async completeCreate(request: CompleteCreateRequest): Promise<void> {

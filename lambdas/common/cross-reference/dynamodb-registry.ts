@@ -16,6 +16,7 @@ import {
   type ReserveCreateRequest,
   type ReserveResult,
   type SystemLink,
+  type TakeOverRequest,
   type VersionResult,
 } from './registry';
 import { crossReferenceKeys as keys, SORT_KEY } from './table-schema';
@@ -103,6 +104,37 @@ export class DynamoDbCrossReferenceRegistry implements CrossReferenceRegistry {
       const existing = await this.get(linkKey);
       if (existing === undefined) throw new Error(`The ${target.vendor}/${target.instance} link of ${globalId} failed its condition but cannot be read`);
       return { outcome: 'existing', link: toLink(existing) };
+    }
+  }
+
+  async takeOverReservation(request: TakeOverRequest): Promise<boolean> {
+    const { globalId, target, executionId, from } = request;
+    try {
+      await this.client.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: keys.link(globalId, target.vendor, target.instance),
+          UpdateExpression: 'SET executionId = :taker, reservedAt = :now',
+          // Still pending and held as the taker read it: a second taker finds it changed and waits.
+          ConditionExpression: [
+            '#state = :pending',
+            from.executionId === undefined ? 'attribute_not_exists(executionId)' : 'executionId = :holder',
+            from.reservedAt === undefined ? 'attribute_not_exists(reservedAt)' : 'reservedAt = :heldSince',
+          ].join(' AND '),
+          ExpressionAttributeNames: { '#state': 'state' },
+          ExpressionAttributeValues: {
+            ':taker': executionId,
+            ':now': this.now().toISOString(),
+            ':pending': 'pending',
+            ...(from.executionId === undefined ? {} : { ':holder': from.executionId }),
+            ...(from.reservedAt === undefined ? {} : { ':heldSince': from.reservedAt }),
+          },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (isConditionFailure(error)) return false;
+      throw error;
     }
   }
 

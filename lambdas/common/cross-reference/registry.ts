@@ -83,6 +83,14 @@ export type ClaimResult = { readonly outcome: 'claimed'; readonly globalId: stri
 /** Result of reserving a create: new, or the earlier reservation with its state and native id. */
 export type ReserveResult = { readonly outcome: 'reserved' } | { readonly outcome: 'existing'; readonly link: SystemLink };
 
+/**
+ * Taking a pending reservation over: from the execution that holds it, as the taker read it (a reservation
+ * written before executions were recorded on it has neither field), to the taker.
+ */
+export interface TakeOverRequest extends ReserveCreateRequest {
+  readonly from: { readonly executionId?: string | undefined; readonly reservedAt?: string | undefined };
+}
+
 /** Result of recording a version: applied, or stale with the version already stored. */
 export type VersionResult = { readonly outcome: 'applied' } | { readonly outcome: 'stale'; readonly storedVersion: string };
 
@@ -101,6 +109,12 @@ export interface CrossReferenceRegistry {
    * retry looks for the record instead of creating it twice.
    */
   reserveCreate(request: ReserveCreateRequest): Promise<ReserveResult>;
+  /**
+   * Hands a pending reservation to another execution (one whose holder is long gone, or the failed run an
+   * operator's restart carries on), only if it is still pending and held as the taker read it: of two
+   * executions taking the same reservation over at once, exactly one gets it (true) and may create.
+   */
+  takeOverReservation(request: TakeOverRequest): Promise<boolean>;
   /**
    * Records the native id of a reserved create and claims the native record.
    * @throws CrossReferenceConflictError when the native record belongs to another global id, or the

@@ -55,7 +55,11 @@ async function publishUnbilled(legalEntityId: string, log: Logger): Promise<void
     metric.addDimensions({ legalEntity: legalEntityId, currency });
     metric.addMetric('ApprovedUnbilledValue', MetricUnit.NoUnit, majorUnits({ amountMinor, currency } as Money).toNumber());
   }
-  log.info('Approved unbilled work valued', { legalEntityId, unbilledMinor: unbilled });
+  // As Money, so a deployment that masks amounts masks these too.
+  log.info('Approved unbilled work valued', {
+    legalEntityId,
+    unbilled: Object.entries(unbilled).map(([currency, amountMinor]) => ({ amountMinor, currency })),
+  });
 }
 
 async function consume(message: SQSRecord, _context: Context, log: Logger): Promise<void> {

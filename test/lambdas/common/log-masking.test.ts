@@ -171,12 +171,33 @@ describe('MaskingLogFormatter', () => {
   });
 
   it('keeps amounts by default and masks them when the deployment asks', () => {
-    const amounts = { amount: '125000', total: 99.5, unitPrice: 165.5, price: '275', amountInCents: 1250, dealId: '9001' };
+    const amounts = {
+      amount: '125000',
+      total: 99.5,
+      unitPrice: 165.5,
+      price: '275',
+      amountInCents: 1250,
+      moneyAtStake: { amountMinor: 500, currency: 'USD' },
+      dealId: '9001',
+    };
     const [kept] = masked((logger) => logger.info('Invoice', { invoice: amounts }));
     const [hidden] = masked((logger) => logger.info('Invoice', { invoice: amounts }), { maskAmounts: true });
 
     expect(kept!.invoice).toEqual(amounts);
-    expect(hidden!.invoice).toEqual({ amount: '***', total: '***', unitPrice: '***', price: '***', amountInCents: '***', dealId: '9001' });
+    expect(hidden!.invoice).toEqual({
+      amount: '***',
+      total: '***',
+      unitPrice: '***',
+      price: '***',
+      amountInCents: '***',
+      moneyAtStake: { amountMinor: '***', currency: 'USD' },
+      dealId: '9001',
+    });
+  });
+
+  it("masks a webhook's changed value whatever property changed", () => {
+    const [line] = masked((logger) => logger.info('Webhook', { events: [{ objectId: 9001, propertyName: 'dealname', propertyValue: 'Globex rollout' }] }));
+    expect(line!.events).toEqual([{ objectId: 9001, propertyName: 'dealname', propertyValue: '***' }]);
   });
 
   it("masks a deployment's extra fields, matched as the default ones", () => {

@@ -252,6 +252,21 @@ describe('opportunity to project steps', () => {
     expect(deps.psa.projects.map((p) => p.id)).toEqual([later.psaProjectId]);
   });
 
+  it('let one of two executions finding the same stale reservation at once take it over and create; the other waits', async () => {
+    const deps = fakes();
+    const r2 = context('hubspot-main-18274650231-r2');
+    const r3 = context('hubspot-main-18274650231-r3');
+    const target = { vendor: 'kantata' as const, instance: r2.validation.instances.psa };
+    await deps.registry.reserveCreate({ entityType: 'project', globalId: r2.validation.projectGlobalId, target, executionId: 'hubspot-main-18274650231-r1' });
+    const later = { ...psaDeps(deps), now: () => new Date(Date.now() + 16 * 60_000) };
+
+    const outcomes = await Promise.allSettled([createPsaProject(r2, later), createPsaProject(r3, later)]);
+
+    expect(outcomes.map((o) => o.status).sort()).toEqual(['fulfilled', 'rejected']);
+    expect(outcomes.find((o) => o.status === 'rejected')).toMatchObject({ reason: { name: 'CreateInProgress' } });
+    expect(deps.psa.projects).toHaveLength(1);
+  });
+
   it('claim revisions so one arriving after a newer one is superseded, while a retry of the newest goes on', async () => {
     const registry = new InMemoryRegistry();
     const at = (revision: number) => {

@@ -152,6 +152,36 @@ describe('reserving a create before the vendor call', () => {
     expect(holders.size).toBe(1);
   });
 
+  it('hands a pending reservation over to exactly one of ten executions taking it at once, and never a completed one', async () => {
+    const project = randomUUID();
+    await registry.reserveCreate({ entityType: 'project', globalId: project, target: kantata, executionId: 'opp-3-r1' });
+    const held = await registry.reserveCreate({ entityType: 'project', globalId: project, target: kantata, executionId: 'opp-3-r2' });
+    if (held.outcome !== 'existing') throw new Error('expected the reservation');
+    const from = { executionId: held.link.executionId!, reservedAt: held.link.reservedAt! };
+
+    const taken = await Promise.all(
+      Array.from({ length: 10 }, (_, i) =>
+        registry.takeOverReservation({ entityType: 'project', globalId: project, target: kantata, executionId: `taker-${i}`, from }),
+      ),
+    );
+
+    expect(taken.filter(Boolean)).toHaveLength(1);
+    const after = await registry.reserveCreate({ entityType: 'project', globalId: project, target: kantata, executionId: 'opp-3-r3' });
+    expect(after).toMatchObject({ outcome: 'existing', link: { state: 'pending', executionId: `taker-${taken.indexOf(true)}` } });
+    // Completed, it is no one's to take over.
+    await registry.completeCreate({ entityType: 'project', globalId: project, target: kantata, nativeId: '39019' });
+    if (after.outcome !== 'existing') throw new Error('expected the reservation');
+    expect(
+      await registry.takeOverReservation({
+        entityType: 'project',
+        globalId: project,
+        target: kantata,
+        executionId: 'late',
+        from: { executionId: after.link.executionId!, reservedAt: after.link.reservedAt! },
+      }),
+    ).toBe(false);
+  });
+
   it('completes a reservation with the Kantata id, after which a retry finds it completed and the id resolves', async () => {
     const project = randomUUID();
     await registry.reserveCreate({ entityType: 'project', globalId: project, target: kantata, executionId: 'opp-2-r1' });
