@@ -27,13 +27,17 @@ const win = async (deal: string) => {
   await env.settled();
 };
 
+/** Kantata's workspace creation down past every retry: a deal won now stops at CreatePsaProject. */
+const kantataDown = () =>
+  fetch(`${env.kantata.url}/__sandbox/faults`, {
+    method: 'POST',
+    body: JSON.stringify({ method: 'POST', pathPrefix: '/api/v1/workspaces', times: 1000, response: { status: 503 } }),
+  });
+
 describe('retrying a failed execution from the inbox', () => {
   it('records an execution that stopped at a task after its retries as an exception to resume, and resumes it from that step', async () => {
     const deal = await createHubSpotDeal(env.hubspot.url, { company: 'Monks Cafe' });
-    await fetch(`${env.kantata.url}/__sandbox/faults`, {
-      method: 'POST',
-      body: JSON.stringify({ method: 'POST', pathPrefix: '/api/v1/workspaces', times: 1000, response: { status: 503 } }),
-    });
+    await kantataDown();
     await win(deal);
 
     const name = `hubspot-main-${deal}-r1`;
@@ -80,12 +84,7 @@ describe('retrying a failed execution from the inbox', () => {
 
   it('records it open again when the resumed execution fails again, and a second retry completes it once', async () => {
     const deal = await createHubSpotDeal(env.hubspot.url, { company: 'Tom Diner' });
-    const fault = () =>
-      fetch(`${env.kantata.url}/__sandbox/faults`, {
-        method: 'POST',
-        body: JSON.stringify({ method: 'POST', pathPrefix: '/api/v1/workspaces', times: 1000, response: { status: 503 } }),
-      });
-    await fault();
+    await kantataDown();
     await win(deal);
     const ref = `opportunity-to-project/opportunity/hubspot-main:${deal}`;
 
@@ -102,10 +101,7 @@ describe('retrying a failed execution from the inbox', () => {
 
   it('starts an execution that failed more than 14 days ago again under a new name, which completes the deal once', async () => {
     const deal = await createHubSpotDeal(env.hubspot.url, { company: 'Bluebird Bakery' });
-    await fetch(`${env.kantata.url}/__sandbox/faults`, {
-      method: 'POST',
-      body: JSON.stringify({ method: 'POST', pathPrefix: '/api/v1/workspaces', times: 1000, response: { status: 503 } }),
-    });
+    await kantataDown();
     await win(deal);
 
     const name = `hubspot-main-${deal}-r1`;
