@@ -56,6 +56,18 @@ export function netSuiteBaseUrl(accountId: string): string {
   return `https://${accountId.toLowerCase().replace(/_/g, '-')}.suitetalk.api.netsuite.com`;
 }
 
+/** The fields of an invoice read back by id that the payment poll and the reconciliation use. */
+interface NetSuiteInvoiceRead {
+  readonly externalId?: string;
+  readonly tranId?: string;
+  readonly tranDate?: string;
+  readonly total?: number;
+  readonly amountPaid?: number;
+  readonly amountRemaining?: number;
+  readonly lastModifiedDate?: string;
+  readonly currency?: { readonly id?: string; readonly refName?: string };
+}
+
 /**
  * The ERP port on NetSuite's SuiteTalk REST record service. Writes are upserts by external id
  * (`PUT /record/v1/<type>/eid:<externalId>`), safe to repeat, so this adapter never retries: the
@@ -142,31 +154,10 @@ export class NetSuiteErp implements ErpPort, InvoicingPort, PaymentsPort, Invoic
 
   async invoicesChangedSince(since: string): Promise<ErpInvoiceStatus[]> {
     const call: VendorCall = { vendor: 'netsuite', instance: this.options.instance, operation: 'list changed invoices' };
-    const ids: string[] = [];
-    for (let offset = 0; ; offset += 1000) {
-      const q = encodeURIComponent(`lastModifiedDate ON_OR_AFTER "${since}"`);
-      const response = await this.send(call, 'GET', `/services/rest/record/v1/invoice?q=${q}&limit=1000&offset=${offset}`);
-      if (response.status !== 200) throw this.errorFor(call, response);
-      const page = response.json<{ items?: { id: string }[]; hasMore?: boolean }>();
-      ids.push(...(page?.items ?? []).map((i) => i.id));
-      if (!page?.hasMore) break;
-    }
-    const statuses: ErpInvoiceStatus[] = [];
-    for (const id of ids) {
-      const read = await this.send({ ...call, operation: 'read invoice' }, 'GET', `/services/rest/record/v1/invoice/${id}`);
-      if (read.status !== 200) throw this.errorFor(call, read);
-      const r = read.json<{
-        externalId?: string;
-        tranId?: string;
-        total?: number;
-        amountPaid?: number;
-        amountRemaining?: number;
-        lastModifiedDate?: string;
-        currency?: { id?: string; refName?: string };
-      }>()!;
+    return (await this.invoicesWhere(call, `lastModifiedDate ON_OR_AFTER "${since}"`)).map(({ id, record: r }) => {
       const currency = CurrencyCode.parse(this.currencyCodeOf(r.currency));
       const asMoney = (value: number | undefined): Money => money(String(value ?? 0), currency);
-      statuses.push({
+      return {
         id,
         ...(r.externalId ? { externalId: r.externalId } : {}),
         invoiceNumber: r.tranId ?? id,
@@ -174,9 +165,8 @@ export class NetSuiteErp implements ErpPort, InvoicingPort, PaymentsPort, Invoic
         amountPaid: asMoney(r.amountPaid),
         amountDue: asMoney(r.amountRemaining),
         lastModified: r.lastModifiedDate ?? new Date(0).toISOString(),
-      });
-    }
-    return statuses;
+      };
+    });
   }
 
   /**
@@ -186,29 +176,36 @@ export class NetSuiteErp implements ErpPort, InvoicingPort, PaymentsPort, Invoic
    */
   async invoicesDatedIn(from: string, to: string): Promise<ErpInvoiceOfPeriod[]> {
     const call: VendorCall = { vendor: 'netsuite', instance: this.options.instance, operation: 'list invoices by date' };
+    const found = await this.invoicesWhere(call, `tranDate ON_OR_AFTER "${from}" AND tranDate ON_OR_BEFORE "${to}"`);
+    return found
+      .filter(({ record }) => ourInvoiceGlobalId(record.externalId) !== undefined)
+      .map(({ id, record: r }) => ({
+        id,
+        reference: r.externalId!,
+        invoiceNumber: r.tranId ?? id,
+        total: money(String(r.total ?? 0), CurrencyCode.parse(this.currencyCodeOf(r.currency))),
+        date: String(r.tranDate ?? '').slice(0, 10),
+      }));
+  }
+
+  /**
+   * The invoices a record query (`q=`) selects, every page of 1,000 ids, each then read by id: the record
+   * API's query answers ids only.
+   */
+  private async invoicesWhere(call: VendorCall, query: string): Promise<{ id: string; record: NetSuiteInvoiceRead }[]> {
     const ids: string[] = [];
     for (let offset = 0; ; offset += 1000) {
-      const q = encodeURIComponent(`tranDate ON_OR_AFTER "${from}" AND tranDate ON_OR_BEFORE "${to}"`);
-      const response = await this.send(call, 'GET', `/services/rest/record/v1/invoice?q=${q}&limit=1000&offset=${offset}`);
+      const response = await this.send(call, 'GET', `/services/rest/record/v1/invoice?q=${encodeURIComponent(query)}&limit=1000&offset=${offset}`);
       if (response.status !== 200) throw this.errorFor(call, response);
       const page = response.json<{ items?: { id: string }[]; hasMore?: boolean }>();
       ids.push(...(page?.items ?? []).map((i) => i.id));
       if (!page?.hasMore) break;
     }
-    const invoices: ErpInvoiceOfPeriod[] = [];
+    const invoices: { id: string; record: NetSuiteInvoiceRead }[] = [];
     for (const id of ids) {
       const read = await this.send({ ...call, operation: 'read invoice' }, 'GET', `/services/rest/record/v1/invoice/${id}`);
       if (read.status !== 200) throw this.errorFor(call, read);
-      const r = read.json<{ externalId?: string; tranId?: string; total?: number; tranDate?: string; currency?: { id?: string; refName?: string } }>()!;
-      if (ourInvoiceGlobalId(r.externalId) === undefined) continue;
-      const currency = CurrencyCode.parse(this.currencyCodeOf(r.currency));
-      invoices.push({
-        id,
-        reference: r.externalId!,
-        invoiceNumber: r.tranId ?? id,
-        total: money(String(r.total ?? 0), currency),
-        date: String(r.tranDate ?? '').slice(0, 10),
-      });
+      invoices.push({ id, record: read.json<NetSuiteInvoiceRead>()! });
     }
     return invoices;
   }

@@ -95,17 +95,6 @@ export class CreateInProgressError extends SyncError {
   override readonly name = 'CreateInProgress';
 }
 
-/**
- * Whether another execution's reservation may still be making the create. Its own, and that of the
- * execution an operator's restart (`<name>-ops<attempt>`) carries on, are not another's: the restart starts
- * only once that one has ended, and goes on with its create (looking for it first) instead of waiting for
- * itself. Another revision's, or another deal's, is in flight until the window has passed.
- */
-function createInFlightElsewhere(link: SystemLink, execution: string, now: Date): boolean {
-  if (link.executionId === undefined || sameRun(link.executionId, execution) || link.reservedAt === undefined) return false;
-  return now.getTime() - Date.parse(link.reservedAt) < CREATE_IN_FLIGHT_MS;
-}
-
 /** The PSA project as the deal describes it. */
 export function psaDraft(ctx: StepContext): PsaProjectDraft {
   const { event, validation } = ctx;
@@ -217,18 +206,26 @@ async function reviseProject(
 }
 
 /**
- * Whether this execution may make a reserved create: its own reservation, or another's it has just taken
- * over (one long past its window, or the failed run this restart carries on). The takeover is atomic, so
- * of two executions finding the same stale reservation at once only one creates; the other waits.
+ * Whether this execution may make a create the registry holds as reserved and not done. Its own
+ * reservation, yes. Another revision's (or another deal's) may still be on its way to Kantata within the
+ * window: wait rather than make a second project. Past the window, or held by the failed run an operator's
+ * restart (`<name>-ops<attempt>`) carries on (which has ended before the restart starts), it is taken over
+ * with a conditional write, so of two executions taking the same one at once only one creates.
  */
-async function holdsReservation(
+async function mayMakeReservedCreate(
   link: SystemLink,
   execution: string,
   key: { entityType: 'project'; globalId: string; target: SystemRef },
-  registry: CrossReferenceRegistry,
+  deps: { registry: CrossReferenceRegistry; now: () => Date },
 ): Promise<boolean> {
   if (link.executionId === execution) return true;
-  return registry.takeOverReservation({ ...key, executionId: execution, from: { executionId: link.executionId, reservedAt: link.reservedAt } });
+  const inFlight =
+    link.executionId !== undefined &&
+    !sameRun(link.executionId, execution) &&
+    link.reservedAt !== undefined &&
+    deps.now().getTime() - Date.parse(link.reservedAt) < CREATE_IN_FLIGHT_MS;
+  if (inFlight) return false;
+  return deps.registry.takeOverReservation({ ...key, executionId: execution, from: { executionId: link.executionId, reservedAt: link.reservedAt } });
 }
 
 /**
@@ -251,12 +248,10 @@ export async function createPsaProject(
       // Reserved earlier but not completed: the create may have been applied with its answer lost. Look before creating.
       projectId = (await deps.psa.findProjectByExternalReference(validation.projectGlobalId))?.id;
       if (projectId !== undefined) await deps.registry.completeCreate({ ...key, nativeId: projectId });
-      else if (createInFlightElsewhere(reservation.link, execution, deps.now())) {
-        // Another revision's create may still be on its way to Kantata: wait for it rather than make a second project.
-        throw new CreateInProgressError(`The PSA project of ${validation.projectGlobalId} is being created by ${reservation.link.executionId}; retrying`);
-      } else if (!(await holdsReservation(reservation.link, execution, key, deps.registry))) {
-        throw new CreateInProgressError(`The PSA project of ${validation.projectGlobalId} was just taken over by another execution; retrying`);
-      }
+      else if (!(await mayMakeReservedCreate(reservation.link, execution, key, deps)))
+        throw new CreateInProgressError(
+          `The PSA project of ${validation.projectGlobalId} is being created by another execution (reserved by ${reservation.link.executionId ?? 'an earlier one'}); retrying`,
+        );
     }
     if (projectId !== undefined) return { psaProjectId: projectId, recovered: true, revised: await reviseProject(ctx, projectId, draft, deps) };
   }

@@ -47,6 +47,8 @@ export interface ReconcileRequest {
   /** `yyyy-mm`. */
   readonly period: string;
   readonly correlationId: string;
+  /** The entity's contracts in the ledger ({@link contractsByLegalEntity}), read once for a run's months. */
+  readonly contracts: readonly ContractRecord[];
 }
 
 /** The first and last day of a month (`yyyy-mm`). */
@@ -88,14 +90,17 @@ function unreadableParallelErp(instance: string, primary: readonly ErpInvoiceRec
   };
 }
 
-/** The contracts the ledger holds for a legal entity. */
-export async function contractsOf(ledger: Pick<BillingLedger, 'contracts' | 'contractOf'>, legalEntityId: string): Promise<ContractRecord[]> {
-  const contracts: ContractRecord[] = [];
+/**
+ * The contracts the ledger holds, by legal entity: one read of every contract, which a scheduled run
+ * shares between its legal entities, their two months and the unbilled value.
+ */
+export async function contractsByLegalEntity(ledger: Pick<BillingLedger, 'contracts' | 'contractOf'>): Promise<Map<string, ContractRecord[]>> {
+  const byEntity = new Map<string, ContractRecord[]>();
   for (const psa of await ledger.contracts()) {
     const contract = await ledger.contractOf(psa);
-    if (contract?.legalEntityId === legalEntityId) contracts.push(contract);
+    if (contract !== undefined) byEntity.set(contract.legalEntityId, [...(byEntity.get(contract.legalEntityId) ?? []), contract]);
   }
-  return contracts;
+  return byEntity;
 }
 
 /**
@@ -108,7 +113,7 @@ export async function contractsOf(ledger: Pick<BillingLedger, 'contracts' | 'con
 export async function reconcileBilling(request: ReconcileRequest, deps: ReconcileDependencies): Promise<ReconciliationReport> {
   const { from, to } = periodRange(request.period);
   const entityId = request.legalEntity.id;
-  const contracts = await contractsOf(deps.ledger, entityId);
+  const { contracts } = request;
   const byExternalId = new Map(contracts.map((c) => [invoiceExternalId(c.terms.contractId, from), c]));
   const byGlobalId = new Map([...byExternalId.keys()].map((k) => [invoiceGlobalId(k), k]));
   const contractIds = new Set(contracts.map((c) => c.terms.contractId));

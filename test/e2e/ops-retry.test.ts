@@ -27,6 +27,15 @@ const win = async (deal: string) => {
   await env.settled();
 };
 
+/** Nothing open, and the exception's history: resolved by the run the operator's one retry started. */
+async function expectResolvedByRetry(ref: string, how: 'redrive' | 'restart', execution: string): Promise<void> {
+  expect(await listed()).toEqual([]);
+  const shown = JSON.parse((await ops('exceptions', 'show', ref, '--json')).output) as { history: InboxEntry[] };
+  expect(shown.history).toEqual([
+    expect.objectContaining({ state: 'resolved', opsAttempts: 1, lastRetry: expect.objectContaining({ how, execution, by: LOCAL_OPERATOR.userArn }) }),
+  ]);
+}
+
 /** Kantata's workspace creation down past every retry: a deal won now stops at CreatePsaProject. */
 const kantataDown = () =>
   fetch(`${env.kantata.url}/__sandbox/faults`, {
@@ -71,15 +80,7 @@ describe('retrying a failed execution from the inbox', () => {
     expect(workspaces).toHaveLength(1);
     expect(env.hubspot.object('deals', deal)?.properties).toMatchObject({ ps_sync_status: 'synced', ps_psa_project_id: String(workspaces[0]!.id) });
     // The run's success resolved the exception; its history shows the operator's retry.
-    expect(await listed()).toEqual([]);
-    const shown = JSON.parse((await ops('exceptions', 'show', ref, '--json')).output) as { history: InboxEntry[] };
-    expect(shown.history).toEqual([
-      expect.objectContaining({
-        state: 'resolved',
-        opsAttempts: 1,
-        lastRetry: expect.objectContaining({ how: 'redrive', execution: name, by: LOCAL_OPERATOR.userArn }),
-      }),
-    ]);
+    await expectResolvedByRetry(ref, 'redrive', name);
   });
 
   it('records it open again when the resumed execution fails again, and a second retry completes it once', async () => {
@@ -135,15 +136,7 @@ describe('retrying a failed execution from the inbox', () => {
       ps_erp_customer_id: customers()[0]!.id,
     });
     // The restarted run's success resolved the exception; its history shows the operator's restart.
-    expect(await listed()).toEqual([]);
-    const shown = JSON.parse((await ops('exceptions', 'show', ref, '--json')).output) as { history: InboxEntry[] };
-    expect(shown.history).toEqual([
-      expect.objectContaining({
-        state: 'resolved',
-        opsAttempts: 1,
-        lastRetry: expect.objectContaining({ how: 'restart', execution: restarted, by: LOCAL_OPERATOR.userArn }),
-      }),
-    ]);
+    await expectResolvedByRetry(ref, 'restart', restarted);
 
     // Nothing is left to retry: a second retry is refused and starts nothing.
     const again = await ops('exceptions', 'retry', ref);

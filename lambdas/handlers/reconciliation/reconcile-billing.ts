@@ -6,8 +6,9 @@ import { type Money, majorUnits } from '../../../canonical/primitives';
 import { MaskingLogFormatter, maskingOptionsFromEnv } from '../../common/log-masking';
 import { logInvocationEvent, metrics } from '../../common/runtime';
 import { sqsConsumer } from '../../common/sqs-consumer';
+import type { ContractRecord } from '../../ports/billing-ledger';
 import type { ReconciliationReport } from '../../ports/reconciliation-reports';
-import { contractsOf, periodRange, reconcileBilling, scheduledPeriods } from '../../reconciliation/reconcile';
+import { contractsByLegalEntity, periodRange, reconcileBilling, scheduledPeriods } from '../../reconciliation/reconcile';
 import { approvedUnbilledValue } from '../../time-to-invoice/unbilled-work';
 import { container } from '../../wiring/container';
 import { reconcileDependencies, reconciliationReports } from '../../wiring/reconciliation';
@@ -31,11 +32,17 @@ function legalEntityOf(id: string) {
 }
 
 /** Runs one legal entity and month and logs its summary: counts and money at stake per kind, ids only. */
-async function run(legalEntityId: string, period: string, correlationId: string, log: Logger): Promise<ReconciliationReport> {
+async function run(
+  legalEntityId: string,
+  period: string,
+  contracts: readonly ContractRecord[],
+  correlationId: string,
+  log: Logger,
+): Promise<ReconciliationReport> {
   const entity = legalEntityOf(legalEntityId);
   if (entity === undefined) throw new Error(`${legalEntityId} is not a legal entity of region ${c.env.region}`);
   const execution = `reconcile-${legalEntityId}-${period}`;
-  const report = await reconcileBilling({ legalEntity: entity, period, correlationId }, dependencies({ execution, correlationId }));
+  const report = await reconcileBilling({ legalEntity: entity, period, correlationId, contracts }, dependencies({ execution, correlationId }));
   const repaired = report.findings.filter((f) => f.status === 'repaired').length;
   metrics.addMetric('Reconciliation-findings', 'Count', report.findings.length);
   metrics.addMetric('Reconciliation-repaired', 'Count', repaired);
@@ -47,9 +54,9 @@ async function run(legalEntityId: string, period: string, correlationId: string,
  * The legal entity's approved work not yet on an invoice, valued as billing would bill it today: the
  * money-at-risk metric `ApprovedUnbilledValue` (per legal entity and currency, major units), once a run.
  */
-async function publishUnbilled(legalEntityId: string, log: Logger): Promise<void> {
+async function publishUnbilled(legalEntityId: string, contracts: readonly ContractRecord[], log: Logger): Promise<void> {
   const today = c.clock().toISOString().slice(0, 10);
-  const unbilled = await approvedUnbilledValue(ledger, await contractsOf(ledger, legalEntityId), today);
+  const unbilled = await approvedUnbilledValue(ledger, contracts, today);
   for (const [currency, amountMinor] of Object.entries(unbilled)) {
     const metric = metrics.singleMetric();
     metric.addDimensions({ legalEntity: legalEntityId, currency });
@@ -66,14 +73,14 @@ async function consume(message: SQSRecord, _context: Context, log: Logger): Prom
   const request = ReconciliationRequest.parse(JSON.parse(message.body));
   const correlationId = `reconcile-${message.messageId}`;
   log.appendKeys({ correlationId });
-  if (request.reason === 'manual') {
-    await run(request.legalEntity, request.period, correlationId, log);
-    await publishUnbilled(request.legalEntity, log);
-    return;
-  }
-  for (const entity of c.config.legalEntities.filter((e) => e.region === c.env.region)) {
-    for (const period of scheduledPeriods(c.clock())) await run(entity.id, period, correlationId, log);
-    await publishUnbilled(entity.id, log);
+  // Every contract read once for the message: its legal entities, their months and the unbilled value share it.
+  const contracts = await contractsByLegalEntity(ledger);
+  const entities = request.reason === 'manual' ? [request.legalEntity] : c.config.legalEntities.filter((e) => e.region === c.env.region).map((e) => e.id);
+  const periods = request.reason === 'manual' ? [request.period] : scheduledPeriods(c.clock());
+  for (const entity of entities) {
+    const ofEntity = contracts.get(entity) ?? [];
+    for (const period of periods) await run(entity, period, ofEntity, correlationId, log);
+    await publishUnbilled(entity, ofEntity, log);
   }
 }
 
@@ -96,7 +103,7 @@ async function opsRequest(request: APIGatewayProxyEvent): Promise<APIGatewayProx
   if (legalEntityOf(legalEntity) === undefined) return answer(404, { message: `${legalEntity} is not a legal entity of region ${c.env.region}` });
   const correlationId = request.requestContext.requestId;
   if (request.httpMethod === 'POST') {
-    const report = await run(legalEntity, period, correlationId, opsLogger);
+    const report = await run(legalEntity, period, (await contractsByLegalEntity(ledger)).get(legalEntity) ?? [], correlationId, opsLogger);
     return answer(200, { report });
   }
   const report = await reports.load(legalEntity, period);
